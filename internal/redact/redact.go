@@ -1,0 +1,66 @@
+// Package redact removes credentials from what retryscope records: URL
+// userinfo and query values, and the headers that carry secrets.
+package redact
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Placeholder replaces every redacted value.
+const Placeholder = "REDACTED"
+
+// URL returns u as a string without userinfo, with every query value
+// replaced by Placeholder (the keys stay: they say what was asked) and
+// without the fragment. A nil URL gives "".
+func URL(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	if u.User == nil && u.RawQuery == "" && u.Fragment == "" {
+		return u.String()
+	}
+	c := *u
+	c.User = nil
+	c.Fragment, c.RawFragment = "", ""
+	if c.RawQuery != "" {
+		c.RawQuery = query(c.RawQuery)
+	}
+	return c.String()
+}
+
+// query keeps the keys of a raw query and replaces each value, without
+// decoding or reordering (a malformed query is still redacted).
+func query(raw string) string {
+	var b strings.Builder
+	b.Grow(len(raw))
+	for i, part := range strings.Split(raw, "&") {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		key, _, hasValue := strings.Cut(part, "=")
+		b.WriteString(key)
+		if hasValue {
+			b.WriteString("=" + Placeholder)
+		}
+	}
+	return b.String()
+}
+
+// sensitiveHeaders are never recorded, whatever a user opts into.
+var sensitiveHeaders = map[string]bool{
+	"Authorization":        true,
+	"Proxy-Authorization":  true,
+	"Cookie":               true,
+	"Set-Cookie":           true,
+	"X-Api-Key":            true,
+	"X-Amz-Security-Token": true,
+}
+
+// SensitiveHeader reports whether a header carries credentials and must
+// never be recorded: Authorization, Proxy-Authorization, Cookie,
+// Set-Cookie, X-Api-Key and X-Amz-Security-Token, in any case.
+func SensitiveHeader(name string) bool {
+	return sensitiveHeaders[http.CanonicalHeaderKey(name)]
+}

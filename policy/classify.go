@@ -1,0 +1,161 @@
+package policy
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"syscall"
+	"time"
+)
+
+// Exchange is what one attempt saw: the request as sent, the response or
+// the error, and the first bytes of the response body. Classify reads it and
+// never the body itself.
+type Exchange struct {
+	// Request is the attempt's request; its method and Idempotency-Key
+	// header are read. It may be nil.
+	Request *http.Request
+	// Response is the answer, nil when the attempt ended in an error. Its
+	// Body is not read.
+	Response *http.Response
+	// Body holds the first bytes of the response body (the transport reads
+	// up to Policy.PeekBytes of error answers), or nil.
+	Body []byte
+	// Err is the attempt's error, nil when a response came.
+	Err error
+	// Elapsed is how long the attempt took.
+	Elapsed time.Duration
+	// Now is when the attempt ended; it turns a Retry-After HTTP-date into a
+	// delay.
+	Now time.Time
+}
+
+// Outcome is the classification of one attempt.
+type Outcome struct {
+	// Reach is how far the attempt got.
+	Reach Reach
+	// Retryable says whether the answer is transient, so that another
+	// attempt may succeed. Whether a retry is safe is Policy.Decide's call.
+	Retryable bool
+	// Cause is a short stable token, e.g. "integration_timeout",
+	// "connection_refused", "ok".
+	Cause string
+	// Reason says in words what happened.
+	Reason string
+	// RetryAfter is the delay the server asked for with Retry-After, valid
+	// when HasRetryAfter is true (0 means "now").
+	RetryAfter    time.Duration
+	HasRetryAfter bool
+}
+
+// Classify says what one attempt saw: its reach, whether it is transient,
+// its cause and the server-requested delay. Policy.Signatures are matched
+// first, then APIGatewaySignatures, then the rules for plain HTTP servers:
+// 429 is a refusal before any work (gateway reach); 503 and 408 are
+// transient; 504 is a timeout behind a gateway (backend_timeout); other
+// statuses are the backend's final word. Errors are classified with
+// errors.Is and errors.As, never by their text.
+func (p Policy) Classify(e Exchange) Outcome {
+	if e.Err != nil {
+		return classifyError(e.Err)
+	}
+	if e.Response == nil {
+		return Outcome{Reach: ReachUnknown, Cause: "no_response",
+			Reason: "the base transport returned neither a response nor an error"}
+	}
+	o := p.classifyResponse(e)
+	if d, ok := ParseRetryAfter(e.Response.Header.Get("Retry-After"), e.Now); ok {
+		o.RetryAfter, o.HasRetryAfter = d, true
+	}
+	return o
+}
+
+func (p Policy) classifyResponse(e Exchange) Outcome {
+	status, h := e.Response.StatusCode, e.Response.Header
+	for _, set := range [][]Signature{p.Signatures, APIGatewaySignatures} {
+		for i := range set {
+			if s := &set[i]; s.matches(status, h, e.Body) {
+				return Outcome{Reach: s.Reach, Retryable: s.Retryable, Cause: s.Cause, Reason: s.Reason}
+			}
+		}
+	}
+	switch {
+	case status < 400:
+		return Outcome{Reach: ReachBackend, Cause: "ok", Reason: "the server answered"}
+	case status == http.StatusTooManyRequests:
+		return Outcome{Reach: ReachGateway, Retryable: true, Cause: "throttled",
+			Reason: "429: the server refused the request before doing any work"}
+	case status == http.StatusConflict && e.Request != nil && e.Request.Header.Get(HeaderIdempotencyKey) != "":
+		return Outcome{Reach: ReachBackend, Retryable: true, Cause: "in_progress",
+			Reason: "409 for an Idempotency-Key: the first request with this key is still being processed"}
+	case status == http.StatusRequestTimeout:
+		return Outcome{Reach: ReachBackend, Retryable: true, Cause: "request_timeout",
+			Reason: "408: the server gave up waiting for the request"}
+	case status == http.StatusServiceUnavailable:
+		return Outcome{Reach: ReachBackend, Retryable: true, Cause: "unavailable",
+			Reason: "503: the server is unavailable for now"}
+	case status == http.StatusGatewayTimeout:
+		return Outcome{Reach: ReachBackendTimeout, Retryable: true, Cause: "gateway_timeout",
+			Reason: "504: a gateway stopped waiting for the backend, which may still be working"}
+	case status >= 500:
+		return Outcome{Reach: ReachBackend, Cause: "server_error",
+			Reason: "the server failed with " + http.StatusText(status)}
+	default:
+		return Outcome{Reach: ReachBackend, Cause: "client_error",
+			Reason: "the server refused the request: " + http.StatusText(status)}
+	}
+}
+
+// classifyError places a transport error: a failed dial or DNS lookup never
+// sent anything; a reset, EOF or timeout after the dial may have.
+func classifyError(err error) Outcome {
+	var (
+		dnsErr  *net.DNSError
+		opErr   *net.OpError
+		certErr *tls.CertificateVerificationError
+		uaErr   x509.UnknownAuthorityError
+		hostErr x509.HostnameError
+		invErr  x509.CertificateInvalidError
+		recErr  tls.RecordHeaderError
+		netErr  net.Error
+	)
+	msg := err.Error()
+	switch {
+	case errors.Is(err, context.Canceled):
+		return Outcome{Reach: ReachUnknown, Cause: "canceled", Reason: "the attempt was canceled: " + msg}
+	case errors.As(err, &dnsErr):
+		return Outcome{Reach: ReachNotSent, Retryable: !dnsErr.IsNotFound, Cause: "dns",
+			Reason: "DNS lookup failed, nothing was sent: " + msg}
+	case errors.As(err, &certErr), errors.As(err, &uaErr), errors.As(err, &hostErr), errors.As(err, &invErr):
+		return Outcome{Reach: ReachNotSent, Cause: "tls_certificate",
+			Reason: "TLS certificate rejected, nothing was sent: " + msg}
+	case errors.As(err, &recErr):
+		return Outcome{Reach: ReachNotSent, Cause: "tls_handshake",
+			Reason: "TLS handshake failed (the peer does not speak TLS), nothing was sent: " + msg}
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return Outcome{Reach: ReachNotSent, Retryable: true, Cause: "connection_refused",
+			Reason: "connection refused, nothing was sent: " + msg}
+	case errors.As(err, &opErr) && opErr.Op == "dial":
+		return Outcome{Reach: ReachNotSent, Retryable: true, Cause: "connect",
+			Reason: "could not connect, nothing was sent: " + msg}
+	case errors.Is(err, context.DeadlineExceeded):
+		return Outcome{Reach: ReachUnknown, Retryable: true, Cause: "attempt_timeout",
+			Reason: "the attempt timed out; the request may have been processed: " + msg}
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return Outcome{Reach: ReachUnknown, Retryable: true, Cause: "connection_reset",
+			Reason: "the connection was reset; the request may have been processed: " + msg}
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return Outcome{Reach: ReachUnknown, Retryable: true, Cause: "eof",
+			Reason: "the connection closed before a response; the request may have been processed: " + msg}
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return Outcome{Reach: ReachUnknown, Retryable: true, Cause: "timeout",
+			Reason: "timed out; the request may have been processed: " + msg}
+	default:
+		return Outcome{Reach: ReachUnknown, Retryable: true, Cause: "transport_error",
+			Reason: "transport error; the request may have been sent: " + msg}
+	}
+}

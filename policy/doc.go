@@ -1,0 +1,16 @@
+// Package policy makes retryscope's decisions and nothing else: it classifies
+// what one attempt saw (Classify), decides whether to try again and after how
+// long (Policy.Decide, Backoff), and keeps the retry budget (Budget).
+//
+// It does no I/O and reads no clock: every function that needs the time takes
+// it as an argument (now time.Time), so the same code drives the real
+// transport and a virtual-time simulation. It imports neither the transport
+// nor the tracing packages.
+//
+// The central fact it encodes (see AWS-FACTS.md): a 504 from API Gateway means
+// the gateway stopped waiting, not that the function stopped. Every Outcome
+// therefore carries a Reach, how far the attempt got, and the safety rule in
+// Policy.Decide retries a request whose method is not idempotent, and that
+// carries no Idempotency-Key, only when the attempt did not reach the
+// function (ReachNotSent or ReachGateway).
+package policy

@@ -1,0 +1,173 @@
+package policy
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// Policy holds retryscope's retry rules. The zero value of each field means
+// its default, so Policy{} behaves like Default(). A Policy is a value: copy
+// and change it freely; it is safe for concurrent use as long as Rand is.
+type Policy struct {
+	// MaxAttempts is the number of attempts in all, the first included;
+	// default 3 (the Google SRE book's cap). 1 turns retries off.
+	MaxAttempts int
+	// Backoff computes the wait between attempts; default full jitter,
+	// base 100 ms, cap 10 s.
+	Backoff Backoff
+	// MaxRetryAfter caps the delay a server may ask for with Retry-After;
+	// default 30 s. A longer request ends retrying at once (the last
+	// response is returned), so a hostile value never stalls a caller.
+	MaxRetryAfter time.Duration
+	// PeekBytes is how many bytes of an error answer's body the transport
+	// reads for Classify (the body is returned intact); default 512.
+	PeekBytes int
+	// AttemptTimeout bounds each attempt; default 0, no bound beyond the
+	// caller's context. An attempt that times out has ReachUnknown.
+	AttemptTimeout time.Duration
+	// MaxElapsed bounds the whole logical request, waits included; default
+	// 0, no bound beyond the caller's context.
+	MaxElapsed time.Duration
+	// Signatures are the user's own answer signatures (custom gateway
+	// responses), matched before APIGatewaySignatures; default none.
+	Signatures []Signature
+	// AssumeIdempotent treats every request as safe to repeat, as if it
+	// carried an Idempotency-Key; default false. Set it only when every
+	// handler behind the API deduplicates.
+	AssumeIdempotent bool
+	// Rand returns a uniform value in [0, n) for n > 0 and drives the
+	// jitter; default math/rand/v2's Int64N. Inject one for deterministic
+	// tests.
+	Rand func(n int64) int64
+}
+
+// Policy defaults.
+const (
+	DefaultMaxAttempts   = 3
+	DefaultMaxRetryAfter = 30 * time.Second
+	DefaultPeekBytes     = 512
+)
+
+// Default returns the default policy with every field spelled out: 3
+// attempts, full jitter from 100 ms capped at 10 s, Retry-After up to 30 s,
+// no per-attempt timeout.
+func Default() Policy {
+	return Policy{
+		MaxAttempts:   DefaultMaxAttempts,
+		Backoff:       Backoff{Jitter: FullJitter, Base: DefaultBackoffBase, Cap: DefaultBackoffCap},
+		MaxRetryAfter: DefaultMaxRetryAfter,
+		PeekBytes:     DefaultPeekBytes,
+	}
+}
+
+// Attempts returns MaxAttempts, or its default.
+func (p Policy) Attempts() int {
+	if p.MaxAttempts <= 0 {
+		return DefaultMaxAttempts
+	}
+	return p.MaxAttempts
+}
+
+// Peek returns PeekBytes, or its default.
+func (p Policy) Peek() int {
+	if p.PeekBytes <= 0 {
+		return DefaultPeekBytes
+	}
+	return p.PeekBytes
+}
+
+func (p Policy) maxRetryAfter() time.Duration {
+	if p.MaxRetryAfter <= 0 {
+		return DefaultMaxRetryAfter
+	}
+	return p.MaxRetryAfter
+}
+
+// State is what Decide needs to know about the logical request so far.
+type State struct {
+	// Method is the request's method.
+	Method string
+	// HasIdempotencyKey is true when the request carries an Idempotency-Key.
+	HasIdempotencyKey bool
+	// Replayable is false when the body cannot be sent again.
+	Replayable bool
+	// Attempts is the number of attempts made so far (at least 1).
+	Attempts int
+	// Start is when the logical request began.
+	Start time.Time
+	// Deadline is the caller's deadline; zero means none.
+	Deadline time.Time
+	// PrevWait is the wait before the previous attempt (0 before the
+	// second), for decorrelated jitter.
+	PrevWait time.Duration
+}
+
+// Decision is Decide's answer.
+type Decision struct {
+	// Retry says whether to send another attempt.
+	Retry bool
+	// Wait is how long to wait before it.
+	Wait time.Duration
+	// Rule names the rule that decided, a short stable token: "retry",
+	// "not_retryable", "unsafe", "max_attempts", "not_replayable",
+	// "retry_after_too_long", "max_elapsed", "deadline" (and, from the
+	// transport, "budget", "circuit_open", "canceled").
+	Rule string
+	// Reason says it in words.
+	Reason string
+}
+
+// IsIdempotent reports whether method is idempotent (RFC 9110 §9.2.2):
+// GET, HEAD, OPTIONS, TRACE, PUT and DELETE.
+func IsIdempotent(method string) bool {
+	switch method {
+	case "", http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace,
+		http.MethodPut, http.MethodDelete:
+		return true
+	}
+	return false
+}
+
+// SafeToRepeat reports whether a request may be sent again after an attempt
+// with reach r: always when it did not reach the function, otherwise only
+// when its method is idempotent or it carries an Idempotency-Key.
+func (p Policy) SafeToRepeat(method string, hasIdempotencyKey bool, r Reach) bool {
+	return !r.MayHaveRun() || IsIdempotent(method) || hasIdempotencyKey || p.AssumeIdempotent
+}
+
+// Decide says whether to retry after an attempt with outcome o, and after
+// how long, at time now. The rules, in order: the outcome must be transient;
+// a retry must be safe (SafeToRepeat); attempts must remain; the body must
+// be replayable; the wait (Retry-After when given, else Backoff) must not
+// exceed MaxRetryAfter, and must end before MaxElapsed and the deadline. A
+// wait that would pass the deadline stops at once rather than sleeping.
+func (p Policy) Decide(s State, o Outcome, now time.Time) Decision {
+	switch {
+	case !o.Retryable:
+		return Decision{Rule: "not_retryable", Reason: o.Reason}
+	case !p.SafeToRepeat(s.Method, s.HasIdempotencyKey, o.Reach):
+		return Decision{Rule: "unsafe", Reason: fmt.Sprintf(
+			"not retried: %s without Idempotency-Key after a %s attempt; the function may have run, a retry could run it twice",
+			s.Method, o.Reach)}
+	case s.Attempts >= p.Attempts():
+		return Decision{Rule: "max_attempts", Reason: fmt.Sprintf("not retried: %d of %d attempts made", s.Attempts, p.Attempts())}
+	case !s.Replayable:
+		return Decision{Rule: "not_replayable", Reason: "not retried: the request body was too large to buffer and has no GetBody"}
+	}
+	wait := p.Backoff.Delay(s.Attempts, s.PrevWait, p.Rand)
+	if o.HasRetryAfter {
+		if o.RetryAfter > p.maxRetryAfter() {
+			return Decision{Rule: "retry_after_too_long", Reason: fmt.Sprintf(
+				"not retried: the server asked to wait %v, more than MaxRetryAfter %v", o.RetryAfter, p.maxRetryAfter())}
+		}
+		wait = o.RetryAfter
+	}
+	if p.MaxElapsed > 0 && !s.Start.IsZero() && now.Add(wait).Sub(s.Start) > p.MaxElapsed {
+		return Decision{Rule: "max_elapsed", Reason: fmt.Sprintf("not retried: waiting %v would pass MaxElapsed %v", wait, p.MaxElapsed)}
+	}
+	if !s.Deadline.IsZero() && now.Add(wait).After(s.Deadline) {
+		return Decision{Rule: "deadline", Reason: fmt.Sprintf("not retried: waiting %v would pass the context's deadline", wait)}
+	}
+	return Decision{Retry: true, Wait: wait, Rule: "retry", Reason: fmt.Sprintf("retry in %v: %s", wait.Round(time.Millisecond), o.Reason)}
+}

@@ -1,0 +1,35 @@
+package policy
+
+// Reach says how far one attempt got, as far as the client can tell. It is
+// recorded on every attempt (span attribute retryscope.reach, attempt log key
+// "reach") and it is what the safety rule in Policy.Decide looks at.
+type Reach string
+
+// The reach values, from "certainly nothing happened" to "the function ran".
+const (
+	// ReachNotSent: the request never reached the peer (DNS error, connection
+	// refused, TLS handshake failure). Retrying is safe for every method.
+	ReachNotSent Reach = "not_sent"
+	// ReachUnknown: the request may have been sent and no response came
+	// (reset after write, attempt timeout, EOF). The function may have run.
+	ReachUnknown Reach = "unknown"
+	// ReachGateway: a gateway or edge answered without running the function
+	// (API Gateway 429, gateway 500 for a throttled Lambda, 403,
+	// CloudFront-generated 5xx). Retrying is safe for every method.
+	ReachGateway Reach = "gateway"
+	// ReachBackendTimeout: the function was invoked (or queued) and may still
+	// be running (REST 504 "Endpoint request timed out", HTTP API 503).
+	ReachBackendTimeout Reach = "backend_timeout"
+	// ReachBackend: the function (or a plain HTTP server) produced the
+	// response, including a 502 for a function error.
+	ReachBackend Reach = "backend"
+)
+
+// MayHaveRun reports whether an attempt with this reach may have run the
+// function (or changed state on a plain server).
+func (r Reach) MayHaveRun() bool {
+	return r != ReachNotSent && r != ReachGateway
+}
+
+// String returns the reach as it is recorded, e.g. "backend_timeout".
+func (r Reach) String() string { return string(r) }
