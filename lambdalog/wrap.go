@@ -1,0 +1,171 @@
+package lambdalog
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// Handler is an aws-lambda-go handler for API Gateway REST (v1) Lambda proxy
+// integrations; pass the wrapped one to lambda.Start.
+type Handler func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error)
+
+// traceContextKey is the context key aws-lambda-go stores the invocation's
+// X-Ray header under (a plain string, as the runtime sets it).
+const traceContextKey = "x-amzn-trace-id"
+
+const instrumentationName = "github.com/retryscope/retryscope/lambdalog"
+
+// Wrap returns a Handler that calls h and then writes one Record as a JSON
+// line. The returned Handler is safe for concurrent use.
+func Wrap(h Handler, opts ...Option) Handler {
+	c := newConfig(opts)
+	var mu sync.Mutex
+	var tracer trace.Tracer
+	if c.tracer != nil {
+		tracer = c.tracer.Tracer(instrumentationName)
+	}
+	return func(ctx context.Context, ev events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		headers := eventHeaders(ev)
+		rec := Record{
+			Message:             RecordMessage,
+			APIGatewayRequestID: ev.RequestContext.RequestID,
+			ExtendedRequestID:   ev.RequestContext.ExtendedRequestID,
+			InvocationID:        headers.Get("Amz-Sdk-Invocation-Id"),
+			Method:              ev.HTTPMethod,
+			Resource:            ev.Resource,
+		}
+		if lc, ok := lambdacontext.FromContext(ctx); ok {
+			rec.LambdaRequestID = lc.AwsRequestID
+		}
+		if ah, ok := ParseAttemptHeader(headers.Get("Amz-Sdk-Request")); ok {
+			rec.Attempt, rec.MaxAttempts = ah.Attempt, ah.Max
+		}
+		rec.TraceID = traceID(ctx, headers)
+
+		var span trace.Span
+		if tracer != nil {
+			ctx = c.propagator.Extract(ctx, propagation.HeaderCarrier(headers))
+			ctx, span = tracer.Start(ctx, spanName(ev), trace.WithSpanKind(trace.SpanKindServer),
+				trace.WithAttributes(spanAttributes(rec)...))
+			if rec.TraceID == "" {
+				rec.TraceID = span.SpanContext().TraceID().String()
+			}
+		}
+
+		rec.Start = c.now()
+		resp, err := h(ctx, ev)
+		rec.DurationMS = float64(c.now().Sub(rec.Start).Microseconds()) / 1000
+		if err != nil {
+			rec.Error = err.Error()
+		} else {
+			rec.Status = resp.StatusCode
+		}
+		if span != nil {
+			finishSpan(span, rec, err)
+		}
+		line, merr := json.Marshal(rec)
+		if merr == nil {
+			line = append(line, '\n')
+			mu.Lock()
+			_, _ = c.out.Write(line)
+			mu.Unlock()
+		}
+		return resp, err
+	}
+}
+
+// eventHeaders merges the event's single- and multi-value headers into a
+// canonicalised http.Header, so lookups are case-insensitive.
+func eventHeaders(ev events.APIGatewayProxyRequest) http.Header {
+	h := make(http.Header, len(ev.Headers)+len(ev.MultiValueHeaders))
+	for k, vs := range ev.MultiValueHeaders {
+		for _, v := range vs {
+			h.Add(k, v)
+		}
+	}
+	for k, v := range ev.Headers {
+		if h.Get(k) == "" {
+			h.Set(k, v)
+		}
+	}
+	return h
+}
+
+// traceID prefers the X-Ray Root Lambda gave the runtime, then the one in
+// the event's headers, then the W3C trace id from traceparent.
+func traceID(ctx context.Context, h http.Header) string {
+	if v, ok := ctx.Value(traceContextKey).(string); ok {
+		if root := XRayRoot(v); root != "" {
+			return root
+		}
+	}
+	if root := XRayRoot(h.Get("X-Amzn-Trace-Id")); root != "" {
+		return root
+	}
+	if tp := h.Get("Traceparent"); len(tp) >= 55 && tp[2] == '-' && tp[35] == '-' {
+		return tp[3:35]
+	}
+	return ""
+}
+
+// XRayRoot returns the Root= value of an X-Amzn-Trace-Id header
+// ("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=...;Sampled=1"), or ""
+// when there is none. Keys are case-insensitive.
+func XRayRoot(header string) string {
+	for _, part := range strings.Split(header, ";") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if ok && strings.EqualFold(k, "Root") {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+func spanName(ev events.APIGatewayProxyRequest) string {
+	if ev.Resource == "" {
+		return ev.HTTPMethod
+	}
+	return ev.HTTPMethod + " " + ev.Resource
+}
+
+func spanAttributes(rec Record) []attribute.KeyValue {
+	attrs := []attribute.KeyValue{attribute.String("faas.trigger", "http")}
+	add := func(k, v string) {
+		if v != "" {
+			attrs = append(attrs, attribute.String(k, v))
+		}
+	}
+	add("faas.invocation_id", rec.LambdaRequestID)
+	add("aws.request_id", rec.APIGatewayRequestID)
+	add("aws.extended_request_id", rec.ExtendedRequestID)
+	add("http.request.method", rec.Method)
+	add("http.route", rec.Resource)
+	add("retryscope.invocation_id", rec.InvocationID)
+	if rec.Attempt > 0 {
+		attrs = append(attrs, attribute.Int("retryscope.attempt", rec.Attempt))
+	}
+	return attrs
+}
+
+func finishSpan(span trace.Span, rec Record, err error) {
+	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, err.Error())
+	} else {
+		span.SetAttributes(attribute.Int("http.response.status_code", rec.Status))
+		if rec.Status >= 500 {
+			span.SetStatus(codes.Error, "")
+		}
+	}
+	span.End()
+}
