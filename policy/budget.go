@@ -1,0 +1,136 @@
+package policy
+
+import (
+	"math"
+	"sync"
+	"time"
+)
+
+// BudgetConfig sets a Budget. The zero value of each field means its
+// default, so BudgetConfig{} allows retries for about 20% of requests plus
+// one retry a second, with at most 10 retries banked:
+//
+//   - Ratio: tokens each first attempt deposits, i.e. the share of requests
+//     that may be retried; default DefaultBudgetRatio (0.2). A negative value
+//     means no deposits: only MinRetriesPerSecond pays for retries.
+//   - MinRetriesPerSecond: tokens that accrue every second whatever the
+//     traffic, so a quiet client can still retry; default
+//     DefaultBudgetMinRetriesPerSecond (1). A negative value means none.
+//   - MaxTokens: the most tokens the budget holds, so a long healthy spell
+//     does not bank a retry storm; default DefaultBudgetMaxTokens (10). A
+//     value between 0 and 1 is raised to 1, or no retry could ever be paid.
+//
+// NaN and infinite fields mean their defaults.
+type BudgetConfig struct {
+	// Ratio is the tokens deposited per first attempt; default 0.2.
+	Ratio float64
+	// MinRetriesPerSecond is the tokens accrued per second; default 1.
+	MinRetriesPerSecond float64
+	// MaxTokens caps the balance; default 10.
+	MaxTokens float64
+}
+
+// Budget defaults, after Finagle's and Linkerd's retry budget (20% of
+// requests plus a floor per second; AWS-FACTS.md section 7), with a smaller
+// floor and cap that suit a single client.
+const (
+	DefaultBudgetRatio               = 0.2
+	DefaultBudgetMinRetriesPerSecond = 1.0
+	DefaultBudgetMaxTokens           = 10.0
+)
+
+// withDefaults returns c with every zero, NaN or infinite field replaced by
+// its default and negative rates replaced by 0.
+func (c BudgetConfig) withDefaults() BudgetConfig {
+	rate := func(v, def float64) float64 {
+		switch {
+		case v == 0 || math.IsNaN(v) || math.IsInf(v, 0):
+			return def
+		case v < 0:
+			return 0
+		}
+		return v
+	}
+	c.Ratio = rate(c.Ratio, DefaultBudgetRatio)
+	c.MinRetriesPerSecond = rate(c.MinRetriesPerSecond, DefaultBudgetMinRetriesPerSecond)
+	if !(c.MaxTokens > 0) || math.IsInf(c.MaxTokens, 0) {
+		c.MaxTokens = DefaultBudgetMaxTokens
+	}
+	c.MaxTokens = max(c.MaxTokens, 1)
+	return c
+}
+
+// Budget keeps retries to a share of requests: a token bucket in the spirit
+// of Finagle's and Linkerd's retry budget. Every first attempt deposits
+// Ratio tokens (Request), tokens also accrue at MinRetriesPerSecond, the
+// balance never exceeds MaxTokens, and every retry withdraws one token
+// (Retry), which is refused when less than one remains. A new Budget starts
+// full. Over any run, then,
+//
+//	retries <= Ratio*requests + MinRetriesPerSecond*seconds + MaxTokens.
+//
+// Time is an argument (now), as in golang.org/x/time/rate's ...N methods, so
+// simulations need no clock; a now earlier than one already seen accrues
+// nothing. A Budget is safe for concurrent use; it holds a mutex.
+type Budget struct {
+	cfg BudgetConfig
+
+	mu     sync.Mutex
+	tokens float64
+	last   time.Time // when tokens was last brought up to date; zero before the first call
+}
+
+// NewBudget returns a full budget with the settings c (zero fields mean
+// their defaults; see BudgetConfig).
+func NewBudget(c BudgetConfig) *Budget {
+	c = c.withDefaults()
+	return &Budget{cfg: c, tokens: c.MaxTokens}
+}
+
+// Config returns the budget's settings with the defaults filled in.
+func (b *Budget) Config() BudgetConfig { return b.cfg }
+
+// advance accrues MinRetriesPerSecond for the time since the last call. The
+// accrual is capped, so it does not matter how often it runs.
+func (b *Budget) advance(now time.Time) {
+	if b.last.IsZero() {
+		b.last = now
+		return
+	}
+	if d := now.Sub(b.last); d > 0 {
+		b.tokens = min(b.cfg.MaxTokens, b.tokens+b.cfg.MinRetriesPerSecond*d.Seconds())
+		b.last = now
+	}
+}
+
+// Request counts a first attempt at time now: it deposits Ratio tokens.
+// Retries and hedges are not requests; they call Retry.
+func (b *Budget) Request(now time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.advance(now)
+	b.tokens = min(b.cfg.MaxTokens, b.tokens+b.cfg.Ratio)
+}
+
+// Retry withdraws one token for a retry (or a hedge) at time now. It reports
+// false, and withdraws nothing, when less than one token remains: the
+// budget is spent and the retry must not be sent.
+func (b *Budget) Retry(now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.advance(now)
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+// Tokens returns the balance at time now: how many retries could be paid
+// for at once.
+func (b *Budget) Tokens(now time.Time) float64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.advance(now)
+	return b.tokens
+}
