@@ -1,0 +1,181 @@
+package transport
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/sony/gobreaker/v2"
+
+	"github.com/retryscope/retryscope/policy"
+)
+
+// ErrCircuitOpen is returned, wrapped in *Error, when a host's circuit
+// breaker refuses a request: nothing was sent. errors.Is(err,
+// ErrCircuitOpen) tells it apart.
+var ErrCircuitOpen = errors.New("retryscope: circuit breaker open")
+
+// Breaker defaults, chosen for API Gateway + Lambda: a REST 504 arrives only
+// after the integration timeout (29 s), so failures accumulate slowly and
+// five in a row already mean about two and a half minutes of a sick
+// function; a failure ratio catches a brownout under load sooner. Open for
+// 10 s (Lambda scales and cold-starts in seconds), then let 3 probes
+// through: one slow probe must not decide alone.
+const (
+	DefaultBreakerTimeout             = 10 * time.Second
+	DefaultBreakerInterval            = 30 * time.Second
+	DefaultBreakerBucket              = 5 * time.Second
+	DefaultBreakerProbes              = 3
+	DefaultBreakerConsecutiveFailures = 5
+	DefaultBreakerMinRequests         = 10
+	DefaultBreakerFailureRatio        = 0.5
+)
+
+// DefaultBreaker returns the breaker settings New uses: open after 5
+// consecutive failures, or when at least half of 10 or more requests in a
+// rolling 30 s window failed; stay open 10 s; close after 3 successful
+// probes. What counts as a failure: classified 5xx answers and transport
+// errors; 429s and the caller's own cancellation are not counted; other
+// answers count as successes.
+func DefaultBreaker() gobreaker.Settings {
+	return gobreaker.Settings{
+		MaxRequests:  DefaultBreakerProbes,
+		Interval:     DefaultBreakerInterval,
+		BucketPeriod: DefaultBreakerBucket,
+		Timeout:      DefaultBreakerTimeout,
+		ReadyToTrip: func(c gobreaker.Counts) bool {
+			return c.ConsecutiveFailures >= DefaultBreakerConsecutiveFailures ||
+				(c.Requests >= DefaultBreakerMinRequests &&
+					float64(c.TotalFailures) >= DefaultBreakerFailureRatio*float64(c.Requests))
+		},
+	}
+}
+
+// OutcomeError is what the breaker's IsSuccessful and IsExcluded callbacks
+// receive for an attempt that did not simply succeed.
+type OutcomeError struct {
+	// Status is the answer's status, 0 when none came.
+	Status int
+	// Outcome is the attempt's classification.
+	Outcome policy.Outcome
+	// Excluded is true when the attempt says nothing about the host's
+	// health (a 429, the caller's cancellation): not counted.
+	Excluded bool
+}
+
+func (e *OutcomeError) Error() string {
+	return fmt.Sprintf("retryscope: attempt %s (status %d, reach %s)", e.Outcome.Cause, e.Status, e.Outcome.Reach)
+}
+
+// breakerVerdict is what the breaker is told about an attempt: nil for a
+// success, an *OutcomeError otherwise.
+func (r *attemptResult) breakerVerdict() error {
+	status := 0
+	if r.resp != nil {
+		status = r.resp.StatusCode
+	}
+	switch {
+	case r.outcome.Cause == "canceled" || status == http.StatusTooManyRequests:
+		return &OutcomeError{Status: status, Outcome: r.outcome, Excluded: true}
+	case r.resp != nil && status < 500:
+		return nil
+	}
+	return &OutcomeError{Status: status, Outcome: r.outcome}
+}
+
+// errExcluded tells the breaker an attempt was abandoned before it was sent.
+var errExcluded = &OutcomeError{Outcome: policy.Outcome{Reach: policy.ReachNotSent, Cause: "canceled"}, Excluded: true}
+
+func isExcluded(err error) bool {
+	var oe *OutcomeError
+	return errors.As(err, &oe) && oe.Excluded
+}
+
+// hostState is what a Transport keeps per host.
+type hostState struct {
+	name    string
+	breaker *gobreaker.TwoStepCircuitBreaker[struct{}]
+	budget  *policy.Budget
+}
+
+func noopDone(error) {}
+
+// allow asks the host's breaker for permission to send one attempt.
+func (h *hostState) allow() (func(error), error) {
+	if h.breaker == nil {
+		return noopDone, nil
+	}
+	done, err := h.breaker.Allow()
+	if err != nil {
+		return nil, fmt.Errorf("%w for %s: %w", ErrCircuitOpen, h.name, err)
+	}
+	return done, nil
+}
+
+type hostKey struct{ scheme, host string }
+
+// hostTable holds one hostState per scheme, host and port.
+type hostTable struct {
+	mu     sync.RWMutex
+	byKey  map[hostKey]*hostState
+	byName map[string]*hostState
+	cfg    config
+}
+
+func (t *hostTable) init(cfg config) {
+	t.cfg = cfg
+	t.byKey = make(map[hostKey]*hostState)
+	t.byName = make(map[string]*hostState)
+}
+
+func (t *hostTable) get(u *url.URL) *hostState {
+	k := hostKey{u.Scheme, u.Host}
+	t.mu.RLock()
+	h := t.byKey[k]
+	t.mu.RUnlock()
+	if h != nil {
+		return h
+	}
+	name := hostName(u)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if h = t.byName[name]; h == nil {
+		h = t.newHost(name)
+		t.byName[name] = h
+	}
+	t.byKey[k] = h
+	return h
+}
+
+// hostName is scheme://host:port with the scheme's default port filled in.
+func hostName(u *url.URL) string {
+	host, port := u.Hostname(), u.Port()
+	if port == "" {
+		port = "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+	}
+	return u.Scheme + "://" + net.JoinHostPort(host, port)
+}
+
+func (t *hostTable) newHost(name string) *hostState {
+	h := &hostState{name: name}
+	if t.cfg.budget != nil {
+		h.budget = policy.NewBudget(*t.cfg.budget)
+	}
+	if t.cfg.breaker != nil {
+		s := *t.cfg.breaker
+		s.Name = name
+		userExcluded := s.IsExcluded
+		s.IsExcluded = func(err error) bool {
+			return isExcluded(err) || (userExcluded != nil && userExcluded(err))
+		}
+		h.breaker = gobreaker.NewTwoStepCircuitBreaker[struct{}](s)
+	}
+	return h
+}

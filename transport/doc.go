@@ -1,0 +1,21 @@
+// Package transport is retryscope's http.RoundTripper: it retries 504s and
+// other transient failures only when that is safe, backs off with jitter,
+// stays inside deadlines, breaks circuits per host, keeps retries within a
+// budget, and records every attempt with the request ids that show whether
+// it reached the Lambda function.
+//
+// One request flows one way through RoundTrip: the breaker for its host
+// allows it or refuses it (ErrCircuitOpen, nothing sent); each attempt
+// clones the request, replays its body, sets the correlation headers and is
+// sent by the base transport; policy.Classify says what the attempt saw and
+// policy.Decide whether to try again; the budget must pay for a retry; the
+// wait is cut short by the caller's context. When retrying stops, the last
+// response is returned with its body unread, or the last error wrapped in
+// *Error, which lists the attempts.
+//
+// Wrap an http.Client's transport:
+//
+//	client := &http.Client{Transport: transport.New(nil)}
+//
+// A Transport is safe for concurrent use by multiple goroutines.
+package transport

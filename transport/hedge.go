@@ -1,0 +1,131 @@
+package transport
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/retryscope/retryscope/policy"
+)
+
+// hedged sends the call with hedging: when an attempt has not answered
+// after the hedge delay, another one goes out (budget and breaker
+// permitting, up to MaxAttempts in all); the first final answer wins, the
+// others are cancelled and their bodies closed. The winner's context ends
+// only when the caller closes its body. Only calls that are safe to repeat
+// come here.
+func (c *call) hedged() (*http.Response, error) {
+	pol := &c.t.cfg.policy
+	maxAttempts := pol.Attempts()
+	results := make(chan attemptResult, maxAttempts)
+	dones := make(map[int]func(error), maxAttempts)
+	cancels := make(map[int]func(), maxAttempts)
+	launched := 0
+
+	launch := func(hedge bool) error {
+		done, err := c.host.allow()
+		if err != nil {
+			return err
+		}
+		launched++
+		areq, r := c.prepareAttempt(c.ctx, launched, hedge)
+		dones[r.n], cancels[r.n] = done, r.release
+		if areq == nil {
+			results <- r
+			return nil
+		}
+		go func() {
+			c.send(areq, &r)
+			results <- r
+		}()
+		return nil
+	}
+	// stopAll cancels the attempts still in flight and waits for them, so
+	// none outlives RoundTrip; each is recorded as lost.
+	stopAll := func() {
+		for _, cancel := range cancels {
+			cancel()
+		}
+		for len(dones) > 0 {
+			r := <-results
+			dones[r.n](errExcluded)
+			delete(dones, r.n)
+			delete(cancels, r.n)
+			discard(r.resp)
+			c.finish(&r, policy.Decision{Rule: "hedge_lost", Reason: "cancelled: another attempt answered first"})
+		}
+	}
+
+	if err := launch(false); err != nil {
+		c.replay.close()
+		return nil, &Error{Err: err}
+	}
+	timer := time.NewTimer(c.t.cfg.hedgeDelay)
+	defer timer.Stop()
+	var prevWait time.Duration
+	for {
+		select {
+		case <-c.ctx.Done():
+			stopAll()
+			return nil, &Error{Attempts: c.history, Err: c.ctx.Err()}
+
+		case <-timer.C:
+			if launched < maxAttempts && c.budgetAllowsHedge() {
+				if err := launch(true); err == nil {
+					timer.Reset(c.t.cfg.hedgeDelay)
+				}
+			}
+
+		case r := <-results:
+			dones[r.n](r.breakerVerdict())
+			delete(dones, r.n)
+			delete(cancels, r.n)
+			st := policy.State{
+				Method: c.req.Method, HasIdempotencyKey: c.hasIdempotencyKey(),
+				Replayable: c.replay.replayable, Attempts: launched, Start: c.start, PrevWait: prevWait,
+			}
+			if dl, ok := c.ctx.Deadline(); ok {
+				st.Deadline = dl
+			}
+			d := pol.Decide(st, r.outcome, r.end)
+			if r.outcome.Retryable && len(dones) > 0 {
+				// Another attempt is still running: let it answer.
+				discard(r.resp)
+				r.release()
+				c.finish(&r, policy.Decision{Rule: "hedge_pending", Reason: "another attempt is still in flight: " + r.outcome.Reason})
+				continue
+			}
+			if d.Retry {
+				d, _ = c.admitRetryNoBreaker(d, r.end)
+			}
+			c.finish(&r, d)
+			if !d.Retry {
+				stopAll()
+				return c.result(r)
+			}
+			discard(r.resp)
+			r.release()
+			prevWait = d.Wait
+			if err := sleep(c.ctx, d.Wait); err != nil {
+				return nil, &Error{Attempts: c.history, Err: err}
+			}
+			if err := launch(false); err != nil {
+				return nil, &Error{Attempts: c.history, Err: err}
+			}
+			timer.Reset(c.t.cfg.hedgeDelay)
+		}
+	}
+}
+
+// budgetAllowsHedge spends a retry token on a hedge.
+func (c *call) budgetAllowsHedge() bool {
+	return c.host.budget == nil || c.host.budget.Retry(time.Now())
+}
+
+// admitRetryNoBreaker asks only the budget: in hedged mode the breaker is
+// asked when the next attempt is launched.
+func (c *call) admitRetryNoBreaker(d policy.Decision, now time.Time) (policy.Decision, bool) {
+	if c.host.budget != nil && !c.host.budget.Retry(now) {
+		return policy.Decision{Rule: "budget", Reason: "not retried: the retry budget for this host is spent"}, false
+	}
+	return d, true
+}

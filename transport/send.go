@@ -1,0 +1,160 @@
+package transport
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/retryscope/retryscope/policy"
+)
+
+// attemptResult is what one attempt produced, before it is recorded.
+type attemptResult struct {
+	n       int
+	hedge   bool
+	sentID  string // x-amzn-RequestId sent
+	traceID string // X-Ray Root sent, if any
+	resp    *http.Response
+	err     error
+	outcome policy.Outcome
+	start   time.Time
+	end     time.Time
+	cancel  context.CancelFunc // ends the attempt's own context; nil when it has none
+}
+
+// release ends the attempt's own context, if it has one.
+func (r *attemptResult) release() {
+	if r.cancel != nil {
+		r.cancel()
+	}
+}
+
+// attempt sends attempt n of the call under ctx and classifies what came
+// back. The response body is left unread but for the bytes Classify needs.
+func (c *call) attempt(ctx context.Context, n int, hedge bool) attemptResult {
+	areq, r := c.prepareAttempt(ctx, n, hedge)
+	if areq != nil {
+		c.send(areq, &r)
+	}
+	return r
+}
+
+// prepareAttempt builds attempt n's request: its own context, headers and
+// body. It must run on the call's goroutine (the body replay is not shared).
+// A nil request means the attempt failed before sending; r says why.
+func (c *call) prepareAttempt(ctx context.Context, n int, hedge bool) (*http.Request, attemptResult) {
+	r := attemptResult{n: n, hedge: hedge}
+	body, getBody, err := c.replay.body()
+	if err != nil {
+		r.start = time.Now()
+		r.end, r.err = r.start, err
+		r.outcome = policy.Outcome{Reach: policy.ReachNotSent, Cause: "request_body",
+			Reason: "the request body could not be read; nothing was sent"}
+		return nil, r
+	}
+	actx := ctx
+	if d := c.t.cfg.policy.AttemptTimeout; d > 0 {
+		actx, r.cancel = context.WithTimeout(ctx, d)
+	} else if hedge || c.t.cfg.hedgeDelay > 0 {
+		actx, r.cancel = context.WithCancel(ctx) // a losing hedge is cancelled alone
+	}
+	areq := c.req.WithContext(actx)
+	areq.Header, r.sentID = c.header(n)
+	areq.Body, areq.GetBody = body, getBody
+	if body == nil && c.req.Body != nil {
+		areq.Body = http.NoBody
+	}
+	r.traceID = traceRoot(areq.Header)
+	return areq, r
+}
+
+// send sends areq through the base transport and classifies the answer. It
+// is safe to run on its own goroutine.
+func (c *call) send(areq *http.Request, r *attemptResult) {
+	pol := &c.t.cfg.policy
+	r.start = time.Now()
+	resp, err := c.t.base.RoundTrip(areq)
+	switch {
+	case resp == nil && err == nil:
+		err = errNoResponse
+	case resp != nil && err != nil:
+		discard(resp)
+		resp = nil
+	}
+	var prefix []byte
+	if resp != nil && resp.StatusCode >= 400 && areq.Method != http.MethodHead {
+		prefix = peek(resp, pol.Peek())
+	}
+	r.end = time.Now()
+	r.resp, r.err = resp, err
+	r.outcome = pol.Classify(policy.Exchange{
+		Request: areq, Response: resp, Body: prefix, Err: err,
+		Elapsed: r.end.Sub(r.start), Now: r.end,
+	})
+}
+
+// finish records attempt r with decision d: into the call's history when
+// anyone may read it, into the caller's Recorder, and into the log.
+func (c *call) finish(r *attemptResult, d policy.Decision) {
+	cfg := &c.t.cfg
+	if c.rec == nil && cfg.logger == nil && !d.Retry && r.err == nil && c.history == nil {
+		return // a first attempt that ends the call: nobody reads a record
+	}
+	a := Attempt{
+		InvocationID:  c.invID,
+		Number:        r.n,
+		Hedge:         r.hedge,
+		Method:        c.req.Method,
+		URL:           c.redactedURL(),
+		Start:         r.start,
+		Duration:      r.end.Sub(r.start),
+		Err:           r.err,
+		Reach:         r.outcome.Reach,
+		Cause:         r.outcome.Cause,
+		RequestIDSent: r.sentID,
+		TraceID:       r.traceID,
+		Retry:         d.Retry,
+		Wait:          d.Wait,
+		Rule:          d.Rule,
+		Reason:        d.Reason,
+	}
+	if r.resp != nil {
+		h := r.resp.Header
+		a.Status = r.resp.StatusCode
+		a.RequestID = h.Get(policy.HeaderRequestID)
+		a.ExtendedRequestID = h.Get(policy.HeaderExtendedRequestID)
+		a.HTTPAPIRequestID = h.Get(policy.HeaderHTTPAPIRequestID)
+		if root := traceRoot(h); root != "" {
+			a.TraceID = root
+		}
+	}
+	c.history = append(c.history, a)
+	if c.rec != nil {
+		c.rec.add(a)
+	}
+	if cfg.logger != nil {
+		logAttempt(c.ctx, cfg.logger, &a, cfg.policy.Attempts())
+	}
+}
+
+// cancelOnClose ties an attempt's context to the body of the response that
+// is returned: cancelling earlier would cut the caller's read short.
+func cancelOnClose(body io.ReadCloser, cancel context.CancelFunc) io.ReadCloser {
+	if body == nil {
+		cancel()
+		return nil
+	}
+	return &cancelBody{ReadCloser: body, cancel: cancel}
+}
+
+type cancelBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
+}

@@ -1,0 +1,200 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/retryscope/retryscope/internal/redact"
+	"github.com/retryscope/retryscope/policy"
+)
+
+// Transport is an http.RoundTripper that retries when it is safe. Make one
+// with New; the zero value is not usable.
+type Transport struct {
+	base  http.RoundTripper
+	cfg   config
+	hosts hostTable
+}
+
+// New returns a Transport that sends through base (nil: http.DefaultTransport)
+// with the default policy (policy.Default), a circuit breaker and a retry
+// budget per host, and correlation headers on every attempt; opts change
+// them.
+func New(base http.RoundTripper, opts ...Option) *Transport {
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	t := &Transport{base: base, cfg: defaults()}
+	for _, o := range opts {
+		o(&t.cfg)
+	}
+	t.hosts.init(t.cfg)
+	return t
+}
+
+// errNoResponse is what an attempt reports when the base transport broke
+// the RoundTripper contract by returning neither a response nor an error.
+var errNoResponse = errors.New("retryscope: base transport returned a nil response and a nil error")
+
+// RoundTrip sends req, retrying as the policy allows. It never modifies req
+// and always closes its body. It returns the last response with its body
+// unread, or an *Error listing the attempts when the last one failed.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	if err := ctx.Err(); err != nil {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, &Error{Err: err}
+	}
+	rp, err := newReplay(req, t.cfg.bodyLimit)
+	if err != nil {
+		return nil, &Error{Err: err}
+	}
+	c := call{t: t, req: req, ctx: ctx, replay: rp, host: t.hosts.get(req.URL), rec: recorderFrom(ctx)}
+	c.prepare()
+	if t.cfg.hedgeDelay > 0 && c.safeToRepeat() {
+		return c.hedged()
+	}
+	return c.sequential()
+}
+
+// call is one logical request: the state its attempts share.
+type call struct {
+	t       *Transport
+	req     *http.Request
+	ctx     context.Context
+	replay  *replay
+	host    *hostState
+	rec     *Recorder
+	start   time.Time
+	invID   string // amz-sdk-invocation-id, "" when correlation is off
+	idemKey string // Idempotency-Key added by the transport, if any
+	url     string // redacted, computed once when needed
+	history []Attempt
+}
+
+func (c *call) prepare() {
+	c.start = time.Now()
+	if c.t.cfg.correlation {
+		c.invID = c.req.Header.Get(headerInvocationID)
+		if c.invID == "" {
+			c.invID = newUUID()
+		}
+	}
+	if c.t.cfg.idemKeys && (c.req.Method == http.MethodPost || c.req.Method == http.MethodPatch) &&
+		c.req.Header.Get(policy.HeaderIdempotencyKey) == "" {
+		c.idemKey = `"` + newUUID() + `"`
+	}
+	if c.host.budget != nil {
+		c.host.budget.Request(c.start)
+	}
+}
+
+func (c *call) hasIdempotencyKey() bool {
+	return c.idemKey != "" || c.req.Header.Get(policy.HeaderIdempotencyKey) != ""
+}
+
+// safeToRepeat reports whether the request may be sent twice whatever
+// happens to the first attempt (hedging needs that).
+func (c *call) safeToRepeat() bool {
+	return c.t.cfg.policy.SafeToRepeat(c.req.Method, c.hasIdempotencyKey(), policy.ReachBackend)
+}
+
+// sequential sends one attempt at a time until the policy stops.
+func (c *call) sequential() (*http.Response, error) {
+	var (
+		prevWait time.Duration
+		pol      = &c.t.cfg.policy
+	)
+	done, err := c.host.allow()
+	if err != nil {
+		c.replay.close()
+		return nil, &Error{Err: err}
+	}
+	for n := 1; ; n++ {
+		res := c.attempt(c.ctx, n, false)
+		done(res.breakerVerdict())
+		st := policy.State{
+			Method:            c.req.Method,
+			HasIdempotencyKey: c.hasIdempotencyKey(),
+			Replayable:        c.replay.replayable,
+			Attempts:          n,
+			Start:             c.start,
+			PrevWait:          prevWait,
+		}
+		if dl, ok := c.ctx.Deadline(); ok {
+			st.Deadline = dl
+		}
+		var d policy.Decision
+		if c.ctx.Err() != nil {
+			d = policy.Decision{Rule: "canceled", Reason: "the caller canceled the request"}
+		} else {
+			d = pol.Decide(st, res.outcome, res.end)
+		}
+		if d.Retry {
+			d, done = c.admitRetry(d, res.end)
+		}
+		c.finish(&res, d)
+		if !d.Retry {
+			return c.result(res)
+		}
+		discard(res.resp)
+		res.release()
+		prevWait = d.Wait
+		if err := sleep(c.ctx, d.Wait); err != nil {
+			done(errExcluded)
+			return nil, &Error{Attempts: c.history, Err: err}
+		}
+	}
+}
+
+// admitRetry asks the budget and the breaker whether a retry the policy
+// wants may go; it returns the decision, changed to a stop when refused,
+// and the breaker's done function for the next attempt.
+func (c *call) admitRetry(d policy.Decision, now time.Time) (policy.Decision, func(error)) {
+	if c.host.budget != nil && !c.host.budget.Retry(now) {
+		return policy.Decision{Rule: "budget", Reason: "not retried: the retry budget for this host is spent"}, nil
+	}
+	done, err := c.host.allow()
+	if err != nil {
+		return policy.Decision{Rule: "circuit_open", Reason: "not retried: the circuit breaker for this host is open"}, nil
+	}
+	return d, done
+}
+
+// result turns the last attempt into RoundTrip's answer.
+func (c *call) result(res attemptResult) (*http.Response, error) {
+	if res.resp != nil {
+		if res.cancel != nil {
+			res.resp.Body = cancelOnClose(res.resp.Body, res.cancel)
+		}
+		return res.resp, nil
+	}
+	res.release()
+	return nil, &Error{Attempts: c.history, Err: res.err}
+}
+
+// sleep waits d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
+}
+
+func (c *call) redactedURL() string {
+	if c.url == "" {
+		c.url = redact.URL(c.req.URL)
+	}
+	return c.url
+}
