@@ -1,0 +1,73 @@
+package apigwtest
+
+// gatewayAnswer is a response API Gateway produces itself (a "gateway
+// response"), as the client sees it with the default gateway responses.
+type gatewayAnswer struct {
+	status       int
+	body         string
+	errorType    string // x-amzn-ErrorType
+	responseType string // $context.error.responseType
+	message      string // $context.error.message
+}
+
+// The REST API's answers, byte for byte as AWS-FACTS.md section 1 lists them.
+// Note the space after the colon in the 504/502/500 bodies and none in the
+// 429/403 ones: that is what AWS sends.
+var (
+	restTimeout = gatewayAnswer{504, `{"message": "Endpoint request timed out"}`,
+		"InternalServerErrorException", "INTEGRATION_TIMEOUT", "Endpoint request timed out"}
+	// A function error's responseType is not documented [inferred].
+	restFunctionError = gatewayAnswer{502, `{"message": "Internal server error"}`,
+		"InternalServerErrorException", "DEFAULT_5XX", "Internal server error"}
+	restMalformed = gatewayAnswer{502, `{"message": "Internal server error"}`,
+		"InternalServerErrorException", "API_CONFIGURATION_ERROR", "Internal server error"}
+	restLambdaThrottled = gatewayAnswer{500, `{"message": "Internal server error"}`,
+		"InternalServerErrorException", "API_CONFIGURATION_ERROR", "Internal server error"}
+	restThrottled = gatewayAnswer{429, `{"message":"Too Many Requests"}`,
+		"TooManyRequestsException", "THROTTLED", "Too Many Requests"}
+	restMissingToken = gatewayAnswer{403, `{"message":"Missing Authentication Token"}`,
+		"MissingAuthenticationTokenException", "MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token"}
+	// The 413 body and error type are [inferred]: REQUEST_TOO_LARGE is
+	// documented, its default text is not in AWS-FACTS.md.
+	restTooLarge = gatewayAnswer{413, `{"message":"Request Too Long"}`,
+		"RequestTooLongException", "REQUEST_TOO_LARGE", "Request Too Long"}
+)
+
+// The HTTP API's answers. HTTP APIs send no x-amzn-ErrorType.
+var (
+	httpTimeout = gatewayAnswer{503, `{"message":"Service Unavailable"}`,
+		"", "INTEGRATION_TIMEOUT", "Service Unavailable"}
+	httpFunctionError = gatewayAnswer{500, `{"message":"Internal Server Error"}`,
+		"", "DEFAULT_5XX", "Internal Server Error"}
+	httpMalformed       = httpFunctionError
+	httpLambdaThrottled = httpFunctionError
+	httpThrottled       = gatewayAnswer{429, `{"message":"Too Many Requests"}`,
+		"", "THROTTLED", "Too Many Requests"}
+	httpNotFound = gatewayAnswer{404, `{"message":"Not Found"}`,
+		"", "RESOURCE_NOT_FOUND", "Not Found"}
+	// [inferred]
+	httpTooLarge = gatewayAnswer{413, `{"message":"Request Entity Too Large"}`,
+		"", "REQUEST_TOO_LARGE", "Request Entity Too Large"}
+)
+
+// answerKind names a gateway answer independently of the API flavour.
+type answerKind int
+
+const (
+	answerTimeout answerKind = iota
+	answerFunctionError
+	answerMalformed
+	answerLambdaThrottled
+	answerThrottled
+	answerNoRoute
+	answerTooLarge
+)
+
+func (s *Server) answer(k answerKind) gatewayAnswer {
+	if s.cfg.httpAPI {
+		return [...]gatewayAnswer{httpTimeout, httpFunctionError, httpMalformed,
+			httpLambdaThrottled, httpThrottled, httpNotFound, httpTooLarge}[k]
+	}
+	return [...]gatewayAnswer{restTimeout, restFunctionError, restMalformed,
+		restLambdaThrottled, restThrottled, restMissingToken, restTooLarge}[k]
+}

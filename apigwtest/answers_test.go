@@ -1,0 +1,270 @@
+package apigwtest
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+var (
+	uuidRe       = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+	apigwIDRe    = regexp.MustCompile(`^[A-Za-z0-9+/]{15}=$`)
+	rootOnlyRe   = regexp.MustCompile(`^Root=1-[0-9a-f]{8}-[0-9a-f]{24}$`)
+	rootSampleRe = regexp.MustCompile(`^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Sampled=[01]$`)
+)
+
+// golden is one row of AWS-FACTS.md section 1.
+type golden struct {
+	status    int
+	body      string
+	errorType string // "" means the header must be absent
+	traceRe   *regexp.Regexp
+}
+
+func checkGolden(t *testing.T, got answer, want golden) {
+	t.Helper()
+	if got.status != want.status || got.body != want.body {
+		t.Errorf("got %d %q, want %d %q", got.status, got.body, want.status, want.body)
+	}
+	if id := got.header.Get("x-amzn-RequestId"); !uuidRe.MatchString(id) {
+		t.Errorf("x-amzn-RequestId %q is not a UUID", id)
+	}
+	if id := got.header.Get("x-amz-apigw-id"); !apigwIDRe.MatchString(id) {
+		t.Errorf("x-amz-apigw-id %q is not base64-ish", id)
+	}
+	if et, has := got.header["X-Amzn-Errortype"]; want.errorType == "" && has || want.errorType != "" && (len(et) != 1 || et[0] != want.errorType) {
+		t.Errorf("x-amzn-ErrorType %q, want %q", et, want.errorType)
+	}
+	if tr := got.header.Get("X-Amzn-Trace-Id"); !want.traceRe.MatchString(tr) {
+		t.Errorf("X-Amzn-Trace-Id %q does not match %s", tr, want.traceRe)
+	}
+	if ct := got.header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type %q", ct)
+	}
+}
+
+func TestGoldenIntegrationTimeout(t *testing.T) {
+	t.Parallel()
+	var orders atomic.Int64
+	s := NewServer(func(ctx context.Context, _ events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		_ = Sleep(ctx, 60*time.Second) // twice the integration timeout
+		orders.Add(1)                  // the side effect still happens
+		return events.APIGatewayProxyResponse{StatusCode: 201, Body: "created"}, nil
+	}, WithTimeScale(0.005))
+	defer s.Close()
+
+	got := get(t, s.URL+"/orders")
+	checkGolden(t, got, golden{504, `{"message": "Endpoint request timed out"}`, "InternalServerErrorException", rootOnlyRe})
+	if n := orders.Load(); n != 0 {
+		t.Fatalf("the function finished before the 504 (%d orders)", n)
+	}
+	s.Wait()
+	if n := orders.Load(); n != 1 {
+		t.Fatalf("orders after Wait = %d, want 1", n)
+	}
+	invs := s.Invocations()
+	if len(invs) != 1 {
+		t.Fatalf("%d invocations, want 1", len(invs))
+	}
+	inv := invs[0]
+	if !inv.Finished || !inv.GatewayTimedOut || !inv.RanAfterTimeout || inv.Status != 504 {
+		t.Errorf("invocation %+v: want finished after a 504", inv)
+	}
+	if inv.RequestID != got.header.Get("x-amzn-RequestId") || inv.ExtendedRequestID != got.header.Get("x-amz-apigw-id") {
+		t.Errorf("ids %q %q do not match the response's", inv.RequestID, inv.ExtendedRequestID)
+	}
+	st := s.Stats()
+	if st.RanAfterTimeout != 1 || st.GatewayTimeouts != 1 || st.Completed != 1 || st.Answers[504] != 1 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+func TestGoldenFunctionError(t *testing.T) {
+	t.Parallel()
+	s := NewServer(func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		return events.APIGatewayProxyResponse{}, errors.New("boom")
+	}, fastScale)
+	defer s.Close()
+	checkGolden(t, get(t, s.URL+"/x"), golden{502, `{"message": "Internal server error"}`, "InternalServerErrorException", rootSampleRe})
+	if inv := s.Invocations()[0]; inv.FunctionError != "errorString" || !inv.Finished {
+		t.Errorf("invocation %+v", inv)
+	}
+}
+
+func TestGoldenPanic(t *testing.T) {
+	t.Parallel()
+	s := NewServer(func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		panic("nil map")
+	}, fastScale)
+	defer s.Close()
+	checkGolden(t, get(t, s.URL+"/x"), golden{502, `{"message": "Internal server error"}`, "InternalServerErrorException", rootSampleRe})
+	// The panicking environment is replaced: the next invocation is cold.
+	_ = get(t, s.URL+"/x")
+	if st := s.Stats(); st.ColdStarts != 2 {
+		t.Errorf("cold starts %d, want 2", st.ColdStarts)
+	}
+}
+
+func TestGoldenMalformed(t *testing.T) {
+	t.Parallel()
+	s := NewServer(func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		return events.APIGatewayProxyResponse{}, nil // statusCode 0
+	}, fastScale)
+	defer s.Close()
+	checkGolden(t, get(t, s.URL+"/x"), golden{502, `{"message": "Internal server error"}`, "InternalServerErrorException", rootSampleRe})
+}
+
+func TestGoldenLambdaThrottled(t *testing.T) {
+	t.Parallel()
+	var ran atomic.Int64
+	s := NewServer(func(ctx context.Context, r events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		ran.Add(1)
+		return ok(ctx, r)
+	}, fastScale, WithFault(Fault{Outage: OutageThrottle}))
+	defer s.Close()
+	checkGolden(t, get(t, s.URL+"/x"), golden{500, `{"message": "Internal server error"}`, "InternalServerErrorException", rootSampleRe})
+	if ran.Load() != 0 || len(s.Invocations()) != 0 || s.Stats().LambdaThrottled != 1 {
+		t.Errorf("the function ran on a Lambda 429")
+	}
+}
+
+func TestGoldenGatewayThrottle(t *testing.T) {
+	t.Parallel()
+	s := NewServer(ok, fastScale, WithThrottle(0, 1))
+	defer s.Close()
+	if got := get(t, s.URL+"/x"); got.status != 200 {
+		t.Fatalf("first request: %d", got.status)
+	}
+	got := get(t, s.URL+"/x")
+	checkGolden(t, got, golden{429, `{"message":"Too Many Requests"}`, "TooManyRequestsException", rootSampleRe})
+	if got.header.Get("Retry-After") != "" {
+		t.Error("API Gateway sends no Retry-After")
+	}
+}
+
+func TestGoldenMissingAuthenticationToken(t *testing.T) {
+	t.Parallel()
+	s := NewServer(ok, fastScale)
+	defer s.Close()
+	root := strings.TrimSuffix(s.URL, "/prod")
+	checkGolden(t, get(t, root+"/other/x"), golden{403, `{"message":"Missing Authentication Token"}`, "MissingAuthenticationTokenException", rootSampleRe})
+	if len(s.Invocations()) != 0 {
+		t.Error("the function ran for an unknown route")
+	}
+}
+
+func TestGoldenFunctionResponse(t *testing.T) {
+	t.Parallel()
+	s := NewServer(func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		return events.APIGatewayProxyResponse{
+			StatusCode:        418,
+			Headers:           map[string]string{"Content-Type": "text/plain", "X-One": "1"},
+			MultiValueHeaders: map[string][]string{"Set-Cookie": {"a=1", "b=2"}},
+			Body:              "teapot",
+		}, nil
+	}, fastScale)
+	defer s.Close()
+	got := get(t, s.URL+"/x")
+	if got.status != 418 || got.body != "teapot" || got.header.Get("Content-Type") != "text/plain" ||
+		got.header.Get("X-One") != "1" || len(got.header["Set-Cookie"]) != 2 {
+		t.Errorf("got %d %q %v", got.status, got.body, got.header)
+	}
+	if _, has := got.header["X-Amzn-Errortype"]; has {
+		t.Error("x-amzn-ErrorType on the function's own response")
+	}
+	if !uuidRe.MatchString(got.header.Get("x-amzn-RequestId")) || !apigwIDRe.MatchString(got.header.Get("x-amz-apigw-id")) {
+		t.Errorf("id headers %v", got.header)
+	}
+}
+
+func TestGoldenTooLarge(t *testing.T) {
+	t.Parallel()
+	s := NewServer(ok, fastScale)
+	defer s.Close()
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/upload", strings.NewReader(strings.Repeat("x", MaxPayload+1)))
+	checkGolden(t, do(t, req), golden{413, `{"message":"Request Too Long"}`, "RequestTooLongException", rootSampleRe})
+	req, _ = http.NewRequest(http.MethodPost, s.URL+"/upload", strings.NewReader(strings.Repeat("x", MaxPayload)))
+	if got := do(t, req); got.status != 200 {
+		t.Errorf("10 MB exactly: %d", got.status)
+	}
+}
+
+func TestGoldenFunctionTimeoutShorterThanIntegration(t *testing.T) {
+	t.Parallel()
+	var stopped atomic.Bool
+	s := NewServer(func(ctx context.Context, _ events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		if err := Sleep(ctx, 20*time.Second); err != nil {
+			stopped.Store(true)
+		}
+		return events.APIGatewayProxyResponse{StatusCode: 200}, nil
+	}, WithTimeScale(0.01), WithFunctionTimeout(3*time.Second))
+	defer s.Close()
+	checkGolden(t, get(t, s.URL+"/x"), golden{502, `{"message": "Internal server error"}`, "InternalServerErrorException", rootSampleRe})
+	s.Wait()
+	inv := s.Invocations()[0]
+	if !inv.FunctionTimedOut || inv.Finished || inv.FunctionError != "Sandbox.Timedout" || !stopped.Load() {
+		t.Errorf("invocation %+v", inv)
+	}
+}
+
+// HTTP API (v2) answers.
+func TestGoldenHTTPAPI(t *testing.T) {
+	t.Parallel()
+	check := func(t *testing.T, got answer, status int, body string) {
+		t.Helper()
+		if got.status != status || got.body != body {
+			t.Errorf("got %d %q, want %d %q", got.status, got.body, status, body)
+		}
+		if id := got.header.Get("apigw-requestid"); !apigwIDRe.MatchString(id) {
+			t.Errorf("apigw-requestid %q", id)
+		}
+		for _, h := range []string{"x-amzn-RequestId", "x-amz-apigw-id", "x-amzn-ErrorType"} {
+			if got.header.Get(h) != "" {
+				t.Errorf("HTTP API answer has %s", h)
+			}
+		}
+	}
+	t.Run("timeout", func(t *testing.T) {
+		t.Parallel()
+		s := NewServer(func(ctx context.Context, _ events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+			_ = Sleep(ctx, 60*time.Second)
+			return events.APIGatewayProxyResponse{StatusCode: 200}, nil
+		}, WithHTTPAPI(), WithTimeScale(0.005))
+		defer s.Close()
+		check(t, get(t, s.URL+"/x"), 503, `{"message":"Service Unavailable"}`)
+		s.Wait()
+		if st := s.Stats(); st.RanAfterTimeout != 1 {
+			t.Errorf("stats %+v", st)
+		}
+	})
+	t.Run("function error", func(t *testing.T) {
+		t.Parallel()
+		s := NewServer(func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+			return events.APIGatewayProxyResponse{}, errors.New("boom")
+		}, WithHTTPAPI(), fastScale)
+		defer s.Close()
+		check(t, get(t, s.URL+"/x"), 500, `{"message":"Internal Server Error"}`)
+	})
+	t.Run("throttle", func(t *testing.T) {
+		t.Parallel()
+		s := NewServer(ok, WithHTTPAPI(), fastScale, WithThrottle(0, 0))
+		defer s.Close()
+		check(t, get(t, s.URL+"/x"), 429, `{"message":"Too Many Requests"}`)
+	})
+	t.Run("ok", func(t *testing.T) {
+		t.Parallel()
+		s := NewServer(ok, WithHTTPAPI(), fastScale)
+		defer s.Close()
+		if strings.Count(s.URL, "/") != 2 {
+			t.Errorf("HTTP API URL %q has a stage prefix", s.URL)
+		}
+		check(t, get(t, s.URL+"/x"), 200, `{"ok":true}`)
+	})
+}

@@ -1,0 +1,223 @@
+package apigwtest
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// Constants of the emulated account, as they appear in events and logs.
+const (
+	accountID    = "123456789012"
+	region       = "us-east-1"
+	apiID        = "a1b2c3d4e5"
+	functionName = "retryscope-apigwtest"
+	functionARN  = "arn:aws:lambda:" + region + ":" + accountID + ":function:" + functionName
+	lambdaURL    = "https://lambda." + region + ".amazonaws.com/2015-03-31/functions/" + functionARN + "/invocations"
+)
+
+// buildEvent makes the Lambda proxy event (payload format 1.0) API Gateway
+// would send for r, whose path has already lost the stage prefix.
+func (s *Server) buildEvent(r *http.Request, path string, body []byte, g *gatewayRequest) events.APIGatewayProxyRequest {
+	ev := events.APIGatewayProxyRequest{
+		Resource:   "/{proxy+}",
+		Path:       path,
+		HTTPMethod: r.Method,
+	}
+	if p := strings.TrimPrefix(path, "/"); p != "" {
+		ev.PathParameters = map[string]string{"proxy": p}
+	} else {
+		ev.Resource = "/"
+	}
+	// API Gateway passes every header, the last value in headers and all of
+	// them in multiValueHeaders, and adds its own forwarding headers.
+	n := len(r.Header) + 5
+	ev.Headers = make(map[string]string, n)
+	ev.MultiValueHeaders = make(map[string][]string, n)
+	for k, vs := range r.Header {
+		if len(vs) == 0 {
+			continue
+		}
+		ev.Headers[k] = vs[len(vs)-1]
+		ev.MultiValueHeaders[k] = append([]string(nil), vs...)
+	}
+	clientIP, _, _ := net.SplitHostPort(r.RemoteAddr)
+	set := func(k, v string) {
+		ev.Headers[k] = v
+		ev.MultiValueHeaders[k] = []string{v}
+	}
+	set("X-Forwarded-For", clientIP)
+	set("X-Forwarded-Port", "443")
+	set("X-Forwarded-Proto", "https")
+	if !s.cfg.httpAPI {
+		set("X-Amzn-Trace-Id", g.trace.String())
+	}
+	if q := r.URL.Query(); len(q) > 0 {
+		ev.QueryStringParameters = make(map[string]string, len(q))
+		ev.MultiValueQueryStringParameters = make(map[string][]string, len(q))
+		for k, vs := range q {
+			ev.QueryStringParameters[k] = vs[len(vs)-1]
+			ev.MultiValueQueryStringParameters[k] = vs
+		}
+	}
+	if len(body) > 0 {
+		// A body that is not valid UTF-8 cannot travel as a JSON string:
+		// base64 it, as API Gateway does for binary media types [inferred].
+		if utf8.Valid(body) {
+			ev.Body = string(body)
+		} else {
+			ev.Body = base64.StdEncoding.EncodeToString(body)
+			ev.IsBase64Encoded = true
+		}
+	}
+	stagePath := path
+	if s.cfg.stage != "" {
+		stagePath = "/" + s.cfg.stage + path
+	}
+	ev.RequestContext = events.APIGatewayProxyRequestContext{
+		AccountID:         accountID,
+		ResourceID:        "abc123",
+		Stage:             s.stageName(),
+		DomainName:        apiID + ".execute-api." + region + ".amazonaws.com",
+		DomainPrefix:      apiID,
+		RequestID:         g.requestID,
+		ExtendedRequestID: g.extendedID,
+		Protocol:          r.Proto,
+		Identity:          events.APIGatewayRequestIdentity{SourceIP: clientIP, UserAgent: r.UserAgent()},
+		ResourcePath:      ev.Resource,
+		Path:              stagePath,
+		HTTPMethod:        r.Method,
+		RequestTime:       g.start.UTC().Format("02/Jan/2006:15:04:05 -0700"),
+		RequestTimeEpoch:  g.start.UnixMilli(),
+		APIID:             apiID,
+	}
+	return ev
+}
+
+func (s *Server) stageName() string {
+	if s.cfg.stage == "" && s.cfg.httpAPI {
+		return "$default"
+	}
+	return s.cfg.stage
+}
+
+// proxyResponse is a function's response mapped to HTTP.
+type proxyResponse struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// errMalformed is a function response API Gateway cannot map: the client
+// gets 502 and the execution log says "Malformed Lambda proxy response".
+var errMalformed = errors.New("malformed Lambda proxy response")
+
+// MapProxyResponse maps a Lambda proxy integration response (the JSON a
+// function returns) to the status, header and body API Gateway sends. It
+// accepts exactly the fields of events.APIGatewayProxyResponse; anything
+// else (unknown fields, a missing or out-of-range statusCode, a non-string
+// header value, bad base64 with isBase64Encoded) is malformed, and the
+// client would get 502. headers and multiValueHeaders are merged.
+func MapProxyResponse(payload []byte) (status int, header http.Header, body []byte, err error) {
+	p, err := mapProxyResponse(payload)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	return p.status, p.header, p.body, nil
+}
+
+func mapProxyResponse(payload []byte) (proxyResponse, error) {
+	var raw struct {
+		StatusCode        *json.Number        `json:"statusCode"`
+		Headers           map[string]string   `json:"headers"`
+		MultiValueHeaders map[string][]string `json:"multiValueHeaders"`
+		Body              *string             `json:"body"`
+		IsBase64Encoded   bool                `json:"isBase64Encoded"`
+		Cookies           []string            `json:"cookies"` // tolerated by API Gateway's HTTP APIs; ignored
+	}
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.DisallowUnknownFields()
+	dec.UseNumber()
+	if err := dec.Decode(&raw); err != nil {
+		return proxyResponse{}, fmt.Errorf("%w: %v", errMalformed, err)
+	}
+	if dec.More() {
+		return proxyResponse{}, fmt.Errorf("%w: trailing data", errMalformed)
+	}
+	if raw.StatusCode == nil {
+		return proxyResponse{}, fmt.Errorf("%w: no statusCode", errMalformed)
+	}
+	status, err := strconv.Atoi(raw.StatusCode.String())
+	if err != nil || status < 100 || status > 599 {
+		return proxyResponse{}, fmt.Errorf("%w: statusCode %s", errMalformed, raw.StatusCode)
+	}
+	h := make(http.Header, len(raw.Headers)+len(raw.MultiValueHeaders)+4)
+	for k, vs := range raw.MultiValueHeaders {
+		if !validHeaderName(k) {
+			return proxyResponse{}, fmt.Errorf("%w: header name %q", errMalformed, k)
+		}
+		for _, v := range vs {
+			h.Add(k, cleanHeaderValue(v))
+		}
+	}
+	for k, v := range raw.Headers {
+		if !validHeaderName(k) {
+			return proxyResponse{}, fmt.Errorf("%w: header name %q", errMalformed, k)
+		}
+		if _, dup := raw.MultiValueHeaders[k]; !dup {
+			h.Set(k, cleanHeaderValue(v))
+		}
+	}
+	var body []byte
+	if raw.Body != nil {
+		if raw.IsBase64Encoded {
+			body, err = base64.StdEncoding.DecodeString(*raw.Body)
+			if err != nil {
+				return proxyResponse{}, fmt.Errorf("%w: body: %v", errMalformed, err)
+			}
+		} else {
+			body = []byte(*raw.Body)
+		}
+	}
+	return proxyResponse{status: status, header: h, body: body}, nil
+}
+
+func validHeaderName(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("()<>@,;:\\\"/[]?={}", c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// cleanHeaderValue drops the bytes net/http refuses to send in a header
+// value, so a function cannot break the connection.
+func cleanHeaderValue(v string) string {
+	if strings.IndexFunc(v, func(r rune) bool { return r == '\r' || r == '\n' || r == 0 }) < 0 {
+		return v
+	}
+	return strings.Map(func(r rune) rune {
+		if r == '\r' || r == '\n' || r == 0 {
+			return -1
+		}
+		return r
+	}, v)
+}
+
+// requestTimeEpoch formats t as $context.requestTimeEpoch (milliseconds).
+func requestTimeEpoch(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }

@@ -1,0 +1,290 @@
+package apigwtest
+
+import (
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// gatewayRequest is what API Gateway knows about a request on arrival.
+type gatewayRequest struct {
+	requestID  string
+	extendedID string
+	replacedID bool  // the client's x-amzn-RequestId was not a UUID
+	trace      Trace // as passed to the integration, with a fresh Parent
+	start      time.Time
+	entry      AccessLogEntry
+}
+
+func (s *Server) newGatewayRequest(r *http.Request, now time.Time) *gatewayRequest {
+	g := &gatewayRequest{extendedID: newExtendedID(), start: now}
+	if s.cfg.httpAPI {
+		// HTTP APIs generate their own id; it is also the extended id.
+		g.requestID = g.extendedID
+	} else if id := r.Header.Get("X-Amzn-Requestid"); id != "" && isUUID(id) {
+		g.requestID = strings.ToLower(id)
+	} else {
+		g.requestID = newUUID()
+		g.replacedID = id != ""
+	}
+	// API Gateway continues a client's Root, else starts a trace.
+	if t, ok := ParseTrace(r.Header.Get("X-Amzn-Trace-Id")); ok {
+		g.trace = t
+	} else {
+		g.trace = Trace{Root: newRoot(now), Sampled: "0"}
+	}
+	if g.trace.Sampled == "" {
+		g.trace.Sampled = "0"
+	}
+	g.trace.Parent = newSegmentID()
+	loggedID := g.requestID
+	if g.replacedID {
+		loggedID += "_REPLACED_INVALID_REQUEST_ID"
+	}
+	g.entry = AccessLogEntry{
+		ErrorMessage: "-", ErrorResponseType: "-", ExtendedRequestID: g.extendedID,
+		IntegrationError: "-", IntegrationIntegrationStatus: "-", IntegrationLatency: "-",
+		IntegrationRequestID: "-", IntegrationStatus: "-", IntegrationLatencyAlias: "-",
+		RequestID: loggedID, RequestTimeEpoch: requestTimeEpoch(now), ResponseLatency: "-", Status: "-",
+	}
+	return g
+}
+
+// route strips the stage prefix; ok is false outside the stage.
+func (s *Server) route(r *http.Request) (path string, ok bool) {
+	p := r.URL.Path
+	if p == "" {
+		p = "/"
+	}
+	if s.cfg.stage == "" {
+		return p, true
+	}
+	prefix := "/" + s.cfg.stage
+	if p == prefix {
+		return "/", true
+	}
+	if rest, found := strings.CutPrefix(p, prefix+"/"); found {
+		return "/" + rest, true
+	}
+	return "", false
+}
+
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if !s.enter() {
+		http.Error(w, "apigwtest: server closed", http.StatusServiceUnavailable)
+		return
+	}
+	defer s.handlers.Done()
+	now := time.Now()
+	g := s.newGatewayRequest(r, now)
+
+	s.mu.Lock()
+	s.stats.Requests++
+	allowed := s.bucket.allowAt(now)
+	if !allowed {
+		s.stats.Throttled++
+	}
+	inFlight := s.running
+	s.mu.Unlock()
+
+	if !allowed {
+		s.gatewayAnswer(w, g, nil, answerThrottled)
+		return
+	}
+	path, ok := s.route(r)
+	if !ok {
+		s.gatewayAnswer(w, g, nil, answerNoRoute)
+		return
+	}
+	if r.ContentLength > MaxPayload {
+		s.gatewayAnswer(w, g, nil, answerTooLarge)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxPayload+1))
+	if err != nil {
+		return // the client went away
+	}
+	if len(body) > MaxPayload {
+		s.gatewayAnswer(w, g, nil, answerTooLarge)
+		return
+	}
+
+	id := g.requestID
+	s.execLog.exec(id, "Starting execution for request: %s", id)
+	s.execLog.exec(id, "HTTP Method: %s, Resource Path: %s", r.Method, path)
+	fault := s.faultAt(Moment{Elapsed: time.Duration(float64(now.Sub(s.started)) / s.cfg.timeScale), InFlight: inFlight, Header: r.Header})
+	s.execLog.exec(id, "Sending request to %s", lambdaURL)
+	sent := time.Now()
+	lambdaID := newUUID()
+
+	var we *warmEnv
+	var d draws
+	var expired []environment
+	if fault.Outage != OutageThrottle {
+		we, d, expired, ok = s.acquire(sent, fault)
+	} else {
+		ok = false
+	}
+	for _, e := range expired {
+		e.close()
+	}
+	if !ok {
+		s.mu.Lock()
+		s.stats.LambdaThrottled++
+		s.mu.Unlock()
+		s.execLog.exec(id, "Lambda invocation failed with status: 429. Lambda request id: %s", lambdaID)
+		s.execLog.exec(id, "Execution failed due to configuration error: Rate Exceeded.")
+		g.entry.IntegrationRequestID = lambdaID
+		g.entry.IntegrationIntegrationStatus = "429"
+		g.entry.IntegrationError = "Rate Exceeded."
+		s.setIntegrationLatency(g, time.Since(sent))
+		s.gatewayAnswer(w, g, nil, answerLambdaThrottled)
+		return
+	}
+
+	event := s.buildEvent(r, path, body, g)
+	rec := &Invocation{
+		RequestID: g.requestID, ExtendedRequestID: g.extendedID, LambdaRequestID: lambdaID,
+		TraceID: g.trace.String(), Method: r.Method, Path: path, Header: r.Header.Clone(),
+		Start: sent, ColdStart: we == nil,
+	}
+	s.mu.Lock()
+	s.invocations = append(s.invocations, rec)
+	s.stats.Invocations++
+	if we == nil {
+		s.stats.ColdStarts++
+	}
+	s.mu.Unlock()
+
+	out := make(chan result, 1)
+	go s.run(rec, we, &call{lambdaID: lambdaID, event: &event, trace: g.trace.String()}, d, out)
+
+	timeout := s.scale(s.cfg.integrationTimeout)
+	deadline := sent.Add(timeout)
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	var res result
+	var got bool
+	select {
+	case res = <-out:
+		got = true
+	case <-timer.C:
+		// A result that Lambda had before the deadline still wins.
+		select {
+		case res = <-out:
+			got = true
+		default:
+		}
+	case <-s.closing:
+		return
+	}
+	if !got || res.at.After(deadline) {
+		s.integrationTimeout(w, g, rec, time.Since(sent))
+		return
+	}
+	s.setIntegrationLatency(g, res.at.Sub(sent))
+	g.entry.IntegrationRequestID = lambdaID
+	g.entry.IntegrationIntegrationStatus = "200"
+	if res.ferr != nil {
+		s.execLog.exec(id, "Lambda execution failed with status 200 due to customer function error: %s. Lambda request id: %s", res.ferr.Message, lambdaID)
+		g.entry.IntegrationError = res.ferr.Message
+		s.gatewayAnswer(w, g, rec, answerFunctionError)
+		return
+	}
+	s.execLog.exec(id, "Received response. Integration latency: %s ms", s.millisString(res.at.Sub(sent)))
+	resp, err := mapProxyResponse(res.payload)
+	if err != nil {
+		s.execLog.exec(id, "Execution failed due to configuration error: Malformed Lambda proxy response")
+		s.gatewayAnswer(w, g, rec, answerMalformed)
+		return
+	}
+	g.entry.IntegrationStatus = strconv.Itoa(resp.status)
+	s.functionAnswer(w, g, rec, resp)
+}
+
+func (s *Server) setIntegrationLatency(g *gatewayRequest, d time.Duration) {
+	ms := s.millisString(d)
+	g.entry.IntegrationLatency, g.entry.IntegrationLatencyAlias = ms, ms
+}
+
+// integrationTimeout answers the client while the function runs on.
+func (s *Server) integrationTimeout(w http.ResponseWriter, g *gatewayRequest, rec *Invocation, waited time.Duration) {
+	s.mu.Lock()
+	rec.GatewayTimedOut = true
+	if !rec.End.IsZero() && rec.Finished && !rec.RanAfterTimeout {
+		// It finished, but after the deadline.
+		rec.RanAfterTimeout = true
+		s.stats.RanAfterTimeout++
+	}
+	s.stats.GatewayTimeouts++
+	s.mu.Unlock()
+	s.execLog.exec(g.requestID, "Execution failed due to a timeout error")
+	s.setIntegrationLatency(g, waited)
+	s.gatewayAnswer(w, g, rec, answerTimeout)
+}
+
+// gatewayAnswer sends one of API Gateway's own responses.
+func (s *Server) gatewayAnswer(w http.ResponseWriter, g *gatewayRequest, rec *Invocation, k answerKind) {
+	a := s.answer(k)
+	h := w.Header()
+	h["Content-Type"] = []string{"application/json"}
+	s.idHeaders(h, g, k == answerTimeout)
+	if a.errorType != "" {
+		h["X-Amzn-Errortype"] = []string{a.errorType}
+	}
+	g.entry.ErrorMessage = a.message
+	g.entry.ErrorResponseType = a.responseType
+	s.finishRequest(w, g, rec, a.status, []byte(a.body), k != answerThrottled && k != answerNoRoute && k != answerTooLarge)
+}
+
+// functionAnswer sends the function's own response.
+func (s *Server) functionAnswer(w http.ResponseWriter, g *gatewayRequest, rec *Invocation, p proxyResponse) {
+	h := w.Header()
+	for k, vs := range p.header {
+		h[k] = vs
+	}
+	if h.Get("Content-Type") == "" {
+		h["Content-Type"] = []string{"application/json"}
+	}
+	delete(h, "Content-Length")
+	delete(h, "Transfer-Encoding")
+	delete(h, "Connection")
+	s.idHeaders(h, g, false)
+	s.finishRequest(w, g, rec, p.status, p.body, true)
+}
+
+// idHeaders sets the request id and trace headers. On an integration
+// timeout the trace header carries only Root (AWS-FACTS.md section 4).
+func (s *Server) idHeaders(h http.Header, g *gatewayRequest, timeout bool) {
+	if s.cfg.httpAPI {
+		h["Apigw-Requestid"] = []string{g.requestID}
+		return
+	}
+	h["X-Amzn-Requestid"] = []string{g.requestID}
+	h["X-Amz-Apigw-Id"] = []string{g.extendedID}
+	if timeout {
+		h["X-Amzn-Trace-Id"] = []string{"Root=" + g.trace.Root}
+	} else {
+		h["X-Amzn-Trace-Id"] = []string{"Root=" + g.trace.Root + ";Sampled=" + g.trace.Sampled}
+	}
+}
+
+func (s *Server) finishRequest(w http.ResponseWriter, g *gatewayRequest, rec *Invocation, status int, body []byte, executed bool) {
+	w.Header()["Content-Length"] = []string{strconv.Itoa(len(body))}
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+	if executed {
+		s.execLog.exec(g.requestID, "Method completed with status: %d", status)
+	}
+	g.entry.Status = strconv.Itoa(status)
+	g.entry.ResponseLatency = s.millisString(time.Since(g.start))
+	s.mu.Lock()
+	s.stats.Answers[status]++
+	if rec != nil {
+		rec.Status = status
+	}
+	s.mu.Unlock()
+	s.accessLog.access(&g.entry)
+}

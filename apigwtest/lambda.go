@@ -1,0 +1,256 @@
+package apigwtest
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// backend starts execution environments: in-process or real processes.
+type backend interface {
+	// start starts a new execution environment: the cold start. It blocks
+	// for the init phase and fails with an *functionError for init errors.
+	start(ctx context.Context) (environment, error)
+}
+
+// environment is one Lambda execution environment: it runs one invocation
+// at a time.
+type environment interface {
+	// invoke runs the function and returns its raw proxy response, or the
+	// function error Lambda reports.
+	invoke(ctx context.Context, c *call) ([]byte, *functionError)
+	// alive reports whether the environment can take another invocation.
+	alive() bool
+	// close ends the environment (kills its process).
+	close()
+}
+
+type warmEnv struct {
+	env      environment
+	lastUsed time.Time
+}
+
+// call is one invocation as the runtime sees it.
+type call struct {
+	lambdaID string
+	event    *events.APIGatewayProxyRequest
+	deadline time.Time
+	trace    string
+}
+
+// functionError is a function error as Lambda reports it: the invocation
+// returns 200 with X-Amz-Function-Error and this payload.
+type functionError struct {
+	Type    string `json:"errorType"`
+	Message string `json:"errorMessage"`
+}
+
+func (e *functionError) Error() string { return e.Type + ": " + e.Message }
+
+// draws are the random decisions of one invocation, made under the lock.
+type draws struct {
+	latency   time.Duration // emulated
+	fail      bool
+	malformed bool
+}
+
+// result is what the integration hands back to the gateway.
+type result struct {
+	payload []byte
+	ferr    *functionError
+	at      time.Time // when Lambda answered
+}
+
+// malformedPayload is what a fault-injected malformed response looks like:
+// a plain string instead of the proxy response object.
+var malformedPayload = []byte(`"OK"`)
+
+// acquire takes a concurrency slot and, when one is warm, an execution
+// environment, and makes the invocation's random draws. ok is false when
+// Lambda would throttle. The caller closes the returned expired envs.
+func (s *Server) acquire(now time.Time, f Fault) (we *warmEnv, d draws, expired []environment, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running >= s.cfg.concurrencyLimit || s.closed {
+		return nil, d, nil, false
+	}
+	s.running++
+	if s.running == 1 {
+		s.idle = make(chan struct{})
+	}
+	s.stats.PeakInFlight = max(s.stats.PeakInFlight, s.running)
+	ttl := s.scale(s.cfg.idleExpiry)
+	// The oldest environments expire first.
+	for len(s.idleEnvs) > 0 && now.Sub(s.idleEnvs[0].lastUsed) > ttl {
+		expired = append(expired, s.idleEnvs[0].env)
+		s.idleEnvs = s.idleEnvs[1:]
+	}
+	for len(s.idleEnvs) > 0 {
+		e := s.idleEnvs[len(s.idleEnvs)-1]
+		s.idleEnvs = s.idleEnvs[:len(s.idleEnvs)-1]
+		if e.env.alive() {
+			we = e
+			break
+		}
+		expired = append(expired, e.env)
+	}
+	if f.Latency != nil {
+		d.latency = f.Latency.Draw(s.rng, s.running)
+	}
+	if f.Outage == OutageTimeout {
+		d.latency += s.cfg.integrationTimeout + s.cfg.integrationTimeout/10
+	}
+	d.fail = f.Outage == OutageFunctionError || (f.ErrorRate > 0 && s.rng.Float64() < f.ErrorRate)
+	d.malformed = f.MalformedRate > 0 && s.rng.Float64() < f.MalformedRate
+	return we, d, expired, true
+}
+
+// release gives back the slot and, when reusable, the environment.
+func (s *Server) release(env environment, reusable bool) {
+	s.mu.Lock()
+	if env != nil && reusable && env.alive() {
+		s.idleEnvs = append(s.idleEnvs, &warmEnv{env: env, lastUsed: time.Now()})
+		env = nil
+	}
+	s.running--
+	if s.running == 0 {
+		close(s.idle)
+	}
+	s.mu.Unlock()
+	if env != nil {
+		env.close()
+	}
+}
+
+// outcome is how the function itself ended.
+type outcome struct {
+	payload []byte
+	ferr    *functionError
+	stopped bool // by the function timeout or Close, not on its own
+}
+
+// run executes one invocation to its end, whenever that is, and hands the
+// result to the gateway through out (buffered) as soon as Lambda has one.
+func (s *Server) run(rec *Invocation, we *warmEnv, c *call, d draws, out chan<- result) {
+	var env environment
+	reusable := false
+	defer func() { s.release(env, reusable) }()
+
+	ctx := s.runCtx
+	var initDur time.Duration
+	if we == nil {
+		t0 := time.Now()
+		e, err := s.backend.start(ctx)
+		initDur = time.Since(t0)
+		if err != nil {
+			ferr, ok := err.(*functionError)
+			if !ok {
+				ferr = &functionError{Type: "Runtime.Unknown", Message: err.Error()}
+			}
+			s.lambdaLog.line(fmt.Sprintf("INIT_REPORT Init Duration: %.2f ms\tPhase: init\tStatus: error\tError Type: %s", s.emulatedMillis(initDur), ferr.Type))
+			out <- result{ferr: ferr, at: time.Now()}
+			s.end(rec, ferr, false, false)
+			return
+		}
+		env = e
+	} else {
+		env = we.env
+	}
+
+	s.lambdaLog.line("START RequestId: " + c.lambdaID + " Version: $LATEST")
+	t0 := time.Now()
+	c.deadline = t0.Add(s.scale(s.cfg.functionTimeout))
+	fctx, cancel := context.WithDeadline(ctx, c.deadline)
+	defer cancel()
+
+	done := make(chan outcome, 1)
+	go func() {
+		if d.latency > 0 && sleepContext(fctx, s.scale(d.latency)) != nil {
+			done <- outcome{stopped: true}
+			return
+		}
+		if d.fail {
+			done <- outcome{ferr: &functionError{Type: "InjectedError", Message: "apigwtest: injected function error"}}
+			return
+		}
+		payload, ferr := env.invoke(fctx, c)
+		if d.malformed && ferr == nil {
+			payload = malformedPayload
+		}
+		done <- outcome{payload: payload, ferr: ferr, stopped: fctx.Err() != nil && payload == nil && ferr == nil}
+	}()
+
+	var o outcome
+	received := false
+	select {
+	case o = <-done:
+		received = true
+	case <-fctx.Done():
+		o = outcome{stopped: true}
+	}
+	if o.stopped {
+		// Lambda stops the environment at the function timeout; an
+		// in-process handler can only be asked to stop, so wait for it.
+		timedOut := ctx.Err() == nil
+		ferr := &functionError{Type: "Sandbox.Timedout", Message: fmt.Sprintf("%s %s Task timed out after %.2f seconds",
+			time.Now().UTC().Format("2006-01-02T15:04:05.000Z"), c.lambdaID, s.cfg.functionTimeout.Seconds())}
+		if !timedOut {
+			ferr = &functionError{Type: "Runtime.Closed", Message: errServerClosed.Error()}
+		}
+		out <- result{ferr: ferr, at: time.Now()}
+		if timedOut {
+			s.lambdaLog.line(ferr.Message)
+		}
+		env.close()
+		if !received {
+			<-done
+		}
+		s.report(c.lambdaID, time.Since(t0), initDur, we == nil)
+		s.end(rec, ferr, false, timedOut)
+		return
+	}
+	out <- result{payload: o.payload, ferr: o.ferr, at: time.Now()}
+	s.report(c.lambdaID, time.Since(t0), initDur, we == nil)
+	reusable = true
+	s.end(rec, o.ferr, true, false)
+}
+
+// end records the end of an invocation.
+func (s *Server) end(rec *Invocation, ferr *functionError, finished, timedOut bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec.End = time.Now()
+	rec.Finished = finished
+	rec.FunctionTimedOut = timedOut
+	if ferr != nil {
+		rec.FunctionError = ferr.Type
+		s.stats.FunctionErrors++
+	}
+	if timedOut {
+		s.stats.FunctionTimeouts++
+	}
+	if finished {
+		s.stats.Completed++
+		if rec.GatewayTimedOut {
+			rec.RanAfterTimeout = true
+			s.stats.RanAfterTimeout++
+		}
+	}
+}
+
+// sleepContext sleeps for d or until ctx is done.
+func sleepContext(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

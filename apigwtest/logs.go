@@ -1,0 +1,132 @@
+package apigwtest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// lineLog writes whole lines to w under a lock, one Write per line, so lines
+// from concurrent requests never interleave. A nil lineLog discards.
+type lineLog struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func newLineLog(w io.Writer) *lineLog {
+	if w == nil {
+		return nil
+	}
+	return &lineLog{w: w}
+}
+
+func (l *lineLog) line(s string) {
+	if l == nil {
+		return
+	}
+	b := make([]byte, 0, len(s)+1)
+	b = append(b, s...)
+	b = append(b, '\n')
+	l.mu.Lock()
+	_, _ = l.w.Write(b)
+	l.mu.Unlock()
+}
+
+// Write makes a lineLog an io.Writer for a process's output: it splits p
+// into lines and writes each whole. A trailing partial line is kept until
+// its newline arrives or Flush.
+type processOutput struct {
+	log *lineLog
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (o *processOutput) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.buf = append(o.buf, p...)
+	for {
+		i := bytes.IndexByte(o.buf, '\n')
+		if i < 0 {
+			break
+		}
+		o.log.line(string(o.buf[:i]))
+		o.buf = o.buf[i+1:]
+	}
+	return len(p), nil
+}
+
+func (o *processOutput) flush() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if len(o.buf) > 0 {
+		o.log.line(string(o.buf))
+		o.buf = nil
+	}
+}
+
+// AccessLogEntry is one access-log line, with exactly the fields of the
+// production format in AWS-FACTS.md section 3. Every value is a string, as
+// API Gateway substitutes it into the format; "-" means "no value" (for
+// example IntegrationRequestID on an integration timeout).
+type AccessLogEntry struct {
+	ErrorMessage                 string `json:"error_message"`
+	ErrorResponseType            string `json:"error_responseType"`
+	ExtendedRequestID            string `json:"extendedRequestId"`
+	IntegrationError             string `json:"integration_error"`
+	IntegrationIntegrationStatus string `json:"integration_integrationStatus"`
+	IntegrationLatency           string `json:"integration_latency"`
+	IntegrationRequestID         string `json:"integration_requestId"`
+	IntegrationStatus            string `json:"integration_status"`
+	IntegrationLatencyAlias      string `json:"integrationLatency"`
+	RequestID                    string `json:"requestId"`
+	RequestTimeEpoch             string `json:"requestTimeEpoch"`
+	ResponseLatency              string `json:"responseLatency"`
+	Status                       string `json:"status"`
+}
+
+func (l *lineLog) access(e *AccessLogEntry) {
+	if l == nil {
+		return
+	}
+	b, _ := json.Marshal(e)
+	l.line(string(b))
+}
+
+// executionLog writes "(<requestId>) <text>" lines.
+func (l *lineLog) exec(requestID, format string, args ...any) {
+	if l == nil {
+		return
+	}
+	l.line("(" + requestID + ") " + fmt.Sprintf(format, args...))
+}
+
+// emulatedMillis converts a real duration to emulated milliseconds.
+func (s *Server) emulatedMillis(d time.Duration) float64 {
+	return float64(d) / s.cfg.timeScale / float64(time.Millisecond)
+}
+
+func (s *Server) millisString(d time.Duration) string {
+	return strconv.FormatInt(int64(math.Round(s.emulatedMillis(d))), 10)
+}
+
+// report writes the Lambda END and REPORT lines of one invocation.
+func (s *Server) report(lambdaID string, d, initDur time.Duration, cold bool) {
+	l := s.lambdaLog
+	if l == nil {
+		return
+	}
+	ms := s.emulatedMillis(d)
+	line := fmt.Sprintf("REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB",
+		lambdaID, ms, int64(math.Ceil(ms)), s.cfg.memoryMB, min(s.cfg.memoryMB, 64))
+	if cold {
+		line += fmt.Sprintf("\tInit Duration: %.2f ms", s.emulatedMillis(initDur))
+	}
+	l.line("END RequestId: " + lambdaID)
+	l.line(line)
+}

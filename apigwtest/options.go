@@ -1,0 +1,228 @@
+package apigwtest
+
+import (
+	"io"
+	"time"
+)
+
+// Defaults, each the value AWS uses unless noted.
+const (
+	// DefaultIntegrationTimeout is API Gateway's REST integration timeout.
+	DefaultIntegrationTimeout = 29 * time.Second
+	// DefaultHTTPAPIIntegrationTimeout is the HTTP API (v2) integration timeout, fixed in AWS.
+	DefaultHTTPAPIIntegrationTimeout = 30 * time.Second
+	// DefaultFunctionTimeout is the Lambda function timeout: the maximum, 15
+	// minutes, so that a slow function runs on after a 504 as the functions
+	// behind real 504s do. (AWS gives new functions 3 s; set
+	// WithFunctionTimeout to model that.)
+	DefaultFunctionTimeout = 15 * time.Minute
+	// DefaultColdStart is the Init Duration of a new execution environment,
+	// about that of a small Go function [inferred].
+	DefaultColdStart = 100 * time.Millisecond
+	// DefaultIdleExpiry is how long an idle execution environment stays warm.
+	// AWS does not document it; 5 to 15 minutes is observed [inferred].
+	DefaultIdleExpiry = 10 * time.Minute
+	// DefaultConcurrencyLimit is Lambda's default account concurrency.
+	DefaultConcurrencyLimit = 1000
+	// DefaultThrottleRate and DefaultThrottleBurst are the account-level API
+	// Gateway throttle (requests per second, token bucket size).
+	DefaultThrottleRate  = 10000
+	DefaultThrottleBurst = 5000
+	// DefaultInitTimeout is Lambda's limit on the init phase (runtime mode).
+	DefaultInitTimeout = 10 * time.Second
+	// DefaultCloseGrace is how long Close waits (in real time, not scaled) for
+	// functions still running before it cancels them.
+	DefaultCloseGrace = time.Second
+	// MaxPayload is API Gateway's request payload limit (10 MB).
+	MaxPayload = 10 << 20
+)
+
+// Option configures a Server. Options are applied in order; a later option
+// overrides an earlier one.
+type Option func(*config)
+
+type config struct {
+	integrationTimeout time.Duration
+	timeoutSet         bool
+	functionTimeout    time.Duration
+	timeScale          float64
+	httpAPI            bool
+	concurrencyLimit   int
+	throttleRate       float64
+	throttleBurst      int
+	coldStart          time.Duration
+	idleExpiry         time.Duration
+	initTimeout        time.Duration
+	closeGrace         time.Duration
+	accessLog          io.Writer
+	executionLog       io.Writer
+	lambdaLog          io.Writer
+	seed               int64
+	stage              string
+	stageSet           bool
+	fault              Fault
+	schedule           []Phase
+	faultFunc          func(Moment) Fault
+	env                []string
+	memoryMB           int
+}
+
+func defaultConfig() config {
+	return config{
+		integrationTimeout: DefaultIntegrationTimeout,
+		functionTimeout:    DefaultFunctionTimeout,
+		timeScale:          1,
+		concurrencyLimit:   DefaultConcurrencyLimit,
+		throttleRate:       DefaultThrottleRate,
+		throttleBurst:      DefaultThrottleBurst,
+		coldStart:          DefaultColdStart,
+		idleExpiry:         DefaultIdleExpiry,
+		initTimeout:        DefaultInitTimeout,
+		closeGrace:         DefaultCloseGrace,
+		seed:               1,
+		stage:              "prod",
+		memoryMB:           128,
+	}
+}
+
+// WithIntegrationTimeout sets API Gateway's integration timeout. Default 29 s
+// (REST) or 30 s (HTTP API). The clock starts when the gateway sends the
+// request to Lambda, so queueing and cold starts count against it.
+func WithIntegrationTimeout(d time.Duration) Option {
+	return func(c *config) { c.integrationTimeout, c.timeoutSet = d, true }
+}
+
+// WithFunctionTimeout sets the Lambda function timeout. Default 15 minutes.
+// Shorter than the integration timeout, a slow function fails with "Task
+// timed out" and the client gets 502; longer, the client gets 504 while the
+// function runs on.
+func WithFunctionTimeout(d time.Duration) Option {
+	return func(c *config) { c.functionTimeout = d }
+}
+
+// WithTimeScale multiplies every duration the server uses: integration and
+// function timeouts, cold starts, idle expiry, fault latencies and phase
+// windows, the throttle's refill period, and Sleep in handlers. Default 1;
+// 0.001 turns 29 s into 29 ms. Logs report emulated time (real time divided
+// by the scale), so a scaled 504 still logs an integration latency near
+// 29000 ms. Values <= 0 are ignored.
+func WithTimeScale(f float64) Option {
+	return func(c *config) {
+		if f > 0 {
+			c.timeScale = f
+		}
+	}
+}
+
+// WithHTTPAPI makes the server answer as an HTTP API (v2) with payload format
+// 1.0: 503 {"message":"Service Unavailable"} on an integration timeout, 500
+// {"message":"Internal Server Error"} on a function failure, an
+// apigw-requestid header instead of x-amzn-RequestId, the $default stage (no
+// path prefix) and a 30 s integration timeout unless set. Default: REST API.
+func WithHTTPAPI() Option {
+	return func(c *config) { c.httpAPI = true }
+}
+
+// WithConcurrencyLimit sets how many invocations may run at once (reserved
+// concurrency). Default 1000. Past it Lambda answers 429 and the REST client
+// gets 500 "Internal server error"; the function does not run. Functions
+// still running after a 504 keep their slot, as in AWS.
+func WithConcurrencyLimit(n int) Option {
+	return func(c *config) { c.concurrencyLimit = n }
+}
+
+// WithThrottle sets API Gateway's token bucket: ratePerSec tokens per
+// (scaled) second, burst tokens at most. Default 10000/s, burst 5000 (the
+// account quota). A request that finds no token gets 429
+// {"message":"Too Many Requests"}. A rate of 0 allows only the burst.
+func WithThrottle(ratePerSec float64, burst int) Option {
+	return func(c *config) { c.throttleRate, c.throttleBurst = ratePerSec, burst }
+}
+
+// WithColdStart sets the Init Duration of each new execution environment
+// (in-process mode; in runtime mode the cold start is the real process start).
+// Default 100 ms.
+func WithColdStart(d time.Duration) Option {
+	return func(c *config) { c.coldStart = d }
+}
+
+// WithIdleExpiry sets how long an idle execution environment stays warm.
+// Default 10 minutes.
+func WithIdleExpiry(d time.Duration) Option {
+	return func(c *config) { c.idleExpiry = d }
+}
+
+// WithInitTimeout sets how long a runtime process may take to poll for its
+// first invocation before it counts as an init error. Default 10 s.
+func WithInitTimeout(d time.Duration) Option {
+	return func(c *config) { c.initTimeout = d }
+}
+
+// WithCloseGrace sets how long Close waits, in real time, for functions still
+// running before it cancels their contexts (in runtime mode: kills their
+// processes). Default 1 s.
+func WithCloseGrace(d time.Duration) Option {
+	return func(c *config) { c.closeGrace = d }
+}
+
+// WithAccessLog writes one JSON access-log line per request to w. Default:
+// no access log. Writes are line-atomic; w need not be safe for concurrent use.
+func WithAccessLog(w io.Writer) Option {
+	return func(c *config) { c.accessLog = w }
+}
+
+// WithExecutionLog writes API Gateway execution-log lines "(<requestId>)
+// <text>" to w. Default: none. Writes are line-atomic.
+func WithExecutionLog(w io.Writer) Option {
+	return func(c *config) { c.executionLog = w }
+}
+
+// WithLambdaLog writes the function's log (START, END, REPORT, "Task timed
+// out", and in runtime mode the process's own output) to w. Default: none.
+// Writes are line-atomic.
+func WithLambdaLog(w io.Writer) Option {
+	return func(c *config) { c.lambdaLog = w }
+}
+
+// WithSeed seeds the random source of fault draws. Default 1, so runs repeat.
+func WithSeed(seed int64) Option {
+	return func(c *config) { c.seed = seed }
+}
+
+// WithStage sets the stage name, the first path segment of Server.URL.
+// Default "prod" (REST) and none (HTTP API $default stage). A request outside
+// the stage gets 403 {"message":"Missing Authentication Token"} (REST) or 404
+// {"message":"Not Found"} (HTTP API). An empty name means no prefix.
+func WithStage(name string) Option {
+	return func(c *config) { c.stage, c.stageSet = name, true }
+}
+
+// WithFault applies f to every request outside the schedule's phases.
+// Default: no fault.
+func WithFault(f Fault) Option {
+	return func(c *config) { c.fault = f }
+}
+
+// WithSchedule applies each phase's fault while the time since the server
+// started is in [From, To) (scaled); the first matching phase wins and
+// WithFault applies outside them. Default: no schedule.
+func WithSchedule(phases ...Phase) Option {
+	return func(c *config) { c.schedule = append([]Phase(nil), phases...) }
+}
+
+// WithFaultFunc decides the fault of each request itself, overriding
+// WithFault and WithSchedule. It is called concurrently. Default: none.
+func WithFaultFunc(f func(Moment) Fault) Option {
+	return func(c *config) { c.faultFunc = f }
+}
+
+// WithEnv adds "KEY=value" variables to the environment of runtime-mode
+// processes (which otherwise inherit the server's environment). Default: none.
+func WithEnv(kv ...string) Option {
+	return func(c *config) { c.env = append(c.env, kv...) }
+}
+
+// WithMemorySize sets the memory size reported in REPORT lines. Default 128 MB.
+func WithMemorySize(mb int) Option {
+	return func(c *config) { c.memoryMB = mb }
+}

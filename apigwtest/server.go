@@ -1,0 +1,167 @@
+package apigwtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// Handler is an aws-lambda-go proxy handler: the function behind the gateway.
+type Handler = func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error)
+
+// Server is an API Gateway stage with one Lambda proxy integration
+// ({proxy+}, any method), listening on a loopback address, like
+// httptest.Server. Start it with NewServer (in-process handler) or
+// NewRuntimeServer (a real Lambda binary) and stop it with Close. All
+// methods are safe for concurrent use.
+type Server struct {
+	// URL is the stage's base URL, "http://127.0.0.1:<port>/<stage>", with
+	// no trailing slash.
+	URL string
+
+	cfg     config
+	backend backend
+	http    *http.Server
+	ln      net.Listener
+	started time.Time
+
+	accessLog, execLog, lambdaLog *lineLog
+
+	// runCtx is every invocation's parent; Close cancels it after the grace.
+	runCtx    context.Context
+	cancelRun context.CancelFunc
+	closing   chan struct{}
+	handlers  sync.WaitGroup
+	closeOnce sync.Once
+
+	mu          sync.Mutex
+	closed      bool
+	rng         *rand.Rand
+	bucket      tokenBucket
+	idleEnvs    []*warmEnv // most recently used last
+	running     int        // invocations holding a concurrency slot
+	idle        chan struct{}
+	stats       Stats
+	invocations []*Invocation
+}
+
+// NewServer starts a server whose function is fn, run in-process: each
+// execution environment is a goroutine-free slot, a cold start is a sleep of
+// WithColdStart, and fn runs in its own goroutine per invocation with a
+// context that carries the Lambda context, the trace id under
+// "x-amzn-trace-id" (as aws-lambda-go does) and the function deadline. A
+// panic in fn is a function error. NewServer panics if it cannot listen,
+// like httptest.NewServer.
+func NewServer(fn Handler, opts ...Option) *Server {
+	if fn == nil {
+		panic("apigwtest: NewServer with a nil handler")
+	}
+	return newServer(func(s *Server) backend { return inProcess{fn: fn, s: s} }, opts)
+}
+
+func newServer(newBackend func(*Server) backend, opts []Option) *Server {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.httpAPI {
+		if !cfg.timeoutSet {
+			cfg.integrationTimeout = DefaultHTTPAPIIntegrationTimeout
+		}
+		if !cfg.stageSet {
+			cfg.stage = ""
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(fmt.Sprintf("apigwtest: failed to listen on a port: %v", err))
+	}
+	s := &Server{
+		cfg:       cfg,
+		ln:        ln,
+		started:   time.Now(),
+		accessLog: newLineLog(cfg.accessLog),
+		execLog:   newLineLog(cfg.executionLog),
+		lambdaLog: newLineLog(cfg.lambdaLog),
+		closing:   make(chan struct{}),
+		rng:       rand.New(rand.NewPCG(uint64(cfg.seed), 0x5eed)),
+		stats:     Stats{Answers: map[int]int64{}},
+	}
+	s.runCtx, s.cancelRun = context.WithCancel(context.Background())
+	s.bucket = newTokenBucket(cfg.throttleRate/cfg.timeScale, cfg.throttleBurst, s.started)
+	s.backend = newBackend(s)
+	s.URL = "http://" + ln.Addr().String()
+	if cfg.stage != "" {
+		s.URL += "/" + cfg.stage
+	}
+	s.http = &http.Server{Handler: http.HandlerFunc(s.serveHTTP), ReadHeaderTimeout: 10 * time.Second}
+	s.handlers.Add(1)
+	go func() {
+		defer s.handlers.Done()
+		_ = s.http.Serve(ln)
+	}()
+	return s
+}
+
+// scale converts an emulated duration to real time.
+func (s *Server) scale(d time.Duration) time.Duration {
+	return time.Duration(float64(d) * s.cfg.timeScale)
+}
+
+// Close stops the server: it stops accepting requests, closes client
+// connections, then waits up to WithCloseGrace (default 1 s, real time) for
+// functions still running. Past the grace it cancels their contexts (runtime
+// mode: kills their processes) and waits for them to return, so an
+// in-process handler that ignores its context keeps Close waiting. Finally
+// it ends every execution environment. Close is idempotent.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		s.mu.Unlock()
+		close(s.closing)
+		_ = s.http.Close()
+		s.handlers.Wait()
+
+		grace := time.NewTimer(s.cfg.closeGrace)
+		waited := make(chan struct{})
+		go func() { s.Wait(); close(waited) }()
+		select {
+		case <-waited:
+		case <-grace.C:
+			s.cancelRun()
+			<-waited
+		}
+		grace.Stop()
+		s.cancelRun()
+
+		s.mu.Lock()
+		envs := s.idleEnvs
+		s.idleEnvs = nil
+		s.mu.Unlock()
+		for _, e := range envs {
+			e.env.close()
+		}
+	})
+}
+
+// enter registers a request handler unless the server is closing.
+func (s *Server) enter() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.handlers.Add(1)
+	return true
+}
+
+// errServerClosed ends invocations cancelled by Close.
+var errServerClosed = errors.New("apigwtest: server closed")

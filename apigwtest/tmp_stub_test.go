@@ -1,0 +1,3 @@
+package apigwtest
+
+func cleanupRuntimeBuild() {}
