@@ -100,12 +100,16 @@ type hostState struct {
 	name    string
 	breaker *gobreaker.TwoStepCircuitBreaker[struct{}]
 	budget  *policy.Budget
+	fleet   Fleet
 }
 
 func noopDone(error) {}
 
 // allow asks the host's breaker for permission to send one attempt.
 func (h *hostState) allow() (func(error), error) {
+	if h.fleet != nil && h.fleet.CircuitOpen(h.name, time.Now()) {
+		return nil, fmt.Errorf("%w for %s: opened by another member of the fleet", ErrCircuitOpen, h.name)
+	}
 	if h.breaker == nil {
 		return noopDone, nil
 	}
@@ -164,13 +168,25 @@ func hostName(u *url.URL) string {
 }
 
 func (t *hostTable) newHost(name string) *hostState {
-	h := &hostState{name: name}
+	h := &hostState{name: name, fleet: t.cfg.fleet}
 	if t.cfg.budget != nil {
 		h.budget = policy.NewBudget(*t.cfg.budget)
 	}
 	if t.cfg.breaker != nil {
 		s := *t.cfg.breaker
 		s.Name = name
+		if f := t.cfg.fleet; f != nil {
+			userChange, openFor := s.OnStateChange, s.Timeout
+			if openFor <= 0 {
+				openFor = 60 * time.Second // gobreaker's own default
+			}
+			s.OnStateChange = func(name string, from, to gobreaker.State) {
+				f.BreakerChanged(name, to, time.Now().Add(openFor))
+				if userChange != nil {
+					userChange(name, from, to)
+				}
+			}
+		}
 		userExcluded := s.IsExcluded
 		s.IsExcluded = func(err error) bool {
 			return isExcluded(err) || (userExcluded != nil && userExcluded(err))

@@ -118,13 +118,13 @@ func (c *call) hedged() (*http.Response, error) {
 
 // budgetAllowsHedge spends a retry token on a hedge.
 func (c *call) budgetAllowsHedge() bool {
-	return c.host.budget == nil || c.host.budget.Retry(time.Now())
+	return c.host.retryAllowed(time.Now())
 }
 
 // admitRetryNoBreaker asks only the budget: in hedged mode the breaker is
 // asked when the next attempt is launched.
 func (c *call) admitRetryNoBreaker(d policy.Decision, now time.Time) (policy.Decision, bool) {
-	if c.host.budget != nil && !c.host.budget.Retry(now) {
+	if !c.host.retryAllowed(now) {
 		return policy.Decision{Rule: "budget", Reason: "not retried: the retry budget for this host is spent"}, false
 	}
 	return d, true

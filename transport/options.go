@@ -28,6 +28,7 @@ type config struct {
 	meter        metric.MeterProvider
 	propagator   propagation.TextMapPropagator
 	telemetrySet bool
+	fleet        Fleet
 }
 
 func defaults() config {

@@ -91,6 +91,9 @@ func (c *call) prepare() {
 	if c.host.budget != nil {
 		c.host.budget.Request(c.start)
 	}
+	if c.host.fleet != nil {
+		c.host.fleet.CountRequest(c.host.name, false)
+	}
 }
 
 func (c *call) hasIdempotencyKey() bool {
@@ -155,7 +158,7 @@ func (c *call) sequential() (*http.Response, error) {
 // wants may go; it returns the decision, changed to a stop when refused,
 // and the breaker's done function for the next attempt.
 func (c *call) admitRetry(d policy.Decision, now time.Time) (policy.Decision, func(error)) {
-	if c.host.budget != nil && !c.host.budget.Retry(now) {
+	if !c.host.retryAllowed(now) {
 		return policy.Decision{Rule: "budget", Reason: "not retried: the retry budget for this host is spent"}, nil
 	}
 	done, err := c.host.allow()
