@@ -64,3 +64,27 @@ var sensitiveHeaders = map[string]bool{
 func SensitiveHeader(name string) bool {
 	return sensitiveHeaders[http.CanonicalHeaderKey(name)]
 }
+
+// Text returns s with every spelling of u that may appear in it (with or
+// without its password, as net/http prints it in a *url.Error) replaced by
+// URL(u). Error messages and reasons pass through it before they are
+// recorded. A nil u, or one with nothing to hide, returns s unchanged.
+func Text(s string, u *url.URL) string {
+	if u == nil || (u.User == nil && u.RawQuery == "" && u.Fragment == "") {
+		return s
+	}
+	safe := URL(u)
+	s = strings.ReplaceAll(s, u.String(), safe)
+	if _, ok := u.User.Password(); ok {
+		// net/http's stripPassword shows the password as "***".
+		c := *u
+		c.User = url.UserPassword(u.User.Username(), "***")
+		s = strings.ReplaceAll(s, c.String(), safe)
+	}
+	if u.User != nil {
+		c := *u
+		c.User = nil
+		s = strings.ReplaceAll(s, c.String(), safe)
+	}
+	return s
+}

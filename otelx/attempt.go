@@ -1,0 +1,203 @@
+package otelx
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/retryscope/retryscope/internal/redact"
+	"github.com/retryscope/retryscope/policy"
+)
+
+// Attempt is the telemetry of one attempt: its CLIENT span and its metrics.
+// A nil *Attempt records nothing. End it exactly once.
+type Attempt struct {
+	in       *Instrumentation
+	ctx      context.Context
+	span     trace.Span // nil when the span does not record
+	t        target
+	url      *url.URL
+	sentID   string
+	sentRoot string
+}
+
+// AttemptResult is what one attempt saw and what was decided after it.
+type AttemptResult struct {
+	// Response is the answer, nil when none came. Its Body is not read.
+	Response *http.Response
+	// Err is the attempt's error, nil when a response came.
+	Err error
+	// Duration is how long the attempt took, until the response headers or
+	// the error; it is the http.client.request.duration measurement.
+	Duration time.Duration
+	// Outcome is policy.Classify's verdict; its zero value records no
+	// reach, cause or reason.
+	Outcome policy.Outcome
+	// Decision is what was decided after the attempt; a zero Decision (no
+	// Rule) records no decision, e.g. for a hedge that lost.
+	Decision policy.Decision
+}
+
+// StartAttempt starts the CLIENT span of attempt n (1 for the first, hedges
+// included) as a child of ctx's span, which should be the logical span from
+// StartRequest. The span is named after the method ("GET") and carries
+// http.request.method, url.full (without userinfo, query values
+// redacted), server.address, server.port, http.request.resend_count (n-1,
+// only when n > 1), aws.request_id (the x-amzn-RequestId the attempt sends,
+// read from req.Header), aws.xray.trace_id (the Root it sends, if any),
+// retryscope.hedge when hedge is true, and the opted-in request headers.
+//
+// It then injects the attempt span's context into req.Header with the
+// propagator, so the server sees this attempt as the parent. req must be the
+// attempt's own clone: only its Header is modified. Send the request with
+// the returned context so that the attempt span is current while it runs.
+func (r *Request) StartAttempt(ctx context.Context, req *http.Request, n int, hedge bool) (context.Context, *Attempt) {
+	if r == nil {
+		return ctx, nil
+	}
+	in := r.in
+	t := targetOf(req)
+	var span trace.Span
+	if in.tracing {
+		ctx, span = in.tracer.Start(ctx, t.spanName(), in.clientStart...)
+		if req.Header == nil {
+			req.Header = make(http.Header)
+		}
+		in.propagator.Inject(ctx, propagation.HeaderCarrier(req.Header))
+		if !span.IsRecording() {
+			span = nil
+		}
+	}
+	if span == nil && in.m == nil {
+		return ctx, nil
+	}
+	a := &Attempt{in: in, ctx: ctx, span: span, t: t, url: req.URL}
+	if span == nil {
+		return ctx, a
+	}
+	a.sentID = req.Header.Get(HeaderRequestID)
+	a.sentRoot = TraceRoot(req.Header)
+	attrs := make([]attribute.KeyValue, 0, 9+len(in.reqHeaders))
+	attrs = t.attrs(attrs)
+	attrs = append(attrs, semconv.URLFull(redact.URL(req.URL)))
+	if n > 1 {
+		attrs = append(attrs, semconv.HTTPRequestResendCount(n-1))
+	}
+	if a.sentID != "" {
+		attrs = append(attrs, semconv.AWSRequestID(a.sentID))
+	}
+	if a.sentRoot != "" {
+		attrs = append(attrs, AttrXRayTraceID.String(a.sentRoot))
+	}
+	if hedge {
+		attrs = append(attrs, AttrHedge.Bool(true))
+	}
+	attrs = recordHeaders(attrs, in.reqHeaders, req.Header)
+	span.SetAttributes(attrs...)
+	return ctx, a
+}
+
+// End ends the attempt span and records the attempt's metrics. On the span:
+// http.response.status_code; error.type (the status code for 4xx and 5xx, as
+// the HTTP conventions ask of CLIENT spans, else the outcome's cause, else
+// the error's type) with the span status Error; aws.request_id when the
+// answered x-amzn-RequestId differs from the one sent;
+// aws.extended_request_id (x-amz-apigw-id, or apigw-requestid from HTTP
+// APIs); aws.xray.trace_id when the answered X-Amzn-Trace-Id Root (Root-only
+// headers included) differs from the one sent; retryscope.reach, .cause and
+// .reason from the outcome; retryscope.retry, .retry.wait_ms, .decision and
+// .decision.reason from the decision; and the opted-in response headers.
+// Error messages and reasons are recorded with the URL redacted.
+func (a *Attempt) End(r AttemptResult) {
+	if a == nil {
+		return
+	}
+	errType := errorType(r)
+	if a.span != nil {
+		a.endSpan(r, errType)
+	}
+	a.in.m.attempt(a.ctx, a.t, r, errType)
+}
+
+func (a *Attempt) endSpan(r AttemptResult, errType string) {
+	attrs := make([]attribute.KeyValue, 0, 16)
+	if resp := r.Response; resp != nil {
+		attrs = append(attrs, semconv.HTTPResponseStatusCode(resp.StatusCode))
+		if id := resp.Header.Get(HeaderRequestID); id != "" && id != a.sentID {
+			attrs = append(attrs, semconv.AWSRequestID(id))
+		}
+		if id := extendedRequestID(resp.Header); id != "" {
+			attrs = append(attrs, semconv.AWSExtendedRequestID(id))
+		}
+		if root := TraceRoot(resp.Header); root != "" && root != a.sentRoot {
+			attrs = append(attrs, AttrXRayTraceID.String(root))
+		}
+		attrs = recordHeaders(attrs, a.in.resHeaders, resp.Header)
+	}
+	if errType != "" {
+		attrs = append(attrs, semconv.ErrorTypeKey.String(errType))
+		msg := ""
+		if r.Err != nil {
+			msg = redact.Text(r.Err.Error(), a.url)
+			a.span.AddEvent("exception", trace.WithAttributes(
+				semconv.ExceptionType(semconv.ErrorType(r.Err).Value.AsString()),
+				semconv.ExceptionMessage(msg)))
+		}
+		a.span.SetStatus(codes.Error, msg)
+	}
+	if o := r.Outcome; o.Reach != "" || o.Cause != "" {
+		attrs = append(attrs, AttrReach.String(string(o.Reach)), AttrCause.String(o.Cause))
+		if o.Reason != "" {
+			attrs = append(attrs, AttrReason.String(redact.Text(o.Reason, a.url)))
+		}
+	}
+	if d := r.Decision; d.Rule != "" {
+		attrs = append(attrs, AttrRetry.Bool(d.Retry), AttrDecision.String(d.Rule))
+		if d.Retry {
+			attrs = append(attrs, AttrRetryWaitMS.Int64(d.Wait.Milliseconds()))
+		}
+		if d.Reason != "" {
+			attrs = append(attrs, AttrDecisionReason.String(redact.Text(d.Reason, a.url)))
+		}
+	}
+	a.span.SetAttributes(attrs...)
+	a.span.End()
+}
+
+// extendedRequestID is API Gateway's own id for a request: x-amz-apigw-id
+// from REST APIs, apigw-requestid from HTTP APIs.
+func extendedRequestID(h http.Header) string {
+	if id := h.Get(HeaderAPIGWID); id != "" {
+		return id
+	}
+	return h.Get(HeaderHTTPAPIID)
+}
+
+// errorType is the attempt's error.type, "" when it succeeded: the status
+// code for an error status, else the outcome's cause (a short stable token),
+// else the error's type.
+func errorType(r AttemptResult) string {
+	switch {
+	case r.Err != nil:
+		if r.Outcome.Cause != "" {
+			return r.Outcome.Cause
+		}
+		return semconv.ErrorType(r.Err).Value.AsString()
+	case r.Response == nil:
+		if r.Outcome.Cause != "" {
+			return r.Outcome.Cause
+		}
+		return semconv.ErrorTypeOther.Value.AsString()
+	case isErrorStatus(r.Response.StatusCode):
+		return strconv.Itoa(r.Response.StatusCode)
+	}
+	return ""
+}

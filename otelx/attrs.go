@@ -1,0 +1,136 @@
+package otelx
+
+import (
+	"net"
+	"net/http"
+	"strconv"
+
+	"go.opentelemetry.io/otel/attribute"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+)
+
+// Attribute keys retryscope adds to the HTTP semantic conventions.
+const (
+	// AttrReach is how far an attempt got: not_sent, unknown, gateway,
+	// backend_timeout or backend (policy.Reach).
+	AttrReach = attribute.Key("retryscope.reach")
+	// AttrCause is the attempt's outcome as a short stable token, e.g.
+	// "integration_timeout" (policy.Outcome.Cause).
+	AttrCause = attribute.Key("retryscope.cause")
+	// AttrReason says in words what the attempt saw (policy.Outcome.Reason).
+	AttrReason = attribute.Key("retryscope.reason")
+	// AttrRetry says whether another attempt followed the decision.
+	AttrRetry = attribute.Key("retryscope.retry")
+	// AttrRetryWaitMS is the wait before the next attempt, in milliseconds.
+	AttrRetryWaitMS = attribute.Key("retryscope.retry.wait_ms")
+	// AttrDecision names the rule that decided (policy.Decision.Rule).
+	AttrDecision = attribute.Key("retryscope.decision")
+	// AttrDecisionReason says the decision in words (policy.Decision.Reason).
+	AttrDecisionReason = attribute.Key("retryscope.decision.reason")
+	// AttrHedge is true on an attempt sent as a hedge (absent otherwise).
+	AttrHedge = attribute.Key("retryscope.hedge")
+	// AttrAttempts is the number of attempts on the logical span.
+	AttrAttempts = attribute.Key("retryscope.attempts")
+	// AttrRefusal is the kind of a refusal: "circuit_open" or "budget".
+	AttrRefusal = attribute.Key("retryscope.refusal")
+	// AttrBreakerFrom and AttrBreakerTo are a breaker transition's states.
+	AttrBreakerFrom = attribute.Key("retryscope.breaker.from")
+	AttrBreakerTo   = attribute.Key("retryscope.breaker.to")
+	// AttrXRayTraceID is the X-Ray trace id (the Root of X-Amzn-Trace-Id) an
+	// attempt sent or API Gateway answered, e.g.
+	// "1-5759e988-bd862e3fe1be46a994272793".
+	AttrXRayTraceID = attribute.Key("aws.xray.trace_id")
+)
+
+// Names of the events retryscope adds.
+const (
+	// EventRefused is added to the logical span when a breaker or a budget
+	// refuses an attempt.
+	EventRefused = "retryscope.refused"
+)
+
+// Headers retryscope reads.
+const (
+	HeaderRequestID   = "X-Amzn-Requestid"  // x-amzn-RequestId
+	HeaderAPIGWID     = "X-Amz-Apigw-Id"    // REST APIs' extended request id
+	HeaderHTTPAPIID   = "Apigw-Requestid"   // HTTP APIs' request id
+	HeaderXRayTraceID = "X-Amzn-Trace-Id"
+)
+
+// target is what the HTTP conventions record about where a request goes.
+type target struct {
+	method string // semconv http.request.method: a known method or "_OTHER"
+	orig   string // the original method when it is not known, else ""
+	host   string
+	port   int
+}
+
+func targetOf(req *http.Request) target {
+	t := target{method: req.Method}
+	switch req.Method {
+	case "":
+		t.method = http.MethodGet
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+	default:
+		t.method, t.orig = "_OTHER", req.Method
+	}
+	hostport := req.Host
+	if req.URL != nil && req.URL.Host != "" {
+		hostport = req.URL.Host
+	}
+	t.host, t.port = splitHostPort(hostport)
+	if t.port == 0 {
+		t.port = 80
+		if (req.URL != nil && req.URL.Scheme == "https") || req.TLS != nil {
+			t.port = 443
+		}
+	}
+	return t
+}
+
+// splitHostPort splits "host:port", "[v6]:port", "host" or "[v6]".
+func splitHostPort(hp string) (string, int) {
+	if h, p, err := net.SplitHostPort(hp); err == nil {
+		port, _ := strconv.Atoi(p)
+		return h, port
+	}
+	if len(hp) > 1 && hp[0] == '[' && hp[len(hp)-1] == ']' {
+		return hp[1 : len(hp)-1], 0
+	}
+	return hp, 0
+}
+
+// spanName is the HTTP conventions' span name: the method, or "HTTP" for an
+// unknown one.
+func (t target) spanName() string {
+	if t.method == "_OTHER" {
+		return "HTTP"
+	}
+	return t.method
+}
+
+func (t target) attrs(dst []attribute.KeyValue) []attribute.KeyValue {
+	dst = append(dst,
+		semconv.HTTPRequestMethodKey.String(t.method),
+		semconv.ServerAddress(t.host),
+		semconv.ServerPort(t.port),
+	)
+	if t.orig != "" {
+		dst = append(dst, semconv.HTTPRequestMethodOriginal(t.orig))
+	}
+	return dst
+}
+
+// isErrorStatus follows the HTTP conventions for CLIENT spans: 4xx and 5xx
+// (and nonsense codes) are errors.
+func isErrorStatus(code int) bool { return code >= 400 || code < 100 }
+
+func recordHeaders(dst []attribute.KeyValue, hs []header, h http.Header) []attribute.KeyValue {
+	for _, x := range hs {
+		if v := h.Values(x.canonical); len(v) > 0 {
+			dst = append(dst, attribute.StringSlice(x.key, v))
+		}
+	}
+	return dst
+}

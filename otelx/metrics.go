@@ -1,0 +1,121 @@
+package otelx
+
+import (
+	"context"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/semconv/v1.43.0/httpconv"
+)
+
+// Metric names. Every attribute set is bounded: methods, status codes,
+// hosts, reach values, causes and rules, never request ids or URLs.
+const (
+	// MetricAttempts counts attempts, with retryscope.reach,
+	// retryscope.cause and retryscope.retry.
+	MetricAttempts = "retryscope.attempts"
+	// MetricRetries counts attempts followed by a retry, with
+	// retryscope.cause.
+	MetricRetries = "retryscope.retries"
+	// MetricBreakerTransitions counts circuit breaker state changes, with
+	// server.address, retryscope.breaker.from and retryscope.breaker.to.
+	MetricBreakerTransitions = "retryscope.breaker.transitions"
+	// MetricRefusals counts attempts a breaker or a budget refused, with
+	// retryscope.refusal ("circuit_open" or "budget").
+	MetricRefusals = "retryscope.refusals"
+)
+
+// instruments are the metrics of one Instrumentation. A nil *instruments
+// records nothing.
+type instruments struct {
+	duration    httpconv.ClientRequestDuration // http.client.request.duration, per attempt
+	attempts    metric.Int64Counter
+	retries     metric.Int64Counter
+	transitions metric.Int64Counter
+	refusals    metric.Int64Counter
+}
+
+// newInstruments makes the instruments; an instrument the meter refuses is
+// reported to otel.Handle and replaced by a no-op, so metrics never fail a
+// request.
+func newInstruments(m metric.Meter) *instruments {
+	var is instruments
+	var err error
+	is.duration, err = httpconv.NewClientRequestDuration(m)
+	handle(err)
+	is.attempts, err = m.Int64Counter(MetricAttempts, metric.WithUnit("{attempt}"),
+		metric.WithDescription("Attempts sent, by how far they got (reach), cause and whether a retry followed."))
+	handle(err)
+	is.retries, err = m.Int64Counter(MetricRetries, metric.WithUnit("{retry}"),
+		metric.WithDescription("Attempts followed by a retry, by the cause of the failed attempt."))
+	handle(err)
+	is.transitions, err = m.Int64Counter(MetricBreakerTransitions, metric.WithUnit("{transition}"),
+		metric.WithDescription("Circuit breaker state changes, per host."))
+	handle(err)
+	is.refusals, err = m.Int64Counter(MetricRefusals, metric.WithUnit("{refusal}"),
+		metric.WithDescription("Attempts not sent because a circuit breaker or a retry budget refused them."))
+	handle(err)
+	return &is
+}
+
+func handle(err error) {
+	if err != nil {
+		otel.Handle(err)
+	}
+}
+
+// attempt records one attempt's duration and counts.
+func (is *instruments) attempt(ctx context.Context, t target, r AttemptResult, errType string) {
+	if is == nil {
+		return
+	}
+	if h := is.duration.Inst(); h.Enabled(ctx) {
+		attrs := make([]attribute.KeyValue, 0, 5)
+		attrs = append(attrs,
+			semconv.HTTPRequestMethodKey.String(t.method),
+			semconv.ServerAddress(t.host),
+			semconv.ServerPort(t.port))
+		if r.Response != nil {
+			attrs = append(attrs, semconv.HTTPResponseStatusCode(r.Response.StatusCode))
+		}
+		if errType != "" {
+			attrs = append(attrs, semconv.ErrorTypeKey.String(errType))
+		}
+		h.Record(ctx, r.Duration.Seconds(), metric.WithAttributes(attrs...))
+	}
+	if is.attempts.Enabled(ctx) {
+		is.attempts.Add(ctx, 1, metric.WithAttributes(
+			AttrReach.String(string(r.Outcome.Reach)),
+			AttrCause.String(r.Outcome.Cause),
+			AttrRetry.Bool(r.Decision.Retry)))
+	}
+	if r.Decision.Retry && is.retries.Enabled(ctx) {
+		is.retries.Add(ctx, 1, metric.WithAttributes(AttrCause.String(r.Outcome.Cause)))
+	}
+}
+
+func (is *instruments) refused(kind string) {
+	ctx := context.Background()
+	if is == nil || !is.refusals.Enabled(ctx) {
+		return
+	}
+	is.refusals.Add(ctx, 1, metric.WithAttributes(AttrRefusal.String(kind)))
+}
+
+// BreakerTransition counts a circuit breaker's change of state for host
+// (retryscope.breaker.transitions, with server.address,
+// retryscope.breaker.from and retryscope.breaker.to), e.g. from "closed" to
+// "open". A nil Instrumentation does nothing.
+func (in *Instrumentation) BreakerTransition(host, from, to string) {
+	if in == nil || in.m == nil {
+		return
+	}
+	ctx := context.Background()
+	if !in.m.transitions.Enabled(ctx) {
+		return
+	}
+	in.m.transitions.Add(ctx, 1, metric.WithAttributes(
+		semconv.ServerAddress(host), AttrBreakerFrom.String(from), AttrBreakerTo.String(to)))
+}

@@ -1,0 +1,117 @@
+package otelx
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/retryscope/retryscope/internal/redact"
+)
+
+// Request is the telemetry of one logical request: its INTERNAL span, the
+// parent of every attempt's CLIENT span. A nil *Request records nothing.
+// Its methods may be called from the goroutines of concurrent hedges.
+type Request struct {
+	in   *Instrumentation
+	span trace.Span // nil when the span does not record
+	url  *url.URL   // to redact error messages
+}
+
+// StartRequest starts the INTERNAL span of one logical request, named
+// "retryscope <METHOD>", as a child of ctx's span, and returns a context
+// carrying it: pass that context to StartAttempt. It does not touch req. A
+// nil Instrumentation returns ctx and a nil *Request.
+func (in *Instrumentation) StartRequest(ctx context.Context, req *http.Request) (context.Context, *Request) {
+	if in == nil {
+		return ctx, nil
+	}
+	if !in.tracing {
+		return ctx, in.bare()
+	}
+	t := targetOf(req)
+	ctx, span := in.tracer.Start(ctx, logicalName(t.method), in.internalStart...)
+	if !span.IsRecording() {
+		// The context still carries the span, so attempts inherit its
+		// sampling decision; there is nothing to end.
+		return ctx, in.bare()
+	}
+	attrs := make([]attribute.KeyValue, 0, 5)
+	attrs = t.attrs(attrs)
+	attrs = append(attrs, semconv.URLFull(redact.URL(req.URL)))
+	span.SetAttributes(attrs...)
+	return ctx, &Request{in: in, span: span, url: req.URL}
+}
+
+// bare is the shared Request of an Instrumentation whose logical spans do
+// not record: it still starts attempt spans and counts metrics.
+func (in *Instrumentation) bare() *Request { return &in.bareRequest }
+
+func logicalName(method string) string {
+	switch method {
+	case http.MethodGet:
+		return "retryscope GET"
+	case http.MethodHead:
+		return "retryscope HEAD"
+	case http.MethodPost:
+		return "retryscope POST"
+	case http.MethodPut:
+		return "retryscope PUT"
+	case http.MethodPatch:
+		return "retryscope PATCH"
+	case http.MethodDelete:
+		return "retryscope DELETE"
+	case http.MethodOptions:
+		return "retryscope OPTIONS"
+	case http.MethodConnect:
+		return "retryscope CONNECT"
+	case http.MethodTrace:
+		return "retryscope TRACE"
+	}
+	return "retryscope HTTP"
+}
+
+// Refused records that a breaker or a budget refused to send an attempt to
+// host: an event EventRefused on the logical span (attributes
+// retryscope.refusal = kind and server.address = host) and one count of the
+// retryscope.refusals metric (attribute retryscope.refusal only). kind is
+// "circuit_open" or "budget".
+func (r *Request) Refused(kind, host string) {
+	if r == nil {
+		return
+	}
+	if r.span != nil {
+		r.span.AddEvent(EventRefused, trace.WithAttributes(AttrRefusal.String(kind), semconv.ServerAddress(host)))
+	}
+	r.in.m.refused(kind)
+}
+
+// End ends the logical span with the number of attempts made
+// (retryscope.attempts), the final status code, and, for an error or an
+// error status (4xx, 5xx), error.type and the span status Error. resp's Body
+// is not read.
+func (r *Request) End(resp *http.Response, err error, attempts int) {
+	if r == nil || r.span == nil {
+		return
+	}
+	attrs := make([]attribute.KeyValue, 0, 3)
+	attrs = append(attrs, AttrAttempts.Int(attempts))
+	switch {
+	case err != nil:
+		attrs = append(attrs, semconv.ErrorType(err))
+		r.span.SetStatus(codes.Error, redact.Text(err.Error(), r.url))
+	case resp != nil:
+		attrs = append(attrs, semconv.HTTPResponseStatusCode(resp.StatusCode))
+		if isErrorStatus(resp.StatusCode) {
+			attrs = append(attrs, semconv.ErrorTypeKey.String(strconv.Itoa(resp.StatusCode)))
+			r.span.SetStatus(codes.Error, "")
+		}
+	}
+	r.span.SetAttributes(attrs...)
+	r.span.End()
+}
