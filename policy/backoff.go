@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"math"
 	"math/rand/v2"
 	"time"
 )
@@ -82,7 +83,10 @@ func (b Backoff) Delay(n int, prev time.Duration, rnd func(n int64) int64) time.
 		if prev < base {
 			prev = base
 		}
-		hi := min(cap, 3*prev) // 3*prev cannot overflow: prev is at most cap
+		hi := cap
+		if prev <= cap/3 { // prev is the caller's: 3*prev may overflow
+			hi = 3 * prev
+		}
 		return base + uniform(rnd, hi-base)
 	}
 	e := expo(n, base, cap)
@@ -108,13 +112,17 @@ func expo(n int, base, cap time.Duration) time.Duration {
 	return min(d, cap)
 }
 
-// uniform returns a value in [0, d], guarding against a source that
-// misbehaves.
+// uniform returns a value in [0, d] ([0, d) when d is MaxInt64), guarding
+// against a source that misbehaves.
 func uniform(rnd func(int64) int64, d time.Duration) time.Duration {
 	if d <= 0 {
 		return 0
 	}
-	v := rnd(int64(d) + 1)
+	n := int64(d)
+	if n < math.MaxInt64 {
+		n++ // [0, d] inclusive, unless d+1 would overflow into a panic
+	}
+	v := rnd(n)
 	if v < 0 || v > int64(d) {
 		return d
 	}

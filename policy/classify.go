@@ -54,7 +54,8 @@ type Outcome struct {
 
 // Classify says what one attempt saw: its reach, whether it is transient,
 // its cause and the server-requested delay. Policy.Signatures are matched
-// first, then APIGatewaySignatures, then the rules for plain HTTP servers:
+// first (on every status), then APIGatewaySignatures (on statuses of 400
+// and above), then the rules for plain HTTP servers:
 // 429 is a refusal before any work (gateway reach); 503 and 408 are
 // transient; 504 is a timeout behind a gateway (backend_timeout); other
 // statuses are the backend's final word. Errors are classified with
@@ -76,10 +77,15 @@ func (p Policy) Classify(e Exchange) Outcome {
 
 func (p Policy) classifyResponse(e Exchange) Outcome {
 	status, h := e.Response.StatusCode, e.Response.Header
-	for _, set := range [][]Signature{p.Signatures, APIGatewaySignatures} {
-		for i := range set {
-			if s := &set[i]; s.matches(status, h, e.Body) {
-				return Outcome{Reach: s.Reach, Retryable: s.Retryable, Cause: s.Cause, Reason: s.Reason}
+	for i := range p.Signatures {
+		if s := &p.Signatures[i]; s.matches(status, h, e.Body) {
+			return s.outcome()
+		}
+	}
+	if status >= 400 { // the built-in signatures describe error answers only
+		for i := range APIGatewaySignatures {
+			if s := &APIGatewaySignatures[i]; s.matches(status, h, e.Body) {
+				return s.outcome()
 			}
 		}
 	}
@@ -133,7 +139,7 @@ func classifyError(err error) Outcome {
 	case errors.As(err, &certErr), errors.As(err, &uaErr), errors.As(err, &hostErr), errors.As(err, &invErr):
 		return Outcome{Reach: ReachNotSent, Cause: "tls_certificate",
 			Reason: "TLS certificate rejected, nothing was sent: " + msg}
-	case errors.As(err, &recErr):
+	case errors.As(err, &recErr), errors.Is(err, http.ErrSchemeMismatch):
 		return Outcome{Reach: ReachNotSent, Cause: "tls_handshake",
 			Reason: "TLS handshake failed (the peer does not speak TLS), nothing was sent: " + msg}
 	case errors.Is(err, syscall.ECONNREFUSED):

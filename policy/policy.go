@@ -163,10 +163,11 @@ func (p Policy) Decide(s State, o Outcome, now time.Time) Decision {
 		}
 		wait = o.RetryAfter
 	}
-	if p.MaxElapsed > 0 && !s.Start.IsZero() && now.Add(wait).Sub(s.Start) > p.MaxElapsed {
+	// An attempt that would start when the time is up has no time to run.
+	if p.MaxElapsed > 0 && !s.Start.IsZero() && now.Add(wait).Sub(s.Start) >= p.MaxElapsed {
 		return Decision{Rule: "max_elapsed", Reason: fmt.Sprintf("not retried: waiting %v would pass MaxElapsed %v", wait, p.MaxElapsed)}
 	}
-	if !s.Deadline.IsZero() && now.Add(wait).After(s.Deadline) {
+	if !s.Deadline.IsZero() && !now.Add(wait).Before(s.Deadline) {
 		return Decision{Rule: "deadline", Reason: fmt.Sprintf("not retried: waiting %v would pass the context's deadline", wait)}
 	}
 	return Decision{Retry: true, Wait: wait, Rule: "retry", Reason: fmt.Sprintf("retry in %v: %s", wait.Round(time.Millisecond), o.Reason)}

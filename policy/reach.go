@@ -11,11 +11,13 @@ const (
 	// refused, TLS handshake failure). Retrying is safe for every method.
 	ReachNotSent Reach = "not_sent"
 	// ReachUnknown: the request may have been sent and no response came
-	// (reset after write, attempt timeout, EOF). The function may have run.
+	// (reset after write, attempt timeout, EOF), or an edge such as
+	// CloudFront gave up waiting for the origin (its own 504). The function
+	// may have run.
 	ReachUnknown Reach = "unknown"
 	// ReachGateway: a gateway or edge answered without running the function
 	// (API Gateway 429, gateway 500 for a throttled Lambda, 403,
-	// CloudFront-generated 5xx). Retrying is safe for every method.
+	// CloudFront-generated 502 and 503). Retrying is safe for every method.
 	ReachGateway Reach = "gateway"
 	// ReachBackendTimeout: the function was invoked (or queued) and may still
 	// be running (REST 504 "Endpoint request timed out", HTTP API 503).

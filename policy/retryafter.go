@@ -22,11 +22,16 @@ func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 		return 0, false
 	}
 	if v[0] >= '0' && v[0] <= '9' {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			if ne, ok := err.(*strconv.NumError); !ok || ne.Err != strconv.ErrRange {
+		// delay-seconds = 1*DIGIT. Check every byte here: ParseUint reports
+		// a range error at the first overflow, before it sees any garbage
+		// behind the digits.
+		for i := 0; i < len(v); i++ {
+			if v[i] < '0' || v[i] > '9' {
 				return 0, false
 			}
+		}
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
 			n = maxRetryAfterSeconds // all digits, just too many of them
 		}
 		return time.Duration(min(n, maxRetryAfterSeconds)) * time.Second, true
