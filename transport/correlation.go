@@ -83,7 +83,9 @@ func (c *call) header(n int) (http.Header, string) {
 	}
 	set(policy.HeaderRequestID, sent)
 	set(headerInvocationID, c.invID)
-	set(headerSDKRequest, sdkRequest(n, c.t.cfg.policy.Attempts()))
+	if src.Get(headerSDKRequest) == "" { // a caller that counts its own attempts keeps its value
+		set(headerSDKRequest, sdkRequest(n, c.t.cfg.policy.Attempts()))
+	}
 	return h, sent
 }
 

@@ -238,7 +238,7 @@ type requestBody struct {
 func newRequestBody(s string) *requestBody { return &requestBody{r: strings.NewReader(s)} }
 
 func (b *requestBody) Read(p []byte) (int, error) { return b.r.Read(p) }
-func (b *requestBody) Close() error                { b.closed.Add(1); return nil }
+func (b *requestBody) Close() error               { b.closed.Add(1); return nil }
 
 // roundTripFunc adapts a function to http.RoundTripper.
 type roundTripFunc func(*http.Request) (*http.Response, error)
