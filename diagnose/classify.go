@@ -1,0 +1,140 @@
+package diagnose
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/retryscope/retryscope/lambdalog"
+)
+
+// lineKind is what one log line (or export message) turned out to be.
+type lineKind int
+
+const (
+	kindBlank      lineKind = iota
+	kindAttempt             // transport attempt line
+	kindAccess              // API Gateway access-log record
+	kindExecution           // API Gateway execution-log line
+	kindPlatform            // Lambda START/END/REPORT/Task timed out
+	kindInvocation          // lambdalog line
+	kindOtherJSON           // a JSON object of no known kind
+	kindOtherText           // a text line of no known kind
+)
+
+// parsedLine is a classified line; only the field of its kind is set.
+type parsedLine struct {
+	kind       lineKind
+	time       time.Time // from a timestamp prefix, zero when none
+	attempt    attemptRecord
+	access     accessRecord
+	exec       executionLine
+	platform   platformLine
+	invocation lambdalog.Record
+}
+
+var errInvocationNoIDs = errors.New("lambdalog line without lambda_request_id or apigw_request_id")
+
+// jsonProbe holds the keys that tell the JSON line kinds apart.
+type jsonProbe struct {
+	Message   *string          `json:"msg"`
+	RequestID *json.RawMessage `json:"requestId"`
+	Type      *string          `json:"type"`
+	Record    *json.RawMessage `json:"record"`
+	Time      *string          `json:"time"`
+}
+
+// classifyLine decides what line is and parses it. A non-nil error means
+// the line looked like kind but could not be parsed: it is malformed.
+func classifyLine(line []byte) (parsedLine, error) {
+	line = bytes.TrimSpace(line)
+	if len(line) == 0 {
+		return parsedLine{kind: kindBlank}, nil
+	}
+	t, rest := splitTimestamp(line)
+	p, err := classifyBody(rest)
+	if !t.IsZero() {
+		p.time = t
+	}
+	return p, err
+}
+
+func classifyBody(line []byte) (parsedLine, error) {
+	switch {
+	case line[0] == '{':
+		return classifyJSON(line)
+	case line[0] == '(':
+		e, err := parseExecutionLine(line)
+		return parsedLine{kind: kindExecution, exec: e}, err
+	case isPlatformLine(line):
+		pl, err := parsePlatformLine(line)
+		return parsedLine{kind: kindPlatform, platform: pl}, err
+	}
+	return parsedLine{kind: kindOtherText}, nil
+}
+
+func classifyJSON(line []byte) (parsedLine, error) {
+	var probe jsonProbe
+	if err := json.Unmarshal(line, &probe); err != nil {
+		return parsedLine{kind: kindOtherJSON}, fmt.Errorf("invalid or truncated JSON: %w", err)
+	}
+	switch {
+	case probe.Message != nil && *probe.Message == "attempt":
+		a, err := parseAttemptRecord(line)
+		return parsedLine{kind: kindAttempt, attempt: a}, err
+	case probe.Message != nil && *probe.Message == lambdalog.RecordMessage:
+		var r lambdalog.Record
+		if err := json.Unmarshal(line, &r); err != nil {
+			return parsedLine{kind: kindInvocation}, err
+		}
+		if r.LambdaRequestID == "" && r.APIGatewayRequestID == "" {
+			return parsedLine{kind: kindInvocation}, errInvocationNoIDs
+		}
+		return parsedLine{kind: kindInvocation, invocation: r}, nil
+	case probe.RequestID != nil:
+		a, err := parseAccessRecord(line)
+		return parsedLine{kind: kindAccess, access: a}, err
+	case probe.Type != nil && probe.Record != nil:
+		return classifyLambdaJSONPlatform(*probe.Type, *probe.Record, probe.Time)
+	}
+	return parsedLine{kind: kindOtherJSON}, nil
+}
+
+// classifyLambdaJSONPlatform reads the platform events of Lambda's JSON log
+// format ({"time":..,"type":"platform.start","record":{"requestId":..}}).
+func classifyLambdaJSONPlatform(typ string, raw json.RawMessage, at *string) (parsedLine, error) {
+	var ev platformEvent
+	switch typ {
+	case "platform.start":
+		ev = platformStart
+	case "platform.report":
+		ev = platformReport
+	case "platform.runtimeDone":
+		ev = platformEnd
+	default:
+		return parsedLine{kind: kindOtherJSON}, nil
+	}
+	var rec struct {
+		RequestID string `json:"requestId"`
+		Status    string `json:"status"`
+		Metrics   struct {
+			DurationMS *float64 `json:"durationMs"`
+		} `json:"metrics"`
+	}
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		return parsedLine{kind: kindPlatform}, err
+	}
+	if rec.RequestID == "" {
+		return parsedLine{kind: kindPlatform}, errPlatformNoRequestID
+	}
+	p := parsedLine{kind: kindPlatform, platform: platformLine{Event: ev, RequestID: rec.RequestID, TimedOut: rec.Status == "timeout"}}
+	if ev == platformReport && rec.Metrics.DurationMS != nil {
+		p.platform.DurationMS, p.platform.HasDuration = *rec.Metrics.DurationMS, true
+	}
+	if at != nil {
+		p.time, _ = parseTime(*at)
+	}
+	return p, nil
+}

@@ -1,0 +1,306 @@
+package diagnose
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// errElementTooLarge stops a JSON export whose element exceeds the bound.
+var errElementTooLarge = errors.New("JSON export element larger than the line bound")
+
+// trackingReader counts newlines so a JSON decoder's offsets can be turned
+// into line numbers, and refuses to feed one element beyond a limit. It
+// keeps only the newline offsets the decoder has read ahead.
+type trackingReader struct {
+	r         io.Reader
+	offset    int64
+	newlines  []int64
+	line      int // newlines before the last offset asked about
+	sinceMark int64
+	limit     int64
+}
+
+func (t *trackingReader) Read(p []byte) (int, error) {
+	if t.sinceMark > t.limit {
+		return 0, errElementTooLarge
+	}
+	n, err := t.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		err = &readError{err}
+	}
+	for i, b := range p[:n] {
+		if b == '\n' {
+			t.newlines = append(t.newlines, t.offset+int64(i))
+		}
+	}
+	t.offset += int64(n)
+	t.sinceMark += int64(n)
+	return n, err
+}
+
+// lineAt returns the 1-based line of offset off; offsets must not decrease
+// between calls.
+func (t *trackingReader) lineAt(off int64) int {
+	i := 0
+	for i < len(t.newlines) && t.newlines[i] < off {
+		i++
+	}
+	t.line += i
+	t.newlines = t.newlines[i:]
+	return t.line + 1
+}
+
+func (t *trackingReader) mark() { t.sinceMark = 0 }
+
+// documentReader walks a JSON export token by token.
+type documentReader struct {
+	e    *Evidence
+	name string
+	sum  *FileSummary
+	tr   *trackingReader
+	dec  *json.Decoder
+}
+
+func (e *Evidence) readDocument(name string, br *bufio.Reader, sum *FileSummary) error {
+	tr := &trackingReader{r: br, limit: 2*int64(e.opts.MaxLineBytes) + 64<<10}
+	d := &documentReader{e: e, name: name, sum: sum, tr: tr, dec: json.NewDecoder(tr)}
+	d.dec.UseNumber()
+	for {
+		tok, err := d.dec.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return d.broken(err)
+		}
+		switch tok {
+		case json.Delim('['):
+			sum.Format = FormatInsightsJSON
+			if err := d.insightsArray(); err != nil {
+				return d.broken(err)
+			}
+		case json.Delim('{'):
+			if err := d.object(); err != nil {
+				return d.broken(err)
+			}
+		default:
+			return fmt.Errorf("%s: %w (a JSON document that is neither an object nor an array)", name, ErrUnknownFormat)
+		}
+	}
+	if sum.Format == "" {
+		return fmt.Errorf("%s: %w (a JSON document without \"events\" or \"results\")", name, ErrUnknownFormat)
+	}
+	return nil
+}
+
+// broken reports a JSON export that cannot be read further: a decoder
+// cannot resynchronise after a syntax error, so the rest is lost and said so.
+func (d *documentReader) broken(err error) error {
+	var readErr *readError
+	if errors.As(err, &readErr) {
+		return err
+	}
+	pos := d.pos()
+	d.e.addMalformed(pos, "JSON export unreadable from here on: "+err.Error(), nil)
+	d.sum.Malformed++
+	if d.sum.Format == "" {
+		d.sum.Format = FormatMalformed
+	}
+	return nil
+}
+
+type readError struct{ err error }
+
+func (r *readError) Error() string { return r.err.Error() }
+func (r *readError) Unwrap() error { return r.err }
+
+// pos is the line where the next value starts: the decoder's offset moved
+// past the separators still in its buffer.
+func (d *documentReader) pos() Position {
+	off := d.dec.InputOffset()
+	buf, _ := io.ReadAll(io.LimitReader(d.dec.Buffered(), 4096))
+	for _, b := range buf {
+		if b != ' ' && b != '\t' && b != '\r' && b != '\n' && b != ',' && b != ':' {
+			break
+		}
+		off++
+	}
+	return Position{File: d.name, Line: d.tr.lineAt(off)}
+}
+
+// object reads the keys of a top-level object after its '{'.
+func (d *documentReader) object() error {
+	for d.dec.More() {
+		tok, err := d.dec.Token()
+		if err != nil {
+			return err
+		}
+		key, _ := tok.(string)
+		switch key {
+		case "events":
+			d.sum.Format = FormatFilterLogEvents
+			err = d.array(d.event)
+		case "results":
+			d.sum.Format = FormatInsightsJSON
+			err = d.array(d.queryResultRow)
+		default:
+			err = d.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	_, err := d.dec.Token() // '}'
+	return err
+}
+
+// array calls each for every element of the array that comes next.
+func (d *documentReader) array(each func(Position) error) error {
+	tok, err := d.dec.Token()
+	if err != nil {
+		return err
+	}
+	if tok != json.Delim('[') {
+		return fmt.Errorf("expected an array, found %v", tok)
+	}
+	for d.dec.More() {
+		pos := d.pos()
+		d.tr.mark()
+		if err := each(pos); err != nil {
+			return err
+		}
+	}
+	_, err = d.dec.Token() // ']'
+	return err
+}
+
+// skip consumes one value token by token, holding no more than one token.
+func (d *documentReader) skip() error {
+	depth := 0
+	for {
+		d.tr.mark()
+		tok, err := d.dec.Token()
+		if err != nil {
+			return err
+		}
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			depth++
+		case json.Delim('}'), json.Delim(']'):
+			depth--
+		}
+		if depth == 0 {
+			return nil
+		}
+	}
+}
+
+// event reads one filter-log-events event.
+func (d *documentReader) event(pos Position) error {
+	var ev struct {
+		Timestamp json.Number `json:"timestamp"`
+		Message   *string     `json:"message"`
+	}
+	if err := d.dec.Decode(&ev); err != nil {
+		return d.elementError(pos, err)
+	}
+	if ev.Message == nil {
+		d.e.addMalformed(pos, "filter-log-events event without a message", nil)
+		d.sum.Malformed++
+		return nil
+	}
+	var at time.Time
+	if ms, err := ev.Timestamp.Int64(); err == nil {
+		at, _ = epochMillis(ms)
+	}
+	d.e.addMessage(d.sum, pos, at, []byte(*ev.Message))
+	return nil
+}
+
+// elementError keeps going after a type error (the decoder consumed the
+// value) and stops after a syntax error.
+func (d *documentReader) elementError(pos Position, err error) error {
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		d.e.addMalformed(pos, err.Error(), nil)
+		d.sum.Malformed++
+		return nil
+	}
+	return err
+}
+
+// insightsArray reads a Logs Insights JSON export after its '['.
+func (d *documentReader) insightsArray() error {
+	for d.dec.More() {
+		pos := d.pos()
+		d.tr.mark()
+		var row map[string]json.RawMessage
+		if err := d.dec.Decode(&row); err != nil {
+			if err := d.elementError(pos, err); err != nil {
+				return err
+			}
+			continue
+		}
+		d.insightsRow(pos, row)
+	}
+	_, err := d.dec.Token() // ']'
+	return err
+}
+
+// queryResultRow reads one row of get-query-results: [{"field","value"}...].
+func (d *documentReader) queryResultRow(pos Position) error {
+	var cells []struct {
+		Field string          `json:"field"`
+		Value json.RawMessage `json:"value"`
+	}
+	if err := d.dec.Decode(&cells); err != nil {
+		return d.elementError(pos, err)
+	}
+	row := make(map[string]json.RawMessage, len(cells))
+	for _, c := range cells {
+		row[c.Field] = c.Value
+	}
+	d.insightsRow(pos, row)
+	return nil
+}
+
+// insightsRow handles one Logs Insights row: its @message, or, when the
+// query selected fields instead, the row itself as a JSON record.
+func (d *documentReader) insightsRow(pos Position, row map[string]json.RawMessage) {
+	var at time.Time
+	if raw, ok := row["@timestamp"]; ok {
+		var s logValue
+		if json.Unmarshal(raw, &s) == nil {
+			at, _ = parseTime(string(s))
+		}
+	}
+	if raw, ok := row["@message"]; ok {
+		var msg string
+		if err := json.Unmarshal(raw, &msg); err != nil {
+			d.e.addMalformed(pos, "@message is not a string", raw)
+			d.sum.Malformed++
+			return
+		}
+		d.e.addMessage(d.sum, pos, at, []byte(msg))
+		return
+	}
+	d.e.addMessage(d.sum, pos, at, fieldsAsRecord(row))
+}
+
+// fieldsAsRecord turns a row of selected fields into a JSON object without
+// the @-prefixed ones, so it classifies like the log line it came from.
+func fieldsAsRecord(row map[string]json.RawMessage) []byte {
+	obj := make(map[string]json.RawMessage, len(row))
+	for k, v := range row {
+		if !bytes.HasPrefix([]byte(k), []byte("@")) {
+			obj[k] = v
+		}
+	}
+	b, _ := json.Marshal(obj)
+	return b
+}

@@ -1,0 +1,165 @@
+package diagnose
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// FileSummary says what ReadFile made of one file.
+type FileSummary struct {
+	// Path is the name given to ReadFile.
+	Path string `json:"path"`
+	// Format is the detected format.
+	Format Format `json:"format"`
+	// Lines is the number of lines (or export elements) read.
+	Lines int `json:"lines"`
+	// Records is the number of lines of a known kind that were used.
+	Records int `json:"records"`
+	// Ignored counts lines of no known kind where such lines are expected
+	// (the function's own output in a Lambda log, other slog records).
+	Ignored int `json:"ignored"`
+	// Malformed counts the file's malformed lines.
+	Malformed int `json:"malformed"`
+}
+
+// ReadFile streams one log file into e, detecting its format. name is used
+// in positions and the report. It returns the summary, and an error when the
+// format is unknown (errors.Is(err, ErrUnknownFormat)) or reading fails;
+// malformed lines are not errors. Lines read before an error stay in e.
+func (e *Evidence) ReadFile(name string, r io.Reader) (FileSummary, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	sum := FileSummary{Path: name}
+	var err error
+	switch sniffContainer(br) {
+	case containerDocument:
+		err = e.readDocument(name, br, &sum)
+	case containerCSV:
+		err = e.readCSV(name, br, &sum)
+	default:
+		err = e.readLines(name, br, &sum)
+	}
+	if err == nil || !errors.Is(err, ErrUnknownFormat) {
+		e.files = append(e.files, sum)
+	}
+	return sum, err
+}
+
+// stray is a line of no known kind seen before the file's format was known.
+type stray struct {
+	pos  Position
+	kind lineKind
+	text string
+}
+
+func (e *Evidence) readLines(name string, br *bufio.Reader, sum *FileSummary) error {
+	lr := newLineReader(br, e.opts.MaxLineBytes)
+	var pending []stray
+	var firstLine string
+	nonBlank := 0
+	for {
+		line, tooLong, err := lr.next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		sum.Lines++
+		pos := Position{File: name, Line: lr.line}
+		if tooLong {
+			e.addMalformed(pos, fmt.Sprintf("line longer than %d bytes", e.opts.MaxLineBytes), line)
+			sum.Malformed++
+			nonBlank++
+			continue
+		}
+		p, perr := classifyLine(line)
+		if p.kind == kindBlank {
+			continue
+		}
+		nonBlank++
+		if firstLine == "" {
+			firstLine = excerpt(line)
+		}
+		if perr != nil {
+			e.addMalformed(pos, perr.Error(), line)
+			sum.Malformed++
+			continue
+		}
+		if f := formatOf(p.kind); f != "" {
+			if sum.Format == "" {
+				sum.Format = f
+				for _, s := range pending {
+					e.countStray(sum, s)
+				}
+				pending = nil
+			}
+			e.add(p, LogLine{Position: pos, Text: excerpt(line), Time: p.time})
+			sum.Records++
+			continue
+		}
+		s := stray{pos: pos, kind: p.kind, text: excerpt(line)}
+		if sum.Format != "" {
+			e.countStray(sum, s)
+			continue
+		}
+		pending = append(pending, s)
+		if nonBlank >= undecidedLineLimit {
+			break
+		}
+	}
+	if sum.Format == "" {
+		if nonBlank == 0 {
+			sum.Format = FormatEmpty
+			return nil
+		}
+		if sum.Malformed > 0 && len(pending) == 0 {
+			// Every line was a damaged record of some kind: report
+			// the damage rather than refuse the file.
+			sum.Format = FormatMalformed
+			return nil
+		}
+		return fmt.Errorf("%s: %w (first line: %q)", name, ErrUnknownFormat, firstLine)
+	}
+	return nil
+}
+
+func (e *Evidence) countStray(sum *FileSummary, s stray) {
+	if strayIsMalformed(sum.Format, s.kind) {
+		e.addMalformed(s.pos, "not a "+string(sum.Format)+" line", []byte(s.text))
+		sum.Malformed++
+		return
+	}
+	sum.Ignored++
+}
+
+// addMessage classifies one message of an export (a filter-log-events
+// event, a Logs Insights row). Exports mix log kinds, so messages of no
+// known kind are ignored rather than malformed.
+func (e *Evidence) addMessage(sum *FileSummary, pos Position, at time.Time, msg []byte) {
+	sum.Lines++
+	if len(msg) > e.opts.MaxLineBytes {
+		e.addMalformed(pos, fmt.Sprintf("message longer than %d bytes", e.opts.MaxLineBytes), msg)
+		sum.Malformed++
+		return
+	}
+	p, err := classifyLine(msg)
+	switch {
+	case p.kind == kindBlank:
+		return
+	case err != nil:
+		e.addMalformed(pos, err.Error(), msg)
+		sum.Malformed++
+		return
+	case formatOf(p.kind) == "":
+		sum.Ignored++
+		return
+	}
+	if p.time.IsZero() {
+		p.time = at
+	}
+	e.add(p, LogLine{Position: pos, Text: excerpt(msg), Time: p.time})
+	sum.Records++
+}

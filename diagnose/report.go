@@ -1,0 +1,88 @@
+package diagnose
+
+import (
+	"sort"
+)
+
+// Report is the diagnosis: one AttemptVerdict per attempt, then Findings in
+// the order of the AWS 504 troubleshooting checklist. Its JSON form is the
+// output of `retryscope diagnose -json`; the keys attempts, findings and
+// malformed (and, per attempt, request_id, verdict and reason) are fixed.
+type Report struct {
+	// Attempts are ordered by logical request (first seen first), then
+	// attempt number. Without an attempt log, one row per API Gateway
+	// request in the order first seen.
+	Attempts []AttemptVerdict `json:"attempts"`
+	// Findings follow the checklist's order; empty when nothing stands out.
+	Findings []Finding `json:"findings"`
+	// Malformed lists up to 1000 malformed lines; MalformedCount counts all.
+	Malformed []Malformed `json:"malformed"`
+	// MalformedCount is the number of malformed lines in all files.
+	MalformedCount int `json:"malformed_count"`
+	// Files summarises each file read, in the order read.
+	Files []FileSummary `json:"files"`
+}
+
+// Report links the evidence and judges every attempt. It may be called more
+// than once; later ReadFile calls are reflected in later reports.
+func (e *Evidence) Report() Report {
+	e.link()
+	rep := Report{
+		Attempts:       []AttemptVerdict{},
+		Malformed:      append([]Malformed{}, e.malformed...),
+		MalformedCount: e.malformedCount,
+		Files:          append([]FileSummary{}, e.files...),
+	}
+	if len(e.attempts) > 0 {
+		for _, a := range e.orderedAttempts() {
+			rep.Attempts = append(rep.Attempts, e.judge(a.rec.gatewayRequestID(), a))
+		}
+	} else {
+		for _, id := range e.gatewayOrder {
+			if g := e.gateway[id]; g.access != nil || len(g.exec) > 0 {
+				rep.Attempts = append(rep.Attempts, e.judge(id, nil))
+			}
+		}
+	}
+	rep.Findings = e.findings(rep.Attempts)
+	return rep
+}
+
+// link ties Lambda invocations to the gateway requests whose logs name them.
+func (e *Evidence) link() {
+	for _, id := range e.gatewayOrder {
+		g := e.gateway[id]
+		for _, lid := range []string{g.lambdaRequestID, accessLambdaID(g)} {
+			if inv := e.invocations[lid]; lid != "" && inv != nil && inv.gatewayRequestID == "" {
+				inv.gatewayRequestID = id
+			}
+		}
+	}
+}
+
+func accessLambdaID(g *gatewayRequest) string {
+	if g.access == nil {
+		return ""
+	}
+	return g.access.IntegrationRequestID
+}
+
+// orderedAttempts groups attempts by invocation id in first-seen order,
+// then by attempt number, keeping log order for equal numbers (hedges).
+func (e *Evidence) orderedAttempts() []*attemptEntry {
+	first := map[string]int{}
+	for i, a := range e.attempts {
+		if _, ok := first[a.rec.InvocationID]; !ok {
+			first[a.rec.InvocationID] = i
+		}
+	}
+	out := append([]*attemptEntry(nil), e.attempts...)
+	sort.SliceStable(out, func(i, j int) bool {
+		fi, fj := first[out[i].rec.InvocationID], first[out[j].rec.InvocationID]
+		if fi != fj {
+			return fi < fj
+		}
+		return out[i].rec.Attempt < out[j].rec.Attempt
+	})
+	return out
+}

@@ -1,0 +1,80 @@
+package diagnose
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// WriteText writes the report for a person: attempts grouped by logical
+// request, then findings, malformed lines and the files read.
+func (r Report) WriteText(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	last := "\x00"
+	for _, a := range r.Attempts {
+		if a.InvocationID != last {
+			last = a.InvocationID
+			if a.InvocationID == "" {
+				fmt.Fprintln(bw, "requests (no attempt log)")
+			} else {
+				fmt.Fprintf(bw, "logical request %s\n", a.InvocationID)
+			}
+		}
+		label := "  -"
+		if a.Attempt > 0 {
+			label = fmt.Sprintf("  #%d", a.Attempt)
+			if a.Hedge {
+				label += " hedge"
+			}
+		}
+		fmt.Fprintf(bw, "%s %s  status %s  %s\n", label, orDash(a.RequestID), orDashInt(a.Status), strings.ToUpper(string(a.Verdict)))
+		var facts []string
+		if a.IntegrationLatencyMS != nil {
+			facts = append(facts, fmt.Sprintf("integration latency %.0f ms", *a.IntegrationLatencyMS))
+		} else {
+			facts = append(facts, "integration latency -")
+		}
+		facts = append(facts, "Lambda request id "+orDash(a.LambdaRequestID))
+		if a.FunctionDurationMS != nil {
+			facts = append(facts, fmt.Sprintf("duration %.2f ms", *a.FunctionDurationMS))
+		}
+		if a.Reach != "" {
+			facts = append(facts, "reach "+a.Reach)
+		}
+		fmt.Fprintf(bw, "      %s\n", strings.Join(facts, ", "))
+		fmt.Fprintf(bw, "      why: %s\n", a.Reason)
+		if a.RanOn != "" {
+			fmt.Fprintf(bw, "      after the 504: %s\n", a.RanOn)
+		}
+	}
+	if len(r.Attempts) == 0 {
+		fmt.Fprintln(bw, "no attempts or gateway requests found")
+	}
+	fmt.Fprintln(bw)
+	if len(r.Findings) == 0 {
+		fmt.Fprintln(bw, "findings: none")
+	} else {
+		fmt.Fprintln(bw, "findings:")
+	}
+	for i, f := range r.Findings {
+		fmt.Fprintf(bw, "%d. [%s] %s\n   what to do: %s\n", i+1, f.Kind, f.Summary, f.Advice)
+		if len(f.RequestIDs) > 0 {
+			fmt.Fprintf(bw, "   request ids: %s\n", strings.Join(f.RequestIDs, ", "))
+		}
+	}
+	if r.MalformedCount > 0 {
+		fmt.Fprintf(bw, "\nmalformed lines: %d\n", r.MalformedCount)
+		for _, m := range r.Malformed {
+			fmt.Fprintf(bw, "  %s: %s: %q\n", m.Position, m.Problem, m.Text)
+		}
+		if n := r.MalformedCount - len(r.Malformed); n > 0 {
+			fmt.Fprintf(bw, "  ... and %d more\n", n)
+		}
+	}
+	fmt.Fprintln(bw, "\nfiles:")
+	for _, f := range r.Files {
+		fmt.Fprintf(bw, "  %s: %s, %d lines, %d used, %d ignored, %d malformed\n", f.Path, f.Format, f.Lines, f.Records, f.Ignored, f.Malformed)
+	}
+	return bw.Flush()
+}
