@@ -1,0 +1,77 @@
+package otelx_test
+
+import (
+	"context"
+	"testing"
+
+	"go.opentelemetry.io/otel/attribute"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/retryscope/retryscope/otelx"
+)
+
+// recorder is an Instrumentation backed by an in-memory span recorder and a
+// manual metric reader.
+type recorder struct {
+	*otelx.Instrumentation
+	spans  *tracetest.SpanRecorder
+	reader *sdkmetric.ManualReader
+	mp     *sdkmetric.MeterProvider
+}
+
+func newRecorder(t testing.TB, cfg otelx.Config) *recorder {
+	t.Helper()
+	r := &recorder{spans: tracetest.NewSpanRecorder(), reader: sdkmetric.NewManualReader()}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(r.spans))
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(r.reader))
+	t.Cleanup(func() {
+		_ = tp.Shutdown(context.Background())
+		_ = mp.Shutdown(context.Background())
+	})
+	cfg.TracerProvider, cfg.MeterProvider = tp, mp
+	r.Instrumentation = otelx.New(cfg)
+	r.mp = mp
+	return r
+}
+
+// meterProvider is the recorder's meter provider, to share its metrics.
+func (r *recorder) meterProvider() *sdkmetric.MeterProvider { return r.mp }
+
+// metrics collects every metric by name.
+func (r *recorder) metrics(t testing.TB) map[string]metricdata.Metrics {
+	t.Helper()
+	var rm metricdata.ResourceMetrics
+	if err := r.reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]metricdata.Metrics{}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			out[m.Name] = m
+		}
+	}
+	return out
+}
+
+// attrs turns a span's attributes into a map.
+func attrs(kvs []attribute.KeyValue) map[attribute.Key]attribute.Value {
+	m := make(map[attribute.Key]attribute.Value, len(kvs))
+	for _, kv := range kvs {
+		m[kv.Key] = kv.Value
+	}
+	return m
+}
+
+func attributeKey(s string) attribute.Key { return attribute.Key(s) }
+
+// kvStrings renders keys and values for searching.
+func kvStrings(kvs []attribute.KeyValue) []string {
+	out := make([]string, 0, 2*len(kvs))
+	for _, kv := range kvs {
+		out = append(out, string(kv.Key), kv.Value.Emit())
+	}
+	return out
+}
