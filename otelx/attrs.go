@@ -51,9 +51,9 @@ const (
 
 // Headers retryscope reads.
 const (
-	HeaderRequestID   = "X-Amzn-Requestid"  // x-amzn-RequestId
-	HeaderAPIGWID     = "X-Amz-Apigw-Id"    // REST APIs' extended request id
-	HeaderHTTPAPIID   = "Apigw-Requestid"   // HTTP APIs' request id
+	HeaderRequestID   = "X-Amzn-Requestid" // x-amzn-RequestId
+	HeaderAPIGWID     = "X-Amz-Apigw-Id"   // REST APIs' extended request id
+	HeaderHTTPAPIID   = "Apigw-Requestid"  // HTTP APIs' request id
 	HeaderXRayTraceID = "X-Amzn-Trace-Id"
 )
 

@@ -188,12 +188,12 @@ func checkAttempt(t *testing.T, span, logical sdktrace.ReadOnlySpan, n int, s st
 	}
 	a := attrs(span.Attributes())
 	want := map[string]any{
-		"http.request.method": "GET",
-		"url.full":            safeURL,
-		"server.address":      "api.example.com",
-		"server.port":         int64(443),
-		"aws.request_id":      s.wantID,
-		"retryscope.reach":    string(s.wantReach),
+		"http.request.method":                  "GET",
+		"url.full":                             safeURL,
+		"server.address":                       "api.example.com",
+		"server.port":                          int64(443),
+		"aws.request_id":                       s.wantID,
+		"retryscope.reach":                     string(s.wantReach),
 		"http.request.header.accept":           []string{"application/json"},
 		"http.request.header.x-amzn-requestid": []string{fmt.Sprintf("id-%d", n)},
 	}
