@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 )
 
@@ -38,7 +39,11 @@ func newReplay(req *http.Request, limit int64) (*replay, error) {
 	case req.GetBody != nil:
 		return &replay{given: req.Body, getBody: req.GetBody, replayable: true}, nil
 	}
-	buf, err := io.ReadAll(io.LimitReader(req.Body, limit+1))
+	n := limit + 1 // one byte more tells a body over the limit
+	if n <= 0 {
+		n = math.MaxInt64
+	}
+	buf, err := io.ReadAll(io.LimitReader(req.Body, n))
 	if err != nil {
 		req.Body.Close()
 		return nil, fmt.Errorf("%w: %w", errBodyRead, err)

@@ -79,13 +79,17 @@ func (r *attemptResult) breakerVerdict() error {
 		status = r.resp.StatusCode
 	}
 	switch {
-	case r.outcome.Cause == "canceled" || status == http.StatusTooManyRequests:
+	case r.outcome.Cause == "canceled" || r.outcome.Cause == causeRequestBody || status == http.StatusTooManyRequests:
 		return &OutcomeError{Status: status, Outcome: r.outcome, Excluded: true}
 	case r.resp != nil && status < 500:
 		return nil
 	}
 	return &OutcomeError{Status: status, Outcome: r.outcome}
 }
+
+// causeRequestBody is the cause of an attempt that failed before sending
+// because the request body could not be produced: nothing about the host.
+const causeRequestBody = "request_body"
 
 // errExcluded tells the breaker an attempt was abandoned before it was sent.
 var errExcluded = &OutcomeError{Outcome: policy.Outcome{Reach: policy.ReachNotSent, Cause: "canceled"}, Excluded: true}

@@ -49,7 +49,7 @@ func (c *call) prepareAttempt(ctx context.Context, n int, hedge bool) (*http.Req
 	if err != nil {
 		r.start = time.Now()
 		r.end, r.err = r.start, err
-		r.outcome = policy.Outcome{Reach: policy.ReachNotSent, Cause: "request_body",
+		r.outcome = policy.Outcome{Reach: policy.ReachNotSent, Cause: causeRequestBody,
 			Reason: "the request body could not be read; nothing was sent"}
 		return nil, r
 	}
@@ -75,10 +75,7 @@ func (c *call) send(areq *http.Request, r *attemptResult) {
 	pol := &c.t.cfg.policy
 	r.start = time.Now()
 	resp, err := c.t.base.RoundTrip(areq)
-	switch {
-	case resp == nil && err == nil:
-		err = errNoResponse
-	case resp != nil && err != nil:
+	if resp != nil && err != nil {
 		discard(resp)
 		resp = nil
 	}
@@ -92,6 +89,11 @@ func (c *call) send(areq *http.Request, r *attemptResult) {
 		Request: areq, Response: resp, Body: prefix, Err: err,
 		Elapsed: r.end.Sub(r.start), Now: r.end,
 	})
+	if resp == nil && err == nil {
+		// Classified as "no_response" (not retryable: the base is broken);
+		// the caller gets an error that says so.
+		r.err = errNoResponse
+	}
 }
 
 // finish records attempt r with decision d: into the call's history when

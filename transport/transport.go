@@ -38,12 +38,19 @@ func New(base http.RoundTripper, opts ...Option) *Transport {
 // the RoundTripper contract by returning neither a response nor an error.
 var errNoResponse = errors.New("retryscope: base transport returned a nil response and a nil error")
 
+// errNilURL answers a request without a URL, as http.Transport does.
+var errNilURL = errors.New("retryscope: nil Request.URL")
+
 // RoundTrip sends req, retrying as the policy allows. It never modifies req
 // and always closes its body. It returns the last response with its body
 // unread, or an *Error listing the attempts when the last one failed.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
-	if err := ctx.Err(); err != nil {
+	err := ctx.Err()
+	if err == nil && req.URL == nil {
+		err = errNilURL
+	}
+	if err != nil {
 		if req.Body != nil {
 			req.Body.Close()
 		}
