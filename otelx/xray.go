@@ -65,7 +65,10 @@ func ParseTraceHeader(v string) (TraceHeader, bool) {
 			h.Sampled = val
 		}
 	}
-	return h, h.Root != ""
+	if h.Root == "" {
+		return TraceHeader{}, false
+	}
+	return h, true
 }
 
 // validRoot checks "1-xxxxxxxx-xxxxxxxxxxxxxxxxxxxxxxxx".

@@ -77,9 +77,8 @@ func Text(s string, u *url.URL) string {
 	s = strings.ReplaceAll(s, u.String(), safe)
 	if _, ok := u.User.Password(); ok {
 		// net/http's stripPassword shows the password as "***".
-		c := *u
-		c.User = url.UserPassword(u.User.Username(), "***")
-		s = strings.ReplaceAll(s, c.String(), safe)
+		full := u.String()
+		s = strings.ReplaceAll(s, strings.Replace(full, u.User.String()+"@", u.User.Username()+":***@", 1), safe)
 	}
 	if u.User != nil {
 		c := *u
