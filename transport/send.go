@@ -2,6 +2,8 @@ package transport
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"time"
@@ -21,13 +23,33 @@ type attemptResult struct {
 	start   time.Time
 	end     time.Time
 	cancel  context.CancelFunc // ends the attempt's own context; nil when it has none
+	timeout *time.Timer        // ends it with errAttemptTimeout; stopped once the answer is in
 }
 
 // release ends the attempt's own context, if it has one.
 func (r *attemptResult) release() {
+	if r.timeout != nil {
+		r.timeout.Stop()
+	}
 	if r.cancel != nil {
 		r.cancel()
 	}
+}
+
+// errAttemptTimeout is the cause of an attempt's context that
+// Policy.AttemptTimeout ended. It is a context.DeadlineExceeded, so
+// Classify says "attempt_timeout".
+var errAttemptTimeout = fmt.Errorf("retryscope: attempt timeout: %w", context.DeadlineExceeded)
+
+// withAttemptTimeout returns a context that errAttemptTimeout ends after d,
+// unless the timer is stopped first. Unlike context.WithTimeout it bounds
+// only the wait for the answer: once the headers are in, send stops the
+// timer, and the body of a returned response stays readable until the
+// caller closes it (failsafe-go issues #65 and #123).
+func withAttemptTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc, *time.Timer) {
+	actx, cancel := context.WithCancelCause(ctx)
+	timer := time.AfterFunc(d, func() { cancel(errAttemptTimeout) })
+	return actx, func() { cancel(context.Canceled) }, timer
 }
 
 // attempt sends attempt n of the call under ctx and classifies what came
@@ -55,7 +77,7 @@ func (c *call) prepareAttempt(ctx context.Context, n int, hedge bool) (*http.Req
 	}
 	actx := ctx
 	if d := c.t.cfg.policy.AttemptTimeout; d > 0 {
-		actx, r.cancel = context.WithTimeout(ctx, d)
+		actx, r.cancel, r.timeout = withAttemptTimeout(ctx, d)
 	} else if hedge || c.t.cfg.hedgeDelay > 0 {
 		actx, r.cancel = context.WithCancel(ctx) // a losing hedge is cancelled alone
 	}
@@ -82,6 +104,12 @@ func (c *call) send(areq *http.Request, r *attemptResult) {
 	var prefix []byte
 	if resp != nil && resp.StatusCode >= 400 && areq.Method != http.MethodHead {
 		prefix = peek(resp, pol.Peek())
+	}
+	if r.timeout != nil {
+		r.timeout.Stop()
+		if err != nil && context.Cause(areq.Context()) == errAttemptTimeout && !errors.Is(err, context.DeadlineExceeded) {
+			err = errAttemptTimeout // a base that reports the cancellation, not its cause
+		}
 	}
 	r.end = time.Now()
 	r.resp, r.err = resp, err
