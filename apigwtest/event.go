@@ -1,7 +1,6 @@
 package apigwtest
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -137,27 +136,48 @@ func MapProxyResponse(payload []byte) (status int, header http.Header, body []by
 }
 
 func mapProxyResponse(payload []byte) (proxyResponse, error) {
+	var fields map[string]json.RawMessage
+	if !json.Valid(payload) {
+		return proxyResponse{}, fmt.Errorf("%w: invalid JSON", errMalformed)
+	}
+	if err := json.Unmarshal(payload, &fields); err != nil || fields == nil {
+		return proxyResponse{}, fmt.Errorf("%w: not a JSON object", errMalformed)
+	}
 	var raw struct {
-		StatusCode        *json.Number        `json:"statusCode"`
-		Headers           map[string]string   `json:"headers"`
-		MultiValueHeaders map[string][]string `json:"multiValueHeaders"`
-		Body              *string             `json:"body"`
-		IsBase64Encoded   bool                `json:"isBase64Encoded"`
-		Cookies           []string            `json:"cookies"` // tolerated by API Gateway's HTTP APIs; ignored
+		StatusCode        json.RawMessage
+		Headers           map[string]string
+		MultiValueHeaders map[string][]string
+		Body              *string
+		IsBase64Encoded   bool
 	}
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	dec.DisallowUnknownFields()
-	dec.UseNumber()
-	if err := dec.Decode(&raw); err != nil {
-		return proxyResponse{}, fmt.Errorf("%w: %v", errMalformed, err)
-	}
-	if dec.More() {
-		return proxyResponse{}, fmt.Errorf("%w: trailing data", errMalformed)
+	// Field names match exactly (encoding/json alone would ignore case).
+	for k, v := range fields {
+		var err error
+		switch k {
+		case "statusCode":
+			raw.StatusCode = v
+		case "headers":
+			err = json.Unmarshal(v, &raw.Headers)
+		case "multiValueHeaders":
+			err = json.Unmarshal(v, &raw.MultiValueHeaders)
+		case "body":
+			err = json.Unmarshal(v, &raw.Body)
+		case "isBase64Encoded":
+			err = json.Unmarshal(v, &raw.IsBase64Encoded)
+		case "cookies":
+			// tolerated (HTTP APIs use it); ignored
+		default:
+			err = errors.New("unknown field")
+		}
+		if err != nil {
+			return proxyResponse{}, fmt.Errorf("%w: %s: %v", errMalformed, k, err)
+		}
 	}
 	if raw.StatusCode == nil {
 		return proxyResponse{}, fmt.Errorf("%w: no statusCode", errMalformed)
 	}
-	status, err := strconv.Atoi(raw.StatusCode.String())
+	// A JSON integer only: no string, no exponent [inferred].
+	status, err := strconv.Atoi(string(raw.StatusCode))
 	if err != nil || status < 100 || status > 599 {
 		return proxyResponse{}, fmt.Errorf("%w: statusCode %s", errMalformed, raw.StatusCode)
 	}
