@@ -1,0 +1,358 @@
+package transport_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sony/gobreaker/v2"
+
+	"github.com/retryscope/retryscope/transport"
+)
+
+// stateLog records a breaker's state changes.
+type stateLog struct {
+	mu      sync.Mutex
+	changes []string
+}
+
+func (l *stateLog) record(name string, from, to gobreaker.State) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.changes = append(l.changes, fmt.Sprintf("%s %s->%s", name, from, to))
+}
+
+func (l *stateLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.changes, ", ")
+}
+
+// tripAfter returns breaker settings that open after n consecutive
+// failures and stay open for timeout.
+func tripAfter(n uint32, timeout time.Duration, log *stateLog) gobreaker.Settings {
+	s := gobreaker.Settings{
+		MaxRequests: 1,
+		Timeout:     timeout,
+		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= n },
+	}
+	if log != nil {
+		s.OnStateChange = log.record
+	}
+	return s
+}
+
+func breakerTransport(t testing.TB, s gobreaker.Settings, opts ...transport.Option) *transport.Transport {
+	return transport.New(newBase(t), append([]transport.Option{
+		transport.WithPolicy(fastPolicy()), transport.WithoutBudget(), transport.WithBreaker(s)}, opts...)...)
+}
+
+func get(t testing.TB, rt http.RoundTripper, url string) (*http.Response, error) {
+	t.Helper()
+	resp, err := rt.RoundTrip(newRequest(t, "GET", url, nil))
+	if resp != nil {
+		readAll(t, resp.Body)
+		resp.Body.Close()
+	}
+	return resp, err
+}
+
+// TestBreakerOutage: an all-504 outage opens the breaker; later requests
+// fail fast with ErrCircuitOpen and nothing reaches the server.
+func TestBreakerOutage(t *testing.T) {
+	t.Parallel()
+	g := newGateway(t, gw504)
+	var log stateLog
+	rt := breakerTransport(t, tripAfter(3, time.Minute, &log))
+	resp, err, as := do(t, rt, newRequest(t, "GET", g.URL, nil))
+	if err != nil || resp.StatusCode != 504 || rules(as) != "retry,retry,max_attempts" {
+		t.Fatalf("first request: %v %v %s", resp, err, rules(as))
+	}
+	for i := 0; i < 5; i++ {
+		resp, err, as := do(t, rt, newRequest(t, "POST", g.URL, newRequestBody("x")))
+		if resp != nil {
+			t.Fatalf("request %d got a response %d", i, resp.StatusCode)
+		}
+		if !errors.Is(err, transport.ErrCircuitOpen) || !errors.Is(err, gobreaker.ErrOpenState) {
+			t.Fatalf("request %d: err %v", i, err)
+		}
+		var te *transport.Error
+		if !errors.As(err, &te) || len(te.Attempts) != 0 || len(as) != 0 {
+			t.Errorf("request %d: err %#v, %d recorded", i, err, len(as))
+		}
+		if !strings.Contains(err.Error(), g.URL) {
+			t.Errorf("message %q does not name the host", err)
+		}
+	}
+	if g.hits() != 3 {
+		t.Errorf("%d hits, want 3", g.hits())
+	}
+	if want := "http://" + g.Listener.Addr().String() + " closed->open"; log.String() != want {
+		t.Errorf("state changes %q, want %q", log.String(), want)
+	}
+}
+
+// TestBreakerOpensBetweenAttempts: when an attempt's failure opens the
+// breaker, retrying stops and the last response is returned.
+func TestBreakerOpensBetweenAttempts(t *testing.T) {
+	t.Parallel()
+	g := newGateway(t, gw504, ok200)
+	rt := breakerTransport(t, tripAfter(1, time.Minute, nil))
+	resp, err, as := do(t, rt, newRequest(t, "GET", g.URL, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 504 || rules(as) != "circuit_open" || g.hits() != 1 {
+		t.Errorf("status %d rules %s hits %d", resp.StatusCode, rules(as), g.hits())
+	}
+	if got := readAll(t, resp.Body); got != gw504.body {
+		t.Errorf("body %q", got)
+	}
+}
+
+// TestBreakerWhatCounts: 5xx answers and transport errors are failures; 4xx
+// answers are successes; 429s and the caller's cancellation are not counted
+// at all.
+func TestBreakerWhatCounts(t *testing.T) {
+	t.Parallel()
+	quota := answer{status: 429, body: `{"message":"Limit Exceeded"}`, errType: "LimitExceededException"}
+	tests := []struct {
+		name string
+		seq  []answer
+		open bool
+	}{
+		{"504 504", []answer{gw504, gw504}, true},
+		{"502 500", []answer{gw502, gw500}, true},
+		{"503 504", []answer{plain503, gw504}, true},
+		{"504 404 504", []answer{gw504, fn404, gw504}, false},
+		{"504 403 504", []answer{gw504, gw403, gw504}, false},
+		{"504 200 504", []answer{gw504, ok200, gw504}, false},
+		{"504 429 504", []answer{gw504, gw429, gw504}, true},
+		{"504 quota 504", []answer{gw504, quota, gw504}, true},
+		{"429 x5", []answer{gw429, gw429, gw429, gw429, gw429}, false},
+		{"404 x5", []answer{fn404, fn404, fn404, fn404, fn404}, false},
+		{"504 blocked-cancelled 504", []answer{gw504, blocked, gw504}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			g := newGateway(t, append(tt.seq, ok200)...)
+			p := fastPolicy()
+			p.MaxAttempts = 1
+			rt := transport.New(newBase(t), transport.WithPolicy(p), transport.WithoutBudget(),
+				transport.WithBreaker(tripAfter(2, time.Minute, nil)))
+			for i, a := range tt.seq {
+				req := newRequest(t, "GET", g.URL, nil)
+				if a.serve != nil { // blocked: the caller gives up
+					ctx, cancel := context.WithCancel(context.Background())
+					time.AfterFunc(20*time.Millisecond, cancel)
+					req = req.WithContext(ctx)
+				}
+				resp, err := rt.RoundTrip(req)
+				if resp != nil {
+					resp.Body.Close()
+				}
+				if errors.Is(err, transport.ErrCircuitOpen) {
+					t.Fatalf("request %d refused", i+1)
+				}
+			}
+			_, err := get(t, rt, g.URL)
+			if open := errors.Is(err, transport.ErrCircuitOpen); open != tt.open {
+				t.Errorf("breaker open = %v, want %v (err %v)", open, tt.open, err)
+			}
+		})
+	}
+}
+
+// TestBreakerTransportErrorsCount: connection errors open the breaker.
+func TestBreakerTransportErrorsCount(t *testing.T) {
+	t.Parallel()
+	url := closedPortURL(t)
+	rt := breakerTransport(t, tripAfter(3, time.Minute, nil))
+	_, err, as := do(t, rt, newRequest(t, "GET", url, nil))
+	if errors.Is(err, transport.ErrCircuitOpen) || len(as) != 3 {
+		t.Fatalf("first request: %v, %d attempts", err, len(as))
+	}
+	if _, err := get(t, rt, url); !errors.Is(err, transport.ErrCircuitOpen) {
+		t.Errorf("second request: %v", err)
+	}
+}
+
+// TestBreakerRecovers: after Timeout the breaker lets probes through, and
+// successful probes close it.
+func TestBreakerRecovers(t *testing.T) {
+	t.Parallel()
+	g := newGateway(t, gw504)
+	var log stateLog
+	s := tripAfter(1, 50*time.Millisecond, &log)
+	s.MaxRequests = 2
+	rt := breakerTransport(t, s)
+	if resp, _ := get(t, rt, g.URL); resp == nil || resp.StatusCode != 504 {
+		t.Fatalf("first request: %v", resp)
+	}
+	if _, err := get(t, rt, g.URL); !errors.Is(err, transport.ErrCircuitOpen) {
+		t.Fatalf("not open: %v", err)
+	}
+	g.setScript(ok200)
+	var resp *http.Response
+	waitFor(t, "the breaker to let a probe through", func() bool {
+		var err error
+		resp, err = get(t, rt, g.URL)
+		return err == nil
+	})
+	if resp.StatusCode != 200 {
+		t.Fatalf("probe got %d", resp.StatusCode)
+	}
+	if resp, err := get(t, rt, g.URL); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("second probe: %v %v", resp, err)
+	}
+	for i := 0; i < 5; i++ {
+		if _, err := get(t, rt, g.URL); err != nil {
+			t.Fatalf("after recovery: %v", err)
+		}
+	}
+	name := "http://" + g.Listener.Addr().String()
+	want := name + " closed->open, " + name + " open->half-open, " + name + " half-open->closed"
+	if log.String() != want {
+		t.Errorf("state changes:\n%s\nwant\n%s", log.String(), want)
+	}
+	if g.hits() != 7 {
+		t.Errorf("%d hits after recovery, want 7", g.hits())
+	}
+}
+
+// TestBreakerFailedProbeReopens: a probe that fails opens the breaker again.
+func TestBreakerFailedProbeReopens(t *testing.T) {
+	t.Parallel()
+	g := newGateway(t, gw504)
+	var log stateLog
+	rt := breakerTransport(t, tripAfter(1, 50*time.Millisecond, &log))
+	get(t, rt, g.URL)
+	waitFor(t, "a probe", func() bool {
+		_, err := get(t, rt, g.URL)
+		return err == nil
+	})
+	if _, err := get(t, rt, g.URL); !errors.Is(err, transport.ErrCircuitOpen) {
+		t.Errorf("after a failed probe: %v", err)
+	}
+	if !strings.HasSuffix(log.String(), "half-open->open") {
+		t.Errorf("state changes %s", log.String())
+	}
+}
+
+// TestBreakerCancelledProbeGivesSlotBack: a half-open probe that the caller
+// cancels does not use up the breaker's probe slots.
+func TestBreakerCancelledProbeGivesSlotBack(t *testing.T) {
+	t.Parallel()
+	g := newGateway(t, gw504)
+	rt := breakerTransport(t, tripAfter(1, 50*time.Millisecond, nil))
+	get(t, rt, g.URL)
+	g.setScript(blocked, ok200)
+	arrived := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		for g.hits() == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+		close(arrived)
+	}()
+	waitFor(t, "a probe", func() bool {
+		_, err := rt.RoundTrip(newRequest(t, "GET", g.URL, nil).WithContext(ctx))
+		return !errors.Is(err, transport.ErrCircuitOpen)
+	})
+	<-arrived
+	resp, err := get(t, rt, g.URL)
+	if err != nil {
+		t.Fatalf("the next probe was refused: %v", err)
+	}
+	if resp.StatusCode != 200 {
+		t.Errorf("status %d", resp.StatusCode)
+	}
+}
+
+// TestBreakerPerHost: one host's outage does not open another's breaker.
+func TestBreakerPerHost(t *testing.T) {
+	t.Parallel()
+	down := newGateway(t, gw504)
+	up := newGateway(t, ok200)
+	var log stateLog
+	rt := breakerTransport(t, tripAfter(2, time.Minute, &log))
+	get(t, rt, down.URL)
+	if _, err := get(t, rt, down.URL); !errors.Is(err, transport.ErrCircuitOpen) {
+		t.Fatalf("down host not open: %v", err)
+	}
+	for i := 0; i < 3; i++ {
+		if resp, err := get(t, rt, up.URL+"/x"); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("healthy host: %v %v", resp, err)
+		}
+	}
+	if up.hits() != 3 {
+		t.Errorf("healthy host hits %d", up.hits())
+	}
+	if want := "http://" + down.Listener.Addr().String() + " closed->open"; log.String() != want {
+		t.Errorf("state changes %q, want %q", log.String(), want)
+	}
+	// The same host spelled differently shares its breaker.
+	alias := strings.Replace(down.URL, "127.0.0.1", "127.0.0.1", 1) + "/other?q=1"
+	if _, err := get(t, rt, alias); !errors.Is(err, transport.ErrCircuitOpen) {
+		t.Errorf("another path on the down host: %v", err)
+	}
+}
+
+// TestBreakerUserCallbacks: the user's IsSuccessful and IsExcluded see the
+// attempt's *OutcomeError.
+func TestBreakerUserCallbacks(t *testing.T) {
+	t.Parallel()
+	g := newGateway(t, gw504, fn404, ok200)
+	var mu sync.Mutex
+	var seenErrs []string
+	s := tripAfter(1, time.Minute, nil)
+	s.IsSuccessful = func(err error) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		var oe *transport.OutcomeError
+		if errors.As(err, &oe) {
+			seenErrs = append(seenErrs, fmt.Sprintf("%d/%s", oe.Status, oe.Outcome.Cause))
+		} else {
+			seenErrs = append(seenErrs, fmt.Sprint(err))
+		}
+		return true // this user trusts every answer
+	}
+	p := fastPolicy()
+	p.MaxAttempts = 1
+	rt := transport.New(newBase(t), transport.WithPolicy(p), transport.WithoutBudget(), transport.WithBreaker(s))
+	for i := 0; i < 3; i++ {
+		if _, err := get(t, rt, g.URL); err != nil {
+			t.Fatalf("request %d: %v", i+1, err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if got := strings.Join(seenErrs, " "); got != "504/integration_timeout <nil> <nil>" {
+		t.Errorf("IsSuccessful saw %s", got)
+	}
+}
+
+// TestDefaultBreakerOn: New's default breaker opens on a long outage.
+func TestDefaultBreakerOn(t *testing.T) {
+	t.Parallel()
+	g := newGateway(t, gw504)
+	rt := transport.New(newBase(t), transport.WithPolicy(fastPolicy()), transport.WithoutBudget())
+	var err error
+	for i := 0; i < 5 && err == nil; i++ {
+		_, err = get(t, rt, g.URL)
+	}
+	if !errors.Is(err, transport.ErrCircuitOpen) {
+		t.Errorf("default breaker did not open: %v", err)
+	}
+	if g.hits() != transport.DefaultBreakerConsecutiveFailures {
+		t.Errorf("%d hits, want %d", g.hits(), transport.DefaultBreakerConsecutiveFailures)
+	}
+}
