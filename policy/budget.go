@@ -60,6 +60,10 @@ func (c BudgetConfig) withDefaults() BudgetConfig {
 	return c
 }
 
+// tokenSlack absorbs floating-point error, so that ten deposits of 0.1 pay
+// for a retry.
+const tokenSlack = 1e-9
+
 // Budget keeps retries to a share of requests: a token bucket in the spirit
 // of Finagle's and Linkerd's retry budget. Every first attempt deposits
 // Ratio tokens (Request), tokens also accrue at MinRetriesPerSecond, the
@@ -119,10 +123,10 @@ func (b *Budget) Retry(now time.Time) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.advance(now)
-	if b.tokens < 1 {
+	if b.tokens < 1-tokenSlack {
 		return false
 	}
-	b.tokens--
+	b.tokens = max(0, b.tokens-1)
 	return true
 }
 
