@@ -57,6 +57,7 @@ func (e *Evidence) readCSV(name string, br *bufio.Reader, sum *FileSummary) erro
 		if errors.As(err, &readErr) {
 			return fmt.Errorf("%s: %w", name, err)
 		}
+		sum.Lines++
 		line, _ := cr.FieldPos(0)
 		pos := Position{File: name, Line: line}
 		if err != nil {

@@ -37,16 +37,16 @@ func TestEndToEndHandWrittenFixture(t *testing.T) {
 		lambdaID      string
 		ranOn         *bool
 	}{
-		{"11111111", VerdictRan, "lambda.log:8", "c0000001-0000-4000-8000-000000000001", ptr(true)}, // 504 whose function ran on
-		{"22222222", VerdictNotRun, "access.jsonl:2", "", nil},                                         // API Gateway throttle 429
-		{"33333333", VerdictRan, "lambda.log:5", "c0000003-0000-4000-8000-000000000003", nil},          // success
+		{"11111111", VerdictRan, "lambda.log:8", "c0000001-0000-4000-8000-000000000001", ptr(true)},      // 504 whose function ran on
+		{"22222222", VerdictNotRun, "access.jsonl:2", "", nil},                                           // API Gateway throttle 429
+		{"33333333", VerdictRan, "lambda.log:5", "c0000003-0000-4000-8000-000000000003", nil},            // success
 		{"44444444", VerdictNotRun, "every invocation started then belongs to another request", "", nil}, // 504, no Lambda line, logs cover
-		{"55555555", VerdictNotRun, "execution.log:16", "c0000005-0000-4000-8000-000000000005", nil},    // gateway 500 from Lambda 429
-		{"66666666", VerdictRan, "lambda.log:12", "c0000006-0000-4000-8000-000000000006", nil},          // 502 function error
-		{"77777777", VerdictNotRun, "reach not_sent", "", nil},                                         // not sent
-		{"88888888", VerdictNotRun, "never reached the gateway", "", nil},                              // unknown, gateway logs cover
-		{"99999999", VerdictMaybe, "c0000009-0000-4000-8000-000000000009", "", nil},                    // 504, an untied START in the window
-		{"aaaaaaaa", VerdictMaybe, "none covers", "", nil},                                             // unknown, after the logs end
+		{"55555555", VerdictNotRun, "execution.log:16", "c0000005-0000-4000-8000-000000000005", nil},     // gateway 500 from Lambda 429
+		{"66666666", VerdictRan, "lambda.log:12", "c0000006-0000-4000-8000-000000000006", nil},           // 502 function error
+		{"77777777", VerdictNotRun, "reach not_sent", "", nil},                                           // not sent
+		{"88888888", VerdictNotRun, "never reached the gateway", "", nil},                                // unknown, gateway logs cover
+		{"99999999", VerdictMaybe, "c0000009-0000-4000-8000-000000000009", "", nil},                      // 504, an untied START in the window
+		{"aaaaaaaa", VerdictMaybe, "none covers", "", nil},                                               // unknown, after the logs end
 	}
 	if len(rep.Attempts) != len(want) {
 		t.Fatalf("%d attempts, want %d: %+v", len(rep.Attempts), len(want), rep.Attempts)

@@ -171,6 +171,7 @@ func (d *documentReader) array(each func(Position) error) error {
 	for d.dec.More() {
 		pos := d.pos()
 		d.tr.mark()
+		d.sum.Lines++
 		if err := each(pos); err != nil {
 			return err
 		}
@@ -239,6 +240,7 @@ func (d *documentReader) insightsArray() error {
 	for d.dec.More() {
 		pos := d.pos()
 		d.tr.mark()
+		d.sum.Lines++
 		var row map[string]json.RawMessage
 		if err := d.dec.Decode(&row); err != nil {
 			if err := d.elementError(pos, err); err != nil {

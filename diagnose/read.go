@@ -139,7 +139,6 @@ func (e *Evidence) countStray(sum *FileSummary, s stray) {
 // event, a Logs Insights row). Exports mix log kinds, so messages of no
 // known kind are ignored rather than malformed.
 func (e *Evidence) addMessage(sum *FileSummary, pos Position, at time.Time, msg []byte) {
-	sum.Lines++
 	if len(msg) > e.opts.MaxLineBytes {
 		e.addMalformed(pos, fmt.Sprintf("message longer than %d bytes", e.opts.MaxLineBytes), msg)
 		sum.Malformed++

@@ -1,0 +1,299 @@
+package diagnose
+
+import (
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+func TestParseExecutionLine(t *testing.T) {
+	t.Parallel()
+	const id = "a3f1c2d4-5e6f-4a1b-8c9d-0e1f2a3b4c5d"
+	const lid = "5f8e7d6c-1111-2222-3333-444455556666"
+	tests := []struct {
+		line string
+		want executionLine
+	}{
+		{"(" + id + ") Starting execution for request: " + id, executionLine{RequestID: id, Event: execStarting}},
+		{"(" + id + ") Sending request to https://lambda.eu-west-1.amazonaws.com/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:f/invocations",
+			executionLine{RequestID: id, Event: execSending}},
+		{"(" + id + ") Received response. Integration latency: 5 ms", executionLine{RequestID: id, Event: execReceived, LatencyMS: 5}},
+		{"(" + id + ") Execution failed due to a timeout error", executionLine{RequestID: id, Event: execTimeout}},
+		{"(" + id + ") Lambda execution failed with status 200 due to customer function error: division by zero. Lambda request id: " + lid,
+			executionLine{RequestID: id, Event: execFunctionError, Status: 200, LambdaRequestID: lid}},
+		{"(" + id + ") Lambda execution failed with status 200 due to customer function error: a. b. c. Lambda request id: " + lid,
+			executionLine{RequestID: id, Event: execFunctionError, Status: 200, LambdaRequestID: lid}},
+		{"(" + id + ") Execution failed due to configuration error: Malformed Lambda proxy response", executionLine{RequestID: id, Event: execMalformedProxy}},
+		{"(" + id + ") Execution failed due to configuration error: Invalid permissions on Lambda function", executionLine{RequestID: id, Event: execConfigurationError}},
+		{"(" + id + ") Lambda invocation failed with status: 429. Lambda request id: " + lid,
+			executionLine{RequestID: id, Event: execInvocationFailed, Status: 429, LambdaRequestID: lid}},
+		{"(" + id + ") Lambda invocation failed with status: 403", executionLine{RequestID: id, Event: execInvocationFailed, Status: 403}},
+		{"(" + id + ") Method completed with status: 504", executionLine{RequestID: id, Event: execMethodCompleted, Status: 504}},
+		{"(" + id + ") Method request body before transformations: {}", executionLine{RequestID: id, Event: execOther}},
+		{"(" + id + ")", executionLine{RequestID: id, Event: execOther}},
+	}
+	for _, tt := range tests {
+		got, err := parseExecutionLine([]byte(tt.line))
+		if err != nil || got != tt.want {
+			t.Errorf("parseExecutionLine(%q) = %+v, %v; want %+v", tt.line, got, err, tt.want)
+		}
+	}
+	for _, bad := range []string{"", "(", "()", "() text", "(a b) text", "no parenthesis", "(" + strings.Repeat("x", 200) + ") text"} {
+		if _, err := parseExecutionLine([]byte(bad)); err == nil {
+			t.Errorf("parseExecutionLine(%q) accepted", bad)
+		}
+	}
+}
+
+func TestParsePlatformLine(t *testing.T) {
+	t.Parallel()
+	const lid = "5f8e7d6c-1111-2222-3333-444455556666"
+	tests := []struct {
+		line string
+		want platformLine
+	}{
+		{"START RequestId: " + lid + " Version: $LATEST", platformLine{Event: platformStart, RequestID: lid}},
+		{"END RequestId: " + lid, platformLine{Event: platformEnd, RequestID: lid}},
+		{"REPORT RequestId: " + lid + "\tDuration: 12.34 ms\tBilled Duration: 13 ms\tMemory Size: 128 MB\tMax Memory Used: 40 MB",
+			platformLine{Event: platformReport, RequestID: lid, DurationMS: 12.34, HasDuration: true}},
+		{"REPORT RequestId: " + lid + "\tDuration: 3000.00 ms\tBilled Duration: 3000 ms\tMemory Size: 128 MB\tMax Memory Used: 40 MB\tStatus: timeout",
+			platformLine{Event: platformReport, RequestID: lid, DurationMS: 3000, HasDuration: true, TimedOut: true}},
+		{"REPORT RequestId: " + lid + " Duration: 7 ms Billed Duration: 7 ms", platformLine{Event: platformReport, RequestID: lid, DurationMS: 7, HasDuration: true}},
+		{lid + " Task timed out after 3.00 seconds", platformLine{Event: platformTimedOut, RequestID: lid, TimedOut: true}},
+		{"INIT_START Runtime Version: provided:al2023.v80", platformLine{Event: platformInit}},
+	}
+	for _, tt := range tests {
+		if !isPlatformLine([]byte(tt.line)) {
+			t.Errorf("isPlatformLine(%q) = false", tt.line)
+		}
+		got, err := parsePlatformLine([]byte(tt.line))
+		if err != nil || got != tt.want {
+			t.Errorf("parsePlatformLine(%q) = %+v, %v; want %+v", tt.line, got, err, tt.want)
+		}
+	}
+	for _, bad := range []string{"START RequestId:", "END ", "REPORT RequestId:\tDuration: 1 ms"} {
+		if _, err := parsePlatformLine([]byte(bad)); err == nil {
+			t.Errorf("parsePlatformLine(%q) accepted", bad)
+		}
+	}
+}
+
+func TestParseAccessRecord(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 11, 26, 1, 0, 0, 10_000_000, time.UTC)
+	tests := []struct {
+		name         string
+		line         string
+		want         accessRecord
+		timeout      bool
+		calledLambda bool
+	}{
+		{"timeout", `{"error_message":"Endpoint request timed out","error_responseType":"INTEGRATION_TIMEOUT","extendedRequestId":"K2G9wEbUoAMEvag=","integration_error":"-","integration_integrationStatus":"-","integration_latency":"-","integration_requestId":"-","integration_status":"-","integrationLatency":"-","requestId":"r1","requestTimeEpoch":"1795654800010","responseLatency":"29012","status":"504"}`,
+			accessRecord{RequestID: "r1", ExtendedRequestID: "K2G9wEbUoAMEvag=", Status: 504, ErrorMessage: "Endpoint request timed out", ErrorResponseType: "INTEGRATION_TIMEOUT", ResponseLatencyMS: 29012, HasResponseLatency: true, RequestTime: at},
+			true, true},
+		{"success, numbers unquoted", `{"requestId":"r2","status":200,"integration_requestId":"l2","integration_status":200,"integration_integrationStatus":200,"integrationLatency":120,"responseLatency":131,"requestTimeEpoch":1795654800010}`,
+			accessRecord{RequestID: "r2", Status: 200, IntegrationRequestID: "l2", IntegrationStatus: 200, LambdaStatus: 200, IntegrationLatencyMS: 120, HasIntegrationLatency: true, ResponseLatencyMS: 131, HasResponseLatency: true, RequestTime: at},
+			false, true},
+		{"throttled", `{"requestId":"r3","status":"429","error_responseType":"THROTTLED","error_message":"Too Many Requests","integration_latency":"-","integration_requestId":"-","requestTime":"26/Nov/2026:01:00:00 +0000"}`,
+			accessRecord{RequestID: "r3", Status: 429, ErrorResponseType: "THROTTLED", ErrorMessage: "Too Many Requests", RequestTime: time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)},
+			false, false},
+		{"null values", `{"requestId":"r4","status":null,"integration_latency":null}`, accessRecord{RequestID: "r4"}, false, false},
+	}
+	for _, tt := range tests {
+		got, err := parseAccessRecord([]byte(tt.line))
+		if err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			continue
+		}
+		if got != tt.want {
+			t.Errorf("%s:\n got %+v\nwant %+v", tt.name, got, tt.want)
+		}
+		if got.isIntegrationTimeout() != tt.timeout || got.calledIntegration() != tt.calledLambda {
+			t.Errorf("%s: timeout %v called %v", tt.name, got.isIntegrationTimeout(), got.calledIntegration())
+		}
+	}
+	for _, bad := range []string{`{"requestId":"-"}`, `{"requestId":""}`, `{"requestId":"r","status":{}}`, `{"requestId":"r"`} {
+		if _, err := parseAccessRecord([]byte(bad)); err == nil {
+			t.Errorf("accepted %s", bad)
+		}
+	}
+}
+
+func TestParseAttemptRecord(t *testing.T) {
+	t.Parallel()
+	good := `{"time":"2026-11-26T01:00:29.05Z","level":"INFO","msg":"attempt","invocation_id":"i","attempt":1,"max_attempts":3,"hedge":false,"method":"PUT","url":"https://x/y","start":"2026-11-26T01:00:00Z","duration_ms":29050,"status":504,"reach":"backend_timeout","cause":"integration_timeout","request_id_sent":"s","retry":true,"wait_ms":100,"reason":"r"}`
+	a, err := parseAttemptRecord([]byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	from, to := a.interval()
+	if a.gatewayRequestID() != "s" || to.Sub(from) != 29050*time.Millisecond || a.Status != 504 || a.Reach != "backend_timeout" {
+		t.Errorf("%+v", a)
+	}
+	a.RequestID = "answered"
+	if a.gatewayRequestID() != "answered" {
+		t.Error("answered id not preferred")
+	}
+	for _, bad := range []string{
+		`{"msg":"attempt","attempt":1}`,
+		`{"msg":"attempt","invocation_id":"i","attempt":0}`,
+		`{"msg":"attempt","invocation_id":"i","attempt":"1"}`,
+		`{"msg":"attempt","invocation_id":"i","attempt":1,"duration_ms":-1}`,
+	} {
+		if _, err := parseAttemptRecord([]byte(bad)); err == nil {
+			t.Errorf("accepted %s", bad)
+		}
+	}
+}
+
+func TestSplitTimestamp(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		line, rest string
+		want       time.Time
+	}{
+		{"2026-11-26T01:00:00.123Z (id) text", "(id) text", time.Date(2026, 11, 26, 1, 0, 0, 123e6, time.UTC)},
+		{"2026-11-26T01:00:00.123Z\tSTART RequestId: x", "START RequestId: x", time.Date(2026, 11, 26, 1, 0, 0, 123e6, time.UTC)},
+		{"2026-11-26 01:00:00.123 (id) text", "(id) text", time.Date(2026, 11, 26, 1, 0, 0, 123e6, time.UTC)},
+		{"2026-11-26T02:00:00+01:00 x", "x", time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)},
+		{"(id) text", "(id) text", time.Time{}},
+		{"2026-11-26Tgarbage (id) x", "2026-11-26Tgarbage (id) x", time.Time{}},
+	}
+	for _, tt := range tests {
+		got, rest := splitTimestamp([]byte(tt.line))
+		if !got.Equal(tt.want) || string(rest) != tt.rest {
+			t.Errorf("splitTimestamp(%q) = %v, %q", tt.line, got, rest)
+		}
+	}
+}
+
+func TestClassifyLine(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		line    string
+		kind    lineKind
+		wantErr bool
+	}{
+		{"", kindBlank, false},
+		{`{"msg":"attempt","invocation_id":"i","attempt":1}`, kindAttempt, false},
+		{`{"msg":"request done"}`, kindOtherJSON, false},
+		{`{"requestId":"r","status":"200"}`, kindAccess, false},
+		{`{"msg":"lambda_invocation","lambda_request_id":"l","start":"2026-11-26T01:00:00Z","duration_ms":1,"status":200}`, kindInvocation, false},
+		{`{"msg":"lambda_invocation","status":200}`, kindInvocation, true},
+		{`{"time":"2026-11-26T01:00:00Z","type":"platform.start","record":{"requestId":"l","version":"$LATEST"}}`, kindPlatform, false},
+		{`{"time":"2026-11-26T01:00:00Z","type":"platform.report","record":{"requestId":"l","metrics":{"durationMs":3.5}}}`, kindPlatform, false},
+		{`{"requestId":"r"`, kindOtherJSON, true},
+		{"(r) Method completed with status: 200", kindExecution, false},
+		{"2026-11-26T01:00:00Z START RequestId: l Version: $LATEST", kindPlatform, false},
+		{"2026-11-26T01:00:00Z l\tINFO\thello", kindOtherText, false},
+		{"hello", kindOtherText, false},
+	}
+	for _, tt := range tests {
+		p, err := classifyLine([]byte(tt.line))
+		if p.kind != tt.kind || (err != nil) != tt.wantErr {
+			t.Errorf("classifyLine(%q) = kind %d, err %v; want %d, err %v", tt.line, p.kind, err, tt.kind, tt.wantErr)
+		}
+	}
+}
+
+// Every parser must survive any input; a fuzz failure is a crash or an
+// impossible result.
+func FuzzClassifyLine(f *testing.F) {
+	for _, s := range []string{
+		`{"msg":"attempt","invocation_id":"i","attempt":1,"duration_ms":5}`,
+		`{"requestId":"r","status":"504","integration_latency":"-","requestTimeEpoch":"1795654800010"}`,
+		`{"msg":"lambda_invocation","lambda_request_id":"l","apigw_request_id":"r","start":"2026-11-26T01:00:00Z"}`,
+		`{"type":"platform.report","record":{"requestId":"l","metrics":{"durationMs":1}}}`,
+		"(r) Lambda execution failed with status 200 due to customer function error: x. Lambda request id: l",
+		"(r) Lambda invocation failed with status: 429. Lambda request id: l",
+		"(r) Received response. Integration latency: 5 ms",
+		"2026-11-26T01:00:00.000Z REPORT RequestId: l\tDuration: 1.5 ms\tStatus: timeout",
+		"2026-11-26 01:00:00.000 (r) Method completed with status: 504",
+		"l Task timed out after 3.00 seconds",
+		"{", "(", "START", "",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, line []byte) {
+		p, err := classifyLine(line)
+		if err != nil {
+			return
+		}
+		switch p.kind {
+		case kindAttempt:
+			if p.attempt.InvocationID == "" || p.attempt.Attempt < 1 {
+				t.Fatalf("invalid attempt %+v", p.attempt)
+			}
+		case kindAccess:
+			if p.access.RequestID == "" {
+				t.Fatal("access record without request id")
+			}
+		case kindExecution:
+			if p.exec.RequestID == "" || strings.ContainsAny(p.exec.RequestID, " \t)") {
+				t.Fatalf("bad execution request id %q", p.exec.RequestID)
+			}
+		case kindPlatform:
+			if p.platform.Event != platformInit && p.platform.RequestID == "" {
+				t.Fatalf("platform line without id %+v", p.platform)
+			}
+		}
+		_ = utf8.Valid([]byte(excerpt(line)))
+	})
+}
+
+func FuzzParseExecutionLine(f *testing.F) {
+	for _, s := range []string{"(r) Starting execution for request: r", "(r) Received response. Integration latency: 5 ms", "(r) Lambda invocation failed with status: 429", "()", "(r"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		e, err := parseExecutionLine([]byte(s))
+		if err == nil && (e.RequestID == "" || e.LatencyMS < 0 || e.Status < 0) {
+			t.Fatalf("%+v", e)
+		}
+	})
+}
+
+func FuzzParsePlatformLine(f *testing.F) {
+	for _, s := range []string{"START RequestId: l Version: $LATEST", "REPORT RequestId: l\tDuration: 12.34 ms", "END RequestId: l", "INIT_START x", "REPORT RequestId:"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !isPlatformLine([]byte(s)) {
+			return
+		}
+		p, err := parsePlatformLine([]byte(s))
+		if err == nil && p.Event != platformInit && p.RequestID == "" {
+			t.Fatalf("%+v", p)
+		}
+	})
+}
+
+func FuzzParseAccessRecord(f *testing.F) {
+	for _, s := range []string{
+		`{"requestId":"r1","status":"504","integration_requestId":"-","integration_latency":"-","error_responseType":"INTEGRATION_TIMEOUT","responseLatency":"29012","requestTimeEpoch":"1795654800010"}`,
+		`{"requestId":"r2","status":200,"integrationLatency":1e3}`,
+		`{"requestId":"r","requestTime":"26/Nov/2026:01:00:00 +0000"}`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := parseAccessRecord([]byte(s))
+		if err == nil && (r.RequestID == "" || r.Status < 0) {
+			t.Fatalf("%+v", r)
+		}
+		_ = r.gaveUpAt()
+	})
+}
+
+func FuzzParseAttemptRecord(f *testing.F) {
+	f.Add(`{"msg":"attempt","invocation_id":"i","attempt":1,"start":"2026-11-26T01:00:00Z","duration_ms":5,"request_id_sent":"s"}`)
+	f.Add(`{"msg":"attempt","invocation_id":"i","attempt":2,"duration_ms":1e308}`)
+	f.Fuzz(func(t *testing.T, s string) {
+		a, err := parseAttemptRecord([]byte(s))
+		if err == nil && (a.InvocationID == "" || a.Attempt < 1) {
+			t.Fatalf("%+v", a)
+		}
+		_, _ = a.interval()
+	})
+}
