@@ -1,0 +1,431 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/retryscope/retryscope/apigwtest"
+	"github.com/retryscope/retryscope/lambdalog"
+)
+
+func init() {
+	register("emulate", "run the local API Gateway + Lambda emulator as a standing server", runEmulate)
+}
+
+const emulateUsage = `usage: retryscope emulate [flags]
+
+Runs apigwtest, a local API Gateway (REST, or HTTP API with -http-api) in
+front of a Lambda function, until SIGINT or SIGTERM, then prints what
+happened from the emulator's ground truth. It answers like AWS: 504
+"Endpoint request timed out" at the integration timeout while the function
+runs on, 502 for function errors, 500 when Lambda throttles, 429 when the
+gateway throttles; it writes access, execution and Lambda logs in AWS's
+formats.
+
+The function echoes the request as JSON. Query parameters steer it:
+?sleep=35s (or ?sleep=35000, milliseconds) runs that long (emulated time),
+?status=503 answers that status, ?fail=1 fails with a function error (502).
+
+It listens on loopback only.
+
+Flags:`
+
+// emulateConfig is what the flags ask for.
+type emulateConfig struct {
+	addr               string
+	integrationTimeout time.Duration
+	functionTimeout    time.Duration
+	httpAPI            bool
+	stage              string
+	stageSet           bool
+	latency            apigwtest.Latency
+	errorRate          float64
+	malformedRate      float64
+	throttle           *throttle
+	concurrency        int
+	coldStart          time.Duration
+	idleExpiry         time.Duration
+	outages            []apigwtest.Phase
+	timeScale          float64
+	accessLog          string
+	executionLog       string
+	lambdaLog          string
+	seed               int64
+	memoryMB           int
+	closeGrace         time.Duration
+	timeoutSet         bool
+}
+
+// runEmulate is the emulate command: it runs until SIGINT or SIGTERM.
+func runEmulate(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return emulate(ctx, args, stdout, stderr, nil)
+}
+
+// emulate runs the emulator until ctx is done. started, when not nil, is
+// called with the server's URL once it serves.
+func emulate(ctx context.Context, args []string, stdout, stderr io.Writer, started func(url string)) int {
+	cfg, code := parseEmulateFlags(args, stderr)
+	if code >= 0 {
+		return code
+	}
+	logs, err := openEmulateLogs(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "retryscope emulate: %v\n", err)
+		return 1
+	}
+	defer logs.close()
+
+	srv, err := startEmulator(cfg, logs)
+	if err != nil {
+		fmt.Fprintf(stderr, "retryscope emulate: %v\n", err)
+		return 1
+	}
+	begun := time.Now()
+	if got := strings.TrimPrefix(srv.URL, "http://"); !strings.HasPrefix(got, cfg.addr) {
+		// apigwtest.NewServer listens on 127.0.0.1:0, like httptest, and
+		// has no option to choose the address (yet).
+		fmt.Fprintf(stderr, "retryscope emulate: cannot listen on -addr %s: the emulator picks its own loopback port; serving on %s\n",
+			cfg.addr, hostPort(srv.URL))
+	}
+	printBanner(stdout, cfg, srv.URL)
+	if started != nil {
+		started(srv.URL)
+	}
+
+	<-ctx.Done()
+	st := srv.Stats()
+	fmt.Fprintf(stdout, "\nretryscope emulate: stopping after %s", fmtDuration(time.Since(begun)))
+	if st.InFlight > 0 {
+		fmt.Fprintf(stdout, "; waiting up to %s for %d function(s) still running", cfg.closeGrace, st.InFlight)
+	}
+	fmt.Fprintln(stdout)
+	srv.Close()
+	printGroundTruth(stdout, srv.Stats(), srv.Invocations())
+	return 0
+}
+
+// hostPort is the host:port of a server URL.
+func hostPort(u string) string {
+	u = strings.TrimPrefix(u, "http://")
+	h, _, _ := strings.Cut(u, "/")
+	return h
+}
+
+func parseEmulateFlags(args []string, stderr io.Writer) (*emulateConfig, int) {
+	cfg := &emulateConfig{}
+	fs := flag.NewFlagSet("emulate", flag.ContinueOnError)
+	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "loopback `address` to listen on (see the note printed at start: apigwtest picks its own port for now)")
+	fs.DurationVar(&cfg.integrationTimeout, "integration-timeout", apigwtest.DefaultIntegrationTimeout, "API Gateway's integration timeout (30s with -http-api unless set)")
+	fs.DurationVar(&cfg.functionTimeout, "function-timeout", apigwtest.DefaultFunctionTimeout, "the Lambda function's timeout; below the integration timeout a slow function is a 502")
+	fs.BoolVar(&cfg.httpAPI, "http-api", false, "answer as an HTTP API (v2): 503 on timeouts, apigw-requestid, no stage prefix")
+	fs.StringVar(&cfg.stage, "stage", "prod", "stage `name`, the URL's first path segment (REST; empty: none)")
+	fs.Func("latency", "added function `latency`: fixed:200ms, uniform:100ms-2s, normal:1s,200ms, slow:0.1,35s (10% take 35s), overload:200ms,50", func(s string) error {
+		l, err := parseLatency(s)
+		cfg.latency = l
+		return err
+	})
+	fs.Float64Var(&cfg.errorRate, "error-rate", 0, "share (0 to 1) of invocations that fail with a function error (502)")
+	fs.Float64Var(&cfg.malformedRate, "malformed-rate", 0, "share (0 to 1) of invocations whose response is a malformed proxy response (502)")
+	fs.Func("throttle", "API Gateway token bucket `RATE,BURST` (requests per second, bucket size; default 10000,5000)", func(s string) error {
+		t, err := parseThrottle(s)
+		cfg.throttle = &t
+		return err
+	})
+	fs.IntVar(&cfg.concurrency, "concurrency", apigwtest.DefaultConcurrencyLimit, "Lambda concurrency limit; past it Lambda throttles and the client gets 500")
+	fs.DurationVar(&cfg.coldStart, "cold-start", apigwtest.DefaultColdStart, "Init Duration of each new execution environment")
+	fs.DurationVar(&cfg.idleExpiry, "idle-expiry", apigwtest.DefaultIdleExpiry, "how long an idle execution environment stays warm")
+	fs.Func("outage", "`FROM-TO[:KIND]` after start (e.g. 10s-40s; empty TO: for ever), every request meets KIND: timeout (default), throttle, function-error; repeatable", func(s string) error {
+		p, err := parseOutage(s)
+		if err == nil {
+			cfg.outages = append(cfg.outages, p)
+		}
+		return err
+	})
+	fs.Float64Var(&cfg.timeScale, "time-scale", 1, "multiply every emulated duration (timeouts, latencies, sleeps, outage windows) by this; 0.01 turns 29s into 290ms; logs keep emulated time")
+	fs.StringVar(&cfg.accessLog, "access-log", "", "write the access log (one JSON line per request) to `FILE` (created or truncated)")
+	fs.StringVar(&cfg.executionLog, "execution-log", "", "write the execution log ('(<requestId>) ...' lines) to `FILE`")
+	fs.StringVar(&cfg.lambdaLog, "lambda-log", "", "write the function's log (START/END/REPORT and the lambdalog middleware's JSON lines) to `FILE`")
+	fs.Int64Var(&cfg.seed, "seed", 1, "seed of the random draws (latency, error rate), so runs repeat")
+	fs.IntVar(&cfg.memoryMB, "memory", 128, "memory size (MB) reported in REPORT lines")
+	fs.DurationVar(&cfg.closeGrace, "close-grace", apigwtest.DefaultCloseGrace, "at shutdown, how long (real time) to wait for functions still running")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return nil, flagError(stderr, fs, emulateUsage, err)
+	}
+	if len(pos) > 0 {
+		return nil, usageError(stderr, "emulate", "unexpected argument %q", pos[0])
+	}
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "stage":
+			cfg.stageSet = true
+		case "integration-timeout":
+			cfg.timeoutSet = true
+		}
+	})
+	if msg := cfg.check(); msg != "" {
+		return nil, usageError(stderr, "emulate", "%s", msg)
+	}
+	return cfg, -1
+}
+
+// check validates the values the flag package cannot; it returns the
+// problem, or "".
+func (cfg *emulateConfig) check() string {
+	host, _, err := net.SplitHostPort(cfg.addr)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("-addr %q: want HOST:PORT", cfg.addr)
+	case !isLoopback(host):
+		return fmt.Sprintf("-addr %q: the emulator listens on loopback only (127.0.0.1, ::1 or localhost)", cfg.addr)
+	case cfg.integrationTimeout <= 0:
+		return "-integration-timeout must be positive"
+	case cfg.functionTimeout <= 0:
+		return "-function-timeout must be positive"
+	case !(cfg.errorRate >= 0 && cfg.errorRate <= 1):
+		return "-error-rate must be between 0 and 1"
+	case !(cfg.malformedRate >= 0 && cfg.malformedRate <= 1):
+		return "-malformed-rate must be between 0 and 1"
+	case cfg.concurrency < 0:
+		return "-concurrency must not be negative"
+	case cfg.coldStart < 0 || cfg.idleExpiry < 0 || cfg.closeGrace < 0:
+		return "durations must not be negative"
+	case !(cfg.timeScale > 0) || cfg.timeScale > 1e6:
+		return "-time-scale must be a positive number"
+	case cfg.memoryMB < 1:
+		return "-memory must be at least 1"
+	case strings.Contains(cfg.stage, "/"):
+		return "-stage must not contain '/'"
+	}
+	return ""
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// options turns the flags into apigwtest options.
+func (cfg *emulateConfig) options(logs *emulateLogs) []apigwtest.Option {
+	opts := []apigwtest.Option{
+		apigwtest.WithFunctionTimeout(cfg.functionTimeout),
+		apigwtest.WithTimeScale(cfg.timeScale),
+		apigwtest.WithConcurrencyLimit(cfg.concurrency),
+		apigwtest.WithColdStart(cfg.coldStart),
+		apigwtest.WithIdleExpiry(cfg.idleExpiry),
+		apigwtest.WithSeed(cfg.seed),
+		apigwtest.WithMemorySize(cfg.memoryMB),
+		apigwtest.WithCloseGrace(cfg.closeGrace),
+		apigwtest.WithFault(apigwtest.Fault{Latency: cfg.latency, ErrorRate: cfg.errorRate, MalformedRate: cfg.malformedRate}),
+	}
+	if cfg.httpAPI {
+		opts = append(opts, apigwtest.WithHTTPAPI())
+	}
+	if cfg.timeoutSet || !cfg.httpAPI {
+		opts = append(opts, apigwtest.WithIntegrationTimeout(cfg.integrationTimeout))
+	}
+	if cfg.stageSet {
+		opts = append(opts, apigwtest.WithStage(cfg.stage))
+	}
+	if cfg.throttle != nil {
+		opts = append(opts, apigwtest.WithThrottle(cfg.throttle.rate, cfg.throttle.burst))
+	}
+	if len(cfg.outages) > 0 {
+		opts = append(opts, apigwtest.WithSchedule(cfg.outages...))
+	}
+	if logs.access != nil {
+		opts = append(opts, apigwtest.WithAccessLog(logs.access))
+	}
+	if logs.execution != nil {
+		opts = append(opts, apigwtest.WithExecutionLog(logs.execution))
+	}
+	if logs.lambda != nil {
+		opts = append(opts, apigwtest.WithLambdaLog(logs.lambda))
+	}
+	return opts
+}
+
+// startEmulator starts the server with the echo function, wrapped in the
+// lambdalog middleware when there is a Lambda log to write its lines to.
+func startEmulator(cfg *emulateConfig, logs *emulateLogs) (srv *apigwtest.Server, err error) {
+	var fn apigwtest.Handler = echoFunction
+	if logs.lambda != nil {
+		fn = lambdalog.Wrap(echoFunction, lambdalog.WithWriter(logs.lambda),
+			lambdalog.WithClock(emulatedClock(time.Now(), cfg.timeScale)))
+	}
+	defer func() {
+		// NewServer panics when it cannot listen, like httptest.NewServer.
+		if v := recover(); v != nil {
+			srv, err = nil, fmt.Errorf("cannot start the emulator: %v", v)
+		}
+	}()
+	return apigwtest.NewServer(fn, cfg.options(logs)...), nil
+}
+
+// emulatedClock runs at 1/scale the speed of the real clock from t0, so
+// the middleware's duration_ms is emulated time, like the REPORT lines'
+// Duration and the access log's latencies. At scale 1 it is the real clock.
+func emulatedClock(t0 time.Time, scale float64) func() time.Time {
+	if scale == 1 {
+		return time.Now
+	}
+	return func() time.Time {
+		return t0.Add(time.Duration(float64(time.Since(t0)) / scale))
+	}
+}
+
+// emulateLogs are the log files; the Lambda log is shared by the emulator
+// (START, END, REPORT) and the middleware (JSON lines).
+type emulateLogs struct {
+	files                     []*os.File
+	access, execution, lambda io.Writer
+}
+
+func openEmulateLogs(cfg *emulateConfig) (*emulateLogs, error) {
+	l := &emulateLogs{}
+	open := func(flagName, name string) (io.Writer, error) {
+		if name == "" {
+			return nil, nil
+		}
+		f, err := os.OpenFile(name, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+		if err != nil {
+			return nil, fmt.Errorf("-%s: %v", flagName, err)
+		}
+		l.files = append(l.files, f)
+		return &lineWriter{w: f}, nil
+	}
+	var err error
+	if l.access, err = open("access-log", cfg.accessLog); err != nil {
+		l.close()
+		return nil, err
+	}
+	if l.execution, err = open("execution-log", cfg.executionLog); err != nil {
+		l.close()
+		return nil, err
+	}
+	if l.lambda, err = open("lambda-log", cfg.lambdaLog); err != nil {
+		l.close()
+		return nil, err
+	}
+	return l, nil
+}
+
+func (l *emulateLogs) close() {
+	for _, f := range l.files {
+		_ = f.Close()
+	}
+}
+
+// lineWriter serialises writes to a file that more than one writer shares.
+type lineWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+// Write writes p under the lock.
+func (l *lineWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func printBanner(w io.Writer, cfg *emulateConfig, url string) {
+	flavour := "REST API"
+	timeout := cfg.integrationTimeout
+	if cfg.httpAPI {
+		flavour = "HTTP API"
+		if !cfg.timeoutSet {
+			timeout = apigwtest.DefaultHTTPAPIIntegrationTimeout
+		}
+	}
+	fmt.Fprintf(w, "retryscope emulate: API Gateway (%s) + Lambda, loopback only\n", flavour)
+	fmt.Fprintf(w, "URL %s\n\n", url)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "  integration timeout\t%s\n", timeout)
+	fmt.Fprintf(tw, "  function timeout\t%s\n", cfg.functionTimeout)
+	fmt.Fprintf(tw, "  time scale\t%g\n", cfg.timeScale)
+	fmt.Fprintf(tw, "  added latency\t%s\n", formatLatency(cfg.latency))
+	fmt.Fprintf(tw, "  error rate\t%g\n", cfg.errorRate)
+	if cfg.malformedRate > 0 {
+		fmt.Fprintf(tw, "  malformed rate\t%g\n", cfg.malformedRate)
+	}
+	if cfg.throttle != nil {
+		fmt.Fprintf(tw, "  throttle\t%g/s, burst %d\n", cfg.throttle.rate, cfg.throttle.burst)
+	} else {
+		fmt.Fprintf(tw, "  throttle\t%d/s, burst %d\n", apigwtest.DefaultThrottleRate, apigwtest.DefaultThrottleBurst)
+	}
+	fmt.Fprintf(tw, "  concurrency\t%d\n", cfg.concurrency)
+	fmt.Fprintf(tw, "  cold start\t%s\n", cfg.coldStart)
+	for _, p := range cfg.outages {
+		fmt.Fprintf(tw, "  outage\t%s\n", formatOutage(p))
+	}
+	for _, l := range [...][2]string{{"access log", cfg.accessLog}, {"execution log", cfg.executionLog}, {"lambda log", cfg.lambdaLog}} {
+		if l[1] != "" {
+			fmt.Fprintf(tw, "  %s\t%s\n", l[0], l[1])
+		}
+	}
+	fmt.Fprintf(tw, "  seed\t%d\n", cfg.seed)
+	tw.Flush()
+	fmt.Fprintf(w, "\ntry:  retryscope probe '%s/hello?sleep=35s'\n", url)
+	fmt.Fprintf(w, "      curl -i '%s/hello?status=200'\n", url)
+	fmt.Fprintln(w, "Ctrl-C stops the server and prints what happened.")
+}
+
+// printGroundTruth prints the emulator's counters and what its ground
+// truth says about the functions behind 504s.
+func printGroundTruth(w io.Writer, st apigwtest.Stats, invs []apigwtest.Invocation) {
+	var stopped, timedOutRunning int
+	for _, inv := range invs {
+		if !inv.Finished && !inv.FunctionTimedOut {
+			stopped++
+		}
+		if inv.GatewayTimedOut && !inv.Finished && !inv.RanAfterTimeout {
+			timedOutRunning++
+		}
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "  requests\t%d\n", st.Requests)
+	fmt.Fprintf(tw, "  answers\t%s\n", formatAnswers(st.Answers))
+	fmt.Fprintf(tw, "  invocations\t%d (cold starts %d, peak in flight %d)\n", st.Invocations, st.ColdStarts, st.PeakInFlight)
+	fmt.Fprintf(tw, "  completed\t%d\n", st.Completed)
+	fmt.Fprintf(tw, "  gateway timeouts\t%d (functions that finished after the timeout answer: %d)\n", st.GatewayTimeouts, st.RanAfterTimeout)
+	fmt.Fprintf(tw, "  function errors\t%d\n", st.FunctionErrors)
+	fmt.Fprintf(tw, "  function timeouts\t%d\n", st.FunctionTimeouts)
+	fmt.Fprintf(tw, "  throttled\tby API Gateway %d, by Lambda %d (the function did not run)\n", st.Throttled, st.LambdaThrottled)
+	if stopped > 0 {
+		fmt.Fprintf(tw, "  stopped at shutdown\t%d (%d of them behind a gateway timeout)\n", stopped, timedOutRunning)
+	}
+	tw.Flush()
+}
+
+func formatAnswers(m map[int]int64) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	codes := make([]int, 0, len(m))
+	for c := range m {
+		codes = append(codes, c)
+	}
+	slices.Sort(codes)
+	parts := make([]string, len(codes))
+	for i, c := range codes {
+		parts[i] = fmt.Sprintf("%d: %d", c, m[c])
+	}
+	return strings.Join(parts, ", ")
+}

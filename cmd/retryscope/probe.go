@@ -1,0 +1,453 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/retryscope/retryscope/internal/redact"
+	"github.com/retryscope/retryscope/policy"
+	"github.com/retryscope/retryscope/transport"
+)
+
+func init() {
+	register("probe", "send requests through the retrying transport and show every attempt with its ids", runProbe)
+}
+
+const probeUsage = `usage: retryscope probe [flags] URL
+
+Sends -n logical requests (-c at a time) to URL through retryscope's
+transport and prints, per request, every attempt: status or error, duration,
+the x-amzn-RequestId sent and received, x-amz-apigw-id (or apigw-requestid),
+the X-Ray trace id, how far the attempt got (reach) and the retry decision
+with its reason. Then the CloudWatch Logs Insights queries that find these
+requests in API Gateway's and the function's logs, ready to paste.
+
+Credentials are sent but never shown: Authorization, Proxy-Authorization,
+Cookie, X-Api-Key and X-Amz-Security-Token values, URL userinfo and query
+values print as REDACTED.
+
+Exit status: 0 when every request ended in a 2xx, 3xx or 4xx answer; 1 when
+any ended in an error or a 5xx; 2 for bad flags.
+
+Flags:`
+
+// Probe defaults.
+const (
+	// defaultProbeTimeout bounds each logical request, retries included:
+	// enough for three 29 s integration timeouts and their backoff.
+	defaultProbeTimeout = 2 * time.Minute
+	// probeBodyLimit is how much of each response body probe reads (and
+	// counts) before closing it.
+	probeBodyLimit = 10 << 20
+)
+
+// probeConfig is what the flags ask for.
+type probeConfig struct {
+	method         string
+	url            *url.URL
+	body           []byte
+	hasBody        bool
+	header         headerList
+	n, c           int
+	json           bool
+	timeout        time.Duration
+	attemptTimeout time.Duration
+	attempts       int
+	idemKeys       bool
+	xray           bool
+	noBreaker      bool
+	noBudget       bool
+}
+
+// runProbe is the probe command.
+func runProbe(args []string, stdout, stderr io.Writer) int {
+	return probe(context.Background(), args, stdout, stderr, nil)
+}
+
+// probe runs the command under ctx; base is the transport under
+// retryscope's (nil: a clone of http.DefaultTransport).
+func probe(ctx context.Context, args []string, stdout, stderr io.Writer, base http.RoundTripper) int {
+	cfg, code := parseProbeFlags(args, stderr)
+	if code >= 0 {
+		return code
+	}
+	if base == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = cfg.c
+		base = t
+	}
+	results := make([]chan probeResult, cfg.n)
+	for i := range results {
+		results[i] = make(chan probeResult, 1)
+	}
+	rt := transport.New(base, cfg.transportOptions()...)
+	next := make(chan int)
+	go func() {
+		defer close(next)
+		for i := range cfg.n {
+			next <- i
+		}
+	}()
+	for range cfg.c {
+		go func() {
+			for i := range next {
+				results[i] <- cfg.send(ctx, rt, i)
+			}
+		}()
+	}
+
+	out := newProbeOutput(cfg, stdout)
+	all := make([]probeResult, 0, cfg.n)
+	for i := range results {
+		r := <-results[i]
+		all = append(all, r)
+		out.request(r)
+	}
+	if msg, ok := unreachable(cfg, all); ok {
+		if cfg.json {
+			out.finish(all)
+		}
+		fmt.Fprintln(stderr, "retryscope probe: "+msg)
+		return 1
+	}
+	out.finish(all)
+	for _, r := range all {
+		if r.failed() {
+			return 1
+		}
+	}
+	return 0
+}
+
+// parseProbeFlags parses the command line; code is -1 when the probe
+// should run, else the exit code.
+func parseProbeFlags(args []string, stderr io.Writer) (cfg *probeConfig, code int) {
+	cfg = &probeConfig{}
+	fs := flag.NewFlagSet("probe", flag.ContinueOnError)
+	fs.StringVar(&cfg.method, "X", "", "request `method` (default GET, or POST with -d)")
+	data := fs.String("d", "", "request body `data`; @FILE reads it from FILE (implies POST unless -X is given)")
+	fs.Var(&cfg.header, "H", "request header `'Name: value'` (repeatable)")
+	fs.IntVar(&cfg.n, "n", 1, "number of logical requests")
+	fs.IntVar(&cfg.c, "c", 1, "how many requests run at once")
+	fs.BoolVar(&cfg.json, "json", false, "print JSON instead of text")
+	fs.DurationVar(&cfg.timeout, "timeout", defaultProbeTimeout, "bound on each logical request, retries and waits included (0: none)")
+	fs.DurationVar(&cfg.attemptTimeout, "attempt-timeout", 0, "bound on each attempt (0: none but -timeout)")
+	fs.IntVar(&cfg.attempts, "attempts", policy.DefaultMaxAttempts, "attempts per request in all, the first included (1: no retries)")
+	fs.BoolVar(&cfg.idemKeys, "idempotency-key", false, "add an Idempotency-Key to POST and PATCH requests, which makes them safe to retry against servers that honour it")
+	fs.BoolVar(&cfg.xray, "xray", false, "send an X-Amzn-Trace-Id with a new X-Ray Root per logical request (the same on each of its attempts)")
+	fs.BoolVar(&cfg.noBreaker, "no-breaker", false, "turn the transport's per-host circuit breaker off")
+	fs.BoolVar(&cfg.noBudget, "no-budget", false, "turn the transport's per-host retry budget off")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return nil, flagError(stderr, fs, probeUsage, err)
+	}
+	switch {
+	case cfg.header.err != nil:
+		return nil, usageError(stderr, "probe", "-H: %v", cfg.header.err)
+	case len(pos) == 0:
+		return nil, usageError(stderr, "probe", "missing URL")
+	case len(pos) > 1:
+		return nil, usageError(stderr, "probe", "one URL expected, got %d arguments", len(pos))
+	case cfg.n < 1:
+		return nil, usageError(stderr, "probe", "-n must be at least 1, got %d", cfg.n)
+	case cfg.c < 1:
+		return nil, usageError(stderr, "probe", "-c must be at least 1, got %d", cfg.c)
+	case cfg.attempts < 1:
+		return nil, usageError(stderr, "probe", "-attempts must be at least 1, got %d", cfg.attempts)
+	case cfg.timeout < 0 || cfg.attemptTimeout < 0:
+		return nil, usageError(stderr, "probe", "timeouts must not be negative")
+	}
+	cfg.c = min(cfg.c, cfg.n)
+	if cfg.url, err = parseProbeURL(pos[0]); err != nil {
+		return nil, usageError(stderr, "probe", "%v", err)
+	}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "d" {
+			cfg.hasBody = true
+		}
+	})
+	if cfg.hasBody {
+		if cfg.body, err = readData(*data); err != nil {
+			return nil, usageError(stderr, "probe", "-d: %v", err)
+		}
+	}
+	if cfg.method == "" {
+		cfg.method = http.MethodGet
+		if cfg.hasBody {
+			cfg.method = http.MethodPost
+		}
+	}
+	if !isToken(cfg.method) {
+		return nil, usageError(stderr, "probe", "-X %q is not a valid method", cfg.method)
+	}
+	if cfg.hasBody && cfg.header.get("Content-Type") == "" {
+		// What curl sends with -d.
+		cfg.header.add("Content-Type", "application/x-www-form-urlencoded")
+	}
+	return cfg, -1
+}
+
+// parseProbeURL accepts an absolute http or https URL; like curl, a URL
+// without a scheme is taken as http. Errors never show userinfo or query
+// values.
+func parseProbeURL(raw string) (*url.URL, error) {
+	if !strings.Contains(raw, "://") {
+		raw = "http://" + raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, errors.New("the URL does not parse")
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("URL scheme %q is not http or https", u.Scheme)
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("URL %s has no host", redact.URL(u))
+	}
+	return u, nil
+}
+
+// readData returns -d's body: the text itself, or the contents of FILE for
+// @FILE.
+func readData(v string) ([]byte, error) {
+	name, ok := strings.CutPrefix(v, "@")
+	if !ok {
+		return []byte(v), nil
+	}
+	if name == "" {
+		return nil, errors.New("@ needs a file name")
+	}
+	b, err := os.ReadFile(name)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("reading %s: %v", name, pe.Err)
+		}
+		return nil, err
+	}
+	return b, nil
+}
+
+func (cfg *probeConfig) transportOptions() []transport.Option {
+	p := policy.Default()
+	p.MaxAttempts = cfg.attempts
+	p.AttemptTimeout = cfg.attemptTimeout
+	opts := []transport.Option{transport.WithPolicy(p)}
+	if cfg.idemKeys {
+		opts = append(opts, transport.WithIdempotencyKeys())
+	}
+	if cfg.noBreaker {
+		opts = append(opts, transport.WithoutBreaker())
+	}
+	if cfg.noBudget {
+		opts = append(opts, transport.WithoutBudget())
+	}
+	return opts
+}
+
+// probeResult is one logical request as probe saw it.
+type probeResult struct {
+	index     int
+	status    int   // final status, 0 when it ended in an error
+	err       error // final error
+	duration  time.Duration
+	bodyBytes int64
+	bodyErr   error
+	attempts  []transport.Attempt
+}
+
+// failed reports whether the request ended in an error or a 5xx.
+func (r *probeResult) failed() bool {
+	return r.err != nil || r.bodyErr != nil || r.status >= 500
+}
+
+// send makes logical request i.
+func (cfg *probeConfig) send(ctx context.Context, rt http.RoundTripper, i int) probeResult {
+	res := probeResult{index: i}
+	if cfg.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, cfg.timeout)
+		defer cancel()
+	}
+	ctx, rec := transport.Record(ctx)
+	var body io.Reader
+	if cfg.hasBody {
+		body = bytes.NewReader(cfg.body)
+	}
+	req, err := http.NewRequestWithContext(ctx, cfg.method, cfg.url.String(), body)
+	if err != nil {
+		res.err = err
+		return res
+	}
+	for _, kv := range cfg.header.fields {
+		if http.CanonicalHeaderKey(kv.name) == "Host" {
+			req.Host = kv.value
+			continue
+		}
+		req.Header.Add(kv.name, kv.value)
+	}
+	if cfg.xray && req.Header.Get(policy.HeaderTraceID) == "" {
+		req.Header.Set(policy.HeaderTraceID, "Root="+newXRayRoot(time.Now())+";Sampled=1")
+	}
+	start := time.Now()
+	resp, err := rt.RoundTrip(req)
+	if err == nil {
+		res.status = resp.StatusCode
+		res.bodyBytes, res.bodyErr = io.Copy(io.Discard, io.LimitReader(resp.Body, probeBodyLimit))
+		resp.Body.Close()
+	}
+	res.duration = time.Since(start)
+	res.err = err
+	res.attempts = rec.Attempts()
+	return res
+}
+
+// newXRayRoot returns a new X-Ray trace id: "1-", the epoch seconds in 8
+// hex digits, "-", 24 random hex digits.
+func newXRayRoot(now time.Time) string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("1-%08x-%x", uint32(now.Unix()), b)
+}
+
+// unreachable reports, for a probe where no attempt of any request got
+// past the client (every attempt "not_sent"), the one-line message to
+// print instead of the tables.
+func unreachable(cfg *probeConfig, all []probeResult) (string, bool) {
+	var last error
+	attempts := 0
+	for _, r := range all {
+		if r.err == nil {
+			return "", false
+		}
+		for _, a := range r.attempts {
+			if a.Reach != policy.ReachNotSent {
+				return "", false
+			}
+			attempts++
+		}
+		last = r.err
+	}
+	// The attempts' own errors say more than a final "circuit breaker
+	// open".
+	for _, r := range all {
+		for _, a := range r.attempts {
+			if a.Err != nil {
+				last = a.Err
+			}
+		}
+	}
+	var te *transport.Error
+	if errors.As(last, &te) && te.Err != nil {
+		last = te.Err
+	}
+	if attempts == 0 {
+		return fmt.Sprintf("cannot reach %s: %s", cfg.url.Host, redact.Text(last.Error(), cfg.url)), true
+	}
+	return fmt.Sprintf("cannot reach %s: %s (%d attempt(s), nothing was sent)",
+		cfg.url.Host, redact.Text(last.Error(), cfg.url), attempts), true
+}
+
+// headerList holds the -H flags in order.
+type headerList struct {
+	fields []headerField
+	// err is the first malformed -H. Set never fails, because the flag
+	// package would print the rejected value, which may be a credential.
+	err error
+}
+
+type headerField struct{ name, value string }
+
+// String shows the headers with credentials redacted.
+func (h *headerList) String() string {
+	var parts []string
+	for _, kv := range h.fields {
+		parts = append(parts, kv.name+": "+shownHeaderValue(kv.name, kv.value))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Set parses one -H value.
+func (h *headerList) Set(s string) error {
+	name, value, err := parseHeaderLine(s)
+	if err != nil {
+		if h.err == nil {
+			h.err = err
+		}
+		return nil
+	}
+	h.add(name, value)
+	return nil
+}
+
+func (h *headerList) add(name, value string) {
+	h.fields = append(h.fields, headerField{name, value})
+}
+
+func (h *headerList) get(name string) string {
+	for _, kv := range h.fields {
+		if strings.EqualFold(kv.name, name) {
+			return kv.value
+		}
+	}
+	return ""
+}
+
+// shownHeaderValue is what probe prints for a header's value.
+func shownHeaderValue(name, value string) string {
+	if redact.SensitiveHeader(name) {
+		return redact.Placeholder
+	}
+	return value
+}
+
+// parseHeaderLine parses curl's "Name: value". The name must be an HTTP
+// token; the value loses surrounding blanks and must hold no control
+// characters but tab. Errors never include the value, which may be a
+// secret.
+func parseHeaderLine(s string) (name, value string, err error) {
+	name, value, ok := strings.Cut(s, ":")
+	if !ok {
+		return "", "", errors.New(`want 'Name: value' (no ':' found)`)
+	}
+	if name == "" {
+		return "", "", errors.New("empty header name")
+	}
+	if !isToken(name) {
+		return "", "", fmt.Errorf("header name %q is not a valid HTTP token", name)
+	}
+	value = strings.Trim(value, " \t")
+	for i := 0; i < len(value); i++ {
+		if c := value[i]; (c < 0x20 && c != '\t') || c == 0x7f {
+			return "", "", fmt.Errorf("the value of header %s holds a control character", name)
+		}
+	}
+	return name, value, nil
+}
+
+// isToken reports whether s is an RFC 9110 token (header names, methods).
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,439 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"text/tabwriter"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/retryscope/retryscope/apigwtest"
+)
+
+// The golden files are rewritten with `go test ./cmd/retryscope -run Probe -update`.
+// Another test file of this package may register -update first; both share it.
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite the golden files under testdata")
+	}
+}
+
+func updatingGolden() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
+// firstAttemptFault applies f to the first attempt of every logical request
+// (the transport's amz-sdk-request header says "attempt=1; ..."), so the
+// scenario is the same whatever the concurrency.
+func firstAttemptFault(f apigwtest.Fault) apigwtest.Option {
+	return apigwtest.WithFaultFunc(func(m apigwtest.Moment) apigwtest.Fault {
+		if strings.HasPrefix(m.Header.Get("Amz-Sdk-Request"), "attempt=1;") {
+			return f
+		}
+		return apigwtest.Fault{}
+	})
+}
+
+func alwaysFault(f apigwtest.Fault) apigwtest.Option {
+	return apigwtest.WithFault(f)
+}
+
+// newProbeServer starts the emulator with emulate's echo function, 1000
+// times faster than real time.
+func newProbeServer(t *testing.T, opts ...apigwtest.Option) *apigwtest.Server {
+	t.Helper()
+	opts = append([]apigwtest.Option{apigwtest.WithTimeScale(0.001)}, opts...)
+	s := apigwtest.NewServer(echoFunction, opts...)
+	t.Cleanup(s.Close)
+	return s
+}
+
+func runProbeCmd(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = probe(context.Background(), args, &out, &errOut, nil)
+	return out.String(), errOut.String(), code
+}
+
+func TestProbeGolden(t *testing.T) {
+	t.Parallel()
+	timeout := apigwtest.Fault{Outage: apigwtest.OutageTimeout}
+	tests := []struct {
+		name string
+		opts []apigwtest.Option
+		args []string // the server URL + "/orders" is appended
+		code int
+	}{
+		{"get_504_then_200", []apigwtest.Option{firstAttemptFault(timeout)}, []string{"-xray"}, 0},
+		{"get_504_then_200_json", []apigwtest.Option{firstAttemptFault(timeout)}, []string{"-json", "-xray"}, 0},
+		{"post_504_not_retried", []apigwtest.Option{alwaysFault(timeout)}, []string{"-d", `{"item":1}`, "-H", "Content-Type: application/json"}, 1},
+		{"post_504_idempotency_key", []apigwtest.Option{firstAttemptFault(timeout)}, []string{"-idempotency-key", "-d", `{"item":1}`}, 0},
+		{"post_lambda_throttled_retried", []apigwtest.Option{firstAttemptFault(apigwtest.Fault{Outage: apigwtest.OutageThrottle})}, []string{"-X", "POST"}, 0},
+		{"gateway_throttle", []apigwtest.Option{apigwtest.WithThrottle(0, 1)}, []string{"-n", "2", "-no-budget"}, 0},
+		{"function_error_get", []apigwtest.Option{alwaysFault(apigwtest.Fault{Outage: apigwtest.OutageFunctionError})}, []string{"-attempts", "2"}, 1},
+		{"http_api_503_then_200", []apigwtest.Option{apigwtest.WithHTTPAPI(), firstAttemptFault(timeout)}, nil, 0},
+		{"concurrent", nil, []string{"-n", "4", "-c", "2"}, 0},
+		{"credentials_redacted", nil, []string{"-H", "Authorization: Bearer s3cret", "-H", "X-Api-Key: s3cret", "-H", "Cookie: session=s3cret", "-H", "X-Team: retries"}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := newProbeServer(t, tt.opts...)
+			url := s.URL + "/orders"
+			if tt.name == "credentials_redacted" {
+				url = strings.Replace(s.URL, "http://", "http://user:s3cret@", 1) + "/orders?token=s3cret&page=2"
+			}
+			stdout, stderr, code := runProbeCmd(t, append(tt.args, url)...)
+			if code != tt.code {
+				t.Errorf("exit code %d, want %d; stderr: %s", code, tt.code, stderr)
+			}
+			if stderr != "" {
+				t.Errorf("stderr: %s", stderr)
+			}
+			if strings.Contains(stdout, "s3cret") {
+				t.Errorf("a credential leaked into the output:\n%s", stdout)
+			}
+			checkGolden(t, filepath.Join("testdata", "probe", tt.name+".golden"), normalizeProbe(stdout))
+		})
+	}
+}
+
+func checkGolden(t *testing.T, path, got string) {
+	t.Helper()
+	if updatingGolden() {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s (run with -update to accept it)\n--- got:\n%s\n--- want:\n%s", path, got, want)
+	}
+}
+
+var (
+	uuidRE     = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+	traceRE    = regexp.MustCompile(`1-[0-9a-f]{8}-[0-9a-f]{24}`)
+	apigwIDRE  = regexp.MustCompile(`(^|[\s"])([A-Za-z0-9+/]{15}=)`)
+	portRE     = regexp.MustCompile(`127\.0\.0\.1:\d+`)
+	durationRE = regexp.MustCompile(`\b(\d+h)?(\d+m)?\d+(\.\d+)?(ns|µs|ms|s|m|h)\b`)
+	jsonNumRE  = regexp.MustCompile(`"(duration_ms|wait_ms|body_bytes)": [0-9.e+-]+`)
+	jsonTimeRE = regexp.MustCompile(`"start": "[^"]*"`)
+	spacesRE   = regexp.MustCompile(`\S {2,}`)
+)
+
+// normalizeProbe replaces what changes from run to run (ids, ports,
+// durations) with stable placeholders, numbering ids in order of
+// appearance so that "sent" = "received" and shared trace ids still show,
+// then re-aligns the tables.
+func normalizeProbe(s string) string {
+	s = numberMatches(s, uuidRE, "<id-%d>")
+	s = numberMatches(s, traceRE, "<trace-%d>")
+	seen := map[string]int{}
+	s = apigwIDRE.ReplaceAllStringFunc(s, func(m string) string {
+		sub := apigwIDRE.FindStringSubmatch(m)
+		n, ok := seen[sub[2]]
+		if !ok {
+			n = len(seen) + 1
+			seen[sub[2]] = n
+		}
+		return sub[1] + "<apigw-" + strconv.Itoa(n) + ">"
+	})
+	s = portRE.ReplaceAllString(s, "127.0.0.1:PORT")
+	s = durationRE.ReplaceAllString(s, "<dur>")
+	s = jsonNumRE.ReplaceAllString(s, `"$1": 0`)
+	s = jsonTimeRE.ReplaceAllString(s, `"start": "<time>"`)
+	if strings.HasPrefix(s, "{") {
+		return s
+	}
+	// Re-align: columns are separated by two or more spaces.
+	var b bytes.Buffer
+	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	for _, line := range strings.SplitAfter(s, "\n") {
+		indent := len(line) - len(strings.TrimLeft(line, " "))
+		body := spacesRE.ReplaceAllStringFunc(line[indent:], func(m string) string { return m[:1] + "\t" })
+		tw.Write([]byte(line[:indent] + body))
+	}
+	tw.Flush()
+	return b.String()
+}
+
+func numberMatches(s string, re *regexp.Regexp, format string) string {
+	seen := map[string]string{}
+	return re.ReplaceAllStringFunc(s, func(m string) string {
+		if r, ok := seen[m]; ok {
+			return r
+		}
+		r := strings.Replace(format, "%d", strconv.Itoa(len(seen)+1), 1)
+		seen[m] = r
+		return r
+	})
+}
+
+func TestProbeCredentialsAreSent(t *testing.T) {
+	t.Parallel()
+	s := newProbeServer(t)
+	_, _, code := runProbeCmd(t, "-H", "Authorization: Bearer s3cret", "-H", "X-Api-Key: k3y", s.URL+"/orders")
+	if code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	invs := s.Invocations()
+	if len(invs) != 1 {
+		t.Fatalf("%d invocations, want 1", len(invs))
+	}
+	if got := invs[0].Header.Get("Authorization"); got != "Bearer s3cret" {
+		t.Errorf("Authorization sent as %q", got)
+	}
+	if got := invs[0].Header.Get("X-Api-Key"); got != "k3y" {
+		t.Errorf("X-Api-Key sent as %q", got)
+	}
+}
+
+func TestProbeDataFromFile(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var bodies []string
+	var methods []string
+	s := apigwtest.NewServer(func(_ context.Context, ev events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		mu.Lock()
+		bodies = append(bodies, ev.Body)
+		methods = append(methods, ev.HTTPMethod)
+		mu.Unlock()
+		return events.APIGatewayProxyResponse{StatusCode: 201}, nil
+	})
+	defer s.Close()
+	file := filepath.Join(t.TempDir(), "order.json")
+	if err := os.WriteFile(file, []byte(`{"item":42}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := runProbeCmd(t, s.URL+"/orders", "-d", "@"+file, "-X", "PUT", "-n", "2")
+	if code != 0 {
+		t.Fatalf("exit code %d: %s", code, stderr)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(bodies) != 2 || bodies[0] != `{"item":42}` || bodies[1] != `{"item":42}` {
+		t.Errorf("bodies %q", bodies)
+	}
+	if methods[0] != "PUT" {
+		t.Errorf("method %s, want PUT", methods[0])
+	}
+}
+
+func TestProbeXRayRootPerRequest(t *testing.T) {
+	t.Parallel()
+	s := newProbeServer(t, firstAttemptFault(apigwtest.Fault{Outage: apigwtest.OutageTimeout}))
+	_, _, code := runProbeCmd(t, "-xray", "-n", "2", s.URL+"/orders")
+	if code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	s.Wait()
+	roots := map[string]map[string]bool{} // invocation id -> roots
+	for _, inv := range s.Invocations() {
+		tr, ok := apigwtest.ParseTrace(inv.TraceID)
+		if !ok {
+			t.Fatalf("invocation %s: trace %q", inv.RequestID, inv.TraceID)
+		}
+		id := inv.Header.Get("Amz-Sdk-Invocation-Id")
+		if roots[id] == nil {
+			roots[id] = map[string]bool{}
+		}
+		roots[id][tr.Root] = true
+	}
+	if len(roots) != 2 {
+		t.Fatalf("%d logical requests reached the function, want 2", len(roots))
+	}
+	all := map[string]bool{}
+	for id, rs := range roots {
+		if len(rs) != 1 {
+			t.Errorf("request %s: %d trace roots across its attempts, want 1", id, len(rs))
+		}
+		for r := range rs {
+			all[r] = true
+		}
+	}
+	if len(all) != 2 {
+		t.Errorf("%d distinct roots for 2 requests", len(all))
+	}
+}
+
+func TestProbeUnreachable(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	for _, args := range [][]string{{}, {"-n", "3", "-c", "2"}} {
+		stdout, stderr, code := runProbeCmd(t, append(args, "-H", "Authorization: s3cret", "http://u:s3cret@"+addr+"/x?k=s3cret")...)
+		if code != 1 {
+			t.Errorf("%v: exit code %d, want 1", args, code)
+		}
+		if stdout != "" {
+			t.Errorf("%v: stdout %q, want nothing", args, stdout)
+		}
+		if strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "cannot reach "+addr) ||
+			!strings.Contains(stderr, "connection refused") || !strings.Contains(stderr, "nothing was sent") {
+			t.Errorf("%v: stderr %q, want one line saying the host cannot be reached", args, stderr)
+		}
+		if strings.Contains(stderr, "s3cret") {
+			t.Errorf("credential in %q", stderr)
+		}
+	}
+}
+
+func TestProbeUnreachableJSON(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	stdout, stderr, code := runProbeCmd(t, "-json", "-attempts", "2", "http://"+addr+"/")
+	if code != 1 || !strings.Contains(stdout, `"reach": "not_sent"`) || !strings.Contains(stdout, `"ok": false`) ||
+		strings.Count(stderr, "\n") != 1 {
+		t.Errorf("exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
+	}
+}
+
+func TestProbeBadFlags(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{nil, "missing URL"},
+		{[]string{"-n", "0", "http://127.0.0.1:1"}, "-n must be at least 1"},
+		{[]string{"-c", "-1", "http://127.0.0.1:1"}, "-c must be at least 1"},
+		{[]string{"-attempts", "0", "http://127.0.0.1:1"}, "-attempts must be at least 1"},
+		{[]string{"-H", "Authorization Bearer s3cret", "http://127.0.0.1:1"}, "no ':' found"},
+		{[]string{"-H", "Bad Name: x", "http://127.0.0.1:1"}, "not a valid HTTP token"},
+		{[]string{"-X", "GE T", "http://127.0.0.1:1"}, "not a valid method"},
+		{[]string{"-bogus", "http://127.0.0.1:1"}, "flag provided but not defined: -bogus"},
+		{[]string{"-n", "many", "http://127.0.0.1:1"}, `invalid value "many" for flag -n`},
+		{[]string{"ftp://example.com/"}, `scheme "ftp"`},
+		{[]string{"http://127.0.0.1:1", "http://127.0.0.1:2"}, "one URL expected"},
+		{[]string{"-d", "@/nonexistent/file", "http://127.0.0.1:1"}, "-d: reading /nonexistent/file: no such file or directory"},
+		{[]string{"-timeout", "-1s", "http://127.0.0.1:1"}, "must not be negative"},
+	}
+	for _, tt := range tests {
+		stdout, stderr, code := runProbeCmd(t, tt.args...)
+		if code != 2 {
+			t.Errorf("%q: exit code %d, want 2", tt.args, code)
+		}
+		if stdout != "" || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%q: stderr %q, want one line with %q", tt.args, stderr, tt.want)
+		}
+		if strings.Contains(stderr, "s3cret") {
+			t.Errorf("%q: credential in %q", tt.args, stderr)
+		}
+	}
+}
+
+func TestProbeHelp(t *testing.T) {
+	t.Parallel()
+	_, stderr, code := runProbeCmd(t, "-h")
+	if code != 0 || !strings.Contains(stderr, "usage: retryscope probe") || !strings.Contains(stderr, "-idempotency-key") {
+		t.Errorf("exit %d, stderr %s", code, stderr)
+	}
+}
+
+func TestProbeQueriesManyIDs(t *testing.T) {
+	t.Parallel()
+	ids := make([]string, 250)
+	for i := range ids {
+		ids[i] = strconv.Itoa(100000 + i)
+	}
+	qs := insightsQueries(ids)
+	if len(qs) != 2+3*3 {
+		t.Fatalf("%d queries, want 11", len(qs))
+	}
+	for _, q := range qs {
+		if len(q.Query) > 10000 {
+			t.Errorf("query of %d characters: over Logs Insights' limit", len(q.Query))
+		}
+	}
+	if !strings.Contains(qs[2].Title, "part 1 of 3") {
+		t.Errorf("title %q", qs[2].Title)
+	}
+}
+
+func TestProbeQueryIDsAreSafe(t *testing.T) {
+	t.Parallel()
+	for _, id := range []string{`a"b`, `a\b`, "a b", "", strings.Repeat("a", 200), "x]"} {
+		if validQueryID(id) {
+			t.Errorf("validQueryID(%q) = true", id)
+		}
+	}
+	for _, id := range []string{"c0ffee00-0000-4000-8000-000000000001", "K2G9wEbUoAMEvag="} {
+		if !validQueryID(id) {
+			t.Errorf("validQueryID(%q) = false", id)
+		}
+	}
+}
+
+func TestProbeXRayRootFormat(t *testing.T) {
+	t.Parallel()
+	for range 20 {
+		r := newXRayRoot(time.Now())
+		if _, ok := apigwtest.ParseTrace("Root=" + r); !ok || !traceRE.MatchString(r) || len(r) != 35 {
+			t.Fatalf("root %q is not an X-Ray trace id", r)
+		}
+	}
+}
+
+func FuzzParseHeaderLine(f *testing.F) {
+	for _, s := range []string{
+		"Authorization: Bearer x", "X-Empty:", "Name:value", "Name :v", "no colon", ":v",
+		"A: b\r\nInjected: yes", "A: \tv\t ", "Ä: v", "A: v\x00", "Host: example.com",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		name, value, err := parseHeaderLine(s)
+		if err != nil {
+			if _, raw, ok := strings.Cut(s, ":"); ok {
+				if secret := strings.Trim(raw, " \t"); len(secret) >= 4 && strings.Contains(err.Error(), secret) {
+					t.Errorf("error %q shows the value", err)
+				}
+			}
+			return
+		}
+		if !isToken(name) {
+			t.Fatalf("name %q is not a token", name)
+		}
+		if strings.ContainsAny(value, "\r\n\x00") || value != strings.Trim(value, " \t") {
+			t.Fatalf("value %q", value)
+		}
+		h := http.Header{}
+		h.Add(name, value)
+		if h.Get(name) != value {
+			t.Fatalf("header %q: %q did not survive http.Header", name, value)
+		}
+		n2, v2, err := parseHeaderLine(name + ": " + value)
+		if err != nil || n2 != name || v2 != value {
+			t.Fatalf("round trip of %q: %q %q %v", s, n2, v2, err)
+		}
+	})
+}
