@@ -63,6 +63,8 @@ func TestBackoffDelay(t *testing.T) {
 		{"decorrelated huge prev", b(policy.DecorrelatedJitter), 3, 1 << 62, highest, 10 * time.Second},
 		{"decorrelated MaxInt64 prev", b(policy.DecorrelatedJitter), 3, math.MaxInt64, highest, 10 * time.Second},
 
+		{"decorrelated base equals cap", policy.Backoff{Jitter: policy.DecorrelatedJitter, Base: time.Second, Cap: time.Second}, 4, time.Second, highest, time.Second},
+
 		{"constant", b(policy.Constant), 5, 0, highest, 100 * ms},
 		{"none", b(policy.NoWait), 5, 0, highest, 0},
 

@@ -30,7 +30,8 @@ type Policy struct {
 	// 0, no bound beyond the caller's context.
 	MaxElapsed time.Duration
 	// Signatures are the user's own answer signatures (custom gateway
-	// responses), matched before APIGatewaySignatures; default none.
+	// responses), matched in order before APIGatewaySignatures and on
+	// every status; default none.
 	Signatures []Signature
 	// AssumeIdempotent treats every request as safe to repeat, as if it
 	// carried an Idempotency-Key; default false. Set it only when every
