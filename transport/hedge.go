@@ -21,27 +21,23 @@ func (c *call) hedged() (*http.Response, error) {
 	cancels := make(map[int]func(), maxAttempts)
 	launched := 0
 
-	launch := func(hedge bool) error {
-		done, err := c.host.allow()
-		if err != nil {
-			return err
-		}
+	// launch sends the next attempt; done is the breaker's permission.
+	launch := func(hedge bool, done func(error)) {
 		launched++
 		areq, r := c.prepareAttempt(c.ctx, launched, hedge)
 		dones[r.n], cancels[r.n] = done, r.release
 		if areq == nil {
 			results <- r
-			return nil
+			return
 		}
 		go func() {
 			c.send(areq, &r)
 			results <- r
 		}()
-		return nil
 	}
 	// stopAll cancels the attempts still in flight and waits for them, so
-	// none outlives RoundTrip; each is recorded as lost.
-	stopAll := func() {
+	// none outlives RoundTrip; each is recorded with decision d.
+	stopAll := func(d policy.Decision) {
 		for _, cancel := range cancels {
 			cancel()
 		}
@@ -51,26 +47,29 @@ func (c *call) hedged() (*http.Response, error) {
 			delete(dones, r.n)
 			delete(cancels, r.n)
 			discard(r.resp)
-			c.finish(&r, policy.Decision{Rule: "hedge_lost", Reason: "cancelled: another attempt answered first"})
+			c.finish(&r, d)
 		}
 	}
 
-	if err := launch(false); err != nil {
+	done, err := c.host.allow()
+	if err != nil {
 		c.replay.close()
 		return nil, &Error{Err: err}
 	}
+	launch(false, done)
 	timer := time.NewTimer(c.t.cfg.hedgeDelay)
 	defer timer.Stop()
 	var prevWait time.Duration
 	for {
 		select {
 		case <-c.ctx.Done():
-			stopAll()
+			stopAll(policy.Decision{Rule: "canceled", Reason: "the caller canceled the request"})
 			return nil, &Error{Attempts: c.history, Err: c.ctx.Err()}
 
 		case <-timer.C:
-			if launched < maxAttempts && c.budgetAllowsHedge() {
-				if err := launch(true); err == nil {
+			if launched < maxAttempts {
+				if done, ok := c.admitHedge(); ok {
+					launch(true, done)
 					timer.Reset(c.t.cfg.hedgeDelay)
 				}
 			}
@@ -94,38 +93,45 @@ func (c *call) hedged() (*http.Response, error) {
 				c.finish(&r, policy.Decision{Rule: "hedge_pending", Reason: "another attempt is still in flight: " + r.outcome.Reason})
 				continue
 			}
+			var next func(error)
 			if d.Retry {
-				d, _ = c.admitRetryNoBreaker(d, r.end)
+				// Budget and breaker are asked before the answer is
+				// discarded: refused, it is the one returned.
+				d, next = c.admitRetry(d, r.end)
 			}
 			c.finish(&r, d)
 			if !d.Retry {
-				stopAll()
+				stopAll(policy.Decision{Rule: "hedge_lost", Reason: "cancelled: another attempt answered first"})
 				return c.result(r)
 			}
 			discard(r.resp)
 			r.release()
 			prevWait = d.Wait
 			if err := sleep(c.ctx, d.Wait); err != nil {
+				next(errExcluded)
 				return nil, &Error{Attempts: c.history, Err: err}
 			}
-			if err := launch(false); err != nil {
-				return nil, &Error{Attempts: c.history, Err: err}
-			}
+			launch(false, next)
 			timer.Reset(c.t.cfg.hedgeDelay)
 		}
 	}
 }
 
+// admitHedge asks the breaker, then the budget, for a hedge; it returns the
+// breaker's done function when both agree.
+func (c *call) admitHedge() (func(error), bool) {
+	done, err := c.host.allow()
+	if err != nil {
+		return nil, false
+	}
+	if !c.budgetAllowsHedge() {
+		done(errExcluded)
+		return nil, false
+	}
+	return done, true
+}
+
 // budgetAllowsHedge spends a retry token on a hedge.
 func (c *call) budgetAllowsHedge() bool {
 	return c.host.retryAllowed(time.Now())
-}
-
-// admitRetryNoBreaker asks only the budget: in hedged mode the breaker is
-// asked when the next attempt is launched.
-func (c *call) admitRetryNoBreaker(d policy.Decision, now time.Time) (policy.Decision, bool) {
-	if !c.host.retryAllowed(now) {
-		return policy.Decision{Rule: "budget", Reason: "not retried: the retry budget for this host is spent"}, false
-	}
-	return d, true
 }

@@ -62,7 +62,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	c := call{t: t, req: req, ctx: ctx, replay: rp, host: t.hosts.get(req.URL), rec: recorderFrom(ctx)}
 	c.prepare()
-	if t.cfg.hedgeDelay > 0 && c.safeToRepeat() {
+	if t.cfg.hedgeDelay > 0 && rp.replayable && c.safeToRepeat() { // a hedge must send the same bytes
 		return c.hedged()
 	}
 	return c.sequential()
