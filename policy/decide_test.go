@@ -1,7 +1,9 @@
 package policy_test
 
 import (
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -103,6 +105,8 @@ func TestDecide(t *testing.T) {
 
 		{"inside deadline", fixed(), with(after("GET"), func(s *policy.State) { s.Deadline = now.Add(time.Second) }), unknown, "retry", 100 * time.Millisecond},
 		{"wait passes deadline", fixed(), with(after("GET"), func(s *policy.State) { s.Deadline = now.Add(50 * time.Millisecond) }), unknown, "deadline", 0},
+		// An attempt that would start exactly at the deadline (or at
+		// MaxElapsed) has no time left; both used to be retried.
 		{"wait ends at deadline", fixed(), with(after("GET"), func(s *policy.State) { s.Deadline = now.Add(100 * time.Millisecond) }), unknown, "deadline", 0},
 		{"deadline passed", fixed(), with(after("GET"), func(s *policy.State) { s.Deadline = now.Add(-time.Second) }), withRetryAfter(gateway, 0), "deadline", 0},
 		{"Retry-After passes deadline", fixed(), with(after("GET"), func(s *policy.State) { s.Deadline = now.Add(4 * time.Second) }), withRetryAfter(gateway, 5*time.Second), "deadline", 0},
@@ -175,11 +179,28 @@ func TestSafetyTable(t *testing.T) {
 		{"POST", true, [5]bool{y, y, y, y, y}},
 		{"PATCH", true, [5]bool{y, y, y, y, y}},
 	}
+	// go test -run TestSafetyTable -v prints the table for the README.
+	var md strings.Builder
+	md.WriteString("\n| method | Idempotency-Key |")
+	for _, o := range reaches {
+		fmt.Fprintf(&md, " `%s` |", o.Reach)
+	}
+	md.WriteString("\n|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
+		key := "no"
+		if r.key {
+			key = "yes"
+		}
+		fmt.Fprintf(&md, "| %s | %s |", r.method, key)
 		for i, o := range reaches {
 			s := after(r.method)
 			s.HasIdempotencyKey = r.key
 			d := fixed().Decide(s, o, now)
+			mark := "retried"
+			if !d.Retry {
+				mark = "**not retried**"
+			}
+			fmt.Fprintf(&md, " %s |", mark)
 			if d.Retry != r.retried[i] {
 				t.Errorf("%s (Idempotency-Key %t) after %s: retried %t, want %t (%s: %s)",
 					r.method, r.key, o.Reach, d.Retry, r.retried[i], d.Rule, d.Reason)
@@ -188,7 +209,9 @@ func TestSafetyTable(t *testing.T) {
 				t.Errorf("%s after %s: rule %q, want unsafe", r.method, o.Reach, d.Rule)
 			}
 		}
+		md.WriteString("\n")
 	}
+	t.Log(md.String())
 }
 
 // TestIsIdempotent pins RFC 9110's list.

@@ -68,3 +68,51 @@ func ExampleBackoff_Delay() {
 	// 4 800ms
 	// 5 1s
 }
+
+func ExampleParseRetryAfter() {
+	now := time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)
+	for _, v := range []string{"10", "Thu, 26 Nov 2026 01:01:30 GMT", "Wed, 21 Oct 2015 07:28:00 GMT", "-1", "soon"} {
+		d, ok := policy.ParseRetryAfter(v, now)
+		fmt.Println(d, ok)
+	}
+	// Output:
+	// 10s true
+	// 1m30s true
+	// 0s true
+	// 0s false
+	// 0s false
+}
+
+func ExampleBudget() {
+	b := policy.NewBudget(policy.BudgetConfig{}) // 20% of requests + 1/s, at most 10 banked
+	now := time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)
+
+	// An outage: every request fails and wants a retry. The 10 banked
+	// tokens go first (the first deposit finds the budget full); then 5
+	// requests pay for one retry: 10 + 0.2*99 = 29.8 tokens.
+	granted := 0
+	for range 100 {
+		b.Request(now)
+		if b.Retry(now) {
+			granted++
+		}
+	}
+	fmt.Println("retries for 100 failing requests:", granted)
+	fmt.Println("a second later:", b.Tokens(now.Add(time.Second)))
+	// Output:
+	// retries for 100 failing requests: 29
+	// a second later: 1.8
+}
+
+func ExampleAdaptiveThrottle() {
+	th := policy.NewAdaptiveThrottle(policy.ThrottleConfig{}) // K=2 over 2 minutes
+	now := time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)
+	for i := range 10 {
+		th.Record(now, i < 4) // the backend accepted 4 of 10
+	}
+	fmt.Printf("p = %.3f\n", th.Probability(now)) // (10 - 2*4) / (10 + 1)
+	fmt.Println(th.Allow(now, 0.5), th.Allow(now, 0.1))
+	// Output:
+	// p = 0.182
+	// true false
+}
