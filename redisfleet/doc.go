@@ -1,0 +1,51 @@
+// Package redisfleet shares circuit-breaker openings and retry-budget
+// counts among the members of a fleet through Redis: it implements
+// transport.Fleet. It is the only retryscope package that imports a Redis
+// client, so the core does not depend on one.
+//
+// Decide locally, share asynchronously. The transport's calls
+// (CircuitOpen, RetryAllowed, CountRequest, BreakerChanged) never touch the
+// network: they read and write memory (atomics). One background goroutine
+// per Fleet, started by New and stopped by Close, meets Redis every
+// SyncInterval (100 ms) in one pipelined round trip per sync:
+//
+//	write  INCRBY+EXPIRE  <prefix>{<host>}:req:<unix second>    first attempts counted since the last sync
+//	       INCRBY+EXPIRE  <prefix>{<host>}:retry:<unix second>  retries and hedges
+//	       SET NX PX, PEXPIRE GT  <prefix>{<host>}:open         a local breaker opened: held open until
+//	read   PTTL           <prefix>{<host>}:open                 how long the fleet holds the circuit open
+//	       MGET           the req and retry buckets of the budget window (10 s)
+//
+// An opening does not wait for the next tick: BreakerChanged wakes the
+// goroutine, so the others hear of it within one SyncInterval plus a round
+// trip or two. Openings are read as a remaining time (PTTL), not as a
+// timestamp, so the members' clocks need not agree. The hash tag {<host>}
+// keeps a host's keys in one cluster slot, so MGET works on Redis Cluster.
+//
+// Why no PUBLISH: a sync interval already spreads an opening well within
+// the second the fleet has; pub/sub would add a long-lived connection per
+// member and deliver at most once (a member that was reconnecting misses
+// the message), so the polling read would still be needed; one path is
+// simpler to reason about.
+//
+// When Redis is slow or gone, no request waits or fails: each sync is
+// bounded by Timeout (50 ms) and what was read is trusted for StaleAfter
+// (1 s) only; after that the Fleet answers as if it knew nothing (circuit
+// closed, retries allowed) and the transport's own breaker and budget are in
+// charge, until a sync succeeds again. Counts that could not be written are
+// dropped: a count delivered late would land in the wrong second.
+//
+// The fleet-wide budget: a retry is allowed while the fleet's retries in the
+// window are fewer than Ratio × its first attempts in the window +
+// MinRetriesPerSecond × the window's seconds (defaults 0.2 and 1, those of
+// policy.BudgetConfig, over Finagle's 10 s window: at least 10 retries per
+// window for the whole fleet). The member's own counts not yet read back are
+// added in, so a member never overshoots by more than what the others sent
+// since the last sync.
+//
+// The Redis server must be 7.0 or later (PEXPIRE ... GT). scripts/redis.sh
+// start runs one on 127.0.0.1:6390.
+//
+// GobreakerStore is gobreaker's SharedDataStore over the same client, for
+// the comparison with gobreaker's DistributedCircuitBreaker, which holds a
+// Redis lock around every call.
+package redisfleet

@@ -1,0 +1,197 @@
+package redisfleet
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/sony/gobreaker/v2"
+
+	"github.com/retryscope/retryscope/transport"
+)
+
+// Fleet is a transport.Fleet over Redis: hand it to transport.WithFleet.
+// Its methods answer from memory and never wait for Redis; a goroutine
+// started by New syncs with Redis every SyncInterval until Close. Give each
+// process (or each Transport that should count as a member) its own Fleet;
+// members of one fleet share a Redis and a key prefix. A Fleet is safe for
+// concurrent use.
+type Fleet struct {
+	client redis.UniversalClient
+	cfg    config
+
+	hosts  sync.Map     // host name -> *host
+	readAt atomic.Int64 // unix nanos of the last successful sync; 0 before
+
+	kick    chan struct{}
+	ctx     context.Context // cancelled by Close: ends a sync in flight
+	cancel  context.CancelFunc
+	done    chan struct{}
+	closing sync.Once
+}
+
+var _ transport.Fleet = (*Fleet)(nil)
+
+// host is what a Fleet knows about one host, all of it atomics so the
+// transport's calls take no lock.
+type host struct {
+	keys hostKeys
+
+	// Counted here, not yet handed to a sync.
+	pendingReqs, pendingRetries atomic.Int64
+	// Handed to a sync that has not yet read its result back.
+	sendingReqs, sendingRetries atomic.Int64
+	// A local opening to publish: unix nanos until which the breaker is
+	// open; 0 when there is none.
+	publish atomic.Int64
+
+	// The fleet's view, from the last successful sync.
+	openUntil    atomic.Int64 // unix nanos; 0 when the fleet holds nothing open
+	fleetReqs    atomic.Int64 // first attempts in the window
+	fleetRetries atomic.Int64 // retries in the window
+}
+
+// New returns a Fleet that shares state through client and starts its sync
+// goroutine; Close stops it. The client stays the caller's to close (after
+// the Fleet). Defaults: key prefix "retryscope:", sync every 100 ms, 50 ms
+// per sync, view trusted for 1 s, budget ratio 0.2 plus 1 retry per second
+// over a 10 s window; opts change them.
+func New(client redis.UniversalClient, opts ...Option) *Fleet {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	cfg.fix()
+	f := newFleet(client, cfg)
+	go f.run()
+	return f
+}
+
+// newFleet builds a Fleet without starting its goroutine (unit tests drive
+// it by hand).
+func newFleet(client redis.UniversalClient, cfg config) *Fleet {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Fleet{
+		client: client,
+		cfg:    cfg,
+		kick:   make(chan struct{}, 1),
+		ctx:    ctx,
+		cancel: cancel,
+		done:   make(chan struct{}),
+	}
+}
+
+// Close stops the sync goroutine and waits for it; a sync in flight is
+// cancelled (at once when the client honours context deadlines, else within
+// the client's own timeouts). Counts not yet written are dropped. After
+// Close the Fleet's methods still answer, as one that knows nothing once
+// its view is stale. Close is idempotent.
+func (f *Fleet) Close() error {
+	f.closing.Do(func() {
+		f.cancel()
+		<-f.done
+	})
+	return nil
+}
+
+// host returns the state for name, creating it on first use.
+func (f *Fleet) host(name string) *host {
+	if h, ok := f.hosts.Load(name); ok {
+		return h.(*host)
+	}
+	h, loaded := f.hosts.LoadOrStore(name, &host{keys: newHostKeys(f.cfg.prefix, name)})
+	if !loaded {
+		f.wake() // read the fleet's view of a new host now, not in up to a SyncInterval
+	}
+	return h.(*host)
+}
+
+// fresh reports whether the view read at the last sync may still be trusted
+// at now.
+func (f *Fleet) fresh(now time.Time) bool {
+	at := f.readAt.Load()
+	return at != 0 && now.UnixNano()-at <= int64(f.cfg.staleAfter)
+}
+
+// CircuitOpen reports whether a member of the fleet (this one included)
+// holds host's circuit open at now, from the last sync; false when that is
+// older than StaleAfter. It never touches the network.
+func (f *Fleet) CircuitOpen(host string, now time.Time) bool {
+	h := f.host(host)
+	return f.fresh(now) && now.UnixNano() < h.openUntil.Load()
+}
+
+// BreakerChanged records that this member's breaker for host moved to to;
+// an opening (until: when it half-opens) is published at once by the sync
+// goroutine. Other states are not shared: an opening expires by itself. It
+// never touches the network.
+func (f *Fleet) BreakerChanged(host string, to gobreaker.State, until time.Time) {
+	if to != gobreaker.StateOpen {
+		return
+	}
+	h := f.host(host)
+	u := until.UnixNano()
+	for {
+		cur := h.publish.Load()
+		if cur >= u || h.publish.CompareAndSwap(cur, u) {
+			break
+		}
+	}
+	f.wake()
+}
+
+// wake asks the sync goroutine for a sync now, without waiting.
+func (f *Fleet) wake() {
+	select {
+	case f.kick <- struct{}{}:
+	default:
+	}
+}
+
+// CountRequest counts one attempt to host, a retry or a first attempt, to
+// be written at the next sync. It never touches the network.
+func (f *Fleet) CountRequest(host string, retry bool) {
+	if !f.cfg.budget {
+		return
+	}
+	h := f.host(host)
+	if retry {
+		h.pendingRetries.Add(1)
+	} else {
+		h.pendingReqs.Add(1)
+	}
+}
+
+// RetryAllowed reports whether the fleet-wide budget for host has room at
+// now: the fleet's retries in the window (as last read, plus this member's
+// own not yet read back) are fewer than Ratio × its first attempts +
+// MinRetriesPerSecond × the window's seconds. True when the view is older
+// than StaleAfter or the budget is off. It never touches the network.
+func (f *Fleet) RetryAllowed(host string, now time.Time) bool {
+	if !f.cfg.budget || !f.fresh(now) {
+		return true
+	}
+	h := f.host(host)
+	reqs := h.fleetReqs.Load() + h.sendingReqs.Load() + h.pendingReqs.Load()
+	retries := h.fleetRetries.Load() + h.sendingRetries.Load() + h.pendingRetries.Load()
+	return float64(retries) < f.cfg.ratio*float64(reqs)+f.cfg.minPerSecond*f.cfg.window.Seconds()
+}
+
+// Synced returns when the last successful sync read the fleet's view; zero
+// before the first.
+func (f *Fleet) Synced() time.Time {
+	at := f.readAt.Load()
+	if at == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, at)
+}
+
+// hostState returns the state for name if the Fleet has it (tests).
+func (f *Fleet) hostState(name string) *host {
+	h, _ := f.hosts.Load(name)
+	hs, _ := h.(*host)
+	return hs
+}

@@ -1,0 +1,185 @@
+package redisfleet
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// hostKeys are a host's Redis keys. The hash tag {host} puts them all in
+// one cluster slot, so one MGET reads a whole window.
+type hostKeys struct {
+	open  string // held open; PTTL is how long
+	req   string // + unix second: first attempts in that second
+	retry string // + unix second: retries and hedges in that second
+}
+
+func newHostKeys(prefix, name string) hostKeys {
+	base := prefix + "{" + name + "}:"
+	return hostKeys{open: base + "open", req: base + "req:", retry: base + "retry:"}
+}
+
+// buckets returns the keys of the window's seconds ending at sec.
+func buckets(base string, sec int64, window time.Duration) []string {
+	n := int64(window / time.Second)
+	keys := make([]string, 0, n)
+	for s := sec - n + 1; s <= sec; s++ {
+		keys = append(keys, base+strconv.FormatInt(s, 10))
+	}
+	return keys
+}
+
+// syncItem is one host's part of a sync: what was handed to Redis and what
+// came back.
+type syncItem struct {
+	h              *host
+	reqs, retries  int64 // counts written by this sync
+	publish        int64 // the opening written (unix nanos), 0 for none
+	openTTL        time.Duration
+	fleetReqs      int64
+	fleetRetries   int64
+	pttl           *redis.DurationCmd
+	reqSum, rtySum *redis.SliceCmd
+}
+
+// run is the Fleet's goroutine: a sync now, then one every SyncInterval
+// and whenever a local breaker opens, until Close.
+func (f *Fleet) run() {
+	defer close(f.done)
+	tick := time.NewTicker(f.cfg.syncInterval)
+	defer tick.Stop()
+	for {
+		f.sync()
+		select {
+		case <-f.ctx.Done():
+			return
+		case <-tick.C:
+		case <-f.kick:
+		}
+	}
+}
+
+// collect takes every host's pending counts and opening for a sync at now.
+// The counts move to "sending", where RetryAllowed still sees them until
+// settle.
+func (f *Fleet) collect(now time.Time) []syncItem {
+	var items []syncItem
+	f.hosts.Range(func(_, v any) bool {
+		h := v.(*host)
+		it := syncItem{h: h}
+		if f.cfg.budget {
+			it.reqs = h.pendingReqs.Swap(0)
+			h.sendingReqs.Add(it.reqs)
+			it.retries = h.pendingRetries.Swap(0)
+			h.sendingRetries.Add(it.retries)
+		}
+		if u := h.publish.Load(); u != 0 {
+			if u-now.UnixNano() >= int64(time.Millisecond) {
+				it.publish = u
+			} else {
+				h.publish.CompareAndSwap(u, 0) // over already
+			}
+		}
+		items = append(items, it)
+		return true
+	})
+	return items
+}
+
+// settle ends a sync that finished at end: with ok, the view is replaced by
+// what was read and the openings written are done; either way the counts
+// handed over leave "sending" (written, so now in the view, or dropped).
+func (f *Fleet) settle(items []syncItem, ok bool, end time.Time) {
+	for i := range items {
+		it := &items[i]
+		h := it.h
+		if ok {
+			if it.openTTL > 0 {
+				h.openUntil.Store(end.Add(it.openTTL).UnixNano())
+			} else {
+				h.openUntil.Store(0)
+			}
+			h.fleetReqs.Store(it.fleetReqs)
+			h.fleetRetries.Store(it.fleetRetries)
+			if it.publish != 0 {
+				h.publish.CompareAndSwap(it.publish, 0)
+			}
+		}
+		h.sendingReqs.Add(-it.reqs)
+		h.sendingRetries.Add(-it.retries)
+	}
+	if ok && len(items) > 0 {
+		f.readAt.Store(end.UnixNano())
+	}
+}
+
+// sync writes this member's counts and openings and reads the fleet's view
+// in one pipeline, bounded by Timeout.
+func (f *Fleet) sync() {
+	now := f.cfg.now()
+	items := f.collect(now)
+	if len(items) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(f.ctx, f.cfg.timeout)
+	defer cancel()
+	sec := now.Unix()
+	expire := f.cfg.window + 2*time.Second
+	pipe := f.client.Pipeline()
+	for i := range items {
+		it := &items[i]
+		k := it.h.keys
+		if it.reqs > 0 {
+			key := k.req + strconv.FormatInt(sec, 10)
+			pipe.IncrBy(ctx, key, it.reqs)
+			pipe.Expire(ctx, key, expire)
+		}
+		if it.retries > 0 {
+			key := k.retry + strconv.FormatInt(sec, 10)
+			pipe.IncrBy(ctx, key, it.retries)
+			pipe.Expire(ctx, key, expire)
+		}
+		if it.publish != 0 {
+			// Keep the longest opening any member asked for: create the
+			// key, or only lengthen it.
+			rem := time.Duration(it.publish - now.UnixNano())
+			pipe.SetNX(ctx, k.open, it.publish/int64(time.Millisecond), rem)
+			pipe.Do(ctx, "PEXPIRE", k.open, rem.Milliseconds(), "GT")
+		}
+		it.pttl = pipe.PTTL(ctx, k.open)
+		if f.cfg.budget {
+			it.reqSum = pipe.MGet(ctx, buckets(k.req, sec, f.cfg.window)...)
+			it.rtySum = pipe.MGet(ctx, buckets(k.retry, sec, f.cfg.window)...)
+		}
+	}
+	_, err := pipe.Exec(ctx)
+	end := f.cfg.now()
+	if err == nil {
+		for i := range items {
+			it := &items[i]
+			it.openTTL = it.pttl.Val() // negative: no key, or no expiry
+			if f.cfg.budget {
+				it.fleetReqs = sum(it.reqSum.Val())
+				it.fleetRetries = sum(it.rtySum.Val())
+			}
+		}
+	} else if f.cfg.onError != nil && f.ctx.Err() == nil {
+		f.cfg.onError(err)
+	}
+	f.settle(items, err == nil, end)
+}
+
+// sum adds up MGET's answer: decimal strings, nil for missing keys.
+func sum(vals []any) int64 {
+	var n int64
+	for _, v := range vals {
+		if s, ok := v.(string); ok {
+			if x, err := strconv.ParseInt(s, 10, 64); err == nil {
+				n += x
+			}
+		}
+	}
+	return n
+}
