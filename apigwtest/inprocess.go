@@ -61,8 +61,9 @@ func (e *inProcessEnv) invoke(ctx context.Context, c *call) (payload []byte, fer
 	return b, nil
 }
 
-func (e *inProcessEnv) alive() bool { return !e.broken.Load() }
-func (e *inProcessEnv) close()      { e.broken.Store(true) }
+func (e *inProcessEnv) alive() bool            { return !e.broken.Load() }
+func (e *inProcessEnv) settle(context.Context) {}
+func (e *inProcessEnv) close()                 { e.broken.Store(true) }
 
 // errorType names an error's type as aws-lambda-go reports it.
 func errorType(err error) string {

@@ -21,6 +21,9 @@ type environment interface {
 	// invoke runs the function and returns its raw proxy response, or the
 	// function error Lambda reports.
 	invoke(ctx context.Context, c *call) ([]byte, *functionError)
+	// settle waits until the environment is ready for another invocation
+	// or dead, killing it if ctx ends first.
+	settle(ctx context.Context)
 	// alive reports whether the environment can take another invocation.
 	alive() bool
 	// close ends the environment (kills its process).
@@ -215,6 +218,7 @@ func (s *Server) run(rec *Invocation, we *warmEnv, c *call, d draws, out chan<- 
 	}
 	out <- result{payload: o.payload, ferr: o.ferr, at: time.Now()}
 	s.report(c.lambdaID, time.Since(t0), initDur, we == nil)
+	env.settle(fctx)
 	reusable = true
 	s.end(rec, o.ferr, true, false)
 }

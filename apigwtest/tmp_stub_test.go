@@ -1,3 +1,0 @@
-package apigwtest
-
-func cleanupRuntimeBuild() {}
