@@ -335,10 +335,11 @@ func TestClassifyUserSignatures(t *testing.T) {
 	remappedStatus := policy.Signature{Cause: "integration_timeout", Status: 599, BodyContains: "Endpoint request timed out",
 		Reach: policy.ReachBackendTimeout, Retryable: true, Reason: "integration timeout remapped to 599"}
 	noReach := policy.Signature{Cause: "teapot", Status: 418, Retryable: true}
+	badReach := policy.Signature{Cause: "typo", Status: 419, Reach: "gatway", Retryable: true}
 	catchAll := policy.Signature{Cause: "anything", Reach: policy.ReachBackend, Reason: "matches everything"}
 
 	user := policy.Default()
-	user.Signatures = []policy.Signature{busy, remapped, remappedStatus, noReach}
+	user.Signatures = []policy.Signature{busy, remapped, remappedStatus, noReach, badReach}
 
 	busyAnswer := answer(503, `{"error":"busy"}`, join(restIDs, errType("InternalServerErrorException"))...)
 	remappedAnswer := answer(500, `{"message": "Internal server error"}`,
@@ -360,6 +361,7 @@ func TestClassifyUserSignatures(t *testing.T) {
 		{"untouched gateway 500 with signatures", user, classifyCase{"", gateway500, policy.ReachGateway, true, "gateway_error"}},
 		// A signature without Reach is conservative: the function may have run.
 		{"signature without reach", user, classifyCase{"", answer(418, "I'm a teapot"), policy.ReachBackend, true, "teapot"}},
+		{"signature with a misspelt reach", user, classifyCase{"", answer(419, ""), policy.ReachBackend, true, "typo"}},
 		// User signatures match every status, successes included.
 		{"catch-all first", policy.Policy{Signatures: []policy.Signature{catchAll, busy}}, classifyCase{"", busyAnswer, policy.ReachBackend, false, "anything"}},
 		{"catch-all on 200", policy.Policy{Signatures: []policy.Signature{catchAll}}, classifyCase{"", answer(200, "ok"), policy.ReachBackend, false, "anything"}},

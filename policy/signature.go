@@ -31,8 +31,9 @@ type Signature struct {
 	// APIs "Internal Server Error").
 	BodyContains string
 
-	// Reach is how far an attempt with this answer got; empty means
-	// ReachBackend, the conservative choice (the function may have run).
+	// Reach is how far an attempt with this answer got; empty (or any
+	// value but the five Reach constants) means ReachBackend, the
+	// conservative choice: the function may have run.
 	Reach Reach
 	// Retryable says whether the answer is transient. Whether a retry is
 	// also safe is decided by Policy.Decide from the method and Reach.
@@ -63,8 +64,10 @@ func (s *Signature) matches(status int, h http.Header, body []byte) bool {
 // outcome is the Outcome of an answer that matches s.
 func (s *Signature) outcome() Outcome {
 	r := s.Reach
-	if r == "" {
-		r = ReachBackend
+	switch r {
+	case ReachNotSent, ReachUnknown, ReachGateway, ReachBackendTimeout, ReachBackend:
+	default:
+		r = ReachBackend // empty or misspelt: assume the function ran
 	}
 	reason := s.Reason
 	if reason == "" {
