@@ -10,9 +10,9 @@ import (
 )
 
 const (
-	accessTimeout = `{"requestId":"r1","status":"504","error_responseType":"INTEGRATION_TIMEOUT","integration_requestId":"-","requestTimeEpoch":"1795654800010","responseLatency":"29012"}`
-	execTimeoutLine   = `(r1) Execution failed due to a timeout error`
-	lambdaStart   = `START RequestId: l1 Version: $LATEST`
+	accessTimeout   = `{"requestId":"r1","status":"504","error_responseType":"INTEGRATION_TIMEOUT","integration_requestId":"-","requestTimeEpoch":"1795654800010","responseLatency":"29012"}`
+	execTimeoutLine = `(r1) Execution failed due to a timeout error`
+	lambdaStart     = `START RequestId: l1 Version: $LATEST`
 )
 
 func jsonString(s string) string {
