@@ -9,7 +9,8 @@ import (
 // BenchmarkServerParallel measures requests per second through the whole
 // emulator (gateway, Lambda pool, in-process handler) over loopback.
 func BenchmarkServerParallel(b *testing.B) {
-	s := NewServer(ok)
+	// No throttle: the benchmark measures the emulator, not the account quota.
+	s := NewServer(ok, WithThrottle(1e9, 1<<30))
 	defer s.Close()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	defer client.CloseIdleConnections()

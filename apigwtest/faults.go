@@ -64,7 +64,8 @@ type Phase struct {
 	Fault    Fault
 }
 
-// Moment is what WithFaultFunc sees of a request when it arrives.
+// Moment is what WithFaultFunc sees of a request when it arrives. The
+// server fills every field.
 type Moment struct {
 	// Elapsed is the emulated time since the server started.
 	Elapsed time.Duration
@@ -74,26 +75,29 @@ type Moment struct {
 	Header http.Header
 }
 
-// Latency draws an added function latency. inFlight is the number of
+// Latency draws an added function latency (emulated time; the server
+// scales it). A nil Latency in a Fault adds none. inFlight is the number of
 // invocations running, this one included, when it starts.
 // Implementations are called under the server's lock, one at a time.
 type Latency interface {
 	Draw(r *rand.Rand, inFlight int) time.Duration
 }
 
-// LatencyFunc adapts a function to Latency: the escape hatch.
+// LatencyFunc adapts a function to Latency: the escape hatch. A nil
+// LatencyFunc must not be used.
 type LatencyFunc func(r *rand.Rand, inFlight int) time.Duration
 
 // Draw calls f.
 func (f LatencyFunc) Draw(r *rand.Rand, inFlight int) time.Duration { return f(r, inFlight) }
 
-// Fixed adds the same latency to every invocation.
+// Fixed adds the same latency to every invocation. The zero value adds none.
 type Fixed time.Duration
 
 // Draw returns the fixed latency.
 func (f Fixed) Draw(*rand.Rand, int) time.Duration { return time.Duration(f) }
 
-// Uniform draws a latency uniformly from [Min, Max).
+// Uniform draws a latency uniformly from [Min, Max); Max <= Min gives Min.
+// The zero value adds none.
 type Uniform struct{ Min, Max time.Duration }
 
 // Draw returns a uniform draw.
@@ -104,7 +108,8 @@ func (u Uniform) Draw(r *rand.Rand, _ int) time.Duration {
 	return u.Min + time.Duration(r.Int64N(int64(u.Max-u.Min)))
 }
 
-// Normal draws a latency from a normal distribution, clamped at zero.
+// Normal draws a latency from a normal distribution, clamped at zero. The
+// zero value adds none.
 type Normal struct{ Mean, StdDev time.Duration }
 
 // Draw returns a normal draw, never negative.
@@ -114,7 +119,8 @@ func (n Normal) Draw(r *rand.Rand, _ int) time.Duration {
 }
 
 // SlowShare makes a share of invocations slow: with probability Share it
-// draws from Slow, else from Fast (nil Fast adds nothing).
+// draws from Slow, else from Fast (nil Fast adds nothing). The zero value
+// adds none.
 type SlowShare struct {
 	Share      float64
 	Slow, Fast Latency
@@ -138,7 +144,8 @@ func (s SlowShare) Draw(r *rand.Rand, inFlight int) time.Duration {
 // Capacity concurrent invocations each take Base; past it, each takes
 // Base * inFlight / Capacity (processor sharing). Functions that run on
 // after a 504 keep counting, so retries keep latency above the integration
-// timeout once it is crossed: a metastable failure.
+// timeout once it is crossed: a metastable failure. Capacity <= 0 means
+// unlimited; the zero value adds none.
 type Overload struct {
 	Base     time.Duration
 	Capacity int

@@ -34,7 +34,7 @@ func newExtendedID() string {
 	return s
 }
 
-// Trace is a parsed X-Amzn-Trace-Id header.
+// Trace is a parsed X-Amzn-Trace-Id header. The zero value is no trace.
 type Trace struct {
 	// Root is "1-<8 hex epoch seconds>-<24 hex>".
 	Root string

@@ -37,9 +37,9 @@ func (l *lineLog) line(s string) {
 	l.mu.Unlock()
 }
 
-// Write makes a lineLog an io.Writer for a process's output: it splits p
-// into lines and writes each whole. A trailing partial line is kept until
-// its newline arrives or Flush.
+// processOutput carries a runtime process's output to the Lambda log: it
+// splits what the process writes into lines and writes each whole. A
+// trailing partial line is kept until its newline arrives or flush.
 type processOutput struct {
 	log *lineLog
 	mu  sync.Mutex

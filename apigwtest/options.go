@@ -95,7 +95,10 @@ func WithIntegrationTimeout(d time.Duration) Option {
 // WithFunctionTimeout sets the Lambda function timeout. Default 15 minutes.
 // Shorter than the integration timeout, a slow function fails with "Task
 // timed out" and the client gets 502; longer, the client gets 504 while the
-// function runs on.
+// function runs on. At the timeout an in-process handler's context is
+// cancelled and its environment is discarded, but Go cannot stop the
+// goroutine: its concurrency slot is freed when the handler returns (in
+// runtime mode the process is killed at once, as Lambda does).
 func WithFunctionTimeout(d time.Duration) Option {
 	return func(c *config) { c.functionTimeout = d }
 }
@@ -118,7 +121,9 @@ func WithTimeScale(f float64) Option {
 // 1.0: 503 {"message":"Service Unavailable"} on an integration timeout, 500
 // {"message":"Internal Server Error"} on a function failure, an
 // apigw-requestid header instead of x-amzn-RequestId, the $default stage (no
-// path prefix) and a 30 s integration timeout unless set. Default: REST API.
+// path prefix) and a 30 s integration timeout unless set. HTTP APIs
+// generate their own request ids (a client's x-amzn-RequestId is not
+// adopted) and send no X-Amzn-Trace-Id or x-amzn-ErrorType. Default: REST API.
 func WithHTTPAPI() Option {
 	return func(c *config) { c.httpAPI = true }
 }
