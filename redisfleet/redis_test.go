@@ -1,0 +1,318 @@
+package redisfleet
+
+import (
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/retryscope/retryscope/policy"
+	"github.com/retryscope/retryscope/transport"
+)
+
+// Two Fleets on one Redis see each other's openings and counts.
+func TestSyncBetweenTwoFleets(t *testing.T) {
+	checkLeaks(t)
+	client := newTestClient(t)
+	prefix := testPrefix(t)
+	a, b := New(client, WithKeyPrefix(prefix)), New(client, WithKeyPrefix(prefix))
+	defer a.Close()
+	defer b.Close()
+	b.CircuitOpen(h1, time.Now()) // b learns of the host
+	for range 10 {
+		a.CountRequest(h1, false)
+	}
+	a.CountRequest(h1, true)
+	a.BreakerChanged(h1, 2 /* open */, time.Now().Add(2*time.Second))
+	took := eventually(t, time.Second, "b sees a's opening", func() bool { return b.CircuitOpen(h1, time.Now()) })
+	t.Logf("b saw a's opening after %v", took)
+	eventually(t, time.Second, "b sees a's counts", func() bool {
+		h := b.hostState(h1)
+		return h.fleetReqs.Load() == 10 && h.fleetRetries.Load() == 1
+	})
+	// The opening ends by itself, read as a remaining time.
+	eventually(t, 3*time.Second, "the opening ends", func() bool { return !b.CircuitOpen(h1, time.Now()) })
+	// A shorter opening does not cut a longer one short.
+	a.BreakerChanged(h1, 2, time.Now().Add(3*time.Second))
+	eventually(t, time.Second, "b sees the second opening", func() bool { return b.CircuitOpen(h1, time.Now()) })
+	b.BreakerChanged(h1, 2, time.Now().Add(500*time.Millisecond))
+	time.Sleep(800 * time.Millisecond)
+	if !b.CircuitOpen(h1, time.Now()) {
+		t.Fatal("a shorter opening cut a longer one short")
+	}
+}
+
+// When A's breaker opens, B refuses too, within a few sync intervals, and
+// sends nothing more until the open window is over.
+func TestOutageStopsTheWholeFleet(t *testing.T) {
+	checkLeaks(t)
+	client := newTestClient(t)
+	prefix := testPrefix(t)
+	be := newBackend(t)
+	const open = 1500 * time.Millisecond
+	a := newMember(t, "A", New(client, WithKeyPrefix(prefix)),
+		transport.WithPolicy(oneAttempt()), transport.WithBreaker(tripAfter(3, open)))
+	b := newMember(t, "B", New(client, WithKeyPrefix(prefix)), // B's own breaker never opens
+		transport.WithPolicy(oneAttempt()), transport.WithBreaker(tripAfter(-1, open)))
+
+	for _, m := range []*member{a, b} {
+		for range 3 {
+			if st, err, _ := m.get(be.URL); st != 200 {
+				t.Fatalf("%s healthy: %d %v", m.name, st, err)
+			}
+		}
+	}
+	be.down.Store(true)
+	var opened time.Time
+	for i := 0; opened.IsZero(); i++ {
+		st, err, _ := a.get(be.URL)
+		switch {
+		case isOpen(err):
+			opened = time.Now()
+		case st != 504 || i > 10:
+			t.Fatalf("A during the outage: attempt %d: %d %v", i, st, err)
+		}
+	}
+	// B learns within a few sync intervals.
+	var stopped time.Duration
+	for {
+		st, err, d := b.get(be.URL)
+		if isOpen(err) {
+			stopped = time.Since(opened)
+			if d > 10*time.Millisecond {
+				t.Errorf("B's refusal took %v", d)
+			}
+			break
+		}
+		if st != 504 {
+			t.Fatalf("B during the outage: %d %v", st, err)
+		}
+		if time.Since(opened) > time.Second {
+			t.Fatal("B still sending a second after A's breaker opened")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Logf("B stopped %v after A's breaker opened (sync interval %v)", stopped, DefaultSyncInterval)
+	if stopped > 5*DefaultSyncInterval {
+		t.Errorf("B stopped after %v, want within a few sync intervals", stopped)
+	}
+	sent := be.count("B")
+	for time.Since(opened) < open-300*time.Millisecond {
+		if _, err, _ := b.get(be.URL); !isOpen(err) {
+			t.Fatalf("B sent inside the fleet's open window: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := be.count("B") - sent; n != 0 {
+		t.Fatalf("the server saw %d requests from B inside the open window", n)
+	}
+
+	// Recovery: after the open window both send again.
+	be.down.Store(false)
+	for _, m := range []*member{b, a} {
+		var back time.Duration
+		eventually(t, open+2*time.Second, m.name+" recovers", func() bool {
+			st, _, _ := m.get(be.URL)
+			back = time.Since(opened)
+			return st == 200
+		})
+		t.Logf("%s answered 200 again %v after the opening (open window %v)", m.name, back, open)
+		if back < open-200*time.Millisecond {
+			t.Errorf("%s sent again after %v, before the open window (%v) was over", m.name, back, open)
+		}
+	}
+}
+
+// The fleet-wide budget holds the retries of both members together to
+// Ratio of their first attempts.
+func TestFleetBudgetAcrossMembers(t *testing.T) {
+	checkLeaks(t)
+	client := newTestClient(t)
+	prefix := testPrefix(t)
+	be := newBackend(t)
+	p := policy.Default()
+	p.Backoff = policy.Backoff{Jitter: policy.Constant, Base: time.Millisecond}
+	opts := []transport.Option{transport.WithPolicy(p), transport.WithoutBreaker(), transport.WithoutBudget()}
+	const ratio = 0.2
+	mk := func(name string) *member {
+		return newMember(t, name, New(client, WithKeyPrefix(prefix), WithBudget(ratio, 0)), opts...)
+	}
+	members := []*member{mk("A"), mk("B")}
+	for _, m := range members {
+		m.get(be.URL)
+		eventually(t, time.Second, m.name+" synced", func() bool { return !m.fleet.Synced().IsZero() })
+	}
+	be.down.Store(true)
+	var wg sync.WaitGroup
+	for _, m := range members {
+		wg.Go(func() {
+			for range 150 {
+				m.get(be.URL)
+				time.Sleep(2 * time.Millisecond)
+			}
+		})
+	}
+	wg.Wait()
+	firsts, retries := be.attempts()
+	limit := ratio * float64(firsts)
+	t.Logf("first attempts %d, retries %d (budget %.0f; without it %d)", firsts, retries, limit, 2*(firsts-2))
+	// Each member sees the other's retries one sync late: allow a little.
+	if float64(retries) > limit+20 {
+		t.Errorf("%d retries for %d first attempts: over the fleet budget %.0f", retries, firsts, limit)
+	}
+	if float64(retries) < limit/2 {
+		t.Errorf("only %d retries: the budget (%.0f) was not used", retries, limit)
+	}
+}
+
+// Redis killed mid-test, requests still flowing: no request fails or slows
+// because of it, and within StaleAfter the fleet knows nothing, leaving each
+// member's own breaker in charge.
+func TestRedisDiesMidFlow(t *testing.T) {
+	checkLeaks(t)
+	addr, kill := privateRedis(t)
+	client := NewClient(addr)
+	t.Cleanup(func() { client.Close() })
+	be := newBackend(t)
+	a := newMember(t, "A", New(client), transport.WithPolicy(oneAttempt()), transport.WithBreaker(tripAfter(3, time.Minute)))
+	b := newMember(t, "B", New(client), transport.WithPolicy(oneAttempt()), transport.WithBreaker(tripAfter(-1, time.Minute)))
+
+	type tally struct{ ok, gw, open, other, slow atomic.Int64 }
+	var (
+		tallies = map[string]*tally{"A": {}, "B": {}}
+		maxDur  atomic.Int64
+		stop    = make(chan struct{})
+		wg      sync.WaitGroup
+	)
+	const slow = 50 * time.Millisecond
+	for _, m := range []*member{a, b} {
+		tl := tallies[m.name]
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				st, err, d := m.get(be.URL)
+				for cur := maxDur.Load(); int64(d) > cur && !maxDur.CompareAndSwap(cur, int64(d)); cur = maxDur.Load() {
+				}
+				if d > slow {
+					tl.slow.Add(1)
+				}
+				switch {
+				case st == 200:
+					tl.ok.Add(1)
+				case st == 504:
+					tl.gw.Add(1)
+				case isOpen(err):
+					tl.open.Add(1)
+				default:
+					tl.other.Add(1)
+					t.Errorf("%s: %d %v", m.name, st, err)
+				}
+				time.Sleep(2 * time.Millisecond)
+			}
+		})
+	}
+	time.Sleep(200 * time.Millisecond)
+	be.down.Store(true)
+	eventually(t, 2*time.Second, "B refused by the fleet", func() bool { return tallies["B"].open.Load() > 0 })
+	be.down.Store(false) // the backend is back, but A's opening holds for a minute
+	time.Sleep(200 * time.Millisecond)
+	okB := tallies["B"].ok.Load()
+	time.Sleep(100 * time.Millisecond)
+	if n := tallies["B"].ok.Load() - okB; n != 0 {
+		t.Fatalf("B sent %d requests while the fleet held the circuit open", n)
+	}
+	kill()
+	okA, okB := tallies["A"].ok.Load(), tallies["B"].ok.Load()
+	fell := eventually(t, DefaultStaleAfter+time.Second, "B falls back to its own breaker", func() bool {
+		return tallies["B"].ok.Load() > okB
+	})
+	t.Logf("Redis killed: B sending again after %v (StaleAfter %v)", fell, DefaultStaleAfter)
+	if fell < DefaultStaleAfter-2*DefaultSyncInterval {
+		t.Errorf("B forgot the opening after %v, before StaleAfter", fell)
+	}
+	time.Sleep(300 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	if n := tallies["A"].ok.Load() - okA; n != 0 {
+		t.Errorf("A sent %d requests after Redis died, though its own breaker is open", n)
+	}
+	for name, tl := range tallies {
+		t.Logf("%s: %d ok, %d 504, %d refused, %d other, %d slower than %v", name,
+			tl.ok.Load(), tl.gw.Load(), tl.open.Load(), tl.other.Load(), tl.slow.Load(), slow)
+		if tl.slow.Load() > 0 {
+			t.Errorf("%s: %d RoundTrips slower than %v (max %v)", name, tl.slow.Load(), slow, time.Duration(maxDur.Load()))
+		}
+	}
+	t.Logf("slowest RoundTrip %v", time.Duration(maxDur.Load()))
+	start := time.Now()
+	a.fleet.Close()
+	b.fleet.Close()
+	if d := time.Since(start); d > 200*time.Millisecond {
+		t.Errorf("Close with Redis dead took %v", d)
+	}
+}
+
+// A Redis that accepts connections and never answers: every sync times out,
+// no request waits, and Close returns at once.
+func TestRedisThatNeverAnswers(t *testing.T) {
+	checkLeaks(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		conns []net.Conn
+		mu    sync.Mutex
+		lwg   sync.WaitGroup
+	)
+	lwg.Go(func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	})
+	t.Cleanup(func() {
+		l.Close()
+		lwg.Wait()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	})
+	client := NewClient(l.Addr().String())
+	t.Cleanup(func() { client.Close() })
+	var syncErrs atomic.Int64
+	be := newBackend(t)
+	m := newMember(t, "A", New(client, WithErrorHandler(func(error) { syncErrs.Add(1) })), transport.WithPolicy(oneAttempt()))
+	var slowest time.Duration
+	for start := time.Now(); time.Since(start) < 500*time.Millisecond; {
+		st, err, d := m.get(be.URL)
+		if st != 200 {
+			t.Fatalf("%d %v", st, err)
+		}
+		slowest = max(slowest, d)
+	}
+	if slowest > 50*time.Millisecond {
+		t.Errorf("slowest RoundTrip %v", slowest)
+	}
+	if syncErrs.Load() == 0 {
+		t.Error("no sync timed out")
+	}
+	t.Logf("slowest RoundTrip %v; %d syncs timed out", slowest, syncErrs.Load())
+	start := time.Now()
+	m.fleet.Close()
+	if d := time.Since(start); d > 100*time.Millisecond {
+		t.Errorf("Close took %v", d)
+	}
+}
