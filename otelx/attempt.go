@@ -3,7 +3,6 @@ package otelx
 import (
 	"context"
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -22,11 +21,21 @@ import (
 type Attempt struct {
 	in       *Instrumentation
 	ctx      context.Context
-	span     trace.Span // nil when the span does not record
-	t        target
-	url      *url.URL
+	span     trace.Span    // nil when the span does not record
+	req      *http.Request // the attempt's own clone
+	t        target        // valid when hasTarget
 	sentID   string
 	sentRoot string
+
+	hasTarget bool
+}
+
+// target is the attempt's target, computed once when first needed.
+func (a *Attempt) target() target {
+	if !a.hasTarget {
+		a.t, a.hasTarget = targetOf(a.req), true
+	}
+	return a.t
 }
 
 // AttemptResult is what one attempt saw and what was decided after it.
@@ -64,10 +73,9 @@ func (r *Request) StartAttempt(ctx context.Context, req *http.Request, n int, he
 		return ctx, nil
 	}
 	in := r.in
-	t := targetOf(req)
 	var span trace.Span
-	if in.tracing {
-		ctx, span = in.tracer.Start(ctx, t.spanName(), in.clientStart...)
+	if r.traced {
+		ctx, span = in.tracer.Start(ctx, methodName(req.Method), in.clientStart...)
 		if req.Header == nil {
 			req.Header = make(http.Header)
 		}
@@ -76,17 +84,18 @@ func (r *Request) StartAttempt(ctx context.Context, req *http.Request, n int, he
 			span = nil
 		}
 	}
-	if span == nil && in.m == nil {
+	if span == nil && !in.m.enabled(ctx) {
 		return ctx, nil
 	}
-	a := &Attempt{in: in, ctx: ctx, span: span, t: t, url: req.URL}
+	a := &Attempt{in: in, ctx: ctx, span: span, req: req}
 	if span == nil {
 		return ctx, a
 	}
+	a.t, a.hasTarget = targetOf(req), true
 	a.sentID = req.Header.Get(HeaderRequestID)
 	a.sentRoot = TraceRoot(req.Header)
 	attrs := make([]attribute.KeyValue, 0, 9+len(in.reqHeaders))
-	attrs = t.attrs(attrs)
+	attrs = a.t.attrs(attrs)
 	attrs = append(attrs, semconv.URLFull(redact.URL(req.URL)))
 	if n > 1 {
 		attrs = append(attrs, semconv.HTTPRequestResendCount(n-1))
@@ -103,6 +112,19 @@ func (r *Request) StartAttempt(ctx context.Context, req *http.Request, n int, he
 	attrs = recordHeaders(attrs, in.reqHeaders, req.Header)
 	span.SetAttributes(attrs...)
 	return ctx, a
+}
+
+// methodName is the HTTP conventions' span name: the method, or "HTTP" for
+// one they do not know.
+func methodName(method string) string {
+	switch method {
+	case "":
+		return http.MethodGet
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return method
+	}
+	return "HTTP"
 }
 
 // End ends the attempt span and records the attempt's metrics. On the span:
@@ -124,7 +146,7 @@ func (a *Attempt) End(r AttemptResult) {
 	if a.span != nil {
 		a.endSpan(r, errType)
 	}
-	a.in.m.attempt(a.ctx, a.t, r, errType)
+	a.in.m.attempt(a.ctx, a.target, r, errType)
 }
 
 func (a *Attempt) endSpan(r AttemptResult, errType string) {
@@ -146,7 +168,7 @@ func (a *Attempt) endSpan(r AttemptResult, errType string) {
 		attrs = append(attrs, semconv.ErrorTypeKey.String(errType))
 		msg := ""
 		if r.Err != nil {
-			msg = redact.Text(r.Err.Error(), a.url)
+			msg = redact.Text(r.Err.Error(), a.req.URL)
 			a.span.AddEvent("exception", trace.WithAttributes(
 				semconv.ExceptionType(semconv.ErrorType(r.Err).Value.AsString()),
 				semconv.ExceptionMessage(msg)))
@@ -156,7 +178,7 @@ func (a *Attempt) endSpan(r AttemptResult, errType string) {
 	if o := r.Outcome; o.Reach != "" || o.Cause != "" {
 		attrs = append(attrs, AttrReach.String(string(o.Reach)), AttrCause.String(o.Cause))
 		if o.Reason != "" {
-			attrs = append(attrs, AttrReason.String(redact.Text(o.Reason, a.url)))
+			attrs = append(attrs, AttrReason.String(redact.Text(o.Reason, a.req.URL)))
 		}
 	}
 	if d := r.Decision; d.Rule != "" {
@@ -165,7 +187,7 @@ func (a *Attempt) endSpan(r AttemptResult, errType string) {
 			attrs = append(attrs, AttrRetryWaitMS.Int64(d.Wait.Milliseconds()))
 		}
 		if d.Reason != "" {
-			attrs = append(attrs, AttrDecisionReason.String(redact.Text(d.Reason, a.url)))
+			attrs = append(attrs, AttrDecisionReason.String(redact.Text(d.Reason, a.req.URL)))
 		}
 	}
 	a.span.SetAttributes(attrs...)

@@ -1,9 +1,8 @@
 package otelx
 
 import (
-	"net"
 	"net/http"
-	"strconv"
+	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
@@ -89,25 +88,43 @@ func targetOf(req *http.Request) target {
 	return t
 }
 
-// splitHostPort splits "host:port", "[v6]:port", "host" or "[v6]".
+// splitHostPort splits "host:port", "[v6]:port", "host" or "[v6]" without
+// allocating (net.SplitHostPort allocates an error for a missing port).
 func splitHostPort(hp string) (string, int) {
-	if h, p, err := net.SplitHostPort(hp); err == nil {
-		port, _ := strconv.Atoi(p)
-		return h, port
+	if strings.HasPrefix(hp, "[") {
+		end := strings.IndexByte(hp, ']')
+		if end < 0 {
+			return hp, 0
+		}
+		host, rest := hp[1:end], hp[end+1:]
+		if strings.HasPrefix(rest, ":") {
+			return host, port(rest[1:])
+		}
+		return host, 0
 	}
-	if len(hp) > 1 && hp[0] == '[' && hp[len(hp)-1] == ']' {
-		return hp[1 : len(hp)-1], 0
+	i := strings.LastIndexByte(hp, ':')
+	if i < 0 || strings.IndexByte(hp[:i], ':') >= 0 { // no port, or a bare IPv6 address
+		return hp, 0
 	}
-	return hp, 0
+	return hp[:i], port(hp[i+1:])
 }
 
-// spanName is the HTTP conventions' span name: the method, or "HTTP" for an
-// unknown one.
-func (t target) spanName() string {
-	if t.method == "_OTHER" {
-		return "HTTP"
+// port parses a decimal port, 0 when it is not one.
+func port(s string) int {
+	if len(s) == 0 || len(s) > 5 {
+		return 0
 	}
-	return t.method
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	if n > 65535 {
+		return 0
+	}
+	return n
 }
 
 func (t target) attrs(dst []attribute.KeyValue) []attribute.KeyValue {

@@ -67,11 +67,12 @@ func handle(err error) {
 }
 
 // attempt records one attempt's duration and counts.
-func (is *instruments) attempt(ctx context.Context, t target, r AttemptResult, errType string) {
+func (is *instruments) attempt(ctx context.Context, target func() target, r AttemptResult, errType string) {
 	if is == nil {
 		return
 	}
 	if h := is.duration.Inst(); h.Enabled(ctx) {
+		t := target()
 		attrs := make([]attribute.KeyValue, 0, 5)
 		attrs = append(attrs,
 			semconv.HTTPRequestMethodKey.String(t.method),
@@ -94,6 +95,11 @@ func (is *instruments) attempt(ctx context.Context, t target, r AttemptResult, e
 	if r.Decision.Retry && is.retries.Enabled(ctx) {
 		is.retries.Add(ctx, 1, metric.WithAttributes(AttrCause.String(r.Outcome.Cause)))
 	}
+}
+
+// enabled reports whether the per-attempt instruments record anything.
+func (is *instruments) enabled(ctx context.Context) bool {
+	return is != nil && (is.duration.Inst().Enabled(ctx) || is.attempts.Enabled(ctx) || is.retries.Enabled(ctx))
 }
 
 func (is *instruments) refused(kind string) {

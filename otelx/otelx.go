@@ -2,6 +2,7 @@ package otelx
 
 import (
 	"net/http"
+	"reflect"
 	"strings"
 
 	"go.opentelemetry.io/otel"
@@ -52,7 +53,14 @@ type Instrumentation struct {
 
 	internalStart []trace.SpanStartOption
 	clientStart   []trace.SpanStartOption
-	bareRequest   Request
+
+	// untraced and traced are the shared Requests whose logical span does
+	// not record: attempts of the first start no spans, those of the
+	// second do (they carry the sampling decision on).
+	untraced, traced Request
+	// unsetGlobal is the global tracer provider as New found it, when it
+	// was the OpenTelemetry default that nobody had set.
+	unsetGlobal trace.TracerProvider
 }
 
 // header is an opted-in header: its canonical name for lookups and its
@@ -86,7 +94,11 @@ func New(cfg Config) *Instrumentation {
 		internalStart: []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindInternal)},
 		clientStart:   []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient)},
 	}
-	in.bareRequest = Request{in: in}
+	in.untraced = Request{in: in}
+	in.traced = Request{in: in, traced: tracing}
+	if cfg.TracerProvider == nil && isUnsetGlobal(tp) {
+		in.unsetGlobal = tp
+	}
 	if in.propagator == nil {
 		in.propagator = defaultPropagator()
 	}
@@ -114,6 +126,14 @@ func isNoopMeterProvider(mp metric.MeterProvider) bool {
 		return true
 	}
 	return false
+}
+
+// isUnsetGlobal reports whether tp is the OpenTelemetry global tracer
+// provider before anyone set it: the delegating type of otel/internal/global
+// (otel.GetTracerProvider returns the set provider itself afterwards).
+func isUnsetGlobal(tp trace.TracerProvider) bool {
+	t := reflect.TypeOf(tp)
+	return t.Kind() == reflect.Pointer && t.Elem().PkgPath() == "go.opentelemetry.io/otel/internal/global"
 }
 
 // defaultPropagator is the global propagator when someone has set one (its

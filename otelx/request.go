@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
@@ -18,9 +19,10 @@ import (
 // parent of every attempt's CLIENT span. A nil *Request records nothing.
 // Its methods may be called from the goroutines of concurrent hedges.
 type Request struct {
-	in   *Instrumentation
-	span trace.Span // nil when the span does not record
-	url  *url.URL   // to redact error messages
+	in     *Instrumentation
+	traced bool       // attempts start spans
+	span   trace.Span // nil when the span does not record
+	url    *url.URL   // to redact error messages
 }
 
 // StartRequest starts the INTERNAL span of one logical request, named
@@ -31,30 +33,34 @@ func (in *Instrumentation) StartRequest(ctx context.Context, req *http.Request) 
 	if in == nil {
 		return ctx, nil
 	}
-	if !in.tracing {
-		return ctx, in.bare()
+	if !in.tracing || in.tracingUnset(ctx) {
+		return ctx, &in.untraced
 	}
-	t := targetOf(req)
-	ctx, span := in.tracer.Start(ctx, logicalName(t.method), in.internalStart...)
+	ctx, span := in.tracer.Start(ctx, logicalName(req.Method), in.internalStart...)
 	if !span.IsRecording() {
 		// The context still carries the span, so attempts inherit its
 		// sampling decision; there is nothing to end.
-		return ctx, in.bare()
+		return ctx, &in.traced
 	}
 	attrs := make([]attribute.KeyValue, 0, 5)
-	attrs = t.attrs(attrs)
+	attrs = targetOf(req).attrs(attrs)
 	attrs = append(attrs, semconv.URLFull(redact.URL(req.URL)))
 	span.SetAttributes(attrs...)
-	return ctx, &Request{in: in, span: span, url: req.URL}
+	return ctx, &Request{in: in, traced: true, span: span, url: req.URL}
 }
 
-// bare is the shared Request of an Instrumentation whose logical spans do
-// not record: it still starts attempt spans and counts metrics.
-func (in *Instrumentation) bare() *Request { return &in.bareRequest }
+// tracingUnset reports whether spans would go to the OpenTelemetry global
+// tracer provider while nobody has set it, for a request without a parent
+// span: then no span is started at all, which saves their allocations. Once
+// otel.SetTracerProvider is called, spans flow again.
+func (in *Instrumentation) tracingUnset(ctx context.Context) bool {
+	return in.unsetGlobal != nil && otel.GetTracerProvider() == in.unsetGlobal &&
+		!trace.SpanContextFromContext(ctx).IsValid()
+}
 
 func logicalName(method string) string {
 	switch method {
-	case http.MethodGet:
+	case "", http.MethodGet:
 		return "retryscope GET"
 	case http.MethodHead:
 		return "retryscope HEAD"

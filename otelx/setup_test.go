@@ -1,0 +1,171 @@
+package otelx_test
+
+import (
+	"context"
+	"encoding/binary"
+	"net/http"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/retryscope/retryscope/otelx"
+	"github.com/retryscope/retryscope/policy"
+)
+
+// oneRequest sends a logical request with one successful attempt through in
+// and returns the attempt's headers.
+func oneRequest(in *otelx.Instrumentation) http.Header {
+	orig, _ := http.NewRequest(http.MethodGet, "http://api.example.com/items", nil)
+	ctx, r := in.StartRequest(context.Background(), orig)
+	req := orig.Clone(ctx)
+	_, a := r.StartAttempt(ctx, req, 1, false)
+	resp := &http.Response{StatusCode: 200, Header: http.Header{}}
+	a.End(otelx.AttemptResult{Response: resp, Outcome: policy.Outcome{Reach: policy.ReachBackend, Cause: "ok"}})
+	r.End(resp, nil, 1)
+	return req.Header
+}
+
+func TestSetupXRay(t *testing.T) {
+	t.Parallel()
+	exp := keepingExporter{tracetest.NewInMemoryExporter()}
+	var p otelx.Providers
+	shutdown, err := otelx.Setup(context.Background(), otelx.WithXRay(), otelx.WithServiceName("setup-test"),
+		otelx.WithoutGlobals(&p), otelx.WithSpanExporter(exp), otelx.WithMetricReader(sdkmetric.NewManualReader()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := oneRequest(otelx.New(p.Config()))
+	if err := shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	spans := exp.GetSpans() // the batcher flushed on shutdown
+	if len(spans) != 2 {
+		t.Fatalf("exported %d spans, want 2", len(spans))
+	}
+	attempt := spans[0]
+	th, ok := otelx.ParseTraceHeader(h.Get("X-Amzn-Trace-Id"))
+	if !ok || th.Parent != attempt.SpanContext.SpanID().String() {
+		t.Errorf("X-Amzn-Trace-Id %q does not carry the attempt span %s", h.Get("X-Amzn-Trace-Id"), attempt.SpanContext.SpanID())
+	}
+	if h.Get("traceparent") == "" {
+		t.Error("no traceparent next to X-Amzn-Trace-Id")
+	}
+	tid := attempt.SpanContext.TraceID()
+	if epoch := int64(binary.BigEndian.Uint32(tid[:4])); time.Since(time.Unix(epoch, 0)).Abs() > time.Hour {
+		t.Errorf("trace id %s does not start with the epoch (X-Ray id generator)", tid)
+	}
+	a := attrs(attempt.Attributes)
+	if got, want := a["aws.xray.trace_id"].AsString(), th.Root; got != want {
+		t.Errorf("aws.xray.trace_id = %q, want the sent Root %q", got, want)
+	}
+	if v, _ := attempt.Resource.Set().Value("service.name"); v.AsString() != "setup-test" {
+		t.Errorf("service.name = %q", v.AsString())
+	}
+}
+
+func TestSetupFromEnvironment(t *testing.T) {
+	t.Setenv("OTEL_TRACES_EXPORTER", "none")
+	t.Setenv("OTEL_METRICS_EXPORTER", "none")
+	var p otelx.Providers
+	shutdown, err := otelx.Setup(context.Background(), otelx.WithoutGlobals(&p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.TracerProvider == nil || p.MeterProvider == nil || p.Propagator == nil {
+		t.Fatalf("providers not filled: %+v", p)
+	}
+	oneRequest(otelx.New(p.Config()))
+	if err := shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Setenv("OTEL_TRACES_EXPORTER", "otlp")
+	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "carrier-pigeon")
+	if _, err := otelx.Setup(context.Background(), otelx.WithoutGlobals(&p)); err == nil {
+		t.Error("Setup accepted OTEL_EXPORTER_OTLP_PROTOCOL=carrier-pigeon")
+	}
+}
+
+// keepingExporter keeps its spans on Shutdown (InMemoryExporter drops them).
+type keepingExporter struct{ *tracetest.InMemoryExporter }
+
+func (keepingExporter) Shutdown(context.Context) error { return nil }
+
+// stuckExporter never finishes an export until released: a collector that
+// accepts the connection and never answers.
+type stuckExporter struct{ release chan struct{} }
+
+func (e stuckExporter) ExportSpans(ctx context.Context, _ []sdktrace.ReadOnlySpan) error {
+	select {
+	case <-e.release:
+	case <-ctx.Done():
+	}
+	return ctx.Err()
+}
+func (stuckExporter) Shutdown(context.Context) error { return nil }
+
+func TestStuckExporterDoesNotSlowRequests(t *testing.T) {
+	t.Parallel()
+	exp := stuckExporter{release: make(chan struct{})}
+	var p otelx.Providers
+	shutdown, err := otelx.Setup(context.Background(), otelx.WithoutGlobals(&p),
+		otelx.WithSpanExporter(exp), otelx.WithMetricReader(sdkmetric.NewManualReader()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := otelx.New(p.Config())
+	start := time.Now()
+	const n = 5000 // 10000 spans: more than the batcher's queue of 2048
+	for range n {
+		oneRequest(in)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("%d requests took %v with a stuck exporter", n, d)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_ = shutdown(ctx) // times out: the exporter is stuck
+	close(exp.release)
+}
+
+// TestGlobalsSetLater runs in a child process because it sets the
+// OpenTelemetry globals, which cannot be unset.
+func TestGlobalsSetLater(t *testing.T) {
+	if os.Getenv("OTELX_TEST_CHILD") != "1" {
+		t.Parallel()
+		cmd := exec.Command(os.Args[0], "-test.run=^TestGlobalsSetLater$", "-test.v")
+		cmd.Env = append(os.Environ(), "OTELX_TEST_CHILD=1")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("child: %v\n%s", err, out)
+		}
+		return
+	}
+	early := otelx.New(otelx.Config{})
+	if h := oneRequest(early); len(h) != 0 {
+		t.Fatalf("unset globals: headers %v", h)
+	}
+	exp := keepingExporter{tracetest.NewInMemoryExporter()}
+	shutdown, err := otelx.Setup(context.Background(), otelx.WithXRay(),
+		otelx.WithSpanExporter(exp), otelx.WithMetricReader(sdkmetric.NewManualReader()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := oneRequest(early); h.Get("traceparent") == "" || h.Get("X-Amzn-Trace-Id") != "" {
+		t.Errorf("an Instrumentation made before Setup: headers %v, want traceparent only (its propagator was chosen by New)", h)
+	}
+	if h := oneRequest(otelx.New(otelx.Config{})); h.Get("traceparent") == "" || h.Get("X-Amzn-Trace-Id") == "" {
+		t.Errorf("an Instrumentation made after Setup(WithXRay()): headers %v, want traceparent and X-Amzn-Trace-Id", h)
+	}
+	if err := shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(exp.GetSpans()); got != 4 {
+		t.Errorf("exported %d spans, want 4", got)
+	}
+}
