@@ -28,6 +28,10 @@ type accessRecord struct {
 	HasResponseLatency    bool
 	RequestTime           time.Time
 	XRayTraceID           string
+	// LogsIntegration is true when the record's format has integration
+	// fields (integration_requestId, integration_latency, ...), so "-" in
+	// all of them means no integration call rather than "not logged".
+	LogsIntegration bool
 }
 
 type accessFields struct {
@@ -72,6 +76,8 @@ func parseAccessRecord(line []byte) (accessRecord, error) {
 	if r.RequestID == "" {
 		return accessRecord{}, errAccessNoRequestID
 	}
+	r.LogsIntegration = f.IntegrationRequestID.set || f.IntegrationLatencyDotted.set || f.IntegrationLatency.set ||
+		f.IntegrationIntegStatus.set || f.IntegrationStatus.set
 	// Either latency field may be the one the format defines.
 	if v, ok := f.IntegrationLatencyDotted.number(); ok {
 		r.IntegrationLatencyMS, r.HasIntegrationLatency = v, true

@@ -54,6 +54,13 @@ type Evidence struct {
 	invocationIDs []string
 
 	gatewaySpan, lambdaSpan coverage
+
+	// Built by link for judging: invocations no log ties to a request,
+	// those with a start time sorted by it, and the first without one.
+	untied        []*invocation
+	untiedUntimed *invocation
+	// clientIDsAdopted caches adoptsClientIDs.
+	clientIDsAdopted bool
 }
 
 // NewEvidence returns an empty Evidence using opts.
@@ -160,8 +167,38 @@ func (e *Evidence) addMalformed(pos Position, problem string, text []byte) {
 	}
 }
 
+// maxFieldBytes bounds every string kept per request id, so memory per id
+// is bounded whatever the line length.
+const maxFieldBytes = 256
+
+func clip(s *string) {
+	if len(*s) > maxFieldBytes {
+		*s = (*s)[:maxFieldBytes]
+	}
+}
+
+// clipStrings bounds the strings of a parsed line before it is kept.
+func clipStrings(p *parsedLine) {
+	a := &p.attempt
+	for _, s := range []*string{&a.InvocationID, &a.Method, &a.URL, &a.Error, &a.Reach, &a.Cause, &a.RequestIDSent, &a.RequestID, &a.APIGatewayID, &a.HTTPAPIID, &a.TraceID, &a.Reason, &a.Message} {
+		clip(s)
+	}
+	c := &p.access
+	for _, s := range []*string{&c.RequestID, &c.ExtendedRequestID, &c.IntegrationRequestID, &c.IntegrationError, &c.ErrorMessage, &c.ErrorResponseType, &c.XRayTraceID} {
+		clip(s)
+	}
+	clip(&p.exec.RequestID)
+	clip(&p.exec.LambdaRequestID)
+	clip(&p.platform.RequestID)
+	r := &p.invocation
+	for _, s := range []*string{&r.LambdaRequestID, &r.APIGatewayRequestID, &r.ExtendedRequestID, &r.InvocationID, &r.TraceID, &r.Method, &r.Resource, &r.Error, &r.Message} {
+		clip(s)
+	}
+}
+
 // add records one classified line.
 func (e *Evidence) add(p parsedLine, line LogLine) {
+	clipStrings(&p)
 	switch p.kind {
 	case kindAttempt:
 		if line.Time.IsZero() {

@@ -278,7 +278,7 @@ func (d *documentReader) insightsRow(pos Position, row map[string]json.RawMessag
 	if raw, ok := row["@timestamp"]; ok {
 		var s logValue
 		if json.Unmarshal(raw, &s) == nil {
-			at, _ = parseTime(string(s))
+			at, _ = parseTime(s.text)
 		}
 	}
 	if raw, ok := row["@message"]; ok {

@@ -8,38 +8,43 @@ import (
 )
 
 // logValue is an access-log field: access-log formats write every variable
-// as a JSON string ("504"), some as bare numbers, and "-" for absent.
-type logValue string
+// as a JSON string ("504"), some as bare numbers, and "-" for absent. set
+// records that the key was in the record at all.
+type logValue struct {
+	text string
+	set  bool
+}
 
 func (v *logValue) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
+	v.set = true
 	switch {
 	case bytes.Equal(b, []byte("null")):
-		*v = ""
+		v.text = ""
 	case len(b) > 0 && b[0] == '"':
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
 			return err
 		}
-		*v = logValue(s)
+		v.text = s
 	default:
 		// numbers and booleans: keep their text.
 		var n json.Number
 		if err := json.Unmarshal(b, &n); err != nil {
 			if bytes.Equal(b, []byte("true")) || bytes.Equal(b, []byte("false")) {
-				*v = logValue(b)
+				v.text = string(b)
 				return nil
 			}
 			return err
 		}
-		*v = logValue(n)
+		v.text = string(n)
 	}
 	return nil
 }
 
 // str returns the value with "-" (absent) as "".
 func (v logValue) str() string {
-	s := strings.TrimSpace(string(v))
+	s := strings.TrimSpace(v.text)
 	if s == "-" {
 		return ""
 	}

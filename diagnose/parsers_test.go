@@ -90,15 +90,15 @@ func TestParseAccessRecord(t *testing.T) {
 		calledLambda bool
 	}{
 		{"timeout", `{"error_message":"Endpoint request timed out","error_responseType":"INTEGRATION_TIMEOUT","extendedRequestId":"K2G9wEbUoAMEvag=","integration_error":"-","integration_integrationStatus":"-","integration_latency":"-","integration_requestId":"-","integration_status":"-","integrationLatency":"-","requestId":"r1","requestTimeEpoch":"1795654800010","responseLatency":"29012","status":"504"}`,
-			accessRecord{RequestID: "r1", ExtendedRequestID: "K2G9wEbUoAMEvag=", Status: 504, ErrorMessage: "Endpoint request timed out", ErrorResponseType: "INTEGRATION_TIMEOUT", ResponseLatencyMS: 29012, HasResponseLatency: true, RequestTime: at},
+			accessRecord{RequestID: "r1", ExtendedRequestID: "K2G9wEbUoAMEvag=", Status: 504, ErrorMessage: "Endpoint request timed out", ErrorResponseType: "INTEGRATION_TIMEOUT", ResponseLatencyMS: 29012, HasResponseLatency: true, RequestTime: at, LogsIntegration: true},
 			true, true},
 		{"success, numbers unquoted", `{"requestId":"r2","status":200,"integration_requestId":"l2","integration_status":200,"integration_integrationStatus":200,"integrationLatency":120,"responseLatency":131,"requestTimeEpoch":1795654800010}`,
-			accessRecord{RequestID: "r2", Status: 200, IntegrationRequestID: "l2", IntegrationStatus: 200, LambdaStatus: 200, IntegrationLatencyMS: 120, HasIntegrationLatency: true, ResponseLatencyMS: 131, HasResponseLatency: true, RequestTime: at},
+			accessRecord{RequestID: "r2", Status: 200, IntegrationRequestID: "l2", IntegrationStatus: 200, LambdaStatus: 200, IntegrationLatencyMS: 120, HasIntegrationLatency: true, ResponseLatencyMS: 131, HasResponseLatency: true, RequestTime: at, LogsIntegration: true},
 			false, true},
 		{"throttled", `{"requestId":"r3","status":"429","error_responseType":"THROTTLED","error_message":"Too Many Requests","integration_latency":"-","integration_requestId":"-","requestTime":"26/Nov/2026:01:00:00 +0000"}`,
-			accessRecord{RequestID: "r3", Status: 429, ErrorResponseType: "THROTTLED", ErrorMessage: "Too Many Requests", RequestTime: time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)},
+			accessRecord{RequestID: "r3", Status: 429, ErrorResponseType: "THROTTLED", ErrorMessage: "Too Many Requests", RequestTime: time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC), LogsIntegration: true},
 			false, false},
-		{"null values", `{"requestId":"r4","status":null,"integration_latency":null}`, accessRecord{RequestID: "r4"}, false, false},
+		{"null values", `{"requestId":"r4","status":null,"integration_latency":null}`, accessRecord{RequestID: "r4", LogsIntegration: true}, false, false},
 	}
 	for _, tt := range tests {
 		got, err := parseAccessRecord([]byte(tt.line))

@@ -48,7 +48,8 @@ func (e *Evidence) Report() Report {
 	return rep
 }
 
-// link ties Lambda invocations to the gateway requests whose logs name them.
+// link ties Lambda invocations to the gateway requests whose logs name
+// them, and indexes the rest by start time.
 func (e *Evidence) link() {
 	for _, id := range e.gatewayOrder {
 		g := e.gateway[id]
@@ -58,6 +59,34 @@ func (e *Evidence) link() {
 			}
 		}
 	}
+	e.untied, e.untiedUntimed = e.untied[:0], nil
+	for _, id := range e.invocationIDs {
+		inv := e.invocations[id]
+		switch {
+		case inv.gatewayRequestID != "":
+		case inv.startTime().IsZero():
+			if e.untiedUntimed == nil {
+				e.untiedUntimed = inv
+			}
+		default:
+			e.untied = append(e.untied, inv)
+		}
+	}
+	sort.SliceStable(e.untied, func(i, j int) bool { return e.untied[i].startTime().Before(e.untied[j].startTime()) })
+	e.clientIDsAdopted = e.adoptsClientIDs()
+}
+
+// adoptsClientIDs reports whether the gateway logs hold a record under an id
+// the client sent: then API Gateway adopts client ids (a REST API), and an
+// attempt missing from covering logs never arrived. HTTP APIs make their
+// own ids, so there a missing id proves nothing.
+func (e *Evidence) adoptsClientIDs() bool {
+	for _, a := range e.attempts {
+		if g := e.gateway[a.rec.RequestIDSent]; a.rec.RequestIDSent != "" && g != nil && (g.access != nil || len(g.exec) > 0) {
+			return true
+		}
+	}
+	return false
 }
 
 func accessLambdaID(g *gatewayRequest) string {

@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"fmt"
+	"sort"
 	"time"
 )
 
@@ -174,12 +175,10 @@ func (j *judgement) integrationCalled() (called, known bool) {
 		// a complete execution log without "Sending request to".
 		return false, true
 	}
-	if g.access != nil && g.access.Status != 504 {
-		return false, true
-	}
-	if g.access != nil && g.access.ErrorResponseType != "" {
-		// a 504 of another response type (INTEGRATION_FAILURE) with every
-		// integration field "-".
+	if acc := g.access; acc != nil && acc.LogsIntegration && acc.Status >= 400 && (acc.Status != 504 || acc.ErrorResponseType != "") {
+		// An error the gateway answered with every integration field "-":
+		// a 429, 403, ..., or a 504 of a response type other than
+		// INTEGRATION_TIMEOUT (which calledIntegration already took).
 		return false, true
 	}
 	return false, false
@@ -320,15 +319,12 @@ func (j *judgement) window() (time.Time, time.Time) {
 // unattributedInvocation returns an invocation starting in [from, to] (or
 // with no known time) that no log ties to an API Gateway request.
 func (e *Evidence) unattributedInvocation(from, to time.Time) *invocation {
-	for _, id := range e.invocationIDs {
-		inv := e.invocations[id]
-		if inv.gatewayRequestID != "" {
-			continue
-		}
-		t := inv.startTime()
-		if t.IsZero() || (!t.Before(from) && !t.After(to)) {
-			return inv
-		}
+	if e.untiedUntimed != nil {
+		return e.untiedUntimed
+	}
+	i := sort.Search(len(e.untied), func(i int) bool { return !e.untied[i].startTime().Before(from) })
+	if i < len(e.untied) && !e.untied[i].startTime().After(to) {
+		return e.untied[i]
 	}
 	return nil
 }
@@ -373,7 +369,7 @@ func (j *judgement) attemptOnly() {
 	switch {
 	case r.Reach == "not_sent":
 		j.decide(VerdictNotRun, line, "the transport never sent it (reach not_sent, cause %s)", orDash(r.Cause))
-	case j.e.gatewaySpan.covers(from, to, j.e.opts.ClockSkew):
+	case j.e.gatewaySpan.covers(from, to, j.e.opts.ClockSkew) && j.e.clientIDsAdopted:
 		j.decide(VerdictNotRun, line, "API Gateway's logs %v cover %s to %s and have no record of request id %s, so it never reached the gateway", j.e.gatewaySpan.files, stamp(from), stamp(to), orDash(j.v.RequestID))
 	case r.Reach == "gateway":
 		j.decide(VerdictNotRun, line, "no gateway log has it; the transport saw a gateway-generated %d (cause %s), which does not run the function", r.Status, orDash(r.Cause))

@@ -1,0 +1,119 @@
+package diagnose
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// judgeLines reads each file's text and returns the report.
+func judgeLines(t *testing.T, files map[string]string) Report {
+	t.Helper()
+	e := NewEvidence(Options{})
+	for _, name := range []string{"attempts.jsonl", "access.jsonl", "execution.log", "lambda.log"} {
+		text, ok := files[name]
+		if !ok {
+			continue
+		}
+		if _, err := e.ReadFile(name, strings.NewReader(text)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return e.Report()
+}
+
+const (
+	t0ms = "1795654800000" // 2026-11-26T01:00:00Z
+	t5ms = "1795654805000"
+)
+
+func attemptLine(id, start string, status int, reach string) string {
+	return `{"msg":"attempt","invocation_id":"inv","attempt":1,"start":"` + start + `","duration_ms":100,"status":` + itoa(status) + `,"reach":"` + reach + `","request_id_sent":"` + id + `"}`
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestVerdictRules(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		files     map[string]string
+		want      Verdict
+		reasonHas string
+		safe504   bool
+	}{
+		{name: "access log alone: Lambda said 200",
+			files: map[string]string{"access.jsonl": `{"requestId":"r","status":"200","integration_requestId":"l","integration_integrationStatus":"200","integration_status":"201","requestTimeEpoch":"` + t0ms + `"}`},
+			want:  VerdictRan, reasonHas: "integration_integrationStatus"},
+		{name: "access log alone: Lambda 503 on invoke",
+			files: map[string]string{"access.jsonl": `{"requestId":"r","status":"500","integration_integrationStatus":"503","requestTimeEpoch":"` + t0ms + `"}`},
+			want:  VerdictMaybe, reasonHas: "status 503"},
+		{name: "504 INTEGRATION_FAILURE without any integration field",
+			files: map[string]string{"access.jsonl": `{"requestId":"r","status":"504","error_responseType":"INTEGRATION_FAILURE","integration_latency":"-","requestTimeEpoch":"` + t0ms + `"}`},
+			want:  VerdictNotRun, reasonHas: "without calling the integration", safe504: true},
+		{name: "504 with nothing but the status",
+			files: map[string]string{"access.jsonl": `{"requestId":"r","status":"504","requestTimeEpoch":"` + t0ms + `"}`},
+			want:  VerdictMaybe, reasonHas: "does not say whether it called Lambda"},
+		{name: "200 from a format without integration fields",
+			files: map[string]string{"access.jsonl": `{"requestId":"r","status":"200","requestTimeEpoch":"` + t0ms + `"}`},
+			want:  VerdictMaybe, reasonHas: "does not say whether it called Lambda"},
+		{name: "429 from a format without integration fields",
+			files: map[string]string{"access.jsonl": `{"requestId":"r","status":"429","error_responseType":"THROTTLED","requestTimeEpoch":"` + t0ms + `"}`},
+			want:  VerdictMaybe, reasonHas: "does not say whether it called Lambda"},
+		{name: "execution log: started, completed, never sent",
+			files: map[string]string{"execution.log": "(r) Starting execution for request: r\n(r) Method completed with status: 504\n"},
+			want:  VerdictNotRun, reasonHas: "without calling the integration", safe504: true},
+		{name: "execution log: sent, no outcome, no Lambda log",
+			files: map[string]string{"execution.log": "(r) Starting execution for request: r\n(r) Sending request to https://lambda.eu-west-1.amazonaws.com/x\n"},
+			want:  VerdictMaybe, reasonHas: "logged no outcome"},
+		{name: "Lambda JSON log format START for the logged Lambda id",
+			files: map[string]string{
+				"execution.log": "(r) Lambda execution failed with status 200 due to customer function error: x. Lambda request id: l\n",
+				"lambda.log":    `{"time":"2026-11-26T01:00:00.100Z","type":"platform.start","record":{"requestId":"l","version":"$LATEST"}}` + "\n"},
+			want: VerdictRan, reasonHas: "lambda.log:1"},
+		{name: "Lambda refused with 403",
+			files: map[string]string{"execution.log": "(r) Lambda invocation failed with status: 403. Lambda request id: l\n"},
+			want:  VerdictNotRun, reasonHas: "status 403"},
+		{name: "unknown attempt, covering logs, gateway adopts client ids",
+			files: map[string]string{
+				"attempts.jsonl": attemptLine("r", "2026-11-26T01:00:02Z", 0, "unknown") + "\n" + strings.Replace(attemptLine("other", "2026-11-26T01:00:00Z", 200, "backend"), `"attempt":1`, `"attempt":2`, 1) + "\n",
+				"access.jsonl": `{"requestId":"other","status":"200","integration_integrationStatus":"200","requestTimeEpoch":"` + t0ms + `"}` + "\n" +
+					`{"requestId":"later","status":"200","integration_integrationStatus":"200","requestTimeEpoch":"` + t5ms + `"}` + "\n"},
+			want: VerdictNotRun, reasonHas: "never reached the gateway"},
+		{name: "unknown attempt, covering logs, ids not adopted (HTTP API)",
+			files: map[string]string{
+				"attempts.jsonl": attemptLine("r", "2026-11-26T01:00:02Z", 0, "unknown") + "\n",
+				"access.jsonl": `{"requestId":"gw1","status":"200","requestTimeEpoch":"` + t0ms + `"}` + "\n" +
+					`{"requestId":"gw2","status":"200","requestTimeEpoch":"` + t5ms + `"}` + "\n"},
+			want: VerdictMaybe, reasonHas: "none covers"},
+		{name: "gateway answer seen only by the client",
+			files: map[string]string{"attempts.jsonl": attemptLine("r", "2026-11-26T01:00:02Z", 429, "gateway") + "\n"},
+			want:  VerdictNotRun, reasonHas: "gateway-generated 429"},
+		{name: "function answer seen only by the client",
+			files: map[string]string{"attempts.jsonl": attemptLine("r", "2026-11-26T01:00:02Z", 200, "backend") + "\n"},
+			want:  VerdictRan, reasonHas: "function's own 200"},
+		{name: "504 seen only by the client",
+			files: map[string]string{"attempts.jsonl": attemptLine("r", "2026-11-26T01:00:02Z", 504, "backend_timeout") + "\n"},
+			want:  VerdictMaybe, reasonHas: "per the attempt log"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rep := judgeLines(t, tt.files)
+			if len(rep.Attempts) == 0 {
+				t.Fatal("no rows")
+			}
+			a := rep.Attempts[0]
+			if a.Verdict != tt.want || !strings.Contains(a.Reason, tt.reasonHas) {
+				t.Errorf("%s: %s; want %s with %q", a.RequestID, a.Reason, tt.want, tt.reasonHas)
+			}
+			gotSafe := false
+			for _, f := range rep.Findings {
+				gotSafe = gotSafe || f.Kind == FindingSafeToRetry504
+			}
+			if gotSafe != tt.safe504 {
+				t.Errorf("safe-to-retry finding %v, want %v", gotSafe, tt.safe504)
+			}
+		})
+	}
+}
