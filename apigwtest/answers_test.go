@@ -270,3 +270,57 @@ func TestGoldenHTTPAPI(t *testing.T) {
 		check(t, get(t, s.URL+"/x"), 200, `{"ok":true}`)
 	})
 }
+
+func TestGoldenHTTPAPIGatewayRows(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		opts   []Option
+		fn     Handler
+		path   string
+		status int
+		body   string
+	}{
+		{"malformed", nil, func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+			return events.APIGatewayProxyResponse{}, nil
+		}, "/x", 500, `{"message":"Internal Server Error"}`},
+		{"lambda throttled", []Option{WithFault(Fault{Outage: OutageThrottle})}, ok, "/x", 500, `{"message":"Internal Server Error"}`},
+		{"no route", []Option{WithStage("v2")}, ok, "/elsewhere", 404, `{"message":"Not Found"}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := NewServer(tc.fn, append([]Option{WithHTTPAPI(), fastScale}, tc.opts...)...)
+			defer s.Close()
+			root := s.URL
+			if i := strings.Index(root[len("http://"):], "/"); i >= 0 {
+				root = root[:len("http://")+i]
+			}
+			got := get(t, root+tc.path)
+			if got.status != tc.status || got.body != tc.body || !apigwIDRe.MatchString(got.header.Get("apigw-requestid")) {
+				t.Errorf("got %d %q %v, want %d %q", got.status, got.body, got.header, tc.status, tc.body)
+			}
+		})
+	}
+}
+
+func TestCloseWaitsForFunctionsWithinGrace(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	var orders atomic.Int64
+	s := NewServer(func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		<-release
+		orders.Add(1)
+		return events.APIGatewayProxyResponse{StatusCode: 200}, nil
+	}, WithTimeScale(0.001), WithCloseGrace(time.Minute))
+	if got := get(t, s.URL+"/x"); got.status != 504 {
+		t.Fatalf("%d", got.status)
+	}
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		close(release)
+	}()
+	s.Close()
+	if orders.Load() != 1 || !s.Invocations()[0].RanAfterTimeout {
+		t.Errorf("Close did not wait for the function: %d orders", orders.Load())
+	}
+}

@@ -271,10 +271,9 @@ func (s *Server) idHeaders(h http.Header, g *gatewayRequest, timeout bool) {
 	}
 }
 
+// finishRequest records and logs the answer, then sends it: the counters
+// and logs are complete when the client reads it.
 func (s *Server) finishRequest(w http.ResponseWriter, g *gatewayRequest, rec *Invocation, status int, body []byte, executed bool) {
-	w.Header()["Content-Length"] = []string{strconv.Itoa(len(body))}
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
 	if executed {
 		s.execLog.exec(g.requestID, "Method completed with status: %d", status)
 	}
@@ -287,4 +286,7 @@ func (s *Server) finishRequest(w http.ResponseWriter, g *gatewayRequest, rec *In
 	}
 	s.mu.Unlock()
 	s.accessLog.access(&g.entry)
+	w.Header()["Content-Length"] = []string{strconv.Itoa(len(body))}
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
 }

@@ -153,8 +153,9 @@ func (s *Server) run(rec *Invocation, we *warmEnv, c *call, d draws, out chan<- 
 				ferr = &functionError{Type: "Runtime.Unknown", Message: err.Error()}
 			}
 			s.lambdaLog.line(fmt.Sprintf("INIT_REPORT Init Duration: %.2f ms\tPhase: init\tStatus: error\tError Type: %s", s.emulatedMillis(initDur), ferr.Type))
-			out <- result{ferr: ferr, at: time.Now()}
+			at := time.Now()
 			s.end(rec, ferr, false, false)
+			out <- result{ferr: ferr, at: at}
 			return
 		}
 		env = e
@@ -216,11 +217,14 @@ func (s *Server) run(rec *Invocation, we *warmEnv, c *call, d draws, out chan<- 
 		s.end(rec, ferr, false, timedOut)
 		return
 	}
-	out <- result{payload: o.payload, ferr: o.ferr, at: time.Now()}
-	s.report(c.lambdaID, time.Since(t0), initDur, we == nil)
+	// Record first, so the ground truth is complete when the client
+	// reads its answer.
+	at := time.Now()
+	s.end(rec, o.ferr, true, false)
+	out <- result{payload: o.payload, ferr: o.ferr, at: at}
+	s.report(c.lambdaID, at.Sub(t0), initDur, we == nil)
 	env.settle(fctx)
 	reusable = true
-	s.end(rec, o.ferr, true, false)
 }
 
 // end records the end of an invocation.

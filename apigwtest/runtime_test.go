@@ -165,6 +165,7 @@ func TestRuntimeInitErrors(t *testing.T) {
 					t.Errorf("%d %q", got.status, got.body)
 				}
 			}
+			s.Wait()
 			if st := s.Stats(); st.ColdStarts != 2 || st.FunctionErrors != 2 {
 				t.Errorf("stats %+v", st)
 			}
