@@ -32,12 +32,12 @@ var errBodyRead = errors.New("retryscope: reading the request body")
 // otherwise it buffers up to limit bytes. A larger body is sent once, as it
 // is, and marked not replayable. The caller's body is always closed, by the
 // base transport that sends it or by close.
-func newReplay(req *http.Request, limit int64) (*replay, error) {
+func newReplay(req *http.Request, limit int64) (replay, error) {
 	switch {
 	case req.Body == nil || req.Body == http.NoBody:
-		return &replay{replayable: true}, nil
+		return replay{replayable: true}, nil
 	case req.GetBody != nil:
-		return &replay{given: req.Body, getBody: req.GetBody, replayable: true}, nil
+		return replay{given: req.Body, getBody: req.GetBody, replayable: true}, nil
 	}
 	n := limit + 1 // one byte more tells a body over the limit
 	if n <= 0 {
@@ -46,14 +46,14 @@ func newReplay(req *http.Request, limit int64) (*replay, error) {
 	buf, err := io.ReadAll(io.LimitReader(req.Body, n))
 	if err != nil {
 		req.Body.Close()
-		return nil, fmt.Errorf("%w: %w", errBodyRead, err)
+		return replay{}, fmt.Errorf("%w: %w", errBodyRead, err)
 	}
 	if int64(len(buf)) > limit {
 		// Too large to keep: send what was read followed by the rest, once.
-		return &replay{given: &prefixedBody{prefix: buf, rest: req.Body}}, nil
+		return replay{given: &prefixedBody{prefix: buf, rest: req.Body}}, nil
 	}
 	req.Body.Close()
-	return &replay{replayable: true, getBody: func() (io.ReadCloser, error) {
+	return replay{replayable: true, getBody: func() (io.ReadCloser, error) {
 		return io.NopCloser(bytes.NewReader(buf)), nil
 	}}, nil
 }

@@ -95,6 +95,14 @@ const causeRequestBody = "request_body"
 var errExcluded = &OutcomeError{Outcome: policy.Outcome{Reach: policy.ReachNotSent, Cause: "canceled"}, Excluded: true}
 
 func isExcluded(err error) bool {
+	if oe, ok := err.(*OutcomeError); ok { // the usual case, without an allocation
+		return oe.Excluded
+	}
+	return err != nil && wrappedExcluded(err)
+}
+
+// wrappedExcluded looks for an excluded *OutcomeError in err's chain.
+func wrappedExcluded(err error) bool {
 	var oe *OutcomeError
 	return errors.As(err, &oe) && oe.Excluded
 }

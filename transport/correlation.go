@@ -1,11 +1,11 @@
 package transport
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"net/http"
 	"strconv"
 	"strings"
-
-	"github.com/google/uuid"
 
 	"github.com/retryscope/retryscope/policy"
 )
@@ -16,7 +16,49 @@ const (
 	headerSDKRequest   = "Amz-Sdk-Request"       // "attempt=N; max=M" (AWS SDK convention)
 )
 
-func newUUID() string { return uuid.New().String() }
+// newUUID returns a random (version 4) UUID, e.g.
+// "8e03978e-40d5-43e8-bc93-6894a57f9324": one allocation.
+func newUUID() string {
+	var b [36]byte
+	putUUID(b[:])
+	return string(b[:])
+}
+
+// newUUIDPair returns two UUIDs for the price of one allocation: a call's
+// invocation id and its first attempt's request id.
+func newUUIDPair() (string, string) {
+	var b [72]byte
+	putUUID(b[:36])
+	putUUID(b[36:])
+	s := string(b[:])
+	return s[:36], s[36:]
+}
+
+// newQuotedUUID returns a UUID as a structured-field string, quotes
+// included, as an Idempotency-Key is sent.
+func newQuotedUUID() string {
+	var b [38]byte
+	b[0], b[37] = '"', '"'
+	putUUID(b[1:37])
+	return string(b[:])
+}
+
+// putUUID writes a random (version 4, RFC 9562) UUID into dst[:36].
+func putUUID(dst []byte) {
+	var u [16]byte
+	rand.Read(u[:]) // crypto/rand never fails, and keeps u on the stack
+	u[6] = u[6]&0x0f | 0x40
+	u[8] = u[8]&0x3f | 0x80
+	hex.Encode(dst[0:8], u[0:4])
+	dst[8] = '-'
+	hex.Encode(dst[9:13], u[4:6])
+	dst[13] = '-'
+	hex.Encode(dst[14:18], u[6:8])
+	dst[18] = '-'
+	hex.Encode(dst[19:23], u[8:10])
+	dst[23] = '-'
+	hex.Encode(dst[24:36], u[10:16])
+}
 
 // sdkRequestValues caches "attempt=N; max=M" for small N and M, so the
 // common case allocates nothing.
@@ -52,6 +94,11 @@ func (c *call) header(n int) (http.Header, string) {
 	if c.idemKey != "" {
 		extra++
 	}
+	if extra == 0 && src != nil {
+		// Nothing to add: the base may read the caller's header, which a
+		// RoundTripper never modifies.
+		return src, src.Get(policy.HeaderRequestID)
+	}
 	total := extra
 	for _, v := range src {
 		total += len(v)
@@ -79,7 +126,11 @@ func (c *call) header(n int) (http.Header, string) {
 		return h, sent
 	}
 	if n > 1 || sent == "" {
-		sent = newUUID()
+		if sent = c.nextID; sent != "" {
+			c.nextID = ""
+		} else {
+			sent = newUUID()
+		}
 	}
 	set(policy.HeaderRequestID, sent)
 	set(headerInvocationID, c.invID)

@@ -63,7 +63,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	c := call{t: t, req: req, ctx: ctx, replay: rp, host: t.hosts.get(req.URL), rec: recorderFrom(ctx)}
 	c.prepare()
 	if t.cfg.hedgeDelay > 0 && rp.replayable && c.safeToRepeat() { // a hedge must send the same bytes
-		return c.hedged()
+		hc := new(call) // hedges run on their own goroutines; a sequential call stays on the stack
+		*hc = c
+		return hc.hedged()
 	}
 	return c.sequential()
 }
@@ -73,11 +75,12 @@ type call struct {
 	t       *Transport
 	req     *http.Request
 	ctx     context.Context
-	replay  *replay
+	replay  replay
 	host    *hostState
 	rec     *Recorder
 	start   time.Time
 	invID   string // amz-sdk-invocation-id, "" when correlation is off
+	nextID  string // a fresh x-amzn-RequestId made along with invID, not yet sent
 	idemKey string // Idempotency-Key added by the transport, if any
 	url     string // redacted, computed once when needed
 	history []Attempt
@@ -88,12 +91,12 @@ func (c *call) prepare() {
 	if c.t.cfg.correlation {
 		c.invID = c.req.Header.Get(headerInvocationID)
 		if c.invID == "" {
-			c.invID = newUUID()
+			c.invID, c.nextID = newUUIDPair()
 		}
 	}
 	if c.t.cfg.idemKeys && (c.req.Method == http.MethodPost || c.req.Method == http.MethodPatch) &&
 		c.req.Header.Get(policy.HeaderIdempotencyKey) == "" {
-		c.idemKey = `"` + newUUID() + `"`
+		c.idemKey = newQuotedUUID()
 	}
 	if c.host.budget != nil {
 		c.host.budget.Request(c.start)
