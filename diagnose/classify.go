@@ -76,6 +76,17 @@ func classifyBody(line []byte) (parsedLine, error) {
 }
 
 func classifyJSON(line []byte) (parsedLine, error) {
+	// Fast path for access logs, the bulk of most inputs: one decode.
+	if bytes.Contains(line, []byte(`"requestId"`)) && !bytes.Contains(line, []byte(`"msg"`)) && !bytes.Contains(line, []byte(`"record"`)) {
+		a, err := parseAccessRecord(line)
+		if err != nil {
+			var syntax *json.SyntaxError
+			if errors.As(err, &syntax) || !json.Valid(line) {
+				return parsedLine{kind: kindOtherJSON}, fmt.Errorf("invalid or truncated JSON: %w", err)
+			}
+		}
+		return parsedLine{kind: kindAccess, access: a}, err
+	}
 	var probe jsonProbe
 	if err := json.Unmarshal(line, &probe); err != nil {
 		return parsedLine{kind: kindOtherJSON}, fmt.Errorf("invalid or truncated JSON: %w", err)

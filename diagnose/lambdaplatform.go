@@ -40,7 +40,9 @@ var (
 // isPlatformLine reports whether line (timestamp removed) starts like one of
 // the Lambda runtime's own lines.
 func isPlatformLine(line []byte) bool {
-	for _, p := range [][]byte{[]byte("START RequestId:"), []byte("END RequestId:"), []byte("REPORT RequestId:"), []byte("INIT_START"), []byte("START "), []byte("END "), []byte("REPORT ")} {
+	// Only the runtime's exact prefixes: function output such as "END of
+	// batch" must not be taken for a damaged platform line.
+	for _, p := range [][]byte{[]byte("START RequestId:"), []byte("END RequestId:"), []byte("REPORT RequestId:"), []byte("INIT_START")} {
 		if bytes.HasPrefix(line, p) {
 			return true
 		}

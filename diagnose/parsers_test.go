@@ -72,7 +72,7 @@ func TestParsePlatformLine(t *testing.T) {
 			t.Errorf("parsePlatformLine(%q) = %+v, %v; want %+v", tt.line, got, err, tt.want)
 		}
 	}
-	for _, bad := range []string{"START RequestId:", "END ", "REPORT RequestId:\tDuration: 1 ms"} {
+	for _, bad := range []string{"START RequestId:", "END RequestId: ", "REPORT RequestId:\tDuration: 1 ms"} {
 		if _, err := parsePlatformLine([]byte(bad)); err == nil {
 			t.Errorf("parsePlatformLine(%q) accepted", bad)
 		}
@@ -188,6 +188,7 @@ func TestClassifyLine(t *testing.T) {
 		{"2026-11-26T01:00:00Z START RequestId: l Version: $LATEST", kindPlatform, false},
 		{"2026-11-26T01:00:00Z l\tINFO\thello", kindOtherText, false},
 		{"hello", kindOtherText, false},
+		{"END of batch", kindOtherText, false},
 	}
 	for _, tt := range tests {
 		p, err := classifyLine([]byte(tt.line))
