@@ -114,16 +114,24 @@ func peek(resp *http.Response, n int) []byte {
 		n = int(resp.ContentLength)
 	}
 	buf := make([]byte, n)
-	got, err := io.ReadFull(resp.Body, buf)
+	// Not io.ReadFull: it turns an early io.EOF into io.ErrUnexpectedEOF,
+	// which could then not be told from a body cut short.
+	got := 0
+	var err error
+	for got < n && err == nil {
+		var m int
+		m, err = resp.Body.Read(buf[got:])
+		got += m
+	}
 	buf = buf[:got]
-	switch {
-	case err == nil:
+	switch err {
+	case nil:
 		resp.Body = &prefixedBody{prefix: buf, rest: resp.Body}
-	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+	case io.EOF:
 		// The whole body is in buf.
-		rest := resp.Body
-		resp.Body = &prefixedBody{prefix: buf, rest: eofBody{rest}}
+		resp.Body = &prefixedBody{prefix: buf, rest: eofBody{resp.Body}}
 	default:
+		// Cut short or failed: the caller sees the error after the prefix.
 		resp.Body = &prefixedBody{prefix: buf, rest: errBody{resp.Body, err}}
 	}
 	return buf

@@ -12,7 +12,7 @@ import (
 
 func isUUIDv4(s string) bool {
 	u, err := uuid.Parse(s)
-	return err == nil && u.Version() == 4 && len(s) == 36
+	return err == nil && u.Version() == 4 && u.Variant() == uuid.RFC4122 && len(s) == 36
 }
 
 // TestCorrelationHeaders: a fresh UUID x-amzn-RequestId on every attempt, one
