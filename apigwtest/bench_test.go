@@ -7,7 +7,8 @@ import (
 )
 
 // BenchmarkServerParallel measures requests per second through the whole
-// emulator (gateway, Lambda pool, in-process handler) over loopback.
+// emulator (gateway, Lambda pool, in-process handler) over loopback, client
+// included, and the CPU time each request costs.
 func BenchmarkServerParallel(b *testing.B) {
 	// No throttle: the benchmark measures the emulator, not the account quota.
 	s := NewServer(ok, WithThrottle(1e9, 1<<30))
@@ -16,6 +17,7 @@ func BenchmarkServerParallel(b *testing.B) {
 	defer client.CloseIdleConnections()
 	url := s.URL + "/orders"
 	b.ResetTimer()
+	cpu0 := processCPU()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			resp, err := client.Get(url)
@@ -33,4 +35,9 @@ func BenchmarkServerParallel(b *testing.B) {
 	})
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+	// CPU per request (client and server together) tells the capacity of
+	// an idle machine when the benchmark shares a busy one.
+	if cpu := processCPU() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/req")
+	}
 }

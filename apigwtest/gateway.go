@@ -24,7 +24,7 @@ func (s *Server) newGatewayRequest(r *http.Request, now time.Time) *gatewayReque
 		// HTTP APIs generate their own id; it is also the extended id.
 		g.requestID = g.extendedID
 	} else if id := r.Header.Get("X-Amzn-Requestid"); id != "" && isUUID(id) {
-		g.requestID = strings.ToLower(id)
+		g.requestID = id // as sent: the client matches it byte for byte
 	} else {
 		g.requestID = newUUID()
 		g.replacedID = id != ""
@@ -147,7 +147,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	event := s.buildEvent(r, path, body, g)
 	rec := &Invocation{
 		RequestID: g.requestID, ExtendedRequestID: g.extendedID, LambdaRequestID: lambdaID,
-		TraceID: g.trace.String(), Method: r.Method, Path: path, Header: r.Header.Clone(),
+		TraceID: g.trace.String(), Method: r.Method, Path: path, Header: r.Header, // net/http gives each request its own map
 		Start: sent, ColdStart: we == nil,
 	}
 	s.mu.Lock()

@@ -131,7 +131,8 @@ func WithHTTPAPI() Option {
 // WithConcurrencyLimit sets how many invocations may run at once (reserved
 // concurrency). Default 1000. Past it Lambda answers 429 and the REST client
 // gets 500 "Internal server error"; the function does not run. Functions
-// still running after a 504 keep their slot, as in AWS.
+// still running after a 504 keep their slot, as in AWS. A limit of 0 (reserved
+// concurrency 0) throttles every invocation.
 func WithConcurrencyLimit(n int) Option {
 	return func(c *config) { c.concurrencyLimit = n }
 }
