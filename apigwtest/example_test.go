@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"sync/atomic"
 	"time"
 
@@ -43,19 +44,62 @@ func ExampleNewServer() {
 	// ran after timeout: true
 }
 
-// Faults as data: a quarter of the calls are slow enough to time out for the
-// first minute, then the backend is healthy.
+// Faults as data: for the first hour every request times out (the function
+// runs past the integration timeout), then the backend is healthy.
 func ExampleWithSchedule() {
 	s := apigwtest.NewServer(func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
 		return events.APIGatewayProxyResponse{StatusCode: 200}, nil
 	},
 		apigwtest.WithTimeScale(0.001),
-		apigwtest.WithSchedule(apigwtest.Phase{
-			From: 0, To: time.Minute,
-			Fault: apigwtest.Fault{Latency: apigwtest.SlowShare{Share: 0.25, Slow: apigwtest.Fixed(40 * time.Second)}},
-		}),
+		apigwtest.WithSchedule(apigwtest.Phase{From: 0, To: time.Hour, Fault: apigwtest.Fault{Outage: apigwtest.OutageTimeout}}),
 	)
 	defer s.Close()
-	fmt.Println(s.Stats().Requests)
-	// Output: 0
+
+	resp, err := http.Get(s.URL + "/health")
+	if err != nil {
+		panic(err)
+	}
+	resp.Body.Close()
+	s.Wait()
+	st := s.Stats()
+	fmt.Println(resp.StatusCode, "invocations:", st.Invocations, "ran after timeout:", st.RanAfterTimeout)
+	// Output: 504 invocations: 1 ran after timeout: 1
+}
+
+// Random faults drawn from a seeded source repeat from run to run.
+func ExampleFault() {
+	s := apigwtest.NewServer(func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		return events.APIGatewayProxyResponse{StatusCode: 200}, nil
+	}, apigwtest.WithSeed(42), apigwtest.WithFault(apigwtest.Fault{ErrorRate: 0.5}))
+	defer s.Close()
+
+	for range 8 {
+		resp, err := http.Get(s.URL + "/x")
+		if err != nil {
+			panic(err)
+		}
+		resp.Body.Close()
+		fmt.Print(resp.StatusCode, " ")
+	}
+	fmt.Println()
+	// Output: 502 200 200 200 502 502 200 200
+}
+
+// A real Lambda binary behind the gateway: build any aws-lambda-go program
+// (lambda.Start) and pass its path. See examples/lambda for a complete
+// program.
+func ExampleNewRuntimeServer() {
+	s := apigwtest.NewRuntimeServer("/path/to/bootstrap",
+		apigwtest.WithEnv("ORDERS_FILE=/tmp/orders.txt"),
+		apigwtest.WithLambdaLog(os.Stderr),
+	)
+	defer s.Close()
+
+	resp, err := http.Get(s.URL + "/orders?sleep=35s")
+	if err != nil {
+		panic(err)
+	}
+	resp.Body.Close()
+	fmt.Println(resp.StatusCode) // 504 after 29 s; the function runs on
+	s.Wait()                     // until it has written its order
 }

@@ -153,7 +153,8 @@ func WithColdStart(d time.Duration) Option {
 }
 
 // WithIdleExpiry sets how long an idle execution environment stays warm.
-// Default 10 minutes.
+// Default 10 minutes. An expired environment (in runtime mode, its process)
+// is ended when the next invocation looks for a warm one, or at Close.
 func WithIdleExpiry(d time.Duration) Option {
 	return func(c *config) { c.idleExpiry = d }
 }
