@@ -77,52 +77,69 @@ func TestCallerRequestUntouched(t *testing.T) {
 			}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			g := newGateway(t, tt.script...)
-			var rt *transport.Transport
-			if tt.rt != nil {
-				rt = tt.rt(t, g)
-			} else {
-				rt = transport.New(newBase(t), fast()...)
+		for _, withGetBody := range []bool{false, true} {
+			name := tt.name
+			if withGetBody {
+				if tt.body != nil {
+					continue
+				}
+				name += " GetBody"
 			}
-			hitsBefore := g.hits()
-			body := tt.body
-			if body == nil {
-				body = newRequestBody("payload")
-			}
-			req := newRequest(t, "PUT", g.URL+"/orders/1?x=1", nil)
-			req.Body, req.ContentLength = body, -1
-			req.Header.Set("X-Caller", "yes")
-			req.Header["X-Multi"] = []string{"a", "b"}
-			if tt.ctx != nil {
-				req = req.WithContext(tt.ctx())
-			}
-			before := snap(req)
-			resp, err := rt.RoundTrip(req)
-			if resp != nil {
-				resp.Body.Close()
-			}
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
-			}
-			if after := snap(req); !reflect.DeepEqual(before, after) {
-				t.Errorf("request modified:\nbefore %+v\nafter  %+v", before, after)
-			}
-			closes := 0
-			switch b := body.(type) {
-			case *requestBody:
-				closes = int(b.closed.Load())
-			case *failingBody:
-				closes = int(b.closed.Load())
-			}
-			if closes == 0 {
-				t.Errorf("the caller's body was not closed")
-			}
-			if tt.wantErr && tt.name != "breaker open" && g.hits() != hitsBefore {
-				t.Errorf("%d requests reached the server", g.hits()-hitsBefore)
-			}
-		})
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				g := newGateway(t, tt.script...)
+				var rt *transport.Transport
+				if tt.rt != nil {
+					rt = tt.rt(t, g)
+				} else {
+					rt = transport.New(newBase(t), fast()...)
+				}
+				hitsBefore := g.hits()
+				body := tt.body
+				if body == nil {
+					body = newRequestBody("payload")
+				}
+				req := newRequest(t, "PUT", g.URL+"/orders/1?x=1", nil)
+				req.Body, req.ContentLength = body, -1
+				if withGetBody {
+					req.GetBody = func() (io.ReadCloser, error) { return newRequestBody("payload"), nil }
+				}
+				req.Header.Set("X-Caller", "yes")
+				req.Header["X-Multi"] = []string{"a", "b"}
+				if tt.ctx != nil {
+					req = req.WithContext(tt.ctx())
+				}
+				before := snap(req)
+				resp, err := rt.RoundTrip(req)
+				if resp != nil {
+					resp.Body.Close()
+				}
+				if (err != nil) != tt.wantErr {
+					t.Fatalf("err = %v, want error %v", err, tt.wantErr)
+				}
+				if after := snap(req); !reflect.DeepEqual(before, after) {
+					t.Errorf("request modified:\nbefore %+v\nafter  %+v", before, after)
+				}
+				closes := 0
+				switch b := body.(type) {
+				case *requestBody:
+					closes = int(b.closed.Load())
+				case *failingBody:
+					closes = int(b.closed.Load())
+				}
+				if closes == 0 {
+					t.Errorf("the caller's body was not closed")
+				}
+				if tt.wantErr && tt.name != "breaker open" && g.hits() != hitsBefore {
+					t.Errorf("%d requests reached the server", g.hits()-hitsBefore)
+				}
+				for i, s := range g.seen()[hitsBefore:] {
+					if string(s.Body) != "payload" && tt.name != "body too large" {
+						t.Errorf("request %d body %q", i+1, s.Body)
+					}
+				}
+			})
+		}
 	}
 }
 

@@ -34,6 +34,15 @@ func New(base http.RoundTripper, opts ...Option) *Transport {
 	return t
 }
 
+// CloseIdleConnections closes the base transport's idle connections when
+// it can (as *http.Transport can), so that http.Client's
+// CloseIdleConnections reaches through a Transport.
+func (t *Transport) CloseIdleConnections() {
+	if b, ok := t.base.(interface{ CloseIdleConnections() }); ok {
+		b.CloseIdleConnections()
+	}
+}
+
 // errNoResponse is what an attempt reports when the base transport broke
 // the RoundTripper contract by returning neither a response nor an error.
 var errNoResponse = errors.New("retryscope: base transport returned a nil response and a nil error")
