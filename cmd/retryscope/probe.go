@@ -424,7 +424,12 @@ func parseHeaderLine(s string) (name, value string, err error) {
 		return "", "", errors.New("empty header name")
 	}
 	if !isToken(name) {
-		return "", "", fmt.Errorf("header name %q is not a valid HTTP token", name)
+		// The name is not shown: a mistyped -H may hold a secret there.
+		for i := 0; i < len(name); i++ {
+			if !isToken(name[i : i+1]) {
+				return "", "", fmt.Errorf("the header name is not a valid HTTP token: byte %d is %s", i+1, describeByte(name[i]))
+			}
+		}
 	}
 	value = strings.Trim(value, " \t")
 	for i := 0; i < len(value); i++ {
@@ -433,6 +438,20 @@ func parseHeaderLine(s string) (name, value string, err error) {
 		}
 	}
 	return name, value, nil
+}
+
+// describeByte names a byte without printing a secret's letters: only
+// separators and control characters are spelled out.
+func describeByte(c byte) string {
+	switch {
+	case c == ' ':
+		return "a space"
+	case c < 0x20 || c == 0x7f:
+		return fmt.Sprintf("control character 0x%02x", c)
+	case c >= 0x80:
+		return "a non-ASCII byte"
+	}
+	return fmt.Sprintf("%q", string(c))
 }
 
 // isToken reports whether s is an RFC 9110 token (header names, methods).
