@@ -262,7 +262,7 @@ func TestBugAttemptTimeoutCutsBodyRead(t *testing.T) {
 	first, rest := strings.Repeat("a", 10), strings.Repeat("b", 64<<10)
 	g := newGateway(t, blocked, gatedBody(first, rest, gate))
 	p := fastPolicy()
-	p.AttemptTimeout = 500 * time.Millisecond
+	p.AttemptTimeout = time.Second // the second attempt's headers must come within it
 	ct := newCounting(t)
 	rt := transport.New(ct, transport.WithPolicy(p), transport.WithoutBreaker(), transport.WithoutBudget())
 	resp, err, as := do(t, rt, newRequest(t, "GET", g.URL, nil))
