@@ -199,13 +199,14 @@ func (s *Server) run(rec *Invocation, we *warmEnv, c *call, d draws, out chan<- 
 	if o.stopped {
 		// Lambda stops the environment at the function timeout; an
 		// in-process handler can only be asked to stop, so wait for it.
+		stoppedAt := time.Now()
 		timedOut := ctx.Err() == nil
 		ferr := &functionError{Type: "Sandbox.Timedout", Message: fmt.Sprintf("%s %s Task timed out after %.2f seconds",
 			time.Now().UTC().Format("2006-01-02T15:04:05.000Z"), c.lambdaID, s.cfg.functionTimeout.Seconds())}
 		if !timedOut {
 			ferr = &functionError{Type: "Runtime.Closed", Message: errServerClosed.Error()}
 		}
-		out <- result{ferr: ferr, at: time.Now()}
+		out <- result{ferr: ferr, at: stoppedAt}
 		if timedOut {
 			s.lambdaLog.line(ferr.Message)
 		}
@@ -213,7 +214,7 @@ func (s *Server) run(rec *Invocation, we *warmEnv, c *call, d draws, out chan<- 
 		if !received {
 			<-done
 		}
-		s.report(c.lambdaID, time.Since(t0), initDur, we == nil)
+		s.report(c.lambdaID, stoppedAt.Sub(t0), initDur, we == nil)
 		s.end(rec, ferr, false, timedOut)
 		return
 	}

@@ -293,3 +293,36 @@ func TestCloseCancelsRunningFunctionsAfterGrace(t *testing.T) {
 		t.Error("a closed server still answers")
 	}
 }
+
+// What a benchmark does: every attempt of one logical request carries the
+// same header; grouping the ground truth by it counts executions per
+// logical request, including those the client never saw succeed.
+func TestGroupInvocationsByLogicalRequest(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int64
+	release := make(chan struct{})
+	s := NewServer(func(ctx context.Context, r events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		if calls.Add(1) <= 2 {
+			<-release // the first two attempts time out
+		}
+		return events.APIGatewayProxyResponse{StatusCode: 201}, nil
+	}, WithTimeScale(0.02)) // 580 ms
+	defer s.Close()
+	var statuses []int
+	for range 3 { // a naive client retrying a POST after 504
+		req, _ := http.NewRequest(http.MethodPost, s.URL+"/orders", nil)
+		req.Header.Set("X-Logical-Request", "order-1")
+		statuses = append(statuses, do(t, req).status)
+	}
+	close(release)
+	s.Wait()
+	perLogical := map[string]int{}
+	for _, inv := range s.Invocations() {
+		if inv.Finished {
+			perLogical[inv.Header.Get("X-Logical-Request")]++
+		}
+	}
+	if statuses[0] != 504 || statuses[1] != 504 || statuses[2] != 201 || perLogical["order-1"] != 3 {
+		t.Errorf("statuses %v, executions %v: want 504 504 201 and 3 executions of order-1", statuses, perLogical)
+	}
+}
