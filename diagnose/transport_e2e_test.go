@@ -23,7 +23,7 @@ import (
 // transport writing the attempt log: whatever it decides to retry, every
 // attempt it logs must get the emulator's ground truth from diagnose.
 func TestTransportAgainstEmulator(t *testing.T) {
-	const integrationTimeout = 200 * time.Millisecond
+	const integrationTimeout = 500 * time.Millisecond // OutageTimeout runs 10% past it: 50 ms between the 504 and the function's end
 	dir := t.TempDir()
 	create := func(name string) *os.File {
 		f, err := os.Create(filepath.Join(dir, name))
