@@ -96,7 +96,7 @@ func (r *Request) StartAttempt(ctx context.Context, req *http.Request, n int, he
 	a.sentRoot = TraceRoot(req.Header)
 	attrs := make([]attribute.KeyValue, 0, 9+len(in.reqHeaders))
 	attrs = a.t.attrs(attrs)
-	attrs = append(attrs, semconv.URLFull(redact.URL(req.URL)))
+	attrs = append(attrs, semconv.URLFull(r.urlFull(req.URL)))
 	if n > 1 {
 		attrs = append(attrs, semconv.HTTPRequestResendCount(n-1))
 	}
@@ -203,6 +203,30 @@ func extendedRequestID(h http.Header) string {
 	return h.Get(HeaderHTTPAPIID)
 }
 
+// statusString is strconv.Itoa without allocating for the usual error
+// statuses.
+func statusString(code int) string {
+	switch code {
+	case 400:
+		return "400"
+	case 403:
+		return "403"
+	case 404:
+		return "404"
+	case 429:
+		return "429"
+	case 500:
+		return "500"
+	case 502:
+		return "502"
+	case 503:
+		return "503"
+	case 504:
+		return "504"
+	}
+	return strconv.Itoa(code)
+}
+
 // errorType is the attempt's error.type, "" when it succeeded: the status
 // code for an error status, else the outcome's cause (a short stable token),
 // else the error's type.
@@ -219,7 +243,7 @@ func errorType(r AttemptResult) string {
 		}
 		return semconv.ErrorTypeOther.Value.AsString()
 	case isErrorStatus(r.Response.StatusCode):
-		return strconv.Itoa(r.Response.StatusCode)
+		return statusString(r.Response.StatusCode)
 	}
 	return ""
 }

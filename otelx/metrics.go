@@ -35,6 +35,43 @@ type instruments struct {
 	retries     metric.Int64Counter
 	transitions metric.Int64Counter
 	refusals    metric.Int64Counter
+
+	durationSets optionCache[durationKey]
+	attemptSets  optionCache[attemptKey]
+	retrySets    optionCache[string]
+}
+
+type durationKey struct {
+	method, host, errType string
+	port, status          int
+}
+
+type attemptKey struct {
+	reach, cause string
+	retry        bool
+}
+
+func (k durationKey) attrs() []attribute.KeyValue {
+	attrs := make([]attribute.KeyValue, 0, 5)
+	attrs = append(attrs,
+		semconv.HTTPRequestMethodKey.String(k.method),
+		semconv.ServerAddress(k.host),
+		semconv.ServerPort(k.port))
+	if k.status != 0 {
+		attrs = append(attrs, semconv.HTTPResponseStatusCode(k.status))
+	}
+	if k.errType != "" {
+		attrs = append(attrs, semconv.ErrorTypeKey.String(k.errType))
+	}
+	return attrs
+}
+
+func (k attemptKey) attrs() []attribute.KeyValue {
+	return []attribute.KeyValue{AttrReach.String(k.reach), AttrCause.String(k.cause), AttrRetry.Bool(k.retry)}
+}
+
+func causeAttrs(cause string) []attribute.KeyValue {
+	return []attribute.KeyValue{AttrCause.String(cause)}
 }
 
 // newInstruments makes the instruments; an instrument the meter refuses is
@@ -73,27 +110,18 @@ func (is *instruments) attempt(ctx context.Context, target func() target, r Atte
 	}
 	if h := is.duration.Inst(); h.Enabled(ctx) {
 		t := target()
-		attrs := make([]attribute.KeyValue, 0, 5)
-		attrs = append(attrs,
-			semconv.HTTPRequestMethodKey.String(t.method),
-			semconv.ServerAddress(t.host),
-			semconv.ServerPort(t.port))
+		k := durationKey{method: t.method, host: t.host, port: t.port, errType: errType}
 		if r.Response != nil {
-			attrs = append(attrs, semconv.HTTPResponseStatusCode(r.Response.StatusCode))
+			k.status = r.Response.StatusCode
 		}
-		if errType != "" {
-			attrs = append(attrs, semconv.ErrorTypeKey.String(errType))
-		}
-		h.Record(ctx, r.Duration.Seconds(), metric.WithAttributes(attrs...))
+		h.Record(ctx, r.Duration.Seconds(), is.durationSets.get(k, durationKey.attrs).record...)
 	}
 	if is.attempts.Enabled(ctx) {
-		is.attempts.Add(ctx, 1, metric.WithAttributes(
-			AttrReach.String(string(r.Outcome.Reach)),
-			AttrCause.String(r.Outcome.Cause),
-			AttrRetry.Bool(r.Decision.Retry)))
+		k := attemptKey{reach: string(r.Outcome.Reach), cause: r.Outcome.Cause, retry: r.Decision.Retry}
+		is.attempts.Add(ctx, 1, is.attemptSets.get(k, attemptKey.attrs).add...)
 	}
 	if r.Decision.Retry && is.retries.Enabled(ctx) {
-		is.retries.Add(ctx, 1, metric.WithAttributes(AttrCause.String(r.Outcome.Cause)))
+		is.retries.Add(ctx, 1, is.retrySets.get(r.Outcome.Cause, causeAttrs).add...)
 	}
 }
 

@@ -23,6 +23,7 @@ type Request struct {
 	traced bool       // attempts start spans
 	span   trace.Span // nil when the span does not record
 	url    *url.URL   // to redact error messages
+	full   string     // url.full of url
 }
 
 // StartRequest starts the INTERNAL span of one logical request, named
@@ -44,9 +45,30 @@ func (in *Instrumentation) StartRequest(ctx context.Context, req *http.Request) 
 	}
 	attrs := make([]attribute.KeyValue, 0, 5)
 	attrs = targetOf(req).attrs(attrs)
-	attrs = append(attrs, semconv.URLFull(redact.URL(req.URL)))
+	full := redact.URL(req.URL)
+	attrs = append(attrs, semconv.URLFull(full))
 	span.SetAttributes(attrs...)
-	return ctx, &Request{in: in, traced: true, span: span, url: req.URL}
+	return ctx, &Request{in: in, traced: true, span: span, url: req.URL, full: full}
+}
+
+// urlFull is url.full for an attempt's URL, computed again only when it
+// differs from the logical request's.
+func (r *Request) urlFull(u *url.URL) string {
+	if r.url != nil && u != nil && sameURL(r.url, u) {
+		return r.full
+	}
+	return redact.URL(u)
+}
+
+// sameURL compares two URLs; a clone's Userinfo is a copy, so compare it
+// by value.
+func sameURL(a, b *url.URL) bool {
+	x, y := *a, *b
+	x.User, y.User = nil, nil
+	if x != y || (a.User == nil) != (b.User == nil) {
+		return false
+	}
+	return a.User == nil || *a.User == *b.User
 }
 
 // tracingUnset reports whether spans would go to the OpenTelemetry global

@@ -35,10 +35,12 @@ func URL(u *url.URL) string {
 func query(raw string) string {
 	var b strings.Builder
 	b.Grow(len(raw))
-	for i, part := range strings.Split(raw, "&") {
-		if i > 0 {
+	first := true
+	for part := range strings.SplitSeq(raw, "&") {
+		if !first {
 			b.WriteByte('&')
 		}
+		first = false
 		key, _, hasValue := strings.Cut(part, "=")
 		b.WriteString(key)
 		if hasValue {
@@ -70,7 +72,7 @@ func SensitiveHeader(name string) bool {
 // URL(u). Error messages and reasons pass through it before they are
 // recorded. A nil u, or one with nothing to hide, returns s unchanged.
 func Text(s string, u *url.URL) string {
-	if u == nil || (u.User == nil && u.RawQuery == "" && u.Fragment == "") {
+	if u == nil || (u.User == nil && u.RawQuery == "" && u.Fragment == "") || !strings.Contains(s, u.Host) {
 		return s
 	}
 	safe := URL(u)
