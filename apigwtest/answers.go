@@ -23,8 +23,12 @@ var (
 		"InternalServerErrorException", "API_CONFIGURATION_ERROR", "Internal server error"}
 	restLambdaThrottled = gatewayAnswer{500, `{"message": "Internal server error"}`,
 		"InternalServerErrorException", "API_CONFIGURATION_ERROR", "Internal server error"}
+	restConfiguration = gatewayAnswer{500, `{"message": "Internal server error"}`,
+		"InternalServerErrorException", "API_CONFIGURATION_ERROR", "Internal server error"}
 	restThrottled = gatewayAnswer{429, `{"message":"Too Many Requests"}`,
 		"TooManyRequestsException", "THROTTLED", "Too Many Requests"}
+	restQuota = gatewayAnswer{429, `{"message":"Limit Exceeded"}`,
+		"LimitExceededException", "QUOTA_EXCEEDED", "Limit Exceeded"}
 	restMissingToken = gatewayAnswer{403, `{"message":"Missing Authentication Token"}`,
 		"MissingAuthenticationTokenException", "MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token"}
 	// The 413 body and error type are [inferred]: REQUEST_TOO_LARGE is
@@ -43,6 +47,9 @@ var (
 	httpLambdaThrottled = httpFunctionError
 	httpThrottled       = gatewayAnswer{429, `{"message":"Too Many Requests"}`,
 		"", "THROTTLED", "Too Many Requests"}
+	httpConfiguration = httpFunctionError
+	// HTTP APIs have no usage plans; the REST answer is kept [inferred].
+	httpQuota    = gatewayAnswer{429, `{"message":"Limit Exceeded"}`, "", "QUOTA_EXCEEDED", "Limit Exceeded"}
 	httpNotFound = gatewayAnswer{404, `{"message":"Not Found"}`,
 		"", "RESOURCE_NOT_FOUND", "Not Found"}
 	// [inferred]
@@ -61,13 +68,15 @@ const (
 	answerThrottled
 	answerNoRoute
 	answerTooLarge
+	answerConfiguration
+	answerQuota
 )
 
 func (s *Server) answer(k answerKind) gatewayAnswer {
 	if s.cfg.httpAPI {
 		return [...]gatewayAnswer{httpTimeout, httpFunctionError, httpMalformed,
-			httpLambdaThrottled, httpThrottled, httpNotFound, httpTooLarge}[k]
+			httpLambdaThrottled, httpThrottled, httpNotFound, httpTooLarge, httpConfiguration, httpQuota}[k]
 	}
 	return [...]gatewayAnswer{restTimeout, restFunctionError, restMalformed,
-		restLambdaThrottled, restThrottled, restMissingToken, restTooLarge}[k]
+		restLambdaThrottled, restThrottled, restMissingToken, restTooLarge, restConfiguration, restQuota}[k]
 }

@@ -324,3 +324,41 @@ func TestCloseWaitsForFunctionsWithinGrace(t *testing.T) {
 		t.Errorf("Close did not wait for the function: %d orders", orders.Load())
 	}
 }
+
+func TestGoldenConfigurationError(t *testing.T) {
+	t.Parallel()
+	var exec syncBuffer
+	s := NewServer(ok, fastScale, WithExecutionLog(&exec), WithFault(Fault{Outage: OutageConfiguration}))
+	defer s.Close()
+	checkGolden(t, get(t, s.URL+"/x"), golden{500, `{"message": "Internal server error"}`, "InternalServerErrorException", rootSampleRe})
+	if len(s.Invocations()) != 0 {
+		t.Error("the function ran despite a configuration error")
+	}
+	if text := strings.Join(exec.lines(), "\n"); !strings.Contains(text, "Invalid permissions on Lambda function") ||
+		!strings.Contains(text, "Method completed with status: 500") {
+		t.Errorf("execution log:\n%s", text)
+	}
+}
+
+func TestGoldenQuotaExceeded(t *testing.T) {
+	t.Parallel()
+	s := NewServer(ok, fastScale, WithQuota(2))
+	defer s.Close()
+	req := func(key string) answer {
+		r, _ := http.NewRequest(http.MethodGet, s.URL+"/x", nil)
+		r.Header.Set("x-api-key", key)
+		return do(t, r)
+	}
+	for range 2 {
+		if got := req("alice"); got.status != 200 {
+			t.Fatalf("within the quota: %d", got.status)
+		}
+	}
+	checkGolden(t, req("alice"), golden{429, `{"message":"Limit Exceeded"}`, "LimitExceededException", rootSampleRe})
+	if got := req("bob"); got.status != 200 {
+		t.Errorf("another key: %d", got.status)
+	}
+	if st := s.Stats(); st.QuotaExceeded != 1 || st.Invocations != 3 {
+		t.Errorf("stats %+v", st)
+	}
+}

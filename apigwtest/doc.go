@@ -10,9 +10,10 @@
 //
 //	client -> API Gateway: request id (adopt the client's UUID
 //	          x-amzn-RequestId), x-amz-apigw-id, X-Ray trace,
-//	          throttle (token bucket: 429), stage route (403),
-//	          payload limit (413)
+//	          throttle (token bucket: 429), usage plan quota (429),
+//	          stage route (403), payload limit (413)
 //	       -> fault for this moment (WithFault, WithSchedule, WithFaultFunc)
+//	       -> bad permissions (OutageConfiguration: 500)
 //	       -> Lambda: concurrency slot (none: 429, the client gets 500),
 //	          warm environment or cold start, proxy event, the function
 //	       -> API Gateway waits up to the integration timeout: the

@@ -40,6 +40,10 @@ const (
 	// OutageFunctionError makes every invocation fail with a function error
 	// (502) without running the handler.
 	OutageFunctionError
+	// OutageConfiguration makes API Gateway fail to invoke Lambda, as with
+	// bad permissions on the function: the client gets 500 and the function
+	// does not run.
+	OutageConfiguration
 )
 
 // String returns the outage's name.
@@ -53,6 +57,8 @@ func (o Outage) String() string {
 		return "throttle"
 	case OutageFunctionError:
 		return "function-error"
+	case OutageConfiguration:
+		return "configuration"
 	}
 	return "unknown"
 }

@@ -86,11 +86,25 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if !allowed {
 		s.stats.Throttled++
 	}
+	overQuota := false
+	if allowed && s.cfg.quota > 0 {
+		key := r.Header.Get("X-Api-Key")
+		overQuota = s.quotaUsed[key] >= s.cfg.quota
+		if overQuota {
+			s.stats.QuotaExceeded++
+		} else {
+			s.quotaUsed[key]++
+		}
+	}
 	inFlight := s.running
 	s.mu.Unlock()
 
 	if !allowed {
 		s.gatewayAnswer(w, g, nil, answerThrottled)
+		return
+	}
+	if overQuota {
+		s.gatewayAnswer(w, g, nil, answerQuota)
 		return
 	}
 	path, ok := s.route(r)
@@ -119,6 +133,11 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	sent := time.Now()
 	lambdaID := newUUID()
 
+	if fault.Outage == OutageConfiguration {
+		s.execLog.exec(id, "Execution failed due to configuration error: Invalid permissions on Lambda function")
+		s.gatewayAnswer(w, g, nil, answerConfiguration)
+		return
+	}
 	var we *warmEnv
 	var d draws
 	var expired []environment
@@ -236,7 +255,8 @@ func (s *Server) gatewayAnswer(w http.ResponseWriter, g *gatewayRequest, rec *In
 	}
 	g.entry.ErrorMessage = a.message
 	g.entry.ErrorResponseType = a.responseType
-	s.finishRequest(w, g, rec, a.status, []byte(a.body), k != answerThrottled && k != answerNoRoute && k != answerTooLarge)
+	executed := k != answerThrottled && k != answerQuota && k != answerNoRoute && k != answerTooLarge
+	s.finishRequest(w, g, rec, a.status, []byte(a.body), executed)
 }
 
 // functionAnswer sends the function's own response.

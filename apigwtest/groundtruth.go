@@ -68,6 +68,8 @@ type Stats struct {
 	// Throttled counts API Gateway's 429s; LambdaThrottled counts Lambda's
 	// own 429s (concurrency limit or OutageThrottle), answered as 500.
 	Throttled, LambdaThrottled int64
+	// QuotaExceeded counts usage plan 429s (WithQuota).
+	QuotaExceeded int64
 	// ColdStarts counts new execution environments.
 	ColdStarts int64
 	// InFlight is the number of invocations running now, PeakInFlight the

@@ -64,6 +64,7 @@ type config struct {
 	schedule           []Phase
 	faultFunc          func(Moment) Fault
 	env                []string
+	quota              int
 	memoryMB           int
 }
 
@@ -227,6 +228,14 @@ func WithFaultFunc(f func(Moment) Fault) Option {
 // processes (which otherwise inherit the server's environment). Default: none.
 func WithEnv(kv ...string) Option {
 	return func(c *config) { c.env = append(c.env, kv...) }
+}
+
+// WithQuota sets a usage plan quota: each API key (the x-api-key header; no
+// key counts as one key) may make n requests over the server's life, then
+// gets 429 {"message":"Limit Exceeded"} (LimitExceededException). Default 0:
+// no usage plan.
+func WithQuota(n int) Option {
+	return func(c *config) { c.quota = n }
 }
 
 // WithMemorySize sets the memory size reported in REPORT lines. Default 128 MB.

@@ -50,6 +50,7 @@ type Server struct {
 	idle        chan struct{}
 	stats       Stats
 	invocations []*Invocation
+	quotaUsed   map[string]int // by API key
 }
 
 // NewServer starts a server whose function is fn, run in-process: each
@@ -93,6 +94,7 @@ func newServer(newBackend func(*Server) backend, opts []Option) *Server {
 		closing:   make(chan struct{}),
 		rng:       rand.New(rand.NewPCG(uint64(cfg.seed), 0x5eed)),
 		stats:     Stats{Answers: map[int]int64{}},
+		quotaUsed: map[string]int{},
 	}
 	s.runCtx, s.cancelRun = context.WithCancel(context.Background())
 	s.bucket = newTokenBucket(cfg.throttleRate/cfg.timeScale, cfg.throttleBurst, s.started)
