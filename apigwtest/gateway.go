@@ -171,6 +171,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.invocations = append(s.invocations, rec)
+	if n := s.cfg.history; n > 0 && len(s.invocations) >= 2*n {
+		s.invocations = append([]*Invocation(nil), s.invocations[len(s.invocations)-n:]...)
+	}
 	s.stats.Invocations++
 	if we == nil {
 		s.stats.ColdStarts++

@@ -77,12 +77,17 @@ type Stats struct {
 	InFlight, PeakInFlight int
 }
 
-// Invocations returns a copy of every invocation so far, in start order.
+// Invocations returns a copy of every invocation so far (the most recent
+// ones with WithInvocationHistory), in start order.
 func (s *Server) Invocations() []Invocation {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Invocation, len(s.invocations))
-	for i, inv := range s.invocations {
+	recs := s.invocations
+	if n := s.cfg.history; n > 0 && len(recs) > n {
+		recs = recs[len(recs)-n:]
+	}
+	out := make([]Invocation, len(recs))
+	for i, inv := range recs {
 		out[i] = *inv
 		out[i].Header = inv.Header.Clone()
 	}

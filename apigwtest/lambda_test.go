@@ -326,3 +326,20 @@ func TestGroupInvocationsByLogicalRequest(t *testing.T) {
 		t.Errorf("statuses %v, executions %v: want 504 504 201 and 3 executions of order-1", statuses, perLogical)
 	}
 }
+
+func TestInvocationHistory(t *testing.T) {
+	t.Parallel()
+	s := NewServer(ok, fastScale, WithInvocationHistory(3))
+	defer s.Close()
+	var ids []string
+	for range 10 {
+		ids = append(ids, get(t, s.URL+"/x").header.Get("x-amzn-RequestId"))
+	}
+	invs := s.Invocations()
+	if len(invs) != 3 || invs[0].RequestID != ids[7] || invs[2].RequestID != ids[9] {
+		t.Errorf("kept %d records", len(invs))
+	}
+	if st := s.Stats(); st.Invocations != 10 {
+		t.Errorf("stats %+v", st)
+	}
+}

@@ -65,6 +65,7 @@ type config struct {
 	faultFunc          func(Moment) Fault
 	env                []string
 	quota              int
+	history            int
 	memoryMB           int
 }
 
@@ -236,6 +237,13 @@ func WithEnv(kv ...string) Option {
 // no usage plan.
 func WithQuota(n int) Option {
 	return func(c *config) { c.quota = n }
+}
+
+// WithInvocationHistory keeps only the n most recent invocation records
+// for Server.Invocations, so a long-running server's memory stays bounded;
+// Stats still counts everything. Default 0: keep every record.
+func WithInvocationHistory(n int) Option {
+	return func(c *config) { c.history = n }
 }
 
 // WithMemorySize sets the memory size reported in REPORT lines. Default 128 MB.
