@@ -117,15 +117,15 @@ func Setup(ctx context.Context, opts ...Option) (shutdown func(context.Context) 
 		}
 	}
 	topts := []sdktrace.TracerProviderOption{sdktrace.WithBatcher(exp), sdktrace.WithResource(res)}
-	props := []propagation.TextMapPropagator{propagation.TraceContext{}, propagation.Baggage{}}
+	prop := propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
 	if c.xray {
 		topts = append(topts, sdktrace.WithIDGenerator(xray.NewIDGenerator()))
-		props = append(props, xray.Propagator{})
+		prop = XRayPropagator()
 	}
 	p := Providers{
 		TracerProvider: sdktrace.NewTracerProvider(topts...),
 		MeterProvider:  sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader), sdkmetric.WithResource(res)),
-		Propagator:     propagation.NewCompositeTextMapPropagator(props...),
+		Propagator:     prop,
 	}
 	if c.dst != nil {
 		*c.dst = p

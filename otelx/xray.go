@@ -3,7 +3,20 @@ package otelx
 import (
 	"net/http"
 	"strings"
+
+	"go.opentelemetry.io/contrib/propagators/aws/xray"
+	"go.opentelemetry.io/otel/propagation"
 )
+
+// XRayPropagator returns the propagator WithXRay installs: W3C
+// TraceContext, Baggage and the AWS X-Ray propagator (X-Amzn-Trace-Id), so
+// each attempt carries its span as both traceparent and
+// X-Amzn-Trace-Id Parent. Pair it with X-Ray trace ids
+// (sdktrace.WithIDGenerator(xray.NewIDGenerator()), as Setup(WithXRay())
+// does): X-Ray expects the first 4 bytes of a Root to be the epoch.
+func XRayPropagator() propagation.TextMapPropagator {
+	return propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}, xray.Propagator{})
+}
 
 // TraceHeader is a parsed X-Amzn-Trace-Id header:
 // "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1".
