@@ -73,6 +73,9 @@ func parseAccessRecord(line []byte) (accessRecord, error) {
 		ErrorResponseType:    f.ErrorResponseType.str(),
 		XRayTraceID:          f.XRayTraceID.str(),
 	}
+	// A client id that is not a UUID is replaced and logged with this
+	// suffix (AWS-FACTS section 3); the client saw the bare UUID.
+	r.RequestID = strings.TrimSuffix(r.RequestID, "_REPLACED_INVALID_REQUEST_ID")
 	if r.RequestID == "" {
 		return accessRecord{}, errAccessNoRequestID
 	}

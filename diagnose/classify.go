@@ -44,6 +44,9 @@ type jsonProbe struct {
 	Type      *string          `json:"type"`
 	Record    *json.RawMessage `json:"record"`
 	Time      *string          `json:"time"`
+	Level     *string          `json:"level"`
+	Status    *json.RawMessage `json:"status"`
+	Timestamp *string          `json:"timestamp"`
 }
 
 // classifyLine decides what line is and parses it. A non-nil error means
@@ -72,12 +75,15 @@ func classifyBody(line []byte) (parsedLine, error) {
 		pl, err := parsePlatformLine(line)
 		return parsedLine{kind: kindPlatform, platform: pl}, err
 	}
+	if pl, ok := parseAppLine(line); ok {
+		return parsedLine{kind: kindPlatform, platform: pl}, nil
+	}
 	return parsedLine{kind: kindOtherText}, nil
 }
 
 func classifyJSON(line []byte) (parsedLine, error) {
 	// Fast path for access logs, the bulk of most inputs: one decode.
-	if bytes.Contains(line, []byte(`"requestId"`)) && !bytes.Contains(line, []byte(`"msg"`)) && !bytes.Contains(line, []byte(`"record"`)) {
+	if bytes.Contains(line, []byte(`"requestId"`)) && !bytes.Contains(line, []byte(`"msg"`)) && !bytes.Contains(line, []byte(`"record"`)) && !bytes.Contains(line, []byte(`"level"`)) {
 		a, err := parseAccessRecord(line)
 		if err != nil {
 			var syntax *json.SyntaxError
@@ -104,6 +110,18 @@ func classifyJSON(line []byte) (parsedLine, error) {
 			return parsedLine{kind: kindInvocation}, errInvocationNoIDs
 		}
 		return parsedLine{kind: kindInvocation, invocation: r}, nil
+	case probe.RequestID != nil && probe.Level != nil && probe.Status == nil:
+		// Lambda's JSON application log format: the function logged this
+		// under its Lambda request id.
+		var id string
+		if err := json.Unmarshal(*probe.RequestID, &id); err != nil || id == "" {
+			return parsedLine{kind: kindPlatform}, errPlatformNoRequestID
+		}
+		p := parsedLine{kind: kindPlatform, platform: platformLine{Event: platformApp, RequestID: id}}
+		if probe.Timestamp != nil {
+			p.time, _ = parseTime(*probe.Timestamp)
+		}
+		return p, nil
 	case probe.RequestID != nil:
 		a, err := parseAccessRecord(line)
 		return parsedLine{kind: kindAccess, access: a}, err

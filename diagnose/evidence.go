@@ -98,6 +98,7 @@ type gatewayRequest struct {
 type invocation struct {
 	id                          string
 	start, end, report, timeout *LogLine
+	app                         *LogLine // first line the function logged
 	durationMS                  float64
 	hasDuration                 bool
 	record                      *lambdalog.Record
@@ -262,6 +263,10 @@ func (e *Evidence) addPlatform(p platformLine, line LogLine) {
 	case platformEnd:
 		if inv.end == nil {
 			inv.end = &line
+		}
+	case platformApp:
+		if inv.app == nil {
+			inv.app = &line
 		}
 	case platformReport:
 		if inv.report == nil {

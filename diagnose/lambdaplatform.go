@@ -16,6 +16,10 @@ const (
 	platformReport                            // REPORT RequestId: <id>	Duration: 12.34 ms ...
 	platformTimedOut                          // <id> Task timed out after 3.00 seconds
 	platformInit                              // INIT_START ... (no request id)
+	// platformApp is a line the function logged under its request id:
+	// "<time>\t<id>\tINFO\t<message>" or Lambda's JSON application log
+	// format {"timestamp":..,"level":"INFO","requestId":"<id>",...}.
+	platformApp
 )
 
 // platformLine is one parsed Lambda platform line.
@@ -35,7 +39,21 @@ var (
 	rePlatformID     = regexp.MustCompile(`^(?:START|END|REPORT) RequestId: ([0-9A-Za-z-]{1,128})(?:\s|$)`)
 	reReportDuration = regexp.MustCompile(`\tDuration: ([0-9]+(?:\.[0-9]+)?) ms|^REPORT RequestId: \S+\s+Duration: ([0-9]+(?:\.[0-9]+)?) ms`)
 	reTaskTimedOut   = regexp.MustCompile(`(?:^|\s)([0-9a-fA-F-]{36})\s+Task timed out after`)
+	reAppLine        = regexp.MustCompile(`^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\t(?:TRACE|DEBUG|INFO|WARN|ERROR|FATAL)\t`)
 )
+
+// parseAppLine recognises "<id>\t<LEVEL>\t<message>", the managed
+// runtimes' text format (timestamp already removed).
+func parseAppLine(line []byte) (platformLine, bool) {
+	if len(line) < 38 || line[8] != '-' {
+		return platformLine{}, false
+	}
+	m := reAppLine.FindSubmatch(line)
+	if m == nil {
+		return platformLine{}, false
+	}
+	return platformLine{Event: platformApp, RequestID: string(m[1])}, true
+}
 
 // isPlatformLine reports whether line (timestamp removed) starts like one of
 // the Lambda runtime's own lines.

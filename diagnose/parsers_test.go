@@ -99,6 +99,8 @@ func TestParseAccessRecord(t *testing.T) {
 			accessRecord{RequestID: "r3", Status: 429, ErrorResponseType: "THROTTLED", ErrorMessage: "Too Many Requests", RequestTime: time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC), LogsIntegration: true},
 			false, false},
 		{"null values", `{"requestId":"r4","status":null,"integration_latency":null}`, accessRecord{RequestID: "r4", LogsIntegration: true}, false, false},
+		{"replaced client id", `{"requestId":"0f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b_REPLACED_INVALID_REQUEST_ID","status":"200"}`,
+			accessRecord{RequestID: "0f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b", Status: 200}, false, false},
 	}
 	for _, tt := range tests {
 		got, err := parseAccessRecord([]byte(tt.line))
@@ -187,8 +189,12 @@ func TestClassifyLine(t *testing.T) {
 		{"(r) Method completed with status: 200", kindExecution, false},
 		{"2026-11-26T01:00:00Z START RequestId: l Version: $LATEST", kindPlatform, false},
 		{"2026-11-26T01:00:00Z l\tINFO\thello", kindOtherText, false},
+		{`{"requestId":"r","status":"200","level":"x"}`, kindAccess, false},
 		{"hello", kindOtherText, false},
 		{"END of batch", kindOtherText, false},
+		{"2026-11-26T01:00:00.000Z\t5f8e7d6c-1111-2222-3333-444455556666\tINFO\tprocessing", kindPlatform, false},
+		{`{"timestamp":"2026-11-26T01:00:00Z","level":"INFO","requestId":"5f8e7d6c-1111-2222-3333-444455556666","message":"hi"}`, kindPlatform, false},
+		{`{"timestamp":"2026-11-26T01:00:00Z","level":"INFO","requestId":"","message":"hi"}`, kindPlatform, true},
 	}
 	for _, tt := range tests {
 		p, err := classifyLine([]byte(tt.line))

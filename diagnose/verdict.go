@@ -192,7 +192,7 @@ func (j *judgement) lambdaSide() bool {
 		return true
 	}
 	if j.inv != nil {
-		for _, l := range []*LogLine{j.inv.start, j.inv.report, j.inv.end} {
+		for _, l := range []*LogLine{j.inv.start, j.inv.report, j.inv.end, j.inv.app} {
 			if l != nil {
 				j.decide(VerdictRan, l, "the function ran: Lambda logged request id %s, which API Gateway gave for this request", j.inv.id)
 				return true
@@ -336,6 +336,8 @@ func (inv *invocation) startTime() time.Time {
 		return inv.start.Time
 	case inv.record != nil:
 		return inv.record.Start
+	case inv.app != nil && !inv.app.Time.IsZero():
+		return inv.app.Time
 	}
 	for _, l := range []*LogLine{inv.report, inv.end} {
 		if l != nil && !l.Time.IsZero() {

@@ -71,6 +71,11 @@ func TestVerdictRules(t *testing.T) {
 				"execution.log": "(r) Lambda execution failed with status 200 due to customer function error: x. Lambda request id: l\n",
 				"lambda.log":    `{"time":"2026-11-26T01:00:00.100Z","type":"platform.start","record":{"requestId":"l","version":"$LATEST"}}` + "\n"},
 			want: VerdictRan, reasonHas: "lambda.log:1"},
+		{name: "the function's own log line under the logged Lambda id",
+			files: map[string]string{
+				"access.jsonl": `{"requestId":"r","status":"502","integration_requestId":"5f8e7d6c-1111-2222-3333-444455556666","requestTimeEpoch":"` + t0ms + `"}`,
+				"lambda.log":   "2026-11-26T01:00:00.050Z\t5f8e7d6c-1111-2222-3333-444455556666\tERROR\tInvoke Error\n"},
+			want: VerdictRan, reasonHas: "lambda.log:1"},
 		{name: "Lambda refused with 403",
 			files: map[string]string{"execution.log": "(r) Lambda invocation failed with status: 403. Lambda request id: l\n"},
 			want:  VerdictNotRun, reasonHas: "status 403"},
