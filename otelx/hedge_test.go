@@ -1,0 +1,50 @@
+package otelx_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"testing"
+
+	"github.com/retryscope/retryscope/otelx"
+	"github.com/retryscope/retryscope/policy"
+)
+
+// Hedges run attempts at the same time: one Request serves them all.
+func TestConcurrentHedges(t *testing.T) {
+	t.Parallel()
+	rec := newRecorder(t, otelx.Config{})
+	orig, _ := http.NewRequest(http.MethodGet, "https://api.example.com/x", nil)
+	ctx, r := rec.StartRequest(context.Background(), orig)
+	const n = 8
+	var wg sync.WaitGroup
+	for i := 1; i <= n; i++ {
+		wg.Go(func() {
+			req := orig.Clone(ctx)
+			req.Header.Set("X-Amzn-RequestId", fmt.Sprint("id-", i))
+			_, a := r.StartAttempt(ctx, req, i, i > 1)
+			r.Refused("budget", "api.example.com")
+			a.End(otelx.AttemptResult{Response: &http.Response{StatusCode: 200, Header: http.Header{}},
+				Outcome: policy.Outcome{Reach: policy.ReachBackend, Cause: "ok"}})
+			rec.BreakerTransition("api.example.com", "closed", "open")
+		})
+	}
+	wg.Wait()
+	r.End(&http.Response{StatusCode: 200}, nil, n)
+	ended := rec.spans.Ended()
+	if len(ended) != n+1 {
+		t.Fatalf("%d spans, want %d", len(ended), n+1)
+	}
+	logical := ended[n]
+	ids := map[string]bool{}
+	for _, s := range ended[:n] {
+		if s.Parent().SpanID() != logical.SpanContext().SpanID() {
+			t.Errorf("attempt %s is not a child of the logical span", s.SpanContext().SpanID())
+		}
+		ids[attrs(s.Attributes())["aws.request_id"].AsString()] = true
+	}
+	if len(ids) != n || len(logical.Events()) != n {
+		t.Errorf("%d distinct request ids and %d refusal events, want %d each", len(ids), len(logical.Events()), n)
+	}
+}
