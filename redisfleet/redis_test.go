@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sony/gobreaker/v2"
+
 	"github.com/retryscope/retryscope/policy"
 	"github.com/retryscope/retryscope/transport"
 )
@@ -24,7 +26,7 @@ func TestSyncBetweenTwoFleets(t *testing.T) {
 		a.CountRequest(h1, false)
 	}
 	a.CountRequest(h1, true)
-	a.BreakerChanged(h1, 2 /* open */, time.Now().Add(2*time.Second))
+	a.BreakerChanged(h1, gobreaker.StateOpen, time.Now().Add(2*time.Second))
 	took := eventually(t, time.Second, "b sees a's opening", func() bool { return b.CircuitOpen(h1, time.Now()) })
 	t.Logf("b saw a's opening after %v", took)
 	eventually(t, time.Second, "b sees a's counts", func() bool {
@@ -34,9 +36,9 @@ func TestSyncBetweenTwoFleets(t *testing.T) {
 	// The opening ends by itself, read as a remaining time.
 	eventually(t, 3*time.Second, "the opening ends", func() bool { return !b.CircuitOpen(h1, time.Now()) })
 	// A shorter opening does not cut a longer one short.
-	a.BreakerChanged(h1, 2, time.Now().Add(3*time.Second))
+	a.BreakerChanged(h1, gobreaker.StateOpen, time.Now().Add(3*time.Second))
 	eventually(t, time.Second, "b sees the second opening", func() bool { return b.CircuitOpen(h1, time.Now()) })
-	b.BreakerChanged(h1, 2, time.Now().Add(500*time.Millisecond))
+	b.BreakerChanged(h1, gobreaker.StateOpen, time.Now().Add(500*time.Millisecond))
 	time.Sleep(800 * time.Millisecond)
 	if !b.CircuitOpen(h1, time.Now()) {
 		t.Fatal("a shorter opening cut a longer one short")
