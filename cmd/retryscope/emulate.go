@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -36,6 +37,8 @@ formats.
 The function echoes the request as JSON. Query parameters steer it:
 ?sleep=35s (or ?sleep=35000, milliseconds) runs that long (emulated time),
 ?status=503 answers that status, ?fail=1 fails with a function error (502).
+With -function, your own Lambda binary runs instead, unmodified, behind a
+local Lambda Runtime API.
 
 It listens on loopback only.
 
@@ -65,6 +68,9 @@ type emulateConfig struct {
 	memoryMB           int
 	closeGrace         time.Duration
 	timeoutSet         bool
+	function           string   // a Lambda binary to run instead of the echo function
+	env                []string // KEY=value for the binary's processes
+	initTimeout        time.Duration
 }
 
 // runEmulate is the emulate command: it runs until SIGINT or SIGTERM.
@@ -161,6 +167,15 @@ func parseEmulateFlags(args []string, stderr io.Writer) (*emulateConfig, int) {
 	fs.Int64Var(&cfg.seed, "seed", 1, "seed of the random draws (latency, error rate), so runs repeat")
 	fs.IntVar(&cfg.memoryMB, "memory", 128, "memory size (MB) reported in REPORT lines")
 	fs.DurationVar(&cfg.closeGrace, "close-grace", apigwtest.DefaultCloseGrace, "at shutdown, how long (real time) to wait for functions still running")
+	fs.StringVar(&cfg.function, "function", "", "run the Lambda `binary` (an aws-lambda-go program calling lambda.Start, or any custom runtime) instead of the echo function, one process per execution environment")
+	fs.Func("env", "`KEY=value` for the -function binary's environment (repeatable)", func(s string) error {
+		if k, _, ok := strings.Cut(s, "="); !ok || k == "" {
+			return errors.New("want KEY=value")
+		}
+		cfg.env = append(cfg.env, s)
+		return nil
+	})
+	fs.DurationVar(&cfg.initTimeout, "init-timeout", apigwtest.DefaultInitTimeout, "how long a -function process may take to start polling for invocations")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return nil, flagError(stderr, fs, emulateUsage, err)
@@ -209,6 +224,19 @@ func (cfg *emulateConfig) check() string {
 		return "-memory must be at least 1"
 	case strings.Contains(cfg.stage, "/"):
 		return "-stage must not contain '/'"
+	case cfg.initTimeout <= 0:
+		return "-init-timeout must be positive"
+	case len(cfg.env) > 0 && cfg.function == "":
+		return "-env applies to a -function binary only"
+	}
+	if cfg.function != "" {
+		fi, err := os.Stat(cfg.function)
+		switch {
+		case err != nil:
+			return fmt.Sprintf("-function %s: %v", cfg.function, errors.Unwrap(err))
+		case fi.IsDir() || fi.Mode()&0o111 == 0:
+			return fmt.Sprintf("-function %s is not an executable file", cfg.function)
+		}
 	}
 	return ""
 }
@@ -258,23 +286,30 @@ func (cfg *emulateConfig) options(logs *emulateLogs) []apigwtest.Option {
 	if logs.lambda != nil {
 		opts = append(opts, apigwtest.WithLambdaLog(logs.lambda))
 	}
+	if cfg.function != "" {
+		opts = append(opts, apigwtest.WithInitTimeout(cfg.initTimeout), apigwtest.WithEnv(cfg.env...))
+	}
 	return opts
 }
 
-// startEmulator starts the server with the echo function, wrapped in the
-// lambdalog middleware when there is a Lambda log to write its lines to.
+// startEmulator starts the server with the -function binary, or with the
+// echo function wrapped in the lambdalog middleware when there is a Lambda
+// log to write its lines to.
 func startEmulator(cfg *emulateConfig, logs *emulateLogs) (srv *apigwtest.Server, err error) {
-	var fn apigwtest.Handler = echoFunction
-	if logs.lambda != nil {
-		fn = lambdalog.Wrap(echoFunction, lambdalog.WithWriter(logs.lambda),
-			lambdalog.WithClock(emulatedClock(time.Now(), cfg.timeScale)))
-	}
 	defer func() {
 		// NewServer panics when it cannot listen, like httptest.NewServer.
 		if v := recover(); v != nil {
 			srv, err = nil, fmt.Errorf("cannot start the emulator: %v", v)
 		}
 	}()
+	if cfg.function != "" {
+		return apigwtest.NewRuntimeServer(cfg.function, cfg.options(logs)...), nil
+	}
+	var fn apigwtest.Handler = echoFunction
+	if logs.lambda != nil {
+		fn = lambdalog.Wrap(echoFunction, lambdalog.WithWriter(logs.lambda),
+			lambdalog.WithClock(emulatedClock(time.Now(), cfg.timeScale)))
+	}
 	return apigwtest.NewServer(fn, cfg.options(logs)...), nil
 }
 
@@ -357,6 +392,11 @@ func printBanner(w io.Writer, cfg *emulateConfig, url string) {
 	fmt.Fprintf(w, "retryscope emulate: API Gateway (%s) + Lambda, loopback only\n", flavour)
 	fmt.Fprintf(w, "URL %s\n\n", url)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	if cfg.function != "" {
+		fmt.Fprintf(tw, "  function\t%s (Lambda Runtime API, one process per environment)\n", cfg.function)
+	} else {
+		fmt.Fprintf(tw, "  function\techo (built in: ?sleep=35s, ?status=503, ?fail=1)\n")
+	}
 	fmt.Fprintf(tw, "  integration timeout\t%s\n", timeout)
 	fmt.Fprintf(tw, "  function timeout\t%s\n", cfg.functionTimeout)
 	fmt.Fprintf(tw, "  time scale\t%g\n", cfg.timeScale)
@@ -382,8 +422,12 @@ func printBanner(w io.Writer, cfg *emulateConfig, url string) {
 	}
 	fmt.Fprintf(tw, "  seed\t%d\n", cfg.seed)
 	tw.Flush()
-	fmt.Fprintf(w, "\ntry:  retryscope probe '%s/hello?sleep=35s'\n", url)
-	fmt.Fprintf(w, "      curl -i '%s/hello?status=200'\n", url)
+	if cfg.function == "" {
+		fmt.Fprintf(w, "\ntry:  retryscope probe '%s/hello?sleep=35s'\n", url)
+		fmt.Fprintf(w, "      curl -i '%s/hello?status=200'\n", url)
+	} else {
+		fmt.Fprintf(w, "\ntry:  retryscope probe '%s/'\n", url)
+	}
 	fmt.Fprintln(w, "Ctrl-C stops the server and prints what happened.")
 }
 

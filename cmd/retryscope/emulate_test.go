@@ -9,9 +9,11 @@ import (
 	"math"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -290,6 +292,10 @@ func TestEmulateBadFlags(t *testing.T) {
 		{[]string{"-stage", "a/b"}, "must not contain"},
 		{[]string{"serve"}, `unexpected argument "serve"`},
 		{[]string{"-port", "1"}, "flag provided but not defined: -port"},
+		{[]string{"-function", "/nonexistent/bootstrap"}, "-function /nonexistent/bootstrap: no such file or directory"},
+		{[]string{"-function", "."}, "is not an executable file"},
+		{[]string{"-env", "X=1"}, "-env applies to a -function binary only"},
+		{[]string{"-env", "=1"}, "want KEY=value"},
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer
@@ -334,6 +340,67 @@ func TestEmulateProbe(t *testing.T) {
 		if !strings.Contains(stdout, e.RequestID) {
 			t.Errorf("probe's output lacks request id %s", e.RequestID)
 		}
+	}
+}
+
+var lambdaBinary struct {
+	once sync.Once
+	path string
+	err  error
+	out  []byte
+}
+
+// buildLambda builds testdata/emulate/lambdafn once per test binary.
+func buildLambda(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds a Lambda binary")
+	}
+	lambdaBinary.once.Do(func() {
+		dir, err := os.MkdirTemp("", "retryscope-emulate-lambdafn-")
+		if err != nil {
+			lambdaBinary.err = err
+			return
+		}
+		lambdaBinary.path = filepath.Join(dir, "bootstrap")
+		goTool, err := exec.LookPath("go")
+		if err != nil {
+			lambdaBinary.err = err
+			return
+		}
+		cmd := exec.Command(goTool, "build", "-o", lambdaBinary.path, "./testdata/emulate/lambdafn")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		lambdaBinary.out, lambdaBinary.err = cmd.CombinedOutput()
+	})
+	if lambdaBinary.err != nil {
+		t.Fatalf("building the test function: %v\n%s", lambdaBinary.err, lambdaBinary.out)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(filepath.Dir(lambdaBinary.path)) })
+	return lambdaBinary.path
+}
+
+func TestEmulateFunctionBinary(t *testing.T) {
+	bin := buildLambda(t)
+	lambda := filepath.Join(t.TempDir(), "lambda.log")
+	// Process starts are not scaled: 0.1 keeps 29 s at 2.9 s, ample for one.
+	r := startEmulate(t, "-function", bin, "-env", "GREETING=hi", "-time-scale", "0.1", "-lambda-log", lambda)
+	a := get(t, r.url+"/orders")
+	if a.status != 200 || a.body != "ran" {
+		t.Errorf("GET: %d %q", a.status, a.body)
+	}
+	if f := get(t, r.url+"/orders?fail=1"); f.status != 502 {
+		t.Errorf("GET ?fail=1: %d %q", f.status, f.body)
+	}
+	if code := r.stop(t); code != 0 {
+		t.Fatalf("exit code %d: %s", code, r.stderr.String())
+	}
+	log := readFile(t, lambda)
+	id := a.header.Get("X-Amzn-Requestid")
+	if !strings.Contains(log, "START RequestId: ") || !strings.Contains(log, `"apigw_request_id":"`+id+`"`) {
+		t.Errorf("the Lambda log lacks the binary's invocation %s:\n%s", id, log)
+	}
+	if out := r.stdout.String(); !strings.Contains(out, bin+" (Lambda Runtime API") {
+		t.Errorf("banner:\n%s", out)
 	}
 }
 

@@ -11,7 +11,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/retryscope/retryscope/internal/redact"
@@ -70,8 +72,12 @@ type probeConfig struct {
 }
 
 // runProbe is the probe command.
+// SIGINT or SIGTERM stops it early: requests in flight are cancelled,
+// the rest are not sent, and what was seen is printed with its queries.
 func runProbe(args []string, stdout, stderr io.Writer) int {
-	return probe(context.Background(), args, stdout, stderr, nil)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return probe(ctx, args, stdout, stderr, nil)
 }
 
 // probe runs the command under ctx; base is the transport under
@@ -101,6 +107,10 @@ func probe(ctx context.Context, args []string, stdout, stderr io.Writer, base ht
 	for range cfg.c {
 		go func() {
 			for i := range next {
+				if ctx.Err() != nil {
+					results[i] <- probeResult{index: i, skipped: true}
+					continue
+				}
 				results[i] <- cfg.send(ctx, rt, i)
 			}
 		}()
@@ -108,10 +118,18 @@ func probe(ctx context.Context, args []string, stdout, stderr io.Writer, base ht
 
 	out := newProbeOutput(cfg, stdout)
 	all := make([]probeResult, 0, cfg.n)
+	skipped := 0
 	for i := range results {
 		r := <-results[i]
+		if r.skipped {
+			skipped++
+			continue
+		}
 		all = append(all, r)
 		out.request(r)
+	}
+	if skipped > 0 {
+		fmt.Fprintf(stderr, "retryscope probe: interrupted: %d of %d request(s) not sent\n", skipped, cfg.n)
 	}
 	if msg, ok := unreachable(cfg, all); ok {
 		if cfg.json {
@@ -121,6 +139,9 @@ func probe(ctx context.Context, args []string, stdout, stderr io.Writer, base ht
 		return 1
 	}
 	out.finish(all)
+	if skipped > 0 {
+		return 1
+	}
 	for _, r := range all {
 		if r.failed() {
 			return 1
@@ -264,6 +285,7 @@ type probeResult struct {
 	bodyBytes int64
 	bodyErr   error
 	attempts  []transport.Attempt
+	skipped   bool // not sent: the probe was interrupted first
 }
 
 // failed reports whether the request ended in an error or a 5xx.
@@ -324,6 +346,9 @@ func newXRayRoot(now time.Time) string {
 // past the client (every attempt "not_sent"), the one-line message to
 // print instead of the tables.
 func unreachable(cfg *probeConfig, all []probeResult) (string, bool) {
+	if len(all) == 0 {
+		return "", false
+	}
 	var last error
 	attempts := 0
 	for _, r := range all {

@@ -277,6 +277,30 @@ func TestProbeXRayRootPerRequest(t *testing.T) {
 	}
 }
 
+func TestProbeInterrupted(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := apigwtest.NewServer(func(ctx context.Context, _ events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		cancel() // as if the user pressed Ctrl-C while the first request runs
+		<-ctx.Done()
+		return events.APIGatewayProxyResponse{StatusCode: 200}, nil
+	}, apigwtest.WithCloseGrace(0))
+	defer s.Close()
+	var out, errOut bytes.Buffer
+	code := probe(ctx, []string{"-n", "3", s.URL + "/orders"}, &out, &errOut, nil)
+	if code != 1 {
+		t.Errorf("exit code %d, want 1", code)
+	}
+	if got := errOut.String(); got != "retryscope probe: interrupted: 2 of 3 request(s) not sent\n" {
+		t.Errorf("stderr %q", got)
+	}
+	if !strings.Contains(out.String(), "request 1: error: context canceled") || !strings.Contains(out.String(), "stop: canceled") ||
+		strings.Contains(out.String(), "request 2") || !strings.Contains(out.String(), "filter requestId in [") {
+		t.Errorf("stdout:\n%s", out.String())
+	}
+}
+
 func TestProbeUnreachable(t *testing.T) {
 	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
