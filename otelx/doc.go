@@ -20,8 +20,10 @@
 // the attempt reached the function. The retry decision and its wait are
 // attributes of the attempt it followed; breaker and budget refusals are
 // events on the logical span. Each attempt's own span context is injected
-// into that attempt's headers (W3C traceparent by default), so the server
-// sees every attempt separately.
+// into that attempt's headers (W3C traceparent by default; XRayPropagator
+// adds X-Amzn-Trace-Id), so the server sees every attempt separately. The
+// X-Ray trace id API Gateway echoes is recorded even when its header holds
+// only a Root, as after a 504 (ParseTraceHeader, TraceRoot).
 //
 // url.full never carries userinfo or query values, error messages are
 // recorded with the URL redacted, and credential headers are never recorded.
@@ -35,7 +37,10 @@
 // # Cost
 //
 // A nil *Instrumentation (what New returns for no-op providers) costs
-// nothing; spans that do not record cost no attributes. Exporting happens in
+// nothing. With the default Config and OpenTelemetry globals that nobody has
+// set, no span is started either (until otel.SetTracerProvider is called),
+// and metric attributes are built only for instruments that are enabled.
+// Spans that do not record cost no attributes. Exporting happens in
 // the background: Setup uses a batching span processor and a periodic metric
 // reader, so a broken exporter or an unreachable collector never slows or
 // fails a request (spans are dropped when the queue is full).
