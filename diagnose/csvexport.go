@@ -15,20 +15,27 @@ type lineBoundReader struct {
 	r       io.Reader
 	current int
 	limit   int
+	err     error // errCSVLineTooLong once the bound is passed
 }
 
 var errCSVLineTooLong = errors.New("CSV line longer than the line bound")
 
+// Read passes bytes through up to the first line that passes the bound;
+// the lines before it are still read, then every call fails.
 func (l *lineBoundReader) Read(p []byte) (int, error) {
+	if l.err != nil {
+		return 0, l.err
+	}
 	n, err := l.r.Read(p)
-	for _, b := range p[:n] {
+	for i, b := range p[:n] {
 		if b == '\n' {
 			l.current = 0
 			continue
 		}
 		l.current++
 		if l.current > l.limit {
-			return 0, errCSVLineTooLong
+			l.err = errCSVLineTooLong
+			return i, nil
 		}
 	}
 	if err != nil && !errors.Is(err, io.EOF) {
@@ -48,6 +55,7 @@ func (e *Evidence) readCSV(name string, br *bufio.Reader, sum *FileSummary) erro
 	}
 	columns := append([]string(nil), header...)
 	sum.Format = FormatInsightsCSV
+	lastLine := 1
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -58,20 +66,25 @@ func (e *Evidence) readCSV(name string, br *bufio.Reader, sum *FileSummary) erro
 			return fmt.Errorf("%s: %w", name, err)
 		}
 		sum.Lines++
-		line, _ := cr.FieldPos(0)
-		pos := Position{File: name, Line: line}
+		pos := Position{File: name, Line: lastLine + 1}
+		if err == nil && len(rec) > 0 {
+			pos.Line, _ = cr.FieldPos(0)
+		}
+		lastLine = pos.Line
 		if err != nil {
 			var parseErr *csv.ParseError
 			if errors.As(err, &parseErr) {
 				pos.Line = parseErr.StartLine
 			}
+			if errors.Is(err, errCSVLineTooLong) {
+				// A csv.Reader cannot skip a line: the rest is lost, and said so.
+				e.addMalformed(pos, fmt.Sprintf("CSV line longer than %d bytes; the rest of the file is not read", e.opts.MaxLineBytes), nil)
+				sum.Malformed++
+				return nil
+			}
 			e.addMalformed(pos, err.Error(), nil)
 			sum.Malformed++
-			if errors.Is(err, errCSVLineTooLong) || rec == nil {
-				// the reader cannot continue past a read error.
-				if errors.Is(err, errCSVLineTooLong) {
-					return nil
-				}
+			if rec == nil {
 				continue
 			}
 		}

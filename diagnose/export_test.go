@@ -122,6 +122,13 @@ func TestLongLineIsBounded(t *testing.T) {
 	if len(e.malformed[0].Text) > 250 {
 		t.Errorf("malformed excerpt %d bytes", len(e.malformed[0].Text))
 	}
+	// And to a CSV export's lines.
+	e = NewEvidence(Options{MaxLineBytes: 1024})
+	csvText := "@timestamp,@message\n2026-11-26 01:00:00.011,(r1) x\n2026-11-26 01:00:00.012," + strings.Repeat("a", 5000) + "\n"
+	sum, err = e.ReadFile("big.csv", strings.NewReader(csvText))
+	if err != nil || sum.Malformed != 1 || sum.Records != 1 || e.malformed[0].Line != 3 {
+		t.Fatalf("%+v %v %+v", sum, err, e.malformed)
+	}
 	// The same bound applies to a JSON export element.
 	e = NewEvidence(Options{MaxLineBytes: 1024})
 	doc := `{"events":[{"message":"` + strings.Repeat("a", 300_000) + `"}]}`
