@@ -404,6 +404,49 @@ func TestEmulateFunctionBinary(t *testing.T) {
 	}
 }
 
+// TestEmulateProbeDiagnose walks the README's workflow: emulate with its
+// logs, probe with an attempt log, diagnose over all of them; the verdicts
+// must match what the emulator did.
+func TestEmulateProbeDiagnose(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	logs := map[string]string{}
+	for _, name := range []string{"access", "execution", "lambda", "attempts"} {
+		logs[name] = filepath.Join(dir, name+".log")
+	}
+	r := startEmulate(t, "-time-scale", "0.05", "-throttle", "0,3",
+		"-access-log", logs["access"], "-execution-log", logs["execution"], "-lambda-log", logs["lambda"])
+	// Two 504s whose functions run on (2 tokens), one 200 (the last token),
+	// then two 429s from the gateway: the function never runs.
+	for _, path := range []string{"/orders?sleep=35s", "/orders", "/orders"} {
+		runProbeCmd(t, "-attempts", "2", "-no-budget", "-attempt-log", logs["attempts"], r.url+path)
+	}
+	if code := r.stop(t); code != 0 { // waits for the 504'd functions
+		t.Fatalf("emulate: %d", code)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := runDiagnose([]string{"-json", logs["attempts"], logs["access"], logs["execution"], logs["lambda"]}, &stdout, &stderr); code != 0 {
+		t.Fatalf("diagnose: exit %d: %s", code, stderr.String())
+	}
+	var rep struct {
+		Attempts []struct {
+			RequestID string `json:"request_id"`
+			Verdict   string `json:"verdict"`
+			Reason    string `json:"reason"`
+		} `json:"attempts"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatalf("diagnose -json: %v\n%s", err, stdout.String())
+	}
+	var got []string
+	for _, a := range rep.Attempts {
+		got = append(got, a.Verdict)
+	}
+	if want := []string{"ran", "ran", "ran", "not_run", "not_run"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("verdicts %v, want %v\n%s", got, want, stdout.String())
+	}
+}
+
 func TestEmulatedClock(t *testing.T) {
 	t.Parallel()
 	t0 := time.Now()

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -69,6 +70,8 @@ type probeConfig struct {
 	xray           bool
 	noBreaker      bool
 	noBudget       bool
+	attemptLog     string
+	logger         *slog.Logger // set when attemptLog is
 }
 
 // runProbe is the probe command.
@@ -86,6 +89,14 @@ func probe(ctx context.Context, args []string, stdout, stderr io.Writer, base ht
 	cfg, code := parseProbeFlags(args, stderr)
 	if code >= 0 {
 		return code
+	}
+	if cfg.attemptLog != "" {
+		f, err := os.OpenFile(cfg.attemptLog, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return usageError(stderr, "probe", "-attempt-log: %v", errors.Unwrap(err))
+		}
+		defer f.Close()
+		cfg.logger = slog.New(slog.NewJSONHandler(f, nil))
 	}
 	if base == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
@@ -168,6 +179,7 @@ func parseProbeFlags(args []string, stderr io.Writer) (cfg *probeConfig, code in
 	fs.BoolVar(&cfg.xray, "xray", false, "send an X-Amzn-Trace-Id with a new X-Ray Root per logical request (the same on each of its attempts)")
 	fs.BoolVar(&cfg.noBreaker, "no-breaker", false, "turn the transport's per-host circuit breaker off")
 	fs.BoolVar(&cfg.noBudget, "no-budget", false, "turn the transport's per-host retry budget off")
+	fs.StringVar(&cfg.attemptLog, "attempt-log", "", "append the transport's attempt log (one JSON line per attempt, what `retryscope diagnose` reads) to `FILE`")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return nil, flagError(stderr, fs, probeUsage, err)
@@ -272,6 +284,9 @@ func (cfg *probeConfig) transportOptions() []transport.Option {
 	}
 	if cfg.noBudget {
 		opts = append(opts, transport.WithoutBudget())
+	}
+	if cfg.logger != nil {
+		opts = append(opts, transport.WithLogger(cfg.logger))
 	}
 	return opts
 }

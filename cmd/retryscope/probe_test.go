@@ -361,6 +361,7 @@ func TestProbeBadFlags(t *testing.T) {
 		{[]string{"http://127.0.0.1:1", "http://127.0.0.1:2"}, "one URL expected"},
 		{[]string{"-d", "@/nonexistent/file", "http://127.0.0.1:1"}, "-d: reading /nonexistent/file: no such file or directory"},
 		{[]string{"-timeout", "-1s", "http://127.0.0.1:1"}, "must not be negative"},
+		{[]string{"-attempt-log", "/nonexistent/dir/attempts.log", "http://127.0.0.1:1"}, "-attempt-log: no such file or directory"},
 	}
 	for _, tt := range tests {
 		stdout, stderr, code := runProbeCmd(t, tt.args...)
