@@ -1,0 +1,147 @@
+package benchmarks
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"hash/fnv"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/retryscope/retryscope/transport"
+)
+
+// arrivals draws the scenario's Poisson arrivals (emulated offsets, sorted,
+// cooldown included) by
+// thinning: candidates at the peak rate, each kept with probability
+// rate(t)/peak. The source depends on the seed and the scenario's name only,
+// so every policy sees the same arrivals.
+func arrivals(sc *Scenario, seed int64) []time.Duration {
+	h := fnv.New64a()
+	h.Write([]byte(sc.Name))
+	rng := rand.New(rand.NewPCG(uint64(seed), h.Sum64()))
+	peak := sc.maxRate()
+	if peak <= 0 {
+		return nil
+	}
+	var out []time.Duration
+	t := 0.0
+	for {
+		t += rng.ExpFloat64() / peak
+		at := time.Duration(t * float64(time.Second))
+		if at >= sc.Duration+sc.Cooldown {
+			return out
+		}
+		if rng.Float64()*peak < sc.rateAt(at) {
+			out = append(out, at)
+		}
+	}
+}
+
+// counter is the transport under every policy's library: it counts the
+// attempts of each logical request (by HeaderRequest) and sends them.
+type counter struct {
+	base     http.RoundTripper
+	attempts []atomic.Int32
+}
+
+func (c *counter) RoundTrip(req *http.Request) (*http.Response, error) {
+	if i, err := strconv.Atoi(req.Header.Get(HeaderRequest)); err == nil && i >= 0 && i < len(c.attempts) {
+		c.attempts[i].Add(1)
+	}
+	return c.base.RoundTrip(req)
+}
+
+// maxRequestTime bounds a logical request (emulated), a safety net only:
+// no policy's defaults come near it.
+const maxRequestTime = 10 * time.Minute
+
+// orderBody is what a POST sends.
+var orderBody = []byte(`{"item":"book","quantity":1}`)
+
+// generator offers a scenario's load to one client, open loop.
+type generator struct {
+	sc      *Scenario
+	scale   float64
+	url     string
+	client  Client
+	workers int
+	recs    []Record
+}
+
+// run issues every arrival at its time (real = t0 + at x scale) while a
+// worker is free, and waits for the logical requests to end.
+func (g *generator) run(ctx context.Context, t0 time.Time, times []time.Duration) {
+	sem := make(chan struct{}, g.workers)
+	var wg sync.WaitGroup
+	for i, at := range times {
+		g.recs[i].Issued = at
+		if err := sleepCtx(ctx, time.Until(t0.Add(scaled(at, g.scale)))); err != nil {
+			for j := i; j < len(times); j++ {
+				g.recs[j] = Record{Issued: times[j], Dropped: true, Outcome: "canceled"}
+			}
+			break
+		}
+		select {
+		case sem <- struct{}{}:
+		default:
+			g.recs[i].Dropped, g.recs[i].Outcome = true, "dropped"
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			g.send(ctx, i)
+		}()
+	}
+	wg.Wait()
+}
+
+// send sends logical request i and records how it ended.
+func (g *generator) send(ctx context.Context, i int) {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, scaled(maxRequestTime, g.scale))
+	defer cancel() // also ends whatever a library left open
+	var body io.Reader
+	if g.sc.method() != http.MethodGet {
+		body = bytes.NewReader(orderBody)
+	}
+	req, err := http.NewRequestWithContext(ctx, g.sc.method(), g.url, body)
+	if err != nil {
+		g.recs[i].Outcome = "error"
+		return
+	}
+	req.Header.Set(HeaderRequest, strconv.Itoa(i))
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := g.client.Do(req)
+	rec := &g.recs[i]
+	if err == nil {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		rec.OK = resp.StatusCode >= 200 && resp.StatusCode < 300
+		rec.Outcome = strconv.Itoa(resp.StatusCode)
+	} else {
+		rec.Outcome = errorClass(err)
+	}
+	rec.Latency = time.Duration(float64(time.Since(start)) / g.scale)
+}
+
+// errorClass names an error for Result.Outcomes.
+func errorClass(err error) string {
+	switch {
+	case errors.Is(err, transport.ErrCircuitOpen):
+		return "circuit_open"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "deadline"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	}
+	return "error"
+}

@@ -1,0 +1,162 @@
+package benchmarks
+
+import (
+	"math"
+	"slices"
+	"time"
+)
+
+// Measurement constants (emulated time).
+const (
+	// Bucket is the width of a time-series bucket: one emulated second.
+	Bucket = time.Second
+	// RecoveryWindow is the sliding window over which the success rate is
+	// judged after a fault: 5 emulated seconds of logical requests, by the
+	// time they were issued.
+	RecoveryWindow = 5 * time.Second
+	// RecoveredRate is the success rate that counts as recovered: 95%.
+	RecoveredRate = 0.95
+)
+
+// Record is what the load generator knows about one logical request.
+type Record struct {
+	// Issued is when it was issued (emulated, from the run's start).
+	Issued time.Duration
+	// Latency is how long it took, body read included (emulated).
+	Latency time.Duration
+	// OK is true when it ended in a 2xx answer.
+	OK bool
+	// Dropped is true when no worker was free to send it (it counts as
+	// failed and sent nothing).
+	Dropped bool
+	// Attempts is how many attempts reached the network for it.
+	Attempts int
+	// Outcome is its final status ("200", "504") or error class.
+	Outcome string
+}
+
+// Percentile returns the p-th percentile (0 < p <= 100) of sorted values by
+// the nearest-rank method: the smallest value with at least p% of the
+// values at or below it. It returns 0 for no values.
+func Percentile(sorted []float64, p float64) float64 {
+	n := len(sorted)
+	if n == 0 {
+		return 0
+	}
+	rank := int(math.Ceil(p / 100 * float64(n)))
+	rank = min(max(rank, 1), n)
+	return sorted[rank-1]
+}
+
+// Latencies returns the latencies, in emulated milliseconds, of the
+// records that were sent (not dropped), sorted.
+func Latencies(recs []Record) []float64 {
+	out := make([]float64, 0, len(recs))
+	for _, r := range recs {
+		if !r.Dropped {
+			out = append(out, float64(r.Latency)/float64(time.Millisecond))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Duplicates counts the logical requests that executed more than once; 0
+// when the method is idempotent (running a GET twice is no duplicate).
+func Duplicates(idempotent bool, executions []int) int {
+	if idempotent {
+		return 0
+	}
+	n := 0
+	for _, e := range executions {
+		if e > 1 {
+			n++
+		}
+	}
+	return n
+}
+
+// CountSeries counts events per bucket from 0 to end.
+func CountSeries(at []time.Duration, bucket, end time.Duration) []int {
+	out := make([]int, int(end/bucket)+1)
+	for _, t := range at {
+		if t < 0 {
+			continue
+		}
+		if i := int(t / bucket); i < len(out) {
+			out[i]++
+		}
+	}
+	return out
+}
+
+// windowRate returns the success rate of the records issued in [from, to)
+// and how many there were.
+func windowRate(recs []Record, from, to time.Duration) (float64, int) {
+	n, ok := 0, 0
+	for _, r := range recs {
+		if r.Issued >= from && r.Issued < to {
+			n++
+			if r.OK {
+				ok++
+			}
+		}
+	}
+	if n == 0 {
+		return 1, 0
+	}
+	return float64(ok) / float64(n), n
+}
+
+// SuccessSeries returns, per bucket from 0 to end, the success rate of the
+// logical requests issued in the window of the given width that starts at
+// the bucket, or -1 when none was issued in it.
+func SuccessSeries(recs []Record, bucket, width, end time.Duration) []float64 {
+	out := make([]float64, int(end/bucket)+1)
+	for i := range out {
+		from := time.Duration(i) * bucket
+		r, n := windowRate(recs, from, from+width)
+		if n == 0 {
+			r = -1
+		}
+		out[i] = r
+	}
+	return out
+}
+
+// Recovery returns how long after faultEnd the success rate of the logical
+// requests issued in every window [t, t+width) (t stepping by bucket, up to
+// loadEnd) stays at or above threshold from then on; ok is false when it
+// never does before the load ends. Windows with no requests are skipped.
+func Recovery(recs []Record, faultEnd, loadEnd, bucket, width time.Duration, threshold float64) (time.Duration, bool) {
+	last := time.Duration(-1) // start of the last window below threshold
+	for t := faultEnd; t+width <= loadEnd; t += bucket {
+		if r, n := windowRate(recs, t, t+width); n > 0 && r < threshold {
+			last = t
+		}
+	}
+	if last < 0 {
+		return 0, true
+	}
+	rec := last + bucket
+	if rec+width > loadEnd {
+		return 0, false
+	}
+	return rec - faultEnd, true
+}
+
+// WindowAttempts returns the attempts per logical request issued in w and
+// how many were issued (dropped ones excluded).
+func WindowAttempts(recs []Record, w Window) (float64, int) {
+	n, a := 0, 0
+	for _, r := range recs {
+		if !r.Dropped && w.Contains(r.Issued) {
+			n++
+			a += r.Attempts
+		}
+	}
+	if n == 0 {
+		return 0, 0
+	}
+	return float64(a) / float64(n), n
+}

@@ -1,0 +1,163 @@
+package benchmarks
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/retryscope/retryscope/policy"
+	"github.com/retryscope/retryscope/transport"
+)
+
+// Client sends one logical request, retrying as its policy does. An
+// *http.Client is one.
+type Client interface {
+	Do(*http.Request) (*http.Response, error)
+}
+
+// Policy is one way of retrying, through its own library configured as its
+// users would: the library's defaults, with every duration multiplied by the
+// run's time scale.
+type Policy struct {
+	// Name is the policy's command-line name, e.g. "retryablehttp".
+	Name string
+	// Summary says what the policy is and how it is configured.
+	Summary string
+	// Peer is true for the libraries people use instead of retryscope
+	// (the targets compare against them).
+	Peer bool
+	// Only, when not empty, lists the scenarios the policy runs in when
+	// the scenarios are not named explicitly; default: every scenario.
+	Only []string
+	// New returns a client for one run that sends every attempt through
+	// base, with its durations multiplied by scale.
+	New func(base http.RoundTripper, scale float64) Client
+}
+
+// scaled multiplies an emulated duration by the time scale.
+func scaled(d time.Duration, scale float64) time.Duration {
+	return time.Duration(float64(d) * scale)
+}
+
+// HedgeDelay is the hedge delay of the retryscope-hedge policy (emulated):
+// ten times the healthy function's mean latency, well past its p99.
+const HedgeDelay = 500 * time.Millisecond
+
+// retryscopeOptions is transport.New's defaults with every duration scaled:
+// backoff base and cap, MaxRetryAfter, the breaker's open time, interval and
+// bucket, and the budget's per-second floor (tokens per emulated second).
+func retryscopeOptions(scale float64) []transport.Option {
+	p := policy.Default()
+	p.Backoff.Base = scaled(p.Backoff.Base, scale)
+	p.Backoff.Cap = scaled(p.Backoff.Cap, scale)
+	p.MaxRetryAfter = scaled(p.MaxRetryAfter, scale)
+	b := transport.DefaultBreaker()
+	b.Timeout = scaled(b.Timeout, scale)
+	b.Interval = scaled(b.Interval, scale)
+	b.BucketPeriod = scaled(b.BucketPeriod, scale)
+	budget := policy.BudgetConfig{MinRetriesPerSecond: policy.DefaultBudgetMinRetriesPerSecond / scale}
+	return []transport.Option{transport.WithPolicy(p), transport.WithBreaker(b), transport.WithBudget(budget)}
+}
+
+func retryscopeClient(extra ...transport.Option) func(http.RoundTripper, float64) Client {
+	return func(base http.RoundTripper, scale float64) Client {
+		opts := append(retryscopeOptions(scale), extra...)
+		return &http.Client{Transport: transport.New(base, opts...)}
+	}
+}
+
+// Policies returns the benchmark's policies, in the order reports list
+// them: none, retryablehttp, failsafe-go, aws-sdk-standard, retryscope,
+// retryscope-hedge, retryscope-no-budget, retryscope-no-breaker,
+// retryscope-idempotency.
+func Policies() []Policy {
+	return []Policy{
+		{
+			Name:    "none",
+			Summary: "plain http.Transport, no retries",
+			New: func(base http.RoundTripper, _ float64) Client {
+				return &http.Client{Transport: base}
+			},
+		},
+		{
+			Name: "retryablehttp",
+			Summary: "hashicorp/go-retryablehttp v0.7.8 NewClient defaults: RetryMax 4 (5 attempts), " +
+				"DefaultBackoff 1 s doubling to 30 s without jitter, DefaultRetryPolicy (429, every 5xx but 501, any method)",
+			Peer: true,
+			New:  newRetryablehttp,
+		},
+		{
+			Name: "failsafe-go",
+			Summary: "failsafe-go v0.9.8 failsafehttp.NewRetryPolicyBuilder defaults (3 attempts; 429, 5xx but 501, " +
+				"errors; any method) with WithBackoff(1 s, 30 s) as its docs show",
+			Peer: true,
+			New:  newFailsafe,
+		},
+		{
+			Name: "aws-sdk-standard",
+			Summary: "aws-sdk-go-v2 v1.48.0 retry.NewStandard defaults (3 attempts, 500-token bucket, retry 14 tokens, " +
+				"throttle 5, 50 ms/1 s base, 20 s cap) driving plain HTTP",
+			Peer: true,
+			New:  newAWSStandard,
+		},
+		{
+			Name:    "retryscope",
+			Summary: "transport.New defaults: 3 attempts when safe, full jitter 100 ms..10 s, breaker, budget 20% + 1/s",
+			New:     retryscopeClient(),
+		},
+		{
+			Name:    "retryscope-hedge",
+			Summary: "retryscope defaults with WithHedging(500 ms)",
+			New: func(base http.RoundTripper, scale float64) Client {
+				return retryscopeClient(transport.WithHedging(scaled(HedgeDelay, scale)))(base, scale)
+			},
+		},
+		{
+			Name:    "retryscope-no-budget",
+			Summary: "retryscope defaults with WithoutBudget",
+			New:     retryscopeClient(transport.WithoutBudget()),
+		},
+		{
+			Name:    "retryscope-no-breaker",
+			Summary: "retryscope defaults with WithoutBreaker",
+			New:     retryscopeClient(transport.WithoutBreaker()),
+		},
+		{
+			Name:    "retryscope-idempotency",
+			Summary: "retryscope defaults with WithIdempotencyKeys; the function dedupes by key like Powertools",
+			Only:    []string{"post-timeouts"},
+			New:     retryscopeClient(transport.WithIdempotencyKeys()),
+		},
+	}
+}
+
+// PolicyNames returns the names of Policies, in order.
+func PolicyNames() []string {
+	var names []string
+	for _, p := range Policies() {
+		names = append(names, p.Name)
+	}
+	return names
+}
+
+// PolicyByName returns the policy called name.
+func PolicyByName(name string) (Policy, bool) {
+	for _, p := range Policies() {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return Policy{}, false
+}
+
+// appliesTo reports whether p runs in scenario s by default.
+func (p *Policy) appliesTo(s string) bool {
+	if len(p.Only) == 0 {
+		return true
+	}
+	for _, o := range p.Only {
+		if o == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,136 @@
+package benchmarks
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// synthetic returns results for the outage, brownout, throttle and
+// post-timeouts scenarios in which retryscope meets every target.
+func synthetic() []Result {
+	series := func(v float64) []float64 { return []float64{1, v, v, 1} }
+	mk := func(sc, pol string, ok, ampl float64, dups int, winAtt, recMS float64) Result {
+		r := Result{Scenario: sc, Policy: pol, Requests: 100, Succeeded: int(ok * 100), SuccessRate: ok,
+			Attempts: int(ampl * 100), Amplification: ampl, Executions: int(ampl * 100), Duplicates: dups,
+			P50: 80, P95: 29000, P99: 58000, Max: 60000, RecoveryMS: recMS, Recovered: recMS >= 0,
+			WindowAttempts: winAtt, WindowRequests: 40, Outcomes: map[string]int{"200": int(ok * 100)},
+			Load: []int{4, 8, 12, 4}, Success: series(ok), Scale: 0.04, WindowFromMS: 1000, WindowToMS: 3000}
+		if ok < 1 {
+			r.Outcomes["504"] = 100 - int(ok*100)
+		}
+		return r
+	}
+	var out []Result
+	for _, p := range []struct {
+		name       string
+		ok, ampl   float64
+		dups       int
+		winAtt, rc float64
+	}{
+		{"none", 0.6, 1, 0, 1, 0},
+		{"retryablehttp", 0.95, 2.5, 12, 4.8, 0},
+		{"failsafe-go", 0.95, 2, 10, 2.9, 0},
+		{"aws-sdk-standard", 0.7, 1.2, 8, 1.5, 0},
+		{"retryscope", 0.95, 1.1, 0, 0.5, 9000},
+	} {
+		for _, sc := range []string{"outage", "brownout", "throttle", "post-timeouts"} {
+			out = append(out, mk(sc, p.name, p.ok, p.ampl, p.dups, p.winAtt, p.rc))
+		}
+	}
+	return out
+}
+
+func TestEvaluate(t *testing.T) {
+	t.Parallel()
+	res := synthetic()
+	for _, tg := range Evaluate(res) {
+		if tg.Status != StatusMet {
+			t.Errorf("%s: %s (%s; %s), want met", tg.Name, tg.Status, tg.Numbers, tg.Why)
+		}
+	}
+	// Break each target in turn.
+	for i := range res {
+		r := &res[i]
+		if r.Policy != "retryscope" {
+			continue
+		}
+		switch r.Scenario {
+		case "post-timeouts":
+			r.Duplicates = 1
+		case "outage":
+			r.WindowAttempts, r.Recovered, r.RecoveryMS = 1.3, false, -1
+			r.Outcomes["circuit_open"] = 5
+		case "brownout":
+			r.SuccessRate = 0.9
+		case "throttle":
+			r.Amplification = 1.3
+		}
+	}
+	for _, tg := range Evaluate(res) {
+		if tg.Status != StatusNotMet || tg.Why == "" {
+			t.Errorf("%s: %s, why %q; want not met with a reason", tg.Name, tg.Status, tg.Why)
+		}
+	}
+	if got := Evaluate(nil); got[0].Status != StatusNotRun {
+		t.Errorf("no results: %s, want not run", got[0].Status)
+	}
+}
+
+func TestReportFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	res := synthetic()
+	if err := WriteReport(dir, res, Meta{Command: "go run ./cmd/retryscope bench -quick", Seed: 1, Quick: true, Parallel: 12}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"report.md", "outage-success.png", "outage-load.png", "amplification.png", "duplicates.png"} {
+		fi, err := os.Stat(filepath.Join(dir, f))
+		if err != nil || fi.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	md, _ := os.ReadFile(filepath.Join(dir, "report.md"))
+	for _, want := range []string{"## Targets (issue 6)", "**MET**", "| outage | **retryscope** |", "![outage-success](outage-success.png)", "## Method"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("report.md lacks %q", want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "overload-load.png")); err == nil {
+		t.Error("overload plots written without overload results")
+	}
+}
+
+func TestWriteJSONAndTable(t *testing.T) {
+	t.Parallel()
+	var b bytes.Buffer
+	if err := WriteJSON(&b, synthetic()[:1]); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Results []map[string]any `json:"results"`
+	}
+	if err := json.Unmarshal(b.Bytes(), &doc); err != nil || len(doc.Results) != 1 {
+		t.Fatalf("JSON %s: %v", b.String(), err)
+	}
+	for _, k := range []string{"scenario", "policy", "requests", "succeeded", "attempts", "executions", "duplicates", "p50_ms", "p99_ms", "recovery_ms"} {
+		if _, ok := doc.Results[0][k]; !ok {
+			t.Errorf("JSON lacks %q", k)
+		}
+	}
+	b.Reset()
+	if err := WriteJSON(&b, nil); err != nil || !strings.Contains(b.String(), `"results": []`) {
+		t.Errorf("empty JSON: %q, %v", b.String(), err)
+	}
+	b.Reset()
+	if err := WriteTable(&b, synthetic()[:2]); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "SCENARIO") || !strings.Contains(lines[1], "outage") {
+		t.Errorf("table:\n%s", b.String())
+	}
+}

@@ -1,0 +1,65 @@
+package benchmarks
+
+// Result is what one run of a scenario with a policy measured. Times are
+// emulated (real time divided by the time scale), in milliseconds. The JSON
+// keys scenario, policy, requests, succeeded, attempts, executions,
+// duplicates, p50_ms, p99_ms and recovery_ms are fixed; the others may grow.
+type Result struct {
+	// Scenario and Policy name the run.
+	Scenario string `json:"scenario"`
+	Policy   string `json:"policy"`
+	// Requests is the number of logical requests offered; Succeeded those
+	// that ended in a 2xx; SuccessRate their share.
+	Requests    int     `json:"requests"`
+	Succeeded   int     `json:"succeeded"`
+	SuccessRate float64 `json:"success_rate"`
+	// Dropped counts logical requests the load generator could not send
+	// because every worker was busy (they count as failed).
+	Dropped int `json:"dropped"`
+	// Attempts counts every attempt that reached the network, hedges
+	// included; Amplification is attempts per logical request sent.
+	Attempts      int     `json:"attempts"`
+	Amplification float64 `json:"amplification"`
+	// AttemptsStdDev is the standard deviation of attempts per logical
+	// request (for the noise of Amplification).
+	AttemptsStdDev float64 `json:"attempts_stddev"`
+	// Invocations is the emulator's ground truth: Lambda invocations
+	// accepted (the function ran or started).
+	Invocations int `json:"invocations"`
+	// Executions counts the function's side-effecting runs, functions that
+	// ran on after a 504 included; Duplicates the logical requests with a
+	// non-idempotent method that executed more than once.
+	Executions int `json:"executions"`
+	Duplicates int `json:"duplicates"`
+	// Latency percentiles of logical requests (sent ones, failed included).
+	P50 float64 `json:"p50_ms"`
+	P95 float64 `json:"p95_ms"`
+	P99 float64 `json:"p99_ms"`
+	Max float64 `json:"max_ms"`
+	// RecoveryMS is the time from the end of the fault window until the
+	// success rate over every later 5 s window of issued requests stays at
+	// or above 95%; 0 when the scenario has no fault window, -1 when it did
+	// not recover before the load ended (Recovered false).
+	RecoveryMS float64 `json:"recovery_ms"`
+	Recovered  bool    `json:"recovered"`
+	// WindowAttempts is attempts per logical request issued during the
+	// fault window, over WindowRequests such requests (0 without a window).
+	WindowAttempts float64 `json:"window_attempts_per_request"`
+	WindowRequests int     `json:"window_requests"`
+	// Outcomes counts the logical requests' final answers by status
+	// ("200", "504") or error ("circuit_open", "error", "dropped").
+	Outcomes map[string]int `json:"outcomes"`
+	// Load is the backend load over time: invocations started per emulated
+	// second, from the ground truth.
+	Load []int `json:"load_per_s"`
+	// Success is the success rate of the logical requests issued in the 5 s
+	// window starting at each emulated second; -1 when none was issued.
+	Success []float64 `json:"success_per_s"`
+	// Scale is the run's time scale and WallMS how long it took (real).
+	Scale  float64 `json:"time_scale"`
+	WallMS float64 `json:"wall_ms"`
+	// WindowFromMS and WindowToMS are the fault window (emulated), 0 when
+	// none.
+	WindowFromMS float64 `json:"window_from_ms"`
+	WindowToMS   float64 `json:"window_to_ms"`
+}

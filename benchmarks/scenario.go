@@ -1,0 +1,247 @@
+package benchmarks
+
+import (
+	"math/rand/v2"
+	"net/http"
+	"time"
+
+	"github.com/retryscope/retryscope/apigwtest"
+)
+
+// Scenario is one set of faults under one offered load, written in emulated
+// time: the numbers read like production (a 29 s integration timeout, a
+// 60 s outage). Every policy runs the same scenario with the same arrivals
+// and the same fault draws (the seed).
+type Scenario struct {
+	// Name is the scenario's command-line name, e.g. "outage".
+	Name string
+	// Summary says in one line what goes wrong.
+	Summary string
+	// Method is the method of every logical request; default GET. A method
+	// that is not idempotent makes duplicate executions count.
+	Method string
+	// Load is the offered rate over time (logical requests per emulated
+	// second, Poisson arrivals), one Step per change; it must start at 0.
+	Load []Step
+	// Duration is how long measured load is offered (emulated). The run
+	// then waits for the logical requests still going and for the
+	// functions still running.
+	Duration time.Duration
+	// Cooldown is more load after Duration, at the last step's rate, that
+	// is sent but not measured: it keeps the backend as busy as before
+	// while the measured requests' retries finish, so that retries pushed
+	// past the end do not find idle capacity no real system would have.
+	// Default 0.
+	Cooldown time.Duration
+	// Window is the fault window (emulated, from the server's start): the
+	// outage, the trigger. Recovery and attempts per request during the
+	// fault are measured against it. The zero Window means none.
+	Window Window
+	// Scale is the time scale of a -quick run: real time = emulated time x
+	// Scale. A full run uses FullScaleFactor times that.
+	Scale float64
+	// Server returns the emulator's options for the scenario; the run adds
+	// the time scale and the seed.
+	Server func() []apigwtest.Option
+	// Work is how long the function works before its side effect, drawn per
+	// execution; nil means no work beyond the emulator's fault latency.
+	// Unlike a fault's latency it runs after the Idempotency-Key check, as
+	// in a Powertools-wrapped handler.
+	Work apigwtest.Latency
+}
+
+// Step is a piece of the offered load: Rate logical requests per emulated
+// second from At on.
+type Step struct {
+	At   time.Duration
+	Rate float64
+}
+
+// Window is a span of emulated time [From, To).
+type Window struct{ From, To time.Duration }
+
+// IsZero reports whether w is the zero Window (no fault window).
+func (w Window) IsZero() bool { return w.From == 0 && w.To == 0 }
+
+// Contains reports whether t lies in [From, To).
+func (w Window) Contains(t time.Duration) bool { return t >= w.From && t < w.To }
+
+func (s *Scenario) method() string {
+	if s.Method == "" {
+		return http.MethodGet
+	}
+	return s.Method
+}
+
+// rateAt returns the offered rate at emulated time t.
+func (s *Scenario) rateAt(t time.Duration) float64 {
+	r := 0.0
+	for _, st := range s.Load {
+		if t >= st.At {
+			r = st.Rate
+		}
+	}
+	return r
+}
+
+func (s *Scenario) maxRate() float64 {
+	m := 0.0
+	for _, st := range s.Load {
+		m = max(m, st.Rate)
+	}
+	return m
+}
+
+// healthy is the function's latency when nothing is wrong (emulated).
+var healthy = apigwtest.Normal{Mean: 50 * time.Millisecond, StdDev: 10 * time.Millisecond}
+
+// Scenario defaults shared by most scenarios.
+const (
+	// defaultRate is the offered load: 4 logical requests per emulated
+	// second (100 real requests per second at the quick scale of 0.04).
+	defaultRate = 4
+	// quickScale turns 1 emulated second into 40 real milliseconds.
+	quickScale = 0.04
+)
+
+func steadyLoad(rate float64) []Step { return []Step{{At: 0, Rate: rate}} }
+
+// Scenarios returns the benchmark's scenarios, in the order reports list
+// them: steady, brownout, outage, throttle, lambda-throttle, cold-start,
+// overload, post-timeouts.
+func Scenarios() []Scenario {
+	return []Scenario{
+		{
+			Name:     "steady",
+			Summary:  "healthy backend: 4 req/s, 50 ms functions (the baseline)",
+			Load:     steadyLoad(defaultRate),
+			Duration: 60 * time.Second,
+			Scale:    quickScale,
+			Server: func() []apigwtest.Option {
+				return []apigwtest.Option{apigwtest.WithFault(apigwtest.Fault{Latency: healthy})}
+			},
+		},
+		{
+			Name:     "brownout",
+			Summary:  "for 60 s, 25% of invocations take 30-45 s: 504 after 29 s while they run on",
+			Load:     steadyLoad(defaultRate),
+			Duration: 120 * time.Second,
+			Window:   Window{From: 30 * time.Second, To: 90 * time.Second},
+			Scale:    quickScale,
+			Server: func() []apigwtest.Option {
+				slow := apigwtest.SlowShare{Share: 0.25, Slow: apigwtest.Uniform{Min: 30 * time.Second, Max: 45 * time.Second}, Fast: healthy}
+				return []apigwtest.Option{
+					apigwtest.WithFault(apigwtest.Fault{Latency: healthy}),
+					apigwtest.WithSchedule(apigwtest.Phase{From: 30 * time.Second, To: 90 * time.Second, Fault: apigwtest.Fault{Latency: slow}}),
+				}
+			},
+		},
+		{
+			Name:     "outage",
+			Summary:  "for 120 s every invocation outlives the 29 s integration timeout: 504, then recovery",
+			Load:     steadyLoad(defaultRate),
+			Duration: 210 * time.Second,
+			Window:   Window{From: 30 * time.Second, To: 150 * time.Second},
+			Scale:    quickScale,
+			Server: func() []apigwtest.Option {
+				return []apigwtest.Option{
+					apigwtest.WithFault(apigwtest.Fault{Latency: healthy}),
+					apigwtest.WithSchedule(apigwtest.Phase{From: 30 * time.Second, To: 150 * time.Second,
+						Fault: apigwtest.Fault{Latency: healthy, Outage: apigwtest.OutageTimeout}}),
+				}
+			},
+		},
+		{
+			Name:     "throttle",
+			Summary:  "API Gateway throttles at 2.8 req/s (burst 5) under 4 req/s offered: 429",
+			Load:     steadyLoad(defaultRate),
+			Duration: 60 * time.Second,
+			Cooldown: 20 * time.Second,
+			Scale:    quickScale,
+			Server: func() []apigwtest.Option {
+				return []apigwtest.Option{
+					apigwtest.WithFault(apigwtest.Fault{Latency: healthy}),
+					apigwtest.WithThrottle(0.7*defaultRate, 5),
+				}
+			},
+		},
+		{
+			Name:     "lambda-throttle",
+			Summary:  "1 s functions at 4 req/s against a concurrency limit of 5: Lambda 429, gateway 500",
+			Load:     steadyLoad(defaultRate),
+			Duration: 60 * time.Second,
+			Cooldown: 20 * time.Second,
+			Scale:    quickScale,
+			Server: func() []apigwtest.Option {
+				return []apigwtest.Option{
+					apigwtest.WithFault(apigwtest.Fault{Latency: apigwtest.Normal{Mean: time.Second, StdDev: 200 * time.Millisecond}}),
+					apigwtest.WithConcurrencyLimit(5),
+				}
+			},
+		},
+		{
+			Name:     "cold-start",
+			Summary:  "a burst from 0.5 to 10 req/s needs new environments: 12 s cold starts, 10 s integration timeout",
+			Load:     []Step{{At: 0, Rate: 0.5}, {At: 20 * time.Second, Rate: 10}, {At: 30 * time.Second, Rate: 2}},
+			Duration: 70 * time.Second,
+			Window:   Window{From: 20 * time.Second, To: 30 * time.Second},
+			Scale:    quickScale,
+			Server: func() []apigwtest.Option {
+				return []apigwtest.Option{
+					apigwtest.WithFault(apigwtest.Fault{Latency: healthy}),
+					apigwtest.WithColdStart(12 * time.Second),
+					apigwtest.WithIntegrationTimeout(10 * time.Second),
+				}
+			},
+		},
+		{
+			Name: "overload",
+			Summary: "capacity 5 concurrent 1 s invocations, slower past it (processor sharing), 3.5 req/s offered; " +
+				"a 40 s dependency stall (+40 s) triggers it; retries can keep it down (metastable)",
+			Load:     steadyLoad(3.5),
+			Duration: 200 * time.Second,
+			Window:   Window{From: 30 * time.Second, To: 70 * time.Second},
+			Scale:    quickScale,
+			Server: func() []apigwtest.Option {
+				over := apigwtest.Overload{Base: time.Second, Capacity: 5}
+				stall := apigwtest.LatencyFunc(func(r *rand.Rand, inFlight int) time.Duration {
+					return 40*time.Second + over.Draw(r, inFlight)
+				})
+				return []apigwtest.Option{
+					apigwtest.WithFault(apigwtest.Fault{Latency: over}),
+					apigwtest.WithSchedule(apigwtest.Phase{From: 30 * time.Second, To: 70 * time.Second, Fault: apigwtest.Fault{Latency: stall}}),
+					apigwtest.WithConcurrencyLimit(300),
+				}
+			},
+		},
+		{
+			Name:     "post-timeouts",
+			Method:   http.MethodPost,
+			Summary:  "non-idempotent POSTs; 10% of functions work 30-40 s: 504 at 29 s, then they finish",
+			Load:     steadyLoad(defaultRate),
+			Duration: 90 * time.Second,
+			Scale:    quickScale,
+			Work:     apigwtest.SlowShare{Share: 0.1, Slow: apigwtest.Uniform{Min: 30 * time.Second, Max: 40 * time.Second}, Fast: healthy},
+			Server:   func() []apigwtest.Option { return nil },
+		},
+	}
+}
+
+// ScenarioNames returns the names of Scenarios, in order.
+func ScenarioNames() []string {
+	var names []string
+	for _, s := range Scenarios() {
+		names = append(names, s.Name)
+	}
+	return names
+}
+
+// ScenarioByName returns the scenario called name.
+func ScenarioByName(name string) (Scenario, bool) {
+	for _, s := range Scenarios() {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Scenario{}, false
+}

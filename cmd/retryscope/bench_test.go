@@ -1,0 +1,111 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runBenchCmd(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(append([]string{"bench"}, args...), &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+func TestBenchBadInput(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want []string // each must appear in the one-line message
+	}{
+		{[]string{"-scenarios", "outage,nope"}, []string{`unknown scenario "nope"`, "steady, brownout, outage"}},
+		{[]string{"-policies", "retryscope,resilience4j"}, []string{`unknown policy "resilience4j"`, "retryablehttp", "retryscope-idempotency"}},
+		{[]string{"-scenarios", ","}, []string{"no scenario named", "post-timeouts"}},
+		{[]string{"-seed", "abc"}, []string{`invalid value "abc" for flag -seed`, "-seed N"}},
+		{[]string{"-seed", "0"}, []string{"invalid -seed 0", "non-zero"}},
+		{[]string{"-parallel", "0"}, []string{"invalid -parallel 0", "1 or more"}},
+		{[]string{"-scale", "2"}, []string{"invalid -scale 2", "(0, 1]"}},
+		{[]string{"-colour"}, []string{"flag provided but not defined: -colour", "-scenarios"}},
+		{[]string{"extra"}, []string{`unexpected argument "extra"`}},
+		{[]string{"-out", filepath.Join(file, "sub")}, []string{"cannot write the report to -out", "want a directory"}},
+		{[]string{"-json", filepath.Join(file, "r.json")}, []string{"cannot write -json", "not a directory"}},
+		{[]string{"-json", t.TempDir()}, []string{"cannot write -json", "is a directory"}},
+	} {
+		stdout, stderr, code := runBenchCmd(t, tc.args...)
+		if code != 2 {
+			t.Errorf("%v: exit %d, want 2", tc.args, code)
+		}
+		if stdout != "" {
+			t.Errorf("%v: stdout %q, want nothing", tc.args, stdout)
+		}
+		if strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, "retryscope bench: ") {
+			t.Errorf("%v: stderr %q, want one line starting with 'retryscope bench: '", tc.args, stderr)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(stderr, w) {
+				t.Errorf("%v: stderr %q lacks %q", tc.args, stderr, w)
+			}
+		}
+	}
+}
+
+func TestBenchHelp(t *testing.T) {
+	t.Parallel()
+	_, stderr, code := runBenchCmd(t, "-h")
+	if code != 0 || !strings.Contains(stderr, "usage: retryscope bench") || !strings.Contains(stderr, "-scenarios") {
+		t.Errorf("-h: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestBenchJSON runs one short scenario with two policies, fast (-scale),
+// and checks the table, the JSON's fixed keys and the report.
+func TestBenchJSON(t *testing.T) {
+	dir := t.TempDir()
+	jsonFile := filepath.Join(dir, "results.json")
+	out := filepath.Join(dir, "report")
+	stdout, stderr, code := runBenchCmd(t, "-scenarios", "steady", "-policies", "none,retryscope",
+		"-scale", "0.01", "-seed", "3", "-json", jsonFile, "-out", out)
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	if !strings.Contains(stdout, "SCENARIO") || !strings.Contains(stdout, "steady") || !strings.Contains(stdout, "2 runs in") {
+		t.Errorf("stdout lacks the table:\n%s", stdout)
+	}
+	raw, err := os.ReadFile(jsonFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string][]map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatalf("JSON: %v\n%s", err, raw)
+	}
+	res := doc["results"]
+	if len(doc) != 1 || len(res) != 2 {
+		t.Fatalf("JSON has %d top-level keys and %d results, want {\"results\": [2 runs]}", len(doc), len(res))
+	}
+	for i, pol := range []string{"none", "retryscope"} {
+		r := res[i]
+		if r["scenario"] != "steady" || r["policy"] != pol {
+			t.Errorf("result %d: %v/%v, want steady/%s", i, r["scenario"], r["policy"], pol)
+		}
+		for _, k := range []string{"requests", "succeeded", "attempts", "executions", "duplicates", "p50_ms", "p99_ms", "recovery_ms"} {
+			if _, ok := r[k].(float64); !ok {
+				t.Errorf("result %d: key %q is %T, want a number", i, k, r[k])
+			}
+		}
+		if r["requests"].(float64) == 0 || r["attempts"].(float64) == 0 {
+			t.Errorf("result %d: no requests or attempts: %v", i, r)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "report.md")); err != nil {
+		t.Errorf("report: %v", err)
+	}
+}
