@@ -264,4 +264,3 @@ func TestAPIGatewayOutageBreaker(t *testing.T) {
 		t.Errorf("the gateway received %d requests, want %d", n, transport.DefaultBreakerConsecutiveFailures)
 	}
 }
-

@@ -57,3 +57,32 @@ func BenchmarkRoundTrip(b *testing.B) {
 		run(b, transport.New(newBase(b), transport.WithCorrelation(false)))
 	})
 }
+
+// BenchmarkOverhead measures the transport's own cost on the success path,
+// without a network: the base answers 200 at once.
+func BenchmarkOverhead(b *testing.B) {
+	base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: 200, Header: http.Header{}, Body: http.NoBody, Request: r}, nil
+	})
+	req, _ := http.NewRequest(http.MethodGet, "http://example.com/orders/42", nil)
+	for _, bc := range []struct {
+		name string
+		rt   http.RoundTripper
+	}{
+		{"base", base},
+		{"retryscope", transport.New(base)},
+		{"retryscope-no-breaker-no-budget", transport.New(base, transport.WithoutBreaker(), transport.WithoutBudget())},
+		{"retryscope-no-correlation", transport.New(base, transport.WithCorrelation(false))},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				resp, err := bc.rt.RoundTrip(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				resp.Body.Close()
+			}
+		})
+	}
+}

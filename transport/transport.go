@@ -91,6 +91,7 @@ type call struct {
 	invID   string // amz-sdk-invocation-id, "" when correlation is off
 	nextID  string // a fresh x-amzn-RequestId made along with invID, not yet sent
 	idemKey string // Idempotency-Key added by the transport, if any
+	hasKey  bool   // the request carries an Idempotency-Key, the caller's or idemKey
 	url     string // redacted, computed once when needed
 	history []Attempt
 }
@@ -98,14 +99,15 @@ type call struct {
 func (c *call) prepare() {
 	c.start = time.Now()
 	if c.t.cfg.correlation {
-		c.invID = c.req.Header.Get(headerInvocationID)
+		c.invID = headerValue(c.req.Header, headerInvocationID)
 		if c.invID == "" {
 			c.invID, c.nextID = newUUIDPair()
 		}
 	}
-	if c.t.cfg.idemKeys && (c.req.Method == http.MethodPost || c.req.Method == http.MethodPatch) &&
-		c.req.Header.Get(policy.HeaderIdempotencyKey) == "" {
+	c.hasKey = headerValue(c.req.Header, policy.HeaderIdempotencyKey) != ""
+	if c.t.cfg.idemKeys && !c.hasKey && (c.req.Method == http.MethodPost || c.req.Method == http.MethodPatch) {
 		c.idemKey = newQuotedUUID()
+		c.hasKey = true
 	}
 	if c.host.budget != nil {
 		c.host.budget.Request(c.start)
@@ -115,9 +117,7 @@ func (c *call) prepare() {
 	}
 }
 
-func (c *call) hasIdempotencyKey() bool {
-	return c.idemKey != "" || c.req.Header.Get(policy.HeaderIdempotencyKey) != ""
-}
+func (c *call) hasIdempotencyKey() bool { return c.hasKey }
 
 // safeToRepeat reports whether the request may be sent twice whatever
 // happens to the first attempt (hedging needs that).
