@@ -107,7 +107,8 @@ func WithFunctionTimeout(d time.Duration) Option {
 
 // WithTimeScale multiplies every duration the server uses: integration and
 // function timeouts, cold starts, idle expiry, fault latencies and phase
-// windows, the throttle's refill period, and Sleep in handlers. Default 1;
+// windows, the throttle's refill period, and Sleep in handlers (not
+// WithInitTimeout or WithCloseGrace, which are real time). Default 1;
 // 0.001 turns 29 s into 29 ms. Logs report emulated time (real time divided
 // by the scale), so a scaled 504 still logs an integration latency near
 // 29000 ms. Values <= 0 are ignored.
@@ -162,7 +163,9 @@ func WithIdleExpiry(d time.Duration) Option {
 }
 
 // WithInitTimeout sets how long a runtime process may take to poll for its
-// first invocation before it counts as an init error. Default 10 s.
+// first invocation before it counts as an init error. Default 10 s. It is
+// real time: the time scale does not apply, since a real process does not
+// start faster.
 func WithInitTimeout(d time.Duration) Option {
 	return func(c *config) { c.initTimeout = d }
 }

@@ -158,7 +158,7 @@ func TestRuntimeInitErrors(t *testing.T) {
 			t.Parallel()
 			var lambdaLog syncBuffer
 			s := NewRuntimeServer(runtimeBinary(t), WithEnv("RTFUNCTION_INIT="+mode), WithLambdaLog(&lambdaLog),
-				WithTimeScale(0.1), WithInitTimeout(2*time.Second)) // 200 ms
+				WithTimeScale(0.1), WithInitTimeout(300*time.Millisecond))
 			defer s.Close()
 			for range 2 {
 				if got := get(t, s.URL+"/x"); got.status != 502 || got.body != `{"message": "Internal server error"}` {
