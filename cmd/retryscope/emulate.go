@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
 	"os/signal"
@@ -307,22 +310,41 @@ func startEmulator(cfg *emulateConfig, logs *emulateLogs) (srv *apigwtest.Server
 	}
 	var fn apigwtest.Handler = echoFunction
 	if logs.lambda != nil {
-		fn = lambdalog.Wrap(echoFunction, lambdalog.WithWriter(logs.lambda),
-			lambdalog.WithClock(emulatedClock(time.Now(), cfg.timeScale)))
+		fn = lambdalog.Wrap(echoFunction, lambdalog.WithWriter(&emulatedDurations{w: logs.lambda, scale: cfg.timeScale}))
 	}
 	return apigwtest.NewServer(fn, cfg.options(logs)...), nil
 }
 
-// emulatedClock runs at 1/scale the speed of the real clock from t0, so
-// the middleware's duration_ms is emulated time, like the REPORT lines'
-// Duration and the access log's latencies. At scale 1 it is the real clock.
-func emulatedClock(t0 time.Time, scale float64) func() time.Time {
-	if scale == 1 {
-		return time.Now
+// emulatedDurations rescales the duration_ms of the lambdalog middleware's
+// lines to emulated time, the convention of every duration in the
+// emulator's logs (REPORT Duration, integration latencies), while
+// timestamps stay real, as requestTimeEpoch does: then "start + duration"
+// compares with "request time + integration latency" as in AWS. Other
+// lines pass through.
+type emulatedDurations struct {
+	w     io.Writer
+	scale float64
+}
+
+// Write rewrites one middleware line (the middleware writes a line per
+// call) and writes everything else as it is.
+func (e *emulatedDurations) Write(p []byte) (int, error) {
+	if e.scale == 1 || !bytes.HasPrefix(p, []byte(`{"msg":"`+lambdalog.RecordMessage+`"`)) {
+		return e.w.Write(p)
 	}
-	return func() time.Time {
-		return t0.Add(time.Duration(float64(time.Since(t0)) / scale))
+	var rec lambdalog.Record
+	if err := json.Unmarshal(p, &rec); err != nil {
+		return e.w.Write(p)
 	}
+	rec.DurationMS = math.Round(rec.DurationMS/e.scale*1000) / 1000
+	line, err := json.Marshal(rec)
+	if err != nil {
+		return e.w.Write(p)
+	}
+	if _, err := e.w.Write(append(line, '\n')); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // emulateLogs are the log files; the Lambda log is shared by the emulator

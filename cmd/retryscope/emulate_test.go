@@ -447,13 +447,23 @@ func TestEmulateProbeDiagnose(t *testing.T) {
 	}
 }
 
-func TestEmulatedClock(t *testing.T) {
+func TestEmulateDurationsInEmulatedTime(t *testing.T) {
 	t.Parallel()
-	t0 := time.Now()
-	c := emulatedClock(t0, 0.001)
-	time.Sleep(2 * time.Millisecond)
-	if d := c().Sub(t0); d < time.Second {
-		t.Errorf("2 ms at scale 0.001 read as %v, want 2 s or more", d)
+	var b bytes.Buffer
+	w := &emulatedDurations{w: &b, scale: 0.01}
+	lines := []string{
+		`{"msg":"lambda_invocation","lambda_request_id":"l1","apigw_request_id":"a1","start":"2026-11-26T01:00:00Z","duration_ms":350.5,"status":200}` + "\n",
+		"START RequestId: l1 Version: $LATEST\n",
+		`{"msg":"lambda_invocation",` + "\n", // not JSON: passes through
+	}
+	for _, l := range lines {
+		if n, err := w.Write([]byte(l)); err != nil || n != len(l) {
+			t.Fatalf("Write: %d, %v", n, err)
+		}
+	}
+	want := `{"msg":"lambda_invocation","lambda_request_id":"l1","apigw_request_id":"a1","start":"2026-11-26T01:00:00Z","duration_ms":35050,"status":200}` + "\n" + lines[1] + lines[2]
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
 	}
 }
 
