@@ -130,7 +130,7 @@ func TestTokenBucketRate(t *testing.T) {
 func TestColdStartAndIdleExpiry(t *testing.T) {
 	t.Parallel()
 	s := NewServer(ok, WithTimeScale(0.001), WithIntegrationTimeout(10*time.Minute),
-		WithIdleExpiry(5*time.Minute)) // 300 ms real
+		WithIdleExpiry(15*time.Minute)) // 900 ms real
 	defer s.Close()
 	_ = get(t, s.URL+"/x")
 	s.Wait()
@@ -139,7 +139,7 @@ func TestColdStartAndIdleExpiry(t *testing.T) {
 	if st := s.Stats(); st.ColdStarts != 1 || st.Invocations != 2 {
 		t.Fatalf("warm reuse: %+v", st)
 	}
-	time.Sleep(700 * time.Millisecond) // past the scaled idle expiry
+	time.Sleep(1500 * time.Millisecond) // past the scaled idle expiry
 	_ = get(t, s.URL+"/x")
 	invs := s.Invocations()
 	if !invs[0].ColdStart || invs[1].ColdStart || !invs[2].ColdStart {
