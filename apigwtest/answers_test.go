@@ -362,3 +362,16 @@ func TestGoldenQuotaExceeded(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 }
+
+func TestGatewayLatency(t *testing.T) {
+	t.Parallel()
+	s := NewServer(ok, WithTimeScale(0.01), WithGatewayLatency(Fixed(20*time.Second))) // 200 ms
+	defer s.Close()
+	start := time.Now()
+	if got := get(t, s.URL+"/x"); got.status != 200 {
+		t.Fatalf("%d", got.status)
+	}
+	if d := time.Since(start); d < 200*time.Millisecond {
+		t.Errorf("answered after %v, before the gateway latency", d)
+	}
+}

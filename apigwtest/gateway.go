@@ -297,6 +297,17 @@ func (s *Server) idHeaders(h http.Header, g *gatewayRequest, timeout bool) {
 // finishRequest records and logs the answer, then sends it: the counters
 // and logs are complete when the client reads it.
 func (s *Server) finishRequest(w http.ResponseWriter, g *gatewayRequest, rec *Invocation, status int, body []byte, executed bool) {
+	if l := s.cfg.gatewayLatency; l != nil {
+		s.mu.Lock()
+		d := l.Draw(s.rng, s.running)
+		s.mu.Unlock()
+		t := time.NewTimer(s.scale(d))
+		select {
+		case <-t.C:
+		case <-s.closing:
+		}
+		t.Stop()
+	}
 	if executed {
 		s.execLog.exec(g.requestID, "Method completed with status: %d", status)
 	}

@@ -66,6 +66,7 @@ type config struct {
 	env                []string
 	quota              int
 	history            int
+	gatewayLatency     Latency
 	memoryMB           int
 }
 
@@ -247,6 +248,15 @@ func WithQuota(n int) Option {
 // Stats still counts everything. Default 0: keep every record.
 func WithInvocationHistory(n int) Option {
 	return func(c *config) { c.history = n }
+}
+
+// WithGatewayLatency adds a latency drawn from l (emulated time, scaled) to
+// every answer, before it is sent: the gateway's and the network's own
+// time. AWS-FACTS.md: timeout 504s arrive 10 to 230 ms after the integration
+// timeout, so Uniform{Min: 10 * time.Millisecond, Max: 230 * time.Millisecond}
+// reproduces their timing. Default: none (answers leave at once).
+func WithGatewayLatency(l Latency) Option {
+	return func(c *config) { c.gatewayLatency = l }
 }
 
 // WithMemorySize sets the memory size reported in REPORT lines. Default 128 MB.
