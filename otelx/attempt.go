@@ -8,7 +8,6 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
-	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
@@ -79,7 +78,7 @@ func (r *Request) StartAttempt(ctx context.Context, req *http.Request, n int, he
 		if req.Header == nil {
 			req.Header = make(http.Header)
 		}
-		in.propagator.Inject(ctx, propagation.HeaderCarrier(req.Header))
+		in.propagator.Inject(ctx, headerCarrier(req.Header))
 		if !span.IsRecording() {
 			span = nil
 		}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 )
 
@@ -32,9 +33,10 @@ const (
 	AttrAttempts = attribute.Key("retryscope.attempts")
 	// AttrRefusal is the kind of a refusal: "circuit_open" or "budget".
 	AttrRefusal = attribute.Key("retryscope.refusal")
-	// AttrBreakerFrom and AttrBreakerTo are a breaker transition's states.
+	// AttrBreakerFrom is the state a breaker left, e.g. "closed".
 	AttrBreakerFrom = attribute.Key("retryscope.breaker.from")
-	AttrBreakerTo   = attribute.Key("retryscope.breaker.to")
+	// AttrBreakerTo is the state a breaker entered, e.g. "open".
+	AttrBreakerTo = attribute.Key("retryscope.breaker.to")
 	// AttrXRayTraceID is the X-Ray trace id (the Root of X-Amzn-Trace-Id) an
 	// attempt sent or API Gateway answered, e.g.
 	// "1-5759e988-bd862e3fe1be46a994272793".
@@ -48,11 +50,17 @@ const (
 	EventRefused = "retryscope.refused"
 )
 
-// Headers retryscope reads.
+// Headers retryscope reads, in canonical form.
 const (
-	HeaderRequestID   = "X-Amzn-Requestid" // x-amzn-RequestId
-	HeaderAPIGWID     = "X-Amz-Apigw-Id"   // REST APIs' extended request id
-	HeaderHTTPAPIID   = "Apigw-Requestid"  // HTTP APIs' request id
+	// HeaderRequestID is x-amzn-RequestId: API Gateway's request id, which
+	// a client may choose (AWS-FACTS.md, section 3).
+	HeaderRequestID = "X-Amzn-Requestid"
+	// HeaderAPIGWID is x-amz-apigw-id, a REST API's extended request id.
+	HeaderAPIGWID = "X-Amz-Apigw-Id"
+	// HeaderHTTPAPIID is apigw-requestid, an HTTP API's own request id,
+	// recorded as aws.extended_request_id.
+	HeaderHTTPAPIID = "Apigw-Requestid"
+	// HeaderXRayTraceID is X-Amzn-Trace-Id, the X-Ray trace header.
 	HeaderXRayTraceID = "X-Amzn-Trace-Id"
 )
 
@@ -151,3 +159,25 @@ func recordHeaders(dst []attribute.KeyValue, hs []header, h http.Header) []attri
 	}
 	return dst
 }
+
+// headerCarrier is propagation.HeaderCarrier that skips the key
+// canonicalisation (an allocation per attempt) for the usual fields.
+type headerCarrier http.Header
+
+func (c headerCarrier) Get(key string) string { return http.Header(c).Get(key) }
+
+func (c headerCarrier) Set(key, value string) {
+	switch key {
+	case "traceparent":
+		key = "Traceparent"
+	case "tracestate":
+		key = "Tracestate"
+	case "baggage":
+		key = "Baggage"
+	default:
+		key = http.CanonicalHeaderKey(key)
+	}
+	c[key] = []string{value}
+}
+
+func (c headerCarrier) Keys() []string { return propagation.HeaderCarrier(c).Keys() }
