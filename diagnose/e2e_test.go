@@ -70,7 +70,7 @@ func TestEndToEndHandWrittenFixture(t *testing.T) {
 	if a := rep.Attempts[2]; a.IntegrationLatencyMS == nil || *a.IntegrationLatencyMS != 120 {
 		t.Errorf("success attempt integration latency %v, want 120", a.IntegrationLatencyMS)
 	}
-	if a := rep.Attempts[0]; !strings.Contains(a.RanOn, "finished 4.184s after the 504") {
+	if a := rep.Attempts[0]; !strings.Contains(a.RanOn, "finished 4.196s after the integration timeout") {
 		t.Errorf("ran on = %q", a.RanOn)
 	}
 

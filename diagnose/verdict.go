@@ -62,7 +62,9 @@ type AttemptVerdict struct {
 	// the logs do not say.
 	IntegrationCalled *bool `json:"integration_called,omitempty"`
 	// RanAfterGatewayGaveUp, for timed-out attempts whose function ran, is
-	// true when it finished after the gateway's 504; nil when unknown.
+	// true when it finished after the gateway gave up waiting (the request's
+	// arrival plus Options.IntegrationTimeout, or the 504 if that came
+	// first); nil when unknown.
 	RanAfterGatewayGaveUp *bool `json:"ran_after_gateway_gave_up,omitempty"`
 	// RanOn describes in words how long the function ran on after the 504,
 	// or why that is unknown; empty when not applicable.
@@ -416,32 +418,50 @@ func (j *judgement) ranOn() {
 		after := finished.After(gaveUp)
 		v.RanAfterGatewayGaveUp = &after
 		if after {
-			v.RanOn = fmt.Sprintf("the function was still running after the gateway gave up: it finished %s after the 504", finished.Sub(gaveUp).Round(time.Millisecond))
+			v.RanOn = fmt.Sprintf("the function was still running after the gateway gave up: it finished %s after the integration timeout", finished.Sub(gaveUp).Round(time.Millisecond))
 		} else {
 			v.RanOn = fmt.Sprintf("the function finished %s before the gateway gave up", gaveUp.Sub(finished).Round(time.Millisecond))
 		}
 	}
 }
 
-// gaveUpAt is when API Gateway answered the 504.
+// gaveUpAt is when API Gateway stopped waiting for Lambda: the integration
+// timeout after the request arrived, or, when the 504 went out earlier than
+// that (a shorter timeout than Options.IntegrationTimeout), the 504's time.
+// The 504 itself leaves 10 to 230 ms after the deadline (AWS-FACTS section
+// 1), so the deadline, not the answer, is what a function can outlive.
 func (j *judgement) gaveUpAt() time.Time {
+	var answered, arrived time.Time
 	if g := j.g; g != nil {
 		if g.access != nil {
-			if t := g.access.gaveUpAt(); !t.IsZero() {
-				return t
+			answered, arrived = g.access.gaveUpAt(), g.access.RequestTime
+		}
+		for _, ev := range []executionEvent{execTimeout, execMethodCompleted} {
+			if l := g.exec[ev]; answered.IsZero() && l != nil && !l.Time.IsZero() {
+				answered = l.Time
 			}
 		}
-		for _, ev := range []executionEvent{execMethodCompleted, execTimeout} {
-			if l := g.exec[ev]; l != nil && !l.Time.IsZero() {
-				return l.Time
-			}
+		if l := g.exec[execStarting]; arrived.IsZero() && l != nil {
+			arrived = l.Time
 		}
 	}
 	if j.a != nil {
-		_, end := j.a.rec.interval()
-		return end
+		start, end := j.a.rec.interval()
+		if answered.IsZero() {
+			answered = end
+		}
+		if arrived.IsZero() {
+			arrived = start
+		}
 	}
-	return time.Time{}
+	if arrived.IsZero() {
+		return answered
+	}
+	deadline := arrived.Add(j.e.opts.IntegrationTimeout)
+	if answered.IsZero() || deadline.Before(answered) {
+		return deadline
+	}
+	return answered
 }
 
 func throttleWord(status int) string {
