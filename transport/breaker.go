@@ -140,10 +140,11 @@ type hostTable struct {
 	byKey  map[hostKey]*hostState
 	byName map[string]*hostState
 	cfg    config
+	tel    *otelx.Instrumentation
 }
 
-func (t *hostTable) init(cfg config) {
-	t.cfg = cfg
+func (t *hostTable) init(cfg config, tel *otelx.Instrumentation) {
+	t.cfg, t.tel = cfg, tel
 	t.byKey = make(map[hostKey]*hostState)
 	t.byName = make(map[string]*hostState)
 }

@@ -27,7 +27,8 @@ type config struct {
 	tracer       trace.TracerProvider
 	meter        metric.MeterProvider
 	propagator   propagation.TextMapPropagator
-	telemetrySet bool
+	reqHeaders   []string
+	respHeaders  []string
 	fleet        Fleet
 }
 
@@ -126,17 +127,27 @@ func WithHedging(delay time.Duration) Option {
 // request and one CLIENT span per attempt. Default: the global provider
 // (otel.GetTracerProvider), which records nothing until one is set.
 func WithTracerProvider(tp trace.TracerProvider) Option {
-	return func(c *config) { c.tracer, c.telemetrySet = tp, true }
+	return func(c *config) { c.tracer = tp }
 }
 
 // WithMeterProvider sets where metrics go. Default: the global provider.
 func WithMeterProvider(mp metric.MeterProvider) Option {
-	return func(c *config) { c.meter, c.telemetrySet = mp, true }
+	return func(c *config) { c.meter = mp }
 }
 
 // WithPropagator sets how each attempt's trace context is injected into its
-// headers. Default: W3C traceparent (propagation.TraceContext). Use
-// otelx's X-Ray propagator to send X-Amzn-Trace-Id.
+// headers. Default: the global propagator when one is set (otelx.Setup sets
+// it), else W3C traceparent (propagation.TraceContext). Use
+// otelx.XRayPropagator to send X-Amzn-Trace-Id as well.
 func WithPropagator(p propagation.TextMapPropagator) Option {
-	return func(c *config) { c.propagator, c.telemetrySet = p, true }
+	return func(c *config) { c.propagator = p }
+}
+
+// WithRecordedHeaders records the named request and response headers on
+// attempt spans (http.request.header.<name>, http.response.header.<name>).
+// Credentials (Authorization, Proxy-Authorization, Cookie, Set-Cookie,
+// X-Api-Key, X-Amz-Security-Token) are never recorded, even when named.
+// Default none.
+func WithRecordedHeaders(request, response []string) Option {
+	return func(c *config) { c.reqHeaders, c.respHeaders = request, response }
 }

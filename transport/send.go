@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/retryscope/retryscope/otelx"
 	"github.com/retryscope/retryscope/policy"
 )
 
@@ -24,6 +25,7 @@ type attemptResult struct {
 	end     time.Time
 	cancel  context.CancelFunc // ends the attempt's own context; nil when it has none
 	timeout *time.Timer        // ends it with errAttemptTimeout; stopped once the answer is in
+	span    *otelx.Attempt     // the attempt's span; nil without telemetry
 }
 
 // release ends the attempt's own context, if it has one.
@@ -87,6 +89,15 @@ func (c *call) prepareAttempt(ctx context.Context, n int, hedge bool) (*http.Req
 	if body == nil && c.req.Body != nil {
 		areq.Body = http.NoBody
 	}
+	if c.span != nil {
+		// The attempt's span goes into its context and, through the
+		// propagator, into its headers.
+		var sctx context.Context
+		sctx, r.span = c.span.StartAttempt(actx, areq, n, hedge)
+		if sctx != actx {
+			areq = areq.WithContext(sctx)
+		}
+	}
 	r.traceID = traceRoot(areq.Header)
 	return areq, r
 }
@@ -132,6 +143,8 @@ func (c *call) send(areq *http.Request, r *attemptResult) {
 // anyone may read it, into the caller's Recorder, and into the log.
 func (c *call) finish(r *attemptResult, d policy.Decision) {
 	cfg := &c.t.cfg
+	c.sent++
+	r.span.End(otelx.AttemptResult{Response: r.resp, Err: r.err, Duration: r.end.Sub(r.start), Outcome: r.outcome, Decision: d})
 	if c.rec == nil && cfg.logger == nil && !d.Retry && r.err == nil && c.history == nil {
 		return // a first attempt that ends the call: nobody reads a record
 	}

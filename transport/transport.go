@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/retryscope/retryscope/internal/redact"
+	"github.com/retryscope/retryscope/otelx"
 	"github.com/retryscope/retryscope/policy"
 )
 
@@ -16,6 +17,7 @@ type Transport struct {
 	base  http.RoundTripper
 	cfg   config
 	hosts hostTable
+	tel   *otelx.Instrumentation // nil: no spans, no metrics
 }
 
 // New returns a Transport that sends through base (nil: http.DefaultTransport)
@@ -30,7 +32,14 @@ func New(base http.RoundTripper, opts ...Option) *Transport {
 	for _, o := range opts {
 		o(&t.cfg)
 	}
-	t.hosts.init(t.cfg)
+	t.tel = otelx.New(otelx.Config{
+		TracerProvider:  t.cfg.tracer,
+		MeterProvider:   t.cfg.meter,
+		Propagator:      t.cfg.propagator,
+		RequestHeaders:  t.cfg.reqHeaders,
+		ResponseHeaders: t.cfg.respHeaders,
+	})
+	t.hosts.init(t.cfg, t.tel)
 	return t
 }
 
@@ -70,13 +79,19 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, &Error{Err: err}
 	}
 	c := call{t: t, req: req, ctx: ctx, replay: rp, host: t.hosts.get(req.URL), rec: recorderFrom(ctx)}
+	c.ctx, c.span = t.tel.StartRequest(ctx, req)
 	c.prepare()
+	var resp *http.Response
 	if t.cfg.hedgeDelay > 0 && rp.replayable && c.safeToRepeat() { // a hedge must send the same bytes
 		hc := new(call) // hedges run on their own goroutines; a sequential call stays on the stack
 		*hc = c
-		return hc.hedged()
+		resp, err = hc.hedged()
+		c.sent = hc.sent
+	} else {
+		resp, err = c.sequential()
 	}
-	return c.sequential()
+	c.span.End(resp, err, c.sent)
+	return resp, err
 }
 
 // call is one logical request: the state its attempts share.
@@ -87,6 +102,8 @@ type call struct {
 	replay  replay
 	host    *hostState
 	rec     *Recorder
+	span    *otelx.Request // the logical request's span; nil without telemetry
+	sent    int            // attempts made
 	start   time.Time
 	invID   string // amz-sdk-invocation-id, "" when correlation is off
 	nextID  string // a fresh x-amzn-RequestId made along with invID, not yet sent
@@ -133,6 +150,7 @@ func (c *call) sequential() (*http.Response, error) {
 	)
 	done, err := c.host.allow()
 	if err != nil {
+		c.span.Refused(refusedCircuitOpen, c.host.name)
 		c.replay.close()
 		return nil, &Error{Err: err}
 	}
@@ -178,11 +196,13 @@ func (c *call) sequential() (*http.Response, error) {
 // and the breaker's done function for the next attempt.
 func (c *call) admitRetry(d policy.Decision, now time.Time) (policy.Decision, func(error)) {
 	if !c.host.retryAllowed(now) {
-		return policy.Decision{Rule: "budget", Reason: "not retried: the retry budget for this host is spent"}, nil
+		c.span.Refused(refusedBudget, c.host.name)
+		return policy.Decision{Rule: refusedBudget, Reason: "not retried: the retry budget for this host is spent"}, nil
 	}
 	done, err := c.host.allow()
 	if err != nil {
-		return policy.Decision{Rule: "circuit_open", Reason: "not retried: the circuit breaker for this host is open"}, nil
+		c.span.Refused(refusedCircuitOpen, c.host.name)
+		return policy.Decision{Rule: refusedCircuitOpen, Reason: "not retried: the circuit breaker for this host is open"}, nil
 	}
 	return d, done
 }
@@ -220,3 +240,9 @@ func (c *call) redactedURL() string {
 	}
 	return c.url
 }
+
+// What refused a retry or a request, as decision rules and span events.
+const (
+	refusedBudget      = "budget"
+	refusedCircuitOpen = "circuit_open"
+)
