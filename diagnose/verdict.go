@@ -379,6 +379,8 @@ func (j *judgement) attemptOnly() {
 		j.decide(VerdictNotRun, line, "no gateway log has it; the transport saw a gateway-generated %d (cause %s), which does not run the function", r.Status, orDash(r.Cause))
 	case r.Reach == "backend":
 		j.decide(VerdictRan, line, "no gateway log has it; the transport saw the function's own %d response", r.Status)
+	case r.Reach == "unknown" && j.e.gatewaySpan.covers(from, to, j.e.opts.ClockSkew):
+		j.decide(VerdictMaybe, line, "no response came, and although API Gateway's logs %v cover %s to %s, none of their records carries an id the client sent (an HTTP API makes its own ids), so this attempt cannot be found in them", j.e.gatewaySpan.files, stamp(from), stamp(to))
 	case r.Reach == "backend_timeout":
 		j.v.GatewayTimedOut = true
 		j.afterIntegrationCall(line)

@@ -90,7 +90,7 @@ func TestVerdictRules(t *testing.T) {
 				"attempts.jsonl": attemptLine("r", "2026-11-26T01:00:02Z", 0, "unknown") + "\n",
 				"access.jsonl": `{"requestId":"gw1","status":"200","requestTimeEpoch":"` + t0ms + `"}` + "\n" +
 					`{"requestId":"gw2","status":"200","requestTimeEpoch":"` + t5ms + `"}` + "\n"},
-			want: VerdictMaybe, reasonHas: "none covers"},
+			want: VerdictMaybe, reasonHas: "an HTTP API makes its own ids"},
 		{name: "gateway answer seen only by the client",
 			files: map[string]string{"attempts.jsonl": attemptLine("r", "2026-11-26T01:00:02Z", 429, "gateway") + "\n"},
 			want:  VerdictNotRun, reasonHas: "gateway-generated 429"},
