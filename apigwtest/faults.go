@@ -25,6 +25,7 @@ type Fault struct {
 }
 
 // Outage is a kind of total failure applied to every request while it lasts.
+// The zero value is NoOutage.
 type Outage int
 
 const (
