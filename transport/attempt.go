@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -149,6 +150,18 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// ErrorType names the failure for the error.type span attribute: the last
+// attempt's cause, or "circuit_open" when the breaker refused the request.
+func (e *Error) ErrorType() string {
+	switch {
+	case errors.Is(e.Err, ErrCircuitOpen):
+		return refusedCircuitOpen
+	case len(e.Attempts) > 0 && e.Attempts[len(e.Attempts)-1].Cause != "":
+		return e.Attempts[len(e.Attempts)-1].Cause
+	}
+	return "retryscope_error"
+}
 
 // logAttempt writes one structured record per attempt with stable keys; the
 // diagnose command reads them back as JSON lines.

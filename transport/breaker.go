@@ -11,6 +11,7 @@ import (
 
 	"github.com/sony/gobreaker/v2"
 
+	"github.com/retryscope/retryscope/otelx"
 	"github.com/retryscope/retryscope/policy"
 )
 
@@ -39,7 +40,8 @@ const (
 // consecutive failures, or when at least half of 10 or more requests in a
 // rolling 30 s window failed; stay open 10 s; close after 3 successful
 // probes. What counts as a failure: classified 5xx answers and transport
-// errors; 429s and the caller's own cancellation are not counted; other
+// errors; 429s, the caller's own cancellation and a retry whose request
+// body could not be produced (nothing was sent) are not counted; other
 // answers count as successes.
 func DefaultBreaker() gobreaker.Settings {
 	return gobreaker.Settings{
@@ -188,16 +190,17 @@ func (t *hostTable) newHost(name string) *hostState {
 	if t.cfg.breaker != nil {
 		s := *t.cfg.breaker
 		s.Name = name
-		if f := t.cfg.fleet; f != nil {
-			userChange, openFor := s.OnStateChange, s.Timeout
-			if openFor <= 0 {
-				openFor = 60 * time.Second // gobreaker's own default
+		userChange, openFor, fleet, tel := s.OnStateChange, s.Timeout, t.cfg.fleet, t.tel
+		if openFor <= 0 {
+			openFor = 60 * time.Second // gobreaker's own default
+		}
+		s.OnStateChange = func(name string, from, to gobreaker.State) {
+			tel.BreakerTransition(name, from.String(), to.String())
+			if fleet != nil {
+				fleet.BreakerChanged(name, to, time.Now().Add(openFor))
 			}
-			s.OnStateChange = func(name string, from, to gobreaker.State) {
-				f.BreakerChanged(name, to, time.Now().Add(openFor))
-				if userChange != nil {
-					userChange(name, from, to)
-				}
+			if userChange != nil {
+				userChange(name, from, to)
 			}
 		}
 		userExcluded := s.IsExcluded
