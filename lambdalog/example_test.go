@@ -23,7 +23,7 @@ func ExampleWrap() {
 	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "5f8e7d6c-1111-2222-3333-444455556666"})
 	_, _ = wrapped(ctx, events.APIGatewayProxyRequest{
 		HTTPMethod: "GET", Resource: "/items",
-		Headers: map[string]string{"amz-sdk-invocation-id": "7d1b7c39-0a5e-4f4b-9d1e-3c0f1c9b2a10", "amz-sdk-request": "attempt=1; max=3"},
+		Headers:        map[string]string{"amz-sdk-invocation-id": "7d1b7c39-0a5e-4f4b-9d1e-3c0f1c9b2a10", "amz-sdk-request": "attempt=1; max=3"},
 		RequestContext: events.APIGatewayProxyRequestContext{RequestID: "a3f1c2d4-5e6f-4a1b-8c9d-0e1f2a3b4c5d", ExtendedRequestID: "K2G9wEbUoAMEvag="},
 	})
 	// Output:
