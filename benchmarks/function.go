@@ -2,7 +2,6 @@ package benchmarks
 
 import (
 	"context"
-	"math/rand/v2"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -29,9 +28,9 @@ const headerIdempotencyKey = "Idempotency-Key"
 type Function struct {
 	work  apigwtest.Latency
 	execs []atomic.Int32
+	fates *fates
 
 	mu   sync.Mutex
-	rng  *rand.Rand
 	keys map[string]*keyRecord
 }
 
@@ -41,13 +40,15 @@ type keyRecord struct {
 }
 
 // NewFunction returns the function for n logical requests; work (nil: none)
-// is drawn per execution with a source seeded by seed and slept (in
-// emulated time) after the key check, before the side effect.
+// is drawn per execution and slept (in emulated time) after the key check,
+// before the side effect. The k-th execution of a logical request draws
+// from a source that depends on seed, the request and k only, so every
+// policy meets the same work.
 func NewFunction(n int, work apigwtest.Latency, seed int64) *Function {
 	return &Function{
 		work:  work,
 		execs: make([]atomic.Int32, n),
-		rng:   rand.New(rand.NewPCG(uint64(seed), 0xf0)),
+		fates: newFates(seed),
 		keys:  map[string]*keyRecord{},
 	}
 }
@@ -80,9 +81,7 @@ func (f *Function) Handle(ctx context.Context, ev events.APIGatewayProxyRequest)
 		f.mu.Unlock()
 	}
 	if f.work != nil {
-		f.mu.Lock()
-		d := f.work.Draw(f.rng, 0)
-		f.mu.Unlock()
+		d := f.work.Draw(f.fates.next(ev.Headers[HeaderRequest]), 0)
 		if err := apigwtest.Sleep(ctx, d); err != nil {
 			return events.APIGatewayProxyResponse{}, err
 		}

@@ -7,7 +7,6 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
@@ -20,13 +19,31 @@ const (
 	barHeight  = 4.5 * vg.Inch
 )
 
-// policyStyle gives every policy the same colour and dashes in every plot,
-// and retryscope's default a thicker line.
-func policyStyle(name string, order []string) draw.LineStyle {
-	i := indexOf(order, name)
-	st := draw.LineStyle{Color: plotutil.Color(i), Width: vg.Points(1.2), Dashes: plotutil.Dashes(i / 7)}
+// palette has a distinct colour for each policy (Tableau 10).
+var palette = []color.Color{
+	color.RGBA{0x79, 0x70, 0x6e, 0xff}, // none: grey
+	color.RGBA{0xd6, 0x27, 0x28, 0xff}, // red
+	color.RGBA{0xff, 0x7f, 0x0e, 0xff}, // orange
+	color.RGBA{0x8c, 0x56, 0x4b, 0xff}, // brown
+	color.RGBA{0x1f, 0x77, 0xb4, 0xff}, // retryscope: blue
+	color.RGBA{0x2c, 0xa0, 0x2c, 0xff}, // green
+	color.RGBA{0x94, 0x67, 0xbd, 0xff}, // purple
+	color.RGBA{0x17, 0xbe, 0xcf, 0xff}, // cyan
+	color.RGBA{0xe3, 0x77, 0xc2, 0xff}, // pink
+	color.RGBA{0xbc, 0xbd, 0x22, 0xff}, // olive
+}
+
+// policyColor gives every policy the same colour in every plot, by its
+// place in Policies.
+func policyColor(name string) color.Color {
+	return palette[indexOf(PolicyNames(), name)%len(palette)]
+}
+
+// policyStyle draws retryscope's default with a thicker line.
+func policyStyle(name string) draw.LineStyle {
+	st := draw.LineStyle{Color: policyColor(name), Width: vg.Points(1.4)}
 	if name == "retryscope" {
-		st.Width = vg.Points(2.6)
+		st.Width = vg.Points(3)
 	}
 	return st
 }
@@ -53,9 +70,32 @@ func shadeWindow(p *plot.Plot, from, to, y0, y1 float64) error {
 	return nil
 }
 
-// plotSeries writes a line plot of one series per result of a scenario:
-// success (rate over time) or load (invocations started per second).
-func plotSeries(results []Result, scenario, what, file string, order []string) error {
+// Plot groups: the peers against retryscope's default, and retryscope's
+// variants against its default (with no retries as the reference).
+var (
+	groupPeers    = []string{"none", "retryablehttp", "failsafe-go", "aws-sdk-standard", "retryscope"}
+	groupVariants = []string{"none", "retryscope", "retryscope-hedge", "retryscope-no-budget", "retryscope-no-breaker", "retryscope-idempotency"}
+)
+
+// smooth averages a per-second series over a centred 5 s window.
+func smooth(v []int) []float64 {
+	out := make([]float64, len(v))
+	const half = 2
+	for i := range v {
+		sum, n := 0, 0
+		for j := max(0, i-half); j <= min(len(v)-1, i+half); j++ {
+			sum += v[j]
+			n++
+		}
+		out[i] = float64(sum) / float64(n)
+	}
+	return out
+}
+
+// plotSeries writes a line plot of one series per result of a scenario
+// whose policy is in group: success (rate over time) or load (invocations
+// started per second, averaged over 5 s).
+func plotSeries(results []Result, scenario, what, title, file string, group []string) (bool, error) {
 	p := plot.New()
 	p.X.Label.Text = "emulated time (s)"
 	var ymax float64
@@ -65,21 +105,23 @@ func plotSeries(results []Result, scenario, what, file string, order []string) e
 	}
 	var window [2]float64
 	for _, r := range results {
-		if r.Scenario != scenario {
+		if r.Scenario != scenario || indexOf(group, r.Policy) == len(group) {
 			continue
 		}
 		window = [2]float64{r.WindowFromMS / 1000, r.WindowToMS / 1000}
 		var xys plotter.XYs
 		if what == "success" {
+			// A point is the rate over [t, t+5 s), drawn at its middle.
+			mid := RecoveryWindow.Seconds() / 2
 			for i, v := range r.Success {
 				if v >= 0 {
-					xys = append(xys, plotter.XY{X: float64(i), Y: 100 * v})
+					xys = append(xys, plotter.XY{X: float64(i) + mid, Y: 100 * v})
 				}
 			}
 		} else {
-			for i, v := range r.Load {
-				xys = append(xys, plotter.XY{X: float64(i), Y: float64(v)})
-				ymax = max(ymax, float64(v))
+			for i, v := range smooth(r.Load) {
+				xys = append(xys, plotter.XY{X: float64(i), Y: v})
+				ymax = max(ymax, v)
 			}
 		}
 		lines = append(lines, struct {
@@ -88,36 +130,36 @@ func plotSeries(results []Result, scenario, what, file string, order []string) e
 		}{r.Policy, xys})
 	}
 	if len(lines) == 0 {
-		return nil
+		return false, nil
 	}
 	if what == "success" {
-		p.Title.Text = scenario + ": success rate of requests issued in the next 5 s"
+		p.Title.Text = scenario + ", " + title + ": success rate of the requests issued in each 5 s"
 		p.Y.Label.Text = "success (%)"
 		p.Y.Min, p.Y.Max, ymax = 0, 105, 105
 	} else {
-		p.Title.Text = scenario + ": backend load (Lambda invocations started per second)"
+		p.Title.Text = scenario + ", " + title + ": backend load (Lambda invocations started per second, 5 s average)"
 		p.Y.Label.Text = "invocations / s"
 		p.Y.Min = 0
 		ymax *= 1.05
 	}
 	if window[1] > window[0] {
 		if err := shadeWindow(p, window[0], window[1], 0, ymax); err != nil {
-			return err
+			return false, err
 		}
 	}
 	for _, l := range lines {
 		ln, err := plotter.NewLine(l.xys)
 		if err != nil {
-			return err
+			return false, err
 		}
-		ln.LineStyle = policyStyle(l.name, order)
+		ln.LineStyle = policyStyle(l.name)
 		p.Add(ln)
 		p.Legend.Add(l.name, ln)
 	}
 	p.Legend.Top = what != "success"
 	p.Legend.Left = false
 	p.Add(plotter.NewGrid())
-	return p.Save(lineWidth, lineHeight, file)
+	return true, p.Save(lineWidth, lineHeight, file)
 }
 
 // plotAmplification writes a grouped bar chart: for every scenario, one bar
@@ -143,7 +185,7 @@ func plotAmplification(results []Result, scenarios, policies []string, file stri
 		if err != nil {
 			return err
 		}
-		b.Color = plotutil.Color(indexOf(policies, pol))
+		b.Color = policyColor(pol)
 		b.LineStyle.Width = 0
 		b.Offset = w * vg.Length(float64(i)-float64(len(policies)-1)/2)
 		p.Add(b)
@@ -174,7 +216,7 @@ func plotDuplicates(results []Result, policies []string, file string) error {
 	if err != nil {
 		return err
 	}
-	b.Color = plotutil.Color(1)
+	b.Color = policyColor("retryablehttp")
 	b.LineStyle.Width = 0
 	p.Add(b)
 	labels, err := plotter.NewLabels(valueLabels(vals))
@@ -215,15 +257,23 @@ func Plots(results []Result, dir string) ([]string, error) {
 	scenarios, policies := names(results)
 	var files []string
 	for _, sc := range []string{"outage", "overload"} {
-		for _, what := range []string{"success", "load"} {
-			if !hasScenario(results, sc) {
-				continue
+		if !hasScenario(results, sc) {
+			continue
+		}
+		for _, g := range []struct {
+			name, title string
+			policies    []string
+		}{{"peers", "peers vs retryscope", groupPeers}, {"variants", "retryscope variants", groupVariants}} {
+			for _, what := range []string{"success", "load"} {
+				f := sc + "-" + what + "-" + g.name + ".png"
+				ok, err := plotSeries(results, sc, what, g.title, filepath.Join(dir, f), g.policies)
+				if err != nil {
+					return files, fmt.Errorf("plot %s: %w", f, err)
+				}
+				if ok {
+					files = append(files, f)
+				}
 			}
-			f := sc + "-" + what + ".png"
-			if err := plotSeries(results, sc, what, filepath.Join(dir, f), policies); err != nil {
-				return files, fmt.Errorf("plot %s: %w", f, err)
-			}
-			files = append(files, f)
 		}
 	}
 	if len(results) > 0 {

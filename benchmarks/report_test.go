@@ -87,19 +87,19 @@ func TestReportFiles(t *testing.T) {
 	if err := WriteReport(dir, res, Meta{Command: "go run ./cmd/retryscope bench -quick", Seed: 1, Quick: true, Parallel: 12}); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"report.md", "outage-success.png", "outage-load.png", "amplification.png", "duplicates.png"} {
+	for _, f := range []string{"report.md", "outage-success-peers.png", "outage-load-variants.png", "amplification.png", "duplicates.png"} {
 		fi, err := os.Stat(filepath.Join(dir, f))
 		if err != nil || fi.Size() == 0 {
 			t.Errorf("%s: %v", f, err)
 		}
 	}
 	md, _ := os.ReadFile(filepath.Join(dir, "report.md"))
-	for _, want := range []string{"## Targets (issue 6)", "**MET**", "| outage | **retryscope** |", "![outage-success](outage-success.png)", "## Method"} {
+	for _, want := range []string{"## Targets (issue 6)", "**MET**", "| outage | **retryscope** |", "![outage-success-peers](outage-success-peers.png)", "## Method"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report.md lacks %q", want)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, "overload-load.png")); err == nil {
+	if _, err := os.Stat(filepath.Join(dir, "overload-load-peers.png")); err == nil {
 		t.Error("overload plots written without overload results")
 	}
 }

@@ -131,7 +131,7 @@ func RunOne(ctx context.Context, sc Scenario, p Policy, c Config) Result {
 	scale := c.scaleFor(&sc)
 	times := arrivals(&sc, c.Seed)
 	fn := NewFunction(len(times), sc.Work, c.Seed)
-	opts := append(sc.Server(), apigwtest.WithTimeScale(scale), apigwtest.WithSeed(c.Seed))
+	opts := append(sc.Server(c.Seed), apigwtest.WithTimeScale(scale), apigwtest.WithSeed(c.Seed))
 	srv := apigwtest.NewServer(fn.Handle, opts...)
 	t0 := time.Now()
 	defer srv.Close()

@@ -21,7 +21,7 @@ func postTimeouts() Scenario {
 		Window:   Window{From: 0, To: 3 * time.Second},
 		Scale:    0.02,
 		Work:     apigwtest.Fixed(1500 * time.Millisecond),
-		Server: func() []apigwtest.Option {
+		Server: func(int64) []apigwtest.Option {
 			return []apigwtest.Option{apigwtest.WithIntegrationTimeout(time.Second)}
 		},
 	}

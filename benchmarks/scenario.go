@@ -41,8 +41,8 @@ type Scenario struct {
 	// Scale. A full run uses FullScaleFactor times that.
 	Scale float64
 	// Server returns the emulator's options for the scenario; the run adds
-	// the time scale and the seed.
-	Server func() []apigwtest.Option
+	// the time scale and the seed (which it also passes here).
+	Server func(seed int64) []apigwtest.Option
 	// Work is how long the function works before its side effect, drawn per
 	// execution; nil means no work beyond the emulator's fault latency.
 	// Unlike a fault's latency it runs after the Idempotency-Key check, as
@@ -106,6 +106,18 @@ const (
 
 func steadyLoad(rate float64) []Step { return []Step{{At: 0, Rate: rate}} }
 
+// pairedLatency is a fault function whose latency for the k-th attempt of a
+// logical request is drawn, from the distribution latencyAt gives for the
+// attempt's arrival time, with a source that depends only on the seed, the
+// request and k (fates): every policy meets the same slow attempts.
+func pairedLatency(seed int64, latencyAt func(time.Duration) apigwtest.Latency) func(apigwtest.Moment) apigwtest.Fault {
+	f := newFates(seed)
+	return func(m apigwtest.Moment) apigwtest.Fault {
+		d := latencyAt(m.Elapsed).Draw(f.next(m.Header.Get(HeaderRequest)), m.InFlight)
+		return apigwtest.Fault{Latency: apigwtest.Fixed(d)}
+	}
+}
+
 // Scenarios returns the benchmark's scenarios, in the order reports list
 // them: steady, brownout, outage, throttle, lambda-throttle, cold-start,
 // overload, post-timeouts.
@@ -117,7 +129,7 @@ func Scenarios() []Scenario {
 			Load:     steadyLoad(defaultRate),
 			Duration: 60 * time.Second,
 			Scale:    quickScale,
-			Server: func() []apigwtest.Option {
+			Server: func(int64) []apigwtest.Option {
 				return []apigwtest.Option{apigwtest.WithFault(apigwtest.Fault{Latency: healthy})}
 			},
 		},
@@ -128,12 +140,15 @@ func Scenarios() []Scenario {
 			Duration: 120 * time.Second,
 			Window:   Window{From: 30 * time.Second, To: 90 * time.Second},
 			Scale:    quickScale,
-			Server: func() []apigwtest.Option {
+			Server: func(seed int64) []apigwtest.Option {
 				slow := apigwtest.SlowShare{Share: 0.25, Slow: apigwtest.Uniform{Min: 30 * time.Second, Max: 45 * time.Second}, Fast: healthy}
-				return []apigwtest.Option{
-					apigwtest.WithFault(apigwtest.Fault{Latency: healthy}),
-					apigwtest.WithSchedule(apigwtest.Phase{From: 30 * time.Second, To: 90 * time.Second, Fault: apigwtest.Fault{Latency: slow}}),
-				}
+				window := Window{From: 30 * time.Second, To: 90 * time.Second}
+				return []apigwtest.Option{apigwtest.WithFaultFunc(pairedLatency(seed, func(t time.Duration) apigwtest.Latency {
+					if window.Contains(t) {
+						return slow
+					}
+					return healthy
+				}))}
 			},
 		},
 		{
@@ -143,7 +158,7 @@ func Scenarios() []Scenario {
 			Duration: 210 * time.Second,
 			Window:   Window{From: 30 * time.Second, To: 150 * time.Second},
 			Scale:    quickScale,
-			Server: func() []apigwtest.Option {
+			Server: func(int64) []apigwtest.Option {
 				return []apigwtest.Option{
 					apigwtest.WithFault(apigwtest.Fault{Latency: healthy}),
 					apigwtest.WithSchedule(apigwtest.Phase{From: 30 * time.Second, To: 150 * time.Second,
@@ -158,7 +173,7 @@ func Scenarios() []Scenario {
 			Duration: 60 * time.Second,
 			Cooldown: 20 * time.Second,
 			Scale:    quickScale,
-			Server: func() []apigwtest.Option {
+			Server: func(int64) []apigwtest.Option {
 				return []apigwtest.Option{
 					apigwtest.WithFault(apigwtest.Fault{Latency: healthy}),
 					apigwtest.WithThrottle(0.7*defaultRate, 5),
@@ -172,9 +187,10 @@ func Scenarios() []Scenario {
 			Duration: 60 * time.Second,
 			Cooldown: 20 * time.Second,
 			Scale:    quickScale,
-			Server: func() []apigwtest.Option {
+			Server: func(seed int64) []apigwtest.Option {
+				work := apigwtest.Normal{Mean: time.Second, StdDev: 200 * time.Millisecond}
 				return []apigwtest.Option{
-					apigwtest.WithFault(apigwtest.Fault{Latency: apigwtest.Normal{Mean: time.Second, StdDev: 200 * time.Millisecond}}),
+					apigwtest.WithFaultFunc(pairedLatency(seed, func(time.Duration) apigwtest.Latency { return work })),
 					apigwtest.WithConcurrencyLimit(5),
 				}
 			},
@@ -186,7 +202,7 @@ func Scenarios() []Scenario {
 			Duration: 70 * time.Second,
 			Window:   Window{From: 20 * time.Second, To: 30 * time.Second},
 			Scale:    quickScale,
-			Server: func() []apigwtest.Option {
+			Server: func(int64) []apigwtest.Option {
 				return []apigwtest.Option{
 					apigwtest.WithFault(apigwtest.Fault{Latency: healthy}),
 					apigwtest.WithColdStart(12 * time.Second),
@@ -202,7 +218,7 @@ func Scenarios() []Scenario {
 			Duration: 200 * time.Second,
 			Window:   Window{From: 30 * time.Second, To: 70 * time.Second},
 			Scale:    quickScale,
-			Server: func() []apigwtest.Option {
+			Server: func(int64) []apigwtest.Option {
 				over := apigwtest.Overload{Base: time.Second, Capacity: 5}
 				stall := apigwtest.LatencyFunc(func(r *rand.Rand, inFlight int) time.Duration {
 					return 40*time.Second + over.Draw(r, inFlight)
@@ -222,7 +238,7 @@ func Scenarios() []Scenario {
 			Duration: 90 * time.Second,
 			Scale:    quickScale,
 			Work:     apigwtest.SlowShare{Share: 0.1, Slow: apigwtest.Uniform{Min: 30 * time.Second, Max: 40 * time.Second}, Fast: healthy},
-			Server:   func() []apigwtest.Option { return nil },
+			Server:   func(int64) []apigwtest.Option { return nil },
 		},
 	}
 }
