@@ -53,6 +53,7 @@ func (c *call) hedged() (*http.Response, error) {
 
 	done, err := c.host.allow()
 	if err != nil {
+		c.span.Refused(refusedCircuitOpen, c.host.name)
 		c.replay.close()
 		return nil, &Error{Err: err}
 	}
@@ -122,9 +123,11 @@ func (c *call) hedged() (*http.Response, error) {
 func (c *call) admitHedge() (func(error), bool) {
 	done, err := c.host.allow()
 	if err != nil {
+		c.span.Refused(refusedCircuitOpen, c.host.name)
 		return nil, false
 	}
 	if !c.budgetAllowsHedge() {
+		c.span.Refused(refusedBudget, c.host.name)
 		done(errExcluded)
 		return nil, false
 	}
