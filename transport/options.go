@@ -16,20 +16,20 @@ import (
 type Option func(*config)
 
 type config struct {
-	policy       policy.Policy
-	bodyLimit    int64
-	correlation  bool
-	idemKeys     bool
-	logger       *slog.Logger
-	breaker      *gobreaker.Settings // nil: breaking off
-	budget       *policy.BudgetConfig
-	hedgeDelay   time.Duration
-	tracer       trace.TracerProvider
-	meter        metric.MeterProvider
-	propagator   propagation.TextMapPropagator
-	reqHeaders   []string
-	respHeaders  []string
-	fleet        Fleet
+	policy      policy.Policy
+	bodyLimit   int64
+	correlation bool
+	idemKeys    bool
+	logger      *slog.Logger
+	breaker     *gobreaker.Settings // nil: breaking off
+	budget      *policy.BudgetConfig
+	hedgeDelay  time.Duration
+	tracer      trace.TracerProvider
+	meter       metric.MeterProvider
+	propagator  propagation.TextMapPropagator
+	reqHeaders  []string
+	respHeaders []string
+	fleet       Fleet
 }
 
 func defaults() config {

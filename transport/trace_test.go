@@ -114,5 +114,3 @@ func attrMap(kvs []attribute.KeyValue) map[string]string {
 	}
 	return m
 }
-
-
