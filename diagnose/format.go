@@ -37,13 +37,13 @@ const (
 )
 
 // ErrUnknownFormat is returned (wrapped, with the file name and its first
-// line) by ReadFile when no line of the file's first 100 non-blank lines is
+// line) by ReadFile when no line of the file's first 1000 non-blank lines is
 // of a known kind.
 var ErrUnknownFormat = errors.New("unknown log format")
 
 // undecidedLineLimit is how many non-blank lines ReadFile reads before
 // giving up on recognising a file.
-const undecidedLineLimit = 100
+const undecidedLineLimit = 1000
 
 // formatOf names the line-based format a file's first recognised line
 // implies.
