@@ -382,3 +382,32 @@ var (
 	_ atomic.Int32
 	_ = gobreaker.StateOpen
 )
+
+// TestHedgeWithAttemptTimeout: with both hedging and an attempt timeout, the
+// winner's body outlives the attempt timeout.
+func TestHedgeWithAttemptTimeout(t *testing.T) {
+	t.Parallel()
+	gate := make(chan struct{})
+	first, rest := "h", strings.Repeat("y", 32<<10)
+	g := newGateway(t, byAttempt(map[string]answer{
+		"1": blocked,
+		"2": gatedBody(first, rest, gate),
+		"*": blocked,
+	}))
+	p := fastPolicy()
+	p.AttemptTimeout = time.Second
+	rt := transport.New(newBase(t), transport.WithPolicy(p), transport.WithoutBreaker(), transport.WithoutBudget(),
+		transport.WithHedging(20*time.Millisecond))
+	resp, err, as := do(t, rt, newRequest(t, "GET", g.URL, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * p.AttemptTimeout)
+	close(gate)
+	if got := readAll(t, resp.Body); got != first+rest {
+		t.Errorf("body: %d bytes", len(got))
+	}
+	if as[0].Number != 2 || as[0].Status != 200 {
+		t.Errorf("winner %+v", as[0])
+	}
+}

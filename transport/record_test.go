@@ -217,8 +217,8 @@ func TestAttemptString(t *testing.T) {
 		want string
 	}{
 		{transport.Attempt{Number: 1, Status: 504, Duration: 29 * time.Second, Reach: policy.ReachBackendTimeout,
-			RequestID: "r-1", Retry: true, Wait: 150 * time.Millisecond, Reason: "retry in 150ms: timeout"},
-			"attempt 1: 504 in 29s, reach backend_timeout, request id r-1; retry after 150ms: retry in 150ms: timeout"},
+			RequestID: "r-1", Retry: true, Wait: 150 * time.Millisecond, Reason: "timeout"},
+			"attempt 1: 504 in 29s, reach backend_timeout, request id r-1; retry after 150ms: timeout"},
 		{transport.Attempt{Number: 2, Hedge: true, Err: errors.New("refused"), Reach: policy.ReachNotSent,
 			RequestIDSent: "s-2", Reason: "not retried"},
 			"attempt 2 (hedge): refused in 0s, reach not_sent, request id s-2; stop: not retried"},
