@@ -1,6 +1,8 @@
 // Package lambdalog is the Lambda side of retryscope: a middleware for
-// aws-lambda-go API Gateway proxy handlers that writes one JSON line per
-// invocation naming every id a client or API Gateway knows the request by.
+// aws-lambda-go API Gateway proxy handlers (Wrap for REST APIs and payload
+// format 1.0, WrapHTTPAPI for HTTP API payload format 2.0) that writes one
+// JSON line per invocation naming every id a client or API Gateway knows the
+// request by.
 //
 // In DESIGN.md's flow the transport records, per attempt, the
 // x-amzn-RequestId it sent (API Gateway adopts it as its requestId), the

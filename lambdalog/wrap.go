@@ -28,72 +28,102 @@ const instrumentationName = "github.com/retryscope/retryscope/lambdalog"
 // Wrap returns a Handler that calls h and then writes one Record as a JSON
 // line. The returned Handler is safe for concurrent use.
 func Wrap(h Handler, opts ...Option) Handler {
-	c := newConfig(opts)
-	var mu sync.Mutex
-	var tracer trace.Tracer
-	if c.tracer != nil {
-		tracer = c.tracer.Tracer(instrumentationName)
-	}
+	r := newRecorder(opts)
 	return func(ctx context.Context, ev events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-		headers := eventHeaders(ev)
-		rec := Record{
-			Message:             RecordMessage,
-			APIGatewayRequestID: ev.RequestContext.RequestID,
-			ExtendedRequestID:   ev.RequestContext.ExtendedRequestID,
-			InvocationID:        headers.Get("Amz-Sdk-Invocation-Id"),
-			Method:              ev.HTTPMethod,
-			Resource:            ev.Resource,
+		var resp events.APIGatewayProxyResponse
+		facts := requestFacts{
+			apigwID: ev.RequestContext.RequestID, extendedID: ev.RequestContext.ExtendedRequestID,
+			method: ev.HTTPMethod, resource: ev.Resource, headers: eventHeaders(ev.Headers, ev.MultiValueHeaders),
 		}
-		if lc, ok := lambdacontext.FromContext(ctx); ok {
-			rec.LambdaRequestID = lc.AwsRequestID
-		}
-		if ah, ok := ParseAttemptHeader(headers.Get("Amz-Sdk-Request")); ok {
-			rec.Attempt, rec.MaxAttempts = ah.Attempt, ah.Max
-		}
-		rec.TraceID = traceID(ctx, headers)
-
-		var span trace.Span
-		if tracer != nil {
-			ctx = c.propagator.Extract(ctx, propagation.HeaderCarrier(headers))
-			ctx, span = tracer.Start(ctx, spanName(ev), trace.WithSpanKind(trace.SpanKindServer),
-				trace.WithAttributes(spanAttributes(rec)...))
-			if rec.TraceID == "" {
-				rec.TraceID = span.SpanContext().TraceID().String()
-			}
-		}
-
-		rec.Start = c.now()
-		resp, err := h(ctx, ev)
-		rec.DurationMS = float64(c.now().Sub(rec.Start).Microseconds()) / 1000
-		if err != nil {
-			rec.Error = err.Error()
-		} else {
-			rec.Status = resp.StatusCode
-		}
-		if span != nil {
-			finishSpan(span, rec, err)
-		}
-		line, merr := json.Marshal(rec)
-		if merr == nil {
-			line = append(line, '\n')
-			mu.Lock()
-			_, _ = c.out.Write(line)
-			mu.Unlock()
-		}
+		err := r.record(ctx, facts, func(ctx context.Context) (int, error) {
+			var err error
+			resp, err = h(ctx, ev)
+			return resp.StatusCode, err
+		})
 		return resp, err
 	}
 }
 
-// eventHeaders merges the event's single- and multi-value headers into a
+// recorder writes the lines and starts the spans for one wrapped handler.
+type recorder struct {
+	c      config
+	mu     sync.Mutex // serialises writes to c.out
+	tracer trace.Tracer
+}
+
+func newRecorder(opts []Option) *recorder {
+	r := &recorder{c: newConfig(opts)}
+	if r.c.tracer != nil {
+		r.tracer = r.c.tracer.Tracer(instrumentationName)
+	}
+	return r
+}
+
+// requestFacts is what the middleware reads from either event version.
+type requestFacts struct {
+	apigwID, extendedID, method, resource string
+	headers                               http.Header
+}
+
+// record runs call (the handler) inside a span when tracing is on, then
+// writes the Record.
+func (r *recorder) record(ctx context.Context, f requestFacts, call func(context.Context) (int, error)) error {
+	rec := Record{
+		Message:             RecordMessage,
+		APIGatewayRequestID: f.apigwID,
+		ExtendedRequestID:   f.extendedID,
+		InvocationID:        f.headers.Get("Amz-Sdk-Invocation-Id"),
+		Method:              f.method,
+		Resource:            f.resource,
+	}
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		rec.LambdaRequestID = lc.AwsRequestID
+	}
+	if ah, ok := ParseAttemptHeader(f.headers.Get("Amz-Sdk-Request")); ok {
+		rec.Attempt, rec.MaxAttempts = ah.Attempt, ah.Max
+	}
+	rec.TraceID = traceID(ctx, f.headers)
+
+	var span trace.Span
+	if r.tracer != nil {
+		ctx = r.c.propagator.Extract(ctx, propagation.HeaderCarrier(f.headers))
+		ctx, span = r.tracer.Start(ctx, spanName(f.method, f.resource), trace.WithSpanKind(trace.SpanKindServer),
+			trace.WithAttributes(spanAttributes(rec)...))
+		if rec.TraceID == "" {
+			rec.TraceID = span.SpanContext().TraceID().String()
+		}
+	}
+
+	rec.Start = r.c.now()
+	status, err := call(ctx)
+	rec.DurationMS = float64(r.c.now().Sub(rec.Start).Microseconds()) / 1000
+	if err != nil {
+		rec.Error = err.Error()
+	} else {
+		rec.Status = status
+	}
+	if span != nil {
+		finishSpan(span, rec, err)
+	}
+	if line, merr := json.Marshal(rec); merr == nil {
+		line = append(line, '\n')
+		r.mu.Lock()
+		_, _ = r.c.out.Write(line)
+		r.mu.Unlock()
+	}
+	return err
+}
+
+// eventHeaders merges an event's single- and multi-value headers into a
 // canonicalised http.Header, so lookups are case-insensitive.
-func eventHeaders(ev events.APIGatewayProxyRequest) http.Header {
-	h := make(http.Header, len(ev.Headers)+len(ev.MultiValueHeaders))
-	for k, vs := range ev.MultiValueHeaders {
+func eventHeaders(single map[string]string, multi map[string][]string) http.Header {
+	h := make(http.Header, len(single)+len(multi))
+	for k, vs := range multi {
 		for _, v := range vs {
 			h.Add(k, v)
 		}
 	}
-	for k, v := range ev.Headers {
+	for k, v := range single {
 		if h.Get(k) == "" {
 			h.Set(k, v)
 		}
@@ -131,11 +161,11 @@ func XRayRoot(header string) string {
 	return ""
 }
 
-func spanName(ev events.APIGatewayProxyRequest) string {
-	if ev.Resource == "" {
-		return ev.HTTPMethod
+func spanName(method, resource string) string {
+	if resource == "" {
+		return method
 	}
-	return ev.HTTPMethod + " " + ev.Resource
+	return method + " " + resource
 }
 
 func spanAttributes(rec Record) []attribute.KeyValue {
