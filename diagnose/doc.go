@@ -20,7 +20,7 @@
 // 1000 malformed lines are listed, all are counted. Malformed or truncated
 // lines are reported by file and line number; they never stop the reading.
 //
-// The rules, strongest evidence first (verdict.go):
+// The rules, strongest evidence first (rules.go):
 //
 //   - A lambdalog line naming the request id, or a START/END/REPORT line for
 //     the Lambda request id a gateway log gives: ran.

@@ -1,0 +1,182 @@
+package diagnose
+
+import (
+	"fmt"
+	"time"
+)
+
+// The verdict rules, strongest evidence first; doc.go lists them in words.
+
+// lambdaSide decides from Lambda's own lines, the strongest evidence.
+func (j *judgement) lambdaSide() bool {
+	if j.g != nil && j.g.record != nil {
+		r := j.g.record
+		j.decide(VerdictRan, j.g.recordLine, "the function ran: a lambdalog line names this request (Lambda request id %s, returned status %d)", r.LambdaRequestID, r.Status)
+		return true
+	}
+	if j.inv != nil {
+		for _, l := range []*LogLine{j.inv.start, j.inv.report, j.inv.end, j.inv.app} {
+			if l != nil {
+				j.decide(VerdictRan, l, "the function ran: Lambda logged request id %s, which API Gateway gave for this request", j.inv.id)
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// gatewaySide decides from API Gateway's access and execution logs.
+func (j *judgement) gatewaySide() bool {
+	g, acc := j.g, j.g.access
+	if l := g.exec[execFunctionError]; l != nil {
+		j.decide(VerdictRan, l, "the function ran and failed (502): customer function error, Lambda request id %s", orDash(g.lambdaRequestID))
+		return true
+	}
+	if l := g.exec[execMalformedProxy]; l != nil {
+		j.decide(VerdictRan, l, "the function ran but returned a malformed proxy response (502)")
+		return true
+	}
+	if l := g.exec[execInvocationFailed]; l != nil {
+		if g.invocationStatus >= 400 && g.invocationStatus < 500 {
+			j.decide(VerdictNotRun, l, "Lambda refused the invocation with status %d%s, so the function did not run", g.invocationStatus, throttleWord(g.invocationStatus))
+		} else {
+			j.decide(VerdictMaybe, l, "Lambda's Invoke API failed with status %d; whether the function started is unknown", g.invocationStatus)
+		}
+		return true
+	}
+	if acc != nil {
+		switch s := acc.LambdaStatus; {
+		case s >= 200 && s < 300:
+			j.decide(VerdictRan, j.g.accessLine, "the function ran: Lambda answered the invocation with status %d (integration_integrationStatus), function status %s", s, orDashInt(acc.IntegrationStatus))
+			return true
+		case s >= 400 && s < 500:
+			j.decide(VerdictNotRun, j.g.accessLine, "Lambda refused the invocation with status %d%s (integration_integrationStatus), so the function did not run", s, throttleWord(s))
+			return true
+		case s >= 500:
+			j.decide(VerdictMaybe, j.g.accessLine, "Lambda's Invoke API failed with status %d; whether the function started is unknown", s)
+			return true
+		}
+		if acc.IntegrationRequestID != "" {
+			j.decide(VerdictRan, j.g.accessLine, "the function ran: API Gateway logged Lambda request id %s for it", acc.IntegrationRequestID)
+			return true
+		}
+	}
+	if l := g.exec[execReceived]; l != nil {
+		j.decide(VerdictRan, l, "the function ran: API Gateway received its response")
+		return true
+	}
+	if j.v.GatewayTimedOut || g.exec[execSending] != nil {
+		line := g.exec[execTimeout]
+		if line == nil {
+			line = g.exec[execSending]
+		}
+		if line == nil {
+			line = g.accessLine
+		}
+		j.afterIntegrationCall(line)
+		return true
+	}
+	called, known := j.integrationCalled()
+	if known && !called {
+		line := g.accessLine
+		if line == nil {
+			line = g.exec[execMethodCompleted]
+		}
+		if line == nil {
+			line = g.exec[execStarting]
+		}
+		j.decide(VerdictNotRun, line, "API Gateway answered %s itself without calling the integration", statusWords(j.v.Status, acc))
+		return true
+	}
+	if acc != nil {
+		j.decide(VerdictMaybe, g.accessLine, "API Gateway answered %s and its access log does not say whether it called Lambda (add error_responseType, or the execution log)", statusWords(j.v.Status, acc))
+		return true
+	}
+	return false
+}
+
+// afterIntegrationCall decides an attempt whose integration call API
+// Gateway made and gave up on (or whose outcome it did not log), with no
+// Lambda line naming it. Lambda writes START as soon as the runtime takes
+// the invocation, so Lambda logs that cover the window and have no START
+// left unexplained show the function did not run for it; otherwise maybe.
+func (j *judgement) afterIntegrationCall(line *LogLine) {
+	from, to := j.window()
+	what := "API Gateway called Lambda and gave up waiting"
+	if !j.v.GatewayTimedOut {
+		what = "API Gateway called Lambda and logged no outcome"
+	}
+	if from.IsZero() {
+		j.decide(VerdictMaybe, line, "%s; no Lambda line names this request and its time is unknown", what)
+		return
+	}
+	end := to.Add(lambdaInitAllowance)
+	if !j.e.lambdaSpan.covers(from, end, j.e.opts.ClockSkew) {
+		j.decide(VerdictMaybe, line, "%s; no Lambda line names this request, and no Lambda log covers %s to %s", what, stamp(from), stamp(end))
+		return
+	}
+	if inv := j.e.unattributedInvocation(from.Add(-j.e.opts.ClockSkew), end.Add(j.e.opts.ClockSkew)); inv != nil {
+		j.decide(VerdictMaybe, line, "%s; Lambda invocation %s started in that window and no log ties it to a request (wrap the handler with lambdalog to tie it)", what, inv.id)
+		return
+	}
+	j.decide(VerdictNotRun, line, "%s, but the function did not start: Lambda logs %v cover %s to %s and every invocation started then belongs to another request", what, j.e.lambdaSpan.files, stamp(from), stamp(end))
+}
+
+// attemptOnly decides an attempt API Gateway has no record of.
+func (j *judgement) attemptOnly() {
+	if j.a == nil {
+		j.decide(VerdictMaybe, nil, "no log says anything decisive about this request")
+		return
+	}
+	line, r := &j.a.line, &j.a.rec
+	from, to := r.interval()
+	switch {
+	case r.Reach == "not_sent":
+		j.decide(VerdictNotRun, line, "the transport never sent it (reach not_sent, cause %s)", orDash(r.Cause))
+	case j.e.gatewaySpan.covers(from, to, j.e.opts.ClockSkew) && j.e.clientIDsAdopted:
+		j.decide(VerdictNotRun, line, "API Gateway's logs %v cover %s to %s and have no record of request id %s, so it never reached the gateway", j.e.gatewaySpan.files, stamp(from), stamp(to), orDash(j.v.RequestID))
+	case r.Reach == "gateway":
+		j.decide(VerdictNotRun, line, "no gateway log has it; the transport saw a gateway-generated %d (cause %s), which does not run the function", r.Status, orDash(r.Cause))
+	case r.Reach == "backend":
+		j.decide(VerdictRan, line, "no gateway log has it; the transport saw the function's own %d response", r.Status)
+	case r.Reach == "unknown" && j.e.gatewaySpan.covers(from, to, j.e.opts.ClockSkew):
+		j.decide(VerdictMaybe, line, "no response came, and although API Gateway's logs %v cover %s to %s, none of their records carries an id the client sent (an HTTP API makes its own ids), so this attempt cannot be found in them", j.e.gatewaySpan.files, stamp(from), stamp(to))
+	case r.Reach == "backend_timeout":
+		j.v.GatewayTimedOut = true
+		j.afterIntegrationCall(line)
+		j.v.Reason = "per the attempt log (no gateway log has it): " + j.v.Reason
+	default:
+		j.decide(VerdictMaybe, line, "no API Gateway log has request id %s and none covers %s to %s (reach %s)", orDash(j.v.RequestID), stamp(from), stamp(to), orDash(r.Reach))
+	}
+}
+
+func throttleWord(status int) string {
+	if status == 429 {
+		return " (throttled)"
+	}
+	return ""
+}
+
+func statusWords(status int, acc *accessRecord) string {
+	s := fmt.Sprint(status)
+	if acc != nil && acc.ErrorResponseType != "" {
+		s += " " + acc.ErrorResponseType
+	}
+	return s
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func orDashInt(n int) string {
+	if n == 0 {
+		return "-"
+	}
+	return fmt.Sprint(n)
+}
+
+func stamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
