@@ -103,9 +103,10 @@ func (c *call) header(n int) (http.Header, string) {
 	if c.idemKey != "" {
 		extra++
 	}
-	if extra == 0 && src != nil {
-		// Nothing to add: the base may read the caller's header, which a
-		// RoundTripper never modifies.
+	if extra == 0 && src != nil && c.span == nil {
+		// Nothing to add and no propagator to inject a trace context: the
+		// base may read the caller's header, which a RoundTripper never
+		// modifies.
 		return src, headerValue(src, policy.HeaderRequestID)
 	}
 	total := extra
