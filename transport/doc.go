@@ -13,6 +13,11 @@
 // response is returned with its body unread, or the last error wrapped in
 // *Error, which lists the attempts.
 //
+// Policy.AttemptTimeout bounds each attempt until its response headers
+// (and the first bytes of an error answer) arrive; the returned response's
+// body is bounded only by the caller's context, and its attempt's context
+// ends when the caller closes it. The same holds for a hedge that wins.
+//
 // Wrap an http.Client's transport:
 //
 //	client := &http.Client{Transport: transport.New(nil)}
