@@ -171,5 +171,5 @@ func (p Policy) Decide(s State, o Outcome, now time.Time) Decision {
 	if !s.Deadline.IsZero() && !now.Add(wait).Before(s.Deadline) {
 		return Decision{Rule: "deadline", Reason: fmt.Sprintf("not retried: waiting %v would pass the context's deadline", wait)}
 	}
-	return Decision{Retry: true, Wait: wait, Rule: "retry", Reason: fmt.Sprintf("retry in %v: %s", wait.Round(time.Millisecond), o.Reason)}
+	return Decision{Retry: true, Wait: wait, Rule: "retry", Reason: o.Reason} // Wait says when
 }
