@@ -356,3 +356,46 @@ func TestDefaultBreakerOn(t *testing.T) {
 		t.Errorf("%d hits, want %d", g.hits(), transport.DefaultBreakerConsecutiveFailures)
 	}
 }
+
+// TestBreakerHalfOpenLimitsProbes: while the half-open breaker's only probe
+// is in flight, other requests are refused with ErrCircuitOpen.
+func TestBreakerHalfOpenLimitsProbes(t *testing.T) {
+	t.Parallel()
+	g := newGateway(t, gw504)
+	rt := breakerTransport(t, tripAfter(1, 50*time.Millisecond, nil))
+	get(t, rt, g.URL)
+	release := make(chan struct{})
+	g.setScript(answer{serve: func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}})
+	probeDone := make(chan error, 1)
+	go func() {
+		for {
+			resp, err := rt.RoundTrip(newRequest(t, "GET", g.URL, nil))
+			if errors.Is(err, transport.ErrCircuitOpen) {
+				time.Sleep(5 * time.Millisecond)
+				continue
+			}
+			if resp != nil {
+				resp.Body.Close()
+			}
+			probeDone <- err
+			return
+		}
+	}()
+	waitFor(t, "the probe to arrive", func() bool { return g.hits() == 1 })
+	_, err := get(t, rt, g.URL)
+	if !errors.Is(err, transport.ErrCircuitOpen) || !errors.Is(err, gobreaker.ErrTooManyRequests) {
+		t.Errorf("a second request during the probe: %v", err)
+	}
+	close(release)
+	if err := <-probeDone; err != nil {
+		t.Errorf("probe: %v", err)
+	}
+	if g.hits() != 1 {
+		t.Errorf("%d requests reached the server during the probe", g.hits())
+	}
+}
