@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // parseFlags parses args into fs and returns the positional arguments.
@@ -40,8 +41,47 @@ func flagError(stderr io.Writer, fs *flag.FlagSet, usage string, err error) int 
 		fs.SetOutput(io.Discard)
 		return 0
 	}
-	fmt.Fprintf(stderr, "retryscope %s: %v (run 'retryscope %s -h' for usage)\n", fs.Name(), err, fs.Name())
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok && !flagLikeName(name) {
+		// A mistyped flag may carry a value ("-Authorization: Bearer ..."):
+		// only names that look like flag names are shown.
+		msg = "unknown flag (not shown: it does not look like a flag name)"
+	}
+	fmt.Fprintf(stderr, "retryscope %s: %s (run 'retryscope %s -h' for usage)\n", fs.Name(), msg, fs.Name())
 	return 2
+}
+
+// flagLikeName reports whether s looks like a flag name: at most 24
+// lower-case letters and dashes.
+func flagLikeName(s string) bool {
+	if s == "" || len(s) > 24 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('a' <= c && c <= 'z' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// splitAttached rewrites curl's attached short options, "-HName: value",
+// "-XPOST" and "-ddata", into two arguments, for the given one-letter
+// flags, which no other flag name starts with. Arguments after "--" are
+// left alone.
+func splitAttached(args []string, letters string) []string {
+	out := make([]string, 0, len(args))
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if len(a) > 2 && a[0] == '-' && a[1] != '-' && a[2] != '=' && strings.IndexByte(letters, a[1]) >= 0 {
+			out = append(out, a[:2], a[2:])
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
 }
 
 // usageError reports a bad argument on one line and returns 2.

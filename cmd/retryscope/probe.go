@@ -101,6 +101,7 @@ func probe(ctx context.Context, args []string, stdout, stderr io.Writer, base ht
 	if base == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConnsPerHost = cfg.c
+		defer t.CloseIdleConnections()
 		base = t
 	}
 	results := make([]chan probeResult, cfg.n)
@@ -180,7 +181,7 @@ func parseProbeFlags(args []string, stderr io.Writer) (cfg *probeConfig, code in
 	fs.BoolVar(&cfg.noBreaker, "no-breaker", false, "turn the transport's per-host circuit breaker off")
 	fs.BoolVar(&cfg.noBudget, "no-budget", false, "turn the transport's per-host retry budget off")
 	fs.StringVar(&cfg.attemptLog, "attempt-log", "", "append the transport's attempt log (one JSON line per attempt, what `retryscope diagnose` reads) to `FILE`")
-	pos, err := parseFlags(fs, args)
+	pos, err := parseFlags(fs, splitAttached(args, "HXd"))
 	if err != nil {
 		return nil, flagError(stderr, fs, probeUsage, err)
 	}

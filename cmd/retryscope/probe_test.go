@@ -212,12 +212,12 @@ func TestProbeCredentialsAreSent(t *testing.T) {
 func TestProbeDataFromFile(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
-	var bodies []string
-	var methods []string
+	var bodies, methods, teams []string
 	s := apigwtest.NewServer(func(_ context.Context, ev events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
 		mu.Lock()
 		bodies = append(bodies, ev.Body)
 		methods = append(methods, ev.HTTPMethod)
+		teams = append(teams, ev.Headers["X-Team"])
 		mu.Unlock()
 		return events.APIGatewayProxyResponse{StatusCode: 201}, nil
 	})
@@ -226,7 +226,7 @@ func TestProbeDataFromFile(t *testing.T) {
 	if err := os.WriteFile(file, []byte(`{"item":42}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, stderr, code := runProbeCmd(t, s.URL+"/orders", "-d", "@"+file, "-X", "PUT", "-n", "2")
+	_, stderr, code := runProbeCmd(t, s.URL+"/orders", "-d@"+file, "-XPUT", "-n", "2", "-HX-Team: a")
 	if code != 0 {
 		t.Fatalf("exit code %d: %s", code, stderr)
 	}
@@ -235,8 +235,8 @@ func TestProbeDataFromFile(t *testing.T) {
 	if len(bodies) != 2 || bodies[0] != `{"item":42}` || bodies[1] != `{"item":42}` {
 		t.Errorf("bodies %q", bodies)
 	}
-	if methods[0] != "PUT" {
-		t.Errorf("method %s, want PUT", methods[0])
+	if methods[0] != "PUT" || teams[0] != "a" {
+		t.Errorf("method %s, X-Team %q; want PUT and a (curl's attached -XPUT, -HName: value)", methods[0], teams[0])
 	}
 }
 
@@ -356,6 +356,8 @@ func TestProbeBadFlags(t *testing.T) {
 		{[]string{"-H", "Bad Name: x", "http://127.0.0.1:1"}, "not a valid HTTP token: byte 4 is a space"},
 		{[]string{"-X", "GE T", "http://127.0.0.1:1"}, "not a valid method"},
 		{[]string{"-bogus", "http://127.0.0.1:1"}, "flag provided but not defined: -bogus"},
+		{[]string{"-Authorization:Bearer-s3cret", "http://127.0.0.1:1"}, "unknown flag (not shown"},
+		{[]string{"-HAuthorization Bearer s3cret", "http://127.0.0.1:1"}, "-H: want 'Name: value'"},
 		{[]string{"-n", "many", "http://127.0.0.1:1"}, `invalid value "many" for flag -n`},
 		{[]string{"ftp://example.com/"}, `scheme "ftp"`},
 		{[]string{"http://127.0.0.1:1", "http://127.0.0.1:2"}, "one URL expected"},
@@ -463,6 +465,67 @@ func FuzzParseHeaderLine(f *testing.F) {
 		n2, v2, err := parseHeaderLine(name + ": " + value)
 		if err != nil || n2 != name || v2 != value {
 			t.Fatalf("round trip of %q: %q %q %v", s, n2, v2, err)
+		}
+	})
+}
+
+func FuzzParseProbeURL(f *testing.F) {
+	for _, s := range []string{
+		"http://127.0.0.1:8080/prod/orders", "https://u:s3cret@example.com/x?token=s3cret", "example.com/x",
+		"ftp://example.com", "http://", "http://[::1", "://x", "http://h/%zz", "HTTP://EXAMPLE.COM", "",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		u, err := parseProbeURL(raw)
+		if err == nil && ((u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+			t.Fatalf("%q accepted as %v", raw, u)
+		}
+		// Userinfo and query values never show in an error.
+		if strings.Contains(raw, "PWSECRET") || strings.Contains(raw, "QSECRET") {
+			return
+		}
+		for _, withSecrets := range []string{"http://u:PWSECRET@" + raw + "?k=QSECRET", raw + "?k=QSECRET"} {
+			if _, err := parseProbeURL(withSecrets); err != nil &&
+				(strings.Contains(err.Error(), "PWSECRET") || strings.Contains(err.Error(), "QSECRET")) {
+				t.Fatalf("parseProbeURL(%q): error %q shows a credential", withSecrets, err)
+			}
+		}
+	})
+}
+
+// FuzzProbeArgs checks that no command line makes probe's flag parsing
+// panic, print more than one line, or show a -H value.
+func FuzzProbeArgs(f *testing.F) {
+	for _, s := range []string{
+		"-n\x003\x00http://127.0.0.1:1", "-H\x00Authorization s3cret\x00http://x", "--\x00-n", "-X\x00\x00u",
+		"-H\x00X: s3cret\x00-H\x00bad name s3cret: v\x00u", "-json\x00-xray\x00-c\x000\x00u", "-h",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, joined string) {
+		if strings.Contains(joined, "@") {
+			return // -d @FILE would read files
+		}
+		var stderr bytes.Buffer
+		args := strings.Split(joined, "\x00")
+		cfg, code := parseProbeFlags(args, &stderr)
+		switch {
+		case code == -1 && cfg == nil, code != -1 && code != 0 && code != 2:
+			t.Fatalf("code %d, cfg %v", code, cfg)
+		case code == 2 && strings.Count(stderr.String(), "\n") != 1:
+			t.Fatalf("stderr %q is not one line", stderr.String())
+		}
+		// No -H value holding the marker shows.
+		split := splitAttached(args, "HXd")
+		for i := 1; i < len(split); i++ {
+			if split[i-1] != "-H" && split[i-1] != "--H" {
+				continue
+			}
+			if _, v, ok := strings.Cut(split[i], ":"); ok && strings.Contains(v, "s3cret") &&
+				strings.Contains(stderr.String(), strings.Trim(v, " \t")) {
+				t.Fatalf("stderr %q shows the header value %q", stderr.String(), v)
+			}
 		}
 	})
 }
