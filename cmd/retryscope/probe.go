@@ -74,9 +74,9 @@ type probeConfig struct {
 	logger         *slog.Logger // set when attemptLog is
 }
 
-// runProbe is the probe command.
-// SIGINT or SIGTERM stops it early: requests in flight are cancelled,
-// the rest are not sent, and what was seen is printed with its queries.
+// runProbe is the probe command. SIGINT or SIGTERM stops it early:
+// requests in flight are cancelled, the rest are not sent, and what was
+// seen is printed with its queries.
 func runProbe(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -180,7 +180,7 @@ func parseProbeFlags(args []string, stderr io.Writer) (cfg *probeConfig, code in
 	fs.BoolVar(&cfg.xray, "xray", false, "send an X-Amzn-Trace-Id with a new X-Ray Root per logical request (the same on each of its attempts)")
 	fs.BoolVar(&cfg.noBreaker, "no-breaker", false, "turn the transport's per-host circuit breaker off")
 	fs.BoolVar(&cfg.noBudget, "no-budget", false, "turn the transport's per-host retry budget off")
-	fs.StringVar(&cfg.attemptLog, "attempt-log", "", "append the transport's attempt log (one JSON line per attempt, what `retryscope diagnose` reads) to `FILE`")
+	fs.StringVar(&cfg.attemptLog, "attempt-log", "", "append the transport's attempt log (one JSON line per attempt, what retryscope diagnose reads) to `FILE`")
 	pos, err := parseFlags(fs, splitAttached(args, "HXd"))
 	if err != nil {
 		return nil, flagError(stderr, fs, probeUsage, err)
