@@ -83,9 +83,9 @@ func newFleet(client redis.UniversalClient, cfg config) *Fleet {
 	}
 }
 
-// Close stops the sync goroutine and waits for it; a sync in flight is
-// cancelled (at once when the client honours context deadlines, else within
-// the client's own timeouts). Counts not yet written are dropped. After
+// Close stops the sync goroutine and waits for it, so at most for a sync
+// in flight to end: within Timeout when the client honours context
+// deadlines (NewClient's do), else within the client's own timeouts. Counts not yet written are dropped. After
 // Close the Fleet's methods still answer, as one that knows nothing once
 // its view is stale. Close is idempotent.
 func (f *Fleet) Close() error {

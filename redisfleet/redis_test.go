@@ -2,6 +2,7 @@ package redisfleet
 
 import (
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,7 +19,10 @@ func TestSyncBetweenTwoFleets(t *testing.T) {
 	checkLeaks(t)
 	client := newTestClient(t)
 	prefix := testPrefix(t)
-	a, b := New(client, WithKeyPrefix(prefix)), New(client, WithKeyPrefix(prefix))
+	logErr := func(who string) Option {
+		return WithErrorHandler(func(err error) { t.Logf("%s: sync failed: %v", who, err) })
+	}
+	a, b := New(client, WithKeyPrefix(prefix), logErr("a")), New(client, WithKeyPrefix(prefix), logErr("b"))
 	defer a.Close()
 	defer b.Close()
 	b.CircuitOpen(h1, time.Now()) // b learns of the host
@@ -27,9 +31,9 @@ func TestSyncBetweenTwoFleets(t *testing.T) {
 	}
 	a.CountRequest(h1, true)
 	a.BreakerChanged(h1, gobreaker.StateOpen, time.Now().Add(2*time.Second))
-	took := eventually(t, time.Second, "b sees a's opening", func() bool { return b.CircuitOpen(h1, time.Now()) })
+	took := eventually(t, 2*time.Second, "b sees a's opening", func() bool { return b.CircuitOpen(h1, time.Now()) })
 	t.Logf("b saw a's opening after %v", took)
-	eventually(t, time.Second, "b sees a's counts", func() bool {
+	eventually(t, 2*time.Second, "b sees a's counts", func() bool {
 		h := b.hostState(h1)
 		return h.fleetReqs.Load() == 10 && h.fleetRetries.Load() == 1
 	})
@@ -37,7 +41,7 @@ func TestSyncBetweenTwoFleets(t *testing.T) {
 	eventually(t, 3*time.Second, "the opening ends", func() bool { return !b.CircuitOpen(h1, time.Now()) })
 	// A shorter opening does not cut a longer one short.
 	a.BreakerChanged(h1, gobreaker.StateOpen, time.Now().Add(3*time.Second))
-	eventually(t, time.Second, "b sees the second opening", func() bool { return b.CircuitOpen(h1, time.Now()) })
+	eventually(t, 2*time.Second, "b sees the second opening", func() bool { return b.CircuitOpen(h1, time.Now()) })
 	b.BreakerChanged(h1, gobreaker.StateOpen, time.Now().Add(500*time.Millisecond))
 	time.Sleep(800 * time.Millisecond)
 	if !b.CircuitOpen(h1, time.Now()) {
@@ -180,15 +184,22 @@ func TestRedisDiesMidFlow(t *testing.T) {
 	a := newMember(t, "A", New(client), transport.WithPolicy(oneAttempt()), transport.WithBreaker(tripAfter(3, time.Minute)))
 	b := newMember(t, "B", New(client), transport.WithPolicy(oneAttempt()), transport.WithBreaker(tripAfter(-1, time.Minute)))
 
-	type tally struct{ ok, gw, open, other, slow atomic.Int64 }
+	// control sends alongside without a fleet: a pause of the whole process
+	// (GC, the race detector, a busy machine) shows in its latencies too.
+	control := newMember(t, "control", New(client, WithoutBudget()))
+	control.rt = transport.New(control.base, transport.WithPolicy(oneAttempt()), transport.WithoutBreaker())
+
+	type tally struct {
+		ok, gw, open, other atomic.Int64
+		mu                  sync.Mutex
+		durs                []time.Duration
+	}
 	var (
-		tallies = map[string]*tally{"A": {}, "B": {}}
-		maxDur  atomic.Int64
+		tallies = map[string]*tally{"A": {}, "B": {}, "control": {}}
 		stop    = make(chan struct{})
 		wg      sync.WaitGroup
 	)
-	const slow = 50 * time.Millisecond
-	for _, m := range []*member{a, b} {
+	for _, m := range []*member{a, b, control} {
 		tl := tallies[m.name]
 		wg.Go(func() {
 			for {
@@ -198,11 +209,9 @@ func TestRedisDiesMidFlow(t *testing.T) {
 				default:
 				}
 				st, err, d := m.get(be.URL)
-				for cur := maxDur.Load(); int64(d) > cur && !maxDur.CompareAndSwap(cur, int64(d)); cur = maxDur.Load() {
-				}
-				if d > slow {
-					tl.slow.Add(1)
-				}
+				tl.mu.Lock()
+				tl.durs = append(tl.durs, d)
+				tl.mu.Unlock()
 				switch {
 				case st == 200:
 					tl.ok.Add(1)
@@ -243,18 +252,28 @@ func TestRedisDiesMidFlow(t *testing.T) {
 	if n := tallies["A"].ok.Load() - okA; n != 0 {
 		t.Errorf("A sent %d requests after Redis died, though its own breaker is open", n)
 	}
-	for name, tl := range tallies {
-		t.Logf("%s: %d ok, %d 504, %d refused, %d other, %d slower than %v", name,
-			tl.ok.Load(), tl.gw.Load(), tl.open.Load(), tl.other.Load(), tl.slow.Load(), slow)
-		if tl.slow.Load() > 0 {
-			t.Errorf("%s: %d RoundTrips slower than %v (max %v)", name, tl.slow.Load(), slow, time.Duration(maxDur.Load()))
+	controlMax := quantile(tallies["control"].durs, 1)
+	for _, name := range []string{"A", "B", "control"} {
+		tl := tallies[name]
+		p99, slowest := quantile(tl.durs, 0.99), quantile(tl.durs, 1)
+		t.Logf("%s: %d ok, %d 504, %d refused, %d other; RoundTrip p50 %v, p99 %v, max %v", name,
+			tl.ok.Load(), tl.gw.Load(), tl.open.Load(), tl.other.Load(), quantile(tl.durs, 0.5), p99, slowest)
+		if name == "control" {
+			continue
+		}
+		// A RoundTrip that waited for Redis would take a sync timeout or
+		// more, and every sync after the kill fails: most of them would
+		// be slow, not the odd one a pause of the whole process catches
+		// (the control sees those too; its slowest: controlMax).
+		if p99 >= DefaultTimeout {
+			t.Errorf("%s: p99 RoundTrip %v: requests wait for Redis (slowest %v, without a fleet %v)",
+				name, p99, slowest, controlMax)
 		}
 	}
-	t.Logf("slowest RoundTrip %v", time.Duration(maxDur.Load()))
 	start := time.Now()
 	a.fleet.Close()
 	b.fleet.Close()
-	if d := time.Since(start); d > 200*time.Millisecond {
+	if d := time.Since(start); d > DefaultTimeout+250*time.Millisecond {
 		t.Errorf("Close with Redis dead took %v", d)
 	}
 }
@@ -297,24 +316,50 @@ func TestRedisThatNeverAnswers(t *testing.T) {
 	var syncErrs atomic.Int64
 	be := newBackend(t)
 	m := newMember(t, "A", New(client, WithErrorHandler(func(error) { syncErrs.Add(1) })), transport.WithPolicy(oneAttempt()))
-	var slowest time.Duration
+	control := newMember(t, "control", New(client, WithoutBudget()), transport.WithPolicy(oneAttempt()))
+	control.rt = transport.New(control.base, transport.WithPolicy(oneAttempt())) // no fleet at all
+	var durs, controlDurs []time.Duration
 	for start := time.Now(); time.Since(start) < 500*time.Millisecond; {
-		st, err, d := m.get(be.URL)
-		if st != 200 {
-			t.Fatalf("%d %v", st, err)
+		for _, mm := range []*member{m, control} {
+			st, err, d := mm.get(be.URL)
+			if st != 200 {
+				t.Fatalf("%s: %d %v", mm.name, st, err)
+			}
+			if mm == m {
+				durs = append(durs, d)
+			} else {
+				controlDurs = append(controlDurs, d)
+			}
 		}
-		slowest = max(slowest, d)
-	}
-	if slowest > 50*time.Millisecond {
-		t.Errorf("slowest RoundTrip %v", slowest)
 	}
 	if syncErrs.Load() == 0 {
 		t.Error("no sync timed out")
 	}
-	t.Logf("slowest RoundTrip %v; %d syncs timed out", slowest, syncErrs.Load())
+	p99, slowest := quantile(durs, 0.99), quantile(durs, 1)
+	t.Logf("%d RoundTrips with the fleet: p50 %v, p99 %v, max %v; without: p50 %v, p99 %v, max %v; %d syncs timed out",
+		len(durs), quantile(durs, 0.5), p99, slowest,
+		quantile(controlDurs, 0.5), quantile(controlDurs, 0.99), quantile(controlDurs, 1), syncErrs.Load())
+	// Nothing waits for Redis: a RoundTrip that did would take the sync
+	// timeout (50 ms) or more, and syncs time out back to back here, so
+	// most would be slow, not the odd one that a pause of the whole process
+	// (GC, the race detector, a busy machine) catches; the control, without
+	// a fleet, shows those too.
+	if p99 >= DefaultTimeout {
+		t.Errorf("p99 RoundTrip %v (slowest %v): requests wait for a silent Redis", p99, slowest)
+	}
 	start := time.Now()
 	m.fleet.Close()
-	if d := time.Since(start); d > 100*time.Millisecond {
-		t.Errorf("Close took %v", d)
+	if d := time.Since(start); d > DefaultTimeout+250*time.Millisecond {
+		t.Errorf("Close took %v; a sync in flight should end within its timeout (%v)", d, DefaultTimeout)
 	}
+}
+
+// quantile returns the q quantile of ds (1: the maximum).
+func quantile(ds []time.Duration, q float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(q*float64(len(s))))]
 }
