@@ -112,7 +112,7 @@ func Run(ctx context.Context, jobs []Job, c Config, done func(Result)) []Result 
 			}
 		}()
 	}
-	for i := range jobs {
+	for _, i := range executionOrder(jobs) {
 		if ctx.Err() != nil {
 			break
 		}
@@ -121,6 +121,30 @@ func Run(ctx context.Context, jobs []Job, c Config, done func(Result)) []Result 
 	close(next)
 	wg.Wait()
 	return results
+}
+
+// executionOrder returns the order in which to start jobs: policy by
+// policy, each policy's longest scenarios first. Runs that go at the same
+// time are then mostly of different scenarios, so their retry waves (every
+// outage run's retries land when its outage ends) do not pile up on the
+// CPU at the same moment, and the long runs start early.
+func executionOrder(jobs []Job) []int {
+	length := func(j Job) time.Duration { return j.Scenario.Duration + j.Scenario.Cooldown }
+	var policies []string
+	byPolicy := map[string][]int{}
+	for i, j := range jobs {
+		if _, ok := byPolicy[j.Policy.Name]; !ok {
+			policies = append(policies, j.Policy.Name)
+		}
+		byPolicy[j.Policy.Name] = append(byPolicy[j.Policy.Name], i)
+	}
+	order := make([]int, 0, len(jobs))
+	for _, p := range policies {
+		idx := byPolicy[p]
+		slices.SortStableFunc(idx, func(a, b int) int { return int(length(jobs[b]) - length(jobs[a])) })
+		order = append(order, idx...)
+	}
+	return order
 }
 
 // RunOne runs scenario sc with policy p: it starts an emulator, offers the
