@@ -87,7 +87,7 @@ func (o *probeOutput) table(r probeResult) {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
 			attemptLabel(a), attemptStatus(a), fmtDuration(a.Duration),
 			dash(a.RequestIDSent), dash(a.RequestID), dash(apigwID(a)), dash(a.TraceID),
-			dash(string(a.Reach)), decision(a), o.text(reasonText(a)))
+			dash(string(a.Reach)), decision(a), o.text(a.Reason))
 	}
 	tw.Flush()
 	for i := range r.attempts {
@@ -159,17 +159,6 @@ func decision(a *transport.Attempt) string {
 		return "stop"
 	}
 	return "stop: " + a.Rule
-}
-
-// reasonText is the decision's reason without the "retry in <wait>: "
-// that the DECISION column already shows.
-func reasonText(a *transport.Attempt) string {
-	if a.Retry {
-		if _, rest, ok := strings.Cut(a.Reason, ": "); ok && strings.HasPrefix(a.Reason, "retry in ") {
-			return rest
-		}
-	}
-	return a.Reason
 }
 
 func dash(s string) string {
