@@ -39,18 +39,9 @@ func benchServer(b *testing.B, delay time.Duration) (url string, base *http.Tran
 	return srv.URL, base
 }
 
-// benchClient is one member's own Redis client (as in separate processes).
-func benchClient(b *testing.B) *redis.Client {
-	c := redis.NewClient(&redis.Options{Addr: redisAddr()})
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		c.Close()
-		noRedis(b, "Redis not reachable at %s: %v", redisAddr(), err)
-	}
-	b.Cleanup(func() { c.Close() })
-	return c
-}
+// benchClient is one member's own Redis client (as in separate processes),
+// with go-redis's default options.
+func benchClient(b *testing.B) *redis.Client { return newPlainClient(b) }
 
 // hammer sends GETs to url from benchGoroutines goroutines, alternating
 // between the members' round trippers, and reports requests per second.

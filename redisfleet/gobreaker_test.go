@@ -15,7 +15,7 @@ import (
 // update.
 func TestGobreakerStoreLockExcludes(t *testing.T) {
 	checkLeaks(t)
-	client := newTestClient(t)
+	client := newPlainClient(t)
 	prefix := testPrefix(t)
 	lock, counter := prefix+"lock", prefix+"counter"
 	t.Cleanup(func() { client.Del(context.Background(), lock, counter) })
@@ -49,7 +49,7 @@ func TestGobreakerStoreLockExcludes(t *testing.T) {
 
 // Unlock releases only the holder's own lock.
 func TestGobreakerStoreUnlockOnlyOwn(t *testing.T) {
-	client := newTestClient(t)
+	client := newPlainClient(t)
 	lock := testPrefix(t) + "lock"
 	t.Cleanup(func() { client.Del(context.Background(), lock) })
 	a, b := NewGobreakerStore(client), NewGobreakerStore(client)
@@ -71,7 +71,7 @@ func TestGobreakerStoreUnlockOnlyOwn(t *testing.T) {
 // Two DistributedCircuitBreakers on the store share one breaker.
 func TestGobreakerStoreSharesADistributedBreaker(t *testing.T) {
 	checkLeaks(t)
-	client := newTestClient(t)
+	client := newPlainClient(t)
 	name := testPrefix(t) + "breaker"
 	t.Cleanup(func() { client.Del(context.Background(), "gobreaker:state:"+name, "gobreaker:mutex:"+name) })
 	settings := gobreaker.Settings{Name: name, Timeout: time.Minute,

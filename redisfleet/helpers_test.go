@@ -54,6 +54,16 @@ func newTestClient(tb testing.TB) *redis.Client {
 	return c
 }
 
+// newPlainClient is like newTestClient with go-redis's default timeouts
+// (seconds), for GobreakerStore, whose calls have no deadline of their own.
+func newPlainClient(tb testing.TB) *redis.Client {
+	tb.Helper()
+	newTestClient(tb) // skips when Redis is not reachable
+	c := redis.NewClient(&redis.Options{Addr: redisAddr()})
+	tb.Cleanup(func() { c.Close() })
+	return c
+}
+
 // testPrefix is a key prefix of the test's own, so tests never share keys.
 func testPrefix(tb testing.TB) string {
 	var b [4]byte
