@@ -1,7 +1,6 @@
 package transport_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -9,11 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/sony/gobreaker/v2"
 
 	"github.com/retryscope/retryscope/policy"
 	"github.com/retryscope/retryscope/transport"
@@ -376,12 +372,6 @@ func TestBugHedgeBreakerOpensBetweenAttempts(t *testing.T) {
 		t.Errorf("%d hits", g.hits())
 	}
 }
-
-var (
-	_ = bytes.Equal
-	_ atomic.Int32
-	_ = gobreaker.StateOpen
-)
 
 // TestHedgeWithAttemptTimeout: with both hedging and an attempt timeout, the
 // winner's body outlives the attempt timeout.

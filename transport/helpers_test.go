@@ -1,8 +1,6 @@
 package transport_test
 
 import (
-	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"io"
@@ -324,6 +322,3 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
-
-var _ = bytes.NewReader
-var _ = context.Background
