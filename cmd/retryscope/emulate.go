@@ -19,6 +19,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/retryscope/retryscope/apigwtest"
 	"github.com/retryscope/retryscope/lambdalog"
 )
@@ -310,31 +312,49 @@ func startEmulator(cfg *emulateConfig, logs *emulateLogs) (srv *apigwtest.Server
 	}
 	var fn apigwtest.Handler = echoFunction
 	if logs.lambda != nil {
-		fn = lambdalog.Wrap(echoFunction, lambdalog.WithWriter(&emulatedDurations{w: logs.lambda, scale: cfg.timeScale}))
+		et := &emulatedTimes{w: logs.lambda, scale: cfg.timeScale}
+		fn = et.track(lambdalog.Wrap(echoFunction, lambdalog.WithWriter(et)))
 	}
 	return apigwtest.NewServer(fn, cfg.options(logs)...), nil
 }
 
-// emulatedDurations rescales the duration_ms of the lambdalog middleware's
-// lines to emulated time, the convention of every duration in the
-// emulator's logs (REPORT Duration, integration latencies), while
-// timestamps stay real, as requestTimeEpoch does: then "start + duration"
-// compares with "request time + integration latency" as in AWS. Other
-// lines pass through.
-type emulatedDurations struct {
-	w     io.Writer
-	scale float64
+// emulatedTimes puts the lambdalog middleware's lines on the emulator's
+// clock. The emulator's logs keep real timestamps (requestTimeEpoch) and
+// emulated durations (integration latency, REPORT Duration), so a reader
+// computes "the gateway gave up" as request time + emulated latency. For
+// "the function ended" (start + duration_ms) to compare with it, the
+// middleware's start becomes the request time plus the emulated time since
+// it, and duration_ms becomes emulated. At time scale 1 nothing changes.
+// Other lines pass through.
+type emulatedTimes struct {
+	w      io.Writer
+	scale  float64
+	epochs sync.Map // API Gateway request id -> request time, while the function runs
+}
+
+// track remembers each request's time while fn runs, for Write.
+func (e *emulatedTimes) track(fn apigwtest.Handler) apigwtest.Handler {
+	return func(ctx context.Context, ev events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		id := ev.RequestContext.RequestID
+		e.epochs.Store(id, time.UnixMilli(ev.RequestContext.RequestTimeEpoch))
+		defer e.epochs.Delete(id)
+		return fn(ctx, ev)
+	}
 }
 
 // Write rewrites one middleware line (the middleware writes a line per
 // call) and writes everything else as it is.
-func (e *emulatedDurations) Write(p []byte) (int, error) {
+func (e *emulatedTimes) Write(p []byte) (int, error) {
 	if e.scale == 1 || !bytes.HasPrefix(p, []byte(`{"msg":"`+lambdalog.RecordMessage+`"`)) {
 		return e.w.Write(p)
 	}
 	var rec lambdalog.Record
 	if err := json.Unmarshal(p, &rec); err != nil {
 		return e.w.Write(p)
+	}
+	if v, ok := e.epochs.Load(rec.APIGatewayRequestID); ok {
+		epoch := v.(time.Time)
+		rec.Start = epoch.Add(time.Duration(float64(rec.Start.Sub(epoch)) / e.scale))
 	}
 	rec.DurationMS = math.Round(rec.DurationMS/e.scale*1000) / 1000
 	line, err := json.Marshal(rec)

@@ -409,23 +409,46 @@ func TestEmulateFunctionBinary(t *testing.T) {
 // must match what the emulator did.
 func TestEmulateProbeDiagnose(t *testing.T) {
 	t.Parallel()
+	t.Run("function sleeps", func(t *testing.T) {
+		t.Parallel()
+		testEmulateProbeDiagnose(t, "/orders?sleep=35s", nil)
+	})
+	t.Run("added latency", func(t *testing.T) {
+		t.Parallel()
+		// The emulator adds the latency before the function's handler
+		// runs: the middleware's line must still end after the 504.
+		testEmulateProbeDiagnose(t, "/orders", []string{"-latency", "slow:1,35s"})
+	})
+}
+
+func testEmulateProbeDiagnose(t *testing.T, slowPath string, flags []string) {
 	dir := t.TempDir()
 	logs := map[string]string{}
 	for _, name := range []string{"access", "execution", "lambda", "attempts"} {
 		logs[name] = filepath.Join(dir, name+".log")
 	}
-	r := startEmulate(t, "-time-scale", "0.05", "-throttle", "0,3",
-		"-access-log", logs["access"], "-execution-log", logs["execution"], "-lambda-log", logs["lambda"])
+	r := startEmulate(t, append([]string{"-time-scale", "0.05", "-throttle", "0,3",
+		"-access-log", logs["access"], "-execution-log", logs["execution"], "-lambda-log", logs["lambda"]}, flags...)...)
 	// Two 504s whose functions run on (2 tokens), one 200 (the last token),
 	// then two 429s from the gateway: the function never runs.
-	for _, path := range []string{"/orders?sleep=35s", "/orders", "/orders"} {
-		runProbeCmd(t, "-attempts", "2", "-no-budget", "-attempt-log", logs["attempts"], r.url+path)
+	runProbeCmd(t, "-attempts", "2", "-no-budget", "-attempt-log", logs["attempts"], r.url+slowPath)
+	if flags != nil {
+		r.stop(t)
+		r = startEmulate(t, "-time-scale", "0.05", "-throttle", "0,1",
+			"-access-log", logs["access"]+"2", "-execution-log", logs["execution"]+"2", "-lambda-log", logs["lambda"]+"2")
+	}
+	for range 2 {
+		runProbeCmd(t, "-attempts", "2", "-no-budget", "-attempt-log", logs["attempts"], r.url+"/orders")
 	}
 	if code := r.stop(t); code != 0 { // waits for the 504'd functions
 		t.Fatalf("emulate: %d", code)
 	}
 	var stdout, stderr bytes.Buffer
-	if code := runDiagnose([]string{"-json", logs["attempts"], logs["access"], logs["execution"], logs["lambda"]}, &stdout, &stderr); code != 0 {
+	files := []string{"-json", logs["attempts"], logs["access"], logs["execution"], logs["lambda"]}
+	if flags != nil {
+		files = append(files, logs["access"]+"2", logs["execution"]+"2", logs["lambda"]+"2")
+	}
+	if code := runDiagnose(files, &stdout, &stderr); code != 0 {
 		t.Fatalf("diagnose: exit %d: %s", code, stderr.String())
 	}
 	var rep struct {
@@ -433,6 +456,8 @@ func TestEmulateProbeDiagnose(t *testing.T) {
 			RequestID string `json:"request_id"`
 			Verdict   string `json:"verdict"`
 			Reason    string `json:"reason"`
+			Status    int    `json:"status"`
+			RanAfter  *bool  `json:"ran_after_gateway_gave_up"`
 		} `json:"attempts"`
 	}
 	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
@@ -441,27 +466,37 @@ func TestEmulateProbeDiagnose(t *testing.T) {
 	var got []string
 	for _, a := range rep.Attempts {
 		got = append(got, a.Verdict)
+		if a.Status == 504 && (a.RanAfter == nil || !*a.RanAfter) {
+			t.Errorf("attempt %s: the 504'd function finished after the gateway gave up, diagnose says otherwise: %+v", a.RequestID, a)
+		}
 	}
 	if want := []string{"ran", "ran", "ran", "not_run", "not_run"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("verdicts %v, want %v\n%s", got, want, stdout.String())
 	}
 }
 
-func TestEmulateDurationsInEmulatedTime(t *testing.T) {
+func TestEmulateTimesOfMiddlewareLines(t *testing.T) {
 	t.Parallel()
 	var b bytes.Buffer
-	w := &emulatedDurations{w: &b, scale: 0.01}
+	e := &emulatedTimes{w: &b, scale: 0.01}
+	epoch := time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)
+	e.epochs.Store("a1", epoch)
 	lines := []string{
-		`{"msg":"lambda_invocation","lambda_request_id":"l1","apigw_request_id":"a1","start":"2026-11-26T01:00:00Z","duration_ms":350.5,"status":200}` + "\n",
+		// Started 350 ms (real) after the request, ran 350.5 ms (real).
+		`{"msg":"lambda_invocation","lambda_request_id":"l1","apigw_request_id":"a1","start":"2026-11-26T01:00:00.35Z","duration_ms":350.5,"status":200}` + "\n",
+		// A request probe does not know: only the duration changes.
+		`{"msg":"lambda_invocation","apigw_request_id":"zz","start":"2026-11-26T01:00:00.35Z","duration_ms":1,"status":200}` + "\n",
 		"START RequestId: l1 Version: $LATEST\n",
 		`{"msg":"lambda_invocation",` + "\n", // not JSON: passes through
 	}
 	for _, l := range lines {
-		if n, err := w.Write([]byte(l)); err != nil || n != len(l) {
+		if n, err := e.Write([]byte(l)); err != nil || n != len(l) {
 			t.Fatalf("Write: %d, %v", n, err)
 		}
 	}
-	want := `{"msg":"lambda_invocation","lambda_request_id":"l1","apigw_request_id":"a1","start":"2026-11-26T01:00:00Z","duration_ms":35050,"status":200}` + "\n" + lines[1] + lines[2]
+	want := `{"msg":"lambda_invocation","lambda_request_id":"l1","apigw_request_id":"a1","start":"2026-11-26T01:00:35Z","duration_ms":35050,"status":200}` + "\n" +
+		`{"msg":"lambda_invocation","apigw_request_id":"zz","start":"2026-11-26T01:00:00.35Z","duration_ms":100,"status":200}` + "\n" +
+		lines[2] + lines[3]
 	if b.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
 	}
