@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/failsafe-go/failsafe-go/failsafehttp"
@@ -33,6 +34,48 @@ func (t *breakerTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 
 const errServerError = awsError("5xx")
 
+// overheadClients returns the clients compared, each around base.
+func overheadClients(base http.RoundTripper) []struct {
+	name string
+	c    *http.Client
+} {
+	rh := retryablehttp.NewClient()
+	rh.HTTPClient = &http.Client{Transport: base}
+	rh.Logger = nil
+	return []struct {
+		name string
+		c    *http.Client
+	}{
+		{"bare", &http.Client{Transport: base}},
+		{"retryscope", &http.Client{Transport: transport.New(base)}},
+		{"retryablehttp", rh.StandardClient()},
+		{"failsafe-go", &http.Client{Transport: failsafehttp.NewRoundTripper(base, failsafehttp.NewRetryPolicyBuilder().Build())}},
+		{"otelhttp", &http.Client{Transport: otelhttp.NewTransport(base)}},
+		{"gobreaker", &http.Client{Transport: &breakerTransport{base: base,
+			cb: gobreaker.NewCircuitBreaker[*http.Response](gobreaker.Settings{Name: "overhead"})}}},
+	}
+}
+
+func benchmarkClients(b *testing.B, url string, base http.RoundTripper) {
+	for _, c := range overheadClients(base) {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				req, _ := http.NewRequest(http.MethodGet, url, nil)
+				resp, err := c.c.Do(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					b.Fatalf("status %d", resp.StatusCode)
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkOverhead measures the success path over loopback: one GET
 // answered 200 with a small body, through the bare http.Transport and
 // through each library around the same transport, side by side:
@@ -46,37 +89,23 @@ func BenchmarkOverhead(b *testing.B) {
 	defer srv.Close()
 	bare := &http.Transport{MaxIdleConnsPerHost: 64}
 	defer bare.CloseIdleConnections()
+	benchmarkClients(b, srv.URL+"/orders", bare)
+}
 
-	rh := retryablehttp.NewClient()
-	rh.HTTPClient = &http.Client{Transport: bare}
-	rh.Logger = nil
-	clients := []struct {
-		name string
-		c    *http.Client
-	}{
-		{"bare", &http.Client{Transport: bare}},
-		{"retryscope", &http.Client{Transport: transport.New(bare)}},
-		{"retryablehttp", rh.StandardClient()},
-		{"failsafe-go", &http.Client{Transport: failsafehttp.NewRoundTripper(bare, failsafehttp.NewRetryPolicyBuilder().Build())}},
-		{"otelhttp", &http.Client{Transport: otelhttp.NewTransport(bare)}},
-		{"gobreaker", &http.Client{Transport: &breakerTransport{base: bare,
-			cb: gobreaker.NewCircuitBreaker[*http.Response](gobreaker.Settings{Name: "overhead"})}}},
-	}
-	for _, c := range clients {
-		b.Run(c.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				req, _ := http.NewRequest(http.MethodGet, srv.URL+"/orders", nil)
-				resp, err := c.c.Do(req)
-				if err != nil {
-					b.Fatal(err)
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != 200 {
-					b.Fatalf("status %d", resp.StatusCode)
-				}
-			}
-		})
-	}
+// canned answers every request at once with 200 and a small body: with it,
+// BenchmarkOverheadInMemory measures each library's own cost, free of the
+// loopback's noise.
+type canned struct{}
+
+func (canned) RoundTrip(req *http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: 200, Status: "200 OK", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header:  http.Header{"Content-Type": {"application/json"}},
+		Body:    io.NopCloser(strings.NewReader(`{"ok":true}`)),
+		Request: req, ContentLength: 11}, nil
+}
+
+// BenchmarkOverheadInMemory is BenchmarkOverhead with an in-memory base
+// transport: the libraries' own time and allocations per request.
+func BenchmarkOverheadInMemory(b *testing.B) {
+	benchmarkClients(b, "http://api.example/orders", canned{})
 }
