@@ -42,7 +42,9 @@ const (
 // probes. What counts as a failure: classified 5xx answers and transport
 // errors; 429s, the caller's own cancellation and a retry whose request
 // body could not be produced (nothing was sent) are not counted; other
-// answers count as successes.
+// answers count as successes. An attempt cut short by the caller's own
+// deadline is the caller's cancellation too; Policy.AttemptTimeout's
+// timeouts count.
 func DefaultBreaker() gobreaker.Settings {
 	return gobreaker.Settings{
 		MaxRequests:  DefaultBreakerProbes,
@@ -71,6 +73,16 @@ type OutcomeError struct {
 
 func (e *OutcomeError) Error() string {
 	return fmt.Sprintf("retryscope: attempt %s (status %d, reach %s)", e.Outcome.Cause, e.Status, e.Outcome.Reach)
+}
+
+// verdict is what the breaker is told about attempt r of the call: an
+// attempt that failed because the caller gave up (its cancellation or its
+// own deadline) says nothing about the host and is not counted.
+func (c *call) verdict(r *attemptResult) error {
+	if r.err != nil && c.ctx.Err() != nil {
+		return errExcluded
+	}
+	return r.breakerVerdict()
 }
 
 // breakerVerdict is what the breaker is told about an attempt: nil for a

@@ -399,3 +399,25 @@ func TestBreakerHalfOpenLimitsProbes(t *testing.T) {
 		t.Errorf("%d requests reached the server during the probe", g.hits())
 	}
 }
+
+// TestBugCallerDeadlineCountsAgainstBreaker pins a bug: an attempt cut
+// short by the caller's own deadline was counted as a failure of the host,
+// so callers with tight deadlines opened the breaker of a healthy host.
+func TestBugCallerDeadlineCountsAgainstBreaker(t *testing.T) {
+	t.Parallel()
+	g := newGateway(t, blocked, ok200)
+	var log stateLog
+	rt := breakerTransport(t, tripAfter(1, time.Minute, &log))
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := rt.RoundTrip(newRequest(t, "GET", g.URL, nil).WithContext(ctx))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err %v", err)
+	}
+	if _, err := get(t, rt, g.URL); err != nil {
+		t.Errorf("next request: %v", err)
+	}
+	if log.String() != "" {
+		t.Errorf("state changes: %s", log.String())
+	}
+}

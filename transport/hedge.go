@@ -76,7 +76,7 @@ func (c *call) hedged() (*http.Response, error) {
 			}
 
 		case r := <-results:
-			dones[r.n](r.breakerVerdict())
+			dones[r.n](c.verdict(&r))
 			delete(dones, r.n)
 			delete(cancels, r.n)
 			st := policy.State{

@@ -156,7 +156,7 @@ func (c *call) sequential() (*http.Response, error) {
 	}
 	for n := 1; ; n++ {
 		res := c.attempt(c.ctx, n, false)
-		done(res.breakerVerdict())
+		done(c.verdict(&res))
 		st := policy.State{
 			Method:            c.req.Method,
 			HasIdempotencyKey: c.hasIdempotencyKey(),
