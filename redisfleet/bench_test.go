@@ -165,3 +165,21 @@ func BenchmarkFleetCalls(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkParallelSuccessPath: the harness of BenchmarkSharedState (16
+// goroutines, two round trippers) over the bare base transport, retryscope's
+// transport, and the transport with a Fleet each: the ceiling this machine
+// puts on any RoundTripper, and the Fleet's share of the cost.
+func BenchmarkParallelSuccessPath(b *testing.B) {
+	url, base := benchServer(b, 0)
+	client := benchClient(b)
+	b.Run("base", func(b *testing.B) { hammer(b, url, base, base) })
+	b.Run("transport", func(b *testing.B) { hammer(b, url, transport.New(base), transport.New(base)) })
+	b.Run("transport+fleet", func(b *testing.B) {
+		prefix := testPrefix(b)
+		fa, fb := New(client, WithKeyPrefix(prefix)), New(client, WithKeyPrefix(prefix))
+		defer fa.Close()
+		defer fb.Close()
+		hammer(b, url, transport.New(base, transport.WithFleet(fa)), transport.New(base, transport.WithFleet(fb)))
+	})
+}
