@@ -105,7 +105,7 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer, start
 		return 1
 	}
 	begun := time.Now()
-	if got := strings.TrimPrefix(srv.URL, "http://"); !strings.HasPrefix(got, cfg.addr) {
+	if hostPort(srv.URL) != cfg.addr {
 		// apigwtest.NewServer listens on 127.0.0.1:0, like httptest, and
 		// has no option to choose the address (yet).
 		fmt.Fprintf(stderr, "retryscope emulate: cannot listen on -addr %s: the emulator picks its own loopback port; serving on %s\n",
