@@ -86,6 +86,7 @@ func TestProbeGolden(t *testing.T) {
 		{"function_error_get", []apigwtest.Option{alwaysFault(apigwtest.Fault{Outage: apigwtest.OutageFunctionError})}, []string{"-attempts", "2"}, 1},
 		{"http_api_503_then_200", []apigwtest.Option{apigwtest.WithHTTPAPI(), firstAttemptFault(timeout)}, nil, 0},
 		{"concurrent", nil, []string{"-n", "4", "-c", "2"}, 0},
+		{"timeout_before_the_gateway_answers", []apigwtest.Option{alwaysFault(timeout)}, []string{"-timeout", "300ms"}, 1},
 		{"credentials_redacted", nil, []string{"-H", "Authorization: Bearer s3cret", "-H", "X-Api-Key: s3cret", "-H", "Cookie: session=s3cret", "-H", "X-Team: retries"}, 0},
 	}
 	for _, tt := range tests {
