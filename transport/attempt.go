@@ -143,7 +143,7 @@ type Error struct {
 func (e *Error) Error() string {
 	n := len(e.Attempts)
 	if n == 0 {
-		return "retryscope: no attempt sent: " + e.Err.Error()
+		return fmt.Sprintf("retryscope: no attempt sent: %v", e.Err) // %v: a zero Error must not panic
 	}
 	last := &e.Attempts[n-1]
 	return fmt.Sprintf("retryscope: %s %s: %d attempt(s), last: %v (%s)", last.Method, last.URL, n, e.Err, last.Reason)

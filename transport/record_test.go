@@ -254,3 +254,12 @@ func TestTraceHeaderMalformed(t *testing.T) {
 		}
 	}
 }
+
+// TestBugZeroErrorPanics pins a bug: Error() of a zero *Error (a caller's
+// own, in a test double) dereferenced its nil Err.
+func TestBugZeroErrorPanics(t *testing.T) {
+	t.Parallel()
+	if got := (&transport.Error{}).Error(); got != "retryscope: no attempt sent: <nil>" {
+		t.Errorf("%q", got)
+	}
+}
