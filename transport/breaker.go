@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -184,7 +185,7 @@ func (t *hostTable) get(u *url.URL) *hostState {
 
 // hostName is scheme://host:port with the scheme's default port filled in.
 func hostName(u *url.URL) string {
-	host, port := u.Hostname(), u.Port()
+	host, port := strings.ToLower(u.Hostname()), u.Port() // DNS names ignore case
 	if port == "" {
 		port = "80"
 		if u.Scheme == "https" {

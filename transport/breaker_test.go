@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -419,5 +420,21 @@ func TestBugCallerDeadlineCountsAgainstBreaker(t *testing.T) {
 	}
 	if log.String() != "" {
 		t.Errorf("state changes: %s", log.String())
+	}
+}
+
+// TestBugHostCaseSplitsBreaker pins a bug: the same host spelled in another
+// case got a breaker of its own, so an open breaker was bypassed.
+func TestBugHostCaseSplitsBreaker(t *testing.T) {
+	t.Parallel()
+	g := newGateway(t, gw504)
+	rt := breakerTransport(t, tripAfter(1, time.Minute, nil))
+	port := g.Listener.Addr().(*net.TCPAddr).Port
+	get(t, rt, fmt.Sprintf("http://localhost:%d/", port))
+	if _, err := get(t, rt, fmt.Sprintf("http://LocalHost:%d/x", port)); !errors.Is(err, transport.ErrCircuitOpen) {
+		t.Errorf("LocalHost: %v", err)
+	}
+	if g.hits() != 1 {
+		t.Errorf("%d hits", g.hits())
 	}
 }
