@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -343,40 +342,24 @@ func TestEmulateProbe(t *testing.T) {
 	}
 }
 
-var lambdaBinary struct {
-	once sync.Once
-	path string
-	err  error
-	out  []byte
-}
-
-// buildLambda builds testdata/emulate/lambdafn once per test binary.
+// buildLambda builds testdata/emulate/lambdafn into a directory the test
+// removes (the go tool's build cache makes a second build quick).
 func buildLambda(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds a Lambda binary")
 	}
-	lambdaBinary.once.Do(func() {
-		dir, err := os.MkdirTemp("", "retryscope-emulate-lambdafn-")
-		if err != nil {
-			lambdaBinary.err = err
-			return
-		}
-		lambdaBinary.path = filepath.Join(dir, "bootstrap")
-		goTool, err := exec.LookPath("go")
-		if err != nil {
-			lambdaBinary.err = err
-			return
-		}
-		cmd := exec.Command(goTool, "build", "-o", lambdaBinary.path, "./testdata/emulate/lambdafn")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		lambdaBinary.out, lambdaBinary.err = cmd.CombinedOutput()
-	})
-	if lambdaBinary.err != nil {
-		t.Fatalf("building the test function: %v\n%s", lambdaBinary.err, lambdaBinary.out)
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go tool to build a Lambda binary with")
 	}
-	t.Cleanup(func() { _ = os.RemoveAll(filepath.Dir(lambdaBinary.path)) })
-	return lambdaBinary.path
+	path := filepath.Join(t.TempDir(), "bootstrap")
+	cmd := exec.Command(goTool, "build", "-o", path, "./testdata/emulate/lambdafn")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building the test function: %v\n%s", err, out)
+	}
+	return path
 }
 
 func TestEmulateFunctionBinary(t *testing.T) {
