@@ -73,6 +73,7 @@ type emulateConfig struct {
 	memoryMB           int
 	closeGrace         time.Duration
 	timeoutSet         bool
+	quiet              bool
 	function           string   // a Lambda binary to run instead of the echo function
 	env                []string // KEY=value for the binary's processes
 	initTimeout        time.Duration
@@ -98,6 +99,16 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer, start
 		return 1
 	}
 	defer logs.close()
+	// Requests print from the server's goroutines: one lock for stdout.
+	stdout = &lineWriter{w: stdout}
+	if !cfg.quiet {
+		p := &requestPrinter{w: stdout}
+		if logs.access != nil {
+			logs.access = io.MultiWriter(logs.access, p)
+		} else {
+			logs.access = p
+		}
+	}
 
 	srv, err := startEmulator(cfg, logs)
 	if err != nil {
@@ -112,6 +123,9 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer, start
 			cfg.addr, hostPort(srv.URL))
 	}
 	printBanner(stdout, cfg, srv.URL)
+	if !cfg.quiet {
+		fmt.Fprintln(stdout, "\nrequests (time, status, response latency, request id, gateway error):")
+	}
 	if started != nil {
 		started(srv.URL)
 	}
@@ -172,6 +186,7 @@ func parseEmulateFlags(args []string, stderr io.Writer) (*emulateConfig, int) {
 	fs.Int64Var(&cfg.seed, "seed", 1, "seed of the random draws (latency, error rate), so runs repeat")
 	fs.IntVar(&cfg.memoryMB, "memory", 128, "memory size (MB) reported in REPORT lines")
 	fs.DurationVar(&cfg.closeGrace, "close-grace", apigwtest.DefaultCloseGrace, "at shutdown, how long (real time) to wait for functions still running")
+	fs.BoolVar(&cfg.quiet, "quiet", false, "do not print a line per request")
 	fs.StringVar(&cfg.function, "function", "", "run the Lambda `binary` (an aws-lambda-go program calling lambda.Start, or any custom runtime) instead of the echo function, one process per execution environment")
 	fs.Func("env", "`KEY=value` for the -function binary's environment (repeatable)", func(s string) error {
 		if k, _, ok := strings.Cut(s, "="); !ok || k == "" {
@@ -407,6 +422,29 @@ func (l *emulateLogs) close() {
 	for _, f := range l.files {
 		_ = f.Close()
 	}
+}
+
+// requestPrinter prints one short line per request from the access log's
+// JSON lines (one per Write, as apigwtest writes them).
+type requestPrinter struct {
+	w io.Writer
+}
+
+// Write prints the request an access-log line describes.
+func (p *requestPrinter) Write(b []byte) (int, error) {
+	var e apigwtest.AccessLogEntry
+	if err := json.Unmarshal(b, &e); err != nil {
+		return len(b), nil
+	}
+	line := fmt.Sprintf("  %s  %s  %6s ms  %s", time.Now().Format("15:04:05.000"), e.Status, e.ResponseLatency, e.RequestID)
+	if e.ErrorResponseType != "-" && e.ErrorResponseType != "" {
+		line += "  " + e.ErrorResponseType
+		if e.ErrorResponseType == "INTEGRATION_TIMEOUT" {
+			line += " (the function may still be running)"
+		}
+	}
+	fmt.Fprintln(p.w, line)
+	return len(b), nil
 }
 
 // lineWriter serialises writes to a file that more than one writer shares.

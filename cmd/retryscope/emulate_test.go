@@ -141,6 +141,7 @@ func TestEmulateServesAndLogs(t *testing.T) {
 		"URL " + r.url, "loopback only", "integration timeout  29s", "time scale           0.05",
 		"requests           8", "answers            200: 2, 400: 2, 403: 1, 418: 1, 502: 1, 504: 1",
 		"gateway timeouts   1 (functions that finished after the timeout answer: 1)", "function errors    1",
+		"  " + timeout.header.Get("X-Amzn-Requestid") + "  INTEGRATION_TIMEOUT (the function may still be running)",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, out)
@@ -264,8 +265,12 @@ func TestEmulateFaultFlags(t *testing.T) {
 
 func TestEmulateHTTPAPIBanner(t *testing.T) {
 	t.Parallel()
-	r := startEmulate(t, "-http-api")
+	r := startEmulate(t, "-http-api", "-quiet")
+	get(t, r.url+"/x")
 	r.stop(t)
+	if strings.Contains(r.stdout.String(), "requests (") || strings.Contains(r.stdout.String(), "  200  ") {
+		t.Errorf("-quiet printed requests:\n%s", r.stdout.String())
+	}
 	if out := r.stdout.String(); !strings.Contains(out, "API Gateway (HTTP API)") || !strings.Contains(out, "integration timeout  30s") {
 		t.Errorf("banner:\n%s", out)
 	}
