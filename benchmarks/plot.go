@@ -3,6 +3,7 @@ package benchmarks
 import (
 	"fmt"
 	"image/color"
+	"math"
 	"path/filepath"
 
 	"gonum.org/v1/plot"
@@ -76,6 +77,22 @@ var (
 	groupPeers    = []string{"none", "retryablehttp", "failsafe-go", "aws-sdk-standard", "retryscope"}
 	groupVariants = []string{"none", "retryscope", "retryscope-hedge", "retryscope-no-budget", "retryscope-no-breaker", "retryscope-idempotency"}
 )
+
+// secondTicks labels emulated seconds with whole numbers: a major tick
+// every 30 s, a minor one every 10 s.
+type secondTicks struct{}
+
+func (secondTicks) Ticks(lo, hi float64) []plot.Tick {
+	var ticks []plot.Tick
+	for v := math.Ceil(lo/10) * 10; v <= hi; v += 10 {
+		t := plot.Tick{Value: v}
+		if int(v)%30 == 0 {
+			t.Label = fmt.Sprintf("%.0f", v)
+		}
+		ticks = append(ticks, t)
+	}
+	return ticks
+}
 
 // smooth averages a per-second series over a centred 5 s window.
 func smooth(v []int) []float64 {
@@ -156,7 +173,16 @@ func plotSeries(results []Result, scenario, what, title, file string, group []st
 		p.Add(ln)
 		p.Legend.Add(l.name, ln)
 	}
-	p.Legend.Top = what != "success"
+	// Leave room on the right for the legend, clear of the lines.
+	var xmax float64
+	for _, l := range lines {
+		if n := len(l.xys); n > 0 {
+			xmax = max(xmax, l.xys[n-1].X)
+		}
+	}
+	p.X.Min, p.X.Max = 0, math.Ceil(xmax*1.3/20)*20
+	p.X.Tick.Marker = secondTicks{}
+	p.Legend.Top = true
 	p.Legend.Left = false
 	p.Add(plotter.NewGrid())
 	return true, p.Save(lineWidth, lineHeight, file)
@@ -201,7 +227,7 @@ func plotAmplification(results []Result, scenarios, policies []string, file stri
 // summed over the scenarios.
 func plotDuplicates(results []Result, policies []string, file string) error {
 	p := plot.New()
-	p.Title.Text = "duplicate executions: non-idempotent requests whose function ran more than once"
+	p.Title.Text = "duplicate executions: non-idempotent requests (POST, post-timeouts) whose function ran more than once"
 	p.Y.Label.Text = "duplicate executions"
 	p.Y.Min = 0
 	vals := make(plotter.Values, len(policies))
