@@ -1,0 +1,141 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/retryscope/retryscope/policy"
+	"github.com/retryscope/retryscope/transport"
+)
+
+// probeRequestIDs returns the API Gateway request ids of every attempt that
+// got past the client, in order, without duplicates. An attempt that sent a
+// UUID but got no answer still has one: API Gateway adopts the client's id.
+func probeRequestIDs(all []probeResult) []string {
+	seen := map[string]bool{}
+	var ids []string
+	for _, r := range all {
+		for i := range r.attempts {
+			a := &r.attempts[i]
+			if a.Reach == policy.ReachNotSent {
+				continue
+			}
+			id := queryID(a)
+			if !validQueryID(id) || seen[id] {
+				continue
+			}
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// queryID is the id API Gateway logged the attempt under: the one it
+// answered (apigw-requestid for HTTP APIs, x-amzn-RequestId for REST), else
+// the x-amzn-RequestId sent, which a REST API adopts.
+func queryID(a *transport.Attempt) string {
+	switch {
+	case a.HTTPAPIRequestID != "":
+		return a.HTTPAPIRequestID
+	case a.RequestID != "":
+		return a.RequestID
+	}
+	return a.RequestIDSent
+}
+
+// validQueryID keeps ids that can go in a Logs Insights string literal as
+// they are: whatever a server answers, no quote or backslash gets into a
+// query.
+func validQueryID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-_=+/.", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// insightsQuery is one query ready to paste.
+type insightsQuery struct {
+	Title    string `json:"title"`
+	LogGroup string `json:"log_group"`
+	Query    string `json:"query"`
+}
+
+// The troubleshooting guide's two queries (SEED-troubleshoot-504.txt),
+// verbatim.
+const (
+	seedQuery504Parsed = `parse @message '(*) *' as reqId, message
+| filter message like /Method completed with status: \d\d\d/
+| parse message 'Method completed with status: *' as status
+| filter status = 504
+| sort @timestamp desc
+| limit 20`
+	seedQuery504Plain = `fields @timestamp, @message
+| filter message like /Method completed with status: 504/
+| sort @timestamp desc
+| limit 20`
+)
+
+// Log groups as API Gateway and Lambda name them.
+const (
+	executionLogGroup = "API-Gateway-Execution-Logs_<api-id>/<stage>"
+	accessLogGroup    = "the stage's access log group (JSON format with $context.requestId as requestId)"
+	lambdaLogGroup    = "/aws/lambda/<function-name>"
+)
+
+// queryIDChunk is how many ids one query lists, so that a query stays well
+// under Logs Insights' 10,000-character limit.
+const queryIDChunk = 100
+
+// insightsQueries returns the guide's two 504 queries and, for the given
+// request ids, one query each over the execution log, the access log and
+// the function's log (lines of retryscope's lambdalog middleware).
+func insightsQueries(ids []string) []insightsQuery {
+	qs := []insightsQuery{
+		{"504 answers in the execution log (the guide's first query; REST APIs)", executionLogGroup, seedQuery504Parsed},
+		{"504 answers in the execution log (the guide's second query; REST APIs)", executionLogGroup, seedQuery504Plain},
+	}
+	chunks := (len(ids) + queryIDChunk - 1) / queryIDChunk
+	for c := range chunks {
+		part := ids[c*queryIDChunk : min(len(ids), (c+1)*queryIDChunk)]
+		suffix := ""
+		if chunks > 1 {
+			suffix = fmt.Sprintf(" (part %d of %d)", c+1, chunks)
+		}
+		list := quoteIDs(part)
+		qs = append(qs,
+			insightsQuery{"these requests in the execution log (REST APIs): did the gateway call Lambda, and what came back" + suffix, executionLogGroup,
+				"parse @message '(*) *' as reqId, message\n" +
+					"| filter reqId in " + list + "\n" +
+					"| sort @timestamp asc\n" +
+					"| display @timestamp, reqId, message\n" +
+					"| limit 10000"},
+			insightsQuery{"these requests in the access log: integration_requestId is the Lambda request id, '-' when no integration answered" + suffix, accessLogGroup,
+				"fields @timestamp, requestId, extendedRequestId, status, integration_status, integration_integrationStatus, " +
+					"integration_latency, integration_requestId, integration_error, error_responseType, responseLatency\n" +
+					"| filter requestId in " + list + "\n" +
+					"| sort @timestamp asc\n" +
+					"| limit 10000"},
+			insightsQuery{"these requests in the function's log (lines of retryscope's lambdalog middleware): a line means the function ran" + suffix, lambdaLogGroup,
+				"fields @timestamp, lambda_request_id, apigw_request_id, attempt, status, duration_ms, error\n" +
+					"| filter apigw_request_id in " + list + "\n" +
+					"| sort @timestamp asc\n" +
+					"| limit 10000"},
+		)
+	}
+	return qs
+}
+
+func quoteIDs(ids []string) string {
+	q := make([]string, len(ids))
+	for i, id := range ids {
+		q[i] = `"` + id + `"`
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
