@@ -91,6 +91,7 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer, start
 		return 1
 	}
 	defer logs.close()
+	logs.onEmulatorClock(cfg)
 	// Requests print from the server's goroutines: one lock for stdout.
 	stdout = &lineWriter{w: stdout}
 	if !cfg.quiet {
@@ -319,8 +320,7 @@ func startEmulator(cfg *emulateConfig, logs *emulateLogs) (srv *apigwtest.Server
 	}
 	var fn apigwtest.Handler = echoFunction
 	if logs.lambda != nil {
-		et := &emulatedTimes{w: logs.lambda, scale: cfg.timeScale}
-		fn = et.track(lambdalog.Wrap(echoFunction, lambdalog.WithWriter(et)))
+		fn = lambdalog.Wrap(echoFunction, lambdalog.WithWriter(logs.lambda))
 	}
 	return apigwtest.NewServer(fn, cfg.options(logs)...), nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,49 +10,68 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"github.com/retryscope/retryscope/apigwtest"
 	"github.com/retryscope/retryscope/lambdalog"
 )
 
-// emulatedTimes puts the lambdalog middleware's lines on the emulator's
-// clock. The emulator's logs keep real timestamps (requestTimeEpoch) and
-// emulated durations (integration latency, REPORT Duration), so a reader
-// computes "the gateway gave up" as request time + emulated latency. For
-// "the function ended" (start + duration_ms) to compare with it, the
-// middleware's start becomes the request time plus the emulated time since
-// it, and duration_ms becomes emulated. At time scale 1 nothing changes.
-// Other lines pass through.
+// emulatedTimes puts the lambdalog middleware's lines (the built-in
+// function's, and those a -function binary prints) on the emulator's clock.
+// The emulator's logs keep real timestamps (requestTimeEpoch) and emulated
+// durations (integration latency, REPORT Duration), so a reader computes
+// "the gateway gave up" as request time + emulated latency. For "the
+// function ended" (start + duration_ms) to compare with it, a line's start
+// becomes the request's arrival plus the emulated time since, and
+// duration_ms becomes emulated. Arrivals come from the execution log's
+// "Starting execution" lines (arrivalTap). Other lines pass through.
 type emulatedTimes struct {
 	w      io.Writer
 	scale  float64
-	epochs sync.Map // API Gateway request id -> request time, while the function runs
+	maxAge time.Duration // how long (real time) an arrival is kept
+
+	mu       sync.Mutex
+	arrivals map[string]time.Time // API Gateway request id -> arrival
+	inserts  int
 }
 
-// track remembers each request's time while fn runs, for Write.
-func (e *emulatedTimes) track(fn apigwtest.Handler) apigwtest.Handler {
-	return func(ctx context.Context, ev events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-		id := ev.RequestContext.RequestID
-		e.epochs.Store(id, time.UnixMilli(ev.RequestContext.RequestTimeEpoch))
-		defer e.epochs.Delete(id)
-		return fn(ctx, ev)
+func newEmulatedTimes(w io.Writer, scale float64, maxAge time.Duration) *emulatedTimes {
+	return &emulatedTimes{w: w, scale: scale, maxAge: maxAge, arrivals: map[string]time.Time{}}
+}
+
+// arrived notes when request id arrived. Arrivals whose function never
+// wrote a line (throttled, crashed) are dropped after maxAge.
+func (e *emulatedTimes) arrived(id string, at time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.arrivals[id] = at
+	if e.inserts++; e.inserts%1024 == 0 {
+		for k, t := range e.arrivals {
+			if at.Sub(t) > e.maxAge {
+				delete(e.arrivals, k)
+			}
+		}
 	}
 }
 
-// Write rewrites one middleware line (the middleware writes a line per
-// call) and writes everything else as it is.
+func (e *emulatedTimes) arrival(id string) (time.Time, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	t, ok := e.arrivals[id]
+	delete(e.arrivals, id)
+	return t, ok
+}
+
+// Write rewrites one middleware line (every writer of the Lambda log
+// writes a line per call) and writes everything else as it is.
 func (e *emulatedTimes) Write(p []byte) (int, error) {
-	if e.scale == 1 || !bytes.HasPrefix(p, []byte(`{"msg":"`+lambdalog.RecordMessage+`"`)) {
+	if !bytes.HasPrefix(p, []byte(`{"msg":"`+lambdalog.RecordMessage+`"`)) {
 		return e.w.Write(p)
 	}
 	var rec lambdalog.Record
 	if err := json.Unmarshal(p, &rec); err != nil {
 		return e.w.Write(p)
 	}
-	if v, ok := e.epochs.Load(rec.APIGatewayRequestID); ok {
-		epoch := v.(time.Time)
-		rec.Start = epoch.Add(time.Duration(float64(rec.Start.Sub(epoch)) / e.scale))
+	if at, ok := e.arrival(rec.APIGatewayRequestID); ok && !rec.Start.Before(at) {
+		rec.Start = at.Add(time.Duration(float64(rec.Start.Sub(at)) / e.scale))
 	}
 	rec.DurationMS = math.Round(rec.DurationMS/e.scale*1000) / 1000
 	line, err := json.Marshal(rec)
@@ -64,6 +82,38 @@ func (e *emulatedTimes) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// arrivalTap passes execution-log lines on (to next, when not nil) and
+// tells times when each request arrived.
+type arrivalTap struct {
+	times *emulatedTimes
+	next  io.Writer
+}
+
+var startingExecution = []byte(") Starting execution for request: ")
+
+// Write notes a "(<id>) Starting execution for request: <id>" line.
+func (a *arrivalTap) Write(p []byte) (int, error) {
+	if i := bytes.Index(p, startingExecution); i > 1 && p[0] == '(' {
+		a.times.arrived(string(p[1:i]), time.Now())
+	}
+	if a.next == nil {
+		return len(p), nil
+	}
+	return a.next.Write(p)
+}
+
+// onEmulatorClock routes the Lambda log through emulatedTimes when time is
+// scaled; at scale 1 the middleware's times are already right.
+func (l *emulateLogs) onEmulatorClock(cfg *emulateConfig) {
+	if cfg.timeScale == 1 || l.lambda == nil {
+		return
+	}
+	maxAge := time.Duration(float64(cfg.integrationTimeout+cfg.functionTimeout)*cfg.timeScale) + time.Minute
+	et := newEmulatedTimes(l.lambda, cfg.timeScale, maxAge)
+	l.lambda = et
+	l.execution = &arrivalTap{times: et, next: l.execution}
 }
 
 // emulateLogs are the log files; the Lambda log is shared by the emulator

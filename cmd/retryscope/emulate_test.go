@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -390,6 +391,24 @@ func TestEmulateFunctionBinary(t *testing.T) {
 	if out := r.stdout.String(); !strings.Contains(out, bin+" (Lambda Runtime API") {
 		t.Errorf("banner:\n%s", out)
 	}
+
+	// A 504 from the binary: its own lambdalog line, on the emulator's
+	// clock, must end after the gateway gave up.
+	dir := t.TempDir()
+	logs := []string{filepath.Join(dir, "attempts.log"), filepath.Join(dir, "access.log"), filepath.Join(dir, "execution.log"), filepath.Join(dir, "lambda.log")}
+	r = startEmulate(t, "-function", bin, "-time-scale", "0.1", "-latency", "fixed:35s",
+		"-access-log", logs[1], "-execution-log", logs[2], "-lambda-log", logs[3])
+	runProbeCmd(t, "-attempts", "1", "-attempt-log", logs[0], r.url+"/orders")
+	if code := r.stop(t); code != 0 {
+		t.Fatalf("exit code %d: %s", code, r.stderr.String())
+	}
+	var stdout, stderr bytes.Buffer
+	if code := runDiagnose(append([]string{"-json"}, logs...), &stdout, &stderr); code != 0 {
+		t.Fatalf("diagnose: %d %s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), `"verdict": "ran"`) || !strings.Contains(stdout.String(), `"ran_after_gateway_gave_up": true`) {
+		t.Errorf("diagnose does not see the binary run on after the 504:\n%s\nlambda log:\n%s", stdout.String(), readFile(t, logs[3]))
+	}
 }
 
 // TestEmulateProbeDiagnose walks the README's workflow: emulate with its
@@ -466,13 +485,18 @@ func testEmulateProbeDiagnose(t *testing.T, slowPath string, flags []string) {
 func TestEmulateTimesOfMiddlewareLines(t *testing.T) {
 	t.Parallel()
 	var b bytes.Buffer
-	e := &emulatedTimes{w: &b, scale: 0.01}
-	epoch := time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)
-	e.epochs.Store("a1", epoch)
+	e := newEmulatedTimes(&b, 0.01, time.Hour)
+	tap := &arrivalTap{times: e}
+	arrival := time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)
+	line := "(a1) Starting execution for request: a1\n"
+	if n, err := tap.Write([]byte(line)); err != nil || n != len(line) {
+		t.Fatalf("tap: %d, %v", n, err)
+	}
+	e.arrived("a1", arrival) // the test's own clock instead of time.Now
 	lines := []string{
 		// Started 350 ms (real) after the request, ran 350.5 ms (real).
 		`{"msg":"lambda_invocation","lambda_request_id":"l1","apigw_request_id":"a1","start":"2026-11-26T01:00:00.35Z","duration_ms":350.5,"status":200}` + "\n",
-		// A request probe does not know: only the duration changes.
+		// A request whose arrival is unknown: only the duration changes.
 		`{"msg":"lambda_invocation","apigw_request_id":"zz","start":"2026-11-26T01:00:00.35Z","duration_ms":1,"status":200}` + "\n",
 		"START RequestId: l1 Version: $LATEST\n",
 		`{"msg":"lambda_invocation",` + "\n", // not JSON: passes through
@@ -487,6 +511,17 @@ func TestEmulateTimesOfMiddlewareLines(t *testing.T) {
 		lines[2] + lines[3]
 	if b.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+	if len(e.arrivals) != 0 {
+		t.Errorf("arrivals kept after their line: %v", e.arrivals)
+	}
+	// Arrivals whose function never wrote are dropped after maxAge.
+	e.maxAge = time.Minute
+	for i := range 1024 {
+		e.arrived(strconv.Itoa(i), arrival.Add(time.Duration(i)*time.Second))
+	}
+	if len(e.arrivals) > 64 { // the last minute, and those since the last sweep
+		t.Errorf("%d arrivals kept, want those of the last minute", len(e.arrivals))
 	}
 }
 
