@@ -195,6 +195,11 @@ func writeMethod(b *strings.Builder, results []Result) {
 		s = append(s, fmt.Sprintf("%g", k))
 	}
 	fmt.Fprintf(b, "- Scale used: %s.\n", strings.Join(s, ", "))
+	b.WriteString("- **Reproducibility**: the seed fixes the arrivals, the fault draws and the function's work; the k-th " +
+		"attempt of a logical request meets the same draw under every policy (a paired comparison). What the seed cannot " +
+		"fix is the machine's timing: a run on a busy machine moves breaker transitions and retry waves by a few " +
+		"emulated seconds, so close calls (a tie in the brownout, a second of recovery) can go either way between runs; " +
+		"each target shows the 95% noise band of the difference where it applies.\n")
 	b.WriteString("\n### Policies\n\n")
 	for _, p := range Policies() {
 		fmt.Fprintf(b, "- `%s`: %s.\n", p.Name, p.Summary)

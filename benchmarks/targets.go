@@ -187,7 +187,7 @@ func meanNoise(s1 float64, n1 int, s2 float64, n2 int) float64 {
 
 func recoveryTarget(results []Result) Target {
 	limit := transport.DefaultBreakerTimeout + RecoverySlack
-	t := Target{Name: fmt.Sprintf("outage: back to 95%% success within the breaker's open time + 1 s (%v) after the outage", limit)}
+	t := Target{Name: fmt.Sprintf("outage: back to 95%% success within the breaker's open time + 1 s (%.0f s) after the outage", limit.Seconds())}
 	r := find(results, "outage", "retryscope")
 	if r == nil {
 		t.Status = StatusNotRun
