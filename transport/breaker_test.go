@@ -438,3 +438,35 @@ func TestBugHostCaseSplitsBreaker(t *testing.T) {
 		t.Errorf("%d hits", g.hits())
 	}
 }
+
+// TestBreakerNames: a breaker is named scheme://host:port, with the
+// scheme's default port filled in, and the user's IsSuccessful sees an
+// *OutcomeError that says what happened.
+func TestBreakerNames(t *testing.T) {
+	t.Parallel()
+	base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: 504, Header: http.Header{}, Body: http.NoBody, Request: r}, nil
+	})
+	var log stateLog
+	var msgs []string
+	s := tripAfter(1, time.Minute, &log)
+	s.IsSuccessful = func(err error) bool {
+		if err != nil {
+			msgs = append(msgs, err.Error())
+		}
+		return err == nil
+	}
+	p := fastPolicy()
+	p.MaxAttempts = 1
+	rt := transport.New(base, transport.WithPolicy(p), transport.WithoutBudget(), transport.WithBreaker(s))
+	for _, u := range []string{"http://Example.invalid/a", "https://example.invalid/b", "http://example.invalid:8080/c"} {
+		get(t, rt, u)
+	}
+	want := "http://example.invalid:80 closed->open, https://example.invalid:443 closed->open, http://example.invalid:8080 closed->open"
+	if log.String() != want {
+		t.Errorf("state changes:\n%s\nwant\n%s", log.String(), want)
+	}
+	if len(msgs) != 3 || msgs[0] != "retryscope: attempt gateway_timeout (status 504, reach backend_timeout)" {
+		t.Errorf("IsSuccessful saw %q", msgs)
+	}
+}

@@ -222,3 +222,24 @@ func TestIdempotencyKeysKeepCallerKey(t *testing.T) {
 		})
 	}
 }
+
+// TestSDKRequestManyAttempts: amz-sdk-request counts past 9.
+func TestSDKRequestManyAttempts(t *testing.T) {
+	t.Parallel()
+	g := newGateway(t, gw504)
+	p := fastPolicy()
+	p.MaxAttempts = 12
+	rt := transport.New(newBase(t), transport.WithPolicy(p), transport.WithoutBreaker(), transport.WithoutBudget())
+	if _, err, _ := do(t, rt, newRequest(t, "GET", g.URL, nil)); err != nil {
+		t.Fatal(err)
+	}
+	got := g.seen()
+	if len(got) != 12 {
+		t.Fatalf("%d requests", len(got))
+	}
+	for i, s := range got {
+		if v, want := s.Header.Get("Amz-Sdk-Request"), fmt.Sprintf("attempt=%d; max=12", i+1); v != want {
+			t.Errorf("attempt %d: %q, want %q", i+1, v, want)
+		}
+	}
+}
