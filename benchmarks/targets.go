@@ -163,6 +163,11 @@ func peersTarget(results []Result, scenario string) Target {
 	if len(why) > 0 {
 		t.Status = StatusNotMet
 		t.Why = strings.Join(why, "; ") + ". retryscope's requests ended: " + outcomeText(r)
+		if r.Outcomes["429"] > 0 {
+			t.Why += ". retryscope retries a 429 at most twice, after 0-100 ms and 0-200 ms (full jitter from " +
+				"the 100 ms base), when the gateway's bucket has seldom refilled; go-retryablehttp waits 1, 2, 4 and 8 s " +
+				"and failsafe-go 1 and 2 s, reaching moments with spare capacity at two to three times the attempts"
+		}
 	}
 	return t
 }
