@@ -37,9 +37,14 @@ type Config struct {
 
 // Config defaults.
 const (
-	// FullScaleFactor slows a run that is not Quick.
+	// FullScaleFactor slows a run that is not Quick: 2.5 times the
+	// scenario's scale (0.1 for the built-in scenarios).
 	FullScaleFactor = 2.5
-	DefaultWorkers  = 1000
+	// DefaultWorkers is the default bound on logical requests in flight
+	// per run: 1000, above what any policy needs at the offered loads.
+	DefaultWorkers = 1000
+	// DefaultParallel is the default number of runs at once: 12. Runs
+	// mostly sleep (in scaled time), so this fits two cores.
 	DefaultParallel = 12
 )
 

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"go.uber.org/goleak"
 )
 
 func runBenchCmd(t *testing.T, args ...string) (stdout, stderr string, code int) {
@@ -68,6 +70,7 @@ func TestBenchHelp(t *testing.T) {
 // TestBenchJSON runs one short scenario with two policies, fast (-scale),
 // and checks the table, the JSON's fixed keys and the report.
 func TestBenchJSON(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	dir := t.TempDir()
 	jsonFile := filepath.Join(dir, "results.json")
 	out := filepath.Join(dir, "report")
