@@ -38,6 +38,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/redis/go-redis/v9"
+	"github.com/sony/gobreaker/v2"
 
 	"github.com/retryscope/retryscope/apigwtest"
 	"github.com/retryscope/retryscope/redisfleet"
@@ -62,6 +64,7 @@ func main() {
 	)
 	flag.Parse()
 	log.SetFlags(0)
+	redis.SetLogger(quiet{}) // the Fleet's own errors are counted (WithErrorHandler)
 	if *child != "" {
 		runClient(*child, *url, *redisAt, *prefix, *pause, *workers, *openTime, *noFleet)
 		return
@@ -71,6 +74,11 @@ func main() {
 	}
 	runParent(*redisAt, *noFleet, *downAt, *upAt, *runFor, *openTime)
 }
+
+// quiet drops go-redis's log lines.
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
 
 func defaultRedis() string {
 	if a := os.Getenv("RETRYSCOPE_REDIS_ADDR"); a != "" {
@@ -116,6 +124,9 @@ func (g *gateway) fault(m apigwtest.Moment) apigwtest.Fault {
 	g.mu.Lock()
 	name := m.Header.Get("X-Client")
 	g.arrivals[name] = append(g.arrivals[name], time.Since(g.start))
+	if os.Getenv("DBG") != "" && name != "c1" && g.down.Load() {
+		fmt.Fprintf(os.Stderr, "gw %v from %s %s\n", time.Now().UnixMilli()%100000, name, m.Header.Get("Amz-Sdk-Request"))
+	}
 	g.mu.Unlock()
 	if g.down.Load() {
 		return apigwtest.Fault{Outage: apigwtest.OutageTimeout}
@@ -266,13 +277,17 @@ func runParent(redisAddr string, noFleet bool, downAt, upAt, runFor, openTime ti
 	all := true
 	for _, c := range clients {
 		d, ok := g.stoppedAfter(c.name, downAt, upAt, 600*time.Millisecond)
-		if !ok {
+		switch {
+		case !ok:
 			all = false
 			fmt.Printf("%s did not stop sending during the outage\n", c.name)
 			continue
+		case d == 0:
+			fmt.Printf("%s sent nothing after the backend went down: stopped before its next request\n", c.name)
+		default:
+			fmt.Printf("%s stopped sending %v after the backend went down\n", c.name, d.Round(time.Millisecond))
 		}
 		worst = max(worst, d)
-		fmt.Printf("%s stopped sending %v after the backend went down\n", c.name, d.Round(time.Millisecond))
 	}
 	if all {
 		fmt.Printf("all clients stopped within %v\n", worst.Round(time.Millisecond))
@@ -289,6 +304,11 @@ func runParent(redisAddr string, noFleet bool, downAt, upAt, runFor, openTime ti
 func runClient(name, url, redisAddr, prefix string, pause time.Duration, workers int, openTime time.Duration, noFleet bool) {
 	br := transport.DefaultBreaker()
 	br.Timeout = openTime
+	t0 := time.Now()
+	br.OnStateChange = func(n string, from, to gobreaker.State) {
+		fmt.Fprintf(os.Stderr, "%s %v breaker %v -> %v\n", name, time.Now().UnixMilli()%100000, from, to)
+	}
+	_ = t0
 	opts := []transport.Option{transport.WithBreaker(br)}
 	var syncErrs atomic.Int64
 	if !noFleet {
@@ -304,6 +324,9 @@ func runClient(name, url, redisAddr, prefix string, pause time.Duration, workers
 		req, _ := http.NewRequest(http.MethodGet, url, nil)
 		req.Header.Set("X-Client", name)
 		resp, err := hc.Do(req)
+		if os.Getenv("DBG") != "" && name != "c1" {
+			fmt.Fprintf(os.Stderr, "%s %v got %v %v\n", name, time.Now().UnixMilli()%100000, resp != nil, err)
+		}
 		if err != nil {
 			return 0, err
 		}
