@@ -39,7 +39,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/redis/go-redis/v9"
-	"github.com/sony/gobreaker/v2"
 
 	"github.com/retryscope/retryscope/apigwtest"
 	"github.com/retryscope/retryscope/redisfleet"
@@ -124,9 +123,6 @@ func (g *gateway) fault(m apigwtest.Moment) apigwtest.Fault {
 	g.mu.Lock()
 	name := m.Header.Get("X-Client")
 	g.arrivals[name] = append(g.arrivals[name], time.Since(g.start))
-	if os.Getenv("DBG") != "" && name != "c1" && g.down.Load() {
-		fmt.Fprintf(os.Stderr, "gw %v from %s %s\n", time.Now().UnixMilli()%100000, name, m.Header.Get("Amz-Sdk-Request"))
-	}
 	g.mu.Unlock()
 	if g.down.Load() {
 		return apigwtest.Fault{Outage: apigwtest.OutageTimeout}
@@ -304,11 +300,6 @@ func runParent(redisAddr string, noFleet bool, downAt, upAt, runFor, openTime ti
 func runClient(name, url, redisAddr, prefix string, pause time.Duration, workers int, openTime time.Duration, noFleet bool) {
 	br := transport.DefaultBreaker()
 	br.Timeout = openTime
-	t0 := time.Now()
-	br.OnStateChange = func(n string, from, to gobreaker.State) {
-		fmt.Fprintf(os.Stderr, "%s %v breaker %v -> %v\n", name, time.Now().UnixMilli()%100000, from, to)
-	}
-	_ = t0
 	opts := []transport.Option{transport.WithBreaker(br)}
 	var syncErrs atomic.Int64
 	if !noFleet {
@@ -324,9 +315,6 @@ func runClient(name, url, redisAddr, prefix string, pause time.Duration, workers
 		req, _ := http.NewRequest(http.MethodGet, url, nil)
 		req.Header.Set("X-Client", name)
 		resp, err := hc.Do(req)
-		if os.Getenv("DBG") != "" && name != "c1" {
-			fmt.Fprintf(os.Stderr, "%s %v got %v %v\n", name, time.Now().UnixMilli()%100000, resp != nil, err)
-		}
 		if err != nil {
 			return 0, err
 		}
