@@ -175,8 +175,10 @@ func writeMethod(b *strings.Builder, results []Result) {
 		"invocations and their start times come from the emulator's ground truth (`Server.Invocations`); " +
 		"executions are the function's side-effecting runs, counted by the function after `Server.Wait`, so " +
 		"functions that ran on after a 504 are included. Latency is from issue to body read, failed requests included. " +
-		"Success is a 2xx answer. Throttle scenarios keep offering load for 20 s after the measured period " +
-		"(not measured), so retries pushed past the end find no idle capacity.\n")
+		"Success is a 2xx answer. The throttle scenarios measure the requests issued from 20 s to 80 s and offer the " +
+		"same load, unmeasured, for 20 s before and after: at the edges of the measured period, retries from " +
+		"outside it compete for the same capacity as retries into it, so a policy that retries late gains nothing " +
+		"from the run's ends.\n")
 	b.WriteString("- **The function** dedupes by `Idempotency-Key` as Powertools does: a completed key returns the " +
 		"stored answer without executing, a key still in progress returns 409. Only `retryscope-idempotency` sends keys.\n")
 	b.WriteString("- **Time scale**: real time = emulated time × scale (apigwtest.WithTimeScale). Every policy's " +

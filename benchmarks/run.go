@@ -186,18 +186,21 @@ func RunOne(ctx context.Context, sc Scenario, p Policy, c Config) Result {
 	for i := range execs {
 		execs[i] = fn.Executions(i)
 	}
-	measured, _ := slices.BinarySearch(times, sc.Duration) // the cooldown's requests are not measured
+	// The warm-up's and the cooldown's requests are not measured.
+	lo, _ := slices.BinarySearch(times, sc.Warmup)
+	hi, _ := slices.BinarySearch(times, sc.Duration)
 	invs := srv.Invocations()
 	starts := make([]time.Duration, 0, len(invs))
 	ownInvocations := 0
 	for _, inv := range invs {
 		starts = append(starts, time.Duration(float64(inv.Start.Sub(t0))/scale))
-		if i, err := strconv.Atoi(inv.Header.Get(HeaderRequest)); err == nil && i < measured {
+		if i, err := strconv.Atoi(inv.Header.Get(HeaderRequest)); err == nil && i >= lo && i < hi {
 			ownInvocations++
 		}
 	}
-	r := measure(&sc, g.recs[:measured], execs[:measured], starts)
+	r := measure(&sc, g.recs[lo:hi], execs[lo:hi], starts)
 	r.Invocations = ownInvocations
+	r.Success = SuccessSeries(g.recs[:hi], Bucket, RecoveryWindow, sc.Duration)
 	r.Policy = p.Name
 	r.Scale = scale
 	r.WallMS = float64(wall) / float64(time.Millisecond)

@@ -27,6 +27,12 @@ type Scenario struct {
 	// then waits for the logical requests still going and for the
 	// functions still running.
 	Duration time.Duration
+	// Warmup is the first part of Duration whose requests are sent but not
+	// measured: their retries take the backend's capacity from the measured
+	// requests as the measured requests' retries take it from the
+	// cooldown's, so a policy that retries late gains nothing at the
+	// edges. Default 0.
+	Warmup time.Duration
 	// Cooldown is more load after Duration, at the last step's rate, that
 	// is sent but not measured: it keeps the backend as busy as before
 	// while the measured requests' retries finish, so that retries pushed
@@ -170,7 +176,8 @@ func Scenarios() []Scenario {
 			Name:     "throttle",
 			Summary:  "API Gateway throttles at 2.8 req/s (burst 5) under 4 req/s offered: 429",
 			Load:     steadyLoad(defaultRate),
-			Duration: 60 * time.Second,
+			Duration: 80 * time.Second,
+			Warmup:   20 * time.Second,
 			Cooldown: 20 * time.Second,
 			Scale:    quickScale,
 			Server: func(int64) []apigwtest.Option {
@@ -184,7 +191,8 @@ func Scenarios() []Scenario {
 			Name:     "lambda-throttle",
 			Summary:  "1 s functions at 4 req/s against a concurrency limit of 5: Lambda 429, gateway 500",
 			Load:     steadyLoad(defaultRate),
-			Duration: 60 * time.Second,
+			Duration: 80 * time.Second,
+			Warmup:   20 * time.Second,
 			Cooldown: 20 * time.Second,
 			Scale:    quickScale,
 			Server: func(seed int64) []apigwtest.Option {
