@@ -41,6 +41,10 @@ It listens on loopback only.
 
 Flags:`
 
+// defaultInvocationHistory bounds the invocation records a standing
+// emulator keeps (about a kilobyte each, with their headers).
+const defaultInvocationHistory = 10000
+
 // emulateConfig is what the flags ask for.
 type emulateConfig struct {
 	addr               string
@@ -66,6 +70,9 @@ type emulateConfig struct {
 	closeGrace         time.Duration
 	timeoutSet         bool
 	quiet              bool
+	gatewayLatency     apigwtest.Latency
+	quota              int
+	history            int
 	function           string   // a Lambda binary to run instead of the echo function
 	env                []string // KEY=value for the binary's processes
 	initTimeout        time.Duration
@@ -180,6 +187,13 @@ func parseEmulateFlags(args []string, stderr io.Writer) (*emulateConfig, int) {
 	fs.IntVar(&cfg.memoryMB, "memory", 128, "memory size (MB) reported in REPORT lines")
 	fs.DurationVar(&cfg.closeGrace, "close-grace", apigwtest.DefaultCloseGrace, "at shutdown, how long (real time) to wait for functions still running")
 	fs.BoolVar(&cfg.quiet, "quiet", false, "do not print a line per request")
+	fs.Func("gateway-latency", "the gateway's own `latency` added to every answer, same syntax as -latency; uniform:10ms-230ms is what AWS's 504s show (default none)", func(s string) error {
+		l, err := parseLatency(s)
+		cfg.gatewayLatency = l
+		return err
+	})
+	fs.IntVar(&cfg.quota, "quota", 0, "usage plan quota: requests per API key (x-api-key; none counts as one key) before 429 Limit Exceeded (0: no usage plan)")
+	fs.IntVar(&cfg.history, "invocation-history", defaultInvocationHistory, "invocation records kept for the shutdown report, so memory stays bounded (0: all); the counts cover every request")
 	fs.StringVar(&cfg.function, "function", "", "run the Lambda `binary` (an aws-lambda-go program calling lambda.Start, or any custom runtime) instead of the echo function, one process per execution environment")
 	fs.Func("env", "`KEY=value` for the -function binary's environment (repeatable)", func(s string) error {
 		if k, _, ok := strings.Cut(s, "="); !ok || k == "" {
@@ -237,6 +251,8 @@ func (cfg *emulateConfig) check() string {
 		return "-memory must be at least 1"
 	case strings.Contains(cfg.stage, "/"):
 		return "-stage must not contain '/'"
+	case cfg.quota < 0 || cfg.history < 0:
+		return "-quota and -invocation-history must not be negative"
 	case cfg.initTimeout <= 0:
 		return "-init-timeout must be positive"
 	case len(cfg.env) > 0 && cfg.function == "":
@@ -286,6 +302,15 @@ func (cfg *emulateConfig) options(logs *emulateLogs) []apigwtest.Option {
 	}
 	if cfg.throttle != nil {
 		opts = append(opts, apigwtest.WithThrottle(cfg.throttle.rate, cfg.throttle.burst))
+	}
+	if cfg.gatewayLatency != nil {
+		opts = append(opts, apigwtest.WithGatewayLatency(cfg.gatewayLatency))
+	}
+	if cfg.quota > 0 {
+		opts = append(opts, apigwtest.WithQuota(cfg.quota))
+	}
+	if cfg.history > 0 {
+		opts = append(opts, apigwtest.WithInvocationHistory(cfg.history))
 	}
 	if len(cfg.outages) > 0 {
 		opts = append(opts, apigwtest.WithSchedule(cfg.outages...))

@@ -41,6 +41,12 @@ func printBanner(w io.Writer, cfg *emulateConfig, url string) {
 	} else {
 		fmt.Fprintf(tw, "  throttle\t%d/s, burst %d\n", apigwtest.DefaultThrottleRate, apigwtest.DefaultThrottleBurst)
 	}
+	if cfg.gatewayLatency != nil {
+		fmt.Fprintf(tw, "  gateway latency\t%s\n", formatLatency(cfg.gatewayLatency))
+	}
+	if cfg.quota > 0 {
+		fmt.Fprintf(tw, "  usage plan quota\t%d requests per API key\n", cfg.quota)
+	}
 	fmt.Fprintf(tw, "  concurrency\t%d\n", cfg.concurrency)
 	fmt.Fprintf(tw, "  cold start\t%s\n", cfg.coldStart)
 	for _, p := range cfg.outages {

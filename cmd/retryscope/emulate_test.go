@@ -239,6 +239,8 @@ func TestEmulateFaultFlags(t *testing.T) {
 		{"outage for ever", []string{"-outage", "0s-:throttle"}, "/prod/x", []int{500}, ""},
 		{"http api", []string{"-http-api", "-latency", "slow:1,31s"}, "/x", []int{503}, `{"message":"Service Unavailable"}`},
 		{"stage", []string{"-stage", "dev"}, "/dev/x", []int{200}, ""},
+		{"usage plan quota", []string{"-quota", "1"}, "/prod/x", []int{200, 429}, `{"message":"Limit Exceeded"}`},
+		{"gateway latency", []string{"-gateway-latency", "uniform:10ms-230ms", "-invocation-history", "1"}, "/prod/x", []int{200, 200}, ""},
 		{"no stage", []string{"-stage", ""}, "/x", []int{200}, ""},
 	}
 	for _, tt := range tests {
@@ -295,6 +297,8 @@ func TestEmulateBadFlags(t *testing.T) {
 		{[]string{"-integration-timeout", "0s"}, "-integration-timeout must be positive"},
 		{[]string{"-concurrency", "-1"}, "-concurrency must not be negative"},
 		{[]string{"-stage", "a/b"}, "must not contain"},
+		{[]string{"-gateway-latency", "soon"}, `invalid value "soon" for flag -gateway-latency`},
+		{[]string{"-quota", "-1"}, "must not be negative"},
 		{[]string{"serve"}, `unexpected argument "serve"`},
 		{[]string{"-port", "1"}, "flag provided but not defined: -port"},
 		{[]string{"-function", "/nonexistent/bootstrap"}, "-function /nonexistent/bootstrap: no such file or directory"},
