@@ -117,9 +117,14 @@ func Run(ctx context.Context, jobs []Job, c Config, done func(Result)) []Result 
 			}
 		}()
 	}
-	for _, i := range executionOrder(jobs) {
+	for k, i := range executionOrder(jobs) {
 		if ctx.Err() != nil {
 			break
+		}
+		if k > 0 && k < c.Parallel {
+			// Stagger the first runs: servers, clients and first waves
+			// starting all at once would stall one another.
+			_ = sleepCtx(ctx, startStagger)
 		}
 		next <- i
 	}
@@ -127,6 +132,9 @@ func Run(ctx context.Context, jobs []Job, c Config, done func(Result)) []Result 
 	wg.Wait()
 	return results
 }
+
+// startStagger separates the starts of the first runs.
+const startStagger = 150 * time.Millisecond
 
 // executionOrder returns the order in which to start jobs: policy by
 // policy, each policy's longest scenarios first. Runs that go at the same
