@@ -234,21 +234,24 @@ func runParent(redisAddr string, noFleet bool, downAt, upAt, runFor, openTime ti
 	g.start = time.Now()
 	g.arrivals = map[string][]time.Duration{}
 	g.mu.Unlock()
-	for t := tick; t <= runFor; t += tick {
-		time.Sleep(time.Until(g.start.Add(t)))
-		if t-tick == downAt {
+	// Each row is one interval [at, at+tick): the backend's state changes
+	// as it begins, its counts are printed when it ends.
+	for at := time.Duration(0); at < runFor; at += tick {
+		time.Sleep(time.Until(g.start.Add(at)))
+		switch at {
+		case downAt:
 			g.down.Store(true)
-		}
-		if t-tick == upAt {
+		case upAt:
 			g.down.Store(false)
 		}
 		state := "up"
-		if t-tick >= downAt && t-tick < upAt {
+		if at >= downAt && at < upAt {
 			state = "DOWN"
 		}
-		fmt.Printf("%-7s %-8s", (t - tick).String(), state)
+		time.Sleep(time.Until(g.start.Add(at + tick)))
+		fmt.Printf("%-7s %-8s", at.String(), state)
 		for _, c := range clients {
-			fmt.Printf(" %4d", g.count(c.name, t-tick, t))
+			fmt.Printf(" %4d", g.count(c.name, at, at+tick))
 		}
 		fmt.Println()
 	}
