@@ -41,7 +41,8 @@ const (
 // consecutive failures, or when at least half of 10 or more requests in a
 // rolling 30 s window failed; stay open 10 s; close after 3 successful
 // probes. What counts as a failure: classified 5xx answers and transport
-// errors; 429s, the caller's own cancellation and a retry whose request
+// errors; throttles (429, and API Gateway's 500 for a throttled Lambda),
+// the caller's own cancellation and a retry whose request
 // body could not be produced (nothing was sent) are not counted; other
 // answers count as successes. An attempt cut short by the caller's own
 // deadline is the caller's cancellation too; Policy.AttemptTimeout's
@@ -94,12 +95,23 @@ func (r *attemptResult) breakerVerdict() error {
 		status = r.resp.StatusCode
 	}
 	switch {
-	case r.outcome.Cause == "canceled" || r.outcome.Cause == causeRequestBody || status == http.StatusTooManyRequests:
+	case r.outcome.Cause == "canceled" || r.outcome.Cause == causeRequestBody || throttled(status, r.outcome):
 		return &OutcomeError{Status: status, Outcome: r.outcome, Excluded: true}
 	case r.resp != nil && status < 500:
 		return nil
 	}
 	return &OutcomeError{Status: status, Outcome: r.outcome}
+}
+
+// throttled reports a refusal to take more work: a 429, or API Gateway's
+// 500 for a throttled Lambda (cause "gateway_error"; the same answer covers
+// configuration errors, which the breaker cannot help either). Throttles say
+// the host is protecting itself, not that it is broken: opening the breaker
+// on them refused requests the gateway would have taken (the lambda-throttle
+// benchmark lost 50 points of success before this). The retry budget, not
+// the breaker, keeps their retries in check.
+func throttled(status int, o policy.Outcome) bool {
+	return status == http.StatusTooManyRequests || o.Cause == "gateway_error"
 }
 
 // causeRequestBody is the cause of an attempt that failed before sending

@@ -117,8 +117,8 @@ func TestBreakerOpensBetweenAttempts(t *testing.T) {
 }
 
 // TestBreakerWhatCounts: 5xx answers and transport errors are failures; 4xx
-// answers are successes; 429s and the caller's cancellation are not counted
-// at all.
+// answers are successes; throttles (429, API Gateway's 500 for a throttled
+// Lambda) and the caller's cancellation are not counted at all.
 func TestBreakerWhatCounts(t *testing.T) {
 	t.Parallel()
 	quota := answer{status: 429, body: `{"message":"Limit Exceeded"}`, errType: "LimitExceededException"}
@@ -128,7 +128,8 @@ func TestBreakerWhatCounts(t *testing.T) {
 		open bool
 	}{
 		{"504 504", []answer{gw504, gw504}, true},
-		{"502 500", []answer{gw502, gw500}, true},
+		{"502 502", []answer{gw502, gw502}, true},
+		{"gateway 500 x5 (Lambda throttled)", []answer{gw500, gw500, gw500, gw500, gw500}, false},
 		{"503 504", []answer{plain503, gw504}, true},
 		{"504 404 504", []answer{gw504, fn404, gw504}, false},
 		{"504 403 504", []answer{gw504, gw403, gw504}, false},
