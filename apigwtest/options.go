@@ -2,6 +2,7 @@ package apigwtest
 
 import (
 	"io"
+	"net"
 	"time"
 )
 
@@ -68,6 +69,7 @@ type config struct {
 	history            int
 	gatewayLatency     Latency
 	memoryMB           int
+	listener           net.Listener
 }
 
 func defaultConfig() config {
@@ -257,6 +259,13 @@ func WithInvocationHistory(n int) Option {
 // reproduces their timing. Default: none (answers leave at once).
 func WithGatewayLatency(l Latency) Option {
 	return func(c *config) { c.gatewayLatency = l }
+}
+
+// WithListener makes the server serve on ln, which it closes on Close,
+// instead of a new listener on 127.0.0.1:0 (the default). Server.URL is
+// taken from ln's address. For a standing emulator on a chosen port.
+func WithListener(ln net.Listener) Option {
+	return func(c *config) { c.listener = ln }
 }
 
 // WithMemorySize sets the memory size reported in REPORT lines. Default 128 MB.

@@ -80,9 +80,12 @@ func newServer(newBackend func(*Server) backend, opts []Option) *Server {
 			cfg.stage = ""
 		}
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(fmt.Sprintf("apigwtest: failed to listen on a port: %v", err))
+	ln := cfg.listener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			panic(fmt.Sprintf("apigwtest: failed to listen on a port: %v", err))
+		}
 	}
 	s := &Server{
 		cfg:       cfg,

@@ -116,12 +116,6 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer, start
 		return 1
 	}
 	begun := time.Now()
-	if hostPort(srv.URL) != cfg.addr {
-		// apigwtest.NewServer listens on 127.0.0.1:0, like httptest, and
-		// has no option to choose the address (yet).
-		fmt.Fprintf(stderr, "retryscope emulate: cannot listen on -addr %s: the emulator picks its own loopback port; serving on %s\n",
-			cfg.addr, hostPort(srv.URL))
-	}
 	printBanner(stdout, cfg, srv.URL)
 	if !cfg.quiet {
 		fmt.Fprintln(stdout, "\nrequests (time, status, response latency, request id, gateway error):")
@@ -152,7 +146,7 @@ func hostPort(u string) string {
 func parseEmulateFlags(args []string, stderr io.Writer) (*emulateConfig, int) {
 	cfg := &emulateConfig{}
 	fs := flag.NewFlagSet("emulate", flag.ContinueOnError)
-	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "loopback `address` to listen on (see the note printed at start: apigwtest picks its own port for now)")
+	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "loopback `address` to listen on (port 0: any free port)")
 	fs.DurationVar(&cfg.integrationTimeout, "integration-timeout", apigwtest.DefaultIntegrationTimeout, "API Gateway's integration timeout (30s with -http-api unless set)")
 	fs.DurationVar(&cfg.functionTimeout, "function-timeout", apigwtest.DefaultFunctionTimeout, "the Lambda function's timeout; below the integration timeout a slow function is a 502")
 	fs.BoolVar(&cfg.httpAPI, "http-api", false, "answer as an HTTP API (v2): 503 on timeouts, apigw-requestid, no stage prefix")
@@ -340,12 +334,22 @@ func startEmulator(cfg *emulateConfig, logs *emulateLogs) (srv *apigwtest.Server
 			srv, err = nil, fmt.Errorf("cannot start the emulator: %v", v)
 		}
 	}()
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return nil, fmt.Errorf("cannot listen on -addr %s: %w", cfg.addr, err)
+	}
+	defer func() {
+		if srv == nil {
+			ln.Close()
+		}
+	}()
+	opts := append(cfg.options(logs), apigwtest.WithListener(ln))
 	if cfg.function != "" {
-		return apigwtest.NewRuntimeServer(cfg.function, cfg.options(logs)...), nil
+		return apigwtest.NewRuntimeServer(cfg.function, opts...), nil
 	}
 	var fn apigwtest.Handler = echoFunction
 	if logs.lambda != nil {
 		fn = lambdalog.Wrap(echoFunction, lambdalog.WithWriter(logs.lambda))
 	}
-	return apigwtest.NewServer(fn, cfg.options(logs)...), nil
+	return apigwtest.NewServer(fn, opts...), nil
 }

@@ -7,11 +7,13 @@ import (
 	"encoding/json"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -32,6 +34,9 @@ type emulateRun struct {
 // test if the server does not start.
 func startEmulate(t *testing.T, args ...string) *emulateRun {
 	t.Helper()
+	if !slices.Contains(args, "-addr") {
+		args = append([]string{"-addr", "127.0.0.1:0"}, args...) // tests run in parallel
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &emulateRun{cancel: cancel, done: make(chan int, 1)}
 	urls := make(chan string, 1)
@@ -148,8 +153,8 @@ func TestEmulateServesAndLogs(t *testing.T) {
 			t.Errorf("stdout lacks %q:\n%s", want, out)
 		}
 	}
-	if !strings.Contains(r.stderr.String(), "cannot listen on -addr 127.0.0.1:0") {
-		t.Errorf("stderr %q does not say the address was not honoured", r.stderr.String())
+	if r.stderr.Len() != 0 {
+		t.Errorf("unexpected stderr %q", r.stderr.String())
 	}
 
 	// Access log: one JSON line per request; the 504 has no Lambda id.
@@ -623,4 +628,22 @@ func FuzzParseSleep(f *testing.F) {
 			t.Fatalf("%q parsed as %v", s, d)
 		}
 	})
+}
+
+// TestEmulateAddrInUse: -addr is honoured, so a busy address is a clear
+// one-line error and exit code 1.
+func TestEmulateAddrInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var stdout, stderr strings.Builder
+	code := run([]string{"emulate", "-addr", ln.Addr().String()}, &stdout, &stderr)
+	if code != 1 {
+		t.Fatalf("exit code %d, want 1 (stderr %q)", code, stderr.String())
+	}
+	if msg := stderr.String(); !strings.Contains(msg, "cannot listen on -addr "+ln.Addr().String()) || strings.Count(msg, "\n") != 1 {
+		t.Errorf("want one line naming the address, got %q", msg)
+	}
 }
