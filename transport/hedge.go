@@ -57,6 +57,7 @@ func (c *call) hedged() (*http.Response, error) {
 		c.replay.close()
 		return nil, &Error{Err: err}
 	}
+	c.countFirst()
 	launch(false, done)
 	timer := time.NewTimer(c.t.cfg.hedgeDelay)
 	defer timer.Stop()

@@ -126,6 +126,11 @@ func (c *call) prepare() {
 		c.idemKey = newQuotedUUID()
 		c.hasKey = true
 	}
+}
+
+// countFirst counts the first attempt, once the breaker let it go, for the
+// retry budgets: a refused request earns no retries.
+func (c *call) countFirst() {
 	if c.host.budget != nil {
 		c.host.budget.Request(c.start)
 	}
@@ -154,6 +159,7 @@ func (c *call) sequential() (*http.Response, error) {
 		c.replay.close()
 		return nil, &Error{Err: err}
 	}
+	c.countFirst()
 	for n := 1; ; n++ {
 		res := c.attempt(c.ctx, n, false)
 		done(c.verdict(&res))
