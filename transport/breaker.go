@@ -21,31 +21,35 @@ import (
 // ErrCircuitOpen) tells it apart.
 var ErrCircuitOpen = errors.New("retryscope: circuit breaker open")
 
-// Breaker defaults, chosen for API Gateway + Lambda: a REST 504 arrives only
-// after the integration timeout (29 s), so failures accumulate slowly and
-// five in a row already mean a sick function; a failure ratio catches a
-// brownout under load sooner. gobreaker files a result in the time bucket
-// where its request started and drops it when that bucket has left the
-// window, so the window must be well over the integration timeout: with a
-// 30 s window most 504s were never counted (the benchmark's overload
-// scenario: 44% success and 73 s to recover, against 68% and 23 s with
-// 60 s). Open for 10 s (Lambda scales and cold-starts in seconds), then let
-// 3 probes through: one slow probe must not decide alone. The price: a
-// probe sent while the backend is still down learns so only after the
-// integration timeout, so recovery after an outage can take the open time
-// plus the integration timeout.
+// Breaker defaults, chosen for API Gateway + Lambda and checked with the
+// benchmarks (docs/bench):
+//
+//   - A REST 504 arrives only after the integration timeout (29 s).
+//     gobreaker files a result in the time bucket where its request started
+//     and drops it once that bucket has left the window, so the window must
+//     be well over the integration timeout: with 30 s most 504s were never
+//     counted (overload scenario: 44% success and 73 s to recover, against
+//     68% and 23 s with 60 s).
+//   - Open after 10 failures in a row, or half of at least 20 requests:
+//     lower thresholds tripped on a share of slow invocations that retries
+//     handle well (post-timeouts lost 6 to 10 points of success to
+//     refusals; the outage took 38 s instead of 0 s to recover).
+//   - Open for 10 s (Lambda scales and cold-starts in seconds), then let 3
+//     probes through: one slow probe must not decide alone. A probe sent
+//     while the backend is still down learns so only after the integration
+//     timeout, so recovery can take the open time plus that timeout.
 const (
 	DefaultBreakerTimeout             = 10 * time.Second
 	DefaultBreakerInterval            = 60 * time.Second
 	DefaultBreakerBucket              = 10 * time.Second
 	DefaultBreakerProbes              = 3
-	DefaultBreakerConsecutiveFailures = 5
-	DefaultBreakerMinRequests         = 10
+	DefaultBreakerConsecutiveFailures = 10
+	DefaultBreakerMinRequests         = 20
 	DefaultBreakerFailureRatio        = 0.5
 )
 
-// DefaultBreaker returns the breaker settings New uses: open after 5
-// consecutive failures, or when at least half of 10 or more requests in a
+// DefaultBreaker returns the breaker settings New uses: open after 10
+// consecutive failures, or when at least half of 20 or more requests in a
 // rolling 60 s window failed; stay open 10 s; close after 3 successful
 // probes. What counts as a failure: classified 5xx answers and transport
 // errors; throttles (429, and API Gateway's 500 for a throttled Lambda),
