@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 	"github.com/sony/gobreaker/v2"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/retryscope/retryscope/transport"
 )
@@ -39,6 +40,9 @@ func overheadClients(base http.RoundTripper) []struct {
 	name string
 	c    *http.Client
 } {
+	// A recording SDK provider (always sampled, spans dropped at End): the
+	// cost of building spans, the same for retryscope and otelhttp.
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()))
 	rh := retryablehttp.NewClient()
 	rh.HTTPClient = &http.Client{Transport: base}
 	rh.Logger = nil
@@ -51,6 +55,9 @@ func overheadClients(base http.RoundTripper) []struct {
 		{"retryablehttp", rh.StandardClient()},
 		{"failsafe-go", &http.Client{Transport: failsafehttp.NewRoundTripper(base, failsafehttp.NewRetryPolicyBuilder().Build())}},
 		{"otelhttp", &http.Client{Transport: otelhttp.NewTransport(base)}},
+		{"retryscope-no-correlation", &http.Client{Transport: transport.New(base, transport.WithCorrelation(false))}},
+		{"retryscope-traced", &http.Client{Transport: transport.New(base, transport.WithTracerProvider(tp))}},
+		{"otelhttp-traced", &http.Client{Transport: otelhttp.NewTransport(base, otelhttp.WithTracerProvider(tp))}},
 		{"gobreaker", &http.Client{Transport: &breakerTransport{base: base,
 			cb: gobreaker.NewCircuitBreaker[*http.Response](gobreaker.Settings{Name: "overhead"})}}},
 	}

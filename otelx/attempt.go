@@ -174,9 +174,12 @@ func (a *Attempt) endSpan(r AttemptResult, errType string) {
 		}
 		a.span.SetStatus(codes.Error, msg)
 	}
+	// A plain success says all it has to say with its status and reach: its
+	// reasons ("the server answered") are left out, on the hot path.
+	plain := r.Err == nil && errType == "" && r.Outcome.Cause == "ok" && !r.Decision.Retry
 	if o := r.Outcome; o.Reach != "" || o.Cause != "" {
 		attrs = append(attrs, AttrReach.String(string(o.Reach)), AttrCause.String(o.Cause))
-		if o.Reason != "" {
+		if o.Reason != "" && !plain {
 			attrs = append(attrs, AttrReason.String(redact.Text(o.Reason, a.req.URL)))
 		}
 	}
@@ -185,7 +188,7 @@ func (a *Attempt) endSpan(r AttemptResult, errType string) {
 		if d.Retry {
 			attrs = append(attrs, AttrRetryWaitMS.Int64(d.Wait.Milliseconds()))
 		}
-		if d.Reason != "" {
+		if d.Reason != "" && !plain {
 			attrs = append(attrs, AttrDecisionReason.String(redact.Text(d.Reason, a.req.URL)))
 		}
 	}
