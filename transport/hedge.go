@@ -80,14 +80,7 @@ func (c *call) hedged() (*http.Response, error) {
 			dones[r.n](c.verdict(&r))
 			delete(dones, r.n)
 			delete(cancels, r.n)
-			st := policy.State{
-				Method: c.req.Method, HasIdempotencyKey: c.hasIdempotencyKey(),
-				Replayable: c.replay.replayable, Attempts: launched, Start: c.start, PrevWait: prevWait,
-			}
-			if dl, ok := c.ctx.Deadline(); ok {
-				st.Deadline = dl
-			}
-			d := pol.Decide(st, r.outcome, r.end)
+			d := pol.Decide(c.state(launched, prevWait), r.outcome, r.end)
 			if r.outcome.Retryable && len(dones) > 0 {
 				// Another attempt is still running: let it answer.
 				discard(r.resp)

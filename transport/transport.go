@@ -163,22 +163,11 @@ func (c *call) sequential() (*http.Response, error) {
 	for n := 1; ; n++ {
 		res := c.attempt(c.ctx, n, false)
 		done(c.verdict(&res))
-		st := policy.State{
-			Method:            c.req.Method,
-			HasIdempotencyKey: c.hasIdempotencyKey(),
-			Replayable:        c.replay.replayable,
-			Attempts:          n,
-			Start:             c.start,
-			PrevWait:          prevWait,
-		}
-		if dl, ok := c.ctx.Deadline(); ok {
-			st.Deadline = dl
-		}
 		var d policy.Decision
 		if c.ctx.Err() != nil {
 			d = policy.Decision{Rule: "canceled", Reason: "the caller canceled the request"}
 		} else {
-			d = pol.Decide(st, res.outcome, res.end)
+			d = pol.Decide(c.state(n, prevWait), res.outcome, res.end)
 		}
 		if d.Retry {
 			d, done = c.admitRetry(d, res.end)
@@ -195,6 +184,22 @@ func (c *call) sequential() (*http.Response, error) {
 			return nil, &Error{Attempts: c.history, Err: err}
 		}
 	}
+}
+
+// state is what the policy needs to know about the call after n attempts.
+func (c *call) state(n int, prevWait time.Duration) policy.State {
+	st := policy.State{
+		Method:            c.req.Method,
+		HasIdempotencyKey: c.hasIdempotencyKey(),
+		Replayable:        c.replay.replayable,
+		Attempts:          n,
+		Start:             c.start,
+		PrevWait:          prevWait,
+	}
+	if dl, ok := c.ctx.Deadline(); ok {
+		st.Deadline = dl
+	}
+	return st
 }
 
 // admitRetry asks the budget and the breaker whether a retry the policy
