@@ -50,6 +50,7 @@ func retryscopeOptions(scale float64) []transport.Option {
 	p.Backoff.Base = scaled(p.Backoff.Base, scale)
 	p.Backoff.Cap = scaled(p.Backoff.Cap, scale)
 	p.MaxRetryAfter = scaled(p.MaxRetryAfter, scale)
+	p.InProgressDelay = scaled(p.InProgressDelay, scale)
 	b := transport.DefaultBreaker()
 	b.Timeout = scaled(b.Timeout, scale)
 	b.Interval = scaled(b.Interval, scale)

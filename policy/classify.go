@@ -52,6 +52,10 @@ type Outcome struct {
 	HasRetryAfter bool
 }
 
+// CauseInProgress is the cause of a 409 answered to a request with an
+// Idempotency-Key: the first request with that key is still running.
+const CauseInProgress = "in_progress"
+
 // Classify says what one attempt saw: its reach, whether it is transient,
 // its cause and the server-requested delay. Policy.Signatures are matched
 // first (on every status), then APIGatewaySignatures (on statuses of 400
@@ -96,7 +100,7 @@ func (p Policy) classifyResponse(e Exchange) Outcome {
 		return Outcome{Reach: ReachGateway, Retryable: true, Cause: "throttled",
 			Reason: "429: the server refused the request before doing any work"}
 	case status == http.StatusConflict && e.Request != nil && e.Request.Header.Get(HeaderIdempotencyKey) != "":
-		return Outcome{Reach: ReachBackend, Retryable: true, Cause: "in_progress",
+		return Outcome{Reach: ReachBackend, Retryable: true, Cause: CauseInProgress,
 			Reason: "409 for an Idempotency-Key: the first request with this key is still being processed"}
 	case status == http.StatusRequestTimeout:
 		return Outcome{Reach: ReachBackend, Retryable: true, Cause: "request_timeout",

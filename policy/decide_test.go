@@ -74,7 +74,7 @@ func TestDecide(t *testing.T) {
 		{"POST after not_sent", fixed(), after("POST"), notSent, "retry", 100 * time.Millisecond},
 		{"POST after gateway", fixed(), after("POST"), gateway, "retry", 100 * time.Millisecond},
 		{"PATCH after gateway", fixed(), after("PATCH"), gateway, "retry", 100 * time.Millisecond},
-		{"POST with key after backend_timeout", fixed(), withKey, backendTimeout, "retry", 100 * time.Millisecond},
+		{"POST with key after backend_timeout", fixed(), withKey, backendTimeout, "retry", policy.DefaultInProgressDelay}, // the function runs on: wait for it
 		{"POST with key after unknown", fixed(), withKey, unknown, "retry", 100 * time.Millisecond},
 		{"POST AssumeIdempotent", assume, after("POST"), backendTimeout, "retry", 100 * time.Millisecond},
 		{"GET after backend_timeout", fixed(), after("GET"), backendTimeout, "retry", 100 * time.Millisecond},
@@ -127,7 +127,8 @@ func TestDecide(t *testing.T) {
 }
 
 // TestDecideInProgress: a POST with an Idempotency-Key answered 409 (the
-// first request with the key still running) is retried with backoff.
+// first request with the key still running) is retried, after at least
+// InProgressDelay: asking again at once only spends attempts.
 func TestDecideInProgress(t *testing.T) {
 	t.Parallel()
 	ex := answer(409, `{"error":"in progress"}`)
@@ -137,8 +138,16 @@ func TestDecideInProgress(t *testing.T) {
 	s := after(http.MethodPost)
 	s.HasIdempotencyKey = true
 	d := p.Decide(s, p.Classify(ex), now)
-	if !d.Retry || d.Rule != "retry" || d.Wait != 100*time.Millisecond {
-		t.Errorf("Decide = %+v, want a retry after 100ms", d)
+	if !d.Retry || d.Rule != "retry" || d.Wait != policy.DefaultInProgressDelay {
+		t.Errorf("Decide = %+v, want a retry after DefaultInProgressDelay", d)
+	}
+	p.InProgressDelay = 50 * time.Millisecond // shorter than the backoff: the backoff stands
+	if d := p.Decide(s, p.Classify(ex), now); d.Wait != 100*time.Millisecond {
+		t.Errorf("Wait = %v, want the 100ms backoff", d.Wait)
+	}
+	ex.Response.Header.Set("Retry-After", "2")
+	if d := p.Decide(s, p.Classify(ex), now); d.Wait != 2*time.Second {
+		t.Errorf("Wait = %v, want Retry-After's 2s", d.Wait)
 	}
 }
 

@@ -33,6 +33,15 @@ type Policy struct {
 	// responses), matched in order before APIGatewaySignatures and on
 	// every status; default none.
 	Signatures []Signature
+	// InProgressDelay is the least wait before retrying a request with an
+	// Idempotency-Key whose first attempt is probably still running: after
+	// a 409 that says so, or after a 504/503 integration timeout (the
+	// function runs on); default 5 s. Asking again at once only meets the
+	// key in progress: a 409, or with Powertools behind a proxy integration
+	// a 502 that is not retried (the benchmark's post-timeouts scenario:
+	// keys gained nothing with backoff alone). A Retry-After takes
+	// precedence.
+	InProgressDelay time.Duration
 	// AssumeIdempotent treats every request as safe to repeat, as if it
 	// carried an Idempotency-Key; default false. Set it only when every
 	// handler behind the API deduplicates.
@@ -48,6 +57,8 @@ const (
 	DefaultMaxAttempts   = 3
 	DefaultMaxRetryAfter = 30 * time.Second
 	DefaultPeekBytes     = 512
+	// DefaultInProgressDelay is Policy.InProgressDelay's default.
+	DefaultInProgressDelay = 5 * time.Second
 )
 
 // Default returns the default policy with every field spelled out: 3
@@ -55,10 +66,11 @@ const (
 // no per-attempt timeout.
 func Default() Policy {
 	return Policy{
-		MaxAttempts:   DefaultMaxAttempts,
-		Backoff:       Backoff{Jitter: FullJitter, Base: DefaultBackoffBase, Cap: DefaultBackoffCap},
-		MaxRetryAfter: DefaultMaxRetryAfter,
-		PeekBytes:     DefaultPeekBytes,
+		MaxAttempts:     DefaultMaxAttempts,
+		Backoff:         Backoff{Jitter: FullJitter, Base: DefaultBackoffBase, Cap: DefaultBackoffCap},
+		MaxRetryAfter:   DefaultMaxRetryAfter,
+		PeekBytes:       DefaultPeekBytes,
+		InProgressDelay: DefaultInProgressDelay,
 	}
 }
 
@@ -76,6 +88,13 @@ func (p Policy) Peek() int {
 		return DefaultPeekBytes
 	}
 	return p.PeekBytes
+}
+
+func (p Policy) inProgressDelay() time.Duration {
+	if p.InProgressDelay <= 0 {
+		return DefaultInProgressDelay
+	}
+	return p.InProgressDelay
 }
 
 func (p Policy) maxRetryAfter() time.Duration {
@@ -157,6 +176,9 @@ func (p Policy) Decide(s State, o Outcome, now time.Time) Decision {
 		return Decision{Rule: "not_replayable", Reason: "not retried: the request body was too large to buffer and has no GetBody"}
 	}
 	wait := p.Backoff.Delay(s.Attempts, s.PrevWait, p.Rand)
+	if o.Cause == CauseInProgress || (o.Reach == ReachBackendTimeout && s.HasIdempotencyKey) {
+		wait = max(wait, p.inProgressDelay())
+	}
 	if o.HasRetryAfter {
 		if o.RetryAfter > p.maxRetryAfter() {
 			return Decision{Rule: "retry_after_too_long", Reason: fmt.Sprintf(
