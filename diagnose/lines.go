@@ -63,10 +63,16 @@ func trimEOL(b []byte) []byte {
 	return bytes.TrimSuffix(b, []byte("\r"))
 }
 
-// excerpt cuts a log line for storage in a report.
+// excerpt cuts a log line for storage in a report, credentials hidden
+// (see scrub). Only the start of a long line is scrubbed: enough for any
+// secret that begins in the part kept.
 func excerpt(b []byte) string {
 	const max = 240
 	b = bytes.TrimSpace(b)
+	if len(b) > 16*max {
+		b = b[:16*max]
+	}
+	b = scrub(b)
 	if len(b) > max {
 		return string(b[:max]) + "..."
 	}
