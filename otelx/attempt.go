@@ -3,6 +3,7 @@ package otelx
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -20,21 +21,20 @@ import (
 type Attempt struct {
 	in       *Instrumentation
 	ctx      context.Context
-	span     trace.Span    // nil when the span does not record
-	req      *http.Request // the attempt's own clone
-	t        target        // valid when hasTarget
+	span     trace.Span  // nil when the span does not record
+	url      *url.URL    // the attempt's URL, to redact messages
+	header   http.Header // the attempt's own header, while injecting
+	full     string      // url.full
+	t        target
 	sentID   string
 	sentRoot string
+	n        int
+	hedge    bool
 
-	hasTarget bool
-}
-
-// target is the attempt's target, computed once when first needed.
-func (a *Attempt) target() target {
-	if !a.hasTarget {
-		a.t, a.hasTarget = targetOf(a.req), true
-	}
-	return a.t
+	// slots hold the values the propagator sets, so that injecting costs
+	// no []string per header (see carrier).
+	slots [2]string
+	used  int
 }
 
 // AttemptResult is what one attempt saw and what was decided after it.
@@ -67,6 +67,11 @@ type AttemptResult struct {
 // propagator, so the server sees this attempt as the parent. req must be the
 // attempt's own clone: only its Header is modified. Send the request with
 // the returned context so that the attempt span is current while it runs.
+//
+// The span's attributes are set in one call when the attempt ends (the
+// opted-in request headers excepted, read at once): one copy and one
+// normalisation pass in the SDK per span instead of two. As before, a
+// sampler does not see them.
 func (r *Request) StartAttempt(ctx context.Context, req *http.Request, n int, hedge bool) (context.Context, *Attempt) {
 	if r == nil {
 		return ctx, nil
@@ -78,26 +83,51 @@ func (r *Request) StartAttempt(ctx context.Context, req *http.Request, n int, he
 		if req.Header == nil {
 			req.Header = make(http.Header)
 		}
-		in.propagator.Inject(ctx, headerCarrier(req.Header))
 		if !span.IsRecording() {
+			// Sampled out: the context still goes out, with its decision.
+			in.propagator.Inject(ctx, headerCarrier(req.Header))
 			span = nil
 		}
 	}
 	if span == nil && !in.m.enabled(ctx) {
 		return ctx, nil
 	}
-	a := &Attempt{in: in, ctx: ctx, span: span, req: req}
+	a := r.newAttempt(span != nil)
+	a.in, a.ctx, a.span, a.url, a.t, a.n, a.hedge = in, ctx, span, req.URL, targetOf(req), n, hedge
 	if span == nil {
 		return ctx, a
 	}
-	a.t, a.hasTarget = targetOf(req), true
+	a.header = req.Header
+	in.propagator.Inject(ctx, (*carrier)(a))
+	a.header = nil
+	a.full = r.urlFull(req.URL)
 	a.sentID = req.Header.Get(HeaderRequestID)
 	a.sentRoot = TraceRoot(req.Header)
-	attrs := make([]attribute.KeyValue, 0, 9+len(in.reqHeaders))
+	if len(in.reqHeaders) > 0 {
+		// Read now: the headers are the attempt's as sent.
+		buf := getAttrs()
+		attrs := recordHeaders(buf[:0], in.reqHeaders, req.Header)
+		span.SetAttributes(attrs...)
+		putAttrs(buf, attrs)
+	}
+	return ctx, a
+}
+
+// newAttempt returns the Attempt of the request's first recording attempt,
+// allocated with the Request, or a new one.
+func (r *Request) newAttempt(recording bool) *Attempt {
+	if recording && r.span != nil && r.firstTaken.CompareAndSwap(false, true) {
+		return &r.first
+	}
+	return new(Attempt)
+}
+
+// startAttrs are the attributes known when the attempt started.
+func (a *Attempt) startAttrs(attrs []attribute.KeyValue) []attribute.KeyValue {
 	attrs = a.t.attrs(attrs)
-	attrs = append(attrs, semconv.URLFull(r.urlFull(req.URL)))
-	if n > 1 {
-		attrs = append(attrs, semconv.HTTPRequestResendCount(n-1))
+	attrs = append(attrs, semconv.URLFull(a.full))
+	if a.n > 1 {
+		attrs = append(attrs, semconv.HTTPRequestResendCount(a.n-1))
 	}
 	if a.sentID != "" {
 		attrs = append(attrs, semconv.AWSRequestID(a.sentID))
@@ -105,12 +135,10 @@ func (r *Request) StartAttempt(ctx context.Context, req *http.Request, n int, he
 	if a.sentRoot != "" {
 		attrs = append(attrs, AttrXRayTraceID.String(a.sentRoot))
 	}
-	if hedge {
+	if a.hedge {
 		attrs = append(attrs, AttrHedge.Bool(true))
 	}
-	attrs = recordHeaders(attrs, in.reqHeaders, req.Header)
-	span.SetAttributes(attrs...)
-	return ctx, a
+	return attrs
 }
 
 // methodName is the HTTP conventions' span name: the method, or "HTTP" for
@@ -145,11 +173,12 @@ func (a *Attempt) End(r AttemptResult) {
 	if a.span != nil {
 		a.endSpan(r, errType)
 	}
-	a.in.m.attempt(a.ctx, a.target, r, errType)
+	a.in.m.attempt(a.ctx, a.t, r, errType)
 }
 
 func (a *Attempt) endSpan(r AttemptResult, errType string) {
-	attrs := make([]attribute.KeyValue, 0, 16)
+	buf := getAttrs()
+	attrs := a.startAttrs(buf[:0])
 	if resp := r.Response; resp != nil {
 		attrs = append(attrs, semconv.HTTPResponseStatusCode(resp.StatusCode))
 		if id := resp.Header.Get(HeaderRequestID); id != "" && id != a.sentID {
@@ -167,7 +196,7 @@ func (a *Attempt) endSpan(r AttemptResult, errType string) {
 		attrs = append(attrs, semconv.ErrorTypeKey.String(errType))
 		msg := ""
 		if r.Err != nil {
-			msg = redact.Text(r.Err.Error(), a.req.URL)
+			msg = redact.Text(r.Err.Error(), a.url)
 			a.span.AddEvent("exception", trace.WithAttributes(
 				semconv.ExceptionType(semconv.ErrorType(r.Err).Value.AsString()),
 				semconv.ExceptionMessage(msg)))
@@ -180,7 +209,7 @@ func (a *Attempt) endSpan(r AttemptResult, errType string) {
 	if o := r.Outcome; o.Reach != "" || o.Cause != "" {
 		attrs = append(attrs, AttrReach.String(string(o.Reach)), AttrCause.String(o.Cause))
 		if o.Reason != "" && !plain {
-			attrs = append(attrs, AttrReason.String(redact.Text(o.Reason, a.req.URL)))
+			attrs = append(attrs, AttrReason.String(redact.Text(o.Reason, a.url)))
 		}
 	}
 	if d := r.Decision; d.Rule != "" {
@@ -189,10 +218,11 @@ func (a *Attempt) endSpan(r AttemptResult, errType string) {
 			attrs = append(attrs, AttrRetryWaitMS.Int64(d.Wait.Milliseconds()))
 		}
 		if d.Reason != "" && !plain {
-			attrs = append(attrs, AttrDecisionReason.String(redact.Text(d.Reason, a.req.URL)))
+			attrs = append(attrs, AttrDecisionReason.String(redact.Text(d.Reason, a.url)))
 		}
 	}
 	a.span.SetAttributes(attrs...)
+	putAttrs(buf, attrs)
 	a.span.End()
 }
 

@@ -3,6 +3,7 @@ package otelx
 import (
 	"net/http"
 	"strings"
+	"sync"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/propagation"
@@ -181,3 +182,52 @@ func (c headerCarrier) Set(key, value string) {
 }
 
 func (c headerCarrier) Keys() []string { return propagation.HeaderCarrier(c).Keys() }
+
+// carrier is headerCarrier on an attempt's header that keeps the first
+// values set in the Attempt, which is allocated anyway: injecting a
+// traceparent then costs its string and nothing more.
+type carrier Attempt
+
+func (c *carrier) Get(key string) string { return c.header.Get(key) }
+
+func (c *carrier) Set(key, value string) {
+	if c.used == len(c.slots) {
+		headerCarrier(c.header).Set(key, value)
+		return
+	}
+	switch key {
+	case "traceparent":
+		key = "Traceparent"
+	case "tracestate":
+		key = "Tracestate"
+	case "baggage":
+		key = "Baggage"
+	default:
+		key = http.CanonicalHeaderKey(key)
+	}
+	i := c.used
+	c.used++
+	c.slots[i] = value
+	c.header[key] = c.slots[i : i+1 : i+1] // full: an append copies
+}
+
+func (c *carrier) Keys() []string { return propagation.HeaderCarrier(c.header).Keys() }
+
+// attrBufSize holds every attribute of a span on the usual paths; more
+// spill into a slice of their own.
+const attrBufSize = 24
+
+// attrPool recycles the attribute lists handed to SetAttributes, which
+// copies them: building a span's attributes allocates nothing.
+var attrPool = sync.Pool{New: func() any { return new([attrBufSize]attribute.KeyValue) }}
+
+func getAttrs() *[attrBufSize]attribute.KeyValue {
+	return attrPool.Get().(*[attrBufSize]attribute.KeyValue)
+}
+
+// putAttrs clears what attrs used of buf (attrs may have spilled out of
+// it) and returns buf to the pool.
+func putAttrs(buf *[attrBufSize]attribute.KeyValue, attrs []attribute.KeyValue) {
+	clear(buf[:min(len(attrs), attrBufSize)])
+	attrPool.Put(buf)
+}

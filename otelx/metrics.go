@@ -104,12 +104,11 @@ func handle(err error) {
 }
 
 // attempt records one attempt's duration and counts.
-func (is *instruments) attempt(ctx context.Context, target func() target, r AttemptResult, errType string) {
+func (is *instruments) attempt(ctx context.Context, t target, r AttemptResult, errType string) {
 	if is == nil {
 		return
 	}
 	if h := is.duration.Inst(); h.Enabled(ctx) {
-		t := target()
 		k := durationKey{method: t.method, host: t.host, port: t.port, errType: errType}
 		if r.Response != nil {
 			k.status = r.Response.StatusCode

@@ -5,9 +5,9 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel"
-	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
@@ -24,6 +24,12 @@ type Request struct {
 	span   trace.Span // nil when the span does not record
 	url    *url.URL   // to redact error messages
 	full   string     // url.full of url
+	t      target
+
+	// first is the first recording attempt's telemetry, allocated with
+	// the request.
+	first      Attempt
+	firstTaken atomic.Bool
 }
 
 // StartRequest starts the INTERNAL span of one logical request, named
@@ -43,12 +49,8 @@ func (in *Instrumentation) StartRequest(ctx context.Context, req *http.Request) 
 		// sampling decision; there is nothing to end.
 		return ctx, &in.traced
 	}
-	attrs := make([]attribute.KeyValue, 0, 5)
-	attrs = targetOf(req).attrs(attrs)
-	full := redact.URL(req.URL)
-	attrs = append(attrs, semconv.URLFull(full))
-	span.SetAttributes(attrs...)
-	return ctx, &Request{in: in, traced: true, span: span, url: req.URL, full: full}
+	// The attributes are set when the span ends, in one call.
+	return ctx, &Request{in: in, traced: true, span: span, url: req.URL, full: redact.URL(req.URL), t: targetOf(req)}
 }
 
 // urlFull is url.full for an attempt's URL, computed again only when it
@@ -127,8 +129,9 @@ func (r *Request) End(resp *http.Response, err error, attempts int) {
 	if r == nil || r.span == nil {
 		return
 	}
-	attrs := make([]attribute.KeyValue, 0, 3)
-	attrs = append(attrs, AttrAttempts.Int(attempts))
+	buf := getAttrs()
+	attrs := r.t.attrs(buf[:0])
+	attrs = append(attrs, semconv.URLFull(r.full), AttrAttempts.Int(attempts))
 	switch {
 	case err != nil:
 		attrs = append(attrs, semconv.ErrorType(err))
@@ -141,5 +144,6 @@ func (r *Request) End(resp *http.Response, err error, attempts int) {
 		}
 	}
 	r.span.SetAttributes(attrs...)
+	putAttrs(buf, attrs)
 	r.span.End()
 }

@@ -83,21 +83,20 @@ func (c *call) prepareAttempt(ctx context.Context, n int, hedge bool) (*http.Req
 	} else if hedge || c.t.cfg.hedgeDelay > 0 {
 		actx, r.cancel = context.WithCancel(ctx) // a losing hedge is cancelled alone
 	}
-	areq := c.req.WithContext(actx)
-	areq.Header, r.sentID = c.header(n)
-	areq.Body, areq.GetBody = body, getBody
+	// The attempt is built on a copy of the caller's request, and given its
+	// context last: one Request allocation, with or without a span.
+	tmp := *c.req
+	tmp.Header, r.sentID = c.header(n)
+	tmp.Body, tmp.GetBody = body, getBody
 	if body == nil && c.req.Body != nil {
-		areq.Body = http.NoBody
+		tmp.Body = http.NoBody
 	}
 	if c.span != nil {
 		// The attempt's span goes into its context and, through the
 		// propagator, into its headers.
-		var sctx context.Context
-		sctx, r.span = c.span.StartAttempt(actx, areq, n, hedge)
-		if sctx != actx {
-			areq = areq.WithContext(sctx)
-		}
+		actx, r.span = c.span.StartAttempt(actx, &tmp, n, hedge)
 	}
+	areq := tmp.WithContext(actx)
 	r.traceID = traceRoot(areq.Header)
 	return areq, r
 }
