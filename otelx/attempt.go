@@ -101,7 +101,7 @@ func (r *Request) StartAttempt(ctx context.Context, req *http.Request, n int, he
 	in.propagator.Inject(ctx, (*carrier)(a))
 	a.header = nil
 	a.full = r.urlFull(req.URL)
-	a.sentID = req.Header.Get(HeaderRequestID)
+	a.sentID = headerValue(req.Header, HeaderRequestID)
 	a.sentRoot = TraceRoot(req.Header)
 	if len(in.reqHeaders) > 0 {
 		// Read now: the headers are the attempt's as sent.
@@ -181,7 +181,7 @@ func (a *Attempt) endSpan(r AttemptResult, errType string) {
 	attrs := a.startAttrs(buf[:0])
 	if resp := r.Response; resp != nil {
 		attrs = append(attrs, semconv.HTTPResponseStatusCode(resp.StatusCode))
-		if id := resp.Header.Get(HeaderRequestID); id != "" && id != a.sentID {
+		if id := headerValue(resp.Header, HeaderRequestID); id != "" && id != a.sentID {
 			attrs = append(attrs, semconv.AWSRequestID(id))
 		}
 		if id := extendedRequestID(resp.Header); id != "" {
@@ -229,10 +229,10 @@ func (a *Attempt) endSpan(r AttemptResult, errType string) {
 // extendedRequestID is API Gateway's own id for a request: x-amz-apigw-id
 // from REST APIs, apigw-requestid from HTTP APIs.
 func extendedRequestID(h http.Header) string {
-	if id := h.Get(HeaderAPIGWID); id != "" {
+	if id := headerValue(h, HeaderAPIGWID); id != "" {
 		return id
 	}
-	return h.Get(HeaderHTTPAPIID)
+	return headerValue(h, HeaderHTTPAPIID)
 }
 
 // statusString is strconv.Itoa without allocating for the usual error

@@ -161,6 +161,15 @@ func recordHeaders(dst []attribute.KeyValue, hs []header, h http.Header) []attri
 	return dst
 }
 
+// headerValue is h.Get(key) for a key already in canonical form, without
+// canonicalising it again.
+func headerValue(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
 // headerCarrier is propagation.HeaderCarrier that skips the key
 // canonicalisation (an allocation per attempt) for the usual fields.
 type headerCarrier http.Header

@@ -39,6 +39,20 @@ type instruments struct {
 	durationSets optionCache[durationKey]
 	attemptSets  optionCache[attemptKey]
 	retrySets    optionCache[string]
+	refusalSets  optionCache[string]
+	breakerSets  optionCache[transitionKey]
+}
+
+type transitionKey struct {
+	host, from, to string
+}
+
+func (k transitionKey) attrs() []attribute.KeyValue {
+	return []attribute.KeyValue{semconv.ServerAddress(k.host), AttrBreakerFrom.String(k.from), AttrBreakerTo.String(k.to)}
+}
+
+func refusalAttrs(kind string) []attribute.KeyValue {
+	return []attribute.KeyValue{AttrRefusal.String(kind)}
 }
 
 type durationKey struct {
@@ -134,7 +148,7 @@ func (is *instruments) refused(kind string) {
 	if is == nil || !is.refusals.Enabled(ctx) {
 		return
 	}
-	is.refusals.Add(ctx, 1, metric.WithAttributes(AttrRefusal.String(kind)))
+	is.refusals.Add(ctx, 1, is.refusalSets.get(kind, refusalAttrs).add...)
 }
 
 // BreakerTransition counts a circuit breaker's change of state for host
@@ -149,6 +163,6 @@ func (in *Instrumentation) BreakerTransition(host, from, to string) {
 	if !in.m.transitions.Enabled(ctx) {
 		return
 	}
-	in.m.transitions.Add(ctx, 1, metric.WithAttributes(
-		semconv.ServerAddress(host), AttrBreakerFrom.String(from), AttrBreakerTo.String(to)))
+	k := transitionKey{host: host, from: from, to: to}
+	in.m.transitions.Add(ctx, 1, in.m.breakerSets.get(k, transitionKey.attrs).add...)
 }

@@ -56,7 +56,7 @@ func (in *Instrumentation) StartRequest(ctx context.Context, req *http.Request) 
 // urlFull is url.full for an attempt's URL, computed again only when it
 // differs from the logical request's.
 func (r *Request) urlFull(u *url.URL) string {
-	if r.url != nil && u != nil && sameURL(r.url, u) {
+	if r.url != nil && u != nil && (r.url == u || sameURL(r.url, u)) {
 		return r.full
 	}
 	return redact.URL(u)

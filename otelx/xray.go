@@ -103,7 +103,7 @@ func isHex(s string) bool {
 // TraceRoot returns the Root of h's X-Amzn-Trace-Id header, or "" when there
 // is none or it is malformed. A nil h gives "".
 func TraceRoot(h http.Header) string {
-	v := h.Get(HeaderXRayTraceID)
+	v := headerValue(h, HeaderXRayTraceID)
 	if v == "" {
 		return ""
 	}
