@@ -171,21 +171,20 @@ func (s *Server) run(rec *Invocation, we *warmEnv, c *call, d draws, out chan<- 
 
 	done := make(chan outcome, 1)
 	go func() {
-		if d.latency > 0 && sleepContext(fctx, s.scale(d.latency)) != nil {
-			done <- outcome{stopped: true}
-			return
-		}
-		if d.fail {
-			done <- outcome{ferr: &functionError{Type: "InjectedError", Message: "apigwtest: injected function error"}}
-			return
-		}
-		payload, ferr := env.invoke(fctx, c)
-		if d.malformed && ferr == nil {
-			payload = malformedPayload
-		}
-		// A function that returns after its deadline was, in Lambda, stopped
-		// at the deadline: its answer never counts.
-		done <- outcome{payload: payload, ferr: ferr, stopped: fctx.Err() != nil}
+		returned := false
+		defer func() {
+			if !returned {
+				// The handler called runtime.Goexit (t.FailNow does). In
+				// Lambda the Go runtime would exit: a Runtime.ExitError,
+				// and the environment is not reused.
+				env.close()
+				done <- outcome{ferr: &functionError{Type: "Runtime.ExitError",
+					Message: "RequestId: " + c.lambdaID + " Error: Runtime exited with error: exit status 2"}}
+			}
+		}()
+		o := s.execute(fctx, env, c, d)
+		returned = true
+		done <- o
 	}()
 
 	var o outcome
@@ -226,6 +225,23 @@ func (s *Server) run(rec *Invocation, we *warmEnv, c *call, d draws, out chan<- 
 	s.report(c.lambdaID, at.Sub(t0), initDur, we == nil)
 	env.settle(fctx)
 	reusable = true
+}
+
+// execute runs the invocation's draws and the function.
+func (s *Server) execute(fctx context.Context, env environment, c *call, d draws) outcome {
+	if d.latency > 0 && sleepContext(fctx, s.scale(d.latency)) != nil {
+		return outcome{stopped: true}
+	}
+	if d.fail {
+		return outcome{ferr: &functionError{Type: "InjectedError", Message: "apigwtest: injected function error"}}
+	}
+	payload, ferr := env.invoke(fctx, c)
+	if d.malformed && ferr == nil {
+		payload = malformedPayload
+	}
+	// A function that returns after its deadline was, in Lambda, stopped
+	// at the deadline: its answer never counts.
+	return outcome{payload: payload, ferr: ferr, stopped: fctx.Err() != nil}
 }
 
 // end records the end of an invocation.

@@ -1,0 +1,48 @@
+package apigwtest
+
+import (
+	"context"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// Regression tests, each named after the defect it pins.
+
+// closeWithin fails the test when Close takes longer than d.
+func closeWithin(t *testing.T, s *Server, d time.Duration) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { s.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+		t.Fatalf("Close still waiting after %v", d)
+	}
+}
+
+// A handler that calls runtime.Goexit (as t.Fatal does) never handed its
+// outcome back: the client got a 504 instead of a function error, the
+// concurrency slot was never released and Close hung for ever.
+func TestBugHandlerGoexitHangsInvocation(t *testing.T) {
+	t.Parallel()
+	s := NewServer(func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		runtime.Goexit()
+		return events.APIGatewayProxyResponse{}, nil
+	}, WithTimeScale(0.1), WithCloseGrace(10*time.Millisecond)) // 2.9 s
+	for range 2 {
+		if got := get(t, s.URL+"/x"); got.status != 502 || got.body != `{"message": "Internal server error"}` {
+			t.Errorf("got %d %q, want the function error 502", got.status, got.body)
+		}
+	}
+	closeWithin(t, s, 5*time.Second)
+	invs := s.Invocations()
+	if len(invs) != 2 || invs[0].FunctionError != "Runtime.ExitError" || !invs[1].ColdStart {
+		t.Errorf("invocations %+v: want Runtime.ExitError and the environment not reused", invs)
+	}
+	if st := s.Stats(); st.InFlight != 0 {
+		t.Errorf("stats %+v", st)
+	}
+}
