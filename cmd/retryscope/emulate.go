@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -94,8 +95,9 @@ func emulate(ctx context.Context, args []string, stdout, stderr io.Writer, start
 	}
 	logs, err := openEmulateLogs(cfg)
 	if err != nil {
-		fmt.Fprintf(stderr, "retryscope emulate: %v\n", err)
-		return 1
+		// A log file that cannot be written is a bad flag value, as
+		// probe's -attempt-log and bench's -out are.
+		return usageError(stderr, "emulate", "%v", err)
 	}
 	defer logs.close()
 	logs.onEmulatorClock(cfg)
@@ -221,10 +223,12 @@ func parseEmulateFlags(args []string, stderr io.Writer) (*emulateConfig, int) {
 // check validates the values the flag package cannot; it returns the
 // problem, or "".
 func (cfg *emulateConfig) check() string {
-	host, _, err := net.SplitHostPort(cfg.addr)
+	host, port, err := net.SplitHostPort(cfg.addr)
 	switch {
 	case err != nil:
 		return fmt.Sprintf("-addr %q: want HOST:PORT", cfg.addr)
+	case !validPort(port):
+		return fmt.Sprintf("-addr %q: PORT must be a number from 0 to 65535 (0: any free port)", cfg.addr)
 	case !isLoopback(host):
 		return fmt.Sprintf("-addr %q: the emulator listens on loopback only (127.0.0.1, ::1 or localhost)", cfg.addr)
 	case cfg.integrationTimeout <= 0:
@@ -262,6 +266,13 @@ func (cfg *emulateConfig) check() string {
 		}
 	}
 	return ""
+}
+
+// validPort reports whether s is a port number net.Listen accepts; a
+// service name ("http") is refused too, as it says nothing on loopback.
+func validPort(s string) bool {
+	n, err := strconv.ParseUint(s, 10, 16)
+	return err == nil && n <= 65535
 }
 
 func isLoopback(host string) bool {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -131,7 +132,7 @@ func openEmulateLogs(cfg *emulateConfig) (*emulateLogs, error) {
 		}
 		f, err := os.OpenFile(name, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
 		if err != nil {
-			return nil, fmt.Errorf("-%s: %v", flagName, err)
+			return nil, fmt.Errorf("-%s: cannot write %s: %v (want a file in a directory that exists and can be written)", flagName, name, errors.Unwrap(err))
 		}
 		l.files = append(l.files, f)
 		return &lineWriter{w: f}, nil

@@ -332,7 +332,7 @@ func TestEmulateHelpAndLogErrors(t *testing.T) {
 	}
 	stderr.Reset()
 	bad := filepath.Join(t.TempDir(), "missing", "access.log")
-	if code := emulate(context.Background(), []string{"-access-log", bad}, &stdout, &stderr, nil); code != 1 ||
+	if code := emulate(context.Background(), []string{"-access-log", bad}, &stdout, &stderr, nil); code != 2 ||
 		!strings.Contains(stderr.String(), "-access-log") {
 		t.Errorf("unwritable log: exit %d, stderr %s", code, stderr.String())
 	}

@@ -1,0 +1,38 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestBugEmulateBadPortExitsOne pins an -addr whose port is out of range
+// or not a number: it passed the flag checks and failed at listen time with
+// exit 1 and net's message, instead of a usage error (exit 2).
+func TestBugEmulateBadPortExitsOne(t *testing.T) {
+	t.Parallel()
+	for _, addr := range []string{"127.0.0.1:99999", "127.0.0.1:-1", "127.0.0.1:http", "localhost:"} {
+		var stdout, stderr bytes.Buffer
+		code := emulate(context.Background(), []string{"-addr", addr}, &stdout, &stderr, nil)
+		if code != 2 || !strings.Contains(stderr.String(), "PORT must be a number from 0 to 65535") ||
+			strings.Count(stderr.String(), "\n") != 1 {
+			t.Errorf("-addr %s: exit %d, stderr %q", addr, code, stderr.String())
+		}
+	}
+}
+
+// TestBugEmulateUnwritableLogExitsOne pins a log file that cannot be
+// created: emulate exited 1 without naming the file, where probe's
+// -attempt-log and bench's -out give a usage error (exit 2).
+func TestBugEmulateUnwritableLogExitsOne(t *testing.T) {
+	t.Parallel()
+	bad := filepath.Join(t.TempDir(), "missing", "lambda.log")
+	var stdout, stderr bytes.Buffer
+	code := emulate(context.Background(), []string{"-lambda-log", bad}, &stdout, &stderr, nil)
+	if code != 2 || !strings.Contains(stderr.String(), "-lambda-log: cannot write "+bad) ||
+		strings.Count(stderr.String(), "\n") != 1 {
+		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+}
