@@ -1,8 +1,11 @@
 package apigwtest
 
 import (
+	"bytes"
 	"context"
 	"runtime"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,5 +47,31 @@ func TestBugHandlerGoexitHangsInvocation(t *testing.T) {
 	}
 	if st := s.Stats(); st.InFlight != 0 {
 		t.Errorf("stats %+v", st)
+	}
+}
+
+// Each log had its own lock, so one writer given to WithAccessLog,
+// WithExecutionLog and WithLambdaLog (the natural "all logs here") was
+// written from several goroutines at once, although the options promise
+// that w need not be safe for concurrent use (-race reports it).
+func TestBugOneWriterForAllLogsRaces(t *testing.T) {
+	t.Parallel()
+	var all bytes.Buffer // not safe for concurrent use, as promised
+	s := NewServer(ok, fastScale, WithAccessLog(&all), WithExecutionLog(&all), WithLambdaLog(&all))
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			for range 5 {
+				get(t, s.URL+"/x")
+			}
+		})
+	}
+	wg.Wait()
+	s.Close()
+	for _, l := range strings.Split(strings.TrimSuffix(all.String(), "\n"), "\n") {
+		if !strings.HasPrefix(l, "{") && !strings.HasPrefix(l, "(") && !strings.HasPrefix(l, "START ") &&
+			!strings.HasPrefix(l, "END ") && !strings.HasPrefix(l, "REPORT ") {
+			t.Errorf("torn line %q", l)
+		}
 	}
 }

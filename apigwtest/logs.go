@@ -12,17 +12,19 @@ import (
 )
 
 // lineLog writes whole lines to w under a lock, one Write per line, so lines
-// from concurrent requests never interleave. A nil lineLog discards.
+// from concurrent requests never interleave. The lock is the server's, shared
+// by its three logs, so one writer may take all of them. A nil lineLog
+// discards.
 type lineLog struct {
-	mu sync.Mutex
+	mu *sync.Mutex
 	w  io.Writer
 }
 
-func newLineLog(w io.Writer) *lineLog {
+func newLineLog(w io.Writer, mu *sync.Mutex) *lineLog {
 	if w == nil {
 		return nil
 	}
-	return &lineLog{w: w}
+	return &lineLog{w: w, mu: mu}
 }
 
 func (l *lineLog) line(s string) {

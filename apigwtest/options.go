@@ -181,7 +181,8 @@ func WithCloseGrace(d time.Duration) Option {
 }
 
 // WithAccessLog writes one JSON access-log line per request to w. Default:
-// no access log. Writes are line-atomic; w need not be safe for concurrent use.
+// no access log. Writes are line-atomic; w need not be safe for concurrent
+// use, and the same w may also take the execution and Lambda logs.
 func WithAccessLog(w io.Writer) Option {
 	return func(c *config) { c.accessLog = w }
 }

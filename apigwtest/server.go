@@ -33,6 +33,7 @@ type Server struct {
 	started time.Time
 
 	accessLog, execLog, lambdaLog *lineLog
+	logMu                         sync.Mutex // one writer may serve all three logs
 
 	// runCtx is every invocation's parent; Close cancels it after the grace.
 	runCtx    context.Context
@@ -91,14 +92,14 @@ func newServer(newBackend func(*Server) backend, opts []Option) *Server {
 		cfg:       cfg,
 		ln:        ln,
 		started:   time.Now(),
-		accessLog: newLineLog(cfg.accessLog),
-		execLog:   newLineLog(cfg.executionLog),
-		lambdaLog: newLineLog(cfg.lambdaLog),
 		closing:   make(chan struct{}),
 		rng:       rand.New(rand.NewPCG(uint64(cfg.seed), 0x5eed)),
 		stats:     Stats{Answers: map[int]int64{}},
 		quotaUsed: map[string]int{},
 	}
+	s.accessLog = newLineLog(cfg.accessLog, &s.logMu)
+	s.execLog = newLineLog(cfg.executionLog, &s.logMu)
+	s.lambdaLog = newLineLog(cfg.lambdaLog, &s.logMu)
 	s.runCtx, s.cancelRun = context.WithCancel(context.Background())
 	s.bucket = newTokenBucket(cfg.throttleRate/cfg.timeScale, cfg.throttleBurst, s.started)
 	s.backend = newBackend(s)
