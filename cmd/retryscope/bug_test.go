@@ -36,3 +36,19 @@ func TestBugEmulateUnwritableLogExitsOne(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, stderr.String())
 	}
 }
+
+// TestBugProbeURLWithoutHostname pins a URL with a port but no host name
+// ("http://:80/x", or ":/x" which becomes "http://:/x"): it passed the
+// "has no host" check and was sent, dialling this machine, instead of a
+// usage error.
+func TestBugProbeURLWithoutHostname(t *testing.T) {
+	t.Parallel()
+	for _, u := range []string{"http://:80/x", ":/x", "http://user:pw@:8080/x?k=v"} {
+		var stdout, stderr bytes.Buffer
+		code := probe(context.Background(), []string{u}, &stdout, &stderr, nil)
+		if code != 2 || !strings.Contains(stderr.String(), "has no host") || strings.Contains(stderr.String(), "pw") ||
+			stdout.Len() != 0 {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q", u, code, stdout.String(), stderr.String())
+		}
+	}
+}

@@ -245,7 +245,8 @@ func parseProbeURL(raw string) (*url.URL, error) {
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return nil, fmt.Errorf("URL scheme %q is not http or https", u.Scheme)
 	}
-	if u.Host == "" {
+	if u.Hostname() == "" {
+		// "http://:80/" would dial this machine's every address.
 		return nil, fmt.Errorf("URL %s has no host", redact.URL(u))
 	}
 	return u, nil
