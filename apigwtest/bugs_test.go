@@ -3,6 +3,8 @@ package apigwtest
 import (
 	"bytes"
 	"context"
+	"errors"
+	"net/http"
 	"runtime"
 	"strings"
 	"sync"
@@ -73,5 +75,41 @@ func TestBugOneWriterForAllLogsRaces(t *testing.T) {
 			!strings.HasPrefix(l, "END ") && !strings.HasPrefix(l, "REPORT ") {
 			t.Errorf("torn line %q", l)
 		}
+	}
+}
+
+// A line break in a request path (%0A) or in a function's error message
+// went into the execution log as is: the text after it became a line of
+// its own, which Logs Insights parses as another entry, so a client could
+// forge "(<id>) Method completed with status: 200".
+func TestBugExecutionLogLineInjection(t *testing.T) {
+	t.Parallel()
+	var exec syncBuffer
+	s := NewServer(func(_ context.Context, r events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		if r.HTTPMethod == http.MethodPost {
+			return events.APIGatewayProxyResponse{}, errors.New("line one\r\n(forged) Method completed with status: 200")
+		}
+		return events.APIGatewayProxyResponse{StatusCode: 200}, nil
+	}, fastScale, WithExecutionLog(&exec))
+	defer s.Close()
+	ids := map[string]bool{}
+	got := get(t, s.URL+"/a%0A(forged)%20Method%20completed%20with%20status:%20200")
+	ids[got.header.Get("x-amzn-RequestId")] = true
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/x", nil)
+	got = do(t, req)
+	ids[got.header.Get("x-amzn-RequestId")] = true
+	completed := 0
+	for _, l := range exec.lines() {
+		m := insightsParse.FindStringSubmatch(l)
+		if m == nil || !ids[m[1]] {
+			t.Errorf("line %q is not one of the requests' (%v)", l, ids)
+			continue
+		}
+		if insightsFilter.MatchString(m[2]) && strings.HasPrefix(m[2], "Method completed") {
+			completed++
+		}
+	}
+	if completed != 2 {
+		t.Errorf("%d \"Method completed\" lines for 2 requests", completed)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -31,6 +32,13 @@ func (l *lineLog) line(s string) {
 	if l == nil {
 		return
 	}
+	// A line break inside the text (a request path with %0A, a function's
+	// multi-line error message) would start a line that readers take for
+	// another entry, such as a forged "(<id>) Method completed with
+	// status: 200": escape it, as one CloudWatch event stays one line.
+	if strings.ContainsAny(s, "\r\n") {
+		s = lineBreaks.Replace(s)
+	}
 	b := make([]byte, 0, len(s)+1)
 	b = append(b, s...)
 	b = append(b, '\n')
@@ -38,6 +46,8 @@ func (l *lineLog) line(s string) {
 	_, _ = l.w.Write(b)
 	l.mu.Unlock()
 }
+
+var lineBreaks = strings.NewReplacer("\r", `\r`, "\n", `\n`)
 
 // processOutput carries a runtime process's output to the Lambda log: it
 // splits what the process writes into lines and writes each whole. A
@@ -57,7 +67,7 @@ func (o *processOutput) Write(p []byte) (int, error) {
 		if i < 0 {
 			break
 		}
-		o.log.line(string(o.buf[:i]))
+		o.log.line(string(bytes.TrimSuffix(o.buf[:i], []byte{'\r'})))
 		o.buf = o.buf[i+1:]
 	}
 	return len(p), nil
