@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 )
@@ -49,5 +50,63 @@ func TestBugReportQuotesCredentials(t *testing.T) {
 	}
 	if t.Failed() || !strings.Contains(out, "REDACTED") {
 		t.Errorf("report:\n%s", out)
+	}
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// TestBugCSVMultilineRecordUnbounded pins unbounded memory on a Logs
+// Insights CSV export: only each line was bounded, and a quoted @message
+// of many short lines made csv.Reader buffer the whole record (a 200 MB
+// record took 2 GB). Reading must stop near the bound and say so.
+func TestBugCSVMultilineRecordUnbounded(t *testing.T) {
+	t.Parallel()
+	var b bytes.Buffer
+	b.WriteString("@timestamp,@message\n")
+	b.WriteString("2026-11-26 01:00:00.000,START RequestId: l1 Version: $LATEST\n")
+	b.WriteString("2026-11-26 01:00:01.000,\"REPORT RequestId: l2\n")
+	for b.Len() < 10<<20 {
+		b.WriteString("a short line of a multi-line message\n")
+	}
+	b.WriteString("\"\n")
+	cr := &countingReader{r: &b}
+	e := NewEvidence(Options{MaxLineBytes: 4096})
+	sum, err := e.ReadFile("export.csv", cr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cr.n > 1<<20 {
+		t.Errorf("read %d bytes of one record, bound 4096", cr.n)
+	}
+	if sum.Format != FormatInsightsCSV || sum.Records != 1 || sum.Malformed != 1 {
+		t.Errorf("summary %+v", sum)
+	}
+	rep := e.Report()
+	if len(rep.Malformed) != 1 || rep.Malformed[0].Line != 3 || !strings.Contains(rep.Malformed[0].Problem, "longer than 4096 bytes") {
+		t.Errorf("malformed %+v", rep.Malformed)
+	}
+}
+
+// TestBugCSVMultilineRecordWithinBound checks that a multi-line message
+// within the bound is still read whole.
+func TestBugCSVMultilineRecordWithinBound(t *testing.T) {
+	t.Parallel()
+	in := "@timestamp,@message\n" +
+		"2026-11-26 01:00:01.000,\"START RequestId: l2 Version: $LATEST\nsecond line\"\n" +
+		strings.Repeat("2026-11-26 01:00:02.000,\"some output\nmore\"\n", 5000)
+	e := NewEvidence(Options{MaxLineBytes: 4096})
+	sum, err := e.ReadFile("export.csv", strings.NewReader(in))
+	if err != nil || sum.Malformed != 0 || sum.Lines != 5001 {
+		t.Errorf("summary %+v, err %v", sum, err)
 	}
 }

@@ -9,21 +9,34 @@ import (
 	"io"
 )
 
-// lineBoundReader fails once any line exceeds limit bytes, so a CSV reader
-// on top of it never buffers an unbounded record line.
+// lineBoundReader fails once any line, or any record, exceeds limit bytes,
+// so a CSV reader on top of it never buffers an unbounded record: a quoted
+// field may hold any number of short lines (a multi-line log message), and
+// csv.Reader keeps the whole record. readCSV sets recordStart after each
+// record it reads.
 type lineBoundReader struct {
-	r       io.Reader
-	current int
-	limit   int
-	err     error // errCSVLineTooLong once the bound is passed
+	r           io.Reader
+	current     int
+	limit       int
+	read        int64 // bytes passed to the CSV reader
+	recordStart int64 // offset of the end of the last record read
+	err         error // errCSVLineTooLong once the bound is passed
 }
 
 var errCSVLineTooLong = errors.New("CSV line longer than the line bound")
+
+// csvReadAhead is how far csv.Reader's own buffer may read past the record
+// it is parsing.
+const csvReadAhead = 64 << 10
 
 // Read passes bytes through up to the first line that passes the bound;
 // the lines before it are still read, then every call fails.
 func (l *lineBoundReader) Read(p []byte) (int, error) {
 	if l.err != nil {
+		return 0, l.err
+	}
+	if l.read-l.recordStart > int64(l.limit)+csvReadAhead {
+		l.err = errCSVLineTooLong
 		return 0, l.err
 	}
 	n, err := l.r.Read(p)
@@ -35,9 +48,11 @@ func (l *lineBoundReader) Read(p []byte) (int, error) {
 		l.current++
 		if l.current > l.limit {
 			l.err = errCSVLineTooLong
+			l.read += int64(i)
 			return i, nil
 		}
 	}
+	l.read += int64(n)
 	if err != nil && !errors.Is(err, io.EOF) {
 		err = &readError{err}
 	}
@@ -45,7 +60,8 @@ func (l *lineBoundReader) Read(p []byte) (int, error) {
 }
 
 func (e *Evidence) readCSV(name string, br *bufio.Reader, sum *FileSummary) error {
-	cr := csv.NewReader(&lineBoundReader{r: br, limit: e.opts.MaxLineBytes})
+	bound := &lineBoundReader{r: br, limit: e.opts.MaxLineBytes}
+	cr := csv.NewReader(bound)
 	cr.FieldsPerRecord = -1
 	cr.LazyQuotes = true
 	cr.ReuseRecord = true
@@ -53,11 +69,13 @@ func (e *Evidence) readCSV(name string, br *bufio.Reader, sum *FileSummary) erro
 	if err != nil {
 		return fmt.Errorf("%s: %w (unreadable CSV header: %v)", name, ErrUnknownFormat, err)
 	}
+	bound.recordStart = cr.InputOffset()
 	columns := append([]string(nil), header...)
 	sum.Format = FormatInsightsCSV
 	lastLine := 1
 	for {
 		rec, err := cr.Read()
+		bound.recordStart = cr.InputOffset()
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
@@ -78,7 +96,7 @@ func (e *Evidence) readCSV(name string, br *bufio.Reader, sum *FileSummary) erro
 			}
 			if errors.Is(err, errCSVLineTooLong) {
 				// A csv.Reader cannot skip a line: the rest is lost, and said so.
-				e.addMalformed(pos, fmt.Sprintf("CSV line longer than %d bytes; the rest of the file is not read", e.opts.MaxLineBytes), nil)
+				e.addMalformed(pos, fmt.Sprintf("CSV line or record longer than %d bytes; the rest of the file is not read", e.opts.MaxLineBytes), nil)
 				sum.Malformed++
 				return nil
 			}
