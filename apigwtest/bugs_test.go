@@ -113,3 +113,32 @@ func TestBugExecutionLogLineInjection(t *testing.T) {
 		t.Errorf("%d \"Method completed\" lines for 2 requests", completed)
 	}
 }
+
+// A runtime process writing without newlines had its output buffered
+// whole, waiting for a newline that never came: the server's memory grew
+// with everything the process wrote.
+func TestBugProcessOutputWithoutNewlinesGrowsForever(t *testing.T) {
+	t.Parallel()
+	var log syncBuffer
+	o := &processOutput{log: newLineLog(&log, new(sync.Mutex))}
+	chunk := bytes.Repeat([]byte("x"), 32<<10)
+	for range 64 { // 2 MB, no newline
+		if _, err := o.Write(chunk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(o.buf) >= maxLogLine {
+		t.Errorf("%d bytes held waiting for a newline", len(o.buf))
+	}
+	o.flush()
+	total := 0
+	for _, l := range log.lines() {
+		if len(l) > maxLogLine {
+			t.Errorf("a line of %d bytes", len(l))
+		}
+		total += len(l)
+	}
+	if total != 64*len(chunk) {
+		t.Errorf("%d bytes logged, want %d", total, 64*len(chunk))
+	}
+}

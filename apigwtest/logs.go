@@ -49,9 +49,15 @@ func (l *lineLog) line(s string) {
 
 var lineBreaks = strings.NewReplacer("\r", `\r`, "\n", `\n`)
 
+// maxLogLine is the longest line processOutput keeps waiting for its
+// newline: CloudWatch Logs' event size limit (256 KB). A longer one is cut.
+const maxLogLine = 256 << 10
+
 // processOutput carries a runtime process's output to the Lambda log: it
 // splits what the process writes into lines and writes each whole. A
-// trailing partial line is kept until its newline arrives or flush.
+// trailing partial line is kept until its newline arrives or flush, or cut
+// at maxLogLine, so a process that writes without newlines cannot make the
+// server's memory grow.
 type processOutput struct {
 	log *lineLog
 	mu  sync.Mutex
@@ -69,6 +75,13 @@ func (o *processOutput) Write(p []byte) (int, error) {
 		}
 		o.log.line(string(bytes.TrimSuffix(o.buf[:i], []byte{'\r'})))
 		o.buf = o.buf[i+1:]
+	}
+	for len(o.buf) >= maxLogLine {
+		o.log.line(string(o.buf[:maxLogLine]))
+		o.buf = o.buf[maxLogLine:]
+	}
+	if len(o.buf) == 0 {
+		o.buf = nil // let a large write's array go
 	}
 	return len(p), nil
 }
