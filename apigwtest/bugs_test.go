@@ -142,3 +142,33 @@ func TestBugProcessOutputWithoutNewlinesGrowsForever(t *testing.T) {
 		t.Errorf("%d bytes logged, want %d", total, 64*len(chunk))
 	}
 }
+
+// slowLog records lines, taking its time over those containing slow.
+type slowLog struct {
+	syncBuffer
+	slow string
+}
+
+func (l *slowLog) Write(p []byte) (int, error) {
+	if bytes.Contains(p, []byte(l.slow)) {
+		time.Sleep(300 * time.Millisecond)
+	}
+	return l.syncBuffer.Write(p)
+}
+
+// release freed the concurrency slot before it ended a dead environment,
+// so Wait (and Close) returned while the process's Runtime API server was
+// still shutting down and its last output not yet in the Lambda log.
+func TestBugWaitReturnsBeforeDeadEnvironmentEnds(t *testing.T) {
+	t.Parallel()
+	lambdaLog := &slowLog{slow: "last-words"}
+	s := NewRuntimeServer(runtimeBinary(t), WithTimeScale(0.1), WithLambdaLog(lambdaLog))
+	defer s.Close()
+	if got := get(t, s.URL+"/x?partial=last-words&crash=1"); got.status != 502 {
+		t.Fatalf("%d %q", got.status, got.body)
+	}
+	s.Wait()
+	if !strings.Contains(strings.Join(lambdaLog.lines(), "\n"), "last-words") {
+		t.Errorf("Wait returned before the crashed process's output was flushed: %q", lambdaLog.lines())
+	}
+}

@@ -110,21 +110,25 @@ func (s *Server) acquire(now time.Time, f Fault) (we *warmEnv, d draws, expired 
 	return we, d, expired, true
 }
 
-// release gives back the slot and, when reusable, the environment.
+// release gives back the environment when reusable, else ends it, and then
+// the slot: Wait and Close return only once a dead environment (its
+// process, its Runtime API, its last output) is gone.
 func (s *Server) release(env environment, reusable bool) {
 	s.mu.Lock()
 	if env != nil && reusable && env.alive() {
 		s.idleEnvs = append(s.idleEnvs, &warmEnv{env: env, lastUsed: time.Now()})
 		env = nil
 	}
+	s.mu.Unlock()
+	if env != nil {
+		env.close()
+	}
+	s.mu.Lock()
 	s.running--
 	if s.running == 0 {
 		close(s.idle)
 	}
 	s.mu.Unlock()
-	if env != nil {
-		env.close()
-	}
 }
 
 // outcome is how the function itself ended.

@@ -16,6 +16,9 @@ import (
 
 func handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
 	q := req.QueryStringParameters
+	if p := q["partial"]; p != "" {
+		fmt.Fprint(os.Stderr, p) // a last line without its newline
+	}
 	if d, err := time.ParseDuration(q["sleep"]); err == nil {
 		time.Sleep(d)
 	}
