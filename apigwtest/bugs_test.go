@@ -172,3 +172,24 @@ func TestBugWaitReturnsBeforeDeadEnvironmentEnds(t *testing.T) {
 		t.Errorf("Wait returned before the crashed process's output was flushed: %q", lambdaLog.lines())
 	}
 }
+
+// A function answering a 1xx statusCode was accepted: net/http sent it as
+// an interim response followed by an implicit 200 (101 switched protocols
+// and dropped the body), while the ground truth recorded the 1xx. Such a
+// response is malformed: 502.
+func TestBugInformationalStatusFromFunction(t *testing.T) {
+	t.Parallel()
+	for _, code := range []int{100, 101, 103, 199} {
+		s := NewServer(func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+			return events.APIGatewayProxyResponse{StatusCode: code, Body: "early"}, nil
+		}, fastScale)
+		got := get(t, s.URL+"/x")
+		s.Close()
+		if got.status != 502 || got.body != `{"message": "Internal server error"}` {
+			t.Errorf("statusCode %d: client got %d %q, want the malformed-response 502", code, got.status, got.body)
+		}
+		if inv := s.Invocations()[0]; inv.Status != got.status {
+			t.Errorf("statusCode %d: recorded %d, sent %d", code, inv.Status, got.status)
+		}
+	}
+}

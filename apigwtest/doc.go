@@ -46,5 +46,6 @@
 // x-amzn-RequestId reaching the event as requestContext.requestId; the 413
 // body; the access-log values of integration_error, integration_status and
 // error_responseType on function errors; base64 for bodies that are not
-// valid UTF-8; the trace header on non-504 answers ("Root=...;Sampled=...").
+// valid UTF-8; the trace header on non-504 answers ("Root=...;Sampled=...");
+// a function's 1xx statusCode treated as a malformed response (502).
 package apigwtest

@@ -126,7 +126,9 @@ var errMalformed = errors.New("malformed Lambda proxy response")
 // accepts exactly the fields of events.APIGatewayProxyResponse; anything
 // else (unknown fields, a missing or out-of-range statusCode, a non-string
 // header value, bad base64 with isBase64Encoded) is malformed, and the
-// client would get 502. headers and multiValueHeaders are merged.
+// client would get 502. The range is 200 to 599: a 1xx status cannot end
+// an HTTP exchange, so it is malformed too [inferred]. headers and
+// multiValueHeaders are merged.
 func MapProxyResponse(payload []byte) (status int, header http.Header, body []byte, err error) {
 	p, err := mapProxyResponse(payload)
 	if err != nil {
@@ -176,9 +178,10 @@ func mapProxyResponse(payload []byte) (proxyResponse, error) {
 	if raw.StatusCode == nil {
 		return proxyResponse{}, fmt.Errorf("%w: no statusCode", errMalformed)
 	}
-	// A JSON integer only: no string, no exponent [inferred].
+	// A JSON integer only: no string, no exponent [inferred]. Not 1xx:
+	// net/http would send it as an interim response followed by a 200.
 	status, err := strconv.Atoi(string(raw.StatusCode))
-	if err != nil || status < 100 || status > 599 {
+	if err != nil || status < 200 || status > 599 {
 		return proxyResponse{}, fmt.Errorf("%w: statusCode %s", errMalformed, raw.StatusCode)
 	}
 	h := make(http.Header, len(raw.Headers)+len(raw.MultiValueHeaders)+4)

@@ -76,7 +76,7 @@ func FuzzMapProxyResponse(f *testing.F) {
 			}
 			return
 		}
-		if status < 100 || status > 599 {
+		if status < 200 || status > 599 {
 			t.Fatalf("status %d accepted", status)
 		}
 		if !json.Valid(payload) {
