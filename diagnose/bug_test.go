@@ -110,3 +110,46 @@ func TestBugCSVMultilineRecordWithinBound(t *testing.T) {
 		t.Errorf("summary %+v, err %v", sum, err)
 	}
 }
+
+// TestBugTimeoutMissedWithoutGatewayLogs pins a 504 judged from the
+// attempt log and the function's log alone (API Gateway logging off): the
+// function ran, but the gateway timeout the client saw was dropped, so
+// the 35 s function raised no integration_latency_near_timeout nor
+// consider_asynchronous_invocation, and nothing said it ran on after the
+// 504. With the attempt log alone the same 504 did raise them.
+func TestBugTimeoutMissedWithoutGatewayLogs(t *testing.T) {
+	t.Parallel()
+	const id = "99e0f8f9-4c32-4885-84db-07dfb22e3d55"
+	attempts := `{"time":"2026-11-26T01:00:29.020Z","level":"INFO","msg":"attempt","invocation_id":"inv-1","attempt":1,"max_attempts":1,"method":"GET",` +
+		`"start":"2026-11-26T01:00:00.000Z","duration_ms":29020,"status":504,"reach":"backend_timeout","cause":"integration_timeout",` +
+		`"request_id_sent":"` + id + `","request_id":"` + id + `","retry":false,"rule":"max_attempts","reason":"x"}` + "\n"
+	lambda := "START RequestId: df934fe4-a2d2-4629-b2ff-bbc2a1cb71a9 Version: $LATEST\n" +
+		`{"msg":"lambda_invocation","lambda_request_id":"df934fe4-a2d2-4629-b2ff-bbc2a1cb71a9","apigw_request_id":"` + id + `",` +
+		`"invocation_id":"inv-1","attempt":1,"start":"2026-11-26T01:00:00.050Z","duration_ms":35000,"status":200}` + "\n" +
+		"END RequestId: df934fe4-a2d2-4629-b2ff-bbc2a1cb71a9\n" +
+		"REPORT RequestId: df934fe4-a2d2-4629-b2ff-bbc2a1cb71a9\tDuration: 35001.00 ms\tBilled Duration: 35002 ms\tMemory Size: 128 MB\tMax Memory Used: 64 MB\n"
+	e := NewEvidence(Options{})
+	for name, text := range map[string]string{"attempts.log": attempts, "lambda.log": lambda} {
+		if _, err := e.ReadFile(name, strings.NewReader(text)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep := e.Report()
+	if len(rep.Attempts) != 1 {
+		t.Fatalf("%d attempts", len(rep.Attempts))
+	}
+	a := rep.Attempts[0]
+	if a.Verdict != VerdictRan || !a.GatewayTimedOut {
+		t.Errorf("verdict %s, gateway timed out %v: %s", a.Verdict, a.GatewayTimedOut, a.Reason)
+	}
+	if a.RanAfterGatewayGaveUp == nil || !*a.RanAfterGatewayGaveUp {
+		t.Errorf("ran on: %q", a.RanOn)
+	}
+	kinds := map[string]bool{}
+	for _, f := range rep.Findings {
+		kinds[f.Kind] = true
+	}
+	if !kinds[FindingLatencyNearTimeout] || !kinds[FindingConsiderAsync] {
+		t.Errorf("findings %v", kinds)
+	}
+}

@@ -115,6 +115,12 @@ func (j *judgement) fillFacts() {
 		r := &j.a.rec
 		v.InvocationID, v.Attempt, v.Hedge, v.Status, v.Reach = r.InvocationID, r.Attempt, r.Hedge, r.Status, r.Reach
 		v.Start, _ = r.interval()
+		if r.Reach == "backend_timeout" && (g == nil || g.access == nil && len(g.exec) == 0) {
+			// No gateway log has it: the client's 504 (or HTTP API
+			// 503 timeout) says the gateway gave up, as in
+			// attemptOnly, whichever log then decides the verdict.
+			v.GatewayTimedOut = true
+		}
 	}
 	if g == nil {
 		return
