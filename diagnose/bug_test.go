@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestBugReportQuotesCredentials pins a leak: the report quoted log lines
@@ -151,5 +152,30 @@ func TestBugTimeoutMissedWithoutGatewayLogs(t *testing.T) {
 	}
 	if !kinds[FindingLatencyNearTimeout] || !kinds[FindingConsiderAsync] {
 		t.Errorf("findings %v", kinds)
+	}
+}
+
+// TestBugHTTPAPITimeoutCalled504 pins the text report calling an HTTP
+// API's integration timeout, a 503, "the 504".
+func TestBugHTTPAPITimeoutCalled504(t *testing.T) {
+	t.Parallel()
+	const id = "Ps9DnLMQHR3dM3c="
+	attempts := `{"time":"2026-11-26T01:00:30.020Z","level":"INFO","msg":"attempt","invocation_id":"inv-1","attempt":1,"max_attempts":1,"method":"GET",` +
+		`"start":"2026-11-26T01:00:00.000Z","duration_ms":30020,"status":503,"reach":"backend_timeout","cause":"integration_timeout",` +
+		`"request_id_sent":"aaaaaaaa-1111-4222-8333-444444444444","apigw_requestid":"` + id + `","retry":false,"rule":"max_attempts","reason":"x"}` + "\n"
+	lambda := `{"msg":"lambda_invocation","lambda_request_id":"df934fe4-a2d2-4629-b2ff-bbc2a1cb71a9","apigw_request_id":"` + id + `",` +
+		`"invocation_id":"inv-1","attempt":1,"start":"2026-11-26T01:00:00.050Z","duration_ms":35000,"status":200}` + "\n"
+	e := NewEvidence(Options{IntegrationTimeout: 30 * time.Second})
+	for name, text := range map[string]string{"attempts.log": attempts, "lambda.log": lambda} {
+		if _, err := e.ReadFile(name, strings.NewReader(text)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out bytes.Buffer
+	if err := e.Report().WriteText(&out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "after the 503: the function was still running") || strings.Contains(out.String(), "504") {
+		t.Errorf("report:\n%s", out.String())
 	}
 }

@@ -81,7 +81,7 @@ func (e *Evidence) slowFunction(attempts []AttemptVerdict) (Finding, bool) {
 	summary := fmt.Sprintf("%d attempt(s) spent at least %.0f%% of the %s integration timeout waiting for Lambda or timed out: the function is slow",
 		len(ids), nearTimeoutFraction*100, e.opts.IntegrationTimeout)
 	if ranOn > 0 {
-		summary += fmt.Sprintf("; %d of them kept running after the 504", ranOn)
+		summary += fmt.Sprintf("; %d of them kept running after the gateway's timeout answer", ranOn)
 	}
 	if maxDuration >= 0 {
 		summary += fmt.Sprintf("; longest REPORT Duration seen %s", time.Duration(maxDuration*float64(time.Millisecond)).Round(time.Millisecond))

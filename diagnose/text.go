@@ -45,7 +45,12 @@ func (r Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(bw, "      %s\n", strings.Join(facts, ", "))
 		fmt.Fprintf(bw, "      why: %s\n", a.Reason)
 		if a.RanOn != "" {
-			fmt.Fprintf(bw, "      after the 504: %s\n", a.RanOn)
+			// An HTTP API answers its integration timeout with 503.
+			answer := "the timeout"
+			if a.Status != 0 {
+				answer = fmt.Sprintf("the %d", a.Status)
+			}
+			fmt.Fprintf(bw, "      after %s: %s\n", answer, a.RanOn)
 		}
 	}
 	if len(r.Attempts) == 0 {
