@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -191,5 +193,31 @@ func TestBugInformationalStatusFromFunction(t *testing.T) {
 		if inv := s.Invocations()[0]; inv.Status != got.status {
 			t.Errorf("statusCode %d: recorded %d, sent %d", code, inv.Status, got.status)
 		}
+	}
+}
+
+// Killing an environment killed only the process the server started. A
+// custom runtime whose bootstrap is a shell script running the real binary
+// as its child left that child running: after a function timeout (or
+// Close) it went on and wrote its side effect, which Lambda never allows.
+func TestBugKillLeavesBootstrapChildRunning(t *testing.T) {
+	t.Parallel()
+	if runtime.GOOS == "windows" {
+		t.Skip("needs /bin/sh")
+	}
+	script := filepath.Join(t.TempDir(), "bootstrap")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\n'"+runtimeBinary(t)+"'\nexit $?\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	side := filepath.Join(t.TempDir(), "orders")
+	s := NewRuntimeServer(script, WithTimeScale(0.1), WithFunctionTimeout(3*time.Second)) // 300 ms
+	defer s.Close()
+	if got := get(t, s.URL+"/x?sleep=1500ms&side="+side); got.status != 502 {
+		t.Fatalf("%d %q", got.status, got.body)
+	}
+	s.Wait()
+	time.Sleep(2 * time.Second)
+	if _, err := os.Stat(side); err == nil {
+		t.Error("the bootstrap's child outlived the kill and wrote its order")
 	}
 }

@@ -27,7 +27,9 @@ import (
 // 502 and the next request starts a new process. A process that exits during
 // an invocation is a Runtime.ExitError (502); at the function timeout the
 // process is killed (502 "Task timed out" when the timeout is shorter than
-// the integration timeout). Close kills every process. The processes inherit
+// the integration timeout). Close kills every process. On Unix each process
+// leads a process group of its own and a kill takes the whole group, so a
+// bootstrap script's children die with it. The processes inherit
 // the server's environment plus WithEnv and the usual AWS_LAMBDA_* variables;
 // their output goes to the Lambda log.
 //
@@ -85,7 +87,8 @@ func (b *runtimeBackend) start(ctx context.Context) (environment, error) {
 		e.out = &processOutput{log: s.lambdaLog}
 		cmd.Stdout, cmd.Stderr = e.out, e.out
 	}
-	cmd.WaitDelay = time.Second // grandchildren holding the pipes
+	ownProcessGroup(cmd)
+	cmd.WaitDelay = time.Second // grandchildren outside the group holding the pipes
 	if err := cmd.Start(); err != nil {
 		e.shutdown()
 		return nil, &functionError{Type: "Runtime.InvalidEntrypoint", Message: err.Error()}
@@ -228,7 +231,7 @@ func (e *processEnv) close() {
 	e.closeOnce.Do(func() {
 		close(e.closed)
 		if e.cmd != nil {
-			_ = e.cmd.Process.Kill()
+			killProcessTree(e.cmd)
 			<-e.exited
 		}
 		e.shutdown()
