@@ -108,7 +108,7 @@ func (r *Request) StartAttempt(ctx context.Context, req *http.Request, n int, he
 		buf := getAttrs()
 		attrs := recordHeaders(buf[:0], in.reqHeaders, req.Header)
 		span.SetAttributes(attrs...)
-		putAttrs(buf, attrs)
+		putAttrs(span, buf, attrs)
 	}
 	return ctx, a
 }
@@ -222,7 +222,7 @@ func (a *Attempt) endSpan(r AttemptResult, errType string) {
 		}
 	}
 	a.span.SetAttributes(attrs...)
-	putAttrs(buf, attrs)
+	putAttrs(a.span, buf, attrs)
 	a.span.End()
 }
 

@@ -7,7 +7,9 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Attribute keys retryscope adds to the HTTP semantic conventions.
@@ -226,17 +228,22 @@ func (c *carrier) Keys() []string { return propagation.HeaderCarrier(c.header).K
 // spill into a slice of their own.
 const attrBufSize = 24
 
-// attrPool recycles the attribute lists handed to SetAttributes, which
-// copies them: building a span's attributes allocates nothing.
+// attrPool recycles the attribute lists handed to the SDK's SetAttributes,
+// which copies them: building a span's attributes allocates nothing.
 var attrPool = sync.Pool{New: func() any { return new([attrBufSize]attribute.KeyValue) }}
 
 func getAttrs() *[attrBufSize]attribute.KeyValue {
 	return attrPool.Get().(*[attrBufSize]attribute.KeyValue)
 }
 
-// putAttrs clears what attrs used of buf (attrs may have spilled out of
-// it) and returns buf to the pool.
-func putAttrs(buf *[attrBufSize]attribute.KeyValue, attrs []attribute.KeyValue) {
+// putAttrs returns buf to the pool once span has taken attrs (which may
+// have spilled out of buf), clearing what attrs used of it. Only the SDK's
+// spans are known to copy what SetAttributes gets; another implementation
+// may keep the slice, so its buffer is left to the garbage collector.
+func putAttrs(span trace.Span, buf *[attrBufSize]attribute.KeyValue, attrs []attribute.KeyValue) {
+	if _, ok := span.(sdktrace.ReadWriteSpan); !ok {
+		return
+	}
 	clear(buf[:min(len(attrs), attrBufSize)])
 	attrPool.Put(buf)
 }

@@ -40,7 +40,11 @@
 // nothing. With the default Config and OpenTelemetry globals that nobody has
 // set, no span is started either (until otel.SetTracerProvider is called),
 // and metric attributes are built only for instruments that are enabled.
-// Spans that do not record cost no attributes. Exporting happens in
+// Spans that do not record cost no attributes. A recording span gets all
+// its attributes in one SetAttributes call when it ends (one copy into the
+// SDK instead of two), built in recycled buffers; the first attempt's
+// telemetry is allocated with its logical request's, and the traceparent
+// value is kept in it rather than in a slice of its own. Exporting happens in
 // the background: Setup uses a batching span processor and a periodic metric
 // reader, so a broken exporter or an unreachable collector never slows or
 // fails a request (spans are dropped when the queue is full).

@@ -144,6 +144,6 @@ func (r *Request) End(resp *http.Response, err error, attempts int) {
 		}
 	}
 	r.span.SetAttributes(attrs...)
-	putAttrs(buf, attrs)
+	putAttrs(r.span, buf, attrs)
 	r.span.End()
 }
