@@ -3,6 +3,8 @@ package lambdalog
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -95,6 +97,20 @@ func (r *recorder) record(ctx context.Context, f requestFacts, call func(context
 	}
 
 	rec.Start = r.c.now()
+	defer func() {
+		// A panicking handler ran too: aws-lambda-go turns the panic into
+		// a function error (502), and the line is what tells a reader the
+		// invocation reached the function. The panic goes on unchanged.
+		if v := recover(); v != nil {
+			rec.DurationMS = float64(r.c.now().Sub(rec.Start).Microseconds()) / 1000
+			rec.Error = fmt.Sprintf("panic: %v", v)
+			if span != nil {
+				finishSpan(span, rec, errors.New(rec.Error))
+			}
+			r.write(rec)
+			panic(v)
+		}
+	}()
 	status, err := call(ctx)
 	rec.DurationMS = float64(r.c.now().Sub(rec.Start).Microseconds()) / 1000
 	if err != nil {
@@ -105,13 +121,18 @@ func (r *recorder) record(ctx context.Context, f requestFacts, call func(context
 	if span != nil {
 		finishSpan(span, rec, err)
 	}
-	if line, merr := json.Marshal(rec); merr == nil {
+	r.write(rec)
+	return err
+}
+
+// write writes rec as one JSON line.
+func (r *recorder) write(rec Record) {
+	if line, err := json.Marshal(rec); err == nil {
 		line = append(line, '\n')
 		r.mu.Lock()
 		_, _ = r.c.out.Write(line)
 		r.mu.Unlock()
 	}
-	return err
 }
 
 // eventHeaders merges an event's single- and multi-value headers into a
