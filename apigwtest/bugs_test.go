@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
+	"log"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -219,5 +223,45 @@ func TestBugKillLeavesBootstrapChildRunning(t *testing.T) {
 	time.Sleep(2 * time.Second)
 	if _, err := os.Stat(side); err == nil {
 		t.Error("the bootstrap's child outlived the kill and wrote its order")
+	}
+}
+
+// panicOnce is a Latency that panics on its first draw.
+func panicOnce() Latency {
+	var n atomic.Int64
+	return LatencyFunc(func(*rand.Rand, int) time.Duration {
+		if n.Add(1) == 1 {
+			panic("a broken latency model")
+		}
+		return 0
+	})
+}
+
+// A Latency that panicked (net/http recovers the handler) left the server
+// broken: a fault latency kept a concurrency slot for ever, so Wait and
+// Close hung; a gateway latency left the server's lock held, so every later
+// request hung.
+func TestBugPanickingLatencyBreaksServer(t *testing.T) {
+	t.Parallel()
+	for name, opt := range map[string]func() Option{
+		"fault":   func() Option { return WithFault(Fault{Latency: panicOnce()}) },
+		"gateway": func() Option { return WithGatewayLatency(panicOnce()) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			quiet := func(c *config) { c.errorLog = log.New(io.Discard, "", 0) }
+			s := NewServer(ok, fastScale, opt(), WithCloseGrace(10*time.Millisecond), quiet)
+			client := &http.Client{Timeout: 5 * time.Second}
+			if resp, err := client.Get(s.URL + "/x"); err == nil { // the panic ends the connection
+				resp.Body.Close()
+			}
+			resp, err := client.Get(s.URL + "/x")
+			if err != nil {
+				t.Fatalf("the server no longer answers: %v", err)
+			}
+			resp.Body.Close()
+			client.CloseIdleConnections()
+			closeWithin(t, s, 5*time.Second)
+		})
 	}
 }

@@ -294,14 +294,19 @@ func (s *Server) idHeaders(h http.Header, g *gatewayRequest, timeout bool) {
 	}
 }
 
+// drawGatewayLatency draws under the lock, which a panicking Latency must
+// not keep.
+func (s *Server) drawGatewayLatency(l Latency) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return l.Draw(s.rng, s.running)
+}
+
 // finishRequest records and logs the answer, then sends it: the counters
 // and logs are complete when the client reads it.
 func (s *Server) finishRequest(w http.ResponseWriter, g *gatewayRequest, rec *Invocation, status int, body []byte, executed bool) {
 	if l := s.cfg.gatewayLatency; l != nil {
-		s.mu.Lock()
-		d := l.Draw(s.rng, s.running)
-		s.mu.Unlock()
-		t := time.NewTimer(s.scale(d))
+		t := time.NewTimer(s.scale(s.drawGatewayLatency(l)))
 		select {
 		case <-t.C:
 		case <-s.closing:

@@ -79,6 +79,17 @@ func (s *Server) acquire(now time.Time, f Fault) (we *warmEnv, d draws, expired 
 	if s.running >= s.cfg.concurrencyLimit || s.closed {
 		return nil, d, nil, false
 	}
+	// Draw before taking the slot: a Latency that panics (net/http
+	// recovers the handler) must not keep a slot that Wait and Close
+	// would wait for.
+	if f.Latency != nil {
+		d.latency = f.Latency.Draw(s.rng, s.running+1)
+	}
+	if f.Outage == OutageTimeout {
+		d.latency += s.cfg.integrationTimeout + s.cfg.integrationTimeout/10
+	}
+	d.fail = f.Outage == OutageFunctionError || (f.ErrorRate > 0 && s.rng.Float64() < f.ErrorRate)
+	d.malformed = f.MalformedRate > 0 && s.rng.Float64() < f.MalformedRate
 	s.running++
 	if s.running == 1 {
 		s.idle = make(chan struct{})
@@ -99,14 +110,6 @@ func (s *Server) acquire(now time.Time, f Fault) (we *warmEnv, d draws, expired 
 		}
 		expired = append(expired, e.env)
 	}
-	if f.Latency != nil {
-		d.latency = f.Latency.Draw(s.rng, s.running)
-	}
-	if f.Outage == OutageTimeout {
-		d.latency += s.cfg.integrationTimeout + s.cfg.integrationTimeout/10
-	}
-	d.fail = f.Outage == OutageFunctionError || (f.ErrorRate > 0 && s.rng.Float64() < f.ErrorRate)
-	d.malformed = f.MalformedRate > 0 && s.rng.Float64() < f.MalformedRate
 	return we, d, expired, true
 }
 

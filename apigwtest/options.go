@@ -2,6 +2,7 @@ package apigwtest
 
 import (
 	"io"
+	"log"
 	"net"
 	"time"
 )
@@ -70,6 +71,7 @@ type config struct {
 	gatewayLatency     Latency
 	memoryMB           int
 	listener           net.Listener
+	errorLog           *log.Logger // net/http's, for tests
 }
 
 func defaultConfig() config {

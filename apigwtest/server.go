@@ -107,7 +107,7 @@ func newServer(newBackend func(*Server) backend, opts []Option) *Server {
 	if cfg.stage != "" {
 		s.URL += "/" + cfg.stage
 	}
-	s.http = &http.Server{Handler: http.HandlerFunc(s.serveHTTP), ReadHeaderTimeout: 10 * time.Second}
+	s.http = &http.Server{Handler: http.HandlerFunc(s.serveHTTP), ReadHeaderTimeout: 10 * time.Second, ErrorLog: cfg.errorLog}
 	s.handlers.Add(1)
 	go func() {
 		defer s.handlers.Done()
