@@ -265,3 +265,31 @@ func TestBugPanickingLatencyBreaksServer(t *testing.T) {
 		})
 	}
 }
+
+// Lambda's result was recorded (under the server's lock) before it was
+// handed to the gateway: a function that answered before the integration
+// timeout, but whose record waited for the lock across the deadline, was
+// answered 504 and counted as having run after a timeout.
+func TestBugResultBeforeDeadlineAnswered504(t *testing.T) {
+	t.Parallel()
+	ready, proceed := make(chan struct{}), make(chan struct{})
+	s := NewServer(func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		ready <- struct{}{}
+		<-proceed
+		return events.APIGatewayProxyResponse{StatusCode: 201}, nil
+	}, WithTimeScale(0.01), WithColdStart(0)) // 290 ms
+	defer s.Close()
+	answered := make(chan answer, 1)
+	go func() { answered <- get(t, s.URL+"/x") }()
+	<-ready
+	s.mu.Lock() // busy, as under load
+	close(proceed)
+	time.Sleep(400 * time.Millisecond) // past the integration timeout
+	s.mu.Unlock()
+	if got := <-answered; got.status != 201 {
+		t.Errorf("a function that answered in time got %d %q", got.status, got.body)
+	}
+	if inv := s.Invocations()[0]; inv.GatewayTimedOut || inv.RanAfterTimeout {
+		t.Errorf("invocation %+v", inv)
+	}
+}

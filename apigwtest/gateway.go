@@ -202,6 +202,13 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	case <-s.closing:
 		return
 	}
+	if got && res.recorded != nil {
+		select {
+		case <-res.recorded:
+		case <-s.closing:
+			return
+		}
+	}
 	if !got || res.at.After(deadline) {
 		s.integrationTimeout(w, g, rec, time.Since(sent))
 		return

@@ -64,6 +64,21 @@ type result struct {
 	payload []byte
 	ferr    *functionError
 	at      time.Time // when Lambda answered
+	// recorded, when not nil, is closed once the invocation's record is
+	// complete; the gateway waits for it before answering, so the ground
+	// truth is complete when the client reads its answer.
+	recorded chan struct{}
+}
+
+// hand gives the gateway its result at once, then records the end: were
+// the record first, a result Lambda had before the integration timeout
+// could reach the gateway after it, waiting for the server's lock, and be
+// answered as a 504.
+func (s *Server) hand(out chan<- result, r result, rec *Invocation, ferr *functionError, finished bool) {
+	r.recorded = make(chan struct{})
+	out <- r
+	s.end(rec, ferr, finished, false)
+	close(r.recorded)
 }
 
 // malformedPayload is what a fault-injected malformed response looks like:
@@ -160,9 +175,7 @@ func (s *Server) run(rec *Invocation, we *warmEnv, c *call, d draws, out chan<- 
 				ferr = &functionError{Type: "Runtime.Unknown", Message: err.Error()}
 			}
 			s.lambdaLog.line(fmt.Sprintf("INIT_REPORT Init Duration: %.2f ms\tPhase: init\tStatus: error\tError Type: %s", s.emulatedMillis(initDur), ferr.Type))
-			at := time.Now()
-			s.end(rec, ferr, false, false)
-			out <- result{ferr: ferr, at: at}
+			s.hand(out, result{ferr: ferr, at: time.Now()}, rec, ferr, false)
 			return
 		}
 		env = e
@@ -224,11 +237,8 @@ func (s *Server) run(rec *Invocation, we *warmEnv, c *call, d draws, out chan<- 
 		s.end(rec, ferr, false, timedOut)
 		return
 	}
-	// Record first, so the ground truth is complete when the client
-	// reads its answer.
 	at := time.Now()
-	s.end(rec, o.ferr, true, false)
-	out <- result{payload: o.payload, ferr: o.ferr, at: at}
+	s.hand(out, result{payload: o.payload, ferr: o.ferr, at: at}, rec, o.ferr, true)
 	s.report(c.lambdaID, at.Sub(t0), initDur, we == nil)
 	env.settle(fctx)
 	reusable = true
