@@ -179,3 +179,35 @@ func TestBugHTTPAPITimeoutCalled504(t *testing.T) {
 		t.Errorf("report:\n%s", out.String())
 	}
 }
+
+// TestBugOverlappingAttemptLogsDuplicateExecution pins the same attempt
+// read from two files (an attempt log and a CloudWatch export of it,
+// overlapping exports): each copy counted as an attempt, so a request that
+// ran its function once was reported as a duplicate execution.
+func TestBugOverlappingAttemptLogsDuplicateExecution(t *testing.T) {
+	t.Parallel()
+	const id = "99e0f8f9-4c32-4885-84db-07dfb22e3d55"
+	line := `{"time":"2026-11-26T01:00:00.020Z","level":"INFO","msg":"attempt","invocation_id":"inv-1","attempt":1,"max_attempts":3,"method":"GET",` +
+		`"start":"2026-11-26T01:00:00.000Z","duration_ms":20,"status":200,"reach":"backend","cause":"ok",` +
+		`"request_id_sent":"` + id + `","request_id":"` + id + `","retry":false,"rule":"not_retryable","reason":"x"}`
+	export, _ := json.Marshal(map[string]any{"events": []map[string]any{{"timestamp": 1795654800020, "message": line}}})
+	lambda := `{"msg":"lambda_invocation","lambda_request_id":"l-1","apigw_request_id":"` + id + `","invocation_id":"inv-1","attempt":1,` +
+		`"start":"2026-11-26T01:00:00.005Z","duration_ms":10,"status":200}` + "\n"
+	e := NewEvidence(Options{})
+	for _, f := range []struct{ name, text string }{
+		{"attempts.log", line + "\n"}, {"attempts-again.log", line + "\n"}, {"attempts.json", string(export)}, {"lambda.log", lambda},
+	} {
+		if _, err := e.ReadFile(f.name, strings.NewReader(f.text)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep := e.Report()
+	if len(rep.Attempts) != 1 || rep.Attempts[0].Verdict != VerdictRan {
+		t.Errorf("%d attempts: %+v", len(rep.Attempts), rep.Attempts)
+	}
+	for _, f := range rep.Findings {
+		if f.Kind == FindingDuplicateExecution {
+			t.Errorf("finding %s: %s", f.Kind, f.Summary)
+		}
+	}
+}

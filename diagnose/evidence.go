@@ -48,6 +48,7 @@ type Evidence struct {
 	malformedCount int
 
 	attempts      []*attemptEntry
+	attemptSeen   map[attemptKey]struct{}    // so overlapping exports count each attempt once
 	gateway       map[string]*gatewayRequest // by API Gateway request id
 	gatewayOrder  []string
 	invocations   map[string]*invocation // by Lambda request id
@@ -69,7 +70,18 @@ func NewEvidence(opts Options) *Evidence {
 		opts:        opts.withDefaults(),
 		gateway:     map[string]*gatewayRequest{},
 		invocations: map[string]*invocation{},
+		attemptSeen: map[attemptKey]struct{}{},
 	}
+}
+
+// attemptKey identifies one attempt across files: the same attempt line in
+// two files (an attempt log and its CloudWatch export, overlapping
+// exports) is one attempt, not two executions.
+type attemptKey struct {
+	invocationID, requestIDSent string
+	attempt                     int
+	hedge                       bool
+	start                       int64
 }
 
 type attemptEntry struct {
@@ -205,6 +217,12 @@ func (e *Evidence) add(p parsedLine, line LogLine) {
 		if line.Time.IsZero() {
 			line.Time, _ = p.attempt.interval()
 		}
+		r := &p.attempt
+		key := attemptKey{r.InvocationID, r.RequestIDSent, r.Attempt, r.Hedge, r.Start.UnixNano()}
+		if _, dup := e.attemptSeen[key]; dup {
+			return
+		}
+		e.attemptSeen[key] = struct{}{}
 		e.attempts = append(e.attempts, &attemptEntry{rec: p.attempt, line: line})
 	case kindAccess:
 		a := p.access
