@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -49,6 +50,38 @@ func TestBugProbeURLWithoutHostname(t *testing.T) {
 		if code != 2 || !strings.Contains(stderr.String(), "has no host") || strings.Contains(stderr.String(), "pw") ||
 			stdout.Len() != 0 {
 			t.Errorf("%s: exit %d, stdout %q, stderr %q", u, code, stdout.String(), stderr.String())
+		}
+	}
+}
+
+// TestBugInsightsQueryOverLimit pins the queries probe prints for long
+// request ids (an API that answers x-amzn-RequestId with ids of up to 128
+// characters, which probe accepts): 100 of them made one query of more than
+// Logs Insights' 10,000 characters, which the console refuses.
+func TestBugInsightsQueryOverLimit(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{36, 128} {
+		var ids []string
+		for i := range 250 {
+			id := fmt.Sprintf("%04d", i) + strings.Repeat("a", n-4)
+			ids = append(ids, id)
+		}
+		seen := map[string]int{}
+		for _, q := range insightsQueries(ids) {
+			if len(q.Query) > 10000 {
+				t.Errorf("ids of %d characters: a query of %d characters: %s", n, len(q.Query), q.Title)
+			}
+			for _, id := range ids {
+				if strings.Contains(q.Query, `"`+id+`"`) {
+					seen[id]++
+				}
+			}
+		}
+		for _, id := range ids {
+			if seen[id] != 3 {
+				t.Errorf("ids of %d characters: %s in %d queries, want 3", n, id[:4], seen[id])
+				break
+			}
 		}
 	}
 }

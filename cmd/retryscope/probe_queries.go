@@ -89,9 +89,34 @@ const (
 	lambdaLogGroup    = "/aws/lambda/<function-name>"
 )
 
-// queryIDChunk is how many ids one query lists, so that a query stays well
-// under Logs Insights' 10,000-character limit.
-const queryIDChunk = 100
+// queryIDChunk is how many ids one query lists at most, and queryIDChars
+// how many characters their quoted list may take, so that a query stays
+// under Logs Insights' 10,000-character limit whatever the ids' length (up
+// to 128 characters, see validQueryID).
+const (
+	queryIDChunk = 100
+	queryIDChars = 8000
+)
+
+// chunkIDs splits ids into the lists that go in one query each.
+func chunkIDs(ids []string) [][]string {
+	var chunks [][]string
+	var part []string
+	chars := 2 // the brackets
+	for _, id := range ids {
+		n := len(id) + 4 // quotes, comma, space
+		if len(part) > 0 && (len(part) == queryIDChunk || chars+n > queryIDChars) {
+			chunks = append(chunks, part)
+			part, chars = nil, 2
+		}
+		part = append(part, id)
+		chars += n
+	}
+	if len(part) > 0 {
+		chunks = append(chunks, part)
+	}
+	return chunks
+}
 
 // insightsQueries returns the guide's two 504 queries and, for the given
 // request ids, one query each over the execution log, the access log and
@@ -101,12 +126,11 @@ func insightsQueries(ids []string) []insightsQuery {
 		{"504 answers in the execution log (the guide's first query; REST APIs)", executionLogGroup, seedQuery504Parsed},
 		{"504 answers in the execution log (the guide's second query; REST APIs)", executionLogGroup, seedQuery504Plain},
 	}
-	chunks := (len(ids) + queryIDChunk - 1) / queryIDChunk
-	for c := range chunks {
-		part := ids[c*queryIDChunk : min(len(ids), (c+1)*queryIDChunk)]
+	parts := chunkIDs(ids)
+	for c, part := range parts {
 		suffix := ""
-		if chunks > 1 {
-			suffix = fmt.Sprintf(" (part %d of %d)", c+1, chunks)
+		if len(parts) > 1 {
+			suffix = fmt.Sprintf(" (part %d of %d)", c+1, len(parts))
 		}
 		list := quoteIDs(part)
 		qs = append(qs,
