@@ -21,6 +21,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/retryscope/retryscope/apigwtest"
@@ -29,12 +30,15 @@ import (
 func main() {
 	function := flag.String("function", "", "path to a built Lambda binary (default: build ./function)")
 	flag.Parse()
-	if err := run(*function); err != nil {
+	if err := run(os.Stdout, *function); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(function string) error {
+// run writes the demonstration to w. function is the Lambda binary; ""
+// builds ./function.
+func run(w io.Writer, function string) error {
+	out := &lockedWriter{w: w} // the function's log arrives from the server's goroutines
 	dir, err := os.MkdirTemp("", "retryscope-example-lambda-")
 	if err != nil {
 		return err
@@ -42,9 +46,9 @@ func run(function string) error {
 	defer os.RemoveAll(dir)
 	if function == "" {
 		function = filepath.Join(dir, "bootstrap")
-		fmt.Println("building the function ...")
+		fmt.Fprintln(out, "building the function ...")
 		build := exec.Command("go", "build", "-o", function, "github.com/retryscope/retryscope/examples/lambda/function")
-		build.Stdout, build.Stderr = os.Stdout, os.Stderr
+		build.Stdout, build.Stderr = out, out
 		if err := build.Run(); err != nil {
 			return fmt.Errorf("building the function: %w", err)
 		}
@@ -56,7 +60,7 @@ func run(function string) error {
 		apigwtest.WithTimeScale(0.1),
 		apigwtest.WithEnv("ORDERS_FILE="+orders),
 		apigwtest.WithAccessLog(&accessLog),
-		apigwtest.WithLambdaLog(prefixed{"  lambda | "}),
+		apigwtest.WithLambdaLog(prefixed{out, "  lambda | "}),
 	)
 	defer s.Close()
 
@@ -67,17 +71,18 @@ func run(function string) error {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	fmt.Printf("client: %d %s after %v (x-amzn-RequestId %s)\n",
+	fmt.Fprintf(out, "client: %d %s after %v (x-amzn-RequestId %s)\n",
 		resp.StatusCode, body, time.Since(start).Round(10*time.Millisecond), resp.Header.Get("x-amzn-RequestId"))
-	fmt.Printf("orders when the client gave up: %q\n", readFile(orders))
+	fmt.Fprintf(out, "orders when the client gave up: %q\n", readFile(orders))
 
 	s.Wait() // the function is still running: wait for it
-	fmt.Printf("orders after the function finished: %q\n", readFile(orders))
+	fmt.Fprintf(out, "orders after the function finished: %q\n", readFile(orders))
 	for _, inv := range s.Invocations() {
-		fmt.Printf("ground truth: request %s, Lambda %s, cold start %v, finished %v, ran after the 504 %v\n",
+		fmt.Fprintf(out, "ground truth: request %s, Lambda %s, cold start %v, finished %v, ran after the 504 %v\n",
 			inv.RequestID, inv.LambdaRequestID, inv.ColdStart, inv.Finished, inv.RanAfterTimeout)
 	}
-	fmt.Printf("access log: %s", accessLog.String())
+	s.Close() // the server has written its last log line
+	fmt.Fprintf(out, "access log: %s", accessLog.String())
 	return nil
 }
 
@@ -86,10 +91,25 @@ func readFile(path string) string {
 	return string(b)
 }
 
-// prefixed writes the function's log lines to stdout, indented.
-type prefixed struct{ prefix string }
+// prefixed writes the function's log lines to w, indented.
+type prefixed struct {
+	w      io.Writer
+	prefix string
+}
 
 func (p prefixed) Write(b []byte) (int, error) {
-	_, err := fmt.Print(p.prefix + string(b))
+	_, err := io.WriteString(p.w, p.prefix+string(b))
 	return len(b), err
+}
+
+// lockedWriter serialises writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
 }
