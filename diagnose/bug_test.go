@@ -211,3 +211,43 @@ func TestBugOverlappingAttemptLogsDuplicateExecution(t *testing.T) {
 		}
 	}
 }
+
+// TestBugSlowFunctionFindingForNotRun pins a 504 whose function never
+// started (Lambda logs cover its time, no invocation for it): its
+// integration latency near the timeout still raised "the function is slow"
+// and "consider asynchronous invocation", next to "safe to retry".
+func TestBugSlowFunctionFindingForNotRun(t *testing.T) {
+	t.Parallel()
+	const id = "11111111-2222-4333-8444-555555555555"
+	attempts := `{"time":"2026-11-26T01:00:29.100Z","level":"INFO","msg":"attempt","invocation_id":"inv-1","attempt":1,"max_attempts":3,"method":"POST",` +
+		`"start":"2026-11-26T01:00:00.000Z","duration_ms":29100,"status":504,"reach":"backend_timeout","cause":"integration_timeout",` +
+		`"request_id_sent":"` + id + `","request_id":"` + id + `","retry":false,"rule":"unsafe","reason":"x"}` + "\n"
+	access := `{"error_message":"Endpoint request timed out","error_responseType":"INTEGRATION_TIMEOUT","extendedRequestId":"abc=","integration_error":"-",` +
+		`"integration_integrationStatus":"-","integration_latency":"29001","integration_requestId":"-","integration_status":"-","integrationLatency":"29001",` +
+		`"requestId":"` + id + `","requestTimeEpoch":"1795654800000","responseLatency":"29050","status":"504"}` + "\n"
+	t0 := int64(1795654800000 - 60000)
+	events := []map[string]any{
+		{"timestamp": t0, "message": "START RequestId: other-1 Version: $LATEST"},
+		{"timestamp": t0 + 101, "message": "REPORT RequestId: other-1\tDuration: 100.00 ms\tBilled Duration: 100 ms\tMemory Size: 128 MB\tMax Memory Used: 60 MB"},
+		{"timestamp": t0 + 120000, "message": "START RequestId: other-2 Version: $LATEST"},
+		{"timestamp": t0 + 120051, "message": "REPORT RequestId: other-2\tDuration: 50.00 ms\tBilled Duration: 50 ms\tMemory Size: 128 MB\tMax Memory Used: 60 MB"},
+	}
+	lambda, _ := json.Marshal(map[string]any{"events": events})
+	e := NewEvidence(Options{})
+	for _, f := range []struct{ name, text string }{{"attempts.log", attempts}, {"access.log", access}, {"lambda.json", string(lambda)}} {
+		if _, err := e.ReadFile(f.name, strings.NewReader(f.text)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep := e.Report()
+	if len(rep.Attempts) != 1 || rep.Attempts[0].Verdict != VerdictNotRun {
+		t.Fatalf("attempts %+v", rep.Attempts)
+	}
+	kinds := map[string]bool{}
+	for _, f := range rep.Findings {
+		kinds[f.Kind] = true
+	}
+	if kinds[FindingLatencyNearTimeout] || kinds[FindingConsiderAsync] || !kinds[FindingSafeToRetry504] {
+		t.Errorf("findings %v", kinds)
+	}
+}

@@ -63,8 +63,13 @@ func (e *Evidence) slowFunction(attempts []AttemptVerdict) (Finding, bool) {
 	var ranOn int
 	maxDuration := -1.0
 	for _, a := range attempts {
+		if a.Verdict == VerdictNotRun {
+			// The gateway waited, but not for the function: its time
+			// says nothing about the function's speed.
+			continue
+		}
 		near := a.IntegrationLatencyMS != nil && *a.IntegrationLatencyMS >= limit
-		if !near && !(a.GatewayTimedOut && a.Verdict != VerdictNotRun) {
+		if !near && !a.GatewayTimedOut {
 			continue
 		}
 		ids = append(ids, a.RequestID)
