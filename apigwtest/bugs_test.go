@@ -3,6 +3,7 @@ package apigwtest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -291,5 +293,51 @@ func TestBugResultBeforeDeadlineAnswered504(t *testing.T) {
 	}
 	if inv := s.Invocations()[0]; inv.GatewayTimedOut || inv.RanAfterTimeout {
 		t.Errorf("invocation %+v", inv)
+	}
+}
+
+// The integration timer started only after the invocation was set up
+// (the server's lock, closing expired environments, building the event),
+// though the deadline counts from when the request was sent to Lambda: any
+// delay there was added to the 504's time, and under a time scale a real
+// millisecond is a scaled second.
+func TestBugIntegrationTimerStartsLate(t *testing.T) {
+	t.Parallel()
+	var access syncBuffer
+	arrived, locked := make(chan struct{}), make(chan struct{})
+	var first atomic.Bool
+	release := make(chan struct{})
+	defer close(release)
+	s := NewServer(func(ctx context.Context, _ events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return events.APIGatewayProxyResponse{StatusCode: 200}, nil
+	}, WithTimeScale(0.01), WithColdStart(0), WithAccessLog(&access), WithCloseGrace(10*time.Millisecond),
+		WithFaultFunc(func(Moment) Fault {
+			if first.CompareAndSwap(false, true) {
+				arrived <- struct{}{}
+				<-locked
+			}
+			return Fault{}
+		})) // 290 ms
+	defer s.Close()
+	answered := make(chan answer, 1)
+	go func() { answered <- get(t, s.URL+"/x") }()
+	<-arrived
+	s.mu.Lock() // busy, as under load: Lambda is asked, the setup waits
+	close(locked)
+	time.Sleep(200 * time.Millisecond)
+	s.mu.Unlock()
+	if got := <-answered; got.status != 504 {
+		t.Fatalf("%d %q", got.status, got.body)
+	}
+	var e AccessLogEntry
+	if err := json.Unmarshal([]byte(access.lines()[0]), &e); err != nil {
+		t.Fatal(err)
+	}
+	if ms, _ := strconv.Atoi(e.IntegrationLatency); ms < 29000 || ms > 36000 {
+		t.Errorf("504 after %s emulated ms, want the 29000 ms timeout", e.IntegrationLatency)
 	}
 }

@@ -146,8 +146,16 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		ok = false
 	}
-	for _, e := range expired {
-		e.close()
+	if len(expired) > 0 {
+		// Ending processes takes real time that must not delay this
+		// request; Close waits for it as for a handler.
+		s.handlers.Add(1)
+		go func() {
+			defer s.handlers.Done()
+			for _, e := range expired {
+				e.close()
+			}
+		}()
 	}
 	if !ok {
 		s.mu.Lock()
@@ -183,9 +191,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	out := make(chan result, 1)
 	go s.run(rec, we, &call{lambdaID: lambdaID, event: &event, trace: g.trace.String()}, d, out)
 
-	timeout := s.scale(s.cfg.integrationTimeout)
-	deadline := sent.Add(timeout)
-	timer := time.NewTimer(timeout)
+	// The clock started when the request was sent to Lambda: the time
+	// taken since (the server's lock, building a large event) counts.
+	deadline := sent.Add(s.scale(s.cfg.integrationTimeout))
+	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
 	var res result
 	var got bool
