@@ -85,3 +85,21 @@ func TestBugInsightsQueryOverLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestBugDiagnoseUsageOmitsMaxLine pins diagnose's one-line usage, printed
+// with every flag error: it named -json and -timeout but not -max-line.
+func TestBugDiagnoseUsageOmitsMaxLine(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"diagnose", "-max-lines", "5", "x.log"}, &stdout, &stderr); code != 2 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, flag := range []string{"-json", "-timeout", "-max-line "} {
+		if !strings.Contains(stderr.String(), flag) {
+			t.Errorf("stderr lacks %q: %q", flag, stderr.String())
+		}
+	}
+	if strings.Count(stderr.String(), "\n") != 1 {
+		t.Errorf("not one line: %q", stderr.String())
+	}
+}

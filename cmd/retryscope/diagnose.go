@@ -16,7 +16,7 @@ func init() {
 	register("diagnose", "say per attempt whether a request reached Lambda, from log exports", runDiagnose)
 }
 
-const diagnoseUsage = "usage: retryscope diagnose [-json] [-timeout 29s] FILE... (attempt log, API Gateway access/execution logs, Lambda logs, CloudWatch exports; - for stdin)"
+const diagnoseUsage = "usage: retryscope diagnose [-json] [-timeout 29s] [-max-line BYTES] FILE... (attempt log, API Gateway access/execution logs, Lambda logs, CloudWatch exports; - for stdin)"
 
 // runDiagnose reads every file (format detected per file), then prints the
 // per-attempt verdicts and findings. Exit 0 ok, 1 unreadable file, 2 usage
