@@ -341,3 +341,21 @@ func TestBugIntegrationTimerStartsLate(t *testing.T) {
 		t.Errorf("504 after %s emulated ms, want the 29000 ms timeout", e.IntegrationLatency)
 	}
 }
+
+// Lambda's 6 MB response limit held only in runtime mode: an in-process
+// handler's 7 MB response reached the client as a 200, where Lambda (and
+// the runtime mode) fail the invocation and the client gets 502.
+func TestBugInProcessResponseOverLambdaLimit(t *testing.T) {
+	t.Parallel()
+	big := strings.Repeat("x", 7<<20)
+	s := NewServer(func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		return events.APIGatewayProxyResponse{StatusCode: 200, Body: big}, nil
+	}, fastScale)
+	defer s.Close()
+	if got := get(t, s.URL+"/x"); got.status != 502 || got.body != `{"message": "Internal server error"}` {
+		t.Errorf("got %d with %d bytes, want the function error 502", got.status, len(got.body))
+	}
+	if inv := s.Invocations()[0]; inv.FunctionError != "Function.ResponseSizeTooLarge" {
+		t.Errorf("invocation %+v", inv)
+	}
+}

@@ -58,6 +58,9 @@ func (e *inProcessEnv) invoke(ctx context.Context, c *call) (payload []byte, fer
 	if err != nil {
 		return nil, &functionError{Type: "Runtime.MarshalError", Message: err.Error()}
 	}
+	if len(b) > maxResponsePayload {
+		return nil, responseTooLarge()
+	}
 	return b, nil
 }
 

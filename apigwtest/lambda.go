@@ -81,6 +81,15 @@ func (s *Server) hand(out chan<- result, r result, rec *Invocation, ferr *functi
 	close(r.recorded)
 }
 
+// maxResponsePayload is Lambda's limit on a synchronous invocation's
+// response (6 MB), in either mode.
+const maxResponsePayload = 6 << 20
+
+func responseTooLarge() *functionError {
+	return &functionError{Type: "Function.ResponseSizeTooLarge",
+		Message: "Response payload size exceeded maximum allowed payload size (6291556 bytes)."}
+}
+
 // malformedPayload is what a fault-injected malformed response looks like:
 // a plain string instead of the proxy response object.
 var malformedPayload = []byte(`"OK"`)

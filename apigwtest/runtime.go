@@ -275,12 +275,12 @@ func (e *processEnv) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		var o outcome
 		switch kind {
 		case "response":
-			b, err := io.ReadAll(io.LimitReader(r.Body, 6<<20+1))
+			b, err := io.ReadAll(io.LimitReader(r.Body, maxResponsePayload+1))
 			if err != nil {
 				return
 			}
-			if len(b) > 6<<20 {
-				o.ferr = &functionError{Type: "Function.ResponseSizeTooLarge", Message: "Response payload size exceeded maximum allowed payload size (6291556 bytes)."}
+			if len(b) > maxResponsePayload {
+				o.ferr = responseTooLarge()
 			} else {
 				o.payload = b
 			}

@@ -59,7 +59,8 @@ type Server struct {
 // WithColdStart, and fn runs in its own goroutine per invocation with a
 // context that carries the Lambda context, the trace id under
 // "x-amzn-trace-id" (as aws-lambda-go does) and the function deadline. A
-// panic in fn is a function error. NewServer panics if it cannot listen,
+// panic in fn is a function error, and so is a response over Lambda's 6 MB
+// limit (Function.ResponseSizeTooLarge), as in runtime mode. NewServer panics if it cannot listen,
 // like httptest.NewServer.
 func NewServer(fn Handler, opts ...Option) *Server {
 	if fn == nil {
