@@ -359,3 +359,16 @@ func TestBugInProcessResponseOverLambdaLimit(t *testing.T) {
 		t.Errorf("invocation %+v", inv)
 	}
 }
+
+// NewRuntimeServer("bootstrap") looked for "bootstrap" in $PATH (that is
+// what exec.Command does with a bare name) instead of running the file in
+// the working directory: every request was an init error.
+func TestBugRuntimeBinaryPathWithoutSlash(t *testing.T) {
+	bin := runtimeBinary(t)
+	t.Chdir(filepath.Dir(bin))
+	s := NewRuntimeServer(filepath.Base(bin), WithTimeScale(0.1))
+	defer s.Close()
+	if got := get(t, s.URL+"/x"); got.status != 200 {
+		t.Errorf("%d %q, want the function's 200", got.status, got.body)
+	}
+}

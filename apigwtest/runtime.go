@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,6 +39,11 @@ import (
 // starts do in AWS: pick a scale that leaves them room (0.1 makes 29 s
 // last 2.9 s).
 func NewRuntimeServer(binaryPath string, opts ...Option) *Server {
+	// A path, not a command name: "bootstrap" is the file in the working
+	// directory, which exec.Command would look for in $PATH instead.
+	if abs, err := filepath.Abs(binaryPath); err == nil {
+		binaryPath = abs
+	}
 	return newServer(func(s *Server) backend { return &runtimeBackend{path: binaryPath, s: s} }, opts)
 }
 
