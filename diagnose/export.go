@@ -291,7 +291,27 @@ func (d *documentReader) insightsRow(pos Position, row map[string]json.RawMessag
 		d.e.addMessage(d.sum, pos, at, []byte(msg))
 		return
 	}
+	if line, ok := executionRow(row); ok {
+		d.e.addMessage(d.sum, pos, at, line)
+		return
+	}
 	d.e.addMessage(d.sum, pos, at, fieldsAsRecord(row))
+}
+
+// executionRow rebuilds the execution-log line of a row from a query that
+// parsed it as the troubleshooting guide does (parse @message '(*) *' as
+// reqId, message) and displays those fields instead of @message.
+func executionRow(row map[string]json.RawMessage) ([]byte, bool) {
+	rawID, okID := row["reqId"]
+	rawMsg, okMsg := row["message"]
+	if !okID || !okMsg {
+		return nil, false
+	}
+	var id, msg string
+	if json.Unmarshal(rawID, &id) != nil || json.Unmarshal(rawMsg, &msg) != nil || id == "" {
+		return nil, false
+	}
+	return []byte("(" + id + ") " + msg), true
 }
 
 // fieldsAsRecord turns a row of selected fields into a JSON object without

@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -101,5 +103,118 @@ func TestBugDiagnoseUsageOmitsMaxLine(t *testing.T) {
 	}
 	if strings.Count(stderr.String(), "\n") != 1 {
 		t.Errorf("not one line: %q", stderr.String())
+	}
+}
+
+// TestBugProbeQueryResultsUnreadable pins the round trip the README walks:
+// run probe's Logs Insights queries, export the results, diagnose them.
+// The execution-log query displays reqId and message (not @message) and the
+// function-log query selected fields without @message, so diagnose ignored
+// every row of both exports.
+func TestBugProbeQueryResultsUnreadable(t *testing.T) {
+	t.Parallel()
+	const id = "99e0f8f9-4c32-4885-84db-07dfb22e3d55"
+	execution := []string{
+		"(" + id + ") Starting execution for request: " + id,
+		"(" + id + ") Sending request to https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:f/invocations",
+		"(" + id + ") Execution failed due to a timeout error",
+		"(" + id + ") Method completed with status: 504",
+	}
+	lambda := `{"msg":"lambda_invocation","lambda_request_id":"df934fe4-a2d2-4629-b2ff-bbc2a1cb71a9","apigw_request_id":"` + id +
+		`","invocation_id":"inv-1","attempt":1,"start":"2026-11-26T01:00:00.050Z","duration_ms":35000.5,"status":200}`
+	// What Logs Insights returns for a query: the columns its fields or
+	// display command names, every value a string.
+	columns := func(query string) []string {
+		for _, l := range strings.Split(query, "\n") {
+			l = strings.TrimPrefix(l, "| ")
+			if rest, ok := strings.CutPrefix(l, "display "); ok {
+				return strings.Split(rest, ", ")
+			}
+			if rest, ok := strings.CutPrefix(l, "fields "); ok {
+				return strings.Split(rest, ", ")
+			}
+		}
+		t.Fatalf("no columns in %s", query)
+		return nil
+	}
+	export := func(query string, lines []string) string {
+		var rows []map[string]string
+		for _, line := range lines {
+			all := map[string]string{"@timestamp": "2026-11-26 01:00:35.100", "@message": line}
+			if strings.HasPrefix(line, "(") {
+				i := strings.Index(line, ") ")
+				all["reqId"], all["message"] = line[1:i], line[i+2:]
+			} else {
+				var fields map[string]any
+				if err := json.Unmarshal([]byte(line), &fields); err != nil {
+					t.Fatal(err)
+				}
+				for k, v := range fields {
+					all[k] = fmt.Sprint(v)
+				}
+			}
+			row := map[string]string{}
+			for _, c := range columns(query) {
+				if v, ok := all[c]; ok {
+					row[c] = v
+				}
+			}
+			rows = append(rows, row)
+		}
+		b, _ := json.Marshal(rows)
+		return string(b)
+	}
+	dir := t.TempDir()
+	files := []string{filepath.Join(dir, "attempts.log")}
+	attempt := `{"time":"2026-11-26T01:00:29.020Z","level":"INFO","msg":"attempt","invocation_id":"inv-1","attempt":1,"max_attempts":1,"method":"GET",` +
+		`"start":"2026-11-26T01:00:00.000Z","duration_ms":29020,"status":504,"reach":"backend_timeout","cause":"integration_timeout",` +
+		`"request_id_sent":"` + id + `","request_id":"` + id + `","retry":false,"rule":"max_attempts","reason":"x"}` + "\n"
+	if err := os.WriteFile(files[0], []byte(attempt), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range insightsQueries([]string{id}) {
+		var lines []string
+		switch {
+		case strings.HasPrefix(q.Title, "these requests in the execution log"):
+			lines = execution
+		case strings.HasPrefix(q.Title, "these requests in the function's log"):
+			lines = []string{lambda}
+		default:
+			continue
+		}
+		name := filepath.Join(dir, fmt.Sprintf("query%d.json", len(files)))
+		if err := os.WriteFile(name, []byte(export(q.Query, lines)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, name)
+	}
+	if len(files) != 3 {
+		t.Fatalf("queries: %d", len(files)-1)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run(append([]string{"diagnose", "-json"}, files...), &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	var rep struct {
+		Attempts []struct {
+			Verdict         string `json:"verdict"`
+			GatewayTimedOut bool   `json:"gateway_timed_out"`
+		} `json:"attempts"`
+		Files []struct {
+			Path    string `json:"path"`
+			Lines   int    `json:"lines"`
+			Records int    `json:"records"`
+		} `json:"files"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range rep.Files {
+		if f.Records != f.Lines {
+			t.Errorf("%s: %d of %d rows used", filepath.Base(f.Path), f.Records, f.Lines)
+		}
+	}
+	if len(rep.Attempts) != 1 || rep.Attempts[0].Verdict != "ran" || !rep.Attempts[0].GatewayTimedOut {
+		t.Errorf("attempts %+v", rep.Attempts)
 	}
 }

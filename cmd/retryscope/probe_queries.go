@@ -147,7 +147,7 @@ func insightsQueries(ids []string) []insightsQuery {
 					"| sort @timestamp asc\n" +
 					"| limit 10000"},
 			insightsQuery{"these requests in the function's log (lines of retryscope's lambdalog middleware): a line means the function ran" + suffix, lambdaLogGroup,
-				"fields @timestamp, lambda_request_id, apigw_request_id, attempt, status, duration_ms, error\n" +
+				"fields @timestamp, lambda_request_id, apigw_request_id, attempt, status, duration_ms, error, @message\n" +
 					"| filter apigw_request_id in " + list + "\n" +
 					"| sort @timestamp asc\n" +
 					"| limit 10000"},
