@@ -251,3 +251,27 @@ func TestBugSlowFunctionFindingForNotRun(t *testing.T) {
 		t.Errorf("findings %v", kinds)
 	}
 }
+
+// TestBugByteOrderMark pins files that start with a UTF-8 byte order mark,
+// as Windows tools write them: the first line of a log was reported
+// malformed, and a CSV export whose first column is @message had every row
+// ignored (the column was named "\ufeff@message").
+func TestBugByteOrderMark(t *testing.T) {
+	t.Parallel()
+	const bom = "\xef\xbb\xbf"
+	access := `{"requestId":"r-1","status":"200","integration_requestId":"l-1","integration_integrationStatus":"200","integration_latency":"12","requestTimeEpoch":"1795654800010","responseLatency":"20"}` + "\n"
+	csvExport := "@message,@timestamp\n\"START RequestId: l-1 Version: $LATEST\",2026-11-26 01:00:00.000\n"
+	for _, tt := range []struct {
+		name, text string
+		format     Format
+	}{
+		{"access.log", bom + access + access, FormatAccessLog},
+		{"export.csv", bom + csvExport, FormatInsightsCSV},
+	} {
+		e := NewEvidence(Options{})
+		sum, err := e.ReadFile(tt.name, strings.NewReader(tt.text))
+		if err != nil || sum.Format != tt.format || sum.Malformed != 0 || sum.Ignored != 0 || sum.Records != sum.Lines {
+			t.Errorf("%s: %+v, err %v", tt.name, sum, err)
+		}
+	}
+}

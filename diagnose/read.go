@@ -31,6 +31,11 @@ type FileSummary struct {
 // malformed lines are not errors. Lines read before an error stay in e.
 func (e *Evidence) ReadFile(name string, r io.Reader) (FileSummary, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
+	if head, _ := br.Peek(len(utf8BOM)); string(head) == utf8BOM {
+		// Windows tools start UTF-8 text (CSV exports above all) with a
+		// byte order mark; it is not part of the first line or header.
+		_, _ = br.Discard(len(utf8BOM))
+	}
 	sum := FileSummary{Path: name}
 	var err error
 	switch sniffContainer(br) {
@@ -46,6 +51,8 @@ func (e *Evidence) ReadFile(name string, r io.Reader) (FileSummary, error) {
 	}
 	return sum, err
 }
+
+const utf8BOM = "\xef\xbb\xbf"
 
 // stray is a line of no known kind seen before the file's format was known.
 type stray struct {
