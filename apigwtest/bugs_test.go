@@ -372,3 +372,24 @@ func TestBugRuntimeBinaryPathWithoutSlash(t *testing.T) {
 		t.Errorf("%d %q, want the function's 200", got.status, got.body)
 	}
 }
+
+// A function's header value holding a control character other than CR, LF
+// or NUL (\x01, DEL) was sent as is: the client refused the response
+// ("malformed MIME header line") and the connection broke, although
+// cleanHeaderValue promised a function could not break it.
+func TestBugControlCharInFunctionHeaderBreaksConnection(t *testing.T) {
+	t.Parallel()
+	s := NewServer(func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		return events.APIGatewayProxyResponse{StatusCode: 200, Body: "ok",
+			Headers: map[string]string{"X-A": "a\x01b\x7fc\td", "X-B": "\x1bx"}}, nil
+	}, fastScale)
+	defer s.Close()
+	resp, err := http.Get(s.URL + "/x")
+	if err != nil {
+		t.Fatalf("the client could not read the answer: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("X-A") != "abc\td" || resp.Header.Get("X-B") != "x" {
+		t.Errorf("%d %v", resp.StatusCode, resp.Header)
+	}
+}

@@ -228,19 +228,23 @@ func validHeaderName(k string) bool {
 	return true
 }
 
-// cleanHeaderValue drops the bytes net/http refuses to send in a header
-// value, so a function cannot break the connection.
+// cleanHeaderValue drops the control characters a header value may not
+// hold (RFC 9110 5.5: all but HTAB), so a function cannot break the
+// connection: net/http sends them, and clients (net/http's among them)
+// refuse the response as malformed.
 func cleanHeaderValue(v string) string {
-	if strings.IndexFunc(v, func(r rune) bool { return r == '\r' || r == '\n' || r == 0 }) < 0 {
+	if strings.IndexFunc(v, isHeaderCTL) < 0 {
 		return v
 	}
 	return strings.Map(func(r rune) rune {
-		if r == '\r' || r == '\n' || r == 0 {
+		if isHeaderCTL(r) {
 			return -1
 		}
 		return r
 	}, v)
 }
+
+func isHeaderCTL(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }
 
 // requestTimeEpoch formats t as $context.requestTimeEpoch (milliseconds).
 func requestTimeEpoch(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
