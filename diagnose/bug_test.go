@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -273,5 +274,44 @@ func TestBugByteOrderMark(t *testing.T) {
 		if err != nil || sum.Format != tt.format || sum.Malformed != 0 || sum.Ignored != 0 || sum.Records != sum.Lines {
 			t.Errorf("%s: %+v, err %v", tt.name, sum, err)
 		}
+	}
+}
+
+// TestBugGzipExportUnknownFormat pins CloudWatch Logs' exports to S3, gzip
+// files of "<timestamp> <message>" lines: diagnose refused them as an
+// unknown format and printed the compressed bytes as their first line. A
+// truncated one must give what it holds and say where it was cut.
+func TestBugGzipExportUnknownFormat(t *testing.T) {
+	t.Parallel()
+	var plain bytes.Buffer
+	for i := range 200 {
+		fmt.Fprintf(&plain, `2026-11-26T01:00:00.000Z {"requestId":"r-%d","status":"200","integration_requestId":"l-%d","integration_integrationStatus":"200","integration_latency":"12","requestTimeEpoch":"1795654800010","responseLatency":"20"}`+"\n", i, i)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	_, _ = zw.Write(plain.Bytes())
+	_ = zw.Close()
+
+	e := NewEvidence(Options{})
+	sum, err := e.ReadFile("000000.gz", bytes.NewReader(gz.Bytes()))
+	if err != nil || sum.Format != FormatAccessLog || sum.Records != 200 || sum.Malformed != 0 {
+		t.Errorf("whole: %+v, err %v", sum, err)
+	}
+
+	e = NewEvidence(Options{})
+	sum, err = e.ReadFile("cut.gz", bytes.NewReader(gz.Bytes()[:gz.Len()/2]))
+	if err != nil || sum.Format != FormatAccessLog || sum.Records == 0 || sum.Malformed == 0 {
+		t.Errorf("cut: %+v, err %v", sum, err)
+	}
+	rep := e.Report()
+	if len(rep.Files) != 1 || rep.Files[0] != sum {
+		t.Errorf("files %+v, want %+v", rep.Files, sum)
+	}
+	found := false
+	for _, m := range rep.Malformed {
+		found = found || strings.Contains(m.Problem, "gzip data cut short")
+	}
+	if !found {
+		t.Errorf("malformed %+v", rep.Malformed)
 	}
 }

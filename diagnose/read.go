@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"bufio"
+	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -25,19 +26,37 @@ type FileSummary struct {
 	Malformed int `json:"malformed"`
 }
 
-// ReadFile streams one log file into e, detecting its format. name is used
-// in positions and the report. It returns the summary, and an error when the
-// format is unknown (errors.Is(err, ErrUnknownFormat)) or reading fails;
-// malformed lines are not errors. Lines read before an error stay in e.
-func (e *Evidence) ReadFile(name string, r io.Reader) (FileSummary, error) {
+// ReadFile streams one log file into e, detecting its format (a gzip file is
+// read through). name is used in positions and the report. It returns the
+// summary, and an error when the format is unknown (errors.Is(err,
+// ErrUnknownFormat)) or reading fails; malformed lines are not errors. Lines
+// read before an error stay in e.
+func (e *Evidence) ReadFile(name string, r io.Reader) (sum FileSummary, err error) {
 	br := bufio.NewReaderSize(r, 64<<10)
+	if head, _ := br.Peek(2); string(head) == gzipMagic {
+		// CloudWatch Logs exports to S3 are gzip files: streamed
+		// through, the bounds stay those of the text inside.
+		zr, zerr := gzip.NewReader(br)
+		if zerr != nil {
+			return FileSummary{Path: name}, fmt.Errorf("%s: %w", name, &readError{zerr})
+		}
+		defer zr.Close()
+		gz := &gzipReader{r: zr}
+		defer func() {
+			if gz.truncated && err == nil {
+				e.addMalformed(Position{File: name, Line: sum.Lines + 1}, "gzip data cut short: the rest of the file is missing", nil)
+				sum.Malformed++
+				e.files[len(e.files)-1] = sum
+			}
+		}()
+		br = bufio.NewReaderSize(gz, 64<<10)
+	}
 	if head, _ := br.Peek(len(utf8BOM)); string(head) == utf8BOM {
 		// Windows tools start UTF-8 text (CSV exports above all) with a
 		// byte order mark; it is not part of the first line or header.
 		_, _ = br.Discard(len(utf8BOM))
 	}
-	sum := FileSummary{Path: name}
-	var err error
+	sum = FileSummary{Path: name}
 	switch sniffContainer(br) {
 	case containerDocument:
 		err = e.readDocument(name, br, &sum)
@@ -52,7 +71,30 @@ func (e *Evidence) ReadFile(name string, r io.Reader) (FileSummary, error) {
 	return sum, err
 }
 
-const utf8BOM = "\xef\xbb\xbf"
+const (
+	utf8BOM   = "\xef\xbb\xbf"
+	gzipMagic = "\x1f\x8b"
+)
+
+// gzipReader ends a truncated gzip stream like a truncated text file (what
+// was read is used, the cut is reported) and marks other damage as a read
+// error, which stops the file.
+type gzipReader struct {
+	r         io.Reader
+	truncated bool
+}
+
+func (g *gzipReader) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		g.truncated = true
+		err = io.EOF
+	case err != nil && !errors.Is(err, io.EOF):
+		err = &readError{err}
+	}
+	return n, err
+}
 
 // stray is a line of no known kind seen before the file's format was known.
 type stray struct {

@@ -33,7 +33,7 @@ func runDiagnose(args []string, stdout, stderr io.Writer) int {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				fmt.Fprintln(stderr, diagnoseUsage)
-				fmt.Fprintln(stderr, "Formats are detected per file. Files are streamed: lines up to -max-line bytes, memory about 2-4 KiB per distinct request id.")
+				fmt.Fprintln(stderr, "Formats are detected per file, gzip-compressed ones (CloudWatch exports to S3) too. Files are streamed: lines up to -max-line bytes, memory about 2-4 KiB per distinct request id.")
 				fs.SetOutput(stderr)
 				fs.PrintDefaults()
 				return 0
