@@ -218,3 +218,19 @@ func TestBugProbeQueryResultsUnreadable(t *testing.T) {
 		t.Errorf("attempts %+v", rep.Attempts)
 	}
 }
+
+// TestBugHelpCommandIgnored pins "retryscope help probe", which printed
+// the list of commands instead of probe's flags.
+func TestBugHelpCommandIgnored(t *testing.T) {
+	t.Parallel()
+	for _, name := range sortedNames() {
+		var stdout, stderr bytes.Buffer
+		if code := run([]string{"help", name}, &stdout, &stderr); code != 0 || !strings.Contains(stderr.String(), "usage: retryscope "+name) {
+			t.Errorf("help %s: exit %d, stderr %q", name, code, stderr.String())
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"help", "nope"}, &stdout, &stderr); code != 0 || !strings.Contains(stderr.String(), "usage: retryscope <command>") {
+		t.Errorf("help nope: exit %d, stderr %q", code, stderr.String())
+	}
+}
