@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -313,5 +314,34 @@ func TestBugGzipExportUnknownFormat(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("malformed %+v", rep.Malformed)
+	}
+}
+
+// TestBugAttemptLinesAfterAppLog pins an application's JSON log that holds
+// the transport's attempt lines (transport.WithLogger with the app's own
+// logger) after more than 1000 other records: it was refused as an unknown
+// format.
+func TestBugAttemptLinesAfterAppLog(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	for i := range 2500 {
+		fmt.Fprintf(&b, `{"time":"2026-11-26T01:00:00Z","level":"INFO","msg":"handled order","order":%d}`+"\n", i)
+	}
+	const id = "99e0f8f9-4c32-4885-84db-07dfb22e3d55"
+	b.WriteString(`{"time":"2026-11-26T01:00:00.020Z","level":"INFO","msg":"attempt","invocation_id":"inv-1","attempt":1,"max_attempts":3,"method":"GET",` +
+		`"start":"2026-11-26T01:00:00.000Z","duration_ms":20,"status":200,"reach":"backend","cause":"ok",` +
+		`"request_id_sent":"` + id + `","request_id":"` + id + `","retry":false,"rule":"not_retryable","reason":"x"}` + "\n")
+	e := NewEvidence(Options{})
+	sum, err := e.ReadFile("app.log", strings.NewReader(b.String()))
+	if err != nil || sum.Format != FormatAttemptLog || sum.Records != 1 || sum.Ignored != 2500 || sum.Malformed != 0 {
+		t.Fatalf("%+v, err %v", sum, err)
+	}
+	if rep := e.Report(); len(rep.Attempts) != 1 {
+		t.Errorf("%d attempts", len(rep.Attempts))
+	}
+	// Text of no known kind still stops the search after 1000 lines.
+	_, err = NewEvidence(Options{}).ReadFile("notes.txt", strings.NewReader(strings.Repeat("hello\n", 1500)+b.String()))
+	if !errors.Is(err, ErrUnknownFormat) {
+		t.Errorf("text: err %v", err)
 	}
 }

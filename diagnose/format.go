@@ -38,11 +38,13 @@ const (
 
 // ErrUnknownFormat is returned (wrapped, with the file name and its first
 // line) by ReadFile when no line of the file's first 1000 non-blank lines is
-// of a known kind.
+// of a known kind (of any of its lines, when those are all JSON objects: an
+// application's log may hold the transport's attempt lines anywhere).
 var ErrUnknownFormat = errors.New("unknown log format")
 
 // undecidedLineLimit is how many non-blank lines ReadFile reads before
-// giving up on recognising a file.
+// giving up on recognising a file, unless they are all JSON objects, and
+// how many unrecognised lines it keeps until the format is known.
 const undecidedLineLimit = 1000
 
 // formatOf names the line-based format a file's first recognised line

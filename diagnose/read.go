@@ -108,6 +108,10 @@ func (e *Evidence) readLines(name string, br *bufio.Reader, sum *FileSummary) er
 	var pending []stray
 	var firstLine string
 	nonBlank := 0
+	// An application's JSON log can hold the transport's attempt lines
+	// anywhere: while every stray is a JSON object the file is read on,
+	// the strays past the limit only counted.
+	allJSON, extraJSON := true, 0
 	for {
 		line, tooLong, err := lr.next()
 		if errors.Is(err, io.EOF) {
@@ -144,6 +148,13 @@ func (e *Evidence) readLines(name string, br *bufio.Reader, sum *FileSummary) er
 					e.countStray(sum, s)
 				}
 				pending = nil
+				if strayIsMalformed(f, kindOtherJSON) {
+					// Counted, not listed: the list is capped anyway.
+					e.malformedCount += extraJSON
+					sum.Malformed += extraJSON
+				} else {
+					sum.Ignored += extraJSON
+				}
 			}
 			e.add(p, LogLine{Position: pos, Text: excerpt(line), Time: p.time})
 			sum.Records++
@@ -154,8 +165,13 @@ func (e *Evidence) readLines(name string, br *bufio.Reader, sum *FileSummary) er
 			e.countStray(sum, s)
 			continue
 		}
-		pending = append(pending, s)
-		if nonBlank >= undecidedLineLimit {
+		allJSON = allJSON && s.kind == kindOtherJSON
+		if len(pending) < undecidedLineLimit {
+			pending = append(pending, s)
+		} else {
+			extraJSON++
+		}
+		if nonBlank >= undecidedLineLimit && !allJSON {
 			break
 		}
 	}
