@@ -393,3 +393,33 @@ func TestBugControlCharInFunctionHeaderBreaksConnection(t *testing.T) {
 		t.Errorf("%d %v", resp.StatusCode, resp.Header)
 	}
 }
+
+// At the function timeout the client got its 502 at once, but the
+// invocation was recorded (FunctionTimedOut, FunctionError, the counters)
+// and its END and REPORT lines written only when the in-process handler
+// returned: for a handler that ignores its context, much later or never,
+// though for Lambda the invocation ended at the timeout.
+func TestBugFunctionTimeoutRecordedOnlyWhenHandlerReturns(t *testing.T) {
+	t.Parallel()
+	var lambdaLog syncBuffer
+	release := make(chan struct{})
+	s := NewServer(func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		<-release // ignores its context
+		return events.APIGatewayProxyResponse{StatusCode: 200}, nil
+	}, WithTimeScale(0.01), WithFunctionTimeout(3*time.Second), WithLambdaLog(&lambdaLog)) // 30 ms
+	defer s.Close()
+	defer close(release)
+	if got := get(t, s.URL+"/x"); got.status != 502 {
+		t.Fatalf("%d %q", got.status, got.body)
+	}
+	inv := s.Invocations()[0]
+	if !inv.FunctionTimedOut || inv.FunctionError != "Sandbox.Timedout" || inv.End.IsZero() || inv.Finished {
+		t.Errorf("when the client read its 502: %+v", inv)
+	}
+	if st := s.Stats(); st.FunctionTimeouts != 1 || st.InFlight != 1 {
+		t.Errorf("stats %+v: want the timeout counted, the slot still held", st)
+	}
+	if !strings.Contains(strings.Join(lambdaLog.lines(), "\n"), "REPORT RequestId: "+inv.LambdaRequestID) {
+		t.Errorf("no REPORT line: %q", lambdaLog.lines())
+	}
+}

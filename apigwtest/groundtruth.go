@@ -24,7 +24,9 @@ type Invocation struct {
 	// group invocations by a header of their own.
 	Header http.Header
 	// Start is when Lambda accepted the invocation (before any cold start);
-	// End is when it ended, zero while it runs.
+	// End is when it ended, zero while it runs. A function stopped by its
+	// timeout or Close ends then, even if an in-process handler that
+	// ignores its context runs on (and keeps its concurrency slot).
 	Start, End time.Time
 	// ColdStart is true when a new execution environment was started for it.
 	ColdStart bool

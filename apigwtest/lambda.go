@@ -74,10 +74,10 @@ type result struct {
 // the record first, a result Lambda had before the integration timeout
 // could reach the gateway after it, waiting for the server's lock, and be
 // answered as a 504.
-func (s *Server) hand(out chan<- result, r result, rec *Invocation, ferr *functionError, finished bool) {
+func (s *Server) hand(out chan<- result, r result, rec *Invocation, ferr *functionError, finished, timedOut bool) {
 	r.recorded = make(chan struct{})
 	out <- r
-	s.end(rec, ferr, finished, false)
+	s.end(rec, ferr, finished, timedOut)
 	close(r.recorded)
 }
 
@@ -184,7 +184,7 @@ func (s *Server) run(rec *Invocation, we *warmEnv, c *call, d draws, out chan<- 
 				ferr = &functionError{Type: "Runtime.Unknown", Message: err.Error()}
 			}
 			s.lambdaLog.line(fmt.Sprintf("INIT_REPORT Init Duration: %.2f ms\tPhase: init\tStatus: error\tError Type: %s", s.emulatedMillis(initDur), ferr.Type))
-			s.hand(out, result{ferr: ferr, at: time.Now()}, rec, ferr, false)
+			s.hand(out, result{ferr: ferr, at: time.Now()}, rec, ferr, false, false)
 			return
 		}
 		env = e
@@ -234,20 +234,22 @@ func (s *Server) run(rec *Invocation, we *warmEnv, c *call, d draws, out chan<- 
 		if !timedOut {
 			ferr = &functionError{Type: "Runtime.Closed", Message: errServerClosed.Error()}
 		}
-		out <- result{ferr: ferr, at: stoppedAt}
+		// For Lambda the invocation ends now: log and record it before
+		// the client reads its answer, though an in-process handler that
+		// ignores its context keeps its slot until it returns.
 		if timedOut {
 			s.lambdaLog.line(ferr.Message)
 		}
+		s.report(c.lambdaID, stoppedAt.Sub(t0), initDur, we == nil)
+		s.hand(out, result{ferr: ferr, at: stoppedAt}, rec, ferr, false, timedOut)
 		env.close()
 		if !received {
 			<-done
 		}
-		s.report(c.lambdaID, stoppedAt.Sub(t0), initDur, we == nil)
-		s.end(rec, ferr, false, timedOut)
 		return
 	}
 	at := time.Now()
-	s.hand(out, result{payload: o.payload, ferr: o.ferr, at: at}, rec, o.ferr, true)
+	s.hand(out, result{payload: o.payload, ferr: o.ferr, at: at}, rec, o.ferr, true, false)
 	s.report(c.lambdaID, at.Sub(t0), initDur, we == nil)
 	env.settle(fctx)
 	reusable = true
