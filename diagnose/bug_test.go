@@ -27,6 +27,7 @@ func TestBugReportQuotesCredentials(t *testing.T) {
 		"(" + id + ") Method completed with status: 504",
 		`{"Authorization": "Bearer SEC13X", "cookie":"SEC14X"`,
 		`{"msg":"x","Proxy-Authorization":"Basic SEC15X"`,
+		`{"msg":"x","cookies":["sid=SEC17X","b=SEC18X"], "n":1`,
 	}, "\n") + "\n"
 	e := NewEvidence(Options{})
 	if _, err := e.ReadFile("execution.log", strings.NewReader(exec)); err != nil {
@@ -46,7 +47,7 @@ func TestBugReportQuotesCredentials(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := text.String() + string(js) + unknownErr.Error()
-	for i := 1; i <= 16; i++ {
+	for i := 1; i <= 18; i++ {
 		if secret := fmt.Sprintf("SEC%02dX", i); strings.Contains(out, secret) {
 			t.Errorf("secret %s printed", secret)
 		}

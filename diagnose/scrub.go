@@ -19,7 +19,9 @@ var (
 	// reSecretHeader is a credential header's name, its separator as a
 	// header map, "Name: value" or JSON (escaped or not) writes it, and the
 	// value up to the next delimiter.
-	reSecretHeader = regexp.MustCompile(`(?i)((?:proxy-)?authorization|set-cookie|cookie|x-api-key|x-amz-security-token)(\\?"?[ \t]*[:=][ \t]*\\?"?)([^,}\]\r\n"\\]*)`)
+	reSecretHeader = regexp.MustCompile(`(?i)((?:proxy-)?authorization|set-cookie|cookies?|x-api-key|x-amz-security-token)(\\?"?[ \t]*[:=][ \t]*\[?\\?"?)([^,}\]\r\n"\\]*)`)
+	// reCookieList is an HTTP API event's cookie list, "cookies":["a=1","b=2"].
+	reCookieList = regexp.MustCompile(`(?i)(\\?"cookies\\?"[ \t]*:[ \t]*\[)[^\]]*`)
 	// reURL is a URL in free text.
 	reURL = regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s"'<>\\]+`)
 	// reQueryString is the execution log's "Method request query string: {k=v, ...}".
@@ -37,6 +39,7 @@ func scrub(b []byte) []byte {
 	if !mayHoldSecret(b) {
 		return b
 	}
+	b = reCookieList.ReplaceAll(b, []byte("${1}"+scrubPlaceholder))
 	b = reSecretHeader.ReplaceAll(b, []byte("${1}${2}"+scrubPlaceholder))
 	b = reQueryString.ReplaceAllFunc(b, func(m []byte) []byte {
 		i := bytes.IndexByte(m, '{') + 1
