@@ -423,3 +423,41 @@ func TestBugFunctionTimeoutRecordedOnlyWhenHandlerReturns(t *testing.T) {
 		t.Errorf("no REPORT line: %q", lambdaLog.lines())
 	}
 }
+
+// Fault.Outage promises to override the fault's other fields, but they
+// still applied: with OutageTimeout an ErrorRate replaced the handler (the
+// function never completed) and a Latency was added; with
+// OutageFunctionError the Latency delayed the 502 into a 504.
+func TestBugOutageDoesNotOverrideFault(t *testing.T) {
+	t.Parallel()
+	var ran atomic.Int64
+	s := NewServer(func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		ran.Add(1)
+		return events.APIGatewayProxyResponse{StatusCode: 200}, nil
+	}, WithTimeScale(0.01), WithColdStart(0), WithFaultFunc(func(m Moment) Fault {
+		f := Fault{Latency: Fixed(time.Hour), ErrorRate: 1, MalformedRate: 1}
+		f.Outage = map[string]Outage{"timeout": OutageTimeout, "error": OutageFunctionError}[m.Header.Get("X-Outage")]
+		return f
+	}), WithCloseGrace(10*time.Millisecond))
+	defer s.Close()
+	req, _ := http.NewRequest(http.MethodGet, s.URL+"/x", nil)
+	req.Header.Set("X-Outage", "error")
+	if got := do(t, req); got.status != 502 {
+		t.Errorf("OutageFunctionError: %d %q, want its 502 at once", got.status, got.body)
+	}
+	req.Header.Set("X-Outage", "timeout")
+	if got := do(t, req); got.status != 504 {
+		t.Errorf("OutageTimeout: %d %q", got.status, got.body)
+	}
+	done := make(chan struct{})
+	go func() { s.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second): // the outage runs 31.9 s emulated: 319 ms
+		t.Fatal("the OutageTimeout function did not finish: a Latency was added")
+	}
+	inv := s.Invocations()[1]
+	if !inv.Finished || inv.FunctionError != "" || !inv.RanAfterTimeout || ran.Load() != 1 {
+		t.Errorf("OutageTimeout invocation %+v, handler ran %d times: want it to complete after the 504", inv, ran.Load())
+	}
+}

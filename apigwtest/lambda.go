@@ -106,14 +106,19 @@ func (s *Server) acquire(now time.Time, f Fault) (we *warmEnv, d draws, expired 
 	// Draw before taking the slot: a Latency that panics (net/http
 	// recovers the handler) must not keep a slot that Wait and Close
 	// would wait for.
-	if f.Latency != nil {
-		d.latency = f.Latency.Draw(s.rng, s.running+1)
+	// An outage overrides the fault's other fields (Fault's doc).
+	switch f.Outage {
+	case OutageTimeout:
+		d.latency = s.cfg.integrationTimeout + s.cfg.integrationTimeout/10
+	case OutageFunctionError:
+		d.fail = true
+	default:
+		if f.Latency != nil {
+			d.latency = f.Latency.Draw(s.rng, s.running+1)
+		}
+		d.fail = f.ErrorRate > 0 && s.rng.Float64() < f.ErrorRate
+		d.malformed = f.MalformedRate > 0 && s.rng.Float64() < f.MalformedRate
 	}
-	if f.Outage == OutageTimeout {
-		d.latency += s.cfg.integrationTimeout + s.cfg.integrationTimeout/10
-	}
-	d.fail = f.Outage == OutageFunctionError || (f.ErrorRate > 0 && s.rng.Float64() < f.ErrorRate)
-	d.malformed = f.MalformedRate > 0 && s.rng.Float64() < f.MalformedRate
 	s.running++
 	if s.running == 1 {
 		s.idle = make(chan struct{})
