@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -46,5 +47,29 @@ func TestBugPanicWritesNoRecord(t *testing.T) {
 		if rec.LambdaRequestID != "l-1" || rec.Error != "panic: boom" || rec.Status != 0 || rec.DurationMS <= 0 {
 			t.Errorf("http api %v: record %+v", httpAPI, rec)
 		}
+	}
+}
+
+// TestBugClientHeadersUnbounded pins the ids the middleware copies from the
+// client's headers (amz-sdk-invocation-id, the X-Ray Root): written whole,
+// so a client could put kilobytes into every line of the function's log.
+func TestBugClientHeadersUnbounded(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	ev := proxyEvent()
+	ev.Headers["amz-sdk-invocation-id"] = strings.Repeat("i", 9000)
+	ev.Headers["X-Amzn-Trace-Id"] = "Root=" + strings.Repeat("t", 9000)
+	h := Wrap(func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		return events.APIGatewayProxyResponse{StatusCode: 200}, nil
+	}, WithWriter(&out), WithClock(fixedClock()))
+	if _, err := h(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	var rec Record
+	if err := json.Unmarshal(out.Bytes(), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.InvocationID) > 128 || len(rec.TraceID) > 128 || out.Len() > 1024 {
+		t.Errorf("invocation id %d bytes, trace id %d bytes, line %d bytes", len(rec.InvocationID), len(rec.TraceID), out.Len())
 	}
 }

@@ -20,7 +20,7 @@ type Record struct {
 	// ExtendedRequestID is requestContext.extendedRequestId (x-amz-apigw-id).
 	ExtendedRequestID string `json:"apigw_extended_request_id,omitempty"`
 	// InvocationID is the client's amz-sdk-invocation-id header, stable
-	// across the attempts of one logical request.
+	// across the attempts of one logical request; at most 128 bytes.
 	InvocationID string `json:"invocation_id,omitempty"`
 	// Attempt is the attempt number from amz-sdk-request (1-based); 0 when
 	// the header is absent or malformed.
@@ -28,7 +28,8 @@ type Record struct {
 	// MaxAttempts is max= from amz-sdk-request; 0 when absent.
 	MaxAttempts int `json:"max_attempts,omitempty"`
 	// TraceID is the X-Ray Root (1-xxxxxxxx-...) when known, else the W3C
-	// trace id (32 hex digits) from traceparent, else empty.
+	// trace id (32 hex digits) from traceparent, else empty; at most 128
+	// bytes.
 	TraceID string `json:"trace_id,omitempty"`
 	// Method is the HTTP method of the proxied request.
 	Method string `json:"method,omitempty"`

@@ -85,6 +85,9 @@ func (r *recorder) record(ctx context.Context, f requestFacts, call func(context
 		rec.Attempt, rec.MaxAttempts = ah.Attempt, ah.Max
 	}
 	rec.TraceID = traceID(ctx, f.headers)
+	// Both come from the client's headers (up to 10 KB each behind API
+	// Gateway): bounded, so a client cannot inflate every log line.
+	rec.InvocationID, rec.TraceID = clipID(rec.InvocationID), clipID(rec.TraceID)
 
 	var span trace.Span
 	if r.tracer != nil {
@@ -133,6 +136,17 @@ func (r *recorder) write(rec Record) {
 		_, _ = r.c.out.Write(line)
 		r.mu.Unlock()
 	}
+}
+
+// maxIDBytes bounds the ids taken from request headers; real ones (UUIDs,
+// X-Ray and W3C trace ids) are under 40 bytes.
+const maxIDBytes = 128
+
+func clipID(s string) string {
+	if len(s) > maxIDBytes {
+		return s[:maxIDBytes]
+	}
+	return s
 }
 
 // eventHeaders merges an event's single- and multi-value headers into a
