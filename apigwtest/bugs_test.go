@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"math/rand/v2"
@@ -459,5 +460,34 @@ func TestBugOutageDoesNotOverrideFault(t *testing.T) {
 	inv := s.Invocations()[1]
 	if !inv.Finished || inv.FunctionError != "" || !inv.RanAfterTimeout || ran.Load() != 1 {
 		t.Errorf("OutageTimeout invocation %+v, handler ran %d times: want it to complete after the 504", inv, ran.Load())
+	}
+}
+
+// A request still waiting for its function when Close came got "200 OK"
+// with an empty body (the handler returned without writing, and net/http
+// answered for it before the connection closed): a false success.
+func TestBugCloseAnswers200ToRequestsInFlight(t *testing.T) {
+	t.Parallel()
+	for range 20 {
+		s := NewServer(func(ctx context.Context, _ events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+			<-ctx.Done()
+			return events.APIGatewayProxyResponse{StatusCode: 200}, nil
+		}, WithCloseGrace(10*time.Millisecond), WithColdStart(0))
+		errc := make(chan error, 1)
+		go func() {
+			resp, err := http.Get(s.URL + "/x")
+			if err == nil {
+				resp.Body.Close()
+				err = fmt.Errorf("got %d", resp.StatusCode)
+			} else {
+				err = nil
+			}
+			errc <- err
+		}()
+		eventually(t, "the invocation starts", func() bool { return s.Stats().InFlight == 1 })
+		s.Close()
+		if err := <-errc; err != nil {
+			t.Fatalf("a request interrupted by Close: %v, want the connection dropped", err)
+		}
 	}
 }

@@ -209,13 +209,13 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		default:
 		}
 	case <-s.closing:
-		return
+		abortAnswer()
 	}
 	if got && res.recorded != nil {
 		select {
 		case <-res.recorded:
 		case <-s.closing:
-			return
+			abortAnswer()
 		}
 	}
 	if !got || res.at.After(deadline) {
@@ -240,6 +240,14 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	g.entry.IntegrationStatus = strconv.Itoa(resp.status)
 	s.functionAnswer(w, g, rec, resp)
+}
+
+// abortAnswer ends a request that Close interrupted without an answer: the
+// connection drops, as when a gateway goes away. A handler that just
+// returned would have net/http send "200 OK" with an empty body, which a
+// client takes for the function's success.
+func abortAnswer() {
+	panic(http.ErrAbortHandler)
 }
 
 func (s *Server) setIntegrationLatency(g *gatewayRequest, d time.Duration) {

@@ -123,7 +123,8 @@ func (s *Server) scale(d time.Duration) time.Duration {
 }
 
 // Close stops the server: it stops accepting requests, closes client
-// connections, then waits up to WithCloseGrace (default 1 s, real time) for
+// connections (a request still waiting for its function gets no answer),
+// then waits up to WithCloseGrace (default 1 s, real time) for
 // functions still running. Past the grace it cancels their contexts (runtime
 // mode: kills their processes) and waits for them to return, so an
 // in-process handler that ignores its context keeps Close waiting. Finally
