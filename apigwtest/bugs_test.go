@@ -1,6 +1,7 @@
 package apigwtest
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -9,7 +10,9 @@ import (
 	"io"
 	"log"
 	"math/rand/v2"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -489,5 +492,23 @@ func TestBugCloseAnswers200ToRequestsInFlight(t *testing.T) {
 		if err := <-errc; err != nil {
 			t.Fatalf("a request interrupted by Close: %v, want the connection dropped", err)
 		}
+	}
+}
+
+// A request whose body could not be read (malformed chunked encoding) got
+// "200 OK" with an empty body: the handler returned without writing.
+func TestBugMalformedBodyAnswered200(t *testing.T) {
+	t.Parallel()
+	s := NewServer(ok, fastScale)
+	defer s.Close()
+	u, _ := url.Parse(s.URL)
+	c, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, _ = io.WriteString(c, "POST /prod/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n")
+	if resp, err := http.ReadResponse(bufio.NewReader(c), nil); err == nil && resp.StatusCode == 200 {
+		t.Errorf("a malformed body was answered %d", resp.StatusCode)
 	}
 }

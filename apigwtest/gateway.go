@@ -118,7 +118,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxPayload+1))
 	if err != nil {
-		return // the client went away
+		// The client went away or sent a malformed body (bad chunked
+		// encoding): no answer. Returning would make net/http send "200 OK".
+		abortAnswer()
 	}
 	if len(body) > MaxPayload {
 		s.gatewayAnswer(w, g, nil, answerTooLarge)
@@ -242,10 +244,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.functionAnswer(w, g, rec, resp)
 }
 
-// abortAnswer ends a request that Close interrupted without an answer: the
-// connection drops, as when a gateway goes away. A handler that just
-// returned would have net/http send "200 OK" with an empty body, which a
-// client takes for the function's success.
+// abortAnswer ends a request without an answer: the connection drops. A
+// handler that just returned would have net/http send "200 OK" with an
+// empty body, which a client takes for the function's success.
 func abortAnswer() {
 	panic(http.ErrAbortHandler)
 }
