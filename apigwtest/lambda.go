@@ -105,8 +105,7 @@ func (s *Server) acquire(now time.Time, f Fault) (we *warmEnv, d draws, expired 
 	}
 	// Draw before taking the slot: a Latency that panics (net/http
 	// recovers the handler) must not keep a slot that Wait and Close
-	// would wait for.
-	// An outage overrides the fault's other fields (Fault's doc).
+	// would wait for. An outage overrides the fault's other fields.
 	switch f.Outage {
 	case OutageTimeout:
 		d.latency = s.cfg.integrationTimeout + s.cfg.integrationTimeout/10
