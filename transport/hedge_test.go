@@ -15,6 +15,18 @@ import (
 	"github.com/retryscope/retryscope/transport"
 )
 
+// slowAnswer answers "done" after d, or gives up when the client does (a
+// cancelled hedge).
+func slowAnswer(d time.Duration) answer {
+	return answer{serve: func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(d):
+		case <-r.Context().Done():
+		}
+		io.WriteString(w, "done")
+	}}
+}
+
 // byAttempt answers each attempt by its amz-sdk-request number.
 func byAttempt(answers map[string]answer) answer {
 	return answer{serve: func(w http.ResponseWriter, r *http.Request) {
@@ -121,13 +133,7 @@ func TestHedgeFirstWins(t *testing.T) {
 // however slow; with a key it is.
 func TestHedgeNotForUnsafe(t *testing.T) {
 	t.Parallel()
-	slow := answer{serve: func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-time.After(300 * time.Millisecond):
-		case <-r.Context().Done():
-		}
-		io.WriteString(w, "done")
-	}}
+	slow := slowAnswer(300 * time.Millisecond)
 	for _, tt := range []struct {
 		name string
 		opts []transport.Option
@@ -171,13 +177,7 @@ func TestHedgeNotForUnsafe(t *testing.T) {
 // whose body cannot be replayed is never hedged.
 func TestBugHedgeSendsEmptyBody(t *testing.T) {
 	t.Parallel()
-	slow := answer{serve: func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-time.After(200 * time.Millisecond):
-		case <-r.Context().Done():
-		}
-		io.WriteString(w, "done")
-	}}
+	slow := slowAnswer(200 * time.Millisecond)
 	g := newGateway(t, slow)
 	rt := transport.New(newBase(t), fast(transport.WithHedging(10*time.Millisecond), transport.WithBodyLimit(4))...)
 	req := newRequest(t, "PUT", g.URL, nil)
@@ -313,13 +313,7 @@ func TestBugHedgeCallerCancelRecordedAsLost(t *testing.T) {
 // left no hedge is sent.
 func TestHedgeSpendsBudget(t *testing.T) {
 	t.Parallel()
-	slow := answer{serve: func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-time.After(300 * time.Millisecond):
-		case <-r.Context().Done():
-		}
-		io.WriteString(w, "done")
-	}}
+	slow := slowAnswer(300 * time.Millisecond)
 	g := newGateway(t, slow)
 	rt := transport.New(newBase(t), transport.WithPolicy(fastPolicy()), transport.WithoutBreaker(),
 		transport.WithBudget(policy.BudgetConfig{Ratio: -1, MinRetriesPerSecond: -1, MaxTokens: 1}),
