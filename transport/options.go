@@ -2,6 +2,7 @@ package transport
 
 import (
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/sony/gobreaker/v2"
@@ -27,6 +28,7 @@ type config struct {
 	tracer      trace.TracerProvider
 	meter       metric.MeterProvider
 	propagator  propagation.TextMapPropagator
+	propFields  []string // the propagator's header names, canonical
 	reqHeaders  []string
 	respHeaders []string
 	fleet       Fleet
@@ -140,7 +142,14 @@ func WithMeterProvider(mp metric.MeterProvider) Option {
 // it), else W3C traceparent (propagation.TraceContext). Use
 // otelx.XRayPropagator to send X-Amzn-Trace-Id as well.
 func WithPropagator(p propagation.TextMapPropagator) Option {
-	return func(c *config) { c.propagator = p }
+	return func(c *config) {
+		c.propagator, c.propFields = p, nil
+		if p != nil {
+			for _, f := range p.Fields() {
+				c.propFields = append(c.propFields, http.CanonicalHeaderKey(f))
+			}
+		}
+	}
 }
 
 // WithRecordedHeaders records the named request and response headers on
