@@ -32,6 +32,7 @@ type config struct {
 	reqHeaders  []string
 	respHeaders []string
 	fleet       Fleet
+	hostIdleTTL time.Duration // <= 0: per-host state kept for ever
 }
 
 func defaults() config {
@@ -42,6 +43,7 @@ func defaults() config {
 		correlation: true,
 		breaker:     &b,
 		budget:      &policy.BudgetConfig{},
+		hostIdleTTL: DefaultHostIdleTTL,
 	}
 }
 
@@ -159,4 +161,12 @@ func WithPropagator(p propagation.TextMapPropagator) Option {
 // Default none.
 func WithRecordedHeaders(request, response []string) Option {
 	return func(c *config) { c.reqHeaders, c.respHeaders = request, response }
+}
+
+// WithHostIdleTTL sets how long a host's state (its breaker, its retry
+// budget) is kept after its last request ended; default
+// DefaultHostIdleTTL (10 minutes). A host with a request in flight or an
+// open breaker is always kept. d <= 0 keeps every host's state for ever.
+func WithHostIdleTTL(d time.Duration) Option {
+	return func(c *config) { c.hostIdleTTL = d }
 }
