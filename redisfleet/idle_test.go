@@ -12,9 +12,9 @@ import (
 
 func tenant(i int) string { return "https://tenant-" + strconv.Itoa(i) + ".example:443" }
 
-// TestSyncCoversOnlyHostsInUse: a member that has met many hosts syncs
+// TestBugSyncCoversOnlyHostsInUse: a member that has met many hosts syncs
 // only those asked about since the last sync, and none when idle.
-func TestSyncCoversOnlyHostsInUse(t *testing.T) {
+func TestBugSyncCoversOnlyHostsInUse(t *testing.T) {
 	c := newClock()
 	f := unitFleet(c)
 	for i := range 1000 {
@@ -68,10 +68,10 @@ func TestSyncCoversHostsHeldOpen(t *testing.T) {
 	}
 }
 
-// TestIdleHostsDropped: what a Fleet knows of a host goes after the idle
+// TestBugIdleHostsDropped: what a Fleet knows of a host goes after the idle
 // TTL without use, unless it still has something to write or the fleet
 // holds it open; memory follows the hosts in use.
-func TestIdleHostsDropped(t *testing.T) {
+func TestBugIdleHostsDropped(t *testing.T) {
 	c := newClock()
 	f := unitFleet(c, WithHostIdleTTL(time.Minute))
 	for i := range 1000 {
@@ -171,10 +171,10 @@ func (p *pipeSizes) take() []int {
 	return s
 }
 
-// TestSyncsOnlyHostsInUseOverRedis: against Redis, a member that met 200
+// TestBugSyncsOnlyHostsInUseOverRedis: against Redis, a member that met 200
 // hosts sends pipelines for the one it still uses, and none when idle;
 // another member still sees its counts for that host.
-func TestSyncsOnlyHostsInUseOverRedis(t *testing.T) {
+func TestBugSyncsOnlyHostsInUseOverRedis(t *testing.T) {
 	checkLeaks(t)
 	client := newTestClient(t)
 	var sizes pipeSizes

@@ -10,12 +10,12 @@ import (
 	"github.com/retryscope/retryscope/transport"
 )
 
-// TestHeaderCaseIdempotencyKey: a caller's Idempotency-Key set under a
+// TestBugHeaderCaseIdempotencyKey: a caller's Idempotency-Key set under a
 // name that is not in Go's canonical form (req.Header["idempotency-key"],
 // which net/http sends as it is) is the caller's key: the transport adds
 // none of its own, the server sees one key, the caller's, on every attempt,
 // and the POST is retried because it carries a key.
-func TestHeaderCaseIdempotencyKey(t *testing.T) {
+func TestBugHeaderCaseIdempotencyKey(t *testing.T) {
 	t.Parallel()
 	g := newGateway(t, gw504, ok200)
 	rt := transport.New(newBase(t), fast(transport.WithIdempotencyKeys())...)
@@ -39,12 +39,12 @@ func TestHeaderCaseIdempotencyKey(t *testing.T) {
 	}
 }
 
-// TestHeaderCaseCorrelation: the correlation headers the transport reads
+// TestBugHeaderCaseCorrelation: the correlation headers the transport reads
 // and sets, set by the caller under lower-case names, are neither
 // duplicated nor ignored: the caller's invocation id and amz-sdk-request
 // are kept, its request id goes with the first attempt only, and a
 // traceparent is replaced by the attempt's own.
-func TestHeaderCaseCorrelation(t *testing.T) {
+func TestBugHeaderCaseCorrelation(t *testing.T) {
 	t.Parallel()
 	g := newGateway(t, gw504, ok200)
 	tp := sdktrace.NewTracerProvider()
@@ -96,5 +96,26 @@ func TestHeaderCaseCorrelation(t *testing.T) {
 		if v := one("Traceparent"); v == parent {
 			t.Errorf("attempt %d: the caller's traceparent was sent, not the attempt's", i+1)
 		}
+	}
+}
+
+// TestHeaderCaseTraceID: an X-Amzn-Trace-Id the caller set under a
+// lower-case name is sent once and its Root recorded.
+func TestHeaderCaseTraceID(t *testing.T) {
+	t.Parallel()
+	g := newGateway(t, ok200)
+	rt := transport.New(newBase(t), fast()...)
+	const root = "1-5759e988-bd862e3fe1be46a994272793"
+	req := newRequest(t, "GET", g.URL, nil)
+	req.Header["x-amzn-trace-id"] = []string{"Root=" + root + ";Parent=53995c3f42cd8ad8;Sampled=1"}
+	_, err, as := do(t, rt, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := g.seen()[0].Header.Values("X-Amzn-Trace-Id"); len(v) != 1 {
+		t.Errorf("%d trace headers sent: %q", len(v), v)
+	}
+	if len(as) != 1 || as[0].TraceID != root {
+		t.Errorf("recorded trace id %q, want %q", as[0].TraceID, root)
 	}
 }

@@ -17,11 +17,11 @@ import (
 	"github.com/retryscope/retryscope/transport"
 )
 
-// TestHedgeGetBodyFailureKeepsWinner: a hedge whose GetBody fails sends
+// TestBugHedgeGetBodyFailureKeepsWinner: a hedge whose GetBody fails sends
 // nothing; the attempt in flight goes on and its answer is returned whole,
 // as it is without hedging. The failed hedge is recorded, no further hedge
 // is tried, and the breaker is not told about it.
-func TestHedgeGetBodyFailureKeepsWinner(t *testing.T) {
+func TestBugHedgeGetBodyFailureKeepsWinner(t *testing.T) {
 	t.Parallel()
 	g := newGateway(t, slowAnswer(150*time.Millisecond))
 	for _, hedging := range []bool{false, true} {
@@ -117,10 +117,10 @@ func hedgeAllocs(t *testing.T, n int) (allocs, bytes float64) {
 	return float64(after.Mallocs-before.Mallocs) / runs, float64(after.TotalAlloc-before.TotalAlloc) / runs
 }
 
-// TestHedgeMemoryIndependentOfMaxAttempts: a hedged request allocates for
+// TestBugHedgeMemoryIndependentOfMaxAttempts: a hedged request allocates for
 // the attempts it makes, not for the ones MaxAttempts would allow; 1<<22
 // used to cost a GiB per GET.
-func TestHedgeMemoryIndependentOfMaxAttempts(t *testing.T) {
+func TestBugHedgeMemoryIndependentOfMaxAttempts(t *testing.T) {
 	small, smallBytes := hedgeAllocs(t, 3)
 	large, largeBytes := hedgeAllocs(t, 1<<22)
 	t.Logf("MaxAttempts 3: %.1f allocs, %.0f B; 1<<22: %.1f allocs, %.0f B per GET", small, smallBytes, large, largeBytes)
@@ -129,9 +129,9 @@ func TestHedgeMemoryIndependentOfMaxAttempts(t *testing.T) {
 	}
 }
 
-// TestHedgeUntilMaxElapsed: MaxAttempts math.MaxInt32 with MaxElapsed, "retry
+// TestBugHedgeUntilMaxElapsed: MaxAttempts math.MaxInt32 with MaxElapsed, "retry
 // until the time runs out", ends by MaxElapsed with the attempts made.
-func TestHedgeUntilMaxElapsed(t *testing.T) {
+func TestBugHedgeUntilMaxElapsed(t *testing.T) {
 	t.Parallel()
 	var calls atomic.Int32
 	base := roundTripFunc(func(r *http.Request) (*http.Response, error) {

@@ -73,10 +73,10 @@ func get(t *testing.T, rt http.RoundTripper, u string) {
 	resp.Body.Close()
 }
 
-// TestHostStateExpiresWhenIdle: a host's state goes once it has been idle
+// TestBugHostStateExpiresWhenIdle: a host's state goes once it has been idle
 // for the TTL (default DefaultHostIdleTTL), not before; other hosts' use
 // is what sweeps it.
-func TestHostStateExpiresWhenIdle(t *testing.T) {
+func TestBugHostStateExpiresWhenIdle(t *testing.T) {
 	rt, clk := withClock(okBase)
 	get(t, rt, "https://a.example/x")
 	clk.add(DefaultHostIdleTTL - time.Second)
@@ -168,10 +168,10 @@ func TestHostStateKeptWhileBreakerOpen(t *testing.T) {
 	}
 }
 
-// TestHostStateBoundedManyHosts: a client that talks to 100,000 distinct
+// TestBugHostStateBoundedManyHosts: a client that talks to 100,000 distinct
 // hosts, one a second, keeps the state of those used within about a TTL,
 // not of every host ever seen, and its heap does not grow with them.
-func TestHostStateBoundedManyHosts(t *testing.T) {
+func TestBugHostStateBoundedManyHosts(t *testing.T) {
 	rt, clk := withClock(okBase)
 	const hosts = 100_000
 	most := 0
@@ -236,5 +236,38 @@ func TestHostTableSpellings(t *testing.T) {
 	rt.hosts.release(rt.hosts.get(u))
 	if n, k := rt.hosts.size(); n != 1 || k != 1 {
 		t.Errorf("%d states, %d keys after the sweep, want b's only", n, k)
+	}
+}
+
+// TestHostTableConcurrentSweeps: with sweeps all the time, a host in use
+// is never dropped under it, and the table ends empty once all are idle.
+func TestHostTableConcurrentSweeps(t *testing.T) {
+	t.Parallel()
+	rt := New(okBase, WithHostIdleTTL(time.Nanosecond))
+	tab := &rt.hosts
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 2000 {
+				u := &url.URL{Scheme: "https", Host: "h" + strconv.Itoa((g+i)%5) + ".example"}
+				h := tab.get(u)
+				tab.mu.RLock()
+				kept := tab.byName[h.name] == h
+				tab.mu.RUnlock()
+				if !kept {
+					t.Errorf("%s dropped while in flight", h.name)
+					return
+				}
+				tab.release(h)
+			}
+		}()
+	}
+	wg.Wait()
+	time.Sleep(time.Millisecond)
+	tab.sweep(time.Now())
+	if n, k := tab.size(); n != 0 || k != 0 {
+		t.Errorf("%d states, %d keys left once idle", n, k)
 	}
 }

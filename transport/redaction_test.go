@@ -26,14 +26,14 @@ func secretsIn(s string, secrets ...string) []string {
 	return found
 }
 
-// TestRedactURLErrors: a base built on http.Client (as go-retryablehttp's
+// TestBugRedactURLErrors: a base built on http.Client (as go-retryablehttp's
 // RoundTripper is) returns *url.Error, whose text holds the request's URL
 // with its user name, query values and fragment (net/http hides only the
 // password). None of them reaches the log's error and reason fields,
 // *Error.Error(), Attempt.String(), the recorded Reason or the recorded
 // error's text; errors.Is and errors.As still reach the *url.Error and the
 // errno beneath, through the returned error and through each attempt's.
-func TestRedactURLErrors(t *testing.T) {
+func TestBugRedactURLErrors(t *testing.T) {
 	t.Parallel()
 	client := &http.Client{Transport: newBase(t)}
 	base := roundTripFunc(func(r *http.Request) (*http.Response, error) { return client.Do(r) })
