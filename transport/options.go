@@ -87,7 +87,9 @@ func WithIdempotencyKeys() Option {
 // method, url (redacted), start, duration_ms, status, error, reach, cause,
 // request_id_sent, request_id, apigw_id, apigw_requestid, trace_id, retry,
 // wait_ms, rule, reason. Default none. `retryscope diagnose` reads these
-// records as JSON lines (slog.NewJSONHandler).
+// records as JSON lines (slog.NewJSONHandler). Every URL in error and
+// reason (a *url.Error quotes the request's) is written without userinfo,
+// query values or fragment.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) { c.logger = l }
 }
