@@ -15,6 +15,16 @@
 //	read   PTTL           <prefix>{<host>}:open                 how long the fleet holds the circuit open
 //	       MGET           the req and retry buckets of the budget window (10 s)
 //
+// A sync covers only the hosts in use: those the transport asked about
+// since the last sync, and those with an opening still to publish or that
+// the fleet holds open. A member that has met many hosts (per-tenant
+// subdomains) pays for the few it is talking to, and an idle member does
+// not meet Redis at all. What a host's view says is trusted for StaleAfter
+// after the last sync that covered it, so a host back in use after a pause
+// answers as if it knew nothing until a sync, asked for at once, reads its
+// view again. A host not asked about for the idle TTL (10 minutes) is
+// forgotten.
+//
 // An opening does not wait for the next tick: BreakerChanged wakes the
 // goroutine, so the others hear of it within one SyncInterval plus a round
 // trip or two. Openings are read as a remaining time (PTTL), not as a

@@ -25,6 +25,13 @@ type Fleet struct {
 	hosts  sync.Map     // host name -> *host
 	readAt atomic.Int64 // unix nanos of the last successful sync; 0 before
 
+	// The hosts the next sync covers: those used since the last one, and
+	// those a sync must still cover (an opening to publish, a circuit the
+	// fleet holds open). A host is listed at most once (host.listed).
+	mu     sync.Mutex
+	listed []*host
+	swept  time.Time // when idle hosts were last dropped; the sync goroutine's
+
 	kick    chan struct{}
 	ctx     context.Context // cancelled by Close: ends a sync in flight
 	cancel  context.CancelFunc
@@ -47,10 +54,14 @@ type host struct {
 	// open; 0 when there is none.
 	publish atomic.Int64
 
-	// The fleet's view, from the last successful sync.
+	// The fleet's view, from the last successful sync that covered it.
 	openUntil    atomic.Int64 // unix nanos; 0 when the fleet holds nothing open
 	fleetReqs    atomic.Int64 // first attempts in the window
 	fleetRetries atomic.Int64 // retries in the window
+	readAt       atomic.Int64 // unix nanos of that sync; 0 before
+
+	listed   atomic.Bool  // in Fleet.listed, for the next sync
+	lastUsed atomic.Int64 // unix nanos of the last sync that covered it
 }
 
 // New returns a Fleet that shares state through client and starts its sync
@@ -96,22 +107,40 @@ func (f *Fleet) Close() error {
 	return nil
 }
 
-// host returns the state for name, creating it on first use.
+// host returns the state for name, creating it on first use, and lists it
+// for the next sync: only hosts in use are synced.
 func (f *Fleet) host(name string) *host {
-	if h, ok := f.hosts.Load(name); ok {
-		return h.(*host)
+	v, ok := f.hosts.Load(name)
+	if !ok {
+		v, ok = f.hosts.LoadOrStore(name, &host{keys: newHostKeys(f.cfg.prefix, name)})
+		if !ok {
+			f.wake() // read the fleet's view of a new host now, not in up to a SyncInterval
+		}
 	}
-	h, loaded := f.hosts.LoadOrStore(name, &host{keys: newHostKeys(f.cfg.prefix, name)})
-	if !loaded {
-		f.wake() // read the fleet's view of a new host now, not in up to a SyncInterval
+	h := v.(*host)
+	if !h.listed.Load() && f.list(h) && h.readAt.Load() < f.readAt.Load() {
+		// Back in use after missing a sync: its view is old, read it now.
+		f.wake()
 	}
-	return h.(*host)
+	return h
 }
 
-// fresh reports whether the view read at the last sync may still be trusted
-// at now.
-func (f *Fleet) fresh(now time.Time) bool {
-	at := f.readAt.Load()
+// list puts h on the list of the next sync, unless it already is; it
+// reports whether h was added.
+func (f *Fleet) list(h *host) bool {
+	if !h.listed.CompareAndSwap(false, true) {
+		return false
+	}
+	f.mu.Lock()
+	f.listed = append(f.listed, h)
+	f.mu.Unlock()
+	return true
+}
+
+// fresh reports whether what the last sync read about h may still be
+// trusted at now.
+func (f *Fleet) fresh(h *host, now time.Time) bool {
+	at := h.readAt.Load()
 	return at != 0 && now.UnixNano()-at <= int64(f.cfg.staleAfter)
 }
 
@@ -120,7 +149,7 @@ func (f *Fleet) fresh(now time.Time) bool {
 // older than StaleAfter. It never touches the network.
 func (f *Fleet) CircuitOpen(host string, now time.Time) bool {
 	h := f.host(host)
-	return f.fresh(now) && now.UnixNano() < h.openUntil.Load()
+	return f.fresh(h, now) && now.UnixNano() < h.openUntil.Load()
 }
 
 // BreakerChanged records that this member's breaker for host moved to to;
@@ -170,10 +199,13 @@ func (f *Fleet) CountRequest(host string, retry bool) {
 // MinRetriesPerSecond × the window's seconds. True when the view is older
 // than StaleAfter or the budget is off. It never touches the network.
 func (f *Fleet) RetryAllowed(host string, now time.Time) bool {
-	if !f.cfg.budget || !f.fresh(now) {
+	if !f.cfg.budget {
 		return true
 	}
 	h := f.host(host)
+	if !f.fresh(h, now) {
+		return true
+	}
 	reqs := h.fleetReqs.Load() + h.sendingReqs.Load() + h.pendingReqs.Load()
 	retries := h.fleetRetries.Load() + h.sendingRetries.Load() + h.pendingRetries.Load()
 	return float64(retries) < f.cfg.ratio*float64(reqs)+f.cfg.minPerSecond*f.cfg.window.Seconds()

@@ -121,8 +121,9 @@ func TestBreakerChangedPublishesOpenings(t *testing.T) {
 	if items[0].publish != until.UnixNano() {
 		t.Fatalf("opening not retried after a failed sync: %+v", items)
 	}
-	if items = f.collect(c.now()); items[0].publish != 0 {
-		t.Error("opening published twice")
+	if items = f.collect(c.now()); len(items) != 0 {
+		// Not in use since, nothing left to write: not synced at all.
+		t.Errorf("opening published twice, or an idle host synced: %+v", items)
 	}
 	// An opening whose time is over is not published.
 	f.BreakerChanged(h1, gobreaker.StateOpen, c.now().Add(time.Second))
@@ -174,6 +175,7 @@ func TestBudgetCountsAndRatio(t *testing.T) {
 		t.Fatal("a failed sync kept its counts")
 	}
 	// Stale: allowed whatever the counts.
+	f.CountRequest(h1, false) // in use again, so the next sync covers it
 	syncWith(f, c, true, func(it *syncItem) { it.fleetReqs, it.fleetRetries = 0, 1000 })
 	if f.RetryAllowed(h1, c.now()) {
 		t.Fatal("over budget but allowed")

@@ -30,6 +30,11 @@ const (
 	// DefaultBudgetMinRetriesPerSecond is the retries the whole fleet may
 	// always make, per second of the window, policy's default (1).
 	DefaultBudgetMinRetriesPerSecond = policy.DefaultBudgetMinRetriesPerSecond
+	// DefaultHostIdleTTL is how long a Fleet keeps what it knows of a host
+	// no request has asked about: 10 minutes, as the transport keeps its
+	// per-host state (transport.DefaultHostIdleTTL). A host with counts or
+	// an opening still to write, or that the fleet holds open, is kept.
+	DefaultHostIdleTTL = 10 * time.Minute
 )
 
 // Option configures a Fleet.
@@ -46,6 +51,7 @@ type config struct {
 	budget       bool
 	onError      func(error)
 	now          func() time.Time
+	hostIdleTTL  time.Duration
 }
 
 func defaultConfig() config {
@@ -59,6 +65,7 @@ func defaultConfig() config {
 		minPerSecond: DefaultBudgetMinRetriesPerSecond,
 		budget:       true,
 		now:          time.Now,
+		hostIdleTTL:  DefaultHostIdleTTL,
 	}
 }
 
@@ -137,4 +144,12 @@ func WithoutBudget() Option {
 // a sync; default none. f must not block.
 func WithErrorHandler(f func(error)) Option {
 	return func(c *config) { c.onError = f }
+}
+
+// WithHostIdleTTL sets how long the Fleet keeps a host no request has
+// asked about; default DefaultHostIdleTTL (10 minutes). d <= 0 keeps every
+// host for ever. Only hosts in use (asked about since the last sync, or
+// held open) are synced, whatever the TTL.
+func WithHostIdleTTL(d time.Duration) Option {
+	return func(c *config) { c.hostIdleTTL = d }
 }

@@ -61,13 +61,23 @@ func (f *Fleet) run() {
 	}
 }
 
-// collect takes every host's pending counts and opening for a sync at now.
-// The counts move to "sending", where RetryAllowed still sees them until
-// settle.
+// collect takes the pending counts and opening of every host listed for
+// this sync at now: the hosts used since the last sync and those a sync
+// must still cover. The counts move to "sending", where RetryAllowed still
+// sees them until settle. Hosts not listed cost nothing: a member that has
+// met many hosts syncs only those in use.
 func (f *Fleet) collect(now time.Time) []syncItem {
-	var items []syncItem
-	f.hosts.Range(func(_, v any) bool {
-		h := v.(*host)
+	f.mu.Lock()
+	hs := f.listed
+	f.listed = nil
+	f.mu.Unlock()
+	if len(hs) == 0 {
+		return nil
+	}
+	items := make([]syncItem, 0, len(hs))
+	for _, h := range hs {
+		h.listed.Store(false) // a use from now on lists it for the next sync
+		h.lastUsed.Store(now.UnixNano())
 		it := syncItem{h: h}
 		if f.cfg.budget {
 			it.reqs = h.pendingReqs.Swap(0)
@@ -83,14 +93,15 @@ func (f *Fleet) collect(now time.Time) []syncItem {
 			}
 		}
 		items = append(items, it)
-		return true
-	})
+	}
 	return items
 }
 
 // settle ends a sync that finished at end: with ok, the view is replaced by
 // what was read and the openings written are done; either way the counts
-// handed over leave "sending" (written, so now in the view, or dropped).
+// handed over leave "sending" (written, so now in the view, or dropped). A
+// host with an opening still to publish, or that the fleet holds open, is
+// listed for the next sync whether or not it is used.
 func (f *Fleet) settle(items []syncItem, ok bool, end time.Time) {
 	for i := range items {
 		it := &items[i]
@@ -103,22 +114,51 @@ func (f *Fleet) settle(items []syncItem, ok bool, end time.Time) {
 			}
 			h.fleetReqs.Store(it.fleetReqs)
 			h.fleetRetries.Store(it.fleetRetries)
+			h.readAt.Store(end.UnixNano())
 			if it.publish != 0 {
 				h.publish.CompareAndSwap(it.publish, 0)
 			}
 		}
 		h.sendingReqs.Add(-it.reqs)
 		h.sendingRetries.Add(-it.retries)
+		if h.publish.Load() != 0 || h.openUntil.Load() > end.UnixNano() {
+			f.list(h)
+		}
 	}
 	if ok && len(items) > 0 {
 		f.readAt.Store(end.UnixNano())
 	}
 }
 
+// sweep drops, at most every idle TTL / 8, the hosts not used for the idle
+// TTL at now that hold nothing: no count or opening to write, no circuit
+// the fleet holds open. It runs on the sync goroutine.
+func (f *Fleet) sweep(now time.Time) {
+	ttl := f.cfg.hostIdleTTL
+	if ttl <= 0 || now.Sub(f.swept) < ttl/8 {
+		return
+	}
+	f.swept = now
+	n := now.UnixNano()
+	f.hosts.Range(func(k, v any) bool {
+		h := v.(*host)
+		if !h.listed.Load() && n-h.lastUsed.Load() >= int64(ttl) && h.openUntil.Load() <= n &&
+			h.publish.Load() == 0 && h.pendingReqs.Load() == 0 && h.pendingRetries.Load() == 0 &&
+			h.sendingReqs.Load() == 0 && h.sendingRetries.Load() == 0 {
+			// A caller that found h just before this still has it listed
+			// for the next sync, which writes its counts; the next call
+			// makes a fresh state.
+			f.hosts.CompareAndDelete(k, h)
+		}
+		return true
+	})
+}
+
 // sync writes this member's counts and openings and reads the fleet's view
 // in one pipeline, bounded by Timeout.
 func (f *Fleet) sync() {
 	now := f.cfg.now()
+	f.sweep(now)
 	items := f.collect(now)
 	if len(items) == 0 {
 		return

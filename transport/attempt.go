@@ -30,7 +30,10 @@ type Attempt struct {
 	Duration time.Duration
 	// Status is the response status, 0 when none came.
 	Status int
-	// Err is the attempt's error, nil when a response came.
+	// Err is the attempt's error, nil when a response came. When the
+	// error's text holds a URL with credentials (a *url.Error does), Err
+	// wraps it with that text redacted (no userinfo, query values or
+	// fragment); errors.Is and errors.As see through to the original.
 	Err error
 	// Reach, Cause and the classification's reason come from policy.Classify.
 	Reach policy.Reach
@@ -47,8 +50,16 @@ type Attempt struct {
 	// Retry says whether another attempt followed, after Wait.
 	Retry bool
 	Wait  time.Duration
-	// Rule and Reason explain the decision (policy.Decision).
+	// Rule and Reason explain the decision (policy.Decision); URLs in
+	// Reason are redacted as in Err.
 	Rule, Reason string
+}
+
+// scrub redacts the credentials of any URL in the record's error and
+// reason, before the record leaves the transport.
+func (a *Attempt) scrub() {
+	a.Err = scrubError(a.Err)
+	a.Reason = scrubURLs(a.Reason)
 }
 
 // APIGatewayRequestID returns the attempt's API Gateway request id: the one
@@ -73,7 +84,7 @@ func (a *Attempt) String() string {
 	if a.Status != 0 {
 		fmt.Fprintf(&b, ": %d", a.Status)
 	} else if a.Err != nil {
-		fmt.Fprintf(&b, ": %v", a.Err)
+		b.WriteString(": " + errorText(a.Err))
 	}
 	fmt.Fprintf(&b, " in %v, reach %s", a.Duration.Round(time.Millisecond), a.Reach)
 	if id := a.APIGatewayRequestID(); id != "" {
@@ -85,7 +96,7 @@ func (a *Attempt) String() string {
 		b.WriteString("; stop")
 	}
 	if a.Reason != "" {
-		b.WriteString(": " + a.Reason)
+		b.WriteString(": " + scrubURLs(a.Reason))
 	}
 	return b.String()
 }
@@ -133,6 +144,11 @@ func (r *Recorder) Attempts() []Attempt {
 // (or the breaker refused it). It lists the attempts; Unwrap gives the last
 // error, so errors.Is(err, context.DeadlineExceeded) and
 // errors.Is(err, ErrCircuitOpen) work through it.
+//
+// Error() redacts every URL in its text (no userinfo, query values or
+// fragment), as the attempts' records are. Err is the error exactly as the
+// base transport returned it, for errors.Is and errors.As: its own text
+// is not redacted (a *url.Error's holds the request's URL).
 type Error struct {
 	// Attempts are the attempts made, in order; empty when none was sent.
 	Attempts []Attempt
@@ -143,10 +159,11 @@ type Error struct {
 func (e *Error) Error() string {
 	n := len(e.Attempts)
 	if n == 0 {
-		return fmt.Sprintf("retryscope: no attempt sent: %v", e.Err) // %v: a zero Error must not panic
+		return "retryscope: no attempt sent: " + errorText(e.Err) // a zero Error must not panic
 	}
 	last := &e.Attempts[n-1]
-	return fmt.Sprintf("retryscope: %s %s: %d attempt(s), last: %v (%s)", last.Method, last.URL, n, e.Err, last.Reason)
+	return fmt.Sprintf("retryscope: %s %s: %d attempt(s), last: %s (%s)",
+		last.Method, scrubURLs(last.URL), n, errorText(e.Err), scrubURLs(last.Reason))
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -179,7 +196,7 @@ func logAttempt(ctx context.Context, l *slog.Logger, a *Attempt, maxAttempts int
 		slog.Int("status", a.Status),
 	)
 	if a.Err != nil {
-		attrs = append(attrs, slog.String("error", a.Err.Error()))
+		attrs = append(attrs, slog.String("error", errorText(a.Err)))
 	}
 	attrs = append(attrs, slog.String("reach", string(a.Reach)), slog.String("cause", a.Cause))
 	for _, kv := range [...][2]string{
@@ -195,7 +212,7 @@ func logAttempt(ctx context.Context, l *slog.Logger, a *Attempt, maxAttempts int
 		slog.Bool("retry", a.Retry),
 		slog.Float64("wait_ms", float64(a.Wait)/float64(time.Millisecond)),
 		slog.String("rule", a.Rule),
-		slog.String("reason", a.Reason),
+		slog.String("reason", scrubURLs(a.Reason)),
 	)
 	l.LogAttrs(ctx, slog.LevelInfo, "attempt", attrs...)
 }

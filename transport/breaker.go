@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sony/gobreaker/v2"
@@ -151,6 +152,13 @@ type hostState struct {
 	breaker *gobreaker.TwoStepCircuitBreaker[struct{}]
 	budget  *policy.Budget
 	fleet   Fleet
+
+	// For expiry (hosts.go): requests in flight, when the last one ended
+	// and until when the breaker is open (unix nanos of the table's clock).
+	inflight  atomic.Int64
+	lastUsed  atomic.Int64
+	openUntil atomic.Int64
+	evicted   bool // guarded by the table's lock
 }
 
 func noopDone(error) {}
@@ -172,37 +180,51 @@ func (h *hostState) allow() (func(error), error) {
 
 type hostKey struct{ scheme, host string }
 
-// hostTable holds one hostState per scheme, host and port.
+// hostTable holds one hostState per scheme, host and port. A state idle
+// for the configured TTL goes (hosts.go).
 type hostTable struct {
 	mu     sync.RWMutex
 	byKey  map[hostKey]*hostState
 	byName map[string]*hostState
 	cfg    config
 	tel    *otelx.Instrumentation
+	now    func() time.Time // time.Now; tests set a clock of their own
+	swept  atomic.Int64     // unix nanos of the last sweep
 }
 
 func (t *hostTable) init(cfg config, tel *otelx.Instrumentation) {
 	t.cfg, t.tel = cfg, tel
 	t.byKey = make(map[hostKey]*hostState)
 	t.byName = make(map[string]*hostState)
+	t.now = time.Now
 }
 
+// get returns u's host state, counting a request in flight until release.
 func (t *hostTable) get(u *url.URL) *hostState {
 	k := hostKey{u.Scheme, u.Host}
 	t.mu.RLock()
 	h := t.byKey[k]
+	if h != nil {
+		h.inflight.Add(1) // under the lock: a sweep sees it
+	}
 	t.mu.RUnlock()
 	if h != nil {
 		return h
 	}
 	name := hostName(u)
+	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if h = t.byName[name]; h == nil {
+		if t.due(now) {
+			t.sweepLocked(now)
+		}
 		h = t.newHost(name)
+		h.lastUsed.Store(now.UnixNano())
 		t.byName[name] = h
 	}
 	t.byKey[k] = h
+	h.inflight.Add(1)
 	return h
 }
 
@@ -231,6 +253,7 @@ func (t *hostTable) newHost(name string) *hostState {
 			openFor = 60 * time.Second // gobreaker's own default
 		}
 		s.OnStateChange = func(name string, from, to gobreaker.State) {
+			h.noteBreaker(to, t.now().Add(openFor))
 			tel.BreakerTransition(name, from.String(), to.String())
 			if fleet != nil {
 				fleet.BreakerChanged(name, to, time.Now().Add(openFor))

@@ -110,8 +110,12 @@ func (c *call) header(n int) (http.Header, string) {
 		return src, headerValue(src, policy.HeaderRequestID)
 	}
 	total := extra
-	for _, v := range src {
+	folded := false // a header the transport reads or sets, under a non-canonical name
+	for k, v := range src {
 		total += len(v)
+		if !folded && !isCanonical(k) && c.t.cfg.managedHeader(http.CanonicalHeaderKey(k)) {
+			folded = true
+		}
 	}
 	h := make(http.Header, len(src)+extra)
 	vals := make([]string, 0, total)
@@ -120,9 +124,27 @@ func (c *call) header(n int) (http.Header, string) {
 			h[k] = nil
 			continue
 		}
+		if folded && !isCanonical(k) && c.t.cfg.managedHeader(http.CanonicalHeaderKey(k)) {
+			continue // below, after the canonical name's own values
+		}
 		i := len(vals)
 		vals = append(vals, v...)
 		h[k] = vals[i:len(vals):len(vals)]
+	}
+	if folded {
+		// net/http sends a non-canonical name as it is, next to the
+		// canonical one: the caller's "idempotency-key" and the
+		// transport's "Idempotency-Key" would both reach the server. The
+		// copy carries such headers under their canonical name, after the
+		// values already there, so the transport sees and replaces them.
+		for k, v := range src {
+			if ck := http.CanonicalHeaderKey(k); ck != k && c.t.cfg.managedHeader(ck) {
+				i := len(vals)
+				vals = append(vals, h[ck]...)
+				vals = append(vals, v...)
+				h[ck] = vals[i:len(vals):len(vals)]
+			}
+		}
 	}
 	set := func(k, v string) {
 		vals = append(vals, v)
@@ -152,12 +174,50 @@ func (c *call) header(n int) (http.Header, string) {
 
 // headerValue is h.Get(key) for a key already in canonical form, without
 // canonicalising it again on every call (a measurable share of the success
-// path).
+// path). A key missing under its canonical name is looked for under any
+// case, as a caller may set h["idempotency-key"] directly (net/http sends
+// it as it is, and servers match names without case).
 func headerValue(h http.Header, key string) string {
 	if v := h[key]; len(v) > 0 {
 		return v[0]
 	}
+	for k, v := range h {
+		if len(k) == len(key) && len(v) > 0 && strings.EqualFold(k, key) {
+			return v[0]
+		}
+	}
 	return ""
+}
+
+// isCanonical reports whether k is in Go's canonical header form (or is
+// left alone by it), without allocating.
+func isCanonical(k string) bool {
+	upper := true
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if upper && 'a' <= c && c <= 'z' || !upper && 'A' <= c && c <= 'Z' {
+			return http.CanonicalHeaderKey(k) == k // only names net/http leaves as they are
+		}
+		upper = c == '-'
+	}
+	return true
+}
+
+// managedHeader reports whether the transport reads or sets the header
+// named ck (canonical form) on a request: the correlation headers, the
+// Idempotency-Key and the trace context a propagator writes.
+func (c *config) managedHeader(ck string) bool {
+	switch ck {
+	case policy.HeaderIdempotencyKey, policy.HeaderRequestID, headerInvocationID, headerSDKRequest,
+		policy.HeaderTraceID, "Traceparent", "Tracestate", "Baggage":
+		return true
+	}
+	for _, f := range c.propFields {
+		if f == ck {
+			return true
+		}
+	}
+	return false
 }
 
 // traceRoot returns the Root of an X-Amzn-Trace-Id header, "" if none.

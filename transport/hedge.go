@@ -13,39 +13,57 @@ import (
 // others are cancelled and their bodies closed. The winner's context ends
 // only when the caller closes its body. Only calls that are safe to repeat
 // come here.
+//
+// Memory follows the attempts made, never MaxAttempts: "retry until
+// MaxElapsed" is MaxAttempts math.MaxInt32.
 func (c *call) hedged() (*http.Response, error) {
 	pol := &c.t.cfg.policy
 	maxAttempts := pol.Attempts()
-	results := make(chan attemptResult, maxAttempts)
-	dones := make(map[int]func(error), maxAttempts)
-	cancels := make(map[int]func(), maxAttempts)
+	// Each attempt's goroutine hands its result over here; the loop below
+	// always receives (or drains, in stopAll), so a small buffer suffices.
+	results := make(chan attemptResult, 1)
+	var flights []flight // the attempts launched and not yet ended
 	launched := 0
+	hedging := true // false once a hedge could not produce its body
 
-	// launch sends the next attempt; done is the breaker's permission.
-	launch := func(hedge bool, done func(error)) {
+	// launch starts the next attempt; done is the breaker's permission. It
+	// returns false, with the attempt's result, when the attempt failed
+	// before anything was sent.
+	launch := func(hedge bool, done func(error)) (attemptResult, bool) {
 		launched++
 		areq, r := c.prepareAttempt(c.ctx, launched, hedge)
-		dones[r.n], cancels[r.n] = done, r.release
+		flights = append(flights, flight{n: r.n, done: done, cancel: r.release})
 		if areq == nil {
-			results <- r
-			return
+			return r, false
 		}
 		go func() {
 			c.send(areq, &r)
 			results <- r
 		}()
+		return attemptResult{}, true
+	}
+	// land removes attempt n from the flights and returns its breaker's
+	// done function.
+	land := func(n int) func(error) {
+		for i, f := range flights {
+			if f.n == n {
+				last := len(flights) - 1
+				flights[i], flights[last] = flights[last], flight{}
+				flights = flights[:last]
+				return f.done
+			}
+		}
+		return noopDone
 	}
 	// stopAll cancels the attempts still in flight and waits for them, so
 	// none outlives RoundTrip; each is recorded with decision d.
 	stopAll := func(d policy.Decision) {
-		for _, cancel := range cancels {
-			cancel()
+		for _, f := range flights {
+			f.cancel()
 		}
-		for len(dones) > 0 {
+		for len(flights) > 0 {
 			r := <-results
-			dones[r.n](errExcluded)
-			delete(dones, r.n)
-			delete(cancels, r.n)
+			land(r.n)(errExcluded)
 			discard(r.resp)
 			c.finish(&r, d)
 		}
@@ -58,58 +76,85 @@ func (c *call) hedged() (*http.Response, error) {
 		return nil, &Error{Err: err}
 	}
 	c.countFirst()
-	launch(false, done)
 	timer := time.NewTimer(c.t.cfg.hedgeDelay)
 	defer timer.Stop()
-	var prevWait time.Duration
+	var (
+		prevWait time.Duration
+		unsent   *attemptResult // an attempt that failed before sending, handled next
+	)
+	if r, sent := launch(false, done); !sent {
+		unsent = &r
+	}
 	for {
-		select {
-		case <-c.ctx.Done():
-			stopAll(policy.Decision{Rule: "canceled", Reason: "the caller canceled the request"})
-			return nil, &Error{Attempts: c.history, Err: c.ctx.Err()}
+		var r attemptResult
+		if unsent != nil {
+			r, unsent = *unsent, nil
+		} else {
+			select {
+			case <-c.ctx.Done():
+				stopAll(policy.Decision{Rule: "canceled", Reason: "the caller canceled the request"})
+				return nil, &Error{Attempts: c.history, Err: c.ctx.Err()}
 
-		case <-timer.C:
-			if launched < maxAttempts {
-				if done, ok := c.admitHedge(); ok {
-					launch(true, done)
-					timer.Reset(c.t.cfg.hedgeDelay)
+			case <-timer.C:
+				if hedging && launched < maxAttempts {
+					if done, ok := c.admitHedge(); ok {
+						var sent bool
+						if r, sent = launch(true, done); !sent {
+							break // handled below, at once
+						}
+						timer.Reset(c.t.cfg.hedgeDelay)
+					}
 				}
-			}
-
-		case r := <-results:
-			dones[r.n](c.verdict(&r))
-			delete(dones, r.n)
-			delete(cancels, r.n)
-			d := pol.Decide(c.state(launched, prevWait), r.outcome, r.end)
-			if r.outcome.Retryable && len(dones) > 0 {
-				// Another attempt is still running: let it answer.
-				discard(r.resp)
-				r.release()
-				c.finish(&r, policy.Decision{Rule: "hedge_pending", Reason: "another attempt is still in flight: " + r.outcome.Reason})
 				continue
+
+			case r = <-results:
 			}
-			var next func(error)
-			if d.Retry {
-				// Budget and breaker are asked before the answer is
-				// discarded: refused, it is the one returned.
-				d, next = c.admitRetry(d, r.end)
-			}
-			c.finish(&r, d)
-			if !d.Retry {
-				stopAll(policy.Decision{Rule: "hedge_lost", Reason: "cancelled: another attempt answered first"})
-				return c.result(r)
-			}
+		}
+		land(r.n)(c.verdict(&r))
+		d := pol.Decide(c.state(launched, prevWait), r.outcome, r.end)
+		notSent := r.outcome.Cause == causeRequestBody
+		if notSent && r.hedge {
+			// Its body could not be made: later hedges would fail alike.
+			hedging = false
+		}
+		if (r.outcome.Retryable || notSent) && len(flights) > 0 {
+			// Another attempt is still running: let it answer.
 			discard(r.resp)
 			r.release()
-			prevWait = d.Wait
-			if err := sleep(c.ctx, d.Wait); err != nil {
-				next(errExcluded)
-				return nil, &Error{Attempts: c.history, Err: err}
-			}
-			launch(false, next)
-			timer.Reset(c.t.cfg.hedgeDelay)
+			c.finish(&r, policy.Decision{Rule: "hedge_pending", Reason: "another attempt is still in flight: " + r.outcome.Reason})
+			continue
 		}
+		var next func(error)
+		if d.Retry {
+			// Budget and breaker are asked before the answer is
+			// discarded: refused, it is the one returned.
+			d, next = c.admitRetry(d, r.end)
+		}
+		c.finish(&r, d)
+		if !d.Retry {
+			stopAll(policy.Decision{Rule: "hedge_lost", Reason: "cancelled: another attempt answered first"})
+			return c.result(r)
+		}
+		discard(r.resp)
+		r.release()
+		prevWait = d.Wait
+		if err := sleep(c.ctx, d.Wait); err != nil {
+			next(errExcluded)
+			return nil, &Error{Attempts: c.history, Err: err}
+		}
+		if r, sent := launch(false, next); !sent {
+			unsent = &r
+		}
+		timer.Reset(c.t.cfg.hedgeDelay)
 	}
+}
+
+// flight is an attempt of a hedged call that has not ended: its breaker
+// permission and how to cancel it.
+type flight struct {
+	n      int
+	done   func(error)
+	cancel func()
 }
 
 // admitHedge asks the breaker, then the budget, for a hedge; it returns the

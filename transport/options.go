@@ -2,6 +2,7 @@ package transport
 
 import (
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/sony/gobreaker/v2"
@@ -27,9 +28,11 @@ type config struct {
 	tracer      trace.TracerProvider
 	meter       metric.MeterProvider
 	propagator  propagation.TextMapPropagator
+	propFields  []string // the propagator's header names, canonical
 	reqHeaders  []string
 	respHeaders []string
 	fleet       Fleet
+	hostIdleTTL time.Duration // <= 0: per-host state kept for ever
 }
 
 func defaults() config {
@@ -40,6 +43,7 @@ func defaults() config {
 		correlation: true,
 		breaker:     &b,
 		budget:      &policy.BudgetConfig{},
+		hostIdleTTL: DefaultHostIdleTTL,
 	}
 }
 
@@ -83,7 +87,9 @@ func WithIdempotencyKeys() Option {
 // method, url (redacted), start, duration_ms, status, error, reach, cause,
 // request_id_sent, request_id, apigw_id, apigw_requestid, trace_id, retry,
 // wait_ms, rule, reason. Default none. `retryscope diagnose` reads these
-// records as JSON lines (slog.NewJSONHandler).
+// records as JSON lines (slog.NewJSONHandler). Every URL in error and
+// reason (a *url.Error quotes the request's) is written without userinfo,
+// query values or fragment.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) { c.logger = l }
 }
@@ -140,7 +146,14 @@ func WithMeterProvider(mp metric.MeterProvider) Option {
 // it), else W3C traceparent (propagation.TraceContext). Use
 // otelx.XRayPropagator to send X-Amzn-Trace-Id as well.
 func WithPropagator(p propagation.TextMapPropagator) Option {
-	return func(c *config) { c.propagator = p }
+	return func(c *config) {
+		c.propagator, c.propFields = p, nil
+		if p != nil {
+			for _, f := range p.Fields() {
+				c.propFields = append(c.propFields, http.CanonicalHeaderKey(f))
+			}
+		}
+	}
 }
 
 // WithRecordedHeaders records the named request and response headers on
@@ -150,4 +163,12 @@ func WithPropagator(p propagation.TextMapPropagator) Option {
 // Default none.
 func WithRecordedHeaders(request, response []string) Option {
 	return func(c *config) { c.reqHeaders, c.respHeaders = request, response }
+}
+
+// WithHostIdleTTL sets how long a host's state (its breaker, its retry
+// budget) is kept after its last request ended; default
+// DefaultHostIdleTTL (10 minutes). A host with a request in flight or an
+// open breaker is always kept. d <= 0 keeps every host's state for ever.
+func WithHostIdleTTL(d time.Duration) Option {
+	return func(c *config) { c.hostIdleTTL = d }
 }

@@ -175,6 +175,7 @@ func (c *call) finish(r *attemptResult, d policy.Decision) {
 			a.TraceID = root
 		}
 	}
+	a.scrub()
 	c.history = append(c.history, a)
 	if c.rec != nil {
 		c.rec.add(a)

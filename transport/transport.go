@@ -91,6 +91,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp, err = c.sequential()
 	}
 	c.span.End(resp, err, c.sent)
+	t.hosts.release(c.host)
 	return resp, err
 }
 
