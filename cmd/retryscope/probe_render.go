@@ -89,23 +89,22 @@ func (o *probeOutput) table(r probeResult) {
 	for _, rd := range r.redirects {
 		fmt.Fprintf(o.w, "  followed %d %s to %s\n", rd.status, http.StatusText(rd.status), redact.URL(rd.url))
 	}
-	if len(r.attempts) == 0 {
-		return
-	}
-	if o.cfg.wide {
-		o.wideTable(r)
-	} else {
-		o.narrowTable(r)
-	}
-	for i := range r.attempts {
-		if a := &r.attempts[i]; a.Err != nil {
-			o.line(fmt.Sprintf("  attempt %d error: %s", a.Number, o.text(a.Err.Error())))
+	if len(r.attempts) > 0 {
+		if o.cfg.wide {
+			o.wideTable(r)
+		} else {
+			o.narrowTable(r)
+		}
+		for i := range r.attempts {
+			if a := &r.attempts[i]; a.Err != nil {
+				o.line(fmt.Sprintf("  attempt %d error: %s", a.Number, o.text(a.Err.Error())))
+			}
 		}
 	}
 	if o.cfg.breaker && !o.breakerNoted && breakerRefused(r) {
 		o.breakerNoted = true
-		o.line(fmt.Sprintf("  note: probe's circuit breaker for %s opened after repeated failures, so attempts were refused without being sent; "+
-			"drop -breaker to see every answer", o.cfg.url.Host))
+		o.line(fmt.Sprintf("  note: probe's circuit breaker for %s is open: requests are refused without being sent.", o.cfg.url.Host))
+		o.line("        Drop -breaker to see every answer.")
 	}
 }
 
@@ -161,41 +160,39 @@ func (o *probeOutput) wideTable(r probeResult) {
 }
 
 // narrowTable fits tableWidth: one request id column (the id API Gateway
-// logged the attempt under) unless an answered id differs from the one
-// sent, no apigw id or trace column (the trace is in the heading when the
-// attempts share it), and reasons cut with an ellipsis. Columns whose
-// width varies with timing have a fixed minimum, so that rows line up the
-// same from run to run.
+// logged the attempt under; when it answered another id than the one sent,
+// a line under the table says so), no apigw id or trace column (the trace
+// is in the heading when the attempts share it), and reasons cut with an
+// ellipsis. Columns whose width varies with timing have a fixed minimum,
+// so that rows line up the same from run to run.
 func (o *probeOutput) narrowTable(r probeResult) {
-	differ := false
-	for i := range r.attempts {
-		a := &r.attempts[i]
-		if a.RequestID != "" && a.RequestIDSent != "" && a.RequestID != a.RequestIDSent {
-			differ = true
-		}
-	}
 	type column struct {
 		name  string
 		min   int
 		cells []string
 	}
-	cols := []*column{{name: "#"}, {name: "STATUS"}, {name: "DURATION", min: 8}}
-	if differ {
-		cols = append(cols, &column{name: "REQUEST ID SENT"})
-	}
-	cols = append(cols, &column{name: "REQUEST ID"}, &column{name: "REACH", min: len(policy.ReachBackendTimeout)},
-		&column{name: "DECISION", min: len("retry in 1.234s")}, &column{name: "REASON"})
+	cols := []*column{{name: "#"}, {name: "STATUS"}, {name: "DURATION", min: 8}, {name: "REQUEST ID"},
+		{name: "REACH", min: len(policy.ReachBackendTimeout)}, {name: "DECISION", min: len("retry in 1.234s")}, {name: "REASON"}}
+	var replaced []string
 	for i := range r.attempts {
 		a := &r.attempts[i]
-		cells := []string{attemptLabel(a), attemptStatus(a), fmtDuration(a.Duration)}
-		if differ {
-			cells = append(cells, dash(a.RequestIDSent))
+		label := strconv.Itoa(a.Number)
+		if a.Hedge {
+			label += "h"
 		}
-		cells = append(cells, dash(queryID(a)), dash(string(a.Reach)), decision(a), o.text(a.Reason))
+		cells := []string{label, attemptStatus(a), fmtDuration(a.Duration), dash(queryID(a)), dash(string(a.Reach)), decision(a), o.text(a.Reason)}
 		for c, v := range cells {
 			cols[c].cells = append(cols[c].cells, v)
 		}
+		if a.RequestID != "" && a.RequestIDSent != "" && a.RequestID != a.RequestIDSent {
+			replaced = append(replaced, fmt.Sprintf("  attempt %s sent request id %s; API Gateway answered %s", label, a.RequestIDSent, a.RequestID))
+		}
 	}
+	defer func() {
+		for _, l := range replaced {
+			o.line(l)
+		}
+	}()
 	widths := make([]int, len(cols))
 	used := 2 // the indent
 	for c, col := range cols {
