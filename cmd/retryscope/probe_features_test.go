@@ -297,3 +297,22 @@ func TestProbeQueriesUseDefinedFields(t *testing.T) {
 		}
 	}
 }
+
+func TestProbeCut(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		s    string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"API Gateway integration timeout: the gateway stopped waiting", 25, "API Gateway integration…"},
+		{"not retried: 3 of 3 attempts made", 22, "not retried: 3 of 3…"},
+		{"averyveryverylongwordwithoutspaces", 10, "averyvery…"},
+		{"ééééé ééééé", 8, "ééééé…"},
+	} {
+		if got := cut(tc.s, tc.n); got != tc.want || utf8.RuneCountInString(got) > tc.n {
+			t.Errorf("cut(%q, %d) = %q, want %q", tc.s, tc.n, got, tc.want)
+		}
+	}
+}

@@ -232,13 +232,20 @@ func (o *probeOutput) narrowTable(r probeResult) {
 	}
 }
 
-// cut shortens s to at most n runes, ending in an ellipsis when cut.
+// cut shortens s to at most n runes, ending in an ellipsis when cut; it
+// cuts after a whole word when one ends in the second half.
 func cut(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
-	runes := []rune(s)
-	return string(runes[:n-1]) + "…"
+	runes := []rune(s)[:n-1]
+	for i := len(runes) - 1; i > len(runes)/2; i-- {
+		if runes[i] == ' ' {
+			runes = runes[:i]
+			break
+		}
+	}
+	return strings.TrimRight(string(runes), " ,:;") + "…"
 }
 
 // ending says how a request ended, for its heading.
