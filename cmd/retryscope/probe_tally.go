@@ -32,11 +32,12 @@ type probeTally struct {
 	ids        []string
 	seen       map[string]bool
 	idsOmitted int
-	results    []probeResult
+	keep       bool          // keep the results: an output needs them all at the end
+	results    []probeResult // when keep
 }
 
 func newProbeTally(cfg *probeConfig) *probeTally {
-	return &probeTally{cfg: cfg, ends: map[string]int{}, seen: map[string]bool{}}
+	return &probeTally{cfg: cfg, ends: map[string]int{}, seen: map[string]bool{}, keep: cfg.json}
 }
 
 func (t *probeTally) add(r probeResult) {
@@ -70,7 +71,7 @@ func (t *probeTally) add(r probeResult) {
 		t.seen[id] = true
 		t.ids = append(t.ids, id)
 	}
-	if t.cfg.json {
+	if t.keep {
 		t.results = append(t.results, r)
 	}
 }
