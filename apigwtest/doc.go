@@ -31,11 +31,15 @@
 //     x-amzn-ErrorType, x-amz-apigw-id, X-Amzn-Trace-Id (HeaderRequestID and
 //     the other Header constants), plus Connection: keep-alive; an HTTP API
 //     sends Apigw-Requestid. Go clients canonicalise them on reading.
-//   - X-Amzn-Trace-Id: the function's answers carry "Root=...;Sampled=...";
-//     API Gateway's own 5xx and 429 answers "Root=..." only; its 403 and 413
-//     none; HTTP APIs none.
-//   - x-amz-apigw-id is 16 characters of URL-safe base64 ("_" and "-").
-//   - an HTTP API's 503 has no Content-Type.
+//     Source: HTTP/1.1 curl and httpie transcripts of 2019 to 2023.
+//   - X-Amzn-Trace-Id: the function's answers carry "Root=...;Sampled=..."
+//     (an HTTP/1.1 capture of 2021); API Gateway's own 5xx answers "Root=..."
+//     only (a curl -v series of May 2025), and so do its 429s [inferred];
+//     its 403s none (captures of 2018 to 2024), nor its 413s [inferred];
+//     HTTP APIs none (captures of 2020 to 2025).
+//   - x-amz-apigw-id is 16 characters of URL-safe base64 ("_" and "-"), as
+//     every id in those captures.
+//   - an HTTP API's 503 has no Content-Type (a curl transcript of 2020).
 //
 // Every request writes an access-log JSON line (WithAccessLog) and
 // execution-log lines "(<requestId>) <text>" (WithExecutionLog) in today's
@@ -45,8 +49,10 @@
 // "Successfully completed execution" or the failure, and "Method completed
 // with status: N". A function error's access line says error_responseType
 // INTEGRATION_FAILURE, error_message "Internal server error" and
-// integration_error "Lambda Customer Function Error:<message>". Every
-// invocation writes START, END and REPORT lines (WithLambdaLog). Sources:
+// integration_error "Lambda Customer Function Error:<message>" (published
+// access logs of 2024). The wording is that of test-invoke transcripts of
+// 2020 to 2023 and CloudWatch exports of 2025. Every invocation writes
+// START, END and REPORT lines (WithLambdaLog). Each source is named in
 // docs/aws-behaviour.md.
 //
 // Ground truth: Server.Invocations lists every invocation with its API
