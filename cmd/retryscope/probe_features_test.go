@@ -316,3 +316,55 @@ func TestProbeCut(t *testing.T) {
 		}
 	}
 }
+
+// FuzzProbeRedirect: whatever Location a server sends, -L follows only to
+// an http or https URL with a host, and never sends the credentials of the
+// first URL to another origin.
+func FuzzProbeRedirect(f *testing.F) {
+	for _, s := range []string{"/final", "http://other.example/x?sig=1", "https://127.0.0.1:1/", "//evil.example/x",
+		"ftp://x/", "javascript:alert(1)", "http://[::1", "", "http://user:pw@127.0.0.1:1/x", "?q=1", "../../up", "HTTP://127.0.0.1:1/X"} {
+		f.Add(s, 302)
+		f.Add(s, 307)
+	}
+	f.Fuzz(func(t *testing.T, loc string, status int) {
+		cfg, code := parseProbeFlags([]string{"-L", "-H", "Cookie: c=1", "-d", "x", "http://u:p@127.0.0.1:1/start"}, io.Discard)
+		if code != -1 {
+			t.Fatal(code)
+		}
+		hop := probeHop{method: "POST", url: withoutUserinfo(cfg.url), body: []byte("x"), hasBody: true}
+		resp := &http.Response{StatusCode: status, Header: http.Header{"Location": {loc}}}
+		next, follow, err := cfg.redirect(hop, resp, 0)
+		if !follow {
+			return
+		}
+		if err != nil || (next.url.Scheme != "http" && next.url.Scheme != "https") || next.url.Hostname() == "" || next.url.User != nil {
+			t.Fatalf("%d %q: followed to %v (err %v)", status, loc, next.url, err)
+		}
+		req, err := cfg.newRequest(context.Background(), next, "")
+		if err != nil {
+			return
+		}
+		if !sameOrigin(next.url, cfg.url) && (req.Header.Get("Authorization") != "" || req.Header.Get("Cookie") != "") {
+			t.Fatalf("%q: credentials sent to %v", loc, next.url)
+		}
+	})
+}
+
+// FuzzProbeCut: a cut reason is valid UTF-8 (when the input is), at most n
+// runes, and a prefix of the input plus an ellipsis.
+func FuzzProbeCut(f *testing.F) {
+	f.Add("API Gateway integration timeout: the gateway stopped waiting", 25)
+	f.Add("ééé ééé", 4)
+	f.Fuzz(func(t *testing.T, s string, n int) {
+		if n < 2 || n > 1000 || !utf8.ValidString(s) {
+			return
+		}
+		got := cut(s, n)
+		if utf8.RuneCountInString(got) > n || !utf8.ValidString(got) {
+			t.Fatalf("cut(%q, %d) = %q", s, n, got)
+		}
+		if got != s && !strings.HasPrefix(s, strings.TrimSuffix(got, "…")) {
+			t.Fatalf("cut(%q, %d) = %q is not a prefix", s, n, got)
+		}
+	})
+}
