@@ -10,15 +10,18 @@ type gatewayAnswer struct {
 	message      string // $context.error.message
 }
 
-// The REST API's answers, byte for byte as AWS-FACTS.md section 1 lists them.
+// The REST API's answers, byte for byte as published captures show them
+// (docs/aws-behaviour.md).
 // Note the space after the colon in the 504/502/500 bodies and none in the
 // 429/403 ones: that is what AWS sends.
 var (
 	restTimeout = gatewayAnswer{504, `{"message": "Endpoint request timed out"}`,
 		"InternalServerErrorException", "INTEGRATION_TIMEOUT", "Endpoint request timed out"}
-	// A function error's responseType is not documented [inferred].
+	// A function error's access log says INTEGRATION_FAILURE (seen in
+	// published access logs; the type's documented default status is 504,
+	// but a Lambda function error reaches the client as 502).
 	restFunctionError = gatewayAnswer{502, `{"message": "Internal server error"}`,
-		"InternalServerErrorException", "DEFAULT_5XX", "Internal server error"}
+		"InternalServerErrorException", "INTEGRATION_FAILURE", "Internal server error"}
 	restMalformed = gatewayAnswer{502, `{"message": "Internal server error"}`,
 		"InternalServerErrorException", "API_CONFIGURATION_ERROR", "Internal server error"}
 	restLambdaThrottled = gatewayAnswer{500, `{"message": "Internal server error"}`,
@@ -32,7 +35,7 @@ var (
 	restMissingToken = gatewayAnswer{403, `{"message":"Missing Authentication Token"}`,
 		"MissingAuthenticationTokenException", "MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token"}
 	// The 413 body and error type are [inferred]: REQUEST_TOO_LARGE is
-	// documented, its default text is not in AWS-FACTS.md.
+	// documented, its default text is not.
 	restTooLarge = gatewayAnswer{413, `{"message":"Request Too Long"}`,
 		"RequestTooLongException", "REQUEST_TOO_LARGE", "Request Too Long"}
 )

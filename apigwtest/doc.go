@@ -6,7 +6,7 @@
 //	defer s.Close()
 //	resp, _ := http.Get(s.URL + "/orders")
 //
-// A request flows like this (DESIGN.md: the server side of the flow):
+// A request flows like this:
 //
 //	client -> API Gateway: request id (adopt the client's UUID
 //	          x-amzn-RequestId), x-amz-apigw-id, X-Ray trace,
@@ -21,12 +21,39 @@
 //	          (502), or 504 "Endpoint request timed out" while the
 //	          function keeps running to completion, as in AWS.
 //
-// The answers (status, body bytes, headers) are those of AWS-FACTS.md
-// section 1; an HTTP API (v2) flavour is WithHTTPAPI. Every request writes
-// an access-log JSON line (WithAccessLog) and execution-log lines
-// "(<requestId>) <text>" (WithExecutionLog) that CloudWatch Logs Insights
-// queries parse; every invocation writes START, END and REPORT lines
-// (WithLambdaLog).
+// The answers (status, body bytes, headers) are those of API Gateway's
+// default gateway responses as published captures show them; an HTTP API
+// (v2) flavour is WithHTTPAPI. testdata/captures holds one documented
+// capture per answer, and TestWireGolden compares the emulator's raw bytes
+// with each. On the wire, over HTTP/1.1:
+//
+//   - header names are spelled as API Gateway writes them: x-amzn-RequestId,
+//     x-amzn-ErrorType, x-amz-apigw-id, X-Amzn-Trace-Id (HeaderRequestID and
+//     the other Header constants), plus Connection: keep-alive; an HTTP API
+//     sends Apigw-Requestid. Go clients canonicalise them on reading.
+//     Source: HTTP/1.1 curl and httpie transcripts of 2019 to 2023.
+//   - X-Amzn-Trace-Id: the function's answers carry "Root=...;Sampled=..."
+//     (an HTTP/1.1 capture of 2021); API Gateway's own 5xx answers "Root=..."
+//     only (a curl -v series of May 2025), and so do its 429s [inferred];
+//     its 403s none (captures of 2018 to 2024), nor its 413s [inferred];
+//     HTTP APIs none (captures of 2020 to 2025).
+//   - x-amz-apigw-id is 16 characters of URL-safe base64 ("_" and "-"), as
+//     every id in those captures.
+//   - an HTTP API's 503 has no Content-Type (a curl transcript of 2020).
+//
+// Every request writes an access-log JSON line (WithAccessLog) and
+// execution-log lines "(<requestId>) <text>" (WithExecutionLog) in today's
+// wording: "Received response. Status: 200, Integration latency: N ms",
+// "Endpoint response headers: {..., x-amzn-RequestId=<Lambda request id>,
+// ...}", "Endpoint response body before transformations: ...", then
+// "Successfully completed execution" or the failure, and "Method completed
+// with status: N". A function error's access line says error_responseType
+// INTEGRATION_FAILURE, error_message "Internal server error" and
+// integration_error "Lambda Customer Function Error:<message>" (published
+// access logs of 2024). The wording is that of test-invoke transcripts of
+// 2020 to 2023 and CloudWatch exports of 2025. Every invocation writes
+// START, END and REPORT lines (WithLambdaLog). Each source is named in
+// docs/aws-behaviour.md.
 //
 // Ground truth: Server.Invocations lists every invocation with its API
 // Gateway and Lambda request ids, its request headers, whether it finished
@@ -42,10 +69,16 @@
 // as the function: it serves the Lambda Runtime API, one process per
 // execution environment, and a cold start is a real process start.
 //
-// Inferred behaviour (not documented by AWS, see AWS-FACTS.md): the client's
+// Inferred behaviour (not documented by AWS, and each seen in few or no
+// captures; the sources are in docs/aws-behaviour.md): the client's
 // x-amzn-RequestId reaching the event as requestContext.requestId; the 413
-// body; the access-log values of integration_error, integration_status and
-// error_responseType on function errors; base64 for bodies that are not
-// valid UTF-8; the trace header on non-504 answers ("Root=...;Sampled=...");
+// body and that 413 carries no trace header (as 403 does not); a Root-only
+// trace header on 429 (one published 429 carries none); the access-log
+// values of integration_status on function errors and of error_responseType
+// on malformed responses and Lambda throttles; the execution log's
+// "Endpoint response headers" beyond the Lambda request id (the Date, the
+// Content-Length of the payload) and its cut of long bodies at 1000 bytes
+// (" [TRUNCATED]"); the Apigw-Requestid spelling over HTTP/1.1 (captures show
+// both it and apigw-requestid); base64 for bodies that are not valid UTF-8;
 // a function's 1xx statusCode treated as a malformed response (502).
 package apigwtest

@@ -1,6 +1,7 @@
 package apigwtest
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"strconv"
@@ -23,14 +24,14 @@ func (s *Server) newGatewayRequest(r *http.Request, now time.Time) *gatewayReque
 	if s.cfg.httpAPI {
 		// HTTP APIs generate their own id; it is also the extended id.
 		g.requestID = g.extendedID
-	} else if id := r.Header.Get("X-Amzn-Requestid"); id != "" && isUUID(id) {
+	} else if id := r.Header.Get(HeaderRequestID); id != "" && isUUID(id) {
 		g.requestID = id // as sent: the client matches it byte for byte
 	} else {
 		g.requestID = newUUID()
 		g.replacedID = id != ""
 	}
 	// API Gateway continues a client's Root, else starts a trace.
-	if t, ok := ParseTrace(r.Header.Get("X-Amzn-Trace-Id")); ok {
+	if t, ok := ParseTrace(r.Header.Get(HeaderTrace)); ok {
 		g.trace = t
 	} else {
 		g.trace = Trace{Root: newRoot(now), Sampled: "0"}
@@ -227,13 +228,13 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.setIntegrationLatency(g, res.at.Sub(sent))
 	g.entry.IntegrationRequestID = lambdaID
 	g.entry.IntegrationIntegrationStatus = "200"
+	s.logEndpointResponse(g, lambdaID, res, res.at.Sub(sent))
 	if res.ferr != nil {
 		s.execLog.exec(id, "Lambda execution failed with status 200 due to customer function error: %s. Lambda request id: %s", res.ferr.Message, lambdaID)
-		g.entry.IntegrationError = res.ferr.Message
+		g.entry.IntegrationError = "Lambda Customer Function Error:" + res.ferr.Message
 		s.gatewayAnswer(w, g, rec, answerFunctionError)
 		return
 	}
-	s.execLog.exec(id, "Received response. Integration latency: %s ms", s.millisString(res.at.Sub(sent)))
 	resp, err := mapProxyResponse(res.payload)
 	if err != nil {
 		s.execLog.exec(id, "Execution failed due to configuration error: Malformed Lambda proxy response")
@@ -241,7 +242,40 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.entry.IntegrationStatus = strconv.Itoa(resp.status)
+	s.execLog.exec(id, "Successfully completed execution")
 	s.functionAnswer(w, g, rec, resp)
+}
+
+// maxLoggedBody is how much of an endpoint response body the execution log
+// keeps; the rest is replaced by " [TRUNCATED]" as API Gateway does with
+// long values [inferred: the mark is seen, the exact limit is not
+// documented].
+const maxLoggedBody = 1000
+
+// logEndpointResponse writes what API Gateway logs when Lambda's Invoke call
+// returns (today's wording): the status and latency, Lambda's response
+// headers (its x-amzn-RequestId is the Lambda request id), and the payload.
+// A function error is still Invoke status 200, with X-Amz-Function-Error.
+func (s *Server) logEndpointResponse(g *gatewayRequest, lambdaID string, res result, latency time.Duration) {
+	if s.execLog == nil {
+		return
+	}
+	id := g.requestID
+	payload := res.payload
+	functionError := ""
+	if res.ferr != nil {
+		payload, _ = json.Marshal(res.ferr)
+		functionError = "X-Amz-Function-Error=Unhandled, "
+	}
+	s.execLog.exec(id, "Received response. Status: 200, Integration latency: %s ms", s.millisString(latency))
+	s.execLog.exec(id, "Endpoint response headers: {Date=%s, Content-Type=application/json, Content-Length=%d, Connection=keep-alive, "+
+		"x-amzn-RequestId=%s, %sx-amzn-Remapped-Content-Length=0, X-Amz-Executed-Version=$LATEST, X-Amzn-Trace-Id=root=%s;sampled=%s}",
+		time.Now().UTC().Format(http.TimeFormat), len(payload), lambdaID, functionError, g.trace.Root, g.trace.Sampled)
+	body := string(payload)
+	if len(body) > maxLoggedBody {
+		body = strings.ToValidUTF8(body[:maxLoggedBody], "") + " [TRUNCATED]"
+	}
+	s.execLog.exec(id, "Endpoint response body before transformations: %s", body)
 }
 
 // abortAnswer ends a request without an answer: the connection drops. A
@@ -276,10 +310,20 @@ func (s *Server) integrationTimeout(w http.ResponseWriter, g *gatewayRequest, re
 func (s *Server) gatewayAnswer(w http.ResponseWriter, g *gatewayRequest, rec *Invocation, k answerKind) {
 	a := s.answer(k)
 	h := w.Header()
-	h["Content-Type"] = []string{"application/json"}
-	s.idHeaders(h, g, k == answerTimeout)
+	// An HTTP API's 503 comes without a Content-Type (nil keeps net/http
+	// from sniffing one).
+	if s.cfg.httpAPI && k == answerTimeout {
+		h["Content-Type"] = nil
+	} else {
+		h["Content-Type"] = []string{"application/json"}
+	}
+	trace := traceRoot // 5xx and 429
+	if a.status < 500 && a.status != http.StatusTooManyRequests {
+		trace = traceNone // 403, 404, 413
+	}
+	s.idHeaders(h, g, trace)
 	if a.errorType != "" {
-		h["X-Amzn-Errortype"] = []string{a.errorType}
+		setExact(h, HeaderErrorType, a.errorType)
 	}
 	g.entry.ErrorMessage = a.message
 	g.entry.ErrorResponseType = a.responseType
@@ -299,23 +343,68 @@ func (s *Server) functionAnswer(w http.ResponseWriter, g *gatewayRequest, rec *I
 	delete(h, "Content-Length")
 	delete(h, "Transfer-Encoding")
 	delete(h, "Connection")
-	s.idHeaders(h, g, false)
+	s.idHeaders(h, g, traceFull)
 	s.finishRequest(w, g, rec, p.status, p.body, true)
 }
 
-// idHeaders sets the request id and trace headers. On an integration
-// timeout the trace header carries only Root (AWS-FACTS.md section 4).
-func (s *Server) idHeaders(h http.Header, g *gatewayRequest, timeout bool) {
+// The response headers API Gateway sets, spelled as it writes them over
+// HTTP/1.1 (HTTP/2 lowercases every name). net/http would canonicalise them
+// (X-Amzn-Requestid), so they are set as map keys directly. A Go client
+// canonicalises them again on reading, so Header.Get works as usual.
+const (
+	// HeaderRequestID is API Gateway's request id (REST APIs).
+	HeaderRequestID = "x-amzn-RequestId"
+	// HeaderExtendedRequestID is the extended request id (REST APIs).
+	HeaderExtendedRequestID = "x-amz-apigw-id"
+	// HeaderErrorType names the error of an answer API Gateway produced.
+	HeaderErrorType = "x-amzn-ErrorType"
+	// HeaderTrace is the X-Ray trace header.
+	HeaderTrace = "X-Amzn-Trace-Id"
+	// HeaderHTTPAPIRequestID is an HTTP API's request id.
+	HeaderHTTPAPIRequestID = "Apigw-Requestid"
+)
+
+// setExact sets one header under exactly this name, removing any other
+// spelling of it (a function may have set "X-Amzn-Requestid").
+func setExact(h http.Header, name, value string) {
+	for k := range h {
+		if k != name && strings.EqualFold(k, name) {
+			delete(h, k)
+		}
+	}
+	h[name] = []string{value}
+}
+
+// traceMode is which X-Amzn-Trace-Id an answer carries.
+type traceMode int
+
+const (
+	traceFull traceMode = iota // the function's answer: Root and Sampled
+	traceRoot                  // API Gateway's 5xx and 429: Root only
+	traceNone                  // API Gateway's 4xx other than 429: none
+)
+
+// idHeaders sets the request id and trace headers.
+func (s *Server) idHeaders(h http.Header, g *gatewayRequest, trace traceMode) {
 	if s.cfg.httpAPI {
-		h["Apigw-Requestid"] = []string{g.requestID}
+		setExact(h, HeaderHTTPAPIRequestID, g.requestID)
+		h["Connection"] = []string{"keep-alive"}
 		return
 	}
-	h["X-Amzn-Requestid"] = []string{g.requestID}
-	h["X-Amz-Apigw-Id"] = []string{g.extendedID}
-	if timeout {
-		h["X-Amzn-Trace-Id"] = []string{"Root=" + g.trace.Root}
-	} else {
-		h["X-Amzn-Trace-Id"] = []string{"Root=" + g.trace.Root + ";Sampled=" + g.trace.Sampled}
+	setExact(h, HeaderRequestID, g.requestID)
+	setExact(h, HeaderExtendedRequestID, g.extendedID)
+	h["Connection"] = []string{"keep-alive"}
+	switch trace {
+	case traceFull:
+		setExact(h, HeaderTrace, "Root="+g.trace.Root+";Sampled="+g.trace.Sampled)
+	case traceRoot:
+		setExact(h, HeaderTrace, "Root="+g.trace.Root)
+	default:
+		for k := range h {
+			if strings.EqualFold(k, HeaderTrace) {
+				delete(h, k)
+			}
+		}
 	}
 }
 

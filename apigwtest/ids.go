@@ -25,13 +25,13 @@ func isUUID(s string) bool {
 	return err == nil
 }
 
-// newExtendedID returns an x-amz-apigw-id: 16 characters of base64 ending
-// in "=", e.g. "K2G9wEbUoAMEvag=".
+// newExtendedID returns an x-amz-apigw-id: 16 characters of URL-safe
+// base64 ending in "=", e.g. "K2Ib_G66IAMEF6g=". Every id seen in published
+// captures uses the URL-safe alphabet ("_" and "-", never "/" or "+").
 func newExtendedID() string {
 	var b [11]byte
 	_, _ = rand.Read(b[:])
-	s := base64.StdEncoding.EncodeToString(b[:]) // 16 chars, ends in "="
-	return s
+	return base64.URLEncoding.EncodeToString(b[:]) // 16 chars, ends in "="
 }
 
 // Trace is a parsed X-Amzn-Trace-Id header. The zero value is no trace.

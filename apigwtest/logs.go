@@ -96,7 +96,7 @@ func (o *processOutput) flush() {
 }
 
 // AccessLogEntry is one access-log line, with exactly the fields of the
-// production format in AWS-FACTS.md section 3. Every value is a string, as
+// production access-log format of docs/aws-behaviour.md. Every value is a string, as
 // API Gateway substitutes it into the format; "-" means "no value" (for
 // example IntegrationRequestID on an integration timeout).
 type AccessLogEntry struct {

@@ -67,7 +67,7 @@ func TestLogs(t *testing.T) {
 	s.Wait()
 	s.Close()
 
-	// Access log: one JSON object per request, exactly the AWS-FACTS field set.
+	// Access log: one JSON object per request, exactly the production field set.
 	wantFields := []string{"error_message", "error_responseType", "extendedRequestId", "integration_error",
 		"integration_integrationStatus", "integration_latency", "integration_requestId", "integration_status",
 		"integrationLatency", "requestId", "requestTimeEpoch", "responseLatency", "status"}
@@ -106,7 +106,11 @@ func TestLogs(t *testing.T) {
 		okLine["integration_integrationStatus"] != "200" || okLine["error_message"] != "-" {
 		t.Errorf("200 access line %v", okLine)
 	}
-	if fail := byID[ids["/fail"]]; fail["status"] != "502" || fail["integration_integrationStatus"] != "200" {
+	// A function error as published access logs show it: INTEGRATION_FAILURE,
+	// the gateway's message, Lambda's error prefixed.
+	if fail := byID[ids["/fail"]]; fail["status"] != "502" || fail["integration_integrationStatus"] != "200" ||
+		fail["error_responseType"] != "INTEGRATION_FAILURE" || fail["error_message"] != "Internal server error" ||
+		fail["integration_error"] != "Lambda Customer Function Error:card declined" {
 		t.Errorf("502 access line %v", fail)
 	}
 
@@ -128,12 +132,37 @@ func TestLogs(t *testing.T) {
 	for _, want := range []string{
 		"(" + ids["/slow"] + ") Execution failed due to a timeout error",
 		"(" + ids["/fail"] + ") Lambda execution failed with status 200 due to customer function error: card declined. Lambda request id: ",
-		"(" + ids["/ok"] + ") Received response. Integration latency: ",
+		"(" + ids["/ok"] + ") Received response. Status: 200, Integration latency: ",
+		"(" + ids["/ok"] + ") Endpoint response headers: {Date=",
+		"(" + ids["/ok"] + ") Endpoint response body before transformations: {\"statusCode\":200,",
+		"(" + ids["/ok"] + ") Successfully completed execution",
+		"(" + ids["/fail"] + ") Received response. Status: 200, Integration latency: ",
+		"X-Amz-Function-Error=Unhandled, ",
+		"(" + ids["/fail"] + ") Endpoint response body before transformations: {\"errorType\":\"errorString\",\"errorMessage\":\"card declined\"}",
 		"Sending request to https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("execution log lacks %q:\n%s", want, text)
 		}
+	}
+
+	// The Lambda request id in "Endpoint response headers" is the one the
+	// access log names; a failed request never "Successfully completed".
+	for _, p := range []string{"/ok", "/fail"} {
+		want := "(" + ids[p] + ") Endpoint response headers: {"
+		lid := byID[ids[p]]["integration_requestId"]
+		found := false
+		for _, line := range exec.lines() {
+			if strings.HasPrefix(line, want) && strings.Contains(line, ", x-amzn-RequestId="+lid+", ") {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%s: no endpoint response headers naming Lambda request id %s", p, lid)
+		}
+	}
+	if strings.Contains(text, "("+ids["/fail"]+") Successfully completed execution") {
+		t.Error("a function error was logged as a successful execution")
 	}
 
 	// Lambda log: START, END, REPORT for each of the 4 invocations.

@@ -257,7 +257,7 @@ func WithInvocationHistory(n int) Option {
 
 // WithGatewayLatency adds a latency drawn from l (emulated time, scaled) to
 // every answer, before it is sent: the gateway's and the network's own
-// time. AWS-FACTS.md: timeout 504s arrive 10 to 230 ms after the integration
+// time. Published captures: timeout 504s arrive 10 to 230 ms after the integration
 // timeout, so Uniform{Min: 10 * time.Millisecond, Max: 230 * time.Millisecond}
 // reproduces their timing. Default: none (answers leave at once).
 func WithGatewayLatency(l Latency) Option {

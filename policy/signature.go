@@ -128,6 +128,11 @@ var apiGatewaySignatures = []Signature{
 	{Cause: "missing_auth_token", Status: 403, BodyContains: "Missing Authentication Token",
 		Reach: ReachGateway, Retryable: false,
 		Reason: "missing authentication token or unknown route: the function did not run"},
+	// Any other 403 API Gateway produced (an empty body, ForbiddenException,
+	// a WAF or API key refusal) still names its error type.
+	{Cause: "gateway_refused", Status: 403, Header: HeaderErrorType,
+		Reach: ReachGateway, Retryable: false,
+		Reason: "API Gateway refused the request (x-amzn-ErrorType): the function did not run"},
 
 	// HTTP APIs (v2) answer an integration timeout with 503.
 	{Cause: "integration_timeout", Status: 503, Header: HeaderHTTPAPIRequestID, BodyContains: "Service Unavailable",

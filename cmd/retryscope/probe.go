@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -14,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -37,7 +37,22 @@ requests in API Gateway's and the function's logs, ready to paste.
 
 Credentials are sent but never shown: Authorization, Proxy-Authorization,
 Cookie, X-Api-Key and X-Amz-Security-Token values, URL userinfo and query
-values print as REDACTED.
+values print as REDACTED. URL userinfo (http://user:password@host/) is sent
+as Basic authorization, as curl does, unless -H gives an Authorization.
+
+With -L, redirects are followed as curl -L follows them (at most
+-max-redirs; 301, 302 and 303 turn a POST into a GET without a body, 307
+and 308 repeat the request as it was); credentials (userinfo, Authorization,
+Cookie and the other headers above) are not sent to another host or port.
+
+The transport's circuit breaker is off: a diagnostic probe should see every
+answer, not refusals of its own. -breaker turns it on to rehearse what a
+client with retryscope's defaults would see; probe then says so in one line
+when it opens. The retry budget stays on (-no-budget turns it off).
+
+At most 10000 requests (-n) and 256 at a time (-c). Each request's table is
+printed as it ends, in request order; the tables fit 120 columns (-wide
+prints every column in full).
 
 Exit status: 0 when every request ended in a 2xx, 3xx or 4xx answer; 1 when
 any ended in an error or a 5xx; 2 for bad flags.
@@ -52,6 +67,17 @@ const (
 	// probeBodyLimit is how much of each response body probe reads (and
 	// counts) before closing it.
 	probeBodyLimit = 10 << 20
+	// maxProbeRequests bounds -n: the -json document holds every request,
+	// and the text output's queries list every id.
+	maxProbeRequests = 10000
+	// maxProbeConcurrency bounds -c: goroutines and connections.
+	maxProbeConcurrency = 256
+	// defaultMaxRedirs is curl's default for --max-redirs.
+	defaultMaxRedirs = 50
+	// probeReorderWindow is how many requests may be in flight or finished
+	// but not yet printed: a slow request holds back at most this many
+	// results, whatever -n.
+	probeReorderWindow = 4 * maxProbeConcurrency
 )
 
 // probeConfig is what the flags ask for.
@@ -68,8 +94,15 @@ type probeConfig struct {
 	attempts       int
 	idemKeys       bool
 	xray           bool
-	noBreaker      bool
+	noBreaker      bool // -no-breaker: the default, kept for scripts
+	breaker        bool
 	noBudget       bool
+	follow         bool // -L
+	maxRedirs      int
+	wide           bool
+	basicUser      string // from URL userinfo
+	basicPassword  string
+	hasBasic       bool
 	attemptLog     string
 	logger         *slog.Logger // set when attemptLog is
 }
@@ -104,62 +137,90 @@ func probe(ctx context.Context, args []string, stdout, stderr io.Writer, base ht
 		defer t.CloseIdleConnections()
 		base = t
 	}
-	results := make([]chan probeResult, cfg.n)
-	for i := range results {
-		results[i] = make(chan probeResult, 1)
-	}
 	rt := transport.New(base, cfg.transportOptions()...)
-	next := make(chan int)
-	go func() {
-		defer close(next)
-		for i := range cfg.n {
-			next <- i
-		}
-	}()
-	for range cfg.c {
-		go func() {
-			for i := range next {
-				if ctx.Err() != nil {
-					results[i] <- probeResult{index: i, skipped: true}
-					continue
-				}
-				results[i] <- cfg.send(ctx, rt, i)
-			}
-		}()
-	}
-
 	out := newProbeOutput(cfg, stdout)
-	all := make([]probeResult, 0, cfg.n)
+	tally := newProbeTally(cfg)
 	skipped := 0
-	for i := range results {
-		r := <-results[i]
+	for r := range cfg.run(ctx, rt) {
 		if r.skipped {
 			skipped++
 			continue
 		}
-		all = append(all, r)
+		tally.add(r)
 		out.request(r)
 	}
 	if skipped > 0 {
 		fmt.Fprintf(stderr, "retryscope probe: interrupted: %d of %d request(s) not sent\n", skipped, cfg.n)
 	}
-	if msg, ok := unreachable(cfg, all); ok {
+	if msg, ok := tally.unreachable(); ok {
 		if cfg.json {
-			out.finish(all)
+			out.finish(tally)
 		}
 		fmt.Fprintln(stderr, "retryscope probe: "+msg)
 		return 1
 	}
-	out.finish(all)
-	if skipped > 0 {
+	out.finish(tally)
+	if skipped > 0 || tally.failed {
 		return 1
 	}
-	for _, r := range all {
-		if r.failed() {
-			return 1
-		}
-	}
 	return 0
+}
+
+// run sends the cfg.n logical requests, cfg.c at a time, and yields their
+// results in request order. Nothing is allocated in proportion to cfg.n: a
+// request is dispatched only when fewer than probeReorderWindow requests
+// before it are still unprinted, so the results waiting for an earlier one
+// stay bounded. The channel closes when every request has been yielded.
+func (cfg *probeConfig) run(ctx context.Context, rt http.RoundTripper) <-chan probeResult {
+	window := min(probeReorderWindow, cfg.n)
+	slots := make(chan struct{}, window) // one per request dispatched and not yet yielded
+	next := make(chan int)
+	done := make(chan probeResult, window)
+	ordered := make(chan probeResult)
+	go func() {
+		defer close(next)
+		for i := range cfg.n {
+			slots <- struct{}{}
+			next <- i
+		}
+	}()
+	var workers sync.WaitGroup
+	for range cfg.c {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for i := range next {
+				if ctx.Err() != nil {
+					done <- probeResult{index: i, skipped: true}
+					continue
+				}
+				done <- cfg.send(ctx, rt, i)
+			}
+		}()
+	}
+	go func() {
+		workers.Wait()
+		close(done)
+	}()
+	go func() {
+		defer close(ordered)
+		pending := make(map[int]probeResult, window)
+		want := 0
+		for r := range done {
+			pending[r.index] = r
+			for {
+				r, ok := pending[want]
+				if !ok {
+					break
+				}
+				delete(pending, want)
+				ordered <- r
+				<-slots
+				want++
+			}
+		}
+	}()
+	return ordered
 }
 
 // parseProbeFlags parses the command line; code is -1 when the probe
@@ -170,15 +231,19 @@ func parseProbeFlags(args []string, stderr io.Writer) (cfg *probeConfig, code in
 	fs.StringVar(&cfg.method, "X", "", "request `method` (default GET, or POST with -d)")
 	data := fs.String("d", "", "request body `data`; @FILE reads it from FILE (implies POST unless -X is given)")
 	fs.Var(&cfg.header, "H", "request header `'Name: value'` (repeatable)")
-	fs.IntVar(&cfg.n, "n", 1, "number of logical requests")
-	fs.IntVar(&cfg.c, "c", 1, "how many requests run at once")
+	fs.IntVar(&cfg.n, "n", 1, "number of logical requests (at most 10000)")
+	fs.IntVar(&cfg.c, "c", 1, "how many requests run at once (at most 256)")
 	fs.BoolVar(&cfg.json, "json", false, "print JSON instead of text")
 	fs.DurationVar(&cfg.timeout, "timeout", defaultProbeTimeout, "bound on each logical request, retries and waits included (0: none)")
 	fs.DurationVar(&cfg.attemptTimeout, "attempt-timeout", 0, "bound on each attempt (0: none but -timeout)")
 	fs.IntVar(&cfg.attempts, "attempts", policy.DefaultMaxAttempts, "attempts per request in all, the first included (1: no retries)")
 	fs.BoolVar(&cfg.idemKeys, "idempotency-key", false, "add an Idempotency-Key to POST and PATCH requests, which makes them safe to retry against servers that honour it")
 	fs.BoolVar(&cfg.xray, "xray", false, "send an X-Amzn-Trace-Id with a new X-Ray Root per logical request (the same on each of its attempts)")
-	fs.BoolVar(&cfg.noBreaker, "no-breaker", false, "turn the transport's per-host circuit breaker off")
+	fs.BoolVar(&cfg.breaker, "breaker", false, "turn the transport's per-host circuit breaker on (off by default: probe shows every answer)")
+	fs.BoolVar(&cfg.noBreaker, "no-breaker", false, "the circuit breaker off (the default; kept for scripts)")
+	fs.BoolVar(&cfg.follow, "L", false, "follow redirects, as curl -L does")
+	fs.IntVar(&cfg.maxRedirs, "max-redirs", defaultMaxRedirs, "with -L, how many redirects a request may follow")
+	fs.BoolVar(&cfg.wide, "wide", false, "print every column of the tables in full (default: fit 120 columns)")
 	fs.BoolVar(&cfg.noBudget, "no-budget", false, "turn the transport's per-host retry budget off")
 	fs.StringVar(&cfg.attemptLog, "attempt-log", "", "append the transport's attempt log (one JSON line per attempt, what retryscope diagnose reads) to `FILE`")
 	pos, err := parseFlags(fs, splitAttached(args, "HXd"))
@@ -194,8 +259,16 @@ func parseProbeFlags(args []string, stderr io.Writer) (cfg *probeConfig, code in
 		return nil, usageError(stderr, "probe", "one URL expected, got %d arguments", len(pos))
 	case cfg.n < 1:
 		return nil, usageError(stderr, "probe", "-n must be at least 1, got %d", cfg.n)
+	case cfg.n > maxProbeRequests:
+		return nil, usageError(stderr, "probe", "-n must be at most %d, got %d (run probe again for more)", maxProbeRequests, cfg.n)
 	case cfg.c < 1:
 		return nil, usageError(stderr, "probe", "-c must be at least 1, got %d", cfg.c)
+	case cfg.c > maxProbeConcurrency:
+		return nil, usageError(stderr, "probe", "-c must be at most %d, got %d", maxProbeConcurrency, cfg.c)
+	case cfg.maxRedirs < 0:
+		return nil, usageError(stderr, "probe", "-max-redirs must not be negative, got %d", cfg.maxRedirs)
+	case cfg.breaker && cfg.noBreaker:
+		return nil, usageError(stderr, "probe", "-breaker and -no-breaker contradict each other")
 	case cfg.attempts < 1:
 		return nil, usageError(stderr, "probe", "-attempts must be at least 1, got %d", cfg.attempts)
 	case cfg.timeout < 0 || cfg.attemptTimeout < 0:
@@ -204,6 +277,13 @@ func parseProbeFlags(args []string, stderr io.Writer) (cfg *probeConfig, code in
 	cfg.c = min(cfg.c, cfg.n)
 	if cfg.url, err = parseProbeURL(pos[0]); err != nil {
 		return nil, usageError(stderr, "probe", "%v", err)
+	}
+	if u := cfg.url.User; u != nil {
+		// Sent as Basic authorization, as curl does; never printed
+		// (redact.URL drops userinfo).
+		cfg.basicUser = u.Username()
+		cfg.basicPassword, _ = u.Password()
+		cfg.hasBasic = true
 	}
 	fs.Visit(func(f *flag.Flag) {
 		if f.Name == "d" {
@@ -281,7 +361,7 @@ func (cfg *probeConfig) transportOptions() []transport.Option {
 	if cfg.idemKeys {
 		opts = append(opts, transport.WithIdempotencyKeys())
 	}
-	if cfg.noBreaker {
+	if !cfg.breaker {
 		opts = append(opts, transport.WithoutBreaker())
 	}
 	if cfg.noBudget {
@@ -302,7 +382,8 @@ type probeResult struct {
 	bodyBytes int64
 	bodyErr   error
 	attempts  []transport.Attempt
-	skipped   bool // not sent: the probe was interrupted first
+	redirects []probeRedirect // followed with -L, in order
+	skipped   bool            // not sent: the probe was interrupted first
 }
 
 // failed reports whether the request ended in an error or a 5xx.
@@ -310,45 +391,51 @@ func (r *probeResult) failed() bool {
 	return r.err != nil || r.bodyErr != nil || r.status >= 500
 }
 
-// send makes logical request i.
-func (cfg *probeConfig) send(ctx context.Context, rt http.RoundTripper, i int) probeResult {
-	res := probeResult{index: i}
+// send makes logical request i, following redirects with -L.
+func (cfg *probeConfig) send(ctx context.Context, rt http.RoundTripper, i int) (res probeResult) {
+	res.index = i
 	if cfg.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, cfg.timeout)
 		defer cancel()
 	}
 	ctx, rec := transport.Record(ctx)
-	var body io.Reader
-	if cfg.hasBody {
-		body = bytes.NewReader(cfg.body)
+	trace := ""
+	if cfg.xray && cfg.header.get(policy.HeaderTraceID) == "" {
+		trace = "Root=" + newXRayRoot(time.Now()) + ";Sampled=1"
 	}
-	req, err := http.NewRequestWithContext(ctx, cfg.method, cfg.url.String(), body)
-	if err != nil {
-		res.err = err
-		return res
-	}
-	for _, kv := range cfg.header.fields {
-		if http.CanonicalHeaderKey(kv.name) == "Host" {
-			req.Host = kv.value
-			continue
-		}
-		req.Header.Add(kv.name, kv.value)
-	}
-	if cfg.xray && req.Header.Get(policy.HeaderTraceID) == "" {
-		req.Header.Set(policy.HeaderTraceID, "Root="+newXRayRoot(time.Now())+";Sampled=1")
-	}
+	hop := probeHop{method: cfg.method, url: withoutUserinfo(cfg.url), body: cfg.body, hasBody: cfg.hasBody}
 	start := time.Now()
-	resp, err := rt.RoundTrip(req)
-	if err == nil {
+	defer func() {
+		res.duration = time.Since(start)
+		res.attempts = rec.Attempts()
+	}()
+	for {
+		req, err := cfg.newRequest(ctx, hop, trace)
+		if err != nil {
+			res.err = err
+			return res
+		}
+		resp, err := rt.RoundTrip(req)
+		if err != nil {
+			res.err = err
+			return res
+		}
 		res.status = resp.StatusCode
-		res.bodyBytes, res.bodyErr = io.Copy(io.Discard, io.LimitReader(resp.Body, probeBodyLimit))
+		next, follow, err := cfg.redirect(hop, resp, len(res.redirects))
+		if err != nil || !follow {
+			res.bodyBytes, res.bodyErr = io.Copy(io.Discard, io.LimitReader(resp.Body, probeBodyLimit))
+			resp.Body.Close()
+			res.err = err
+			return res
+		}
+		// The redirect's own body is read (so the connection can be reused)
+		// and not counted.
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, probeBodyLimit))
 		resp.Body.Close()
+		res.redirects = append(res.redirects, probeRedirect{status: resp.StatusCode, url: next.url})
+		hop = next
 	}
-	res.duration = time.Since(start)
-	res.err = err
-	res.attempts = rec.Attempts()
-	return res
 }
 
 // newXRayRoot returns a new X-Ray trace id: "1-", the epoch seconds in 8
@@ -357,45 +444,4 @@ func newXRayRoot(now time.Time) string {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
 	return fmt.Sprintf("1-%08x-%x", uint32(now.Unix()), b)
-}
-
-// unreachable reports, for a probe where no attempt of any request got
-// past the client (every attempt "not_sent"), the one-line message to
-// print instead of the tables.
-func unreachable(cfg *probeConfig, all []probeResult) (string, bool) {
-	if len(all) == 0 {
-		return "", false
-	}
-	var last error
-	attempts := 0
-	for _, r := range all {
-		if r.err == nil {
-			return "", false
-		}
-		for _, a := range r.attempts {
-			if a.Reach != policy.ReachNotSent {
-				return "", false
-			}
-			attempts++
-		}
-		last = r.err
-	}
-	// The attempts' own errors say more than a final "circuit breaker
-	// open".
-	for _, r := range all {
-		for _, a := range r.attempts {
-			if a.Err != nil {
-				last = a.Err
-			}
-		}
-	}
-	var te *transport.Error
-	if errors.As(last, &te) && te.Err != nil {
-		last = te.Err
-	}
-	if attempts == 0 {
-		return fmt.Sprintf("cannot reach %s: %s", cfg.url.Host, redact.Text(last.Error(), cfg.url)), true
-	}
-	return fmt.Sprintf("cannot reach %s: %s (%d attempt(s), nothing was sent)",
-		cfg.url.Host, redact.Text(last.Error(), cfg.url), attempts), true
 }

@@ -19,12 +19,19 @@ type probeJSON struct {
 }
 
 type probeRequestJSON struct {
-	Request    int                `json:"request"`
-	Status     int                `json:"status,omitempty"`
-	Error      string             `json:"error,omitempty"`
-	DurationMS float64            `json:"duration_ms"`
-	BodyBytes  int64              `json:"body_bytes"`
-	Attempts   []probeAttemptJSON `json:"attempts"`
+	Request    int                 `json:"request"`
+	Status     int                 `json:"status,omitempty"`
+	Error      string              `json:"error,omitempty"`
+	DurationMS float64             `json:"duration_ms"`
+	BodyBytes  int64               `json:"body_bytes"`
+	Redirects  []probeRedirectJSON `json:"redirects,omitempty"`
+	Attempts   []probeAttemptJSON  `json:"attempts"`
+}
+
+// probeRedirectJSON is a redirect followed with -L.
+type probeRedirectJSON struct {
+	Status int    `json:"status"`
+	URL    string `json:"url"`
 }
 
 // probeAttemptJSON uses the keys of the transport's attempt log
@@ -52,12 +59,13 @@ type probeAttemptJSON struct {
 
 func millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-func (o *probeOutput) json(all []probeResult, queries []insightsQuery) {
+func (o *probeOutput) json(t *probeTally, queries []insightsQuery) {
+	all := t.results
 	doc := probeJSON{
 		Method:   o.cfg.method,
 		URL:      redact.URL(o.cfg.url),
 		OK:       true,
-		Summary:  summary(all),
+		Summary:  t.summary(),
 		Requests: make([]probeRequestJSON, 0, len(all)),
 		Queries:  queries,
 	}
@@ -70,6 +78,9 @@ func (o *probeOutput) json(all []probeResult, queries []insightsQuery) {
 		}
 		rj := probeRequestJSON{Request: r.index + 1, Status: r.status, DurationMS: millis(r.duration),
 			BodyBytes: r.bodyBytes, Attempts: make([]probeAttemptJSON, 0, len(r.attempts))}
+		for _, rd := range r.redirects {
+			rj.Redirects = append(rj.Redirects, probeRedirectJSON{Status: rd.status, URL: redact.URL(rd.url)})
+		}
 		if r.err != nil {
 			rj.Error = o.text(finalError(r.err))
 		} else if r.bodyErr != nil {

@@ -4,32 +4,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/retryscope/retryscope/policy"
 	"github.com/retryscope/retryscope/transport"
 )
-
-// probeRequestIDs returns the API Gateway request ids of every attempt that
-// got past the client, in order, without duplicates. An attempt that sent a
-// UUID but got no answer still has one: API Gateway adopts the client's id.
-func probeRequestIDs(all []probeResult) []string {
-	seen := map[string]bool{}
-	var ids []string
-	for _, r := range all {
-		for i := range r.attempts {
-			a := &r.attempts[i]
-			if a.Reach == policy.ReachNotSent {
-				continue
-			}
-			id := queryID(a)
-			if !validQueryID(id) || seen[id] {
-				continue
-			}
-			seen[id] = true
-			ids = append(ids, id)
-		}
-	}
-	return ids
-}
 
 // queryID is the id API Gateway logged the attempt under: the one it
 // answered (apigw-requestid for HTTP APIs, x-amzn-RequestId for REST), else
@@ -67,8 +43,10 @@ type insightsQuery struct {
 	Query    string `json:"query"`
 }
 
-// The troubleshooting guide's two queries (SEED-troubleshoot-504.txt),
-// verbatim.
+// The troubleshooting guide's two queries. The first is the guide's; the
+// second, as the guide prints it, filters on a field "message" that it
+// never parses (only the first query's parse creates it), so it matches
+// nothing: here it filters @message, the field it displays.
 const (
 	seedQuery504Parsed = `parse @message '(*) *' as reqId, message
 | filter message like /Method completed with status: \d\d\d/
@@ -77,7 +55,7 @@ const (
 | sort @timestamp desc
 | limit 20`
 	seedQuery504Plain = `fields @timestamp, @message
-| filter message like /Method completed with status: 504/
+| filter @message like /Method completed with status: 504/
 | sort @timestamp desc
 | limit 20`
 )

@@ -1,14 +1,15 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/retryscope/retryscope/internal/redact"
 	"github.com/retryscope/retryscope/policy"
@@ -22,8 +23,9 @@ type probeOutput struct {
 	w   io.Writer
 	// held are results not printed yet because no attempt so far got past
 	// the client: if none ever does, probe prints one line instead.
-	held    []probeResult
-	started bool
+	held         []probeResult
+	started      bool
+	breakerNoted bool // the breaker hint was printed
 }
 
 func newProbeOutput(cfg *probeConfig, w io.Writer) *probeOutput {
@@ -72,13 +74,79 @@ func (o *probeOutput) preamble() {
 	fmt.Fprintf(o.w, "  %d request(s), %d at a time, up to %d attempt(s) each\n", o.cfg.n, o.cfg.c, o.cfg.attempts)
 }
 
+// tableWidth is the width probe's tables fit by default (-wide: no limit).
+const tableWidth = 120
+
 // table prints one request's heading and its attempts.
 func (o *probeOutput) table(r probeResult) {
-	fmt.Fprintf(o.w, "\nrequest %d: %s after %d attempt(s) in %s\n",
+	heading := fmt.Sprintf("request %d: %s after %d attempt(s) in %s",
 		r.index+1, o.ending(r), len(r.attempts), fmtDuration(r.duration))
-	if len(r.attempts) == 0 {
-		return
+	trace := sharedTrace(r.attempts)
+	if !o.cfg.wide && trace != "" {
+		heading += ", trace " + trace
 	}
+	fmt.Fprintf(o.w, "\n%s\n", heading)
+	for _, rd := range r.redirects {
+		fmt.Fprintf(o.w, "  followed %d %s to %s\n", rd.status, http.StatusText(rd.status), redact.URL(rd.url))
+	}
+	if len(r.attempts) > 0 {
+		if o.cfg.wide {
+			o.wideTable(r)
+		} else {
+			o.narrowTable(r)
+		}
+		for i := range r.attempts {
+			if a := &r.attempts[i]; a.Err != nil {
+				o.line(fmt.Sprintf("  attempt %d error: %s", a.Number, o.text(a.Err.Error())))
+			}
+		}
+	}
+	if o.cfg.breaker && !o.breakerNoted && breakerRefused(r) {
+		o.breakerNoted = true
+		o.line(fmt.Sprintf("  note: probe's circuit breaker for %s is open: requests are refused without being sent.", o.cfg.url.Host))
+		o.line("        Drop -breaker to see every answer.")
+	}
+}
+
+// line prints s, cut to tableWidth unless -wide.
+func (o *probeOutput) line(s string) {
+	if !o.cfg.wide {
+		s = cut(s, tableWidth)
+	}
+	fmt.Fprintln(o.w, s)
+}
+
+// breakerRefused reports whether the transport's breaker refused an
+// attempt of r.
+func breakerRefused(r probeResult) bool {
+	if errors.Is(r.err, transport.ErrCircuitOpen) {
+		return true
+	}
+	for i := range r.attempts {
+		if errors.Is(r.attempts[i].Err, transport.ErrCircuitOpen) {
+			return true
+		}
+	}
+	return false
+}
+
+// sharedTrace is the trace id every attempt of a request carries (with
+// -xray), or "".
+func sharedTrace(attempts []transport.Attempt) string {
+	if len(attempts) == 0 {
+		return ""
+	}
+	t := attempts[0].TraceID
+	for i := range attempts {
+		if attempts[i].TraceID != t {
+			return ""
+		}
+	}
+	return t
+}
+
+// wideTable prints every column in full.
+func (o *probeOutput) wideTable(r probeResult) {
 	tw := tabwriter.NewWriter(o.w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  ATTEMPT\tSTATUS\tDURATION\tREQUEST ID SENT\tREQUEST ID\tAPIGW ID\tTRACE ID\tREACH\tDECISION\tREASON")
 	for i := range r.attempts {
@@ -89,11 +157,95 @@ func (o *probeOutput) table(r probeResult) {
 			dash(string(a.Reach)), decision(a), o.text(a.Reason))
 	}
 	tw.Flush()
+}
+
+// narrowTable fits tableWidth: one request id column (the id API Gateway
+// logged the attempt under; when it answered another id than the one sent,
+// a line under the table says so), no apigw id or trace column (the trace
+// is in the heading when the attempts share it), and reasons cut with an
+// ellipsis. Columns whose width varies with timing have a fixed minimum,
+// so that rows line up the same from run to run.
+func (o *probeOutput) narrowTable(r probeResult) {
+	type column struct {
+		name  string
+		min   int
+		cells []string
+	}
+	cols := []*column{{name: "#"}, {name: "STATUS"}, {name: "DURATION", min: 8}, {name: "REQUEST ID"},
+		{name: "REACH", min: len(policy.ReachBackendTimeout)}, {name: "DECISION", min: len("retry in 1.234s")}, {name: "REASON"}}
+	var replaced []string
 	for i := range r.attempts {
-		if a := &r.attempts[i]; a.Err != nil {
-			fmt.Fprintf(o.w, "  attempt %d error: %s\n", a.Number, o.text(a.Err.Error()))
+		a := &r.attempts[i]
+		label := strconv.Itoa(a.Number)
+		if a.Hedge {
+			label += "h"
+		}
+		cells := []string{label, attemptStatus(a), fmtDuration(a.Duration), dash(queryID(a)), dash(string(a.Reach)), decision(a), o.text(a.Reason)}
+		for c, v := range cells {
+			cols[c].cells = append(cols[c].cells, v)
+		}
+		if a.RequestID != "" && a.RequestIDSent != "" && a.RequestID != a.RequestIDSent {
+			replaced = append(replaced, fmt.Sprintf("  attempt %s sent request id %s; API Gateway answered %s", label, a.RequestIDSent, a.RequestID))
 		}
 	}
+	defer func() {
+		for _, l := range replaced {
+			o.line(l)
+		}
+	}()
+	widths := make([]int, len(cols))
+	used := 2 // the indent
+	for c, col := range cols {
+		widths[c] = max(col.min, utf8.RuneCountInString(col.name))
+		for _, v := range col.cells {
+			widths[c] = max(widths[c], utf8.RuneCountInString(v))
+		}
+		if c < len(cols)-1 {
+			used += widths[c] + 2
+		}
+	}
+	reasonWidth := max(tableWidth-used, 12)
+	row := func(cells []string) {
+		var b strings.Builder
+		b.WriteString("  ")
+		for c, v := range cells {
+			if c == len(cells)-1 {
+				b.WriteString(cut(v, reasonWidth))
+				break
+			}
+			b.WriteString(v)
+			b.WriteString(strings.Repeat(" ", widths[c]-utf8.RuneCountInString(v)+2))
+		}
+		fmt.Fprintln(o.w, strings.TrimRight(b.String(), " "))
+	}
+	names := make([]string, len(cols))
+	for c, col := range cols {
+		names[c] = col.name
+	}
+	row(names)
+	for i := range r.attempts {
+		cells := make([]string, len(cols))
+		for c, col := range cols {
+			cells[c] = col.cells[i]
+		}
+		row(cells)
+	}
+}
+
+// cut shortens s to at most n runes, ending in an ellipsis when cut; it
+// cuts after a whole word when one ends in the second half.
+func cut(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	runes := []rune(s)[:n-1]
+	for i := len(runes) - 1; i > len(runes)/2; i-- {
+		if runes[i] == ' ' {
+			runes = runes[:i]
+			break
+		}
+	}
+	return strings.TrimRight(string(runes), " ,:;") + "…"
 }
 
 // ending says how a request ended, for its heading.
@@ -177,44 +329,21 @@ func fmtDuration(d time.Duration) string {
 
 // finish prints the summary and the queries (text), or the whole JSON
 // document.
-func (o *probeOutput) finish(all []probeResult) {
-	ids := probeRequestIDs(all)
-	queries := insightsQueries(ids)
+func (o *probeOutput) finish(t *probeTally) {
+	queries := insightsQueries(t.ids)
 	if o.cfg.json {
-		o.json(all, queries)
+		o.json(t, queries)
 		return
 	}
-	fmt.Fprintf(o.w, "\n%s\n", summary(all))
+	fmt.Fprintf(o.w, "\n%s\n", t.summary())
 	fmt.Fprintln(o.w, "\nCloudWatch Logs Insights: choose the log group and time range, paste a query.")
 	for _, q := range queries {
 		fmt.Fprintf(o.w, "\n# %s\n# log group: %s\n%s\n", q.Title, q.LogGroup, q.Query)
 	}
-	if len(ids) == 0 {
+	if t.idsOmitted > 0 {
+		fmt.Fprintf(o.w, "\n# the queries list the first %d request ids; %d more are not listed\n", len(t.ids), t.idsOmitted)
+	}
+	if len(t.ids) == 0 {
 		fmt.Fprintln(o.w, "\n# no attempt reached API Gateway: there are no request ids to look up")
 	}
-}
-
-// summary counts how the requests ended.
-func summary(all []probeResult) string {
-	ends := map[string]int{}
-	attempts := 0
-	for _, r := range all {
-		attempts += len(r.attempts)
-		switch {
-		case r.err != nil:
-			ends["error"]++
-		default:
-			ends[strconv.Itoa(r.status)]++
-		}
-	}
-	keys := make([]string, 0, len(ends))
-	for k := range ends {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s: %d", k, ends[k])
-	}
-	return fmt.Sprintf("%d request(s), %d attempt(s); ended with %s", len(all), attempts, strings.Join(parts, ", "))
 }

@@ -79,6 +79,7 @@ func TestProbeGolden(t *testing.T) {
 	}{
 		{"get_504_then_200", []apigwtest.Option{firstAttemptFault(timeout)}, []string{"-xray"}, 0},
 		{"get_504_then_200_json", []apigwtest.Option{firstAttemptFault(timeout)}, []string{"-json", "-xray"}, 0},
+		{"get_504_then_200_wide", []apigwtest.Option{firstAttemptFault(timeout)}, []string{"-wide"}, 0},
 		{"post_504_not_retried", []apigwtest.Option{alwaysFault(timeout)}, []string{"-d", `{"item":1}`, "-H", "Content-Type: application/json"}, 1},
 		{"post_504_idempotency_key", []apigwtest.Option{firstAttemptFault(timeout)}, []string{"-idempotency-key", "-d", `{"item":1}`}, 0},
 		{"post_lambda_throttled_retried", []apigwtest.Option{firstAttemptFault(apigwtest.Fault{Outage: apigwtest.OutageThrottle})}, []string{"-X", "POST"}, 0},
@@ -135,7 +136,7 @@ func checkGolden(t *testing.T, path, got string) {
 var (
 	uuidRE     = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
 	traceRE    = regexp.MustCompile(`1-[0-9a-f]{8}-[0-9a-f]{24}`)
-	apigwIDRE  = regexp.MustCompile(`(^|[\s"])([A-Za-z0-9+/]{15}=)`)
+	apigwIDRE  = regexp.MustCompile(`(^|[\s"])([A-Za-z0-9_+/-]{15}=)`)
 	portRE     = regexp.MustCompile(`127\.0\.0\.1:\d+`)
 	durationRE = regexp.MustCompile(`\b(\d+h)?(\d+m)?\d+(\.\d+)?(ns|µs|ms|s|m|h)\b`)
 	jsonNumRE  = regexp.MustCompile(`"(duration_ms|wait_ms|body_bytes)": [0-9.e+-]+`)
