@@ -12,7 +12,7 @@ import (
 
 	"github.com/sony/gobreaker/v2"
 
-	"github.com/retryscope/retryscope/otelx"
+	"github.com/retryscope/retryscope/internal/otelwire"
 	"github.com/retryscope/retryscope/policy"
 )
 
@@ -178,10 +178,10 @@ type hostTable struct {
 	byKey  map[hostKey]*hostState
 	byName map[string]*hostState
 	cfg    config
-	tel    *otelx.Instrumentation
+	tel    *otelwire.Instrumentation
 }
 
-func (t *hostTable) init(cfg config, tel *otelx.Instrumentation) {
+func (t *hostTable) init(cfg config, tel *otelwire.Instrumentation) {
 	t.cfg, t.tel = cfg, tel
 	t.byKey = make(map[hostKey]*hostState)
 	t.byName = make(map[string]*hostState)

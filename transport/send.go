@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/retryscope/retryscope/otelx"
+	"github.com/retryscope/retryscope/internal/otelwire"
 	"github.com/retryscope/retryscope/policy"
 )
 
@@ -25,7 +25,7 @@ type attemptResult struct {
 	end     time.Time
 	cancel  context.CancelFunc // ends the attempt's own context; nil when it has none
 	timeout *time.Timer        // ends it with errAttemptTimeout; stopped once the answer is in
-	span    *otelx.Attempt     // the attempt's span; nil without telemetry
+	span    *otelwire.Attempt  // the attempt's span; nil without telemetry
 }
 
 // release ends the attempt's own context, if it has one.
@@ -143,7 +143,7 @@ func (c *call) send(areq *http.Request, r *attemptResult) {
 func (c *call) finish(r *attemptResult, d policy.Decision) {
 	cfg := &c.t.cfg
 	c.sent++
-	r.span.End(otelx.AttemptResult{Response: r.resp, Err: r.err, Duration: r.end.Sub(r.start), Outcome: r.outcome, Decision: d})
+	r.span.End(otelwire.AttemptResult{Response: r.resp, Err: r.err, Duration: r.end.Sub(r.start), Outcome: r.outcome, Decision: d})
 	if c.rec == nil && cfg.logger == nil && !d.Retry && r.err == nil && c.history == nil {
 		return // a first attempt that ends the call: nobody reads a record
 	}

@@ -1,4 +1,4 @@
-package otelx_test
+package otelwire_test
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/retryscope/retryscope/otelx"
+	"github.com/retryscope/retryscope/internal/otelwire"
 	"github.com/retryscope/retryscope/policy"
 )
 
@@ -83,7 +83,7 @@ func steps() []step {
 
 // simulate runs one logical request through rec as the transport would and
 // returns the traceparent each attempt carried.
-func simulate(t *testing.T, in *otelx.Instrumentation, ss []step) []string {
+func simulate(t *testing.T, in *otelwire.Instrumentation, ss []step) []string {
 	t.Helper()
 	orig, err := http.NewRequest(http.MethodGet, secretURL, nil)
 	if err != nil {
@@ -117,7 +117,7 @@ func simulate(t *testing.T, in *otelx.Instrumentation, ss []step) []string {
 		if !s.noDecision {
 			d = pol.Decide(policy.State{Method: req.Method, Replayable: true, Attempts: 1, Start: now}, o, now)
 		}
-		a.End(otelx.AttemptResult{Response: s.resp, Err: s.err, Duration: 20 * time.Millisecond, Outcome: o, Decision: d})
+		a.End(otelwire.AttemptResult{Response: s.resp, Err: s.err, Duration: 20 * time.Millisecond, Outcome: o, Decision: d})
 		if s.resp != nil {
 			last = s.resp
 		}
@@ -129,7 +129,7 @@ func simulate(t *testing.T, in *otelx.Instrumentation, ss []step) []string {
 
 func TestSpanTree(t *testing.T) {
 	t.Parallel()
-	rec := newRecorder(t, otelx.Config{
+	rec := newRecorder(t, otelwire.Config{
 		RequestHeaders:  []string{"Authorization", "cookie", "X-API-KEY", "Proxy-Authorization", "Accept", "x-amzn-requestid"},
 		ResponseHeaders: []string{"Set-Cookie", "Content-Type"},
 	})
@@ -170,8 +170,8 @@ func checkLogical(t *testing.T, span sdktrace.ReadOnlySpan, attempts int) {
 		t.Errorf("logical status = %v, want unset", span.Status())
 	}
 	ev := span.Events()
-	if len(ev) != 1 || ev[0].Name != otelx.EventRefused {
-		t.Fatalf("logical events = %v, want one %s", ev, otelx.EventRefused)
+	if len(ev) != 1 || ev[0].Name != otelwire.EventRefused {
+		t.Fatalf("logical events = %v, want one %s", ev, otelwire.EventRefused)
 	}
 	if ea := attrs(ev[0].Attributes); ea["retryscope.refusal"].AsString() != "budget" || ea["server.address"].AsString() != "api.example.com" {
 		t.Errorf("refusal event attributes = %v", ev[0].Attributes)

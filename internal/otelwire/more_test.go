@@ -1,4 +1,4 @@
-package otelx_test
+package otelwire_test
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
-	"github.com/retryscope/retryscope/otelx"
+	"github.com/retryscope/retryscope/internal/otelwire"
 	"github.com/retryscope/retryscope/policy"
 )
 
@@ -26,7 +26,7 @@ func TestNotSampled(t *testing.T) {
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 	defer tp.Shutdown(context.Background())
 	defer mp.Shutdown(context.Background())
-	h := oneRequest(otelx.New(otelx.Config{TracerProvider: tp, MeterProvider: mp}))
+	h := oneRequest(otelwire.New(otelwire.Config{TracerProvider: tp, MeterProvider: mp}))
 	if n := len(spans.Ended()); n != 0 {
 		t.Errorf("%d spans recorded, want none", n)
 	}
@@ -34,7 +34,7 @@ func TestNotSampled(t *testing.T) {
 		t.Errorf("traceparent %q, want an unsampled one", tp)
 	}
 	rec := &recorder{reader: reader}
-	if _, ok := rec.metrics(t)[otelx.MetricAttempts]; !ok {
+	if _, ok := rec.metrics(t)[otelwire.MetricAttempts]; !ok {
 		t.Error("no attempts counted for an unsampled request")
 	}
 }
@@ -53,7 +53,7 @@ func TestLogicalSpanEnd(t *testing.T) {
 		{"error", nil, errors.New("circuit open for https://u:p@h/x?k=secret"), codes.Error, "*errors.errorString"},
 	}
 	for _, tt := range tests {
-		rec := newRecorder(t, otelx.Config{})
+		rec := newRecorder(t, otelwire.Config{})
 		orig, _ := http.NewRequest("PURGE", "https://u:p@h/x?k=secret", nil)
 		_, r := rec.StartRequest(context.Background(), orig)
 		r.Refused("circuit_open", "h")
@@ -74,11 +74,11 @@ func TestLogicalSpanEnd(t *testing.T) {
 // error) is an error of its own.
 func TestAttemptWithoutResponseOrError(t *testing.T) {
 	t.Parallel()
-	rec := newRecorder(t, otelx.Config{})
+	rec := newRecorder(t, otelwire.Config{})
 	req, _ := http.NewRequest(http.MethodPost, "http://[::1]:8080/", nil)
 	ctx, r := rec.StartRequest(context.Background(), req)
 	_, a := r.StartAttempt(ctx, req, 1, false)
-	a.End(otelx.AttemptResult{Outcome: policy.Outcome{Reach: policy.ReachUnknown, Cause: "no_response"}})
+	a.End(otelwire.AttemptResult{Outcome: policy.Outcome{Reach: policy.ReachUnknown, Cause: "no_response"}})
 	s := rec.spans.Ended()[0]
 	at := attrs(s.Attributes())
 	if s.Name() != "POST" || at["server.address"].AsString() != "::1" || at["server.port"].AsInt64() != 8080 {

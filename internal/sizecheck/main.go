@@ -1,0 +1,20 @@
+// Command sizecheck is the smallest program that uses the transport: its
+// tests build it and check what importing the transport costs (see
+// sizecheck_test.go).
+package main
+
+import (
+	"net/http"
+	"os"
+
+	"github.com/retryscope/retryscope/transport"
+)
+
+func main() {
+	client := &http.Client{Transport: transport.New(nil)}
+	resp, err := client.Get(os.Args[1])
+	if err != nil {
+		os.Exit(1)
+	}
+	resp.Body.Close()
+}
