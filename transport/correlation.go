@@ -2,7 +2,9 @@ package transport
 
 import (
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
+	mrand "math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
@@ -16,25 +18,39 @@ const (
 	headerSDKRequest   = "Amz-Sdk-Request"       // "attempt=N; max=M" (AWS SDK convention)
 )
 
-// newUUID returns a random (version 4) UUID, e.g.
+// newUUID returns a random (version 4) UUID for a correlation header, e.g.
 // "8e03978e-40d5-43e8-bc93-6894a57f9324": one allocation.
 func newUUID() string {
+	var u [16]byte
+	fastRandom(u[:])
 	var b [36]byte
-	putUUID(b[:])
+	formatUUID(b[:], u[:])
 	return string(b[:])
 }
 
-// newUUIDPair returns two UUIDs for the price of one allocation and one
-// read of randomness: a call's invocation id and its first attempt's
-// request id.
+// newUUIDPair returns two UUIDs for the price of one allocation: a call's
+// invocation id and its first attempt's request id.
 func newUUIDPair() (string, string) {
 	var u [32]byte
-	rand.Read(u[:])
+	fastRandom(u[:])
 	var b [72]byte
 	formatUUID(b[:36], u[:16])
 	formatUUID(b[36:], u[16:])
 	s := string(b[:])
 	return s[:36], s[36:]
+}
+
+// fastRandom fills b (a multiple of 8 bytes long) from math/rand/v2's
+// global generator: ChaCha8, seeded from the operating system's entropy
+// per thread, several times cheaper than a crypto/rand read on every
+// request. Correlation ids need to be unique, not secret: they name
+// requests in logs and are sent in the clear. Idempotency keys, which a
+// server trusts to tell requests apart, still come from crypto/rand
+// (putUUID).
+func fastRandom(b []byte) {
+	for i := 0; i+8 <= len(b); i += 8 {
+		binary.LittleEndian.PutUint64(b[i:], mrand.Uint64())
+	}
 }
 
 // newQuotedUUID returns a UUID as a structured-field string, quotes
@@ -91,11 +107,46 @@ func formatSDKRequest(n, max int) string {
 	return "attempt=" + strconv.Itoa(n) + "; max=" + strconv.Itoa(max)
 }
 
+// attemptRequest is an attempt's request and room for its header values,
+// allocated together: the success path's largest allocations made one.
+type attemptRequest struct {
+	req  http.Request
+	vals [8]string
+}
+
+// newAttemptRequest returns a shallow copy of the caller's request (its
+// context included) and, when the attempt's header is a copy, an empty
+// slice with room for 8 header values, in one allocation.
+func (c *call) newAttemptRequest() (*http.Request, []string) {
+	if !c.copiesHeader() {
+		r := new(http.Request)
+		*r = *c.req
+		return r, nil
+	}
+	a := new(attemptRequest)
+	a.req = *c.req
+	return &a.req, a.vals[:0]
+}
+
+// copiesHeader reports whether attempts send a header of their own rather
+// than the caller's: when the transport adds headers, when the caller's is
+// nil, or when a propagator injects a trace context (only into a traced
+// request's attempts).
+func (c *call) copiesHeader() bool {
+	return c.invID != "" || c.idemKey != "" || c.req.Header == nil || c.span.Traced()
+}
+
 // header builds attempt n's headers: a copy of the caller's (one map, one
-// backing array for every value) plus the correlation headers and the
-// Idempotency-Key the transport adds. It returns the x-amzn-RequestId sent.
-func (c *call) header(n int) (http.Header, string) {
+// backing array for every value, buf when it is large enough) plus the
+// correlation headers and the Idempotency-Key the transport adds. It
+// returns the x-amzn-RequestId sent.
+func (c *call) header(n int, buf []string) (http.Header, string) {
 	src := c.req.Header
+	if !c.copiesHeader() {
+		// Nothing to add: the base may read the caller's header, which a
+		// RoundTripper never modifies.
+		return src, headerValue(src, policy.HeaderRequestID)
+	}
 	extra := 0
 	if c.invID != "" {
 		extra += 3
@@ -103,18 +154,15 @@ func (c *call) header(n int) (http.Header, string) {
 	if c.idemKey != "" {
 		extra++
 	}
-	if extra == 0 && src != nil && c.span == nil {
-		// Nothing to add and no propagator to inject a trace context: the
-		// base may read the caller's header, which a RoundTripper never
-		// modifies.
-		return src, headerValue(src, policy.HeaderRequestID)
-	}
 	total := extra
 	for _, v := range src {
 		total += len(v)
 	}
 	h := make(http.Header, len(src)+extra)
-	vals := make([]string, 0, total)
+	vals := buf[:0]
+	if cap(vals) < total {
+		vals = make([]string, 0, total)
+	}
 	for k, v := range src {
 		if v == nil {
 			h[k] = nil

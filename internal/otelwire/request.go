@@ -53,6 +53,11 @@ func (in *Instrumentation) StartRequest(ctx context.Context, req *http.Request) 
 	return ctx, &Request{in: in, traced: true, span: span, url: req.URL, full: redact.URL(req.URL), t: targetOf(req)}
 }
 
+// Traced reports whether StartRequest put a span into the context it
+// returned (recording or not) and StartAttempt will do the same: the
+// request's contexts are then its own. A nil Request gives false.
+func (r *Request) Traced() bool { return r != nil && r.traced }
+
 // urlFull is url.full for an attempt's URL, computed again only when it
 // differs from the logical request's.
 func (r *Request) urlFull(u *url.URL) string {
