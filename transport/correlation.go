@@ -1,9 +1,11 @@
 package transport
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
+	"io"
 	mrand "math/rand/v2"
 	"net/http"
 	"strconv"
@@ -114,18 +116,49 @@ type attemptRequest struct {
 	vals [8]string
 }
 
-// newAttemptRequest returns a shallow copy of the caller's request (its
-// context included) and, when the attempt's header is a copy, an empty
-// slice with room for 8 header values, in one allocation.
-func (c *call) newAttemptRequest() (*http.Request, []string) {
-	if !c.copiesHeader() {
-		r := new(http.Request)
-		*r = *c.req
-		return r, nil
+// attemptRequest builds attempt r.n's request on a copy of the caller's,
+// with its own header and the body replay's body, under actx, and starts
+// the attempt's span. An attempt that needs a context of its own (r.cancel
+// set, or a traced request) gets it from Request.WithContext, which
+// allocates the request: the copy it is made from stays on the stack.
+// Otherwise the request keeps the caller's context and shares one
+// allocation with its header values.
+func (c *call) attemptRequest(actx context.Context, r *attemptResult, body io.ReadCloser, getBody func() (io.ReadCloser, error)) *http.Request {
+	if r.cancel == nil && !c.span.Traced() {
+		var areq *http.Request
+		if c.copiesHeader() {
+			a := new(attemptRequest)
+			a.req = *c.req
+			c.fillAttempt(&a.req, a.vals[:0], r, body, getBody)
+			areq = &a.req
+		} else {
+			areq = new(http.Request)
+			*areq = *c.req
+			c.fillAttempt(areq, nil, r, body, getBody)
+		}
+		// Untraced, the attempt's telemetry is its metrics: neither its
+		// context nor its header changes.
+		_, r.span = c.span.StartAttempt(actx, areq, r.n, r.hedge)
+		return areq
 	}
-	a := new(attemptRequest)
-	a.req = *c.req
-	return &a.req, a.vals[:0]
+	tmp := *c.req
+	c.fillAttempt(&tmp, nil, r, body, getBody)
+	if c.span != nil {
+		// The attempt's span goes into its context and, through the
+		// propagator, into its headers.
+		actx, r.span = c.span.StartAttempt(actx, &tmp, r.n, r.hedge)
+	}
+	return tmp.WithContext(actx)
+}
+
+// fillAttempt gives req, a copy of the caller's request, attempt r.n's
+// header (its values in vals when there is room) and body.
+func (c *call) fillAttempt(req *http.Request, vals []string, r *attemptResult, body io.ReadCloser, getBody func() (io.ReadCloser, error)) {
+	req.Header, r.sentID = c.header(r.n, vals)
+	req.Body, req.GetBody = body, getBody
+	if body == nil && c.req.Body != nil {
+		req.Body = http.NoBody
+	}
 }
 
 // copiesHeader reports whether attempts send a header of their own rather

@@ -83,24 +83,7 @@ func (c *call) prepareAttempt(ctx context.Context, n int, hedge bool) (*http.Req
 	} else if hedge || c.t.cfg.hedgeDelay > 0 {
 		actx, r.cancel = context.WithCancel(ctx) // a losing hedge is cancelled alone
 	}
-	// The attempt is built on a copy of the caller's request that shares an
-	// allocation with its header values, and given a context of its own
-	// only when it has one.
-	tmp, vals := c.newAttemptRequest()
-	tmp.Header, r.sentID = c.header(n, vals)
-	tmp.Body, tmp.GetBody = body, getBody
-	if body == nil && c.req.Body != nil {
-		tmp.Body = http.NoBody
-	}
-	if c.span != nil {
-		// The attempt's span goes into its context and, through the
-		// propagator, into its headers.
-		actx, r.span = c.span.StartAttempt(actx, tmp, n, hedge)
-	}
-	areq := tmp
-	if r.cancel != nil || c.span.Traced() {
-		areq = tmp.WithContext(actx)
-	}
+	areq := c.attemptRequest(actx, &r, body, getBody)
 	r.traceID = traceRoot(areq.Header)
 	return areq, r
 }
