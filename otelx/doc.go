@@ -30,13 +30,18 @@
 // the function (with retryscope.cause and retryscope.reason). The retry
 // decision and its wait are attributes of the attempt it followed
 // (retryscope.retry, retryscope.retry.wait_ms, retryscope.decision,
-// retryscope.decision.reason); breaker and budget refusals are
-// retryscope.refused events on the logical span, which also carries
-// retryscope.attempts. Each attempt's own span context is injected into that
-// attempt's headers (W3C traceparent by default; XRayPropagator adds
-// X-Amzn-Trace-Id), so the server sees every attempt separately. The X-Ray
-// trace id API Gateway echoes is recorded even when its header holds only a
-// Root, as after a 504.
+// retryscope.decision.reason); a plain success (2xx or 3xx, nothing to
+// retry) records its status and reach only. The logical span carries what
+// the attempts do not: retryscope.attempts, the final status
+// (http.response.status_code, error.type) and, as retryscope.refused
+// events, the breaker's and the budget's refusals; the HTTP request
+// attributes are on the attempt spans.
+//
+// Each attempt's own span context is injected into that attempt's headers
+// (W3C traceparent by default; XRayPropagator adds X-Amzn-Trace-Id), so the
+// server sees every attempt separately. The X-Ray trace id API Gateway
+// echoes is recorded even when its header holds only a Root, as after a
+// 504.
 //
 // url.full never carries userinfo or query values, error messages are
 // recorded with the URL redacted, and credential headers are never recorded.

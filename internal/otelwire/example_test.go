@@ -57,7 +57,6 @@ func ExampleNew() {
 	//   aws.request_id=2f6c3a9e-0000-4000-8000-000000000002
 	//   http.response.status_code=200
 	// retryscope GET internal
-	//   url.full=https://api.example.com/prod/items?key=REDACTED
 	//   http.response.status_code=200
 }
 
