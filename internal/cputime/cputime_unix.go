@@ -1,14 +1,15 @@
 //go:build unix
 
-package benchmarks
+package cputime
 
 import (
 	"syscall"
 	"time"
 )
 
-// cpuTime is the process's CPU time so far, user and system.
-func cpuTime() time.Duration {
+// Process returns the CPU time the process has used so far, user and system,
+// all threads; 0 where the system cannot tell.
+func Process() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
