@@ -1,6 +1,5 @@
-// Command sizecheck is the smallest program that uses the transport: its
-// tests build it and check what importing the transport costs (see
-// sizecheck_test.go).
+// Command program is the smallest program that uses the transport:
+// sizecheck's tests build it to see what importing the transport costs.
 package main
 
 import (
