@@ -56,7 +56,7 @@ const (
 // Headers retryscope reads, in canonical form.
 const (
 	// HeaderRequestID is x-amzn-RequestId: API Gateway's request id, which
-	// a client may choose (AWS-FACTS.md, section 3).
+	// a client may choose (docs/aws-behaviour.md#request-ids).
 	HeaderRequestID = "X-Amzn-Requestid"
 	// HeaderAPIGWID is x-amz-apigw-id, a REST API's extended request id.
 	HeaderAPIGWID = "X-Amz-Apigw-Id"
