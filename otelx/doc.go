@@ -1,14 +1,23 @@
-// Package otelx is retryscope's OpenTelemetry side: the spans and metrics
-// the transport records for every logical request and every attempt, the
-// X-Ray header helpers, and Setup, which builds exporting providers from the
-// standard OTEL_* environment variables.
+// Package otelx sets up OpenTelemetry for programs that use retryscope:
+// Setup builds exporting tracer and meter providers from the standard
+// OTEL_* environment variables (through autoexport), and WithXRay and
+// XRayPropagator make traces AWS X-Ray compatible.
+//
+//	shutdown, err := otelx.Setup(ctx, otelx.WithXRay())
+//	defer shutdown(context.Background())
+//	client := &http.Client{Transport: transport.New(nil)} // uses the providers Setup set
+//
+// The transport itself depends on the OpenTelemetry API only; this package
+// is where the SDK and its exporters come in, so a program that brings its
+// own providers (transport.WithTracerProvider, WithMeterProvider) need not
+// import it.
 //
 // # Spans
 //
-// One trace per logical request (see DESIGN.md, "Span contract"):
+// One trace per logical request:
 //
-//	retryscope GET            INTERNAL  the logical request (StartRequest)
-//	├── GET                   CLIENT    attempt 1 (StartAttempt)
+//	retryscope GET            INTERNAL  the logical request
+//	├── GET                   CLIENT    attempt 1
 //	├── GET                   CLIENT    attempt 2, http.request.resend_count=1
 //	└── GET                   CLIENT    attempt 3, hedge: retryscope.hedge=true
 //
@@ -16,14 +25,23 @@
 // (http.request.method, url.full, server.address, server.port,
 // http.response.status_code, error.type) and adds aws.request_id (the
 // x-amzn-RequestId the attempt sent, or the one API Gateway answered),
-// aws.extended_request_id, aws.xray.trace_id, and retryscope.reach: whether
-// the attempt reached the function. The retry decision and its wait are
-// attributes of the attempt it followed; breaker and budget refusals are
-// events on the logical span. Each attempt's own span context is injected
-// into that attempt's headers (W3C traceparent by default; XRayPropagator
-// adds X-Amzn-Trace-Id), so the server sees every attempt separately. The
-// X-Ray trace id API Gateway echoes is recorded even when its header holds
-// only a Root, as after a 504 (ParseTraceHeader, TraceRoot).
+// aws.extended_request_id (x-amz-apigw-id, or apigw-requestid from HTTP
+// APIs), aws.xray.trace_id, and retryscope.reach: whether the attempt reached
+// the function (with retryscope.cause and retryscope.reason). The retry
+// decision and its wait are attributes of the attempt it followed
+// (retryscope.retry, retryscope.retry.wait_ms, retryscope.decision,
+// retryscope.decision.reason); a plain success (2xx or 3xx, nothing to
+// retry) records its status and reach only. The logical span carries what
+// the attempts do not: retryscope.attempts, the final status
+// (http.response.status_code, error.type) and, as retryscope.refused
+// events, the breaker's and the budget's refusals; the HTTP request
+// attributes are on the attempt spans.
+//
+// Each attempt's own span context is injected into that attempt's headers
+// (W3C traceparent by default; XRayPropagator adds X-Amzn-Trace-Id), so the
+// server sees every attempt separately. The X-Ray trace id API Gateway
+// echoes is recorded even when its header holds only a Root, as after a
+// 504.
 //
 // url.full never carries userinfo or query values, error messages are
 // recorded with the URL redacted, and credential headers are never recorded.
@@ -32,20 +50,12 @@
 //
 // http.client.request.duration per attempt, and the counters
 // retryscope.attempts, retryscope.retries, retryscope.breaker.transitions and
-// retryscope.refusals, all with bounded attribute sets.
+// retryscope.refusals, all with bounded attribute sets (methods, status
+// codes, hosts, reach values, causes and rules, never request ids or URLs).
 //
-// # Cost
+// # Exporting
 //
-// A nil *Instrumentation (what New returns for no-op providers) costs
-// nothing. With the default Config and OpenTelemetry globals that nobody has
-// set, no span is started either (until otel.SetTracerProvider is called),
-// and metric attributes are built only for instruments that are enabled.
-// Spans that do not record cost no attributes. A recording span gets all
-// its attributes in one SetAttributes call when it ends (one copy into the
-// SDK instead of two), built in recycled buffers; the first attempt's
-// telemetry is allocated with its logical request's, and the traceparent
-// value is kept in it rather than in a slice of its own. Exporting happens in
-// the background: Setup uses a batching span processor and a periodic metric
-// reader, so a broken exporter or an unreachable collector never slows or
-// fails a request (spans are dropped when the queue is full).
+// Setup uses a batching span processor and a periodic metric reader, so a
+// broken exporter or an unreachable collector never slows or fails a
+// request (spans are dropped when the queue is full).
 package otelx

@@ -2,73 +2,20 @@ package otelx_test
 
 import (
 	"context"
-	"fmt"
 	"log"
 	"net/http"
 	"time"
 
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
-
 	"github.com/retryscope/retryscope/otelx"
-	"github.com/retryscope/retryscope/policy"
+	"github.com/retryscope/retryscope/transport"
 )
-
-// The calls the transport makes for a logical request whose first attempt
-// meets a 504 and whose second succeeds, recorded in memory.
-func ExampleNew() {
-	spans := tracetest.NewSpanRecorder()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
-	defer tp.Shutdown(context.Background())
-	in := otelx.New(otelx.Config{TracerProvider: tp, RequestHeaders: []string{"Accept", "Authorization"}})
-
-	orig, _ := http.NewRequest(http.MethodGet, "https://api.example.com/prod/items?key=secret", nil)
-	ctx, r := in.StartRequest(context.Background(), orig)
-	for n, status := range []int{504, 200} {
-		req := orig.Clone(ctx)
-		req.Header.Set("X-Amzn-RequestId", fmt.Sprintf("2f6c3a9e-0000-4000-8000-00000000000%d", n+1))
-		_, a := r.StartAttempt(ctx, req, n+1, false) // injects traceparent into req.Header
-		// ... send req ...
-		resp := &http.Response{StatusCode: status, Header: http.Header{}}
-		a.End(otelx.AttemptResult{Response: resp, Duration: 29 * time.Second,
-			Outcome:  policy.Outcome{Reach: policy.ReachBackendTimeout, Cause: "integration_timeout"},
-			Decision: policy.Decision{Retry: status == 504, Rule: "retry"}})
-		if status == 200 {
-			r.End(resp, nil, n+1)
-		}
-	}
-
-	for _, s := range spans.Ended() {
-		fmt.Println(s.Name(), s.SpanKind())
-		for _, kv := range s.Attributes() {
-			switch kv.Key {
-			case "url.full", "aws.request_id", "http.response.status_code", "http.request.resend_count":
-				fmt.Printf("  %s=%s\n", kv.Key, kv.Value.Emit())
-			}
-		}
-	}
-	// Output:
-	// GET client
-	//   url.full=https://api.example.com/prod/items?key=REDACTED
-	//   aws.request_id=2f6c3a9e-0000-4000-8000-000000000001
-	//   http.response.status_code=504
-	// GET client
-	//   url.full=https://api.example.com/prod/items?key=REDACTED
-	//   http.request.resend_count=1
-	//   aws.request_id=2f6c3a9e-0000-4000-8000-000000000002
-	//   http.response.status_code=200
-	// retryscope GET internal
-	//   url.full=https://api.example.com/prod/items?key=REDACTED
-	//   http.response.status_code=200
-}
 
 // Setup reads the standard OTEL_* environment variables, e.g.
 //
 //	OTEL_SERVICE_NAME=orders OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 ./program
 //
-// and sets the OpenTelemetry globals, which a zero Config (and the
-// transport's defaults) use. It has no Output: it would export to a
-// collector.
+// and sets the OpenTelemetry globals, which the transport's defaults use.
+// It has no Output: it would export to a collector.
 func ExampleSetup() {
 	shutdown, err := otelx.Setup(context.Background(), otelx.WithServiceName("orders"), otelx.WithXRay())
 	if err != nil {
@@ -82,14 +29,6 @@ func ExampleSetup() {
 		}
 	}()
 
-	in := otelx.New(otelx.Config{}) // the globals Setup set, with the X-Ray propagator
-	_ = in                          // transport.New does the same with its defaults
-}
-
-// ParseTraceHeader accepts the Root-only header API Gateway returns with a
-// 504, which the contrib X-Ray propagator drops.
-func ExampleParseTraceHeader() {
-	h, ok := otelx.ParseTraceHeader("Root=1-67891233-abcdef012345678912345678")
-	fmt.Println(h.Root, h.Parent == "", ok)
-	// Output: 1-67891233-abcdef012345678912345678 true true
+	client := &http.Client{Transport: transport.New(nil)} // the globals Setup set, with the X-Ray propagator
+	_ = client
 }

@@ -44,8 +44,9 @@ func WithXRay() Option {
 
 // WithoutGlobals keeps Setup from setting the OpenTelemetry globals (tracer
 // provider, meter provider, propagator) and stores the providers in dst
-// instead; use dst.Config() for New. Default: Setup sets the globals, which
-// New's zero Config uses.
+// instead; hand them to transport.WithTracerProvider, WithMeterProvider and
+// WithPropagator. Default: Setup sets the globals, which the transport uses
+// unless told otherwise.
 func WithoutGlobals(dst *Providers) Option {
 	return func(c *setupConfig) { c.dst = dst }
 }
@@ -68,11 +69,6 @@ type Providers struct {
 	TracerProvider *sdktrace.TracerProvider
 	MeterProvider  *sdkmetric.MeterProvider
 	Propagator     propagation.TextMapPropagator
-}
-
-// Config returns a Config that uses p's providers and propagator.
-func (p *Providers) Config() Config {
-	return Config{TracerProvider: p.TracerProvider, MeterProvider: p.MeterProvider, Propagator: p.Propagator}
 }
 
 // Setup builds a tracer provider and a meter provider from the standard

@@ -13,7 +13,7 @@ import (
 
 	"github.com/sony/gobreaker/v2"
 
-	"github.com/retryscope/retryscope/otelx"
+	"github.com/retryscope/retryscope/internal/otelwire"
 	"github.com/retryscope/retryscope/policy"
 )
 
@@ -187,12 +187,12 @@ type hostTable struct {
 	byKey  map[hostKey]*hostState
 	byName map[string]*hostState
 	cfg    config
-	tel    *otelx.Instrumentation
+	tel    *otelwire.Instrumentation
 	now    func() time.Time // time.Now; tests set a clock of their own
 	swept  atomic.Int64     // unix nanos of the last sweep
 }
 
-func (t *hostTable) init(cfg config, tel *otelx.Instrumentation) {
+func (t *hostTable) init(cfg config, tel *otelwire.Instrumentation) {
 	t.cfg, t.tel = cfg, tel
 	t.byKey = make(map[hostKey]*hostState)
 	t.byName = make(map[string]*hostState)

@@ -1,8 +1,12 @@
 package transport
 
 import (
+	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
+	"io"
+	mrand "math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
@@ -16,25 +20,39 @@ const (
 	headerSDKRequest   = "Amz-Sdk-Request"       // "attempt=N; max=M" (AWS SDK convention)
 )
 
-// newUUID returns a random (version 4) UUID, e.g.
+// newUUID returns a random (version 4) UUID for a correlation header, e.g.
 // "8e03978e-40d5-43e8-bc93-6894a57f9324": one allocation.
 func newUUID() string {
+	var u [16]byte
+	fastRandom(u[:])
 	var b [36]byte
-	putUUID(b[:])
+	formatUUID(b[:], u[:])
 	return string(b[:])
 }
 
-// newUUIDPair returns two UUIDs for the price of one allocation and one
-// read of randomness: a call's invocation id and its first attempt's
-// request id.
+// newUUIDPair returns two UUIDs for the price of one allocation: a call's
+// invocation id and its first attempt's request id.
 func newUUIDPair() (string, string) {
 	var u [32]byte
-	rand.Read(u[:])
+	fastRandom(u[:])
 	var b [72]byte
 	formatUUID(b[:36], u[:16])
 	formatUUID(b[36:], u[16:])
 	s := string(b[:])
 	return s[:36], s[36:]
+}
+
+// fastRandom fills b (a multiple of 8 bytes long) from math/rand/v2's
+// global generator: ChaCha8, seeded from the operating system's entropy
+// per thread, several times cheaper than a crypto/rand read on every
+// request. Correlation ids need to be unique, not secret: they name
+// requests in logs and are sent in the clear. Idempotency keys, which a
+// server trusts to tell requests apart, still come from crypto/rand
+// (putUUID).
+func fastRandom(b []byte) {
+	for i := 0; i+8 <= len(b); i += 8 {
+		binary.LittleEndian.PutUint64(b[i:], mrand.Uint64())
+	}
 }
 
 // newQuotedUUID returns a UUID as a structured-field string, quotes
@@ -91,23 +109,83 @@ func formatSDKRequest(n, max int) string {
 	return "attempt=" + strconv.Itoa(n) + "; max=" + strconv.Itoa(max)
 }
 
+// attemptRequest is an attempt's request and room for its header values,
+// allocated together: the success path's largest allocations made one.
+type attemptRequest struct {
+	req  http.Request
+	vals [8]string
+}
+
+// attemptRequest builds attempt r.n's request on a copy of the caller's,
+// with its own header and the body replay's body, under actx, and starts
+// the attempt's span. An attempt that needs a context of its own (r.cancel
+// set, or a traced request) gets it from Request.WithContext, which
+// allocates the request: the copy it is made from stays on the stack.
+// Otherwise the request keeps the caller's context and shares one
+// allocation with its header values.
+func (c *call) attemptRequest(actx context.Context, r *attemptResult, body io.ReadCloser, getBody func() (io.ReadCloser, error)) *http.Request {
+	if r.cancel == nil && !c.span.Traced() {
+		var areq *http.Request
+		if c.copiesHeader() {
+			a := new(attemptRequest)
+			a.req = *c.req
+			c.fillAttempt(&a.req, a.vals[:0], r, body, getBody)
+			areq = &a.req
+		} else {
+			areq = new(http.Request)
+			*areq = *c.req
+			c.fillAttempt(areq, nil, r, body, getBody)
+		}
+		// Untraced, the attempt's telemetry is its metrics: neither its
+		// context nor its header changes.
+		_, r.span = c.span.StartAttempt(actx, areq, r.n, r.hedge)
+		return areq
+	}
+	tmp := *c.req
+	c.fillAttempt(&tmp, nil, r, body, getBody)
+	if c.span != nil {
+		// The attempt's span goes into its context and, through the
+		// propagator, into its headers.
+		actx, r.span = c.span.StartAttempt(actx, &tmp, r.n, r.hedge)
+	}
+	return tmp.WithContext(actx)
+}
+
+// fillAttempt gives req, a copy of the caller's request, attempt r.n's
+// header (its values in vals when there is room) and body.
+func (c *call) fillAttempt(req *http.Request, vals []string, r *attemptResult, body io.ReadCloser, getBody func() (io.ReadCloser, error)) {
+	req.Header, r.sentID = c.header(r.n, vals)
+	req.Body, req.GetBody = body, getBody
+	if body == nil && c.req.Body != nil {
+		req.Body = http.NoBody
+	}
+}
+
+// copiesHeader reports whether attempts send a header of their own rather
+// than the caller's: when the transport adds headers, when the caller's is
+// nil, or when a propagator injects a trace context (only into a traced
+// request's attempts).
+func (c *call) copiesHeader() bool {
+	return c.invID != "" || c.idemKey != "" || c.req.Header == nil || c.span.Traced()
+}
+
 // header builds attempt n's headers: a copy of the caller's (one map, one
-// backing array for every value) plus the correlation headers and the
-// Idempotency-Key the transport adds. It returns the x-amzn-RequestId sent.
-func (c *call) header(n int) (http.Header, string) {
+// backing array for every value, buf when it is large enough) plus the
+// correlation headers and the Idempotency-Key the transport adds. It
+// returns the x-amzn-RequestId sent.
+func (c *call) header(n int, buf []string) (http.Header, string) {
 	src := c.req.Header
+	if !c.copiesHeader() {
+		// Nothing to add: the base may read the caller's header, which a
+		// RoundTripper never modifies.
+		return src, headerValue(src, policy.HeaderRequestID)
+	}
 	extra := 0
 	if c.invID != "" {
 		extra += 3
 	}
 	if c.idemKey != "" {
 		extra++
-	}
-	if extra == 0 && src != nil && c.span == nil {
-		// Nothing to add and no propagator to inject a trace context: the
-		// base may read the caller's header, which a RoundTripper never
-		// modifies.
-		return src, headerValue(src, policy.HeaderRequestID)
 	}
 	total := extra
 	folded := false // a header the transport reads or sets, under a non-canonical name
@@ -118,7 +196,10 @@ func (c *call) header(n int) (http.Header, string) {
 		}
 	}
 	h := make(http.Header, len(src)+extra)
-	vals := make([]string, 0, total)
+	vals := buf[:0]
+	if cap(vals) < total {
+		vals = make([]string, 0, total)
+	}
 	for k, v := range src {
 		if v == nil {
 			h[k] = nil

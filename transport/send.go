@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/retryscope/retryscope/otelx"
+	"github.com/retryscope/retryscope/internal/otelwire"
 	"github.com/retryscope/retryscope/policy"
 )
 
@@ -25,7 +25,7 @@ type attemptResult struct {
 	end     time.Time
 	cancel  context.CancelFunc // ends the attempt's own context; nil when it has none
 	timeout *time.Timer        // ends it with errAttemptTimeout; stopped once the answer is in
-	span    *otelx.Attempt     // the attempt's span; nil without telemetry
+	span    *otelwire.Attempt  // the attempt's span; nil without telemetry
 }
 
 // release ends the attempt's own context, if it has one.
@@ -83,20 +83,7 @@ func (c *call) prepareAttempt(ctx context.Context, n int, hedge bool) (*http.Req
 	} else if hedge || c.t.cfg.hedgeDelay > 0 {
 		actx, r.cancel = context.WithCancel(ctx) // a losing hedge is cancelled alone
 	}
-	// The attempt is built on a copy of the caller's request, and given its
-	// context last: one Request allocation, with or without a span.
-	tmp := *c.req
-	tmp.Header, r.sentID = c.header(n)
-	tmp.Body, tmp.GetBody = body, getBody
-	if body == nil && c.req.Body != nil {
-		tmp.Body = http.NoBody
-	}
-	if c.span != nil {
-		// The attempt's span goes into its context and, through the
-		// propagator, into its headers.
-		actx, r.span = c.span.StartAttempt(actx, &tmp, n, hedge)
-	}
-	areq := tmp.WithContext(actx)
+	areq := c.attemptRequest(actx, &r, body, getBody)
 	r.traceID = traceRoot(areq.Header)
 	return areq, r
 }
@@ -143,7 +130,7 @@ func (c *call) send(areq *http.Request, r *attemptResult) {
 func (c *call) finish(r *attemptResult, d policy.Decision) {
 	cfg := &c.t.cfg
 	c.sent++
-	r.span.End(otelx.AttemptResult{Response: r.resp, Err: r.err, Duration: r.end.Sub(r.start), Outcome: r.outcome, Decision: d})
+	r.span.End(otelwire.AttemptResult{Response: r.resp, Err: r.err, Duration: r.end.Sub(r.start), Outcome: r.outcome, Decision: d})
 	if c.rec == nil && cfg.logger == nil && !d.Retry && r.err == nil && c.history == nil {
 		return // a first attempt that ends the call: nobody reads a record
 	}

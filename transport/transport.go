@@ -6,8 +6,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/retryscope/retryscope/internal/otelwire"
 	"github.com/retryscope/retryscope/internal/redact"
-	"github.com/retryscope/retryscope/otelx"
 	"github.com/retryscope/retryscope/policy"
 )
 
@@ -17,7 +17,7 @@ type Transport struct {
 	base  http.RoundTripper
 	cfg   config
 	hosts hostTable
-	tel   *otelx.Instrumentation // nil: no spans, no metrics
+	tel   *otelwire.Instrumentation // nil: no spans, no metrics
 }
 
 // New returns a Transport that sends through base (nil: http.DefaultTransport)
@@ -32,7 +32,7 @@ func New(base http.RoundTripper, opts ...Option) *Transport {
 	for _, o := range opts {
 		o(&t.cfg)
 	}
-	t.tel = otelx.New(otelx.Config{
+	t.tel = otelwire.New(otelwire.Config{
 		TracerProvider:  t.cfg.tracer,
 		MeterProvider:   t.cfg.meter,
 		Propagator:      t.cfg.propagator,
@@ -103,8 +103,8 @@ type call struct {
 	replay  replay
 	host    *hostState
 	rec     *Recorder
-	span    *otelx.Request // the logical request's span; nil without telemetry
-	sent    int            // attempts made
+	span    *otelwire.Request // the logical request's span; nil without telemetry
+	sent    int               // attempts made
 	start   time.Time
 	invID   string // amz-sdk-invocation-id, "" when correlation is off
 	nextID  string // a fresh x-amzn-RequestId made along with invID, not yet sent

@@ -1,13 +1,13 @@
-package otelx
+package otelwire
 
 import (
 	"net/http"
+	"reflect"
 	"strings"
 	"sync"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/propagation"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -56,7 +56,7 @@ const (
 // Headers retryscope reads, in canonical form.
 const (
 	// HeaderRequestID is x-amzn-RequestId: API Gateway's request id, which
-	// a client may choose (AWS-FACTS.md, section 3).
+	// a client may choose (docs/aws-behaviour.md#request-ids).
 	HeaderRequestID = "X-Amzn-Requestid"
 	// HeaderAPIGWID is x-amz-apigw-id, a REST API's extended request id.
 	HeaderAPIGWID = "X-Amz-Apigw-Id"
@@ -241,9 +241,22 @@ func getAttrs() *[attrBufSize]attribute.KeyValue {
 // spans are known to copy what SetAttributes gets; another implementation
 // may keep the slice, so its buffer is left to the garbage collector.
 func putAttrs(span trace.Span, buf *[attrBufSize]attribute.KeyValue, attrs []attribute.KeyValue) {
-	if _, ok := span.(sdktrace.ReadWriteSpan); !ok {
+	if !copiesAttributes(span) {
 		return
 	}
 	clear(buf[:min(len(attrs), attrBufSize)])
 	attrPool.Put(buf)
+}
+
+// sdkTracePackage is the OpenTelemetry SDK's trace package, whose spans copy
+// the attributes they are given.
+const sdkTracePackage = "go.opentelemetry.io/otel/sdk/trace"
+
+// copiesAttributes reports whether span is one of the SDK's spans. It looks
+// at the span's type by name rather than asserting sdktrace.ReadWriteSpan,
+// so that this package, and the transport with it, does not import the SDK
+// and its dependencies.
+func copiesAttributes(span trace.Span) bool {
+	t := reflect.TypeOf(span)
+	return t != nil && t.Kind() == reflect.Pointer && t.Elem().PkgPath() == sdkTracePackage
 }

@@ -1,4 +1,4 @@
-package otelx_test
+package otelwire_test
 
 import (
 	"context"
@@ -9,11 +9,11 @@ import (
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
-	"github.com/retryscope/retryscope/otelx"
+	"github.com/retryscope/retryscope/internal/otelwire"
 )
 
 func TestNilIsSafeAndFree(t *testing.T) {
-	var in *otelx.Instrumentation
+	var in *otelwire.Instrumentation
 	req, _ := http.NewRequest(http.MethodGet, "http://example.com/", nil)
 	ctx := context.Background()
 	resp := &http.Response{StatusCode: 200, Header: http.Header{}}
@@ -23,7 +23,7 @@ func TestNilIsSafeAndFree(t *testing.T) {
 		if c2 != ctx || r != nil || a != nil {
 			t.Fatal("nil Instrumentation returned something")
 		}
-		a.End(otelx.AttemptResult{Response: resp, Err: errors.ErrUnsupported})
+		a.End(otelwire.AttemptResult{Response: resp, Err: errors.ErrUnsupported})
 		r.Refused("budget", "example.com")
 		r.End(resp, nil, 1)
 		in.BreakerTransition("example.com", "closed", "open")
@@ -38,11 +38,11 @@ func TestNilIsSafeAndFree(t *testing.T) {
 
 func TestNewNoopProvidersIsNil(t *testing.T) {
 	t.Parallel()
-	for _, cfg := range []otelx.Config{
+	for _, cfg := range []otelwire.Config{
 		{TracerProvider: tracenoop.NewTracerProvider(), MeterProvider: metricnoop.NewMeterProvider()},
 		{TracerProvider: &tracenoop.TracerProvider{}, MeterProvider: &metricnoop.MeterProvider{}},
 	} {
-		if in := otelx.New(cfg); in != nil {
+		if in := otelwire.New(cfg); in != nil {
 			t.Errorf("New(%T, %T) = %v, want nil", cfg.TracerProvider, cfg.MeterProvider, in)
 		}
 	}
@@ -51,15 +51,15 @@ func TestNewNoopProvidersIsNil(t *testing.T) {
 // A no-op tracer with a real meter records metrics and starts no spans.
 func TestNoopTracerStillMeasures(t *testing.T) {
 	t.Parallel()
-	rec := newRecorder(t, otelx.Config{})
-	in := otelx.New(otelx.Config{TracerProvider: tracenoop.NewTracerProvider(), MeterProvider: rec.meterProvider()})
+	rec := newRecorder(t, otelwire.Config{})
+	in := otelwire.New(otelwire.Config{TracerProvider: tracenoop.NewTracerProvider(), MeterProvider: rec.meterProvider()})
 	if in == nil {
 		t.Fatal("New returned nil with a real meter provider")
 	}
 	req, _ := http.NewRequest(http.MethodGet, "http://example.com/", nil)
 	ctx, r := in.StartRequest(context.Background(), req)
 	_, a := r.StartAttempt(ctx, req, 1, false)
-	a.End(otelx.AttemptResult{Response: &http.Response{StatusCode: 200}})
+	a.End(otelwire.AttemptResult{Response: &http.Response{StatusCode: 200}})
 	r.End(nil, nil, 1)
 	if req.Header.Get("traceparent") != "" {
 		t.Errorf("a no-op tracer injected %q", req.Header.Get("traceparent"))

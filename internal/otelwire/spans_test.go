@@ -1,4 +1,4 @@
-package otelx_test
+package otelwire_test
 
 import (
 	"context"
@@ -11,12 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/retryscope/retryscope/otelx"
+	"github.com/retryscope/retryscope/internal/otelwire"
 	"github.com/retryscope/retryscope/policy"
 )
 
@@ -72,7 +73,9 @@ func steps() []step {
 			err: &net.OpError{Op: "dial", Net: "tcp",
 				Err: &os.SyscallError{Syscall: "connect", Err: syscall.ECONNREFUSED}},
 			wantStatus: codes.Error, wantErrType: "connection_refused", wantReach: policy.ReachNotSent, wantID: "id-4"},
-		{name: "success",
+		// A plain success records its reach and status, no cause and no
+		// decision ("not retried" says nothing a 200 does not).
+		{name: "success", noDecision: true,
 			resp:       response(200, map[string]string{"X-Amzn-RequestId": "id-5", "X-Amz-Apigw-Id": "ext-5="}),
 			wantStatus: codes.Unset, wantReach: policy.ReachBackend, wantID: "id-5", wantExtID: "ext-5="},
 		{name: "hedge, canceled", hedge: true, noDecision: true,
@@ -83,7 +86,7 @@ func steps() []step {
 
 // simulate runs one logical request through rec as the transport would and
 // returns the traceparent each attempt carried.
-func simulate(t *testing.T, in *otelx.Instrumentation, ss []step) []string {
+func simulate(t *testing.T, in *otelwire.Instrumentation, ss []step) []string {
 	t.Helper()
 	orig, err := http.NewRequest(http.MethodGet, secretURL, nil)
 	if err != nil {
@@ -117,7 +120,7 @@ func simulate(t *testing.T, in *otelx.Instrumentation, ss []step) []string {
 		if !s.noDecision {
 			d = pol.Decide(policy.State{Method: req.Method, Replayable: true, Attempts: 1, Start: now}, o, now)
 		}
-		a.End(otelx.AttemptResult{Response: s.resp, Err: s.err, Duration: 20 * time.Millisecond, Outcome: o, Decision: d})
+		a.End(otelwire.AttemptResult{Response: s.resp, Err: s.err, Duration: 20 * time.Millisecond, Outcome: o, Decision: d})
 		if s.resp != nil {
 			last = s.resp
 		}
@@ -129,7 +132,7 @@ func simulate(t *testing.T, in *otelx.Instrumentation, ss []step) []string {
 
 func TestSpanTree(t *testing.T) {
 	t.Parallel()
-	rec := newRecorder(t, otelx.Config{
+	rec := newRecorder(t, otelwire.Config{
 		RequestHeaders:  []string{"Authorization", "cookie", "X-API-KEY", "Proxy-Authorization", "Accept", "x-amzn-requestid"},
 		ResponseHeaders: []string{"Set-Cookie", "Content-Type"},
 	})
@@ -160,8 +163,10 @@ func checkLogical(t *testing.T, span sdktrace.ReadOnlySpan, attempts int) {
 	if got := a["retryscope.attempts"].AsInt64(); got != int64(attempts) {
 		t.Errorf("retryscope.attempts = %d, want %d", got, attempts)
 	}
-	if got := a["url.full"].AsString(); got != safeURL {
-		t.Errorf("logical url.full = %q, want %q", got, safeURL)
+	for _, k := range []string{"url.full", "http.request.method", "server.address", "server.port"} {
+		if v, ok := a[attributeKey(k)]; ok {
+			t.Errorf("logical span has %s=%s: the HTTP request attributes are the attempts'", k, v.Emit())
+		}
 	}
 	if got := a["http.response.status_code"].AsInt64(); got != 200 {
 		t.Errorf("logical status code = %d, want 200", got)
@@ -170,8 +175,8 @@ func checkLogical(t *testing.T, span sdktrace.ReadOnlySpan, attempts int) {
 		t.Errorf("logical status = %v, want unset", span.Status())
 	}
 	ev := span.Events()
-	if len(ev) != 1 || ev[0].Name != otelx.EventRefused {
-		t.Fatalf("logical events = %v, want one %s", ev, otelx.EventRefused)
+	if len(ev) != 1 || ev[0].Name != otelwire.EventRefused {
+		t.Fatalf("logical events = %v, want one %s", ev, otelwire.EventRefused)
 	}
 	if ea := attrs(ev[0].Attributes); ea["retryscope.refusal"].AsString() != "budget" || ea["server.address"].AsString() != "api.example.com" {
 		t.Errorf("refusal event attributes = %v", ev[0].Attributes)
@@ -222,8 +227,13 @@ func checkAttempt(t *testing.T, span, logical sdktrace.ReadOnlySpan, n int, s st
 		t.Errorf("retryscope.hedge set on a non-hedge")
 	}
 	if s.noDecision {
-		if _, ok := a["retryscope.decision"]; ok {
-			t.Errorf("retryscope.decision set without a decision")
+		for _, k := range []attribute.Key{"retryscope.decision", "retryscope.retry"} {
+			if _, ok := a[k]; ok {
+				t.Errorf("%s set without a decision", k)
+			}
+		}
+		if _, ok := a["retryscope.cause"]; ok && s.wantErrType == "" {
+			t.Errorf("retryscope.cause set on a plain success")
 		}
 	} else {
 		retry := s.wantReach != policy.ReachBackend

@@ -1,4 +1,4 @@
-package otelx
+package otelwire
 
 import (
 	"sync"

@@ -1,4 +1,4 @@
-package otelx
+package otelwire
 
 import (
 	"net/http"
@@ -27,7 +27,7 @@ type Config struct {
 	MeterProvider metric.MeterProvider
 	// Propagator writes each attempt's trace context into its headers;
 	// default: the global propagator (otel.GetTextMapPropagator) if one has
-	// been set when New runs (Setup sets it), else W3C TraceContext
+	// been set when New runs (otelx.Setup sets it), else W3C TraceContext
 	// (traceparent).
 	Propagator propagation.TextMapPropagator
 	// RequestHeaders and ResponseHeaders name the headers recorded on each

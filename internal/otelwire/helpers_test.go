@@ -1,7 +1,8 @@
-package otelx_test
+package otelwire_test
 
 import (
 	"context"
+	"net/http"
 	"testing"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -10,19 +11,20 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
-	"github.com/retryscope/retryscope/otelx"
+	"github.com/retryscope/retryscope/internal/otelwire"
+	"github.com/retryscope/retryscope/policy"
 )
 
 // recorder is an Instrumentation backed by an in-memory span recorder and a
 // manual metric reader.
 type recorder struct {
-	*otelx.Instrumentation
+	*otelwire.Instrumentation
 	spans  *tracetest.SpanRecorder
 	reader *sdkmetric.ManualReader
 	mp     *sdkmetric.MeterProvider
 }
 
-func newRecorder(t testing.TB, cfg otelx.Config) *recorder {
+func newRecorder(t testing.TB, cfg otelwire.Config) *recorder {
 	t.Helper()
 	r := &recorder{spans: tracetest.NewSpanRecorder(), reader: sdkmetric.NewManualReader()}
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(r.spans))
@@ -32,7 +34,7 @@ func newRecorder(t testing.TB, cfg otelx.Config) *recorder {
 		_ = mp.Shutdown(context.Background())
 	})
 	cfg.TracerProvider, cfg.MeterProvider = tp, mp
-	r.Instrumentation = otelx.New(cfg)
+	r.Instrumentation = otelwire.New(cfg)
 	r.mp = mp
 	return r
 }
@@ -74,4 +76,17 @@ func kvStrings(kvs []attribute.KeyValue) []string {
 		out = append(out, string(kv.Key), kv.Value.Emit())
 	}
 	return out
+}
+
+// oneRequest sends a logical request with one successful attempt through in
+// and returns the attempt's headers.
+func oneRequest(in *otelwire.Instrumentation) http.Header {
+	orig, _ := http.NewRequest(http.MethodGet, "http://api.example.com/items", nil)
+	ctx, r := in.StartRequest(context.Background(), orig)
+	req := orig.Clone(ctx)
+	_, a := r.StartAttempt(ctx, req, 1, false)
+	resp := &http.Response{StatusCode: 200, Header: http.Header{}}
+	a.End(otelwire.AttemptResult{Response: resp, Outcome: policy.Outcome{Reach: policy.ReachBackend, Cause: "ok"}})
+	r.End(resp, nil, 1)
+	return req.Header
 }

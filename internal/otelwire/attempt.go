@@ -1,4 +1,4 @@
-package otelx
+package otelwire
 
 import (
 	"context"
@@ -203,9 +203,14 @@ func (a *Attempt) endSpan(r AttemptResult, errType string) {
 		}
 		a.span.SetStatus(codes.Error, msg)
 	}
-	// A plain success says all it has to say with its status and reach: its
-	// reasons ("the server answered") are left out, on the hot path.
+	// A plain success (cause "ok", no retry) says all it has to say with its
+	// status and reach: its cause, reasons and decision ("the server
+	// answered", "not retried") are left out, on the hot path.
 	plain := r.Err == nil && errType == "" && r.Outcome.Cause == "ok" && !r.Decision.Retry
+	if plain {
+		attrs = append(attrs, AttrReach.String(string(r.Outcome.Reach)))
+		r.Outcome, r.Decision = policy.Outcome{}, policy.Decision{}
+	}
 	if o := r.Outcome; o.Reach != "" || o.Cause != "" {
 		attrs = append(attrs, AttrReach.String(string(o.Reach)), AttrCause.String(o.Cause))
 		if o.Reason != "" && !plain {

@@ -1,4 +1,4 @@
-package otelx_test
+package otelwire_test
 
 import (
 	"context"
@@ -7,14 +7,14 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/retryscope/retryscope/otelx"
+	"github.com/retryscope/retryscope/internal/otelwire"
 	"github.com/retryscope/retryscope/policy"
 )
 
 // Hedges run attempts at the same time: one Request serves them all.
 func TestConcurrentHedges(t *testing.T) {
 	t.Parallel()
-	rec := newRecorder(t, otelx.Config{})
+	rec := newRecorder(t, otelwire.Config{})
 	orig, _ := http.NewRequest(http.MethodGet, "https://api.example.com/x", nil)
 	ctx, r := rec.StartRequest(context.Background(), orig)
 	const n = 8
@@ -25,7 +25,7 @@ func TestConcurrentHedges(t *testing.T) {
 			req.Header.Set("X-Amzn-RequestId", fmt.Sprint("id-", i))
 			_, a := r.StartAttempt(ctx, req, i, i > 1)
 			r.Refused("budget", "api.example.com")
-			a.End(otelx.AttemptResult{Response: &http.Response{StatusCode: 200, Header: http.Header{}},
+			a.End(otelwire.AttemptResult{Response: &http.Response{StatusCode: 200, Header: http.Header{}},
 				Outcome: policy.Outcome{Reach: policy.ReachBackend, Cause: "ok"}})
 			rec.BreakerTransition("api.example.com", "closed", "open")
 		})

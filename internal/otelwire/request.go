@@ -1,4 +1,4 @@
-package otelx
+package otelwire
 
 import (
 	"context"
@@ -23,8 +23,7 @@ type Request struct {
 	traced bool       // attempts start spans
 	span   trace.Span // nil when the span does not record
 	url    *url.URL   // to redact error messages
-	full   string     // url.full of url
-	t      target
+	full   string     // url.full of url, for the attempts
 
 	// first is the first recording attempt's telemetry, allocated with
 	// the request.
@@ -50,8 +49,13 @@ func (in *Instrumentation) StartRequest(ctx context.Context, req *http.Request) 
 		return ctx, &in.traced
 	}
 	// The attributes are set when the span ends, in one call.
-	return ctx, &Request{in: in, traced: true, span: span, url: req.URL, full: redact.URL(req.URL), t: targetOf(req)}
+	return ctx, &Request{in: in, traced: true, span: span, url: req.URL, full: redact.URL(req.URL)}
 }
+
+// Traced reports whether StartRequest put a span into the context it
+// returned (recording or not) and StartAttempt will do the same: the
+// request's contexts are then its own. A nil Request gives false.
+func (r *Request) Traced() bool { return r != nil && r.traced }
 
 // urlFull is url.full for an attempt's URL, computed again only when it
 // differs from the logical request's.
@@ -123,15 +127,15 @@ func (r *Request) Refused(kind, host string) {
 
 // End ends the logical span with the number of attempts made
 // (retryscope.attempts), the final status code, and, for an error or an
-// error status (4xx, 5xx), error.type and the span status Error. resp's Body
-// is not read.
+// error status (4xx, 5xx), error.type and the span status Error. The HTTP
+// request attributes (method, server, url.full) are the attempts': the
+// logical span carries only what they do not. resp's Body is not read.
 func (r *Request) End(resp *http.Response, err error, attempts int) {
 	if r == nil || r.span == nil {
 		return
 	}
 	buf := getAttrs()
-	attrs := r.t.attrs(buf[:0])
-	attrs = append(attrs, semconv.URLFull(r.full), AttrAttempts.Int(attempts))
+	attrs := append(buf[:0], AttrAttempts.Int(attempts))
 	switch {
 	case err != nil:
 		attrs = append(attrs, semconv.ErrorType(err))

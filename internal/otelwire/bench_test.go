@@ -1,4 +1,4 @@
-package otelx_test
+package otelwire_test
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
-	"github.com/retryscope/retryscope/otelx"
+	"github.com/retryscope/retryscope/internal/otelwire"
 	"github.com/retryscope/retryscope/policy"
 )
 
@@ -22,7 +22,7 @@ func BenchmarkRequest(b *testing.B) {
 	b.Run("global-noop", func(b *testing.B) {
 		// The OpenTelemetry globals as a program finds them when nothing
 		// set them: delegating providers with no delegate.
-		benchRequest(b, otelx.New(otelx.Config{}))
+		benchRequest(b, otelwire.New(otelwire.Config{}))
 	})
 	b.Run("recording", func(b *testing.B) {
 		tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()))
@@ -31,15 +31,15 @@ func BenchmarkRequest(b *testing.B) {
 			_ = tp.Shutdown(context.Background())
 			_ = mp.Shutdown(context.Background())
 		})
-		benchRequest(b, otelx.New(otelx.Config{TracerProvider: tp, MeterProvider: mp}))
+		benchRequest(b, otelwire.New(otelwire.Config{TracerProvider: tp, MeterProvider: mp}))
 	})
 }
 
-func benchRequest(b *testing.B, in *otelx.Instrumentation) {
+func benchRequest(b *testing.B, in *otelwire.Instrumentation) {
 	orig, _ := http.NewRequest(http.MethodGet, "https://api.example.com/prod/items?id=7", nil)
 	req := orig.Clone(context.Background())
 	resp := &http.Response{StatusCode: 200, Header: http.Header{"X-Amzn-Requestid": {"c6af9ac6-7b61-11e6-9a41-93e8deadbeef"}}}
-	res := otelx.AttemptResult{
+	res := otelwire.AttemptResult{
 		Response: resp, Duration: 30 * time.Millisecond,
 		Outcome:  policy.Outcome{Reach: policy.ReachBackend, Cause: "ok", Reason: "the server answered"},
 		Decision: policy.Decision{Rule: "not_retryable", Reason: "the server answered"},

@@ -1,4 +1,4 @@
-package otelx_test
+package otelwire_test
 
 import (
 	"testing"
@@ -6,12 +6,12 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
-	"github.com/retryscope/retryscope/otelx"
+	"github.com/retryscope/retryscope/internal/otelwire"
 )
 
 func TestMetrics(t *testing.T) {
 	t.Parallel()
-	rec := newRecorder(t, otelx.Config{})
+	rec := newRecorder(t, otelwire.Config{})
 	simulate(t, rec.Instrumentation, steps())
 	rec.BreakerTransition("api.example.com", "closed", "open")
 	rec.BreakerTransition("api.example.com", "open", "half-open")
@@ -48,7 +48,7 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 
-	wantSum(t, got, otelx.MetricAttempts, map[string]int64{
+	wantSum(t, got, otelwire.MetricAttempts, map[string]int64{
 		"backend_timeout/integration_timeout/true": 1,
 		"unknown/attempt_timeout/true":             1,
 		"gateway/throttled/true":                   1,
@@ -56,11 +56,11 @@ func TestMetrics(t *testing.T) {
 		"backend/ok/false":                         1,
 		"unknown/canceled/false":                   1,
 	}, "retryscope.reach", "retryscope.cause", "retryscope.retry")
-	wantSum(t, got, otelx.MetricRetries, map[string]int64{
+	wantSum(t, got, otelwire.MetricRetries, map[string]int64{
 		"integration_timeout": 1, "attempt_timeout": 1, "throttled": 1, "connection_refused": 1,
 	}, "retryscope.cause")
-	wantSum(t, got, otelx.MetricRefusals, map[string]int64{"budget": 1}, "retryscope.refusal")
-	wantSum(t, got, otelx.MetricBreakerTransitions, map[string]int64{
+	wantSum(t, got, otelwire.MetricRefusals, map[string]int64{"budget": 1}, "retryscope.refusal")
+	wantSum(t, got, otelwire.MetricBreakerTransitions, map[string]int64{
 		"api.example.com/closed/open": 1, "api.example.com/open/half-open": 1,
 	}, "server.address", "retryscope.breaker.from", "retryscope.breaker.to")
 
