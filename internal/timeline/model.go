@@ -13,9 +13,9 @@ const (
 	labelW    = 290.0 // the left column with attempt labels
 	plotX0    = labelW + 10
 	plotW     = svgWidth - plotX0 - 240 // room on the right for notes past the last bar
-	topPad    = 16.0 // room for the timeout lines' labels
-	rowH      = 22.0 // an attempt's bar row
-	execH     = 14.0 // the execution row under it
+	topPad    = 16.0                    // room for the timeout lines' labels
+	rowH      = 22.0                    // an attempt's bar row
+	execH     = 14.0                    // the execution row under it
 	rowGap    = 6.0
 	attemptH  = rowH + execH + rowGap
 	barH      = 18.0
