@@ -48,11 +48,11 @@ func TestBuildLane(t *testing.T) {
 		dups                 int
 	}{
 		{
-			name: "504 whose function ran past the timeout",
-			req:  Request{Attempts: []Attempt{timedOut}},
-			span: 35 * s,
-			bars: [][2]float64{{x(0, 35*s), x(29*s, 35*s) - x(0, 35*s)}},
-			exec: [][][2]float64{{{x(s, 35*s), x(29*s, 35*s) - x(s, 35*s)}, {x(29*s, 35*s), x(35*s, 35*s) - x(29*s, 35*s)}}},
+			name:      "504 whose function ran past the timeout",
+			req:       Request{Attempts: []Attempt{timedOut}},
+			span:      35 * s,
+			bars:      [][2]float64{{x(0, 35*s), x(29*s, 35*s) - x(0, 35*s)}},
+			exec:      [][][2]float64{{{x(s, 35*s), x(29*s, 35*s) - x(s, 35*s)}, {x(29*s, 35*s), x(35*s, 35*s) - x(29*s, 35*s)}}},
 			execClass: [][]string{{"exec", "exec late"}}, marks: []float64{x(29*s, 35*s)},
 			verdicts: []string{"ran"}, classes: []string{"v-ran", "st-504", "late"}, notClasses: []string{"dup"},
 			note: "ran 6 s past the timeout", ran: 1, timeoutsRan: 1, ranPast: 1,
