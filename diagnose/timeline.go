@@ -9,6 +9,9 @@ import "time"
 type Timing struct {
 	// RequestID is the attempt's request id, as in its AttemptVerdict.
 	RequestID string
+	// Method and URL are the attempt log's (the transport logs the URL
+	// without userinfo or query values); empty without an attempt line.
+	Method, URL string
 	// Sent and Answered bound the attempt: the attempt log's start and
 	// start plus duration; without an attempt line, the access log's
 	// request time and that plus its response latency.
@@ -89,6 +92,7 @@ func (e *Evidence) timing(id string, a *attemptEntry, v *AttemptVerdict) Timing 
 	if a != nil {
 		t.Sent, t.Answered = a.rec.interval()
 		t.Retried = a.rec.Retry
+		t.Method, t.URL = a.rec.Method, a.rec.URL
 		t.Wait = time.Duration(a.rec.WaitMS * float64(time.Millisecond))
 		arrived = t.Sent
 	}

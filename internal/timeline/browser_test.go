@@ -205,6 +205,9 @@ func TestBrowserEmulatorPage(t *testing.T) {
 		}
 	}
 	post, put := lanes[0], lanes[1]
+	if h := eval[string](t, b, `document.querySelector('section.lane h3').textContent`); !strings.HasPrefix(h, "request 1 · POST /prod/orders ") {
+		t.Errorf("first lane's heading %q, want it to name POST /prod/orders", h)
+	}
 	if len(post.Labels) == 0 || !strings.HasPrefix(post.Labels[0], "504 · ") {
 		t.Errorf("POST's bar label %q, want 504 and its request id", post.Labels)
 	}
@@ -229,7 +232,7 @@ func TestBrowserEmulatorPage(t *testing.T) {
 		t.Errorf("PUT lane classes %q: its function ran twice", put.Classes)
 	}
 	summary := eval[string](t, b, `document.getElementById('summary').innerText`)
-	for _, want := range []string{"3\nlogical requests", "4\nattempts", "gateway timeouts (504) whose function ran anyway, 2 still running", "duplicate_execution", "What to do:"} {
+	for _, want := range []string{"3\nlogical requests", "4\nattempts", "2\n504s whose function ran anyway\n2 still running when the gateway gave up", "1\nrequests run more than once\n1 duplicate execution", "duplicate_execution", "What to do:"} {
 		if !strings.Contains(summary, want) {
 			t.Errorf("summary lacks %q:\n%s", want, summary)
 		}
@@ -253,6 +256,10 @@ func TestBrowserEmulatorPage(t *testing.T) {
 	}
 	b.checkQuiet(t, run.page)
 
+	// For the picture: the POST's evidence open, the others folded.
+	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`[...document.querySelectorAll('section.lane details')].slice(1).map(d => d.open = false).length`)); err != nil {
+		t.Fatal(err)
+	}
 	// Lanes off screen are not painted (content-visibility): make the
 	// viewport as tall as the page.
 	height := eval[int64](t, b, `document.documentElement.scrollHeight`)

@@ -2,6 +2,7 @@ package timeline
 
 import (
 	"fmt"
+	"net/url"
 
 	"github.com/retryscope/retryscope/diagnose"
 )
@@ -54,7 +55,7 @@ func FromDiagnose(tl diagnose.Timeline) Input {
 		k, ok := byInvocation[v.InvocationID]
 		if !ok || v.InvocationID == "" {
 			k = len(in.Requests)
-			in.Requests = append(in.Requests, Request{ID: v.InvocationID})
+			in.Requests = append(in.Requests, Request{ID: v.InvocationID, What: what(t.Method, t.URL)})
 			if v.InvocationID != "" {
 				byInvocation[v.InvocationID] = k
 			}
@@ -71,4 +72,17 @@ func FromDiagnose(tl diagnose.Timeline) Input {
 		in.Files = append(in.Files, fmt.Sprintf("%s: %s, %d lines, %d used, %d ignored, %d malformed", f.Path, f.Format, f.Lines, f.Records, f.Ignored, f.Malformed))
 	}
 	return in
+}
+
+// what is "METHOD /path" of a logged URL: the path only, as query values
+// and userinfo have no place on the page.
+func what(method, raw string) string {
+	if method == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil || raw == "" {
+		return method
+	}
+	return method + " " + u.EscapedPath()
 }

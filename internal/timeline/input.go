@@ -46,6 +46,8 @@ type Request struct {
 	ID string
 	// Label names it on the page; default "request N".
 	Label string
+	// What says what was asked, e.g. "POST /orders"; may be empty.
+	What string
 	// Attempts in the order made.
 	Attempts []Attempt
 }

@@ -89,13 +89,14 @@ type Lane struct {
 	Anchor  string
 	Classes string
 	Label   string
+	What    string
 	ID      string
 	Final   string // final status or error
 	Height  float64
 	Rows    []LaneRow
 	Waits   []Wait
 	Marks   []Mark
-	Grid    []float64
+	Grid    string // the axis ticks' vertical lines, one SVG path
 	Details []DetailRow
 }
 
@@ -135,7 +136,6 @@ type Wait struct {
 	X1, X2, Y float64
 	Label     string
 	LabelX    float64
-	Title     string
 }
 
 // Mark is a vertical line: the gateway's integration timeout.
@@ -179,9 +179,11 @@ func Build(in Input) Page {
 				verdictCount[c]++
 			}
 		}
+		var grid strings.Builder
 		for _, t := range p.Axis.Ticks {
-			lane.Grid = append(lane.Grid, t.X)
+			fmt.Fprintf(&grid, "M%g 0V%g", t.X, lane.Height)
 		}
+		lane.Grid = strings.TrimSpace(grid.String())
 		p.Lanes = append(p.Lanes, lane)
 	}
 	p.Summary.Requests = len(in.Requests)
@@ -307,7 +309,7 @@ func xAt(t time.Duration, span time.Duration) float64 {
 func round1(f float64) float64 { return math.Round(f*10) / 10 }
 
 func buildLane(i int, r Request, span time.Duration, sum *Summary) Lane {
-	lane := Lane{Anchor: fmt.Sprintf("r%d", i+1), ID: r.ID, Label: r.Label}
+	lane := Lane{Anchor: fmt.Sprintf("r%d", i+1), ID: r.ID, Label: r.Label, What: r.What}
 	if lane.Label == "" {
 		lane.Label = fmt.Sprintf("request %d", i+1)
 	}
@@ -350,11 +352,11 @@ func buildLane(i int, r Request, span time.Duration, sum *Summary) Lane {
 			row.Bar = b
 			if a.Wait > 0 && !a.Answered.IsZero() {
 				w := Wait{X1: x(a.Answered), X2: x(a.Answered.Add(a.Wait)), Y: y + rowH/2,
-					Label: "wait " + fmtDur(a.Wait), Title: fmt.Sprintf("backoff before attempt %d: %s", a.Number+1, fmtDur(a.Wait))}
+					Label: "wait " + fmtDur(a.Wait)}
 				if w.X2-w.X1 < float64(len(w.Label))*charW*0.9+8 {
 					w.Label = "" // too short to label: the tooltip says it
 				}
-				w.LabelX = (w.X1 + w.X2) / 2
+				w.LabelX = round1((w.X1 + w.X2) / 2)
 				lane.Waits = append(lane.Waits, w)
 			}
 		}
@@ -428,16 +430,17 @@ func execBars(a Attempt, f *Execution, x func(time.Time) float64, row LaneRow) (
 		title += "; ended: " + f.EndEvidence
 	}
 	mk := func(from, to time.Time, cls string) Bar {
-		b := Bar{X: x(from), Y: row.ExecY, H: execBarH, Class: cls, Title: title}
+		b := Bar{X: x(from), Y: row.ExecY, H: execBarH, Class: cls}
 		b.W = math.Max(minBarW, round1(x(to)-b.X))
 		return b
 	}
+	defer func() { bars[0].Title = title }()
 	end := f.End
 	if end.IsZero() {
 		// No END or REPORT: still running when the log ends.
 		b := mk(f.Start, f.Start, "exec open")
 		b.W = 24
-		return []Bar{b}, &Text{X: b.X + b.W + 4, Y: row.ExecTextY, Label: "no END line: still running when the log ends?"}, false
+		return []Bar{b}, &Text{X: round1(b.X + b.W + 4), Y: row.ExecTextY, Label: "no END line: still running when the log ends?"}, false
 	}
 	if a.GatewayTimedOut && !a.GaveUp.IsZero() && end.After(a.GaveUp) {
 		split := a.GaveUp
@@ -445,13 +448,13 @@ func execBars(a Attempt, f *Execution, x func(time.Time) float64, row LaneRow) (
 			split = f.Start
 		}
 		bars = []Bar{mk(f.Start, split, "exec"), mk(split, end, "exec late")}
-		note = &Text{X: bars[1].X + bars[1].W + 4, Y: row.ExecTextY,
+		note = &Text{X: round1(bars[1].X + bars[1].W + 4), Y: row.ExecTextY,
 			Label: "ran " + fmtDur(end.Sub(a.GaveUp)) + " past the timeout"}
 		return bars, note, true
 	}
 	b := mk(f.Start, end, "exec")
 	if a.GatewayTimedOut {
-		note = &Text{X: b.X + b.W + 4, Y: row.ExecTextY, Label: "finished before the timeout"}
+		note = &Text{X: round1(b.X + b.W + 4), Y: row.ExecTextY, Label: "finished before the timeout"}
 	}
 	return []Bar{b}, note, false
 }
@@ -460,10 +463,10 @@ func execBars(a Attempt, f *Execution, x func(time.Time) float64, row LaneRow) (
 func placeLabel(b *Bar) {
 	if float64(len(b.Label))*charW+8 <= b.W {
 		b.LabelIn = true
-		b.LabelX = b.X + 4
+		b.LabelX = round1(b.X + 4)
 		return
 	}
-	b.LabelX = b.X + b.W + 4
+	b.LabelX = round1(b.X + b.W + 4)
 }
 
 func verdictLabel(v string) (label, class string) {
@@ -518,13 +521,13 @@ func attemptTitle(a Attempt) string {
 	if !a.Sent.IsZero() && !a.Answered.IsZero() {
 		fmt.Fprintf(&b, ", %s", fmtDur(a.Answered.Sub(a.Sent)))
 	}
+	if a.Wait > 0 {
+		fmt.Fprintf(&b, ", then a backoff of %s", fmtDur(a.Wait))
+	}
 	verdict, _ := verdictLabel(a.Verdict)
 	fmt.Fprintf(&b, "\nverdict: %s", verdict)
 	if a.Evidence != "" {
 		fmt.Fprintf(&b, " (%s)", a.Evidence)
-	}
-	if a.Reason != "" {
-		fmt.Fprintf(&b, "\nwhy: %s", a.Reason)
 	}
 	if a.Error != "" {
 		fmt.Fprintf(&b, "\nerror: %s", a.Error)
