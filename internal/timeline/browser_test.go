@@ -18,12 +18,14 @@ import (
 
 var updateScreenshot = flag.Bool("update-screenshot", false, "write the emulator page's screenshot to docs/timeline.png")
 
-// chromiumPath finds Debian's chromium (RETRYSCOPE_CHROMIUM overrides).
+// chromiumPath finds Debian's chromium, "" when there is none
+// (RETRYSCOPE_CHROMIUM names another binary instead).
 func chromiumPath() string {
+	names := []string{"/usr/bin/chromium", "chromium", "chromium-browser"}
 	if p := os.Getenv("RETRYSCOPE_CHROMIUM"); p != "" {
-		return p
+		names = []string{p}
 	}
-	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser"} {
+	for _, name := range names {
 		if p, err := exec.LookPath(name); err == nil {
 			return p
 		}
@@ -40,14 +42,22 @@ type browser struct {
 	requests []string // URLs the page asked for
 }
 
+// chromiumRequired says whether a missing Chromium fails the browser tests
+// rather than skipping them: under CI (CI set, not "false" or "0") and
+// with RETRYSCOPE_REQUIRE_CHROMIUM=1, which .ci/run sets.
+func chromiumRequired() bool {
+	ci := os.Getenv("CI")
+	return os.Getenv("RETRYSCOPE_REQUIRE_CHROMIUM") == "1" || ci != "" && ci != "false" && ci != "0"
+}
+
 // newBrowser starts headless Chromium for tb; it is stopped at cleanup.
-// Without Chromium the test skips, unless CI is set: there it fails.
+// Without Chromium the test skips, unless chromiumRequired: then it fails.
 func newBrowser(tb testing.TB) *browser {
 	tb.Helper()
 	path := chromiumPath()
 	if path == "" {
-		if os.Getenv("CI") != "" {
-			tb.Fatal("chromium not found and CI is set: .ci/run installs it (apt-get install -y chromium)")
+		if chromiumRequired() {
+			tb.Fatal("chromium not found and CI (or RETRYSCOPE_REQUIRE_CHROMIUM=1) is set: .ci/run installs it (apt-get install -y chromium)")
 		}
 		tb.Skip("chromium not found: install it (apt-get install -y chromium) to run the browser tests")
 	}
