@@ -281,16 +281,20 @@ func sharedSpan(reqs []Request) time.Duration {
 func ticks(span time.Duration) []Tick {
 	step := niceStep(span / tickCount)
 	var out []Tick
-	for t := time.Duration(0); t <= span; t += step {
-		out = append(out, Tick{X: xAt(t, span), Label: fmtDur(t)})
+	for i := time.Duration(0); i <= 2*tickCount && i <= span/step; i++ {
+		out = append(out, Tick{X: xAt(i*step, span), Label: fmtDur(i * step)})
 	}
 	return out
 }
 
-// niceStep rounds d up to 1, 2 or 5 times a power of ten (at least 1µs).
+// niceStep rounds d up to 1, 2 or 5 times a power of ten (at least 1µs;
+// d itself when that would overflow).
 func niceStep(d time.Duration) time.Duration {
 	if d < time.Microsecond {
 		return time.Microsecond
+	}
+	if d > math.MaxInt64/20 {
+		return d
 	}
 	p := math.Pow(10, math.Floor(math.Log10(float64(d))))
 	for _, m := range []float64{1, 2, 5, 10} {

@@ -256,6 +256,13 @@ func TestNiceStepAndFmtDur(t *testing.T) {
 			t.Errorf("niceStep(%v) = %v, want %v", tt.in, got, tt.want)
 		}
 	}
+	// Spans near the largest duration once overflowed the tick loop,
+	// which then never ended.
+	for _, span := range []time.Duration{math.MaxInt64, math.MaxInt64 / 7, time.Nanosecond} {
+		if n := len(ticks(span)); n == 0 || n > 2*tickCount+1 {
+			t.Errorf("ticks(%v): %d marks", span, n)
+		}
+	}
 	for _, tt := range []struct {
 		in   time.Duration
 		want string
