@@ -39,17 +39,7 @@ func TestDiagnoseHTML(t *testing.T) {
 	if !strings.Contains(stdout.String(), "findings:") {
 		t.Errorf("the text report is missing:\n%s", stdout.String())
 	}
-	b, err := os.ReadFile(page)
-	if err != nil {
-		t.Fatal(err)
-	}
-	html := string(b)
-	if n := strings.Count(html, `<section class="lane`); n != 4 {
-		t.Errorf("%d lanes, want 4", n)
-	}
-	if n := strings.Count(lanesOf(html), `<rect class="att `); n != 10 {
-		t.Errorf("%d attempt bars, want 10", n)
-	}
+	html := readPage(t, page, 4, 10)
 	for _, want := range []string{"<!DOCTYPE html>", "attempts.jsonl:8", "504_not_in_lambda_safe_to_retry", "ran 4.2 s past the timeout"} {
 		if !strings.Contains(html, want) {
 			t.Errorf("page lacks %q", want)
@@ -88,17 +78,7 @@ func TestProbeHTML(t *testing.T) {
 	if !strings.Contains(stdout, "request 2:") {
 		t.Errorf("the text output is missing:\n%s", stdout)
 	}
-	b, err := os.ReadFile(page)
-	if err != nil {
-		t.Fatal(err)
-	}
-	html := string(b)
-	if n := strings.Count(html, `<section class="lane`); n != 2 {
-		t.Errorf("%d lanes, want 2", n)
-	}
-	if n := strings.Count(lanesOf(html), `<rect class="att `); n != 4 {
-		t.Errorf("%d attempt bars, want 4 (504 then 200, twice)", n)
-	}
+	html := readPage(t, page, 2, 4) // 504 then 200, twice
 	for _, want := range []string{"504 · ", "200 · ", "Verdicts here come from what the client saw", "token=REDACTED", `class="mark"`} {
 		if !strings.Contains(html, want) {
 			t.Errorf("page lacks %q", want)
@@ -123,8 +103,21 @@ func TestProbeHTMLUnwritable(t *testing.T) {
 	}
 }
 
-// lanesOf is the page without its legend, which has sample bars too.
-func lanesOf(html string) string {
-	_, lanes, _ := strings.Cut(html, `<div id="lanes">`)
-	return lanes
+// readPage reads the page at path and checks its number of lanes and of
+// attempt bars (the legend's sample bars not counted).
+func readPage(t *testing.T, path string, lanes, bars int) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := string(b)
+	if n := strings.Count(html, `<section class="lane`); n != lanes {
+		t.Errorf("%d lanes, want %d", n, lanes)
+	}
+	_, drawn, _ := strings.Cut(html, `<div id="lanes">`)
+	if n := strings.Count(drawn, `<rect class="att `); n != bars {
+		t.Errorf("%d attempt bars, want %d", n, bars)
+	}
+	return html
 }
