@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -145,7 +146,20 @@ func TestBrowserLargePage(t *testing.T) {
 	if n := visibleLanes(t, b); n != both || n == 0 {
 		t.Errorf("dup and 504 show %d lanes, want %d", n, both)
 	}
-	// A finding's link jumps to its lane.
+	// A lane's evidence shows on a click of its "evidence" link.
+	evidenceShown := `getComputedStyle(document.querySelector('#r500 ul.ev')).display !== 'none'`
+	if eval[bool](t, b, evidenceShown) {
+		t.Error("lane 500's evidence shows before any click")
+	}
+	// Off screen, the lane has no box to click at (content-visibility):
+	// the link is followed from script as a click would.
+	eval[int](t, b, `(document.querySelector('#r500 a.evl').click(), 0)`)
+	if !eval[bool](t, b, evidenceShown) {
+		t.Error("lane 500's evidence hidden after a click on its link")
+	}
+	if text := eval[string](t, b, `document.querySelector('#r500 ul.ev').innerText`); !strings.Contains(text, "lambda.log:") {
+		t.Errorf("lane 500's evidence %q names no file:line", text)
+	}
 	b.checkQuiet(t, page)
 }
 
