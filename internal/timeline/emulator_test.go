@@ -75,7 +75,8 @@ func runEmulator(t *testing.T) emulatorRun {
 	defer srv.Close()
 	base := &http.Transport{}
 	defer base.CloseIdleConnections()
-	client := &http.Client{Transport: transport.New(base, transport.WithLogger(slog.New(slog.NewJSONHandler(files["attempts.log"], nil))))}
+	// No budget: the PUT is retried whatever tokens the budget has.
+	client := &http.Client{Transport: transport.New(base, transport.WithoutBudget(), transport.WithLogger(slog.New(slog.NewJSONHandler(files["attempts.log"], nil))))}
 	for _, r := range []struct{ method, path string }{{http.MethodPost, "/orders"}, {http.MethodPut, "/slow-once"}, {http.MethodGet, "/fast"}} {
 		req, err := http.NewRequest(r.method, srv.URL+r.path, strings.NewReader(`{"item":42}`))
 		if err != nil {
