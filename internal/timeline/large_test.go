@@ -60,6 +60,10 @@ func largeInput(n int) (timeline.Input, map[string]int) {
 				hasRan++
 			}
 			a.Reason = "the function ran: a lambdalog line names this request: lambda.log:" + fmt.Sprint(i*3+k+1)
+			if i == 949 {
+				// Logs are not markup, even in the lanes added later.
+				a.Reason += ` <img src=x onerror=alert(1)></textarea><script>alert(2)</script>`
+			}
 			a.Evidence = "lambda.log:" + fmt.Sprint(i*3+k+1)
 			if k < attempts-1 {
 				a.Wait = time.Duration(100+rng.IntN(900)) * time.Millisecond
@@ -123,8 +127,30 @@ func TestBrowserLargePage(t *testing.T) {
 	}
 	info, _ := os.Stat(page)
 	t.Logf("1,000 logical requests: %d KiB, loaded and drawn %.0f ms after navigation started", info.Size()>>10, ms)
+	// The first 100 lanes are markup; scrolling near the end adds the
+	// next 100; a filter adds them all.
+	if n := visibleLanes(t, b); n != 100 {
+		t.Fatalf("%d lanes shown after loading, want the first 100", n)
+	}
+	eval[int](t, b, `(window.scrollTo(0, document.body.scrollHeight), 0)`)
+	if err := chromedp.Do(b.ctx, chromedp.Sleep(300*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	if n := visibleLanes(t, b); n <= 100 || n >= 1000 {
+		t.Errorf("%d lanes shown after scrolling to the end, want the next chunk", n)
+	}
+	if err := chromedp.Do(b.ctx, chromedp.Click(chromedp.CSS(`label[for="f-v-ran"]`)), chromedp.Click(chromedp.CSS(`label[for="f-v-all"]`))); err != nil {
+		t.Fatal(err)
+	}
 	if n := visibleLanes(t, b); n != 1000 {
-		t.Fatalf("%d lanes shown, want 1000", n)
+		t.Fatalf("%d lanes shown after choosing a filter, want 1000", n)
+	}
+	// The hostile texts of lane 950 stayed text.
+	if n := eval[int](t, b, `document.querySelectorAll('img, script').length`); n != 1 {
+		t.Errorf("%d img or script elements, want only the page's own script", n)
+	}
+	if !strings.Contains(eval[string](t, b, `document.querySelector('#r950 ul.ev').textContent`), "<img src=x onerror=alert(1)>") {
+		t.Error("lane 950's hostile reason is not shown as text")
 	}
 	for _, f := range []string{"st-504", "late", "dup"} {
 		if err := chromedp.Do(b.ctx, chromedp.Click(chromedp.CSS(`label[for="f-`+f+`"]`))); err != nil {

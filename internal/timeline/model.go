@@ -98,6 +98,8 @@ type Lane struct {
 	Marks   []Mark
 	Grid    string // the axis ticks' vertical lines, one SVG path
 	Details []DetailRow
+	// Open is the page's Open, for the lane's own template.
+	Open bool
 }
 
 // LaneRow is one attempt's two rows: its bar and the function run under it.
@@ -167,6 +169,7 @@ func Build(in Input) Page {
 	statusCount := map[string]int{}
 	for i, r := range in.Requests {
 		lane := buildLane(i, r, p.Axis.Span, &p.Summary)
+		lane.Open = p.Open
 		for _, a := range r.Attempts {
 			if a.RequestID != "" {
 				anchorOf[a.RequestID] = LaneRef{Anchor: lane.Anchor, Label: lane.Label}
