@@ -139,11 +139,19 @@ func TestBrowserLargePage(t *testing.T) {
 	if n := visibleLanes(t, b); n <= 100 || n >= 1000 {
 		t.Errorf("%d lanes shown after scrolling to the end, want the next chunk", n)
 	}
-	if err := chromedp.Do(b.ctx, chromedp.Click(chromedp.CSS(`label[for="f-v-ran"]`)), chromedp.Click(chromedp.CSS(`label[for="f-v-all"]`))); err != nil {
+	// A link to a lane not added yet (a finding's) adds them all.
+	eval[int](t, b, `(location.hash = '#r700', 0)`)
+	if err := chromedp.Do(b.ctx, chromedp.Sleep(200*time.Millisecond)); err != nil {
 		t.Fatal(err)
 	}
+	if n := eval[int](t, b, `document.querySelectorAll('section.lane').length`); n != 1000 {
+		t.Errorf("%d lanes after following a link to request 700, want 1000", n)
+	}
+	if y := eval[float64](t, b, `document.getElementById('r700').getBoundingClientRect().top`); y < -150 || y > 900 {
+		t.Errorf("request 700 is at %.0f px from the top of the window, want it in view", y)
+	}
 	if n := visibleLanes(t, b); n != 1000 {
-		t.Fatalf("%d lanes shown after choosing a filter, want 1000", n)
+		t.Fatalf("%d lanes shown, want 1000", n)
 	}
 	// The hostile texts of lane 950 stayed text.
 	if n := eval[int](t, b, `document.querySelectorAll('img, script').length`); n != 1 {
