@@ -16,7 +16,7 @@ func init() {
 	register("diagnose", "say per attempt whether a request reached Lambda, from log exports", runDiagnose)
 }
 
-const diagnoseUsage = "usage: retryscope diagnose [-json] [-timeout 29s] [-max-line BYTES] FILE... (attempt log, API Gateway access/execution logs, Lambda logs, CloudWatch exports; - for stdin)"
+const diagnoseUsage = "usage: retryscope diagnose [-json] [-html FILE] [-timeout 29s] [-max-line BYTES] FILE... (attempt log, API Gateway access/execution logs, Lambda logs, CloudWatch exports; - for stdin)"
 
 // runDiagnose reads every file (format detected per file), then prints the
 // per-attempt verdicts and findings. Exit 0 ok, 1 unreadable file, 2 usage
@@ -27,6 +27,7 @@ func runDiagnose(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	timeout := fs.Duration("timeout", 29*time.Second, "the API's integration timeout, for the latency-near-timeout finding")
 	maxLine := fs.Int("max-line", diagnose.DefaultMaxLineBytes, "longest line read whole, in bytes")
+	htmlFile := fs.String("html", "", htmlFlagUsage)
 	var files []string
 	// Flags may come before, between or after the files.
 	for {
@@ -62,6 +63,9 @@ func runDiagnose(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	rep := ev.Report()
+	if *htmlFile != "" && writeDiagnoseHTML(ev, *htmlFile, files, stderr) != 0 {
+		return 1
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")

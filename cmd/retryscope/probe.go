@@ -104,6 +104,7 @@ type probeConfig struct {
 	basicPassword  string
 	hasBasic       bool
 	attemptLog     string
+	html           string       // -html FILE
 	logger         *slog.Logger // set when attemptLog is
 }
 
@@ -131,6 +132,10 @@ func probe(ctx context.Context, args []string, stdout, stderr io.Writer, base ht
 		defer f.Close()
 		cfg.logger = slog.New(slog.NewJSONHandler(f, nil))
 	}
+	page, code := openProbeHTML(cfg, stderr)
+	if code >= 0 {
+		return code
+	}
 	if base == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConnsPerHost = cfg.c
@@ -148,6 +153,9 @@ func probe(ctx context.Context, args []string, stdout, stderr io.Writer, base ht
 		}
 		tally.add(r)
 		out.request(r)
+	}
+	if writeProbeHTML(page, cfg, all, stderr) != 0 {
+		return 1
 	}
 	if skipped > 0 {
 		fmt.Fprintf(stderr, "retryscope probe: interrupted: %d of %d request(s) not sent\n", skipped, cfg.n)
@@ -246,6 +254,7 @@ func parseProbeFlags(args []string, stderr io.Writer) (cfg *probeConfig, code in
 	fs.BoolVar(&cfg.wide, "wide", false, "print every column of the tables in full (default: fit 120 columns)")
 	fs.BoolVar(&cfg.noBudget, "no-budget", false, "turn the transport's per-host retry budget off")
 	fs.StringVar(&cfg.attemptLog, "attempt-log", "", "append the transport's attempt log (one JSON line per attempt, what retryscope diagnose reads) to `FILE`")
+	fs.StringVar(&cfg.html, "html", "", htmlFlagUsage)
 	pos, err := parseFlags(fs, splitAttached(args, "HXd"))
 	if err != nil {
 		return nil, flagError(stderr, fs, probeUsage, err)
