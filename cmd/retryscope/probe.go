@@ -154,7 +154,7 @@ func probe(ctx context.Context, args []string, stdout, stderr io.Writer, base ht
 		tally.add(r)
 		out.request(r)
 	}
-	if writeProbeHTML(page, cfg, all, stderr) != 0 {
+	if writeProbeHTML(page, cfg, tally.results, stderr) != 0 {
 		return 1
 	}
 	if skipped > 0 {

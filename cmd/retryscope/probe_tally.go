@@ -32,12 +32,12 @@ type probeTally struct {
 	ids        []string
 	seen       map[string]bool
 	idsOmitted int
-	keep       bool          // keep the results: an output needs them all at the end
+	keep       bool          // keep the results: -json or -html needs them all at the end
 	results    []probeResult // when keep
 }
 
 func newProbeTally(cfg *probeConfig) *probeTally {
-	return &probeTally{cfg: cfg, ends: map[string]int{}, seen: map[string]bool{}, keep: cfg.json}
+	return &probeTally{cfg: cfg, ends: map[string]int{}, seen: map[string]bool{}, keep: cfg.json || cfg.html != ""}
 }
 
 func (t *probeTally) add(r probeResult) {
