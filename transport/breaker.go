@@ -92,7 +92,7 @@ func (e *OutcomeError) Error() string {
 // attempt that failed because the caller gave up (its cancellation or its
 // own deadline) says nothing about the host and is not counted.
 func (c *call) verdict(r *attemptResult) error {
-	if r.err != nil && c.ctx.Err() != nil {
+	if r.err != nil && c.callerDone() {
 		return errExcluded
 	}
 	return r.breakerVerdict()
@@ -106,7 +106,7 @@ func (r *attemptResult) breakerVerdict() error {
 		status = r.resp.StatusCode
 	}
 	switch {
-	case r.outcome.Cause == "canceled" || r.outcome.Cause == causeRequestBody || throttled(status, r.outcome):
+	case r.outcome.Cause == causeCanceled || r.outcome.Cause == causeRequestBody || throttled(status, r.outcome):
 		return &OutcomeError{Status: status, Outcome: r.outcome, Excluded: true}
 	case r.resp != nil && status < 500:
 		return nil
@@ -129,8 +129,12 @@ func throttled(status int, o policy.Outcome) bool {
 // because the request body could not be produced: nothing about the host.
 const causeRequestBody = "request_body"
 
+// causeCanceled is the cause of an attempt that was cancelled: by the
+// caller, or by the transport when another attempt won.
+const causeCanceled = "canceled"
+
 // errExcluded tells the breaker an attempt was abandoned before it was sent.
-var errExcluded = &OutcomeError{Outcome: policy.Outcome{Reach: policy.ReachNotSent, Cause: "canceled"}, Excluded: true}
+var errExcluded = &OutcomeError{Outcome: policy.Outcome{Reach: policy.ReachNotSent, Cause: causeCanceled}, Excluded: true}
 
 func isExcluded(err error) bool {
 	if oe, ok := err.(*OutcomeError); ok { // the usual case, without an allocation

@@ -329,17 +329,20 @@ func TestBugCallerBodyMistakesCounted(t *testing.T) {
 		name string
 		req  func(url string) *http.Request
 		want func(error) bool
+		// mayAnswer: the server got a complete request (the first 3 bytes)
+		// and may answer before the base notices the extra bytes.
+		mayAnswer bool
 	}{
 		{"ContentLength 10, 5 bytes", func(url string) *http.Request {
 			req := newRequest(t, "PUT", url, strings.NewReader("hello"))
 			req.ContentLength = 10
 			return req
-		}, func(error) bool { return true }},
+		}, func(error) bool { return true }, false},
 		{"ContentLength 3, 5 bytes", func(url string) *http.Request {
 			req := newRequest(t, "PUT", url, strings.NewReader("hello"))
 			req.ContentLength = 3
 			return req
-		}, func(error) bool { return true }},
+		}, func(error) bool { return true }, true},
 		{"Read fails part way", func(url string) *http.Request {
 			req := newRequest(t, "PUT", url, nil)
 			mk := func() (io.ReadCloser, error) {
@@ -348,7 +351,7 @@ func TestBugCallerBodyMistakesCounted(t *testing.T) {
 			req.Body, _ = mk()
 			req.GetBody = mk
 			return req
-		}, func(err error) bool { return errors.Is(err, errBroken) }},
+		}, func(err error) bool { return errors.Is(err, errBroken) }, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -362,7 +365,10 @@ func TestBugCallerBodyMistakesCounted(t *testing.T) {
 				resp, err, as := do(t, rt, tc.req(g.URL))
 				if err == nil {
 					resp.Body.Close()
-					t.Fatalf("request %d succeeded", i)
+					if !tc.mayAnswer {
+						t.Fatalf("request %d succeeded", i)
+					}
+					continue
 				}
 				if errors.Is(err, transport.ErrCircuitOpen) {
 					t.Fatalf("request %d: %v", i, err)
@@ -416,14 +422,14 @@ func TestBugGetBodyFailureLosesResponse(t *testing.T) {
 		t.Errorf("body %q", got)
 	}
 	resp.Body.Close()
-	if g.hits() != 1 || len(as) != 1 || as[0].Retry {
+	if ct.responses() != 1 || g.hits() != 1 || len(as) != 1 || as[0].Retry {
 		t.Errorf("%d hits, attempts %s", g.hits(), rules(as))
 	}
 	if !strings.Contains(as[0].Reason, "body") {
 		t.Errorf("reason %q does not say why", as[0].Reason)
 	}
-	if n := ct.open(); n != 1 {
-		t.Errorf("%d bodies open, want only the returned one", n)
+	if n := ct.open(); n != 0 {
+		t.Errorf("%d bodies left open", n)
 	}
 }
 

@@ -164,25 +164,84 @@ func (c *call) sequential() (*http.Response, error) {
 		res := c.attempt(c.ctx, n, false)
 		done(c.verdict(&res))
 		var d policy.Decision
-		if c.ctx.Err() != nil {
-			d = policy.Decision{Rule: "canceled", Reason: "the caller canceled the request"}
+		if c.callerDone() {
+			d = policy.Decision{Rule: causeCanceled, Reason: "the caller canceled the request"}
 		} else {
 			d = pol.Decide(c.state(n, prevWait), res.outcome, res.end)
 		}
 		if d.Retry {
 			d, done = c.admitRetry(d, res.end)
 		}
+		if d.Retry {
+			// The next body is made before this answer is let go: when it
+			// cannot be, this answer is the one returned.
+			if err := c.replay.stage(); err != nil {
+				done(errExcluded)
+				d = policy.Decision{Rule: causeRequestBody, Reason: "not retried: the request body could not be produced again (GetBody failed)"}
+			}
+		}
 		c.finish(&res, d)
 		if !d.Retry {
 			return c.result(res)
 		}
-		discard(res.resp)
-		res.release()
+		res.discard()
 		prevWait = d.Wait
-		if err := sleep(c.ctx, d.Wait); err != nil {
+		if err := c.sleep(d.Wait); err != nil {
 			done(errExcluded)
+			c.replay.close()
 			return nil, &Error{Attempts: c.history, Err: err}
 		}
+	}
+}
+
+// callerDone reports whether the caller has given up on the call: its
+// context ended or its deadline passed, or it closed Request.Cancel.
+// http.Client's Timeout closes Request.Cancel at the deadline, and the
+// base's "request canceled" can come back before the context's own
+// deadline fires; either way the failure is the caller's, not the host's.
+func (c *call) callerDone() bool {
+	if c.ctx.Err() != nil || c.cancelClosed() {
+		return true
+	}
+	dl, ok := c.ctx.Deadline()
+	return ok && !time.Now().Before(dl)
+}
+
+// cancelClosed reports whether the caller closed Request.Cancel.
+func (c *call) cancelClosed() bool {
+	if c.req.Cancel == nil {
+		return false
+	}
+	select {
+	case <-c.req.Cancel:
+		return true
+	default:
+		return false
+	}
+}
+
+// errCanceled ends a call whose caller closed Request.Cancel while the
+// transport waited to retry.
+var errCanceled = errors.New("retryscope: request canceled (Request.Cancel closed)")
+
+// sleep waits d or until the caller gives up (its context or
+// Request.Cancel).
+func (c *call) sleep(d time.Duration) error {
+	if c.req.Cancel == nil || d <= 0 {
+		if err := sleep(c.ctx, d); err != nil || !c.cancelClosed() {
+			return err
+		}
+		return errCanceled
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-c.ctx.Done():
+		return c.ctx.Err()
+	case <-c.req.Cancel:
+		return errCanceled
+	case <-timer.C:
+		return nil
 	}
 }
 
