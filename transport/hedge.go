@@ -80,7 +80,7 @@ func (c *call) hedged() (*http.Response, error) {
 			dones[r.n](c.verdict(&r))
 			delete(dones, r.n)
 			delete(cancels, r.n)
-			d := pol.Decide(c.state(launched, prevWait), r.outcome, r.end)
+			d := c.decide(launched, prevWait, &r)
 			if r.outcome.Retryable && len(dones) > 0 {
 				// Another attempt is still running: let it answer.
 				discard(r.resp)

@@ -65,6 +65,13 @@ var errNilURL = errors.New("retryscope: nil Request.URL")
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	err := ctx.Err()
+	if err == nil && req.Cancel != nil {
+		select {
+		case <-req.Cancel:
+			err = errCanceled
+		default:
+		}
+	}
 	if err == nil && req.URL == nil {
 		err = errNilURL
 	}
@@ -149,10 +156,7 @@ func (c *call) safeToRepeat() bool {
 
 // sequential sends one attempt at a time until the policy stops.
 func (c *call) sequential() (*http.Response, error) {
-	var (
-		prevWait time.Duration
-		pol      = &c.t.cfg.policy
-	)
+	var prevWait time.Duration
 	done, err := c.host.allow()
 	if err != nil {
 		c.span.Refused(refusedCircuitOpen, c.host.name)
@@ -163,12 +167,7 @@ func (c *call) sequential() (*http.Response, error) {
 	for n := 1; ; n++ {
 		res := c.attempt(c.ctx, n, false)
 		done(c.verdict(&res))
-		var d policy.Decision
-		if c.callerDone() {
-			d = policy.Decision{Rule: causeCanceled, Reason: "the caller canceled the request"}
-		} else {
-			d = pol.Decide(c.state(n, prevWait), res.outcome, res.end)
-		}
+		d := c.decide(n, prevWait, &res)
 		if d.Retry {
 			d, done = c.admitRetry(d, res.end)
 		}
@@ -192,6 +191,15 @@ func (c *call) sequential() (*http.Response, error) {
 			return nil, &Error{Attempts: c.history, Err: err}
 		}
 	}
+}
+
+// decide is the policy's decision after attempt r, n attempts made: none
+// once the caller has given up.
+func (c *call) decide(n int, prevWait time.Duration, r *attemptResult) policy.Decision {
+	if c.callerDone() {
+		return policy.Decision{Rule: causeCanceled, Reason: "the caller canceled the request"}
+	}
+	return c.t.cfg.policy.Decide(c.state(n, prevWait), r.outcome, r.end)
 }
 
 // callerDone reports whether the caller has given up on the call: its
@@ -220,8 +228,8 @@ func (c *call) cancelClosed() bool {
 	}
 }
 
-// errCanceled ends a call whose caller closed Request.Cancel while the
-// transport waited to retry.
+// errCanceled ends a call whose caller closed Request.Cancel before it was
+// sent or while the transport waited to retry.
 var errCanceled = errors.New("retryscope: request canceled (Request.Cancel closed)")
 
 // sleep waits d or until the caller gives up (its context or
