@@ -53,11 +53,12 @@ const (
 // rolling 60 s window failed; stay open 10 s; close after 3 successful
 // probes. What counts as a failure: classified 5xx answers and transport
 // errors; throttles (429, and API Gateway's 500 for a throttled Lambda),
-// the caller's own cancellation and a retry whose request
-// body could not be produced (nothing was sent) are not counted; other
-// answers count as successes. An attempt cut short by the caller's own
-// deadline is the caller's cancellation too; Policy.AttemptTimeout's
-// timeouts count.
+// the caller's own cancellation and the caller's own request body failing
+// (its Read failed, its length differs from ContentLength, or GetBody
+// failed for a retry) are not counted; other answers count as successes.
+// The caller's cancellation is its context ending, its deadline passing or
+// its Request.Cancel closing (http.Client's Timeout cancels that way);
+// Policy.AttemptTimeout's timeouts count.
 func DefaultBreaker() gobreaker.Settings {
 	return gobreaker.Settings{
 		MaxRequests:  DefaultBreakerProbes,
