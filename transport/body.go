@@ -8,6 +8,8 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"reflect"
+	"strings"
 	"sync"
 	"time"
 )
@@ -69,6 +71,46 @@ func newReplay(req *http.Request, limit int64) (replay, error) {
 	return replay{replayable: true, getBody: func() (io.ReadCloser, error) {
 		return io.NopCloser(bytes.NewReader(buf)), nil
 	}}, nil
+}
+
+// inMemoryLen returns the unread length of a body that is one of the
+// in-memory readers net/http recognises (*bytes.Reader, *bytes.Buffer,
+// *strings.Reader, as they are or in io.NopCloser), and whether it is one.
+func inMemoryLen(r io.Reader) (int64, bool) {
+	switch v := r.(type) {
+	case *bytes.Reader:
+		return int64(v.Len()), true
+	case *strings.Reader:
+		return int64(v.Len()), true
+	case *bytes.Buffer:
+		return int64(v.Len()), true
+	case nil:
+		return 0, false
+	}
+	if t := reflect.TypeOf(r); t == nopCloserType || t == nopCloserWriterToType {
+		return inMemoryLen(reflect.ValueOf(r).Field(0).Interface().(io.Reader))
+	}
+	return 0, false
+}
+
+var (
+	nopCloserType         = reflect.TypeOf(io.NopCloser(nil))
+	nopCloserWriterToType = reflect.TypeOf(io.NopCloser(struct {
+		io.Reader
+		io.WriterTo
+	}{}))
+)
+
+// checkLength fails, before anything is sent, an in-memory body whose
+// length is not the request's ContentLength (when that is set): the base
+// would send a truncated request and fail. The body is closed then.
+func checkLength(body io.ReadCloser, contentLength int64) error {
+	n, ok := inMemoryLen(body)
+	if !ok || contentLength <= 0 || n == contentLength {
+		return nil
+	}
+	body.Close()
+	return fmt.Errorf("%w: ContentLength=%d with a body of %d bytes", errBodyRead, contentLength, n)
 }
 
 // stage produces the next attempt's body now, so that a retry whose body

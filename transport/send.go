@@ -79,11 +79,14 @@ func (c *call) attempt(ctx context.Context, n int, hedge bool) attemptResult {
 func (c *call) prepareAttempt(ctx context.Context, n int, hedge bool) (*http.Request, attemptResult) {
 	r := attemptResult{n: n, hedge: hedge}
 	body, getBody, err := c.replay.body()
+	if err == nil && body != nil {
+		err = checkLength(body, c.req.ContentLength)
+	}
 	if err != nil {
 		r.start = time.Now()
 		r.end, r.err = r.start, err
 		r.outcome = policy.Outcome{Reach: policy.ReachNotSent, Cause: causeRequestBody,
-			Reason: "the request body could not be read; nothing was sent"}
+			Reason: "the request body could not be produced (it failed, or its length differs from ContentLength); nothing was sent"}
 		return nil, r
 	}
 	actx := ctx
@@ -99,7 +102,10 @@ func (c *call) prepareAttempt(ctx context.Context, n int, hedge bool) (*http.Req
 	tmp.Body, tmp.GetBody = body, getBody
 	if body == nil && c.req.Body != nil {
 		tmp.Body = http.NoBody
-	} else if body != nil && body != http.NoBody {
+	} else if _, inMemory := inMemoryLen(body); body != nil && body != http.NoBody && !inMemory {
+		// An in-memory body cannot fail and its length was checked; others
+		// are watched (net/http flushes the headers before any body that is
+		// not in memory anyway).
 		r.body = &sentBody{ReadCloser: body}
 		tmp.Body = r.body
 	}
