@@ -43,6 +43,8 @@ import (
 // can mutate it; TestTransportInvariants draws random ones for a few
 // seconds and FuzzTransportInvariants explores further.
 
+var errCallerBody = errors.New("the caller's body failed")
+
 // invariantSlack is how long after the caller gives up RoundTrip may still
 // take: the base noticing the cancellation, scheduling on a loaded machine.
 const invariantSlack = 500 * time.Millisecond
@@ -98,9 +100,20 @@ func (b behaviour) mayHaveRun() bool {
 	return b.kind == bReset || b.kind == bHugeHeader || b.status != http.StatusTooManyRequests
 }
 
+// The request bodies of a scenario; the last two are the caller's own
+// mistakes, which must never be retried nor counted against the host.
+const (
+	bodyNone        = iota
+	bodyGetBody     // strings.Reader: GetBody set by http.NewRequest
+	bodyNoGetBody   // buffered by the transport for replay
+	bodyReadFails   // its Read fails after a few bytes (GetBody set)
+	bodyWrongLength // ContentLength larger than the body
+	nBodies
+)
+
 type scenario struct {
 	method         string
-	body           int // 0 none, 1 with GetBody, 2 without GetBody
+	body           int // one of the body* constants
 	idemKeys       bool
 	maxAttempts    int
 	attemptTimeout time.Duration
@@ -122,15 +135,15 @@ func readScenario(data []byte) scenario {
 	d := &dice{b: data}
 	s := scenario{
 		method:         [...]string{"GET", "PUT", "POST"}[d.n(3)],
-		body:           d.n(3),
+		body:           d.n(nBodies),
 		idemKeys:       d.n(2) == 1,
 		maxAttempts:    1 + d.n(4),
 		attemptTimeout: d.pick(0, 0, 30*time.Millisecond, 80*time.Millisecond),
 		hedge:          d.pick(0, 0, 10*time.Millisecond, 40*time.Millisecond),
 		viaClient:      d.n(2) == 1,
 	}
-	if s.method == "GET" && s.body == 2 {
-		s.body = 0
+	if s.method == "GET" {
+		s.body %= 2
 	}
 	if s.viaClient {
 		s.clientTimeout = d.pick(0, 0, 20*time.Millisecond, 60*time.Millisecond, 150*time.Millisecond)
@@ -282,6 +295,7 @@ func before(a *atomic.Int64, t time.Time) bool {
 // invariants; it reports violations through t.
 func runScenario(t testing.TB, data []byte) {
 	s := readScenario(data)
+	callerBodyFails := s.body == bodyReadFails || s.body == bodyWrongLength
 	fail := func(format string, args ...any) {
 		t.Helper()
 		t.Errorf("scenario %x (%v): %s", data, s, fmt.Sprintf(format, args...))
@@ -311,7 +325,7 @@ func runScenario(t testing.TB, data []byte) {
 				if errors.As(err, &oe) {
 					// The breaker is told right after the attempt ends; the
 					// margin covers a pause in between.
-					late := oe.Status == 0 && before(&gave.late, time.Now().Add(-20*time.Millisecond))
+					late := oe.Status == 0 && (callerBodyFails || before(&gave.late, time.Now().Add(-20*time.Millisecond)))
 					if oe.Outcome.Cause == "canceled" || late ||
 						(oe.Outcome.Cause == "attempt_timeout" && s.attemptTimeout == 0) {
 						counted.Lock()
@@ -353,14 +367,23 @@ func runScenario(t testing.TB, data []byte) {
 	var body io.Reader
 	want := "order=" + strings.Repeat("x", 100)
 	switch s.body {
-	case 1:
+	case bodyGetBody, bodyWrongLength:
 		body = strings.NewReader(want)
-	case 2:
+	case bodyNoGetBody:
 		body = newRequestBody(want)
 	}
 	req, err := http.NewRequestWithContext(ctx, s.method, srv.URL+"/orders", body)
 	if err != nil {
 		t.Fatal(err)
+	}
+	switch s.body {
+	case bodyWrongLength:
+		req.ContentLength = int64(len(want)) + 10
+	case bodyReadFails:
+		req.GetBody = func() (io.ReadCloser, error) {
+			return io.NopCloser(io.MultiReader(strings.NewReader("order="), errReader{errCallerBody})), nil
+		}
+		req.Body, _ = req.GetBody()
 	}
 	switch {
 	case s.reqCancel < 0:
@@ -415,8 +438,12 @@ func runScenario(t testing.TB, data []byte) {
 		fail("RoundTrip took %v for %d attempts (bound %v)", took, len(srv.received()), bound)
 	}
 	// A decision to retry is taken after its attempt ended: if the caller
-	// had given up by then, the transport knew, and must not retry.
+	// had given up by then, the transport knew, and must not retry. The
+	// caller's own failing body is never retried.
 	for _, a := range rec.Attempts() {
+		if a.Retry && callerBodyFails {
+			fail("attempt %d with the caller's failing body was retried: %s", a.Number, describe(rec.Attempts(), start))
+		}
 		if a.Retry && before(&gave.late, a.Start.Add(a.Duration)) {
 			fail("attempt %d was retried though the caller gave up %v before it ended: %s", a.Number,
 				a.Start.Add(a.Duration).Sub(time.Unix(0, gave.late.Load())), describe(rec.Attempts(), start))
