@@ -482,3 +482,32 @@ func TestBug101BodyNotWritable(t *testing.T) {
 		})
 	}
 }
+
+// TestBugHedgeSentAfterRequestCancel: once the caller closed
+// Request.Cancel, no hedge or retry goes out, even through a base that
+// does not watch Request.Cancel itself.
+func TestBugHedgeSentAfterRequestCancel(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		calls.Add(1)
+		select { // ignores Request.Cancel, as a custom base may
+		case <-r.Context().Done():
+			return nil, r.Context().Err()
+		case <-time.After(60 * time.Millisecond):
+		}
+		return &http.Response{StatusCode: 503, Header: http.Header{}, Body: http.NoBody, Request: r}, nil
+	})
+	rt := transport.New(base, fast(transport.WithHedging(10*time.Millisecond))...)
+	req := newRequest(t, "GET", "http://example.invalid/", nil)
+	cancel := make(chan struct{})
+	time.AfterFunc(3*time.Millisecond, func() { close(cancel) })
+	req.Cancel = cancel //nolint:staticcheck // the deprecated field is the one under test
+	resp, err, as := do(t, rt, req)
+	if err == nil {
+		resp.Body.Close()
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("the base was called %d times after the caller closed Request.Cancel (attempts %s)", n, rules(as))
+	}
+}

@@ -128,6 +128,14 @@ func (c *call) send(areq *http.Request, r *attemptResult) {
 	} else {
 		r.start = time.Now()
 	}
+	if c.cancelClosed() {
+		// The caller closed Request.Cancel before this attempt (a hedge or
+		// a retry) went out: it is not sent at all.
+		r.end, r.err = r.start, errCanceled
+		r.outcome = policy.Outcome{Reach: policy.ReachNotSent, Cause: causeCanceled,
+			Reason: "the caller canceled the request (Request.Cancel was closed); nothing was sent"}
+		return
+	}
 	resp, err := c.t.base.RoundTrip(areq)
 	if resp != nil && err != nil {
 		discard(resp)
