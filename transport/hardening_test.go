@@ -172,14 +172,14 @@ func TestBugAttemptTimeoutCutsTricklingFinalBody(t *testing.T) {
 	}))
 	defer srv.Close()
 	p := fastPolicy()
-	p.AttemptTimeout = 30 * time.Millisecond
+	p.AttemptTimeout = 50 * time.Millisecond // the headers come at once; the body takes 160ms
 	rt := transport.New(newBase(t), fast(transport.WithPolicy(p))...)
 	resp, err, as := do(t, rt, newRequest(t, "GET", srv.URL, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if resp.StatusCode != 404 || len(as) != 1 {
-		t.Fatalf("status %d after %d attempts", resp.StatusCode, len(as))
+	if resp.StatusCode != 404 || as[len(as)-1].Status != 404 {
+		t.Fatalf("status %d after attempts %s", resp.StatusCode, rules(as))
 	}
 	if got := readAll(t, resp.Body); got != want {
 		t.Errorf("body %q, want %q", got, want)
@@ -209,7 +209,7 @@ func TestBugAttemptTimeoutFiresAsBaseReturns(t *testing.T) {
 		return resp, err
 	})
 	p := fastPolicy()
-	p.AttemptTimeout = 20 * time.Millisecond
+	p.AttemptTimeout = 100 * time.Millisecond
 	rt := transport.New(late, fast(transport.WithPolicy(p))...)
 	resp, err, as := do(t, rt, newRequest(t, "GET", srv.URL, nil))
 	if err != nil {
@@ -219,7 +219,7 @@ func TestBugAttemptTimeoutFiresAsBaseReturns(t *testing.T) {
 		t.Errorf("read %d bytes of %d: %v", len(got), len(want), err)
 	}
 	resp.Body.Close()
-	if len(as) != 2 || as[0].Cause != "attempt_timeout" {
+	if len(as) < 2 || as[0].Cause != "attempt_timeout" || as[0].Status != 0 {
 		t.Errorf("attempts %s, first cause %q; want the late answer to be an attempt timeout", rules(as), as[0].Cause)
 	}
 	if n := ct.open(); n != 0 {
