@@ -123,12 +123,13 @@ type scenario struct {
 	ctxTimeout     time.Duration // context.WithTimeout
 	cancelAfter    time.Duration // the context cancelled after this
 	reqCancel      time.Duration // Request.Cancel closed after this; -1: before sending
+	middleware     time.Duration // a pause after the base returns (slow middleware, GC)
 	script         []behaviour   // answer i goes to request i; the last repeats
 }
 
 func (s scenario) String() string {
-	return fmt.Sprintf("%s body=%d idem=%v max=%d attemptTimeout=%v hedge=%v client=%v clientTimeout=%v ctxTimeout=%v cancelAfter=%v reqCancel=%v script=%v",
-		s.method, s.body, s.idemKeys, s.maxAttempts, s.attemptTimeout, s.hedge, s.viaClient, s.clientTimeout, s.ctxTimeout, s.cancelAfter, s.reqCancel, s.script)
+	return fmt.Sprintf("%s body=%d idem=%v max=%d attemptTimeout=%v hedge=%v client=%v clientTimeout=%v ctxTimeout=%v cancelAfter=%v reqCancel=%v middleware=%v script=%v",
+		s.method, s.body, s.idemKeys, s.maxAttempts, s.attemptTimeout, s.hedge, s.viaClient, s.clientTimeout, s.ctxTimeout, s.cancelAfter, s.reqCancel, s.middleware, s.script)
 }
 
 func readScenario(data []byte) scenario {
@@ -152,7 +153,9 @@ func readScenario(data []byte) scenario {
 	}
 	s.ctxTimeout = d.pick(0, 0, 25*time.Millisecond, 90*time.Millisecond, 200*time.Millisecond)
 	s.cancelAfter = d.pick(0, 0, 0, 10*time.Millisecond, 50*time.Millisecond)
-	for range 1 + d.n(4) {
+	n := 1 + d.n(4)
+	s.middleware = d.pick(0, 0, 0, 20*time.Millisecond, 45*time.Millisecond)
+	for range n {
 		b := behaviour{
 			kind:    d.n(nBehaviours),
 			status:  [...]int{200, 200, 201, 404, 429, 500, 502, 503, 504}[d.n(9)],
@@ -343,7 +346,11 @@ func runScenario(t testing.TB, data []byte) {
 	if s.idemKeys {
 		opts = append(opts, transport.WithIdempotencyKeys())
 	}
-	rt := transport.New(ct, opts...)
+	rt := transport.New(roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		resp, err := ct.RoundTrip(r)
+		time.Sleep(s.middleware)
+		return resp, err
+	}), opts...)
 
 	ctx, rec := transport.Record(context.Background())
 	if s.ctxTimeout > 0 {
@@ -495,19 +502,41 @@ func runScenario(t testing.TB, data []byte) {
 	counted.Unlock()
 }
 
-// invariantSeeds are scenarios worth keeping: each byte is one decision
-// (see readScenario).
+// invariantSeeds are scenarios worth keeping. Each byte is one decision,
+// in readScenario's order: method, body, idempotency keys, attempts-1,
+// AttemptTimeout, hedging, via http.Client, its Timeout (or else when
+// Request.Cancel closes), context timeout, context cancel, answers-1,
+// middleware pause; then per answer: kind, status, size, stall, and for a
+// body whether and where it stalls.
 var invariantSeeds = [][]byte{
-	{0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0},             // GET, one plain 200
-	{0, 0, 0, 3, 2, 0, 0, 0, 0, 0, 1, 1, 8, 3, 0, 1, 0, 0},    // GET, AttemptTimeout 30ms, 504 then 200
-	{2, 1, 0, 3, 0, 0, 0, 0, 0, 0, 3, 2, 5, 1, 0, 0},          // POST, reset then 500: never twice
-	{0, 0, 0, 3, 0, 2, 0, 0, 0, 0, 2, 0, 7, 2, 0, 1, 0, 0, 0}, // GET, hedged, stalled 503 loses
-	{0, 0, 0, 2, 0, 0, 1, 2, 0, 0, 0, 1, 0, 0},                // http.Client Timeout 20ms, slow headers
-	{0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 1, 0, 5, 1, 0, 0},          // Request.Cancel at 15ms, 500 stalls
-	{1, 1, 1, 3, 0, 0, 0, 0, 0, 0, 1, 3, 0, 3, 0},             // PUT with key, huge header
-	{0, 0, 0, 3, 0, 0, 1, 0, 0, 0, 1, 4, 0, 2, 0},             // 1xx then 200 through http.Client
-	{0, 0, 0, 3, 3, 0, 0, 0, 0, 0, 1, 5, 3, 4, 0},             // AttemptTimeout 80ms, trickling 404 of 70 kB
-	{2, 2, 0, 3, 0, 0, 0, 3, 0, 0, 1, 0, 4, 0},                // POST, Request.Cancel closed before sending, 429
+	// GET, one plain 200.
+	{0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0 /**/, 0, 0, 1, 0, 1},
+	// GET, AttemptTimeout 30ms, 504 then 200.
+	{0, 0, 0, 2, 2, 0, 0, 0, 0, 0, 1, 0 /**/, 0, 8, 1, 0, 1 /**/, 0, 0, 1, 0, 1},
+	// POST without key: reset then 500; never sent twice.
+	{2, 1, 0, 3, 0, 0, 0, 0, 0, 0, 1, 0 /**/, 2, 0, 0, 0 /**/, 0, 5, 1, 0, 1},
+	// GET hedged after 10ms: a 503 whose body stalls until RoundTrip returns, then 200.
+	{0, 0, 0, 3, 0, 2, 0, 0, 0, 0, 1, 0 /**/, 0, 7, 2, 3, 0, 100 /**/, 0, 0, 1, 0, 1},
+	// http.Client Timeout 20ms, headers after 120ms.
+	{0, 0, 0, 2, 0, 0, 1, 2, 0, 0, 0, 0 /**/, 1, 0, 1, 2, 1},
+	// Request.Cancel closed at 15ms; a 500 whose body stalls.
+	{0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, 0 /**/, 0, 5, 2, 3, 0, 10},
+	// PUT with key: a header too large for the base, then 200.
+	{1, 1, 1, 3, 0, 0, 0, 0, 0, 0, 1, 0 /**/, 3, 0, 1, 0, 1 /**/, 0, 0, 1, 0, 1},
+	// 103 Early Hints, then 200, through http.Client.
+	{0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0 /**/, 4, 0, 2, 0, 1},
+	// AttemptTimeout 80ms, a trickling 404 of 5000 bytes.
+	{0, 0, 0, 2, 3, 0, 0, 0, 0, 0, 0, 0 /**/, 5, 3, 3, 0, 1},
+	// POST, Request.Cancel closed before sending.
+	{2, 2, 0, 3, 0, 0, 0, 3, 0, 0, 0, 0 /**/, 0, 4, 1, 0, 1},
+	// AttemptTimeout 30ms, a 45ms pause after the base returns.
+	{0, 0, 0, 2, 2, 0, 0, 0, 0, 0, 0, 4 /**/, 0, 0, 3, 0, 1},
+	// PUT, hedged, a body whose Read fails.
+	{1, 3, 0, 3, 0, 2, 0, 0, 0, 0, 0, 0 /**/, 0, 0, 1, 0, 1},
+	// POST with key, ContentLength larger than the body.
+	{2, 4, 1, 3, 0, 0, 0, 0, 0, 0, 0, 0 /**/, 0, 0, 1, 0, 1},
+	// Context deadline 25ms through http.Client; a 504 whose body stalls.
+	{0, 0, 0, 3, 0, 0, 1, 0, 2, 0, 0, 0 /**/, 0, 8, 2, 3, 0, 50},
 }
 
 // TestTransportInvariants runs random scenarios for a few seconds, two at
