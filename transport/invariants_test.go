@@ -108,6 +108,7 @@ const (
 	bodyNoGetBody   // buffered by the transport for replay
 	bodyReadFails   // its Read fails after a few bytes (GetBody set)
 	bodyWrongLength // ContentLength larger than the body
+	bodyTooLarge    // over the body limit, without GetBody: sent once at most
 	nBodies
 )
 
@@ -346,6 +347,9 @@ func runScenario(t testing.TB, data []byte) {
 	if s.idemKeys {
 		opts = append(opts, transport.WithIdempotencyKeys())
 	}
+	if s.body == bodyTooLarge {
+		opts = append(opts, transport.WithBodyLimit(16))
+	}
 	rt := transport.New(roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		resp, err := ct.RoundTrip(r)
 		time.Sleep(s.middleware)
@@ -376,7 +380,7 @@ func runScenario(t testing.TB, data []byte) {
 	switch s.body {
 	case bodyGetBody, bodyWrongLength:
 		body = strings.NewReader(want)
-	case bodyNoGetBody:
+	case bodyNoGetBody, bodyTooLarge:
 		body = newRequestBody(want)
 	}
 	req, err := http.NewRequestWithContext(ctx, s.method, srv.URL+"/orders", body)
@@ -487,6 +491,9 @@ func runScenario(t testing.TB, data []byte) {
 	}
 
 	hits := srv.received()
+	if s.body == bodyTooLarge && len(hits) > 1 {
+		fail("a body that could not be replayed was sent %d times", len(hits))
+	}
 	if s.method == "POST" && !s.idemKeys {
 		for i, b := range hits[:max(0, len(hits)-1)] {
 			if b.mayHaveRun() {
