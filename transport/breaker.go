@@ -54,11 +54,12 @@ const (
 // rolling 60 s window failed; stay open 10 s; close after 3 successful
 // probes. What counts as a failure: classified 5xx answers and transport
 // errors; throttles (429, and API Gateway's 500 for a throttled Lambda),
-// the caller's own cancellation and a retry whose request
-// body could not be produced (nothing was sent) are not counted; other
-// answers count as successes. An attempt cut short by the caller's own
-// deadline is the caller's cancellation too; Policy.AttemptTimeout's
-// timeouts count.
+// the caller's own cancellation and the caller's own request body failing
+// (its Read failed, its length differs from ContentLength, or GetBody
+// failed for a retry) are not counted; other answers count as successes.
+// The caller's cancellation is its context ending, its deadline passing or
+// its Request.Cancel closing (http.Client's Timeout cancels that way);
+// Policy.AttemptTimeout's timeouts count.
 func DefaultBreaker() gobreaker.Settings {
 	return gobreaker.Settings{
 		MaxRequests:  DefaultBreakerProbes,
@@ -93,7 +94,7 @@ func (e *OutcomeError) Error() string {
 // attempt that failed because the caller gave up (its cancellation or its
 // own deadline) says nothing about the host and is not counted.
 func (c *call) verdict(r *attemptResult) error {
-	if r.err != nil && c.ctx.Err() != nil {
+	if r.err != nil && c.callerDone() {
 		return errExcluded
 	}
 	return r.breakerVerdict()
@@ -107,7 +108,7 @@ func (r *attemptResult) breakerVerdict() error {
 		status = r.resp.StatusCode
 	}
 	switch {
-	case r.outcome.Cause == "canceled" || r.outcome.Cause == causeRequestBody || throttled(status, r.outcome):
+	case r.outcome.Cause == causeCanceled || r.outcome.Cause == causeRequestBody || throttled(status, r.outcome):
 		return &OutcomeError{Status: status, Outcome: r.outcome, Excluded: true}
 	case r.resp != nil && status < 500:
 		return nil
@@ -130,8 +131,12 @@ func throttled(status int, o policy.Outcome) bool {
 // because the request body could not be produced: nothing about the host.
 const causeRequestBody = "request_body"
 
+// causeCanceled is the cause of an attempt that was cancelled: by the
+// caller, or by the transport when another attempt won.
+const causeCanceled = "canceled"
+
 // errExcluded tells the breaker an attempt was abandoned before it was sent.
-var errExcluded = &OutcomeError{Outcome: policy.Outcome{Reach: policy.ReachNotSent, Cause: "canceled"}, Excluded: true}
+var errExcluded = &OutcomeError{Outcome: policy.Outcome{Reach: policy.ReachNotSent, Cause: causeCanceled}, Excluded: true}
 
 func isExcluded(err error) bool {
 	if oe, ok := err.(*OutcomeError); ok { // the usual case, without an allocation

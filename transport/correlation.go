@@ -158,6 +158,12 @@ func (c *call) fillAttempt(req *http.Request, vals []string, r *attemptResult, b
 	req.Body, req.GetBody = body, getBody
 	if body == nil && c.req.Body != nil {
 		req.Body = http.NoBody
+	} else if _, inMemory := inMemoryLen(body); body != nil && body != http.NoBody && !inMemory {
+		// An in-memory body cannot fail and its length was checked; others
+		// are watched (net/http flushes the headers before any body that is
+		// not in memory anyway).
+		r.body = &sentBody{ReadCloser: body}
+		req.Body = r.body
 	}
 }
 

@@ -14,9 +14,18 @@
 // *Error, which lists the attempts.
 //
 // Policy.AttemptTimeout bounds each attempt until its response headers
-// (and the first bytes of an error answer) arrive; the returned response's
-// body is bounded only by the caller's context, and its attempt's context
-// ends when the caller closes it. The same holds for a hedge that wins.
+// arrive; an answer that comes back just as it fires is a timeout, closed,
+// never a body that dies part way. The returned response's body is bounded
+// only by the caller's context, and its attempt's context ends when the
+// caller closes it. The same holds for a hedge that wins. The transport's
+// own reads of a body (the first bytes of an error answer, the drain of one
+// it lets go) wait at most ErrorBodyWait, so a stalled error body never
+// holds RoundTrip.
+//
+// The caller giving up (its context, its deadline, Request.Cancel as
+// http.Client's Timeout uses it) ends the call with the caller's error: it
+// is not retried and not counted against the host. Neither is a failure of
+// the caller's own request body.
 //
 // Wrap an http.Client's transport:
 //

@@ -64,7 +64,7 @@ func (c *call) hedged() (*http.Response, error) {
 		for len(flights) > 0 {
 			r := <-results
 			land(r.n)(errExcluded)
-			discard(r.resp)
+			r.discard()
 			c.finish(&r, d)
 		}
 	}
@@ -111,7 +111,7 @@ func (c *call) hedged() (*http.Response, error) {
 			}
 		}
 		land(r.n)(c.verdict(&r))
-		d := pol.Decide(c.state(launched, prevWait), r.outcome, r.end)
+		d := c.decide(launched, prevWait, &r)
 		notSent := r.outcome.Cause == causeRequestBody
 		if notSent && r.hedge {
 			// Its body could not be made: later hedges would fail alike.
@@ -119,8 +119,7 @@ func (c *call) hedged() (*http.Response, error) {
 		}
 		if (r.outcome.Retryable || notSent) && len(flights) > 0 {
 			// Another attempt is still running: let it answer.
-			discard(r.resp)
-			r.release()
+			r.discard()
 			c.finish(&r, policy.Decision{Rule: "hedge_pending", Reason: "another attempt is still in flight: " + r.outcome.Reason})
 			continue
 		}
@@ -135,8 +134,7 @@ func (c *call) hedged() (*http.Response, error) {
 			stopAll(policy.Decision{Rule: "hedge_lost", Reason: "cancelled: another attempt answered first"})
 			return c.result(r)
 		}
-		discard(r.resp)
-		r.release()
+		r.discard()
 		prevWait = d.Wait
 		if err := sleep(c.ctx, d.Wait); err != nil {
 			next(errExcluded)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/retryscope/retryscope/internal/otelwire"
@@ -26,6 +27,7 @@ type attemptResult struct {
 	cancel  context.CancelFunc // ends the attempt's own context; nil when it has none
 	timeout *time.Timer        // ends it with errAttemptTimeout; stopped once the answer is in
 	span    *otelwire.Attempt  // the attempt's span; nil without telemetry
+	body    *sentBody          // the request body as sent; nil without one
 }
 
 // release ends the attempt's own context, if it has one.
@@ -36,6 +38,13 @@ func (r *attemptResult) release() {
 	if r.cancel != nil {
 		r.cancel()
 	}
+}
+
+// discard lets go of the attempt's response, within ErrorBodyWait, and
+// ends the attempt's context.
+func (r *attemptResult) discard() {
+	drain(r.resp, r.cancel)
+	r.release()
 }
 
 // errAttemptTimeout is the cause of an attempt's context that
@@ -70,11 +79,14 @@ func (c *call) attempt(ctx context.Context, n int, hedge bool) attemptResult {
 func (c *call) prepareAttempt(ctx context.Context, n int, hedge bool) (*http.Request, attemptResult) {
 	r := attemptResult{n: n, hedge: hedge}
 	body, getBody, err := c.replay.body()
+	if err == nil && body != nil {
+		err = checkLength(body, c.req.ContentLength)
+	}
 	if err != nil {
 		r.start = time.Now()
 		r.end, r.err = r.start, err
 		r.outcome = policy.Outcome{Reach: policy.ReachNotSent, Cause: causeRequestBody,
-			Reason: "the request body could not be read; nothing was sent"}
+			Reason: "the request body could not be produced (it failed, or its length differs from ContentLength); nothing was sent"}
 		return nil, r
 	}
 	actx := ctx
@@ -97,20 +109,40 @@ func (c *call) send(areq *http.Request, r *attemptResult) {
 	} else {
 		r.start = time.Now()
 	}
+	if c.cancelClosed() {
+		// The caller closed Request.Cancel before this attempt (a hedge or
+		// a retry) went out: it is not sent at all.
+		r.end, r.err = r.start, errCanceled
+		r.outcome = policy.Outcome{Reach: policy.ReachNotSent, Cause: causeCanceled,
+			Reason: "the caller canceled the request (Request.Cancel was closed); nothing was sent"}
+		return
+	}
 	resp, err := c.t.base.RoundTrip(areq)
 	if resp != nil && err != nil {
 		discard(resp)
 		resp = nil
 	}
+	if r.timeout != nil {
+		// The timer bounds the wait for the headers only: it stops before
+		// any of the body is read, so it never cuts a body that may be
+		// returned (the peek below has its own bound).
+		if !r.timeout.Stop() && err == nil {
+			// It fired as the base returned: the attempt's context is
+			// ending and this body would die part way. The attempt timed
+			// out before its answer was handed over.
+			discard(resp)
+			resp = nil
+			err = errAttemptTimeout
+			if cause := context.Cause(areq.Context()); cause != nil && cause != errAttemptTimeout {
+				err = cause // ended by a hedge's win or by the caller
+			}
+		} else if err != nil && context.Cause(areq.Context()) == errAttemptTimeout && !errors.Is(err, context.DeadlineExceeded) {
+			err = errAttemptTimeout // a base that reports the cancellation, not its cause
+		}
+	}
 	var prefix []byte
 	if resp != nil && resp.StatusCode >= 400 && areq.Method != http.MethodHead {
 		prefix = peek(resp, pol.Peek())
-	}
-	if r.timeout != nil {
-		r.timeout.Stop()
-		if err != nil && context.Cause(areq.Context()) == errAttemptTimeout && !errors.Is(err, context.DeadlineExceeded) {
-			err = errAttemptTimeout // a base that reports the cancellation, not its cause
-		}
 	}
 	r.end = time.Now()
 	r.resp, r.err = resp, err
@@ -118,11 +150,67 @@ func (c *call) send(areq *http.Request, r *attemptResult) {
 		Request: areq, Response: resp, Body: prefix, Err: err,
 		Elapsed: r.end.Sub(r.start), Now: r.end,
 	})
-	if resp == nil && err == nil {
-		// Classified as "no_response" (not retryable: the base is broken);
-		// the caller gets an error that says so.
-		r.err = errNoResponse
+	switch {
+	case err == nil:
+		if resp == nil {
+			// Classified as "no_response" (not retryable: the base is
+			// broken); the caller gets an error that says so.
+			r.err = errNoResponse
+		}
+	case r.body.failed(areq.ContentLength):
+		// The caller's own body failed the attempt: nothing about the host,
+		// and sending it again would fail the same way.
+		r.outcome = policy.Outcome{Reach: r.outcome.Reach, Cause: causeRequestBody,
+			Reason: "the request body failed while it was sent (its Read failed, or its length differs from ContentLength); not retried"}
+	case r.outcome.Cause != causeCanceled && c.cancelClosed():
+		// http.Client's Timeout cancels through Request.Cancel; the base
+		// says "request canceled", which is no context error.
+		r.outcome = policy.Outcome{Reach: r.outcome.Reach, Cause: causeCanceled,
+			Reason: "the caller canceled the request (Request.Cancel was closed)"}
 	}
+}
+
+// sentBody is an attempt's request body as handed to the base transport. It
+// notes how the body ended, so that a failure of the caller's own body (a
+// Read error, a length other than ContentLength) is told from the host's.
+type sentBody struct {
+	io.ReadCloser
+	mu     sync.Mutex
+	n      int64 // bytes read
+	eof    bool
+	err    error // the first Read error other than io.EOF, before Close
+	closed bool
+}
+
+func (b *sentBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.mu.Lock()
+	b.n += int64(n)
+	if err == io.EOF {
+		b.eof = true
+	} else if err != nil && b.err == nil && !b.closed {
+		b.err = err
+	}
+	b.mu.Unlock()
+	return n, err
+}
+
+func (b *sentBody) Close() error {
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
+	return b.ReadCloser.Close()
+}
+
+// failed reports whether the body failed: a Read error, or an end at a
+// length other than contentLength (when that is known, above 0).
+func (b *sentBody) failed(contentLength int64) bool {
+	if b == nil {
+		return false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.err != nil || (b.eof && contentLength > 0 && b.n != contentLength)
 }
 
 // finish records attempt r with decision d: into the call's history when
@@ -173,11 +261,16 @@ func (c *call) finish(r *attemptResult, d policy.Decision) {
 }
 
 // cancelOnClose ties an attempt's context to the body of the response that
-// is returned: cancelling earlier would cut the caller's read short.
+// is returned: cancelling earlier would cut the caller's read short. A body
+// that can be written to (a 101 Switching Protocols connection) stays an
+// io.ReadWriteCloser.
 func cancelOnClose(body io.ReadCloser, cancel context.CancelFunc) io.ReadCloser {
 	if body == nil {
 		cancel()
 		return nil
+	}
+	if w, ok := body.(io.Writer); ok {
+		return &cancelRWBody{cancelBody{ReadCloser: body, cancel: cancel}, w}
 	}
 	return &cancelBody{ReadCloser: body, cancel: cancel}
 }
@@ -192,3 +285,10 @@ func (b *cancelBody) Close() error {
 	b.cancel()
 	return err
 }
+
+type cancelRWBody struct {
+	cancelBody
+	w io.Writer
+}
+
+func (b *cancelRWBody) Write(p []byte) (int, error) { return b.w.Write(p) }

@@ -65,6 +65,13 @@ var errNilURL = errors.New("retryscope: nil Request.URL")
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	err := ctx.Err()
+	if err == nil && req.Cancel != nil {
+		select {
+		case <-req.Cancel:
+			err = errCanceled
+		default:
+		}
+	}
 	if err == nil && req.URL == nil {
 		err = errNilURL
 	}
@@ -150,10 +157,7 @@ func (c *call) safeToRepeat() bool {
 
 // sequential sends one attempt at a time until the policy stops.
 func (c *call) sequential() (*http.Response, error) {
-	var (
-		prevWait time.Duration
-		pol      = &c.t.cfg.policy
-	)
+	var prevWait time.Duration
 	done, err := c.host.allow()
 	if err != nil {
 		c.span.Refused(refusedCircuitOpen, c.host.name)
@@ -164,26 +168,89 @@ func (c *call) sequential() (*http.Response, error) {
 	for n := 1; ; n++ {
 		res := c.attempt(c.ctx, n, false)
 		done(c.verdict(&res))
-		var d policy.Decision
-		if c.ctx.Err() != nil {
-			d = policy.Decision{Rule: "canceled", Reason: "the caller canceled the request"}
-		} else {
-			d = pol.Decide(c.state(n, prevWait), res.outcome, res.end)
-		}
+		d := c.decide(n, prevWait, &res)
 		if d.Retry {
 			d, done = c.admitRetry(d, res.end)
+		}
+		if d.Retry {
+			// The next body is made before this answer is let go: when it
+			// cannot be, this answer is the one returned.
+			if err := c.replay.stage(); err != nil {
+				done(errExcluded)
+				d = policy.Decision{Rule: causeRequestBody, Reason: "not retried: the request body could not be produced again (GetBody failed)"}
+			}
 		}
 		c.finish(&res, d)
 		if !d.Retry {
 			return c.result(res)
 		}
-		discard(res.resp)
-		res.release()
+		res.discard()
 		prevWait = d.Wait
-		if err := sleep(c.ctx, d.Wait); err != nil {
+		if err := c.sleep(d.Wait); err != nil {
 			done(errExcluded)
+			c.replay.close()
 			return nil, &Error{Attempts: c.history, Err: err}
 		}
+	}
+}
+
+// decide is the policy's decision after attempt r, n attempts made: none
+// once the caller has given up.
+func (c *call) decide(n int, prevWait time.Duration, r *attemptResult) policy.Decision {
+	if c.callerDone() {
+		return policy.Decision{Rule: causeCanceled, Reason: "the caller canceled the request"}
+	}
+	return c.t.cfg.policy.Decide(c.state(n, prevWait), r.outcome, r.end)
+}
+
+// callerDone reports whether the caller has given up on the call: its
+// context ended or its deadline passed, or it closed Request.Cancel.
+// http.Client's Timeout closes Request.Cancel at the deadline, and the
+// base's "request canceled" can come back before the context's own
+// deadline fires; either way the failure is the caller's, not the host's.
+func (c *call) callerDone() bool {
+	if c.ctx.Err() != nil || c.cancelClosed() {
+		return true
+	}
+	dl, ok := c.ctx.Deadline()
+	return ok && !time.Now().Before(dl)
+}
+
+// cancelClosed reports whether the caller closed Request.Cancel.
+func (c *call) cancelClosed() bool {
+	if c.req.Cancel == nil {
+		return false
+	}
+	select {
+	case <-c.req.Cancel:
+		return true
+	default:
+		return false
+	}
+}
+
+// errCanceled ends a call whose caller closed Request.Cancel before it was
+// sent or while the transport waited to retry.
+var errCanceled = errors.New("retryscope: request canceled (Request.Cancel closed)")
+
+// sleep waits d or until the caller gives up (its context or
+// Request.Cancel).
+func (c *call) sleep(d time.Duration) error {
+	if c.req.Cancel == nil || d <= 0 {
+		if err := sleep(c.ctx, d); err != nil || !c.cancelClosed() {
+			return err
+		}
+		return errCanceled
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-c.ctx.Done():
+		return c.ctx.Err()
+	case <-c.req.Cancel:
+		return errCanceled
+	case <-timer.C:
+		return nil
 	}
 }
 
