@@ -1,0 +1,41 @@
+package diagnose
+
+import (
+	"bufio"
+	"bytes"
+	"time"
+)
+
+// FormatConsoleCopy is log events copied from the CloudWatch console:
+// "<timestamp> | <message>" rows (under an optional "timestamp | message"
+// header), or a timestamp on a line of its own followed by the message,
+// which the console shows pretty-printed over several lines when it is
+// JSON.
+const FormatConsoleCopy Format = "console-copy"
+
+var consoleCopyFraming = framing{split: splitConsoleCopy, header: consoleCopyHeader}
+
+var consoleCopyFormat = fileFormat{
+	name:   FormatConsoleCopy,
+	detect: consoleCopyFraming.detect,
+	read: func(e *Evidence, name string, br *bufio.Reader, sum *FileSummary, _ int) error {
+		return e.readFramed(name, br, sum, consoleCopyFraming)
+	},
+}
+
+func consoleCopyHeader(line []byte) bool {
+	l := bytes.ToLower(bytes.TrimSpace(line))
+	return bytes.HasPrefix(l, []byte("timestamp")) && bytes.Contains(l, []byte("message")) && len(l) < 40
+}
+
+func splitConsoleCopy(line []byte) (time.Time, string, []byte, bool) {
+	ts, msg, found := bytes.Cut(line, []byte(" | "))
+	if !found {
+		ts, msg = bytes.TrimSpace(line), nil
+	}
+	at, ok := parseTime(string(bytes.TrimSpace(ts)))
+	if !ok {
+		return time.Time{}, "", nil, false
+	}
+	return at, "", msg, true
+}

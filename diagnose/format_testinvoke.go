@@ -1,0 +1,42 @@
+package diagnose
+
+import (
+	"bufio"
+	"bytes"
+	"time"
+)
+
+// FormatTestInvoke is the execution log the API Gateway console shows for a
+// test invoke: "Execution log for request <id>", then "<Mon Jan 02
+// 15:04:05 UTC 2006> : <text>" lines without the request id, bodies going
+// on over several lines.
+const FormatTestInvoke Format = "test-invoke"
+
+var testInvokeFraming = framing{split: splitTestInvoke}
+
+var testInvokeFormat = fileFormat{
+	name: FormatTestInvoke,
+	detect: func(h *fileHead) bool {
+		return bytes.HasPrefix(h.first(), []byte("Execution log for request")) || testInvokeFraming.detect(h)
+	},
+	read: func(e *Evidence, name string, br *bufio.Reader, sum *FileSummary, _ int) error {
+		return e.readFramed(name, br, sum, testInvokeFraming)
+	},
+}
+
+const testInvokeLayout = "Mon Jan 02 15:04:05 MST 2006"
+
+func splitTestInvoke(line []byte) (time.Time, string, []byte, bool) {
+	if bytes.HasPrefix(line, []byte("Execution log for request")) {
+		return time.Time{}, "", line, true
+	}
+	ts, msg, found := bytes.Cut(line, []byte(" : "))
+	if !found || len(ts) != len(testInvokeLayout) {
+		return time.Time{}, "", nil, false
+	}
+	at, err := time.Parse(testInvokeLayout, string(ts))
+	if err != nil {
+		return time.Time{}, "", nil, false
+	}
+	return at.UTC(), "", msg, true
+}

@@ -1,0 +1,103 @@
+package diagnose
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// framing takes apart the lines of a copy or CLI output that wraps each log
+// event in a timestamp and a stream name.
+type framing struct {
+	// split returns a line's timestamp, stream and message; ok false
+	// means the line continues the message before it (a message printed
+	// over several lines: a body, pretty-printed JSON).
+	split func(line []byte) (at time.Time, stream string, msg []byte, ok bool)
+	// header reports a line that names columns rather than holding an
+	// event; nil when the format has none.
+	header func(line []byte) bool
+}
+
+// splits adapts split for detection.
+func (f framing) splits(line []byte) bool {
+	_, _, _, ok := f.split(line)
+	return ok
+}
+
+// detect reports whether a file starts in this framing.
+func (f framing) detect(h *fileHead) bool {
+	return firstLineSplits(h, f.header, f.splits)
+}
+
+// pendingMessage is an event whose continuation lines may still follow.
+type pendingMessage struct {
+	pos     Position
+	at      time.Time
+	stream  string
+	msg     []byte
+	tooLong bool
+	set     bool
+}
+
+// readFramed reads a file line by line through f, joining continuation
+// lines to the message they continue, and hands each message on.
+func (e *Evidence) readFramed(name string, br *bufio.Reader, sum *FileSummary, f framing) error {
+	lr := newLineReader(br, e.opts.MaxLineBytes)
+	var p pendingMessage
+	flush := func() {
+		if !p.set {
+			return
+		}
+		if p.tooLong {
+			e.addMalformed(p.pos, fmt.Sprintf("message longer than %d bytes", e.opts.MaxLineBytes), p.msg)
+			sum.Malformed++
+		} else {
+			e.addMessage(sum, p.pos, p.at, p.stream, p.msg)
+		}
+		p = pendingMessage{msg: p.msg[:0]}
+	}
+	for {
+		line, tooLong, err := lr.next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			flush()
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		sum.Lines++
+		pos := Position{File: name, Line: lr.line}
+		if tooLong {
+			flush()
+			e.addMalformed(pos, fmt.Sprintf("line longer than %d bytes", e.opts.MaxLineBytes), line)
+			sum.Malformed++
+			continue
+		}
+		if f.header != nil && f.header(line) {
+			flush()
+			continue
+		}
+		at, stream, msg, ok := f.split(line)
+		if !ok {
+			if !p.set {
+				if len(line) > 0 {
+					sum.Ignored++
+				}
+				continue
+			}
+			if len(p.msg)+1+len(line) > e.opts.MaxLineBytes {
+				p.tooLong = true
+				continue
+			}
+			p.msg = append(append(p.msg, '\n'), line...)
+			continue
+		}
+		flush()
+		p.pos, p.at, p.stream, p.set = pos, at, stream, true
+		p.msg = append(p.msg[:0], msg...)
+	}
+	flush()
+	return nil
+}
