@@ -33,7 +33,10 @@ var jsonDocumentFormat = fileFormat{
 		case len(t) == 0:
 			return false
 		case t[0] == '[':
-			return true
+			// A JSON array of rows, not a runtime's "[ERROR] ..." line.
+			rest := bytes.TrimLeft(t[1:], " \t\r\n")
+			return len(rest) == 0 || rest[0] == '{' || rest[0] == '[' || rest[0] == ']'
+
 		case reDocumentStart.Match(t):
 			return true
 		case t[0] == '{':
