@@ -79,7 +79,14 @@ func (r Report) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintln(bw, "\nfiles:")
 	for _, f := range r.Files {
+		if f.Format == FormatUnreadable {
+			fmt.Fprintf(bw, "  %s: unreadable: %s\n", f.Path, f.Error)
+			continue
+		}
 		fmt.Fprintf(bw, "  %s: %s, %d lines, %d used, %d ignored, %d malformed\n", f.Path, f.Format, f.Lines, f.Records, f.Ignored, f.Malformed)
+		if f.Error != "" {
+			fmt.Fprintf(bw, "    not read to the end: %s\n", f.Error)
+		}
 	}
 	return bw.Flush()
 }
