@@ -64,6 +64,9 @@ func TestCorpusVerdicts(t *testing.T) {
 			want: map[string]Verdict{
 				"a4000001-0000-4000-8000-000000000001": VerdictRan,
 				"a4000002-0000-4000-8000-000000000002": VerdictRan,
+				// The function's own payload looks like a throttle;
+				// Lambda answered 200, so it ran.
+				"a4000003-0000-4000-8000-000000000003": VerdictRan,
 			}},
 		{name: "execution log without the (id) prefix",
 			files: []file{{"exec-unprefixed.log", FormatExecutionLog}},
@@ -100,6 +103,12 @@ func TestCorpusVerdicts(t *testing.T) {
 				"aa000002-0000-4000-8000-000000000002": VerdictNotRun,
 			},
 			reason: map[string]string{"aa000002-0000-4000-8000-000000000002": "ReservedFunctionInvocationRateLimitExceeded"}},
+		{name: "aws logs tail --format json: each message pretty-printed under its timestamp and stream",
+			files: []file{{"logs-tail-json.txt", FormatLogsTail}},
+			want: map[string]Verdict{
+				"b1100001-0000-4000-8000-000000000001": VerdictRan,
+				"b1100002-0000-4000-8000-000000000002": VerdictNotRun,
+			}},
 		{name: "sam logs",
 			files:  []file{{"sam-access.jsonl", FormatAccessLog}, {"sam-logs.txt", FormatSAMLogs}},
 			want:   map[string]Verdict{"ab000001-0000-4000-8000-000000000001": VerdictRan},

@@ -18,9 +18,14 @@ type endpointSignals struct {
 	lambdaRequestID string // x-amzn-RequestId in the endpoint response headers
 	errorType       string // x-amzn-ErrorType, or a "Type"/"__type" in the body
 	functionError   bool   // X-Amz-Function-Error: the function ran and failed
-	// refusal names why Lambda did not run the function, "" when the
-	// text does not say it refused.
+	// refusal names why Lambda did not run the function, from the
+	// response headers' error type or API Gateway's own error line; ""
+	// when they do not say it refused.
 	refusal string
+	// bodyRefusal is the same read from a response body (a throttle's
+	// "Reason"). A body is the function's own payload when Lambda
+	// answered 200, so it counts only when nothing says Lambda did.
+	bodyRefusal string
 }
 
 func (s *endpointSignals) merge(o endpointSignals) {
@@ -34,16 +39,21 @@ func (s *endpointSignals) merge(o endpointSignals) {
 	if s.refusal == "" {
 		s.refusal = o.refusal
 	}
+	if s.bodyRefusal == "" {
+		s.bodyRefusal = o.bodyRefusal
+	}
 }
 
 var (
 	// Header maps print as {Name=value, ...}; some exports quote them as
 	// JSON ("Name": "value"). Names are matched in any case.
-	reHeaderRequestID  = regexp.MustCompile(`(?i)x-amzn-requestid"?\s*[=:]\s*"?([0-9A-Za-z-]{8,128})`)
-	reHeaderErrorType  = regexp.MustCompile(`(?i)x-amzn-errortype"?\s*[=:]\s*"?([A-Za-z0-9.:_-]+)`)
-	reHeaderFuncError  = regexp.MustCompile(`(?i)x-amz-function-error"?\s*[=:]\s*"?[A-Za-z]`)
-	reBodyReason       = regexp.MustCompile(`"Reason"\s*:\s*"([A-Za-z]+)"`)
-	reBodyType         = regexp.MustCompile(`"(?:__type|errorType|Type)"\s*:\s*"([A-Za-z0-9.:#_-]+)"`)
+	reHeaderRequestID = regexp.MustCompile(`(?i)x-amzn-requestid"?\s*[=:]\s*"?([0-9A-Za-z-]{8,128})`)
+	reHeaderErrorType = regexp.MustCompile(`(?i)x-amzn-errortype"?\s*[=:]\s*"?([A-Za-z0-9.:_-]+)`)
+	reHeaderFuncError = regexp.MustCompile(`(?i)x-amz-function-error"?\s*[=:]\s*"?[A-Za-z]`)
+	reBodyReason      = regexp.MustCompile(`"Reason"\s*:\s*"([A-Za-z]+)"`)
+	// A function's error payload says "errorType" (its own error, which
+	// may well be an AWS SDK's AccessDeniedException): not read here.
+	reBodyType         = regexp.MustCompile(`"(?:__type|Type)"\s*:\s*"([A-Za-z0-9.:#_-]+)"`)
 	reBodyRateExceeded = regexp.MustCompile(`(?i)"message"\s*:\s*"Rate Exceeded\.?"`)
 )
 
@@ -98,6 +108,7 @@ func refusalOfType(t string) string {
 // one). headers is true for "Endpoint response headers".
 func scanEndpointText(text []byte, headers bool) endpointSignals {
 	var s endpointSignals
+	var refusal string
 	if headers || bytes.Contains(bytes.ToLower(text), []byte("x-amzn-")) {
 		if m := reHeaderRequestID.FindSubmatch(text); m != nil && headers {
 			s.lambdaRequestID = string(m[1])
@@ -108,18 +119,21 @@ func scanEndpointText(text []byte, headers bool) endpointSignals {
 		s.functionError = reHeaderFuncError.Match(text)
 	}
 	if m := reBodyReason.FindSubmatch(text); m != nil && lambdaThrottleReasons[string(m[1])] {
-		s.refusal = "throttled (" + string(m[1]) + ")"
+		refusal = "throttled (" + string(m[1]) + ")"
 	}
-	if m := reBodyType.FindSubmatch(text); m != nil && s.errorType == "" {
-		if r := refusalOfType(string(m[1])); r != "" {
-			s.errorType = string(m[1])
-		}
+	if m := reBodyType.FindSubmatch(text); m != nil && s.errorType == "" && refusalOfType(string(m[1])) != "" {
+		s.errorType = string(m[1])
 	}
-	if s.refusal == "" && s.errorType != "" {
-		s.refusal = refusalOfType(s.errorType)
+	if refusal == "" && s.errorType != "" {
+		refusal = refusalOfType(s.errorType)
 	}
-	if s.refusal == "" && reBodyRateExceeded.Match(text) {
-		s.refusal = "throttled (Rate Exceeded)"
+	if refusal == "" && reBodyRateExceeded.Match(text) {
+		refusal = "throttled (Rate Exceeded)"
+	}
+	if headers {
+		s.refusal = refusal
+	} else {
+		s.bodyRefusal = refusal
 	}
 	return s
 }

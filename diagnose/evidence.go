@@ -314,7 +314,7 @@ func (e *Evidence) addContinuation(text []byte, line LogLine, stream string) {
 }
 
 func (e *Evidence) addSignals(g *gatewayRequest, s endpointSignals, line LogLine) {
-	if s.refusal != "" && g.refusalLine == nil {
+	if (s.refusal != "" || s.bodyRefusal != "") && g.refusalLine == nil {
 		g.refusalLine = &line
 	}
 	g.endpoint.merge(s)

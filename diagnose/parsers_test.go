@@ -35,7 +35,7 @@ func TestParseExecutionLine(t *testing.T) {
 		{"(" + id + ") Endpoint response headers: {Connection=keep-alive, x-amzn-RequestId=" + lid + ", x-amzn-ErrorType=TooManyRequestsException, Content-Type=application/json}",
 			executionLine{RequestID: id, Event: execResponseHeaders, LambdaRequestID: lid, Signals: endpointSignals{lambdaRequestID: lid, errorType: "TooManyRequestsException", refusal: "throttled (TooManyRequestsException)"}}},
 		{"(" + id + ") Endpoint response body before transformations: {\"Reason\":\"ReservedFunctionConcurrentInvocationLimitExceeded\",\"Type\":\"User\",\"message\":\"Rate Exceeded.\"}",
-			executionLine{RequestID: id, Event: execResponseBody, Signals: endpointSignals{refusal: "throttled (ReservedFunctionConcurrentInvocationLimitExceeded)"}}},
+			executionLine{RequestID: id, Event: execResponseBody, Signals: endpointSignals{bodyRefusal: "throttled (ReservedFunctionConcurrentInvocationLimitExceeded)"}}},
 		{"(" + id + ") Endpoint response body before transformations: {\"statusCode\":200,\"body\":\"ok\"}", executionLine{RequestID: id, Event: execResponseBody}},
 		{"(" + id + ") Successfully completed execution", executionLine{RequestID: id, Event: execCompleted}},
 		{"(" + id + ") Lambda invocation failed with status: 429. Lambda request id: " + lid,

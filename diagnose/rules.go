@@ -81,8 +81,8 @@ func (j *judgement) gatewaySide() bool {
 		j.decide(VerdictRan, j.endpointLine(), "the function ran and failed: Lambda's answer carries X-Amz-Function-Error (Lambda request id %s)", orDash(g.lambdaRequestID))
 		return true
 	}
-	if g.endpoint.refusal != "" {
-		j.decide(VerdictNotRun, g.refusalLine, "Lambda refused the invocation: %s, so the function did not run", g.endpoint.refusal)
+	if refusal := j.refusal(); refusal != "" {
+		j.decide(VerdictNotRun, g.refusalLine, "Lambda refused the invocation: %s, so the function did not run", refusal)
 		return true
 	}
 	if s := g.receivedStatus; s >= 400 {
@@ -166,6 +166,22 @@ func (j *judgement) gatewaySide() bool {
 		return true
 	}
 	return false
+}
+
+// refusal says why Lambda refused the Invoke call, "" when no log says it
+// did. A refusal read from a response body counts only when Lambda is not
+// seen answering 200 (the body is then the function's own payload).
+func (j *judgement) refusal() string {
+	g := j.g
+	if g.endpoint.refusal != "" {
+		return g.endpoint.refusal
+	}
+	answered := (g.receivedStatus >= 200 && g.receivedStatus < 300) ||
+		(g.exec[execResponseHeaders] != nil && g.endpoint.lambdaRequestID != "" && g.endpoint.errorType == "")
+	if g.endpoint.bodyRefusal != "" && !answered {
+		return g.endpoint.bodyRefusal
+	}
+	return ""
 }
 
 // endpointLine is the line that logged Lambda's answer.

@@ -181,7 +181,7 @@ func (j *judgement) integrationCalled() (called, known bool) {
 	g := j.g
 	if g.exec[execSending] != nil || g.exec[execReceived] != nil || g.exec[execTimeout] != nil ||
 		g.exec[execFunctionError] != nil || g.exec[execInvocationFailed] != nil || g.exec[execMalformedProxy] != nil ||
-		g.exec[execResponseHeaders] != nil || g.exec[execResponseBody] != nil || g.endpoint.refusal != "" {
+		g.exec[execResponseHeaders] != nil || g.exec[execResponseBody] != nil || g.endpoint.refusal != "" || g.endpoint.bodyRefusal != "" {
 		return true, true
 	}
 	if g.access != nil && g.access.calledIntegration() {
