@@ -1,7 +1,6 @@
 package diagnose
 
 import (
-	"bufio"
 	"bytes"
 	"time"
 )
@@ -13,15 +12,7 @@ import (
 // JSON.
 const FormatConsoleCopy Format = "console-copy"
 
-var consoleCopyFraming = framing{split: splitConsoleCopy, header: consoleCopyHeader}
-
-var consoleCopyFormat = fileFormat{
-	name:   FormatConsoleCopy,
-	detect: consoleCopyFraming.detect,
-	read: func(e *Evidence, name string, br *bufio.Reader, sum *FileSummary, _ int) error {
-		return e.readFramed(name, br, sum, consoleCopyFraming)
-	},
-}
+var consoleCopyFormat = framedFormat(FormatConsoleCopy, framing{split: splitConsoleCopy, header: consoleCopyHeader})
 
 func consoleCopyHeader(line []byte) bool {
 	l := bytes.ToLower(bytes.TrimSpace(line))

@@ -1,7 +1,6 @@
 package diagnose
 
 import (
-	"bufio"
 	"bytes"
 	"strings"
 )
@@ -11,19 +10,12 @@ import (
 // event ("\|" inside a cell is a "|" of the message).
 const FormatInsightsMarkdown Format = "insights-markdown"
 
-var markdownTable = tableLayout{cells: markdownCells, separator: markdownSeparator}
-
-var insightsMarkdownFormat = fileFormat{
-	name: FormatInsightsMarkdown,
-	detect: func(h *fileHead) bool {
+var insightsMarkdownFormat = tableFormat(FormatInsightsMarkdown, tableLayout{cells: markdownCells, separator: markdownSeparator},
+	func(h *fileHead) bool {
 		first := h.first()
 		return bytes.HasPrefix(first, []byte("|")) && bytes.Contains(first, []byte("@")) &&
 			len(h.lines) > 1 && markdownSeparator(h.lines[1])
-	},
-	read: func(e *Evidence, name string, br *bufio.Reader, sum *FileSummary, _ int) error {
-		return e.readTable(name, br, sum, markdownTable)
-	},
-}
+	})
 
 func markdownSeparator(line []byte) bool {
 	l := bytes.TrimSpace(line)

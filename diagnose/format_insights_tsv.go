@@ -1,7 +1,6 @@
 package diagnose
 
 import (
-	"bufio"
 	"bytes"
 	"strings"
 )
@@ -11,18 +10,10 @@ import (
 // event.
 const FormatInsightsTSV Format = "insights-tsv"
 
-var tsvTable = tableLayout{cells: tsvCells}
-
-var insightsTSVFormat = fileFormat{
-	name: FormatInsightsTSV,
-	detect: func(h *fileHead) bool {
-		first := h.first()
-		return bytes.Contains(first, []byte("\t")) && bytes.HasPrefix(first, []byte("@")) && !bytes.Contains(first, []byte(" "))
-	},
-	read: func(e *Evidence, name string, br *bufio.Reader, sum *FileSummary, _ int) error {
-		return e.readTable(name, br, sum, tsvTable)
-	},
-}
+var insightsTSVFormat = tableFormat(FormatInsightsTSV, tableLayout{cells: tsvCells}, func(h *fileHead) bool {
+	first := h.first()
+	return bytes.Contains(first, []byte("\t")) && bytes.HasPrefix(first, []byte("@")) && !bytes.Contains(first, []byte(" "))
+})
 
 func tsvCells(line []byte) ([]string, bool) {
 	if !bytes.Contains(line, []byte("\t")) {

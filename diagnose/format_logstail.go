@@ -1,7 +1,6 @@
 package diagnose
 
 import (
-	"bufio"
 	"bytes"
 	"time"
 )
@@ -11,15 +10,7 @@ import (
 // going on without the prefix.
 const FormatLogsTail Format = "logs-tail"
 
-var logsTailFraming = framing{split: splitLogsTail}
-
-var logsTailFormat = fileFormat{
-	name:   FormatLogsTail,
-	detect: logsTailFraming.detect,
-	read: func(e *Evidence, name string, br *bufio.Reader, sum *FileSummary, _ int) error {
-		return e.readFramed(name, br, sum, logsTailFraming)
-	},
-}
+var logsTailFormat = framedFormat(FormatLogsTail, framing{split: splitLogsTail})
 
 func splitLogsTail(line []byte) (time.Time, string, []byte, bool) {
 	tsEnd := bytes.IndexByte(line, ' ')

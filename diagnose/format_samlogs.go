@@ -1,7 +1,6 @@
 package diagnose
 
 import (
-	"bufio"
 	"bytes"
 	"time"
 )
@@ -10,15 +9,7 @@ import (
 // per event, a message that spans lines going on without the prefix.
 const FormatSAMLogs Format = "sam-logs"
 
-var samLogsFraming = framing{split: splitSAMLogs}
-
-var samLogsFormat = fileFormat{
-	name:   FormatSAMLogs,
-	detect: samLogsFraming.detect,
-	read: func(e *Evidence, name string, br *bufio.Reader, sum *FileSummary, _ int) error {
-		return e.readFramed(name, br, sum, samLogsFraming)
-	},
-}
+var samLogsFormat = framedFormat(FormatSAMLogs, framing{split: splitSAMLogs})
 
 func splitSAMLogs(line []byte) (time.Time, string, []byte, bool) {
 	stream, rest, found := bytes.Cut(line, []byte(" "))

@@ -1,7 +1,6 @@
 package diagnose
 
 import (
-	"bufio"
 	"bytes"
 	"time"
 )
@@ -12,17 +11,7 @@ import (
 // on over several lines.
 const FormatTestInvoke Format = "test-invoke"
 
-var testInvokeFraming = framing{split: splitTestInvoke}
-
-var testInvokeFormat = fileFormat{
-	name: FormatTestInvoke,
-	detect: func(h *fileHead) bool {
-		return bytes.HasPrefix(h.first(), []byte("Execution log for request")) || testInvokeFraming.detect(h)
-	},
-	read: func(e *Evidence, name string, br *bufio.Reader, sum *FileSummary, _ int) error {
-		return e.readFramed(name, br, sum, testInvokeFraming)
-	},
-}
+var testInvokeFormat = framedFormat(FormatTestInvoke, framing{split: splitTestInvoke})
 
 const testInvokeLayout = "Mon Jan 02 15:04:05 MST 2006"
 

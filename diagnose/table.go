@@ -3,9 +3,7 @@ package diagnose
 import (
 	"bufio"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"strings"
 )
 
@@ -19,11 +17,21 @@ type tableLayout struct {
 	separator func(line []byte) bool
 }
 
+// tableFormat is the table row of a results table laid out as t.
+func tableFormat(name Format, t tableLayout, detect func(*fileHead) bool) fileFormat {
+	return fileFormat{
+		name:   name,
+		detect: detect,
+		read: func(e *Evidence, file string, br *bufio.Reader, sum *FileSummary, _ int) error {
+			return e.readTable(file, br, sum, t)
+		},
+	}
+}
+
 // readTable reads a header row naming the columns, then one row per line;
 // each row is handled as a Logs Insights row (@message, or the selected
 // fields).
 func (e *Evidence) readTable(name string, br *bufio.Reader, sum *FileSummary, t tableLayout) error {
-	lr := newLineReader(br, e.opts.MaxLineBytes)
 	var columns []string
 	var row []string
 	var rowPos Position
@@ -48,53 +56,35 @@ func (e *Evidence) readTable(name string, br *bufio.Reader, sum *FileSummary, t 
 		}
 		row, rowBytes = nil, 0
 	}
-	for {
-		line, tooLong, err := lr.next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			flush()
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		sum.Lines++
-		pos := Position{File: name, Line: lr.line}
-		if tooLong {
-			flush()
-			e.addMalformed(pos, fmt.Sprintf("line longer than %d bytes", e.opts.MaxLineBytes), line)
-			sum.Malformed++
-			continue
-		}
+	return e.scanLines(name, br, sum, flush, func(pos Position, line []byte) error {
 		if len(strings.TrimSpace(string(line))) == 0 || (t.separator != nil && t.separator(line)) {
-			continue
+			return nil
 		}
 		cells, ok := t.cells(line)
-		if columns == nil {
+		switch {
+		case columns == nil:
 			if !ok {
 				return fmt.Errorf("%s: %w (a table without a header row)", name, ErrUnknownFormat)
 			}
 			for _, c := range cells {
 				columns = append(columns, csvColumn(c))
 			}
-			continue
-		}
-		if !ok || (len(cells) < len(columns) && row != nil && !startsWithTime(cells)) {
+		case !ok || (len(cells) < len(columns) && row != nil && !startsWithTime(cells)):
+			// A message over several lines goes on in the last cell.
 			if row == nil {
 				sum.Ignored++
-				continue
+				return nil
 			}
 			rowBytes += len(line) + 1
 			if rowBytes <= e.opts.MaxLineBytes {
 				row[len(row)-1] += "\n" + string(line)
 			}
-			continue
+		default:
+			flush()
+			row, rowPos, rowBytes = cells, pos, len(line)
 		}
-		flush()
-		sum.Lines += 0
-		row, rowPos, rowBytes = cells, pos, len(line)
-	}
-	flush()
-	return nil
+		return nil
+	})
 }
 
 func startsWithTime(cells []string) bool {

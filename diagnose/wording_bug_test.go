@@ -30,37 +30,30 @@ func readCorpus(t *testing.T, names ...string) map[string]AttemptVerdict {
 	return out
 }
 
-// Older execution logs say "Endpoint request URI" and show Lambda's answer
-// only in "Endpoint response headers" / "... body before transformations":
-// they were judged not_run ("answered 200 itself"), the dangerous direction.
-func TestBugOlderWordingJudgedNotRun(t *testing.T) {
+// Verdicts that were wrong: older execution logs ("Endpoint request URI",
+// Lambda's answer only in "Endpoint response headers" / "... body before
+// transformations") were judged not_run, "answered 200 itself", the
+// dangerous direction; a Lambda throttle logged as "Received response" with
+// a throttle error type and reason, then "Malformed Lambda proxy
+// response", was judged ran; "Invalid permissions on Lambda function" was
+// judged maybe.
+func TestBugWordingVerdicts(t *testing.T) {
 	t.Parallel()
-	got := readCorpus(t, "exec-2016-endpoint-uri.log")
-	for _, id := range []string{"a1000001-0000-4000-8000-000000000001", "a1000002-0000-4000-8000-000000000002"} {
-		if v := got[id]; v.Verdict != VerdictRan {
-			t.Errorf("%s: %s (%s), want ran", id, v.Verdict, v.Reason)
-		}
+	tests := []struct {
+		file string
+		want map[string]Verdict
+	}{
+		{"exec-2016-endpoint-uri.log", map[string]Verdict{"a1000001-0000-4000-8000-000000000001": VerdictRan, "a1000002-0000-4000-8000-000000000002": VerdictRan}},
+		{"exec-2018-throttle.log", map[string]Verdict{"a2000001-0000-4000-8000-000000000001": VerdictNotRun, "a2000002-0000-4000-8000-000000000002": VerdictNotRun}},
+		{"exec-permissions.log", map[string]Verdict{"a3000001-0000-4000-8000-000000000001": VerdictNotRun}},
 	}
-}
-
-// A Lambda throttle logged as "Received response" with a throttle error
-// type and reason, then "Malformed Lambda proxy response", was judged ran.
-func TestBugThrottleJudgedRan(t *testing.T) {
-	t.Parallel()
-	got := readCorpus(t, "exec-2018-throttle.log")
-	for _, id := range []string{"a2000001-0000-4000-8000-000000000001", "a2000002-0000-4000-8000-000000000002"} {
-		if v := got[id]; v.Verdict != VerdictNotRun {
-			t.Errorf("%s: %s (%s), want not_run", id, v.Verdict, v.Reason)
+	for _, tt := range tests {
+		got := readCorpus(t, tt.file)
+		for id, want := range tt.want {
+			if v := got[id]; v.Verdict != want {
+				t.Errorf("%s %s: %s (%s), want %s", tt.file, id, v.Verdict, v.Reason, want)
+			}
 		}
-	}
-}
-
-// "Invalid permissions on Lambda function" was judged maybe.
-func TestBugPermissionsJudgedMaybe(t *testing.T) {
-	t.Parallel()
-	got := readCorpus(t, "exec-permissions.log")
-	if v := got["a3000001-0000-4000-8000-000000000001"]; v.Verdict != VerdictNotRun {
-		t.Errorf("%s (%s), want not_run", v.Verdict, v.Reason)
 	}
 }
 
