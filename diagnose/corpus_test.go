@@ -96,6 +96,9 @@ func TestCorpusVerdicts(t *testing.T) {
 				"a9000002-0000-4000-8000-000000000002": VerdictRan,
 			},
 			reason: map[string]string{"a9000002-0000-4000-8000-000000000002": "lambda-python-only.log:1"}},
+		{name: "a function that prints execution-log words is still a Lambda log",
+			files: []file{{"lambda-prints-gateway-words.log", FormatLambdaLog}},
+			want:  map[string]Verdict{}},
 		{name: "aws logs tail, streams interleaved, a body over several lines",
 			files: []file{{"logs-tail.txt", FormatLogsTail}},
 			want: map[string]Verdict{

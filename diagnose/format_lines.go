@@ -115,12 +115,7 @@ func (e *Evidence) readLines(name string, br *bufio.Reader, sum *FileSummary) er
 			sum.Malformed++
 			continue
 		}
-		if f := formatOf(p.kind); f != "" {
-			if !e.add(p, LogLine{Position: pos, Text: excerpt(line), Time: p.time}, "") {
-				e.addMalformed(pos, errExecNoContext.Error(), line)
-				sum.Malformed++
-				continue
-			}
+		if f := formatOf(p.kind); f != "" && e.add(p, LogLine{Position: pos, Text: excerpt(line), Time: p.time}, "") {
 			if sum.Format == "" {
 				sum.Format = f
 				for _, s := range pending {
@@ -138,7 +133,13 @@ func (e *Evidence) readLines(name string, br *bufio.Reader, sum *FileSummary) er
 			sum.Records++
 			continue
 		}
+		// A line of no known kind, or an execution-log text with no
+		// request before it to belong to (a function may print "HTTP
+		// Method: GET" itself).
 		s := stray{pos: pos, kind: p.kind, text: excerpt(line)}
+		if p.kind == kindExecution {
+			s.kind = kindOtherText
+		}
 		if sum.Format != "" {
 			e.countStray(sum, s)
 			continue

@@ -155,11 +155,10 @@ func (e *Evidence) addMessage(sum *FileSummary, pos Position, at time.Time, stre
 		p.time = at
 	}
 	if !e.add(p, LogLine{Position: pos, Text: excerpt(msg), Time: p.time}, stream) {
-		e.addMalformed(pos, errExecNoContext.Error(), msg)
-		sum.Malformed++
+		// An execution-log text with no request before it to belong
+		// to: as good as unknown.
+		sum.Ignored++
 		return
 	}
 	sum.Records++
 }
-
-var errExecNoContext = errors.New("execution-log line without a request id, and no \"Starting execution for request\" line before it")
