@@ -136,14 +136,21 @@ func (e *Evidence) readLines(name string, br *bufio.Reader, sum *FileSummary) er
 		// A line of no known kind, or an execution-log text with no
 		// request before it to belong to (a function may print "HTTP
 		// Method: GET" itself).
-		s := stray{pos: pos, kind: p.kind, text: excerpt(line)}
-		if p.kind == kindExecution {
-			s.kind = kindOtherText
+		kind := p.kind
+		if kind == kindExecution {
+			kind = kindOtherText
 		}
 		if sum.Format != "" {
-			e.countStray(sum, s)
+			// Cut and scrubbed only when it is listed.
+			if strayIsMalformed(sum.Format, kind) {
+				e.addMalformed(pos, "not a "+string(sum.Format)+" line", line)
+				sum.Malformed++
+			} else {
+				sum.Ignored++
+			}
 			continue
 		}
+		s := stray{pos: pos, kind: kind, text: excerpt(line)}
 		allJSON = allJSON && s.kind == kindOtherJSON
 		if len(pending) < undecidedLineLimit {
 			pending = append(pending, s)

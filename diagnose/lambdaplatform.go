@@ -102,6 +102,10 @@ func parseAppLine(line []byte) (platformLine, bool) {
 // Runtime.ImportModuleError: ..." (a Lambda log may start with one), and a
 // REPORT line's "XRAY TraceId: ..." continuation.
 func parseRuntimeLine(line []byte) (platformLine, bool) {
+	if len(line) == 0 || !bytes.ContainsRune([]byte("[IETX"), rune(line[0])) {
+		// Most lines are the function's own output: no regexp for them.
+		return platformLine{}, false
+	}
 	if m := reBracketAppLine.FindSubmatch(line); m != nil {
 		return platformLine{Event: platformApp, RequestID: string(m[1])}, true
 	}

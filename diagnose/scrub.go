@@ -71,8 +71,16 @@ func quoteAll(names []string) string {
 // to hide, so most lines skip the regular expressions.
 var scrubHints = func() [][]byte {
 	h := [][]byte{[]byte("://"), []byte(`:\/\/`), []byte("query string"), []byte("querystring")}
+	// A name that contains another ("set-cookie", "cookie") needs no
+	// hint of its own.
 	for _, n := range secretNames {
-		h = append(h, []byte(n))
+		covered := false
+		for _, m := range secretNames {
+			covered = covered || (m != n && strings.Contains(n, m))
+		}
+		if !covered {
+			h = append(h, []byte(n))
+		}
 	}
 	return h
 }()
