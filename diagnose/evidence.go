@@ -145,9 +145,10 @@ type gatewayRequest struct {
 
 	// From "Endpoint response headers" and "... body before
 	// transformations" (and the lines continuing them).
-	endpoint       endpointSignals
-	refusalLine    *LogLine // the line that says Lambda refused
-	receivedStatus int      // "Received response. Status: N"
+	endpoint        endpointSignals
+	refusalLine     *LogLine // the line that gave endpoint.refusal
+	bodyRefusalLine *LogLine // the line that gave endpoint.bodyRefusal
+	receivedStatus  int      // "Received response. Status: N"
 }
 
 // invocation is everything known about one Lambda request id.
@@ -314,8 +315,11 @@ func (e *Evidence) addContinuation(text []byte, line LogLine, stream string) {
 }
 
 func (e *Evidence) addSignals(g *gatewayRequest, s endpointSignals, line LogLine) {
-	if (s.refusal != "" || s.bodyRefusal != "") && g.refusalLine == nil {
+	if s.refusal != "" && g.endpoint.refusal == "" {
 		g.refusalLine = &line
+	}
+	if s.bodyRefusal != "" && g.endpoint.bodyRefusal == "" {
+		g.bodyRefusalLine = &line
 	}
 	g.endpoint.merge(s)
 }

@@ -81,8 +81,8 @@ func (j *judgement) gatewaySide() bool {
 		j.decide(VerdictRan, j.endpointLine(), "the function ran and failed: Lambda's answer carries X-Amz-Function-Error (Lambda request id %s)", orDash(g.lambdaRequestID))
 		return true
 	}
-	if refusal := j.refusal(); refusal != "" {
-		j.decide(VerdictNotRun, g.refusalLine, "Lambda refused the invocation: %s, so the function did not run", refusal)
+	if refusal, line := j.refusal(); refusal != "" {
+		j.decide(VerdictNotRun, line, "Lambda refused the invocation: %s, so the function did not run", refusal)
 		return true
 	}
 	if s := g.receivedStatus; s >= 400 {
@@ -171,17 +171,20 @@ func (j *judgement) gatewaySide() bool {
 // refusal says why Lambda refused the Invoke call, "" when no log says it
 // did. A refusal read from a response body counts only when Lambda is not
 // seen answering 200 (the body is then the function's own payload).
-func (j *judgement) refusal() string {
+func (j *judgement) refusal() (string, *LogLine) {
 	g := j.g
 	if g.endpoint.refusal != "" {
-		return g.endpoint.refusal
+		if b := g.endpoint.bodyRefusal; b != "" && b != g.endpoint.refusal {
+			return g.endpoint.refusal + "; its body says " + b, g.refusalLine
+		}
+		return g.endpoint.refusal, g.refusalLine
 	}
 	answered := (g.receivedStatus >= 200 && g.receivedStatus < 300) ||
 		(g.exec[execResponseHeaders] != nil && g.endpoint.lambdaRequestID != "" && g.endpoint.errorType == "")
 	if g.endpoint.bodyRefusal != "" && !answered {
-		return g.endpoint.bodyRefusal
+		return g.endpoint.bodyRefusal, g.bodyRefusalLine
 	}
-	return ""
+	return "", nil
 }
 
 // endpointLine is the line that logged Lambda's answer.
