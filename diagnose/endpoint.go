@@ -55,6 +55,10 @@ var (
 	// may well be an AWS SDK's AccessDeniedException): not read here.
 	reBodyType         = regexp.MustCompile(`"(?:__type|Type)"\s*:\s*"([A-Za-z0-9.:#_-]+)"`)
 	reBodyRateExceeded = regexp.MustCompile(`(?i)"message"\s*:\s*"Rate Exceeded\.?"`)
+	// The messages of Lambda's AccessDeniedException and
+	// ResourceNotFoundException bodies.
+	reBodyDenied   = regexp.MustCompile(`is not authorized to perform: lambda:InvokeFunction`)
+	reBodyNotFound = regexp.MustCompile(`"[Mm]essage"\s*:\s*"Function not found: arn:`)
 )
 
 // lambdaThrottleReasons are the "Reason" values of Lambda's
@@ -127,8 +131,14 @@ func scanEndpointText(text []byte, headers bool) endpointSignals {
 	if refusal == "" && s.errorType != "" {
 		refusal = refusalOfType(s.errorType)
 	}
-	if refusal == "" && reBodyRateExceeded.Match(text) {
+	switch {
+	case refusal != "":
+	case reBodyRateExceeded.Match(text):
 		refusal = "throttled (Rate Exceeded)"
+	case reBodyDenied.Match(text):
+		refusal = "permission denied (not authorized to perform lambda:InvokeFunction)"
+	case reBodyNotFound.Match(text):
+		refusal = "function not found"
 	}
 	if headers {
 		s.refusal = refusal

@@ -202,6 +202,9 @@ func (d *documentReader) object() error {
 		case "awslogs":
 			d.setFormat(FormatSubscription)
 			err = d.awslogs()
+		case "log":
+			d.setFormat(FormatTestInvoke)
+			err = d.testInvokeLog()
 		default:
 			err = d.skip()
 		}

@@ -186,6 +186,7 @@ func FuzzReadFile(f *testing.F) {
 		"H4sI\n",
 		"timestamp,message\n1795674000011,\"(r) x\"\n",
 		"[ERROR] Runtime.ImportModuleError: x\nSTART RequestId: l Version: $LATEST\n",
+		`{"status": 500, "log": "Execution log for request r\nThu Apr 01 21:58:32 UTC 2021 : Received response. Status: 429, Integration latency: 5 ms\n"}`,
 	} {
 		f.Add([]byte(s))
 	}

@@ -2,16 +2,40 @@ package diagnose
 
 import (
 	"bytes"
+	"fmt"
+	"strings"
 	"time"
 )
 
 // FormatTestInvoke is the execution log the API Gateway console shows for a
 // test invoke: "Execution log for request <id>", then "<Mon Jan 02
 // 15:04:05 UTC 2006> : <text>" lines without the request id, bodies going
-// on over several lines.
+// on over several lines; also the "log" of `aws apigateway
+// test-invoke-method` JSON output.
 const FormatTestInvoke Format = "test-invoke"
 
 var testInvokeFormat = framedFormat(FormatTestInvoke, framing{split: splitTestInvoke})
+
+// testInvokeLog reads the "log" of `aws apigateway test-invoke-method`
+// output ({"status":..,"body":..,"log":"Execution log for request ..."}),
+// the same text the console shows.
+func (d *documentReader) testInvokeLog() error {
+	var log string
+	if err := d.dec.Decode(&log); err != nil {
+		return err
+	}
+	sub := FileSummary{Format: FormatTestInvoke}
+	err := d.e.readStream(d.name, strings.NewReader(log), &sub, d.depth+1)
+	d.sum.Lines += sub.Lines
+	d.sum.Records += sub.Records
+	d.sum.Ignored += sub.Ignored
+	d.sum.Malformed += sub.Malformed
+	if err != nil {
+		d.e.addMalformed(d.pos(), fmt.Sprintf("test-invoke log unreadable: %v", err), nil)
+		d.sum.Malformed++
+	}
+	return nil
+}
 
 const testInvokeLayout = "Mon Jan 02 15:04:05 MST 2006"
 
