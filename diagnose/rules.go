@@ -43,7 +43,22 @@ func (j *judgement) traceSide() bool {
 	if reqs := j.e.traceRequests[root]; len(reqs) != 1 {
 		return false
 	}
-	inv := invs[0]
+	// The invocation must also have started while this attempt was at
+	// the gateway: an export may hold only some of the attempts that
+	// share a Root.
+	var inv *invocation
+	from, to := j.window()
+	skew := j.e.opts.ClockSkew
+	for _, c := range invs {
+		start := c.startTime()
+		if start.IsZero() || from.IsZero() || (!start.Before(from.Add(-skew)) && !start.After(to.Add(lambdaInitAllowance+skew))) {
+			inv = c
+			break
+		}
+	}
+	if inv == nil {
+		return false
+	}
 	if j.v.LambdaRequestID == "" {
 		j.v.LambdaRequestID = inv.id
 		if inv.hasDuration {

@@ -111,3 +111,25 @@ func formatMS(p *float64) string {
 	}
 	return strconv.FormatFloat(*p, 'f', -1, 64)
 }
+
+// A trace Root only one attempt in the logs carries still ties an
+// invocation to it only when the invocation started while that attempt was
+// at the gateway: an export may hold only some attempts of a shared Root.
+func TestXRayJoinNeedsTheWindow(t *testing.T) {
+	t.Parallel()
+	access := `{"requestId":"r1","requestTimeEpoch":"1795654800000","status":"504","error_responseType":"INTEGRATION_TIMEOUT","integration_requestId":"-","responseLatency":"29010","xrayTraceId":"1-69264b10-aaaaaaaaaaaaaaaaaaaaaaa1"}` + "\n"
+	for _, tt := range []struct {
+		start string
+		want  Verdict
+	}{
+		{"2026-11-26T01:00:00.050Z", VerdictRan},
+		{"2026-11-26T02:00:00.050Z", VerdictMaybe},
+	} {
+		lambda := tt.start + " START RequestId: l1 Version: $LATEST\n" +
+			tt.start + " REPORT RequestId: l1\tDuration: 5.00 ms\tBilled Duration: 5 ms\tXRAY TraceId: 1-69264b10-aaaaaaaaaaaaaaaaaaaaaaa1\tSegmentId: 0a1b2c3d4e5f6a7b\tSampled: true\n"
+		rep := judgeLines(t, map[string]string{"access.jsonl": access, "lambda.log": lambda})
+		if len(rep.Attempts) != 1 || rep.Attempts[0].Verdict != tt.want {
+			t.Errorf("invocation at %s: %+v, want %s", tt.start, rep.Attempts, tt.want)
+		}
+	}
+}
