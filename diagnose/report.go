@@ -108,12 +108,30 @@ func (e *Evidence) linkTraces() {
 	for root, invs := range e.traceInvocations {
 		if reqs := e.traceRequests[root]; len(reqs) == 1 {
 			for _, inv := range invs {
-				if inv.gatewayRequestID == "" {
+				if inv.gatewayRequestID == "" && e.startedDuring(inv, reqs[0]) {
 					inv.gatewayRequestID = reqs[0]
 				}
 			}
 		}
 	}
+}
+
+// startedDuring reports whether inv started while gateway request id was
+// waiting for Lambda (up to Lambda's init allowance after), or either time
+// is unknown.
+func (e *Evidence) startedDuring(inv *invocation, id string) bool {
+	g := e.gateway[id]
+	start := inv.startTime()
+	if g == nil || g.access == nil || g.access.RequestTime.IsZero() || start.IsZero() {
+		return true
+	}
+	from := g.access.RequestTime
+	to := g.access.gaveUpAt()
+	if to.IsZero() {
+		to = from.Add(e.opts.IntegrationTimeout)
+	}
+	skew := e.opts.ClockSkew
+	return !start.Before(from.Add(-skew)) && !start.After(to.Add(lambdaInitAllowance+skew))
 }
 
 // adoptsClientIDs reports whether the gateway logs hold a record under an id
