@@ -40,18 +40,16 @@ func (j *judgement) traceSide() bool {
 	if len(invs) == 0 {
 		return false
 	}
-	if reqs := j.e.traceRequests[root]; len(reqs) != 1 {
+	reqs := j.e.traceRequests[root]
+	if len(reqs) != 1 {
 		return false
 	}
-	// The invocation must also have started while this attempt was at
-	// the gateway: an export may hold only some of the attempts that
-	// share a Root.
+	// link tied the invocations that also started while this attempt
+	// was at the gateway: an export may hold only some of the attempts
+	// that share a Root.
 	var inv *invocation
-	from, to := j.window()
-	skew := j.e.opts.ClockSkew
 	for _, c := range invs {
-		start := c.startTime()
-		if start.IsZero() || from.IsZero() || (!start.Before(from.Add(-skew)) && !start.After(to.Add(lambdaInitAllowance+skew))) {
+		if c.gatewayRequestID == reqs[0] {
 			inv = c
 			break
 		}
