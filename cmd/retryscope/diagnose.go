@@ -16,7 +16,7 @@ func init() {
 	register("diagnose", "say per attempt whether a request reached Lambda, from log exports", runDiagnose)
 }
 
-const diagnoseUsage = "usage: retryscope diagnose [-json] [-timeout 29s] [-max-line BYTES] FILE... (attempt log, API Gateway access/execution logs, Lambda logs, CloudWatch exports and copies; - for stdin; exit 3 when some files could not be read)"
+const diagnoseUsage = "usage: retryscope diagnose [-json] [-timeout 29s] [-max-line BYTES] FILE... (attempt log, API Gateway access/execution logs, Lambda logs, CloudWatch exports; - for stdin)"
 
 // Exit statuses of diagnose.
 const (
@@ -47,6 +47,7 @@ func runDiagnose(args []string, stdout, stderr io.Writer) int {
 			if errors.Is(err, flag.ErrHelp) {
 				fmt.Fprintln(stderr, diagnoseUsage)
 				fmt.Fprintln(stderr, "Formats are detected per file, gzip-compressed ones (CloudWatch exports to S3) too. Files are streamed: lines up to -max-line bytes, memory about 2-4 KiB per distinct request id.")
+				fmt.Fprintln(stderr, "Exit status: 0 ok; 1 no file could be read; 2 usage error; 3 some files could not be read (the report lists them and covers the others).")
 				fs.SetOutput(stderr)
 				fs.PrintDefaults()
 				return 0
@@ -78,6 +79,11 @@ func runDiagnose(args []string, stdout, stderr io.Writer) int {
 	if unreadable == len(files) {
 		return diagnoseExitUnreadable
 	}
+	done := 0
+	if unreadable > 0 {
+		done = diagnoseExitSomeUnreadable
+	}
+
 	rep := ev.Report()
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -86,14 +92,13 @@ func runDiagnose(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "retryscope diagnose: %v\n", err)
 			return 1
 		}
-	} else if err := rep.WriteText(stdout); err != nil {
+		return done
+	}
+	if err := rep.WriteText(stdout); err != nil {
 		fmt.Fprintf(stderr, "retryscope diagnose: %v\n", err)
 		return 1
 	}
-	if unreadable > 0 {
-		return diagnoseExitSomeUnreadable
-	}
-	return 0
+	return done
 }
 
 // readLogFile reads one file into ev; a file it cannot read is said on
