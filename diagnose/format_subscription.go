@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -74,4 +73,3 @@ func (d *documentReader) awslogs() error {
 	return nil
 }
 
-var _ = json.Valid
