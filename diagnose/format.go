@@ -61,6 +61,7 @@ func formatTable() []fileFormat {
 		insightsTSVFormat,
 		csvExportFormat,
 		testInvokeFormat,
+		cliTextFormat,
 		logsTailFormat,
 		samLogsFormat,
 		consoleCopyFormat,
@@ -116,13 +117,24 @@ func detectFormat(h *fileHead) fileFormat {
 }
 
 // firstLineSplits reports whether the first non-blank line that is not a
-// header (skip) is taken apart by split.
+// header (skip) or a shell prompt is taken apart by split.
 func firstLineSplits(h *fileHead, skip, split func([]byte) bool) bool {
 	for _, l := range h.lines {
-		if skip != nil && skip(l) {
+		if (skip != nil && skip(l)) || isPromptLine(l) {
 			continue
 		}
 		return split(l)
+	}
+	return false
+}
+
+// isPromptLine reports a shell prompt or command line, as a pasted CLI
+// transcript starts with ("$ aws logs tail ...").
+func isPromptLine(l []byte) bool {
+	for _, p := range []string{"$ ", "% ", "> ", "PS ", "aws ", "sam "} {
+		if bytes.HasPrefix(l, []byte(p)) {
+			return true
+		}
 	}
 	return false
 }

@@ -19,12 +19,14 @@ func FuzzSplitFramings(f *testing.F) {
 		"2026-11-26T06:10:00.000Z",
 		"Thu Apr 01 21:58:32 UTC 2021 : Starting execution for request: r",
 		"Execution log for request r",
+		"EVENTS\t37000000000000000000000001\t1795687200500\ts\t(r) x\ty\t1795687200011",
+		"EVENTS\t1795687200500\tSTART RequestId: l\t1795687200011", "EVENTS\t", "SEARCHEDLOGSTREAMS\ts\tTrue",
 		"  \"Reason\": \"x\"", "", " ", "|", " | ",
 	} {
 		f.Add([]byte(s))
 	}
 	splits := map[string]func([]byte) (time.Time, string, []byte, bool){
-		"logs-tail": splitLogsTail, "sam-logs": splitSAMLogs, "console-copy": splitConsoleCopy, "test-invoke": splitTestInvoke,
+		"logs-tail": splitLogsTail, "sam-logs": splitSAMLogs, "console-copy": splitConsoleCopy, "test-invoke": splitTestInvoke, "cli-text": splitCLIText,
 	}
 	f.Fuzz(func(t *testing.T, line []byte) {
 		for name, split := range splits {
@@ -35,7 +37,7 @@ func FuzzSplitFramings(f *testing.F) {
 			if len(msg)+len(stream) > len(line) || (len(msg) > 0 && !bytes.Contains(line, msg)) {
 				t.Fatalf("%s(%q) = %q, %q", name, line, stream, msg)
 			}
-			if name != "test-invoke" && at.IsZero() {
+			if name != "test-invoke" && name != "cli-text" && at.IsZero() {
 				t.Fatalf("%s(%q) accepted a line without a time", name, line)
 			}
 		}

@@ -11,8 +11,21 @@ import (
 const FormatInsightsTSV Format = "insights-tsv"
 
 var insightsTSVFormat = tableFormat(FormatInsightsTSV, tableLayout{cells: tsvCells}, func(h *fileHead) bool {
-	first := h.first()
-	return bytes.Contains(first, []byte("\t")) && bytes.HasPrefix(first, []byte("@")) && !bytes.Contains(first, []byte(" "))
+	// A header row of field names, "@timestamp\t@message" (a row-number
+	// column may come first).
+	cells, ok := tsvCells(h.first())
+	if !ok {
+		return false
+	}
+	named := false
+	for _, c := range cells {
+		c = strings.TrimSpace(c)
+		if strings.Contains(c, " ") && !strings.EqualFold(c, "log stream name") {
+			return false
+		}
+		named = named || strings.HasPrefix(c, "@")
+	}
+	return named
 })
 
 func tsvCells(line []byte) ([]string, bool) {

@@ -72,4 +72,3 @@ func (d *documentReader) awslogs() error {
 	}
 	return nil
 }
-
