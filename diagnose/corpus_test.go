@@ -70,6 +70,11 @@ func TestCorpusVerdicts(t *testing.T) {
 				// Lambda answered 200, so it ran.
 				"a4000003-0000-4000-8000-000000000003": VerdictRan,
 			}},
+		{name: "a Lambda authorizer's own call is not the integration's",
+			files: []file{{"exec-authorizer.log", FormatExecutionLog}},
+			// The authorizer's answer (a Lambda request id, Status 200)
+			// says nothing of the integration, which timed out.
+			want: map[string]Verdict{"b1400001-0000-4000-8000-000000000001": VerdictMaybe}},
 		{name: "execution log without the (id) prefix",
 			files: []file{{"exec-unprefixed.log", FormatExecutionLog}},
 			want: map[string]Verdict{

@@ -149,6 +149,10 @@ type gatewayRequest struct {
 	refusalLine     *LogLine // the line that gave endpoint.refusal
 	bodyRefusalLine *LogLine // the line that gave endpoint.bodyRefusal
 	receivedStatus  int      // "Received response. Status: N"
+	// inAuthorizer is true between "Starting authorizer" and the line
+	// that ends the authorizer's call: what Lambda answers there is the
+	// authorizer function's answer.
+	inAuthorizer bool
 }
 
 // invocation is everything known about one Lambda request id.
@@ -337,6 +341,20 @@ func (e *Evidence) addExecution(x executionLine, line LogLine, st *streamState) 
 	st.lastExec, st.lastEvent = true, x.Event
 	e.gatewaySpan.add(line.Time, line.File)
 	g := e.request(x.RequestID)
+	switch x.Event {
+	case execAuthorizerStart:
+		g.inAuthorizer = true
+	case execAuthorizerEnd, execStarting:
+		// The request's own execution starts after its authorizer's,
+		// whatever the authorizer's last line said.
+		g.inAuthorizer = false
+	case execSending, execReceived, execResponseHeaders, execResponseBody:
+		if g.inAuthorizer {
+			// The authorizer function's call, not the integration's.
+			x.Event, x.Status, x.LambdaRequestID, x.Signals = execOther, 0, "", endpointSignals{}
+			st.lastEvent = execOther
+		}
+	}
 	if g.exec == nil {
 		g.exec = map[executionEvent]*LogLine{}
 	}

@@ -27,6 +27,8 @@ const (
 	execResponseBody                             // Endpoint response body before transformations: ...
 	execCompleted                                // Successfully completed execution
 	execLogHeader                                // Execution log for request <id> (the console's test invoke)
+	execAuthorizerStart                          // Starting authorizer: ... (a Lambda authorizer's own call follows)
+	execAuthorizerEnd                            // Successfully completed authorizer execution, Authorizer result body ..., ...
 )
 
 // executionLine is one parsed execution-log line (or one log event, whose
@@ -70,6 +72,8 @@ var executionPhrases = [][]byte{
 	[]byte("Execution failed due to"), []byte("Lambda execution failed with status"), []byte("Lambda invocation failed with status"),
 	[]byte("Extended Request Id: "), []byte("API Key: "), []byte("API Key ID: "), []byte("Verifying Usage Plan"),
 	[]byte("Usage Plan check succeeded"), []byte("Gateway response "),
+	[]byte("Starting authorizer"), []byte("Incoming identity"), []byte("Authorizer "), []byte("Using valid authorizer"),
+	[]byte("Successfully completed authorizer"),
 }
 
 // isExecutionText reports whether an unprefixed text is one API Gateway
@@ -110,6 +114,11 @@ func parseExecutionText(text []byte) executionLine {
 		e.RequestID = string(m[1])
 	}
 	switch {
+	case bytes.HasPrefix(text, []byte("Starting authorizer")):
+		e.Event = execAuthorizerStart
+	case bytes.HasPrefix(text, []byte("Successfully completed authorizer")), bytes.HasPrefix(text, []byte("Authorizer result body")),
+		bytes.HasPrefix(text, []byte("Using valid authorizer policy")), bytes.HasPrefix(text, []byte("Execution failed due to configuration error: Authorizer error")):
+		e.Event = execAuthorizerEnd
 	case bytes.HasPrefix(text, []byte("Starting execution for request")):
 		e.Event = execStarting
 	case bytes.HasPrefix(text, []byte("Execution log for request")):
