@@ -104,8 +104,9 @@ func (e *Evidence) readLines(name string, br *bufio.Reader, sum *FileSummary) er
 		if firstLine == "" {
 			firstLine = excerpt(line)
 		}
-		if (perr != nil || formatOf(p.kind) == "") && e.continues("") {
-			// A header map or body printed over several lines.
+		if p.kind != kindExecution && p.time.IsZero() && e.continues("") {
+			// A header map or body printed over several lines: its
+			// lines have no prefix of their own, whatever they hold.
 			e.addContinuation(line, LogLine{Position: pos, Text: excerpt(line)}, "")
 			sum.Records++
 			continue

@@ -143,11 +143,8 @@ func (e *Evidence) addMessage(sum *FileSummary, pos Position, at time.Time, stre
 		sum.Malformed++
 		return
 	case formatOf(p.kind) == "":
-		if e.continues(stream) {
-			e.addContinuation(msg, LogLine{Position: pos, Text: excerpt(msg), Time: at}, stream)
-			sum.Records++
-			return
-		}
+		// A message is a whole log event (its continuation lines were
+		// joined to it): it continues nothing.
 		sum.Ignored++
 		return
 	}

@@ -133,3 +133,18 @@ func TestXRayJoinNeedsTheWindow(t *testing.T) {
 		}
 	}
 }
+
+// The lines of a body printed over several lines belong to the line before
+// them, even when one looks like a record of another kind.
+func TestBodyLinesAreNotRecords(t *testing.T) {
+	t.Parallel()
+	exec := "(r1) Starting execution for request: r1\n(r1) Sending request to https://lambda.x/y\n" +
+		"(r1) Endpoint response body before transformations:\n" +
+		`{"requestId":"zz","status":"200","integration_requestId":"q"}` + "\n" +
+		`START RequestId: q Version: $LATEST` + "\n" +
+		"(r1) Method completed with status: 504\n"
+	rep := judgeLines(t, map[string]string{"execution.log": exec})
+	if len(rep.Attempts) != 1 || rep.Attempts[0].RequestID != "r1" || rep.Attempts[0].Verdict != VerdictRan || rep.MalformedCount != 0 {
+		t.Errorf("%+v, %d malformed", rep.Attempts, rep.MalformedCount)
+	}
+}
