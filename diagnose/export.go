@@ -216,6 +216,22 @@ func (d *documentReader) object() error {
 	return err
 }
 
+// nested reads a log held inside the document (decoded from one of its
+// values) into the same summary; its lines are numbered within it, and a
+// failure is reported at the value and does not stop the document.
+func (d *documentReader) nested(what string, r io.Reader) {
+	sub := FileSummary{Format: d.sum.Format}
+	err := d.e.readStream(d.name, r, &sub, d.depth+1)
+	d.sum.Lines += sub.Lines
+	d.sum.Records += sub.Records
+	d.sum.Ignored += sub.Ignored
+	d.sum.Malformed += sub.Malformed
+	if err != nil {
+		d.e.addMalformed(d.pos(), fmt.Sprintf("%s unreadable: %v", what, err), nil)
+		d.sum.Malformed++
+	}
+}
+
 func (d *documentReader) setFormat(f Format) {
 	if d.sum.Format == "" {
 		d.sum.Format = f

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/base64"
-	"fmt"
 	"io"
 	"strings"
 )
@@ -59,16 +58,6 @@ func (d *documentReader) awslogs() error {
 	if v.Data == "" {
 		return nil
 	}
-	r := base64.NewDecoder(base64.StdEncoding, strings.NewReader(v.Data))
-	sub := FileSummary{Format: FormatSubscription}
-	err := d.e.readStream(d.name, r, &sub, d.depth+1)
-	d.sum.Lines += sub.Lines
-	d.sum.Records += sub.Records
-	d.sum.Ignored += sub.Ignored
-	d.sum.Malformed += sub.Malformed
-	if err != nil {
-		d.e.addMalformed(d.pos(), fmt.Sprintf("awslogs data unreadable: %v", err), nil)
-		d.sum.Malformed++
-	}
+	d.nested("awslogs data", base64.NewDecoder(base64.StdEncoding, strings.NewReader(v.Data)))
 	return nil
 }

@@ -2,7 +2,6 @@ package diagnose
 
 import (
 	"bytes"
-	"fmt"
 	"strings"
 	"time"
 )
@@ -24,16 +23,7 @@ func (d *documentReader) testInvokeLog() error {
 	if err := d.dec.Decode(&log); err != nil {
 		return err
 	}
-	sub := FileSummary{Format: FormatTestInvoke}
-	err := d.e.readStream(d.name, strings.NewReader(log), &sub, d.depth+1)
-	d.sum.Lines += sub.Lines
-	d.sum.Records += sub.Records
-	d.sum.Ignored += sub.Ignored
-	d.sum.Malformed += sub.Malformed
-	if err != nil {
-		d.e.addMalformed(d.pos(), fmt.Sprintf("test-invoke log unreadable: %v", err), nil)
-		d.sum.Malformed++
-	}
+	d.nested("test-invoke log", strings.NewReader(log))
 	return nil
 }
 
