@@ -7,8 +7,11 @@ import (
 	"time"
 )
 
-// accessRecord is one API Gateway access-log record in the field set of
-// AWS-FACTS section 3. Absent ("-") values are "" or 0 / not ok.
+// accessRecord is one API Gateway access-log record: the $context
+// variables a production format logs (requestId, integration.requestId,
+// integration.latency, integration.status, integration.integrationStatus,
+// error.responseType, xrayTraceId, ...). Absent ("-") values are "" or 0 /
+// not ok.
 type accessRecord struct {
 	RequestID            string
 	ExtendedRequestID    string
@@ -74,7 +77,8 @@ func parseAccessRecord(line []byte) (accessRecord, error) {
 		XRayTraceID:          f.XRayTraceID.str(),
 	}
 	// A client id that is not a UUID is replaced and logged with this
-	// suffix (AWS-FACTS section 3); the client saw the bare UUID.
+	// suffix (documented with the access-log variables); the client saw
+	// the bare UUID.
 	r.RequestID = strings.TrimSuffix(r.RequestID, "_REPLACED_INVALID_REQUEST_ID")
 	if r.RequestID == "" {
 		return accessRecord{}, errAccessNoRequestID

@@ -74,8 +74,15 @@ func classifyBody(line []byte) (parsedLine, error) {
 	case isPlatformLine(line):
 		pl, err := parsePlatformLine(line)
 		return parsedLine{kind: kindPlatform, platform: pl}, err
+	case isExecutionText(line):
+		// An execution-log line without its "(id) " prefix: older
+		// exports and the console's test invoke write them so.
+		return parsedLine{kind: kindExecution, exec: parseExecutionText(line)}, nil
 	}
 	if pl, ok := parseAppLine(line); ok {
+		return parsedLine{kind: kindPlatform, platform: pl}, nil
+	}
+	if pl, ok := parseRuntimeLine(line); ok {
 		return parsedLine{kind: kindPlatform, platform: pl}, nil
 	}
 	return parsedLine{kind: kindOtherText}, nil
@@ -151,6 +158,9 @@ func classifyLambdaJSONPlatform(typ string, raw json.RawMessage, at *string) (pa
 		Metrics   struct {
 			DurationMS *float64 `json:"durationMs"`
 		} `json:"metrics"`
+		Tracing struct {
+			Value string `json:"value"`
+		} `json:"tracing"`
 	}
 	if err := json.Unmarshal(raw, &rec); err != nil {
 		return parsedLine{kind: kindPlatform}, err
@@ -158,7 +168,7 @@ func classifyLambdaJSONPlatform(typ string, raw json.RawMessage, at *string) (pa
 	if rec.RequestID == "" {
 		return parsedLine{kind: kindPlatform}, errPlatformNoRequestID
 	}
-	p := parsedLine{kind: kindPlatform, platform: platformLine{Event: ev, RequestID: rec.RequestID, TimedOut: rec.Status == "timeout"}}
+	p := parsedLine{kind: kindPlatform, platform: platformLine{Event: ev, RequestID: rec.RequestID, TimedOut: rec.Status == "timeout", TraceRoot: traceRoot(rec.Tracing.Value)}}
 	if ev == platformReport && rec.Metrics.DurationMS != nil {
 		p.platform.DurationMS, p.platform.HasDuration = *rec.Metrics.DurationMS, true
 	}

@@ -2,11 +2,14 @@ package diagnose
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
+	"strings"
 )
 
 // lineBoundReader fails once any line, or any record, exceeds limit bytes,
@@ -59,6 +62,41 @@ func (l *lineBoundReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// FormatInsightsCSV is a CSV export with a header row: Logs Insights'
+// (@timestamp,@message,... or the fields a query selected) or the
+// CloudWatch console's download of a log stream (timestamp,message).
+const FormatInsightsCSV Format = "insights-csv"
+
+var csvExportFormat = fileFormat{
+	name: FormatInsightsCSV,
+	detect: func(h *fileHead) bool {
+		first := bytes.ToLower(h.first())
+		if bytes.Contains(first, []byte("@message")) || (bytes.Contains(first, []byte("@timestamp")) && bytes.Contains(first, []byte(","))) {
+			return true
+		}
+		return reConsoleCSVHeader.Match(first)
+	},
+	read: func(e *Evidence, name string, br *bufio.Reader, sum *FileSummary, _ int) error {
+		return e.readCSV(name, br, sum)
+	},
+}
+
+// reConsoleCSVHeader is the console download's header row.
+var reConsoleCSVHeader = regexp.MustCompile(`^"?timestamp"?,"?message"?(,|$)`)
+
+// csvColumn maps the console download's column names to Logs Insights'.
+func csvColumn(name string) string {
+	switch strings.ToLower(strings.TrimSpace(name)) {
+	case "timestamp":
+		return "@timestamp"
+	case "message":
+		return "@message"
+	case "logstreamname", "log stream name":
+		return "@logStream"
+	}
+	return name
+}
+
 func (e *Evidence) readCSV(name string, br *bufio.Reader, sum *FileSummary) error {
 	bound := &lineBoundReader{r: br, limit: e.opts.MaxLineBytes}
 	cr := csv.NewReader(bound)
@@ -71,7 +109,11 @@ func (e *Evidence) readCSV(name string, br *bufio.Reader, sum *FileSummary) erro
 	}
 	bound.recordStart = cr.InputOffset()
 	columns := append([]string(nil), header...)
-	sum.Format = FormatInsightsCSV
+	if len(header) >= 2 && strings.EqualFold(strings.TrimSpace(header[0]), "timestamp") && strings.EqualFold(strings.TrimSpace(header[1]), "message") {
+		for i, c := range header {
+			columns[i] = csvColumn(c)
+		}
+	}
 	lastLine := 1
 	for {
 		rec, err := cr.Read()

@@ -62,7 +62,45 @@ type Evidence struct {
 	untiedUntimed *invocation
 	// clientIDsAdopted caches adoptsClientIDs.
 	clientIDsAdopted bool
+	// Built by link: which gateway requests and invocations carry each
+	// X-Ray trace Root.
+	traceRequests    map[string][]string
+	traceInvocations map[string][]*invocation
+
+	// streams is the reading state of the file being read, per log
+	// stream ("" for a file of one stream).
+	streams map[string]*streamState
 }
+
+// streamState is what the lines read so far in one log stream say about
+// the lines that follow: unprefixed execution lines belong to the request
+// the last "Starting execution" named, a line that continues a header map
+// or body belongs to the line before, and "XRAY TraceId:" on its own
+// continues the REPORT line before it.
+type streamState struct {
+	requestID  string
+	lastEvent  executionEvent
+	lastExec   bool // the last record was an execution line
+	lastReport *invocation
+}
+
+func (e *Evidence) stream(name string) *streamState {
+	if e.streams == nil {
+		e.streams = map[string]*streamState{}
+	}
+	st := e.streams[name]
+	if st == nil {
+		if len(e.streams) >= maxStreams {
+			clear(e.streams)
+		}
+		st = &streamState{}
+		e.streams[name] = st
+	}
+	return st
+}
+
+// maxStreams bounds the per-stream state of one file.
+const maxStreams = 4096
 
 // NewEvidence returns an empty Evidence using opts.
 func NewEvidence(opts Options) *Evidence {
@@ -104,6 +142,17 @@ type gatewayRequest struct {
 
 	record     *lambdalog.Record
 	recordLine *LogLine
+
+	// From "Endpoint response headers" and "... body before
+	// transformations" (and the lines continuing them).
+	endpoint        endpointSignals
+	refusalLine     *LogLine // the line that gave endpoint.refusal
+	bodyRefusalLine *LogLine // the line that gave endpoint.bodyRefusal
+	receivedStatus  int      // "Received response. Status: N"
+	// inAuthorizer is true between "Starting authorizer" and the line
+	// that ends the authorizer's call: what Lambda answers there is the
+	// authorizer function's answer.
+	inAuthorizer bool
 }
 
 // invocation is everything known about one Lambda request id.
@@ -116,6 +165,8 @@ type invocation struct {
 	record                      *lambdalog.Record
 	recordLine                  *LogLine
 	gatewayRequestID            string // the request it served, when known
+	traceRoot                   string // X-Ray trace Root, when logged
+	traceLine                   *LogLine
 }
 
 // coverage is the time span a kind of log covers, from its timestamps.
@@ -202,6 +253,8 @@ func clipStrings(p *parsedLine) {
 	}
 	clip(&p.exec.RequestID)
 	clip(&p.exec.LambdaRequestID)
+	clip(&p.exec.Signals.lambdaRequestID)
+	clip(&p.exec.Signals.errorType)
 	clip(&p.platform.RequestID)
 	r := &p.invocation
 	for _, s := range []*string{&r.LambdaRequestID, &r.APIGatewayRequestID, &r.ExtendedRequestID, &r.InvocationID, &r.TraceID, &r.Method, &r.Resource, &r.Error, &r.Message} {
@@ -209,8 +262,9 @@ func clipStrings(p *parsedLine) {
 	}
 }
 
-// add records one classified line.
-func (e *Evidence) add(p parsedLine, line LogLine) {
+// add records one classified line of the given log stream. It returns
+// false for an unprefixed execution line with no request before it.
+func (e *Evidence) add(p parsedLine, line LogLine, stream string) bool {
 	clipStrings(&p)
 	switch p.kind {
 	case kindAttempt:
@@ -220,10 +274,11 @@ func (e *Evidence) add(p parsedLine, line LogLine) {
 		r := &p.attempt
 		key := attemptKey{r.InvocationID, r.RequestIDSent, r.Attempt, r.Hedge, r.Start.UnixNano()}
 		if _, dup := e.attemptSeen[key]; dup {
-			return
+			return true
 		}
 		e.attemptSeen[key] = struct{}{}
 		e.attempts = append(e.attempts, &attemptEntry{rec: p.attempt, line: line})
+		return true
 	case kindAccess:
 		a := p.access
 		if line.Time.IsZero() {
@@ -235,17 +290,71 @@ func (e *Evidence) add(p parsedLine, line LogLine) {
 			g.access, g.accessLine = &a, &line
 		}
 	case kindExecution:
-		e.addExecution(p.exec, line)
+		return e.addExecution(p.exec, line, e.stream(stream))
 	case kindPlatform:
-		e.addPlatform(p.platform, line)
+		e.addPlatform(p.platform, line, e.stream(stream))
 	case kindInvocation:
 		e.addInvocationRecord(p.invocation, line)
 	}
+	if st := e.streams[stream]; st != nil {
+		st.lastExec = false
+	}
+	return true
 }
 
-func (e *Evidence) addExecution(x executionLine, line LogLine) {
+// continues reports whether a line of no known kind continues the
+// execution line before it in its stream (a header map or body printed
+// over several lines).
+func (e *Evidence) continues(stream string) bool {
+	st := e.streams[stream]
+	return st != nil && st.lastExec && st.requestID != "" && st.lastEvent.continues()
+}
+
+// addContinuation records a line that continues the execution line before
+// it: what it says about Lambda's answer counts for that request.
+func (e *Evidence) addContinuation(text []byte, line LogLine, stream string) {
+	st := e.streams[stream]
+	g := e.request(st.requestID)
+	e.addSignals(g, scanEndpointText(text, st.lastEvent == execResponseHeaders), line)
+}
+
+func (e *Evidence) addSignals(g *gatewayRequest, s endpointSignals, line LogLine) {
+	if s.refusal != "" && g.endpoint.refusal == "" {
+		g.refusalLine = &line
+	}
+	if s.bodyRefusal != "" && g.endpoint.bodyRefusal == "" {
+		g.bodyRefusalLine = &line
+	}
+	g.endpoint.merge(s)
+}
+
+func (e *Evidence) addExecution(x executionLine, line LogLine, st *streamState) bool {
+	switch {
+	case x.RequestID != "" && (x.Event == execStarting || x.Event == execLogHeader || x.Prefixed):
+		st.requestID = x.RequestID
+	case x.RequestID == "":
+		x.RequestID = st.requestID
+	}
+	if x.RequestID == "" {
+		return false
+	}
+	st.lastExec, st.lastEvent = true, x.Event
 	e.gatewaySpan.add(line.Time, line.File)
 	g := e.request(x.RequestID)
+	switch x.Event {
+	case execAuthorizerStart:
+		g.inAuthorizer = true
+	case execAuthorizerEnd, execStarting:
+		// The request's own execution starts after its authorizer's,
+		// whatever the authorizer's last line said.
+		g.inAuthorizer = false
+	case execSending, execReceived, execResponseHeaders, execResponseBody:
+		if g.inAuthorizer {
+			// The authorizer function's call, not the integration's.
+			x.Event, x.Status, x.LambdaRequestID, x.Signals = execOther, 0, "", endpointSignals{}
+			st.lastEvent = execOther
+		}
+	}
 	if g.exec == nil {
 		g.exec = map[executionEvent]*LogLine{}
 	}
@@ -262,17 +371,31 @@ func (e *Evidence) addExecution(x executionLine, line LogLine) {
 	case execMethodCompleted:
 		g.methodStatus = x.Status
 	}
+	if x.Event == execReceived && x.Status != 0 {
+		g.receivedStatus = x.Status
+	}
+	e.addSignals(g, x.Signals, line)
 	if x.LambdaRequestID != "" {
 		g.lambdaRequestID = x.LambdaRequestID
 	}
+	return true
 }
 
-func (e *Evidence) addPlatform(p platformLine, line LogLine) {
+func (e *Evidence) addPlatform(p platformLine, line LogLine, st *streamState) {
 	e.lambdaSpan.add(line.Time, line.File)
-	if p.Event == platformInit {
+	switch p.Event {
+	case platformInit, platformRuntime:
+		return
+	case platformTrace:
+		if inv := st.lastReport; inv != nil && inv.traceRoot == "" {
+			inv.traceRoot, inv.traceLine = p.TraceRoot, &line
+		}
 		return
 	}
 	inv := e.invocation(p.RequestID)
+	if p.TraceRoot != "" && inv.traceRoot == "" {
+		inv.traceRoot, inv.traceLine = p.TraceRoot, &line
+	}
 	switch p.Event {
 	case platformStart:
 		if inv.start == nil {
@@ -290,6 +413,7 @@ func (e *Evidence) addPlatform(p platformLine, line LogLine) {
 		if inv.report == nil {
 			inv.report = &line
 		}
+		st.lastReport = inv
 		if p.HasDuration {
 			inv.durationMS, inv.hasDuration = p.DurationMS, true
 		}

@@ -7,8 +7,50 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"time"
 )
+
+// The JSON exports: `aws logs filter-log-events` / `get-log-events` output,
+// Logs Insights exports (JSON array, `get-query-results`), and the
+// subscription-filter payload (format_subscription.go).
+const (
+	// FormatFilterLogEvents is `aws logs filter-log-events` (or
+	// get-log-events) JSON output ({"events":[{"timestamp":..,
+	// "message":..}]}), any log kind inside.
+	FormatFilterLogEvents Format = "filter-log-events"
+	// FormatInsightsJSON is a CloudWatch Logs Insights export: a JSON array
+	// of objects with @timestamp and @message, or `aws logs
+	// get-query-results` output ({"results":[[{"field":..,"value":..}]]}).
+	FormatInsightsJSON Format = "insights-json"
+)
+
+var jsonDocumentFormat = fileFormat{
+	name: "",
+	detect: func(h *fileHead) bool {
+		t := h.raw
+		switch {
+		case len(t) == 0:
+			return false
+		case t[0] == '[':
+			// A JSON array of rows, not a runtime's "[ERROR] ..." line.
+			rest := bytes.TrimLeft(t[1:], " \t\r\n")
+			return len(rest) == 0 || rest[0] == '{' || rest[0] == '[' || rest[0] == ']'
+
+		case reDocumentStart.Match(t):
+			return true
+		case t[0] == '{':
+			// A pretty-printed document starts with "{" alone.
+			return string(h.first()) == "{"
+		}
+		return false
+	},
+	read: func(e *Evidence, name string, br *bufio.Reader, sum *FileSummary, depth int) error {
+		return e.readDocument(name, br, sum, depth)
+	},
+}
+
+var reDocumentStart = regexp.MustCompile(`^\s*\{\s*"(events|results|searchedLogStreams|nextToken|nextForwardToken|nextBackwardToken|statistics|status|messageType|owner|logGroup|logStream|subscriptionFilters|logEvents|awslogs)"\s*:`)
 
 // errElementTooLarge stops a JSON export whose element exceeds the bound.
 var errElementTooLarge = errors.New("JSON export element larger than the line bound")
@@ -59,16 +101,18 @@ func (t *trackingReader) mark() { t.sinceMark = 0 }
 
 // documentReader walks a JSON export token by token.
 type documentReader struct {
-	e    *Evidence
-	name string
-	sum  *FileSummary
-	tr   *trackingReader
-	dec  *json.Decoder
+	e      *Evidence
+	name   string
+	sum    *FileSummary
+	tr     *trackingReader
+	dec    *json.Decoder
+	depth  int
+	stream string // a subscription payload's logStream
 }
 
-func (e *Evidence) readDocument(name string, br *bufio.Reader, sum *FileSummary) error {
+func (e *Evidence) readDocument(name string, br *bufio.Reader, sum *FileSummary, depth int) error {
 	tr := &trackingReader{r: br, limit: 2*int64(e.opts.MaxLineBytes) + 64<<10}
-	d := &documentReader{e: e, name: name, sum: sum, tr: tr, dec: json.NewDecoder(tr)}
+	d := &documentReader{e: e, name: name, sum: sum, tr: tr, dec: json.NewDecoder(tr), depth: depth}
 	d.dec.UseNumber()
 	for {
 		tok, err := d.dec.Token()
@@ -80,7 +124,9 @@ func (e *Evidence) readDocument(name string, br *bufio.Reader, sum *FileSummary)
 		}
 		switch tok {
 		case json.Delim('['):
-			sum.Format = FormatInsightsJSON
+			if sum.Format == "" {
+				sum.Format = FormatInsightsJSON
+			}
 			if err := d.insightsArray(); err != nil {
 				return d.broken(err)
 			}
@@ -93,7 +139,7 @@ func (e *Evidence) readDocument(name string, br *bufio.Reader, sum *FileSummary)
 		}
 	}
 	if sum.Format == "" {
-		return fmt.Errorf("%s: %w (a JSON document without \"events\" or \"results\")", name, ErrUnknownFormat)
+		return fmt.Errorf("%s: %w (a JSON document without \"events\", \"results\" or \"logEvents\")", name, ErrUnknownFormat)
 	}
 	return nil
 }
@@ -143,11 +189,22 @@ func (d *documentReader) object() error {
 		key, _ := tok.(string)
 		switch key {
 		case "events":
-			d.sum.Format = FormatFilterLogEvents
+			d.setFormat(FormatFilterLogEvents)
 			err = d.array(d.event)
 		case "results":
-			d.sum.Format = FormatInsightsJSON
+			d.setFormat(FormatInsightsJSON)
 			err = d.array(d.queryResultRow)
+		case "logStream":
+			err = d.dec.Decode(&d.stream)
+		case "logEvents":
+			d.setFormat(FormatSubscription)
+			err = d.array(d.event)
+		case "awslogs":
+			d.setFormat(FormatSubscription)
+			err = d.awslogs()
+		case "log":
+			d.setFormat(FormatTestInvoke)
+			err = d.testInvokeLog()
 		default:
 			err = d.skip()
 		}
@@ -157,6 +214,28 @@ func (d *documentReader) object() error {
 	}
 	_, err := d.dec.Token() // '}'
 	return err
+}
+
+// nested reads a log held inside the document (decoded from one of its
+// values) into the same summary; its lines are numbered within it, and a
+// failure is reported at the value and does not stop the document.
+func (d *documentReader) nested(what string, r io.Reader) {
+	sub := FileSummary{Format: d.sum.Format}
+	err := d.e.readStream(d.name, r, &sub, d.depth+1)
+	d.sum.Lines += sub.Lines
+	d.sum.Records += sub.Records
+	d.sum.Ignored += sub.Ignored
+	d.sum.Malformed += sub.Malformed
+	if err != nil {
+		d.e.addMalformed(d.pos(), fmt.Sprintf("%s unreadable: %v", what, err), nil)
+		d.sum.Malformed++
+	}
+}
+
+func (d *documentReader) setFormat(f Format) {
+	if d.sum.Format == "" {
+		d.sum.Format = f
+	}
 }
 
 // array calls each for every element of the array that comes next.
@@ -206,6 +285,7 @@ func (d *documentReader) event(pos Position) error {
 	var ev struct {
 		Timestamp json.Number `json:"timestamp"`
 		Message   *string     `json:"message"`
+		Stream    string      `json:"logStreamName"`
 	}
 	if err := d.dec.Decode(&ev); err != nil {
 		return d.elementError(pos, err)
@@ -219,7 +299,11 @@ func (d *documentReader) event(pos Position) error {
 	if ms, err := ev.Timestamp.Int64(); err == nil {
 		at, _ = epochMillis(ms)
 	}
-	d.e.addMessage(d.sum, pos, at, []byte(*ev.Message))
+	stream := ev.Stream
+	if stream == "" {
+		stream = d.stream
+	}
+	d.e.addMessage(d.sum, pos, at, stream, []byte(*ev.Message))
 	return nil
 }
 
@@ -288,14 +372,23 @@ func (d *documentReader) insightsRow(pos Position, row map[string]json.RawMessag
 			d.sum.Malformed++
 			return
 		}
-		d.e.addMessage(d.sum, pos, at, []byte(msg))
+		d.e.addMessage(d.sum, pos, at, rowStream(row), []byte(msg))
 		return
 	}
 	if line, ok := executionRow(row); ok {
-		d.e.addMessage(d.sum, pos, at, line)
+		d.e.addMessage(d.sum, pos, at, rowStream(row), line)
 		return
 	}
-	d.e.addMessage(d.sum, pos, at, fieldsAsRecord(row))
+	d.e.addMessage(d.sum, pos, at, rowStream(row), fieldsAsRecord(row))
+}
+
+// rowStream is a Logs Insights row's @logStream, "" when not selected.
+func rowStream(row map[string]json.RawMessage) string {
+	var s string
+	if raw, ok := row["@logStream"]; ok {
+		_ = json.Unmarshal(raw, &s)
+	}
+	return s
 }
 
 // executionRow rebuilds the execution-log line of a row from a query that

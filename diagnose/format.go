@@ -4,36 +4,23 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
-	"regexp"
 )
 
 // Format is a kind of input file, detected from its content.
 type Format string
 
-// The formats ReadFile detects.
+// The formats every file may turn out to be; each wrapper format (an export,
+// a copy, a CLI's output) is declared in its own file next to its reader.
 const (
 	// FormatEmpty is a file with no non-blank line.
 	FormatEmpty Format = "empty"
 	// FormatMalformed is a file whose every non-blank line looked like a
 	// known kind but failed to parse (all are listed as malformed).
 	FormatMalformed Format = "malformed"
-	// FormatAttemptLog is the transport's slog JSON attempt log.
-	FormatAttemptLog Format = "attempt-log"
-	// FormatAccessLog is API Gateway access-log JSON lines.
-	FormatAccessLog Format = "access-log"
-	// FormatExecutionLog is API Gateway execution-log lines "(<requestId>) text".
-	FormatExecutionLog Format = "execution-log"
-	// FormatLambdaLog is a Lambda log: START/END/REPORT and lambdalog lines.
-	FormatLambdaLog Format = "lambda-log"
-	// FormatFilterLogEvents is `aws logs filter-log-events` JSON output
-	// ({"events":[{"timestamp":..,"message":..}]}), any log kind inside.
-	FormatFilterLogEvents Format = "filter-log-events"
-	// FormatInsightsJSON is a CloudWatch Logs Insights export: a JSON array
-	// of objects with @timestamp and @message, or `aws logs
-	// get-query-results` output ({"results":[[{"field":..,"value":..}]]}).
-	FormatInsightsJSON Format = "insights-json"
-	// FormatInsightsCSV is a Logs Insights CSV export with a header row.
-	FormatInsightsCSV Format = "insights-csv"
+	// FormatUnreadable is a file that could not be read at all (it could
+	// not be opened, its format is unknown, or reading it failed);
+	// FileSummary.Error says why.
+	FormatUnreadable Format = "unreadable"
 )
 
 // ErrUnknownFormat is returned (wrapped, with the file name and its first
@@ -47,76 +34,107 @@ var ErrUnknownFormat = errors.New("unknown log format")
 // how many unrecognised lines it keeps until the format is known.
 const undecidedLineLimit = 1000
 
-// formatOf names the line-based format a file's first recognised line
-// implies.
-func formatOf(k lineKind) Format {
-	switch k {
-	case kindAttempt:
-		return FormatAttemptLog
-	case kindAccess:
-		return FormatAccessLog
-	case kindExecution:
-		return FormatExecutionLog
-	case kindPlatform, kindInvocation:
-		return FormatLambdaLog
-	}
-	return ""
+// fileFormat is one row of the format table: how to recognise a file from
+// its start, and how to read it. Adding a format is one file declaring its
+// Format, detect and read, and one row in formats.
+type fileFormat struct {
+	name Format
+	// detect looks at the file's start.
+	detect func(h *fileHead) bool
+	// read streams the file into e; sum.Format is preset to name (the
+	// plain line formats refine it).
+	read func(e *Evidence, name string, br *bufio.Reader, sum *FileSummary, depth int) error
 }
 
-// strayIsMalformed reports whether a line of no known kind counts as
-// malformed in a file of format f. Lambda logs hold the function's own
-// output and attempt logs other slog records, so there such lines are
-// ignored; anything else is damage.
-func strayIsMalformed(f Format, k lineKind) bool {
-	switch f {
-	case FormatLambdaLog:
-		return false
-	case FormatAttemptLog:
-		return k == kindOtherText
+// formats is the table, most specific first; the last row (plain log
+// lines, each recognised by its content) takes every file. It is set in
+// init because readers of nested formats consult it.
+var formats []fileFormat
+
+func init() { formats = formatTable() }
+
+func formatTable() []fileFormat {
+	return []fileFormat{
+		subscriptionBase64Format,
+		jsonDocumentFormat,
+		insightsMarkdownFormat,
+		insightsTSVFormat,
+		csvExportFormat,
+		testInvokeFormat,
+		cliTextFormat,
+		logsTailFormat,
+		samLogsFormat,
+		consoleCopyFormat,
+		plainLinesFormat,
 	}
-	return true
 }
 
-var reDocumentStart = regexp.MustCompile(`^\s*\{\s*"(events|results|searchedLogStreams|nextToken|statistics|status)"\s*:`)
+// headBytes is how much of a file detection may look at.
+const headBytes = 64 << 10
 
-// container is how a file holds its lines.
-type container int
+// fileHead is the start of a file: its first bytes and first non-blank
+// lines (cut at headBytes).
+type fileHead struct {
+	raw   []byte
+	lines [][]byte
+}
 
-const (
-	containerLines container = iota
-	containerDocument
-	containerCSV
-)
-
-// sniffContainer peeks at the start of the file.
-func sniffContainer(br *bufio.Reader) container {
-	head, _ := br.Peek(64 << 10)
-	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
-	trimmed := bytes.TrimLeft(head, " \t\r\n")
-	if len(trimmed) == 0 {
-		return containerLines
+func (h *fileHead) first() []byte {
+	if len(h.lines) == 0 {
+		return nil
 	}
-	switch {
-	case trimmed[0] == '[':
-		return containerDocument
-	case reDocumentStart.Match(trimmed):
-		return containerDocument
-	case trimmed[0] == '{':
-		first := trimmed
-		if i := bytes.IndexByte(first, '\n'); i >= 0 {
-			first = first[:i]
+	return h.lines[0]
+}
+
+// headLines is how many non-blank lines detection sees.
+const headLines = 20
+
+func peekHead(br *bufio.Reader) *fileHead {
+	raw, _ := br.Peek(headBytes)
+	h := &fileHead{raw: bytes.TrimLeft(raw, " \t\r\n")}
+	rest := h.raw
+	for len(rest) > 0 && len(h.lines) < headLines {
+		line, tail, found := bytes.Cut(rest, []byte("\n"))
+		if !found && len(raw) == headBytes {
+			break // cut by the peek
 		}
-		if bytes.Equal(bytes.TrimSpace(first), []byte("{")) {
-			return containerDocument
+		rest = tail
+		if line = bytes.TrimRight(line, " \t\r"); len(line) > 0 {
+			h.lines = append(h.lines, line)
 		}
-		return containerLines
 	}
-	first := trimmed
-	if i := bytes.IndexByte(first, '\n'); i >= 0 {
-		first = first[:i]
+	return h
+}
+
+// detectFormat returns the table row that takes a file.
+func detectFormat(h *fileHead) fileFormat {
+	for _, f := range formats {
+		if f.detect(h) {
+			return f
+		}
 	}
-	if bytes.Contains(first, []byte("@message")) || (bytes.Contains(first, []byte("@timestamp")) && bytes.Contains(first, []byte(","))) {
-		return containerCSV
+	return plainLinesFormat
+}
+
+// firstLineSplits reports whether the first non-blank line that is not a
+// header (skip) or a shell prompt is taken apart by split.
+func firstLineSplits(h *fileHead, skip, split func([]byte) bool) bool {
+	for _, l := range h.lines {
+		if (skip != nil && skip(l)) || isPromptLine(l) {
+			continue
+		}
+		return split(l)
 	}
-	return containerLines
+	return false
+}
+
+// isPromptLine reports a shell prompt or command line, as a pasted CLI
+// transcript starts with ("$ aws logs tail ...").
+func isPromptLine(l []byte) bool {
+	for _, p := range []string{"$ ", "% ", "> ", "PS ", "aws ", "sam "} {
+		if bytes.HasPrefix(l, []byte(p)) {
+			return true
+		}
+	}
+	return false
 }

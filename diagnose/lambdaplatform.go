@@ -5,6 +5,7 @@ import (
 	"errors"
 	"regexp"
 	"strconv"
+	"strings"
 )
 
 // platformEvent is the kind of a Lambda platform line.
@@ -20,6 +21,12 @@ const (
 	// "<time>\t<id>\tINFO\t<message>" or Lambda's JSON application log
 	// format {"timestamp":..,"level":"INFO","requestId":"<id>",...}.
 	platformApp
+	// platformRuntime is a runtime's own line without a request id
+	// ("[ERROR] Runtime.ImportModuleError: ...", "INIT_REPORT ...").
+	platformRuntime
+	// platformTrace is a line "XRAY TraceId: ..." on its own, which
+	// continues the REPORT line before it.
+	platformTrace
 )
 
 // platformLine is one parsed Lambda platform line.
@@ -31,6 +38,10 @@ type platformLine struct {
 	// TimedOut is set on REPORT lines with "Status: timeout" and on
 	// "Task timed out" lines.
 	TimedOut bool
+	// TraceRoot is the X-Ray trace id's Root (1-<8 hex>-<24 hex>) a
+	// REPORT line ("XRAY TraceId: ...") or a platform record's tracing
+	// value carries; "" when none.
+	TraceRoot string
 }
 
 var (
@@ -39,8 +50,38 @@ var (
 	rePlatformID     = regexp.MustCompile(`^(?:START|END|REPORT) RequestId: ([0-9A-Za-z-]{1,128})(?:\s|$)`)
 	reReportDuration = regexp.MustCompile(`\tDuration: ([0-9]+(?:\.[0-9]+)?) ms|^REPORT RequestId: \S+\s+Duration: ([0-9]+(?:\.[0-9]+)?) ms`)
 	reTaskTimedOut   = regexp.MustCompile(`(?:^|\s)([0-9a-fA-F-]{36})\s+Task timed out after`)
-	reAppLine        = regexp.MustCompile(`^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\t(?:TRACE|DEBUG|INFO|WARN|ERROR|FATAL)\t`)
+	reAppLine        = regexp.MustCompile(`^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\t(?:TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL|CRITICAL)\t`)
+	// The Python runtime's format: "[INFO]\t<time>\t<request id>\t<message>".
+	reBracketAppLine = regexp.MustCompile(`^\[(?:TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL|CRITICAL)\]\t\S+\t([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\t`)
+	reRuntimeLine    = regexp.MustCompile(`^(?:\[(?:TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL|CRITICAL)\][ \t]|INIT_REPORT |EXTENSION\t|TELEMETRY\t)`)
+	reXRayTraceID    = regexp.MustCompile(`XRAY TraceId: (1-[0-9a-fA-F]{8}-[0-9a-fA-F]{24})`)
+	reTraceRoot      = regexp.MustCompile(`(?:^|Root=)(1-[0-9a-fA-F]{8}-[0-9a-fA-F]{24})`)
 )
+
+// traceRoot returns the Root of an X-Ray trace id, given as a bare id
+// ("1-5f84c7a1-6c4b8f2e3d1a9b0c7e6f5a4b"), a header value
+// ("Root=1-...;Parent=...;Sampled=1") or an OpenTelemetry trace id (32 hex
+// digits, which X-Ray writes as 1-<first 8>-<other 24>); "" otherwise.
+func traceRoot(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) == 32 && isHex(s) {
+		return strings.ToLower("1-" + s[:8] + "-" + s[8:])
+	}
+	if m := reTraceRoot.FindStringSubmatch(s); m != nil {
+		return strings.ToLower(m[1])
+	}
+	return ""
+}
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
 
 // parseAppLine recognises "<id>\t<LEVEL>\t<message>", the managed
 // runtimes' text format (timestamp already removed).
@@ -53,6 +94,30 @@ func parseAppLine(line []byte) (platformLine, bool) {
 		return platformLine{}, false
 	}
 	return platformLine{Event: platformApp, RequestID: string(m[1])}, true
+}
+
+// parseRuntimeLine recognises the lines a runtime writes itself: the
+// Python runtime's "[LEVEL]\t<time>\t<id>\t<message>" (a function line
+// under its request id) and lines without an id, such as "[ERROR]
+// Runtime.ImportModuleError: ..." (a Lambda log may start with one), and a
+// REPORT line's "XRAY TraceId: ..." continuation.
+func parseRuntimeLine(line []byte) (platformLine, bool) {
+	if len(line) == 0 || !bytes.ContainsRune([]byte("[IETX"), rune(line[0])) {
+		// Most lines are the function's own output: no regexp for them.
+		return platformLine{}, false
+	}
+	if m := reBracketAppLine.FindSubmatch(line); m != nil {
+		return platformLine{Event: platformApp, RequestID: string(m[1])}, true
+	}
+	if reRuntimeLine.Match(line) {
+		return platformLine{Event: platformRuntime}, true
+	}
+	if bytes.HasPrefix(line, []byte("XRAY TraceId:")) {
+		if m := reXRayTraceID.FindSubmatch(line); m != nil {
+			return platformLine{Event: platformTrace, TraceRoot: strings.ToLower(string(m[1]))}, true
+		}
+	}
+	return platformLine{}, false
 }
 
 // isPlatformLine reports whether line (timestamp removed) starts like one of
@@ -97,6 +162,9 @@ func parsePlatformLine(line []byte) (platformLine, error) {
 			p.HasDuration = true
 		}
 		p.TimedOut = bytes.Contains(line, []byte("Status: timeout"))
+		if x := reXRayTraceID.FindSubmatch(line); x != nil {
+			p.TraceRoot = strings.ToLower(string(x[1]))
+		}
 	}
 	return p, nil
 }

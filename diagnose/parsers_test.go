@@ -25,7 +25,19 @@ func TestParseExecutionLine(t *testing.T) {
 		{"(" + id + ") Lambda execution failed with status 200 due to customer function error: a. b. c. Lambda request id: " + lid,
 			executionLine{RequestID: id, Event: execFunctionError, Status: 200, LambdaRequestID: lid}},
 		{"(" + id + ") Execution failed due to configuration error: Malformed Lambda proxy response", executionLine{RequestID: id, Event: execMalformedProxy}},
-		{"(" + id + ") Execution failed due to configuration error: Invalid permissions on Lambda function", executionLine{RequestID: id, Event: execConfigurationError}},
+		{"(" + id + ") Execution failed due to configuration error: Invalid permissions on Lambda function", executionLine{RequestID: id, Event: execConfigurationError,
+			Signals: endpointSignals{refusal: "permission denied (Invalid permissions on Lambda function)"}}},
+		{"(" + id + ") Received response. Status: 200, Integration latency: 356 ms", executionLine{RequestID: id, Event: execReceived, Status: 200, LatencyMS: 356}},
+		{"(" + id + ") Endpoint request URI: https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:f/invocations",
+			executionLine{RequestID: id, Event: execSending}},
+		{"(" + id + ") Endpoint response headers: {Date=Thu, 01 Apr 2021 21:58:32 GMT, Content-Type=application/json, x-amzn-RequestId=" + lid + ", X-Amzn-Trace-Id=root=1-60664378-0123456789abcdef01234567;sampled=0}",
+			executionLine{RequestID: id, Event: execResponseHeaders, LambdaRequestID: lid, Signals: endpointSignals{lambdaRequestID: lid}}},
+		{"(" + id + ") Endpoint response headers: {Connection=keep-alive, x-amzn-RequestId=" + lid + ", x-amzn-ErrorType=TooManyRequestsException, Content-Type=application/json}",
+			executionLine{RequestID: id, Event: execResponseHeaders, LambdaRequestID: lid, Signals: endpointSignals{lambdaRequestID: lid, errorType: "TooManyRequestsException", refusal: "throttled (TooManyRequestsException)"}}},
+		{"(" + id + ") Endpoint response body before transformations: {\"Reason\":\"ReservedFunctionConcurrentInvocationLimitExceeded\",\"Type\":\"User\",\"message\":\"Rate Exceeded.\"}",
+			executionLine{RequestID: id, Event: execResponseBody, Signals: endpointSignals{bodyRefusal: "throttled (ReservedFunctionConcurrentInvocationLimitExceeded)"}}},
+		{"(" + id + ") Endpoint response body before transformations: {\"statusCode\":200,\"body\":\"ok\"}", executionLine{RequestID: id, Event: execResponseBody}},
+		{"(" + id + ") Successfully completed execution", executionLine{RequestID: id, Event: execCompleted}},
 		{"(" + id + ") Lambda invocation failed with status: 429. Lambda request id: " + lid,
 			executionLine{RequestID: id, Event: execInvocationFailed, Status: 429, LambdaRequestID: lid}},
 		{"(" + id + ") Lambda invocation failed with status: 403", executionLine{RequestID: id, Event: execInvocationFailed, Status: 403}},
@@ -34,6 +46,7 @@ func TestParseExecutionLine(t *testing.T) {
 		{"(" + id + ")", executionLine{RequestID: id, Event: execOther}},
 	}
 	for _, tt := range tests {
+		tt.want.Prefixed = true
 		got, err := parseExecutionLine([]byte(tt.line))
 		if err != nil || got != tt.want {
 			t.Errorf("parseExecutionLine(%q) = %+v, %v; want %+v", tt.line, got, err, tt.want)
@@ -237,11 +250,11 @@ func FuzzClassifyLine(f *testing.F) {
 				t.Fatal("access record without request id")
 			}
 		case kindExecution:
-			if p.exec.RequestID == "" || strings.ContainsAny(p.exec.RequestID, " \t)") {
+			if p.exec.Prefixed && (p.exec.RequestID == "" || strings.ContainsAny(p.exec.RequestID, " \t)")) {
 				t.Fatalf("bad execution request id %q", p.exec.RequestID)
 			}
 		case kindPlatform:
-			if p.platform.Event != platformInit && p.platform.RequestID == "" {
+			if p.platform.Event != platformInit && p.platform.Event != platformRuntime && p.platform.Event != platformTrace && p.platform.RequestID == "" {
 				t.Fatalf("platform line without id %+v", p.platform)
 			}
 		}

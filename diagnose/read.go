@@ -13,7 +13,8 @@ import (
 type FileSummary struct {
 	// Path is the name given to ReadFile.
 	Path string `json:"path"`
-	// Format is the detected format.
+	// Format is the detected format (FormatUnreadable when the file could
+	// not be read at all).
 	Format Format `json:"format"`
 	// Lines is the number of lines (or export elements) read.
 	Lines int `json:"lines"`
@@ -24,21 +25,57 @@ type FileSummary struct {
 	Ignored int `json:"ignored"`
 	// Malformed counts the file's malformed lines.
 	Malformed int `json:"malformed"`
+	// Error says why the file, or its end, could not be read; empty when
+	// it was read to the end.
+	Error string `json:"error,omitempty"`
 }
 
 // ReadFile streams one log file into e, detecting its format (a gzip file is
 // read through). name is used in positions and the report. It returns the
 // summary, and an error when the format is unknown (errors.Is(err,
 // ErrUnknownFormat)) or reading fails; malformed lines are not errors. Lines
-// read before an error stay in e.
+// read before an error stay in e, and the file is listed in the report
+// either way (with FileSummary.Error set on failure), so a caller may go on
+// with the next file.
 func (e *Evidence) ReadFile(name string, r io.Reader) (sum FileSummary, err error) {
-	br := bufio.NewReaderSize(r, 64<<10)
+	sum = FileSummary{Path: name}
+	e.streams = nil
+	err = e.readStream(name, r, &sum, 0)
+	e.streams = nil
+	if err != nil {
+		sum.Error = err.Error()
+		if sum.Format == "" || errors.Is(err, ErrUnknownFormat) {
+			sum.Format = FormatUnreadable
+		}
+	}
+	e.files = append(e.files, sum)
+	return sum, err
+}
+
+// AddUnreadable lists a file that could not be read at all (it could not
+// be opened, say) in the report, as ReadFile lists a file it failed on.
+func (e *Evidence) AddUnreadable(name string, err error) {
+	e.files = append(e.files, FileSummary{Path: name, Format: FormatUnreadable, Error: err.Error()})
+}
+
+// maxNesting bounds formats inside formats (base64 inside JSON inside
+// gzip), so a crafted file cannot recurse without end.
+const maxNesting = 3
+
+// readStream detects one stream's format and reads it; depth counts the
+// wrappers already removed.
+func (e *Evidence) readStream(name string, r io.Reader, sum *FileSummary, depth int) (err error) {
+	if depth > maxNesting {
+		return fmt.Errorf("%s: %w (formats nested more than %d deep)", name, ErrUnknownFormat, maxNesting)
+	}
+	br := bufio.NewReaderSize(r, headBytes)
 	if head, _ := br.Peek(2); string(head) == gzipMagic {
-		// CloudWatch Logs exports to S3 are gzip files: streamed
-		// through, the bounds stay those of the text inside.
+		// CloudWatch Logs exports to S3 and subscription payloads are
+		// gzip: streamed through, the bounds stay those of the text
+		// inside.
 		zr, zerr := gzip.NewReader(br)
 		if zerr != nil {
-			return FileSummary{Path: name}, fmt.Errorf("%s: %w", name, &readError{zerr})
+			return fmt.Errorf("%s: %w", name, &readError{zerr})
 		}
 		defer zr.Close()
 		gz := &gzipReader{r: zr}
@@ -46,29 +83,20 @@ func (e *Evidence) ReadFile(name string, r io.Reader) (sum FileSummary, err erro
 			if gz.truncated && err == nil {
 				e.addMalformed(Position{File: name, Line: sum.Lines + 1}, "gzip data cut short: the rest of the file is missing", nil)
 				sum.Malformed++
-				e.files[len(e.files)-1] = sum
 			}
 		}()
-		br = bufio.NewReaderSize(gz, 64<<10)
+		br = bufio.NewReaderSize(gz, headBytes)
 	}
 	if head, _ := br.Peek(len(utf8BOM)); string(head) == utf8BOM {
 		// Windows tools start UTF-8 text (CSV exports above all) with a
 		// byte order mark; it is not part of the first line or header.
 		_, _ = br.Discard(len(utf8BOM))
 	}
-	sum = FileSummary{Path: name}
-	switch sniffContainer(br) {
-	case containerDocument:
-		err = e.readDocument(name, br, &sum)
-	case containerCSV:
-		err = e.readCSV(name, br, &sum)
-	default:
-		err = e.readLines(name, br, &sum)
+	f := detectFormat(peekHead(br))
+	if sum.Format == "" {
+		sum.Format = f.name
 	}
-	if err == nil || !errors.Is(err, ErrUnknownFormat) {
-		e.files = append(e.files, sum)
-	}
-	return sum, err
+	return f.read(e, name, br, sum, depth)
 }
 
 const (
@@ -96,114 +124,11 @@ func (g *gzipReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// stray is a line of no known kind seen before the file's format was known.
-type stray struct {
-	pos  Position
-	kind lineKind
-	text string
-}
-
-func (e *Evidence) readLines(name string, br *bufio.Reader, sum *FileSummary) error {
-	lr := newLineReader(br, e.opts.MaxLineBytes)
-	var pending []stray
-	var firstLine string
-	nonBlank := 0
-	// An application's JSON log can hold the transport's attempt lines
-	// anywhere: while every stray is a JSON object the file is read on,
-	// the strays past the limit only counted.
-	allJSON, extraJSON := true, 0
-	for {
-		line, tooLong, err := lr.next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		sum.Lines++
-		pos := Position{File: name, Line: lr.line}
-		if tooLong {
-			e.addMalformed(pos, fmt.Sprintf("line longer than %d bytes", e.opts.MaxLineBytes), line)
-			sum.Malformed++
-			nonBlank++
-			continue
-		}
-		p, perr := classifyLine(line)
-		if p.kind == kindBlank {
-			continue
-		}
-		nonBlank++
-		if firstLine == "" {
-			firstLine = excerpt(line)
-		}
-		if perr != nil {
-			e.addMalformed(pos, perr.Error(), line)
-			sum.Malformed++
-			continue
-		}
-		if f := formatOf(p.kind); f != "" {
-			if sum.Format == "" {
-				sum.Format = f
-				for _, s := range pending {
-					e.countStray(sum, s)
-				}
-				pending = nil
-				if strayIsMalformed(f, kindOtherJSON) {
-					// Counted, not listed: the list is capped anyway.
-					e.malformedCount += extraJSON
-					sum.Malformed += extraJSON
-				} else {
-					sum.Ignored += extraJSON
-				}
-			}
-			e.add(p, LogLine{Position: pos, Text: excerpt(line), Time: p.time})
-			sum.Records++
-			continue
-		}
-		s := stray{pos: pos, kind: p.kind, text: excerpt(line)}
-		if sum.Format != "" {
-			e.countStray(sum, s)
-			continue
-		}
-		allJSON = allJSON && s.kind == kindOtherJSON
-		if len(pending) < undecidedLineLimit {
-			pending = append(pending, s)
-		} else {
-			extraJSON++
-		}
-		if nonBlank >= undecidedLineLimit && !allJSON {
-			break
-		}
-	}
-	if sum.Format == "" {
-		if nonBlank == 0 {
-			sum.Format = FormatEmpty
-			return nil
-		}
-		if sum.Malformed > 0 && len(pending) == 0 {
-			// Every line was a damaged record of some kind: report
-			// the damage rather than refuse the file.
-			sum.Format = FormatMalformed
-			return nil
-		}
-		return fmt.Errorf("%s: %w (first line: %q)", name, ErrUnknownFormat, firstLine)
-	}
-	return nil
-}
-
-func (e *Evidence) countStray(sum *FileSummary, s stray) {
-	if strayIsMalformed(sum.Format, s.kind) {
-		e.addMalformed(s.pos, "not a "+string(sum.Format)+" line", []byte(s.text))
-		sum.Malformed++
-		return
-	}
-	sum.Ignored++
-}
-
-// addMessage classifies one message of an export (a filter-log-events
-// event, a Logs Insights row). Exports mix log kinds, so messages of no
-// known kind are ignored rather than malformed.
-func (e *Evidence) addMessage(sum *FileSummary, pos Position, at time.Time, msg []byte) {
+// addMessage classifies one message of an export or a copy (a
+// filter-log-events event, a Logs Insights row, an `aws logs tail` line)
+// from the given log stream. Exports mix log kinds, so messages of no known
+// kind are ignored rather than malformed.
+func (e *Evidence) addMessage(sum *FileSummary, pos Position, at time.Time, stream string, msg []byte) {
 	if len(msg) > e.opts.MaxLineBytes {
 		e.addMalformed(pos, fmt.Sprintf("message longer than %d bytes", e.opts.MaxLineBytes), msg)
 		sum.Malformed++
@@ -218,12 +143,19 @@ func (e *Evidence) addMessage(sum *FileSummary, pos Position, at time.Time, msg 
 		sum.Malformed++
 		return
 	case formatOf(p.kind) == "":
+		// A message is a whole log event (its continuation lines were
+		// joined to it): it continues nothing.
 		sum.Ignored++
 		return
 	}
 	if p.time.IsZero() {
 		p.time = at
 	}
-	e.add(p, LogLine{Position: pos, Text: excerpt(msg), Time: p.time})
+	if !e.add(p, LogLine{Position: pos, Text: excerpt(msg), Time: p.time}, stream) {
+		// An execution-log text with no request before it to belong
+		// to: as good as unknown.
+		sum.Ignored++
+		return
+	}
 	sum.Records++
 }

@@ -59,6 +59,7 @@ func (e *Evidence) link() {
 			}
 		}
 	}
+	e.linkTraces()
 	e.untied, e.untiedUntimed = e.untied[:0], nil
 	for _, id := range e.invocationIDs {
 		inv := e.invocations[id]
@@ -74,6 +75,63 @@ func (e *Evidence) link() {
 	}
 	sort.SliceStable(e.untied, func(i, j int) bool { return e.untied[i].startTime().Before(e.untied[j].startTime()) })
 	e.clientIDsAdopted = e.adoptsClientIDs()
+}
+
+// linkTraces indexes X-Ray trace Roots: the distinct gateway requests (and
+// attempts API Gateway has no record of) that carry each, and the
+// invocations that carry each. An invocation whose Root only one request
+// carries is tied to it.
+func (e *Evidence) linkTraces() {
+	e.traceRequests = map[string][]string{}
+	e.traceInvocations = map[string][]*invocation{}
+	seen := map[[2]string]bool{}
+	note := func(root, id string) {
+		if root == "" || seen[[2]string{root, id}] {
+			return
+		}
+		seen[[2]string{root, id}] = true
+		e.traceRequests[root] = append(e.traceRequests[root], id)
+	}
+	for _, id := range e.gatewayOrder {
+		if g := e.gateway[id]; g.access != nil {
+			note(traceRoot(g.access.XRayTraceID), id)
+		}
+	}
+	for _, a := range e.attempts {
+		note(traceRoot(a.rec.TraceID), a.rec.gatewayRequestID())
+	}
+	for _, id := range e.invocationIDs {
+		if inv := e.invocations[id]; inv.traceRoot != "" {
+			e.traceInvocations[inv.traceRoot] = append(e.traceInvocations[inv.traceRoot], inv)
+		}
+	}
+	for root, invs := range e.traceInvocations {
+		if reqs := e.traceRequests[root]; len(reqs) == 1 {
+			for _, inv := range invs {
+				if inv.gatewayRequestID == "" && e.startedDuring(inv, reqs[0]) {
+					inv.gatewayRequestID = reqs[0]
+				}
+			}
+		}
+	}
+}
+
+// startedDuring reports whether inv started while gateway request id was
+// waiting for Lambda (up to Lambda's init allowance after), or either time
+// is unknown.
+func (e *Evidence) startedDuring(inv *invocation, id string) bool {
+	g := e.gateway[id]
+	start := inv.startTime()
+	if g == nil || g.access == nil || g.access.RequestTime.IsZero() || start.IsZero() {
+		return true
+	}
+	from := g.access.RequestTime
+	to := g.access.gaveUpAt()
+	if to.IsZero() {
+		to = from.Add(e.opts.IntegrationTimeout)
+	}
+	skew := e.opts.ClockSkew
+	return !start.Before(from.Add(-skew)) && !start.After(to.Add(lambdaInitAllowance+skew))
 }
 
 // adoptsClientIDs reports whether the gateway logs hold a record under an id

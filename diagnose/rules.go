@@ -22,7 +22,65 @@ func (j *judgement) lambdaSide() bool {
 			}
 		}
 	}
-	return false
+	return j.traceSide()
+}
+
+// traceSide decides from the X-Ray trace id: an invocation whose REPORT
+// line or platform record carries the Root this attempt's access log (or
+// attempt line) carries ran for it, when no other attempt carries that
+// Root. Attempts of one logical request may share a Root (a client that
+// sends one trace header for all of them): then the trace proves nothing
+// for any one of them.
+func (j *judgement) traceSide() bool {
+	root := j.traceRoot()
+	if root == "" {
+		return false
+	}
+	invs := j.e.traceInvocations[root]
+	if len(invs) == 0 {
+		return false
+	}
+	reqs := j.e.traceRequests[root]
+	if len(reqs) != 1 {
+		return false
+	}
+	// link tied the invocations that also started while this attempt
+	// was at the gateway: an export may hold only some of the attempts
+	// that share a Root.
+	var inv *invocation
+	for _, c := range invs {
+		if c.gatewayRequestID == reqs[0] {
+			inv = c
+			break
+		}
+	}
+	if inv == nil {
+		return false
+	}
+	if j.v.LambdaRequestID == "" {
+		j.v.LambdaRequestID = inv.id
+		if inv.hasDuration {
+			d := inv.durationMS
+			j.v.FunctionDurationMS = &d
+		}
+		j.inv = inv
+	}
+	j.decide(VerdictRan, inv.traceLine, "the function ran: Lambda request %s carries X-Ray trace %s, which only this attempt carries", inv.id, root)
+	return true
+}
+
+// traceRoot is the X-Ray Root the gateway or the transport logged for
+// this attempt.
+func (j *judgement) traceRoot() string {
+	if j.g != nil && j.g.access != nil {
+		if r := traceRoot(j.g.access.XRayTraceID); r != "" {
+			return r
+		}
+	}
+	if j.a != nil {
+		return traceRoot(j.a.rec.TraceID)
+	}
+	return ""
 }
 
 // gatewaySide decides from API Gateway's access and execution logs.
@@ -30,6 +88,22 @@ func (j *judgement) gatewaySide() bool {
 	g, acc := j.g, j.g.access
 	if l := g.exec[execFunctionError]; l != nil {
 		j.decide(VerdictRan, l, "the function ran and failed (502): customer function error, Lambda request id %s", orDash(g.lambdaRequestID))
+		return true
+	}
+	if g.endpoint.functionError {
+		j.decide(VerdictRan, j.endpointLine(), "the function ran and failed: Lambda's answer carries X-Amz-Function-Error (Lambda request id %s)", orDash(g.lambdaRequestID))
+		return true
+	}
+	if refusal, line := j.refusal(); refusal != "" {
+		j.decide(VerdictNotRun, line, "Lambda refused the invocation: %s, so the function did not run", refusal)
+		return true
+	}
+	if s := g.receivedStatus; s >= 400 {
+		if s < 500 && s != 410 {
+			j.decide(VerdictNotRun, g.exec[execReceived], "Lambda refused the invocation with status %d%s, so the function did not run", s, throttleWord(s))
+		} else {
+			j.decide(VerdictMaybe, g.exec[execReceived], "Lambda's Invoke API answered status %d; whether the function started is unknown", s)
+		}
 		return true
 	}
 	if l := g.exec[execMalformedProxy]; l != nil {
@@ -61,8 +135,20 @@ func (j *judgement) gatewaySide() bool {
 			return true
 		}
 	}
+	if g.endpoint.lambdaRequestID != "" {
+		j.decide(VerdictRan, g.exec[execResponseHeaders], "the function ran: Lambda answered with request id %s (Endpoint response headers) and no error type", g.endpoint.lambdaRequestID)
+		return true
+	}
+	if l := g.exec[execResponseBody]; l != nil {
+		j.decide(VerdictRan, l, "the function ran: API Gateway logged its response body, and nothing says Lambda refused")
+		return true
+	}
 	if l := g.exec[execReceived]; l != nil {
-		j.decide(VerdictRan, l, "the function ran: API Gateway received its response")
+		if g.receivedStatus != 0 {
+			j.decide(VerdictRan, l, "the function ran: Lambda answered status %d", g.receivedStatus)
+		} else {
+			j.decide(VerdictRan, l, "the function ran: API Gateway received its response")
+		}
 		return true
 	}
 	if j.v.GatewayTimedOut || g.exec[execSending] != nil {
@@ -93,6 +179,33 @@ func (j *judgement) gatewaySide() bool {
 		return true
 	}
 	return false
+}
+
+// refusal says why Lambda refused the Invoke call, "" when no log says it
+// did. A refusal read from a response body counts only when Lambda is not
+// seen answering 200 (the body is then the function's own payload).
+func (j *judgement) refusal() (string, *LogLine) {
+	g := j.g
+	if g.endpoint.refusal != "" {
+		if b := g.endpoint.bodyRefusal; b != "" && b != g.endpoint.refusal {
+			return g.endpoint.refusal + "; its body says " + b, g.refusalLine
+		}
+		return g.endpoint.refusal, g.refusalLine
+	}
+	answered := (g.receivedStatus >= 200 && g.receivedStatus < 300) ||
+		(g.exec[execResponseHeaders] != nil && g.endpoint.lambdaRequestID != "" && g.endpoint.errorType == "")
+	if g.endpoint.bodyRefusal != "" && !answered {
+		return g.endpoint.bodyRefusal, g.bodyRefusalLine
+	}
+	return "", nil
+}
+
+// endpointLine is the line that logged Lambda's answer.
+func (j *judgement) endpointLine() *LogLine {
+	if l := j.g.exec[execResponseHeaders]; l != nil {
+		return l
+	}
+	return j.g.exec[execResponseBody]
 }
 
 // afterIntegrationCall decides an attempt whose integration call API

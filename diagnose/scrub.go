@@ -3,35 +3,87 @@ package diagnose
 import (
 	"bytes"
 	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/retryscope/retryscope/internal/redact"
 )
 
 // The report quotes log lines (the line that decided a verdict, malformed
 // and unrecognised lines), and logs can hold credentials: execution logs
 // with full request logging print "Method request headers: {Authorization=
-// ...}", a damaged line may be anything. scrub hides them before a line is
-// quoted, with the rules the transport uses when it logs: values of the
-// headers that carry secrets, URL userinfo, URL query values.
+// ...}" and the Lambda event (headers, query strings), a damaged line may
+// be anything. scrub hides them before a line is quoted, with the rules the
+// transport uses when it logs: values of the headers that carry secrets
+// (the one list in internal/redact), URL userinfo, URL query values.
 
 // scrubPlaceholder replaces every hidden value (the transport's REDACTED).
-const scrubPlaceholder = "REDACTED"
+const scrubPlaceholder = redact.Placeholder
+
+// secretNames are the names whose values are hidden: the credential
+// headers, and "cookies", the HTTP API event's list of the Cookie header's
+// values.
+var secretNames = func() []string {
+	names := []string{"cookies"}
+	for _, n := range redact.SensitiveHeaderNames() {
+		names = append(names, strings.ToLower(n))
+	}
+	// Longest first, so "set-cookie" is not read as "cookie".
+	sort.Slice(names, func(i, j int) bool { return len(names[i]) > len(names[j]) })
+	return names
+}()
 
 var (
-	// reSecretHeader is a credential header's name, its separator as a
-	// header map, "Name: value" or JSON (escaped or not) writes it, and the
-	// value up to the next delimiter.
-	reSecretHeader = regexp.MustCompile(`(?i)((?:proxy-)?authorization|set-cookie|cookies?|x-api-key|x-amz-security-token)(\\?"?[ \t]*[:=][ \t]*\[?\\?"?)([^,}\]\r\n"\\]*)`)
-	// reCookieList is an HTTP API event's cookie list, "cookies":["a=1","b=2"].
-	reCookieList = regexp.MustCompile(`(?i)(\\?"cookies\\?"[ \t]*:[ \t]*\[)[^\]]*`)
+	// reSecretName is a credential name followed by the separator a
+	// header map ("Name=value"), a header line ("Name: value") or JSON
+	// (escaped or not: "Name": ..., \"Name\": ...) writes after it.
+	reSecretName = regexp.MustCompile(`(?i)(?:^|[^a-z0-9-])(` + quoteAll(secretNames) + `)(\\?"?[ \t]*[:=][ \t]*)`)
+	// reAuthParam starts one more parameter of a Digest or SigV4
+	// Authorization value: ", Signature=...", ", response=\"...\"".
+	reAuthParam = regexp.MustCompile(`^,[ \t]*(?i:credential|signedheaders|signature|username|realm|nonce|uri|response|algorithm|cnonce|opaque|qop|nc|userhash)=`)
 	// reURL is a URL in free text.
 	reURL = regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s"'<>\\]+`)
-	// reQueryString is the execution log's "Method request query string: {k=v, ...}".
+	// reEscapedURL is a URL inside a JSON string, its slashes escaped
+	// ("https:\/\/user:pw@host\/p?x=1").
+	reEscapedURL = regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.\-]*:\\/\\/(?:[^\s"'<>\\]|\\/)+`)
+	// reQueryString is the execution log's "Method request query string:
+	// {k=v, ...}" (and its multi-value form).
 	reQueryString = regexp.MustCompile(`(?i)(query string: \{)([^}\r\n]*)`)
 	reMapValue    = regexp.MustCompile(`=[^,}]*`)
+	// reEventQuery is an API Gateway event's query: "rawQueryString" (HTTP
+	// APIs) as a string, "queryStringParameters" and
+	// "multiValueQueryStringParameters" as objects; JSON escaped or not.
+	reEventRawQuery = regexp.MustCompile(`(?i)(\\?"rawQueryString\\?"[ \t]*:[ \t]*\\?")((?:[^"\\]|\\[^"])*)`)
+	reEventQueryObj = regexp.MustCompile(`(?i)(\\?"(?:multiValue)?queryStringParameters\\?"[ \t]*:[ \t]*)(\{[^}]*\})`)
+	reObjValue      = regexp.MustCompile(`("(?:[^"\\]|\\.)*"[ \t]*:[ \t]*)("(?:[^"\\]|\\.)*"|\[[^\]]*\])`)
+	reEscObjValue   = regexp.MustCompile(`(\\"(?:[^"\\]|\\[^"])*\\"[ \t]*:[ \t]*)(\\"(?:[^"\\]|\\[^"])*\\"|\[[^\]]*\])`)
 )
+
+func quoteAll(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = regexp.QuoteMeta(n)
+	}
+	return strings.Join(q, "|")
+}
 
 // scrubHints are the lower-case fragments without which a line has nothing
 // to hide, so most lines skip the regular expressions.
-var scrubHints = [][]byte{[]byte("://"), []byte("authorization"), []byte("cookie"), []byte("api-key"), []byte("security-token"), []byte("query string")}
+var scrubHints = func() [][]byte {
+	h := [][]byte{[]byte("://"), []byte(`:\/\/`), []byte("query string"), []byte("querystring")}
+	// A name that contains another ("set-cookie", "cookie") needs no
+	// hint of its own.
+	for _, n := range secretNames {
+		covered := false
+		for _, m := range secretNames {
+			covered = covered || (m != n && strings.Contains(n, m))
+		}
+		if !covered {
+			h = append(h, []byte(n))
+		}
+	}
+	return h
+}()
 
 // scrub returns b with credentials replaced by REDACTED; b itself is not
 // modified.
@@ -39,13 +91,157 @@ func scrub(b []byte) []byte {
 	if !mayHoldSecret(b) {
 		return b
 	}
-	b = reCookieList.ReplaceAll(b, []byte("${1}"+scrubPlaceholder))
-	b = reSecretHeader.ReplaceAll(b, []byte("${1}${2}"+scrubPlaceholder))
+	b = scrubSecretValues(b)
 	b = reQueryString.ReplaceAllFunc(b, func(m []byte) []byte {
 		i := bytes.IndexByte(m, '{') + 1
 		return append(append([]byte(nil), m[:i]...), reMapValue.ReplaceAll(m[i:], []byte("="+scrubPlaceholder))...)
 	})
+	b = reEventRawQuery.ReplaceAllFunc(b, func(m []byte) []byte {
+		sub := reEventRawQuery.FindSubmatchIndex(m)
+		return append(append([]byte(nil), m[:sub[3]]...), redactQuery(m[sub[4]:sub[5]])...)
+	})
+	b = reEventQueryObj.ReplaceAllFunc(b, func(m []byte) []byte {
+		sub := reEventQueryObj.FindSubmatchIndex(m)
+		obj := reObjValue.ReplaceAll(m[sub[4]:sub[5]], []byte(`${1}"`+scrubPlaceholder+`"`))
+		obj = reEscObjValue.ReplaceAll(obj, []byte(`${1}\"`+scrubPlaceholder+`\"`))
+		return append(append([]byte(nil), m[:sub[4]]...), obj...)
+	})
+	b = reEscapedURL.ReplaceAllFunc(b, func(u []byte) []byte {
+		plain := bytes.ReplaceAll(u, []byte(`\/`), []byte("/"))
+		return bytes.ReplaceAll(scrubURL(plain), []byte("/"), []byte(`\/`))
+	})
 	return reURL.ReplaceAllFunc(b, scrubURL)
+}
+
+// scrubSecretValues hides the value after every credential name: a JSON
+// string (up to its closing quote, escaped quotes included), a JSON array
+// of them ("Authorization": [ "Bearer ..." ]), or an unquoted value up to
+// the end of its map entry, together with any further Digest or SigV4
+// parameters (", Signature=...") that follow it.
+func scrubSecretValues(b []byte) []byte {
+	locs := reSecretName.FindAllSubmatchIndex(b, -1)
+	if locs == nil {
+		return b
+	}
+	out := make([]byte, 0, len(b))
+	last := 0
+	for _, loc := range locs {
+		start := loc[5] // after the separator
+		if start < last {
+			continue
+		}
+		end := secretValueEnd(b, start)
+		out = append(out, b[last:start]...)
+		out = append(out, redactedValue(b[start:end])...)
+		last = end
+	}
+	return append(out, b[last:]...)
+}
+
+// redactedValue keeps a value's quoting and replaces what it holds.
+func redactedValue(v []byte) []byte {
+	switch {
+	case bytes.HasPrefix(v, []byte(`\"`)):
+		return []byte(`\"` + scrubPlaceholder + `\"`)
+	case bytes.HasPrefix(v, []byte(`"`)):
+		return []byte(`"` + scrubPlaceholder + `"`)
+	case bytes.HasPrefix(v, []byte("[")):
+		return []byte("[" + scrubPlaceholder + "]")
+	}
+	return []byte(scrubPlaceholder)
+}
+
+// secretValueEnd returns where the value starting at i ends.
+func secretValueEnd(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
+		i++
+	}
+	switch {
+	case i >= len(b):
+		return i
+	case b[i] == '[':
+		if j := bytes.IndexByte(b[i:], ']'); j >= 0 {
+			return i + j + 1
+		}
+		return lineEnd(b, i)
+	case bytes.HasPrefix(b[i:], []byte(`\"`)):
+		// A JSON string inside a JSON string: ends at the next \" that is
+		// not itself escaped (\\\").
+		for j := i + 2; j+1 < len(b); j++ {
+			if b[j] == '\\' && b[j+1] == '"' && b[j-1] != '\\' {
+				return j + 2
+			}
+			if b[j] == '\n' {
+				return j
+			}
+		}
+		return len(b)
+	case b[i] == '"':
+		for j := i + 1; j < len(b); j++ {
+			switch b[j] {
+			case '\\':
+				j++
+			case '"':
+				return j + 1
+			case '\n':
+				return j
+			}
+		}
+		return len(b)
+	}
+	// Unquoted: to the end of the map entry, then any further
+	// parameters of the same credential.
+	// A Digest parameter's quoted string ("..." or, inside JSON, \"...\")
+	// is skipped whole: its commas do not end the value.
+	j := i
+	for j < len(b) {
+		switch c := b[j]; {
+		case c == '"':
+			k := bytes.IndexAny(b[j+1:], "\"\n")
+			if k < 0 || b[j+1+k] == '\n' {
+				return lineEnd(b, j)
+			}
+			j += k + 2
+		case c == '\\' && j+1 < len(b) && b[j+1] == '"':
+			k := bytes.Index(b[j+2:], []byte(`\"`))
+			if k < 0 {
+				return lineEnd(b, j)
+			}
+			j += k + 4
+		case c == '\\' && j+1 < len(b) && (b[j+1] == 'n' || b[j+1] == 'r' || b[j+1] == 't'):
+			return j
+		case c == ',' && reAuthParam.Match(b[j:min(len(b), j+40)]):
+			j++
+		case c == ',' || c == '}' || c == ']' || c == '\r' || c == '\n':
+			return j
+		default:
+			j++
+		}
+	}
+	return j
+}
+
+func lineEnd(b []byte, i int) int {
+	if j := bytes.IndexByte(b[i:], '\n'); j >= 0 {
+		return i + j
+	}
+	return len(b)
+}
+
+// redactQuery replaces each value of a raw query string, keeping its keys.
+func redactQuery(q []byte) []byte {
+	var out []byte
+	for i, part := range bytes.Split(q, []byte("&")) {
+		if i > 0 {
+			out = append(out, '&')
+		}
+		key, _, hasValue := bytes.Cut(part, []byte("="))
+		out = append(out, key...)
+		if hasValue {
+			out = append(out, "="+scrubPlaceholder...)
+		}
+	}
+	return out
 }
 
 func mayHoldSecret(b []byte) bool {
@@ -113,16 +309,5 @@ func scrubURL(u []byte) []byte {
 	if !hasQuery {
 		return out
 	}
-	out = append(out, '?')
-	for i, part := range bytes.Split(query, []byte("&")) {
-		if i > 0 {
-			out = append(out, '&')
-		}
-		key, _, hasValue := bytes.Cut(part, []byte("="))
-		out = append(out, key...)
-		if hasValue {
-			out = append(out, "="+scrubPlaceholder...)
-		}
-	}
-	return out
+	return append(append(out, '?'), redactQuery(query)...)
 }

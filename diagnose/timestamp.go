@@ -55,6 +55,10 @@ func parseTime(s string) (time.Time, bool) {
 	}
 	for _, layout := range timeLayouts {
 		if t, err := time.Parse(layout, s); err == nil {
+			// Years these logs cannot have (0001-01-01 is no time).
+			if y := t.UTC().Year(); y < 2000 || y > 2200 {
+				return time.Time{}, false
+			}
 			return t.UTC(), true
 		}
 	}

@@ -52,6 +52,10 @@ type AttemptVerdict struct {
 	IntegrationLatencyMS *float64 `json:"integration_latency_ms,omitempty"`
 	// LambdaRequestID is the Lambda request id, when any log links it.
 	LambdaRequestID string `json:"lambda_request_id,omitempty"`
+	// LambdaStatus is Lambda's own status for the Invoke call
+	// ("Received response. Status: N", integration_integrationStatus); 0
+	// when not logged.
+	LambdaStatus int `json:"lambda_status,omitempty"`
 	// FunctionDurationMS is the REPORT Duration (or lambdalog duration).
 	FunctionDurationMS *float64 `json:"function_duration_ms,omitempty"`
 	// GatewayTimedOut is true when API Gateway gave up waiting for Lambda
@@ -137,6 +141,7 @@ func (j *judgement) fillFacts() {
 			v.IntegrationLatencyMS = &l
 		}
 		v.GatewayTimedOut = g.access.isIntegrationTimeout()
+		v.LambdaStatus = g.access.LambdaStatus
 		if v.LambdaRequestID == "" {
 			v.LambdaRequestID = g.access.IntegrationRequestID
 		}
@@ -147,6 +152,9 @@ func (j *judgement) fillFacts() {
 	}
 	if v.Status == 0 {
 		v.Status = g.methodStatus
+	}
+	if v.LambdaStatus == 0 {
+		v.LambdaStatus = g.receivedStatus
 	}
 	if g.exec[execTimeout] != nil {
 		v.GatewayTimedOut = true
@@ -172,7 +180,8 @@ func (j *judgement) fillFacts() {
 func (j *judgement) integrationCalled() (called, known bool) {
 	g := j.g
 	if g.exec[execSending] != nil || g.exec[execReceived] != nil || g.exec[execTimeout] != nil ||
-		g.exec[execFunctionError] != nil || g.exec[execInvocationFailed] != nil || g.exec[execMalformedProxy] != nil {
+		g.exec[execFunctionError] != nil || g.exec[execInvocationFailed] != nil || g.exec[execMalformedProxy] != nil ||
+		g.exec[execResponseHeaders] != nil || g.exec[execResponseBody] != nil || g.endpoint.refusal != "" || g.endpoint.bodyRefusal != "" {
 		return true, true
 	}
 	if g.access != nil && g.access.calledIntegration() {

@@ -18,9 +18,22 @@ func init() {
 
 const diagnoseUsage = "usage: retryscope diagnose [-json] [-html FILE] [-timeout 29s] [-max-line BYTES] FILE... (attempt log, API Gateway access/execution logs, Lambda logs, CloudWatch exports; - for stdin)"
 
-// runDiagnose reads every file (format detected per file), then prints the
-// per-attempt verdicts and findings. Exit 0 ok, 1 unreadable file, 2 usage
-// error or unknown format.
+// Exit statuses of diagnose.
+const (
+	// diagnoseExitUnreadable: no file could be read (none opened, none of
+	// a known format).
+	diagnoseExitUnreadable = 1
+	// diagnoseExitUsage: bad flags or no files.
+	diagnoseExitUsage = 2
+	// diagnoseExitSomeUnreadable: the report was printed from the files
+	// that could be read, and lists those that could not.
+	diagnoseExitSomeUnreadable = 3
+)
+
+// runDiagnose reads every file (format detected per file), going on past
+// any it cannot read, then prints the per-attempt verdicts and findings.
+// Exit 0 ok, 1 no file readable, 2 usage error, 3 some files unreadable
+// (the report lists them and covers the others).
 func runDiagnose(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("diagnose", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -35,12 +48,13 @@ func runDiagnose(args []string, stdout, stderr io.Writer) int {
 			if errors.Is(err, flag.ErrHelp) {
 				fmt.Fprintln(stderr, diagnoseUsage)
 				fmt.Fprintln(stderr, "Formats are detected per file, gzip-compressed ones (CloudWatch exports to S3) too. Files are streamed: lines up to -max-line bytes, memory about 2-4 KiB per distinct request id.")
+				fmt.Fprintln(stderr, "Exit status: 0 ok; 1 no file could be read; 2 usage error; 3 some files could not be read (the report lists them and covers the others).")
 				fs.SetOutput(stderr)
 				fs.PrintDefaults()
 				return 0
 			}
 			fmt.Fprintf(stderr, "retryscope diagnose: %v; %s\n", err, diagnoseUsage)
-			return 2
+			return diagnoseExitUsage
 		}
 		if fs.NArg() == 0 {
 			break
@@ -50,18 +64,27 @@ func runDiagnose(args []string, stdout, stderr io.Writer) int {
 	}
 	if len(files) == 0 {
 		fmt.Fprintf(stderr, "retryscope diagnose: no log files given; %s\n", diagnoseUsage)
-		return 2
+		return diagnoseExitUsage
 	}
 	if *timeout <= 0 || *maxLine <= 0 {
 		fmt.Fprintf(stderr, "retryscope diagnose: -timeout and -max-line must be positive; %s\n", diagnoseUsage)
-		return 2
+		return diagnoseExitUsage
 	}
 	ev := diagnose.NewEvidence(diagnose.Options{IntegrationTimeout: *timeout, MaxLineBytes: *maxLine})
+	unreadable := 0
 	for _, path := range files {
-		if code := readLogFile(ev, path, stderr); code != 0 {
-			return code
+		if !readLogFile(ev, path, stderr) {
+			unreadable++
 		}
 	}
+	if unreadable == len(files) {
+		return diagnoseExitUnreadable
+	}
+	done := 0
+	if unreadable > 0 {
+		done = diagnoseExitSomeUnreadable
+	}
+
 	rep := ev.Report()
 	if *htmlFile != "" && writeDiagnoseHTML(ev, *htmlFile, files, stderr) != 0 {
 		return 1
@@ -73,22 +96,25 @@ func runDiagnose(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "retryscope diagnose: %v\n", err)
 			return 1
 		}
-		return 0
+		return done
 	}
 	if err := rep.WriteText(stdout); err != nil {
 		fmt.Fprintf(stderr, "retryscope diagnose: %v\n", err)
 		return 1
 	}
-	return 0
+	return done
 }
 
-func readLogFile(ev *diagnose.Evidence, path string, stderr io.Writer) int {
+// readLogFile reads one file into ev; a file it cannot read is said on
+// stderr (one line) and listed in the report, and false is returned.
+func readLogFile(ev *diagnose.Evidence, path string, stderr io.Writer) bool {
 	var r io.Reader = os.Stdin
 	if path != "-" {
 		f, err := os.Open(path)
 		if err != nil {
 			fmt.Fprintf(stderr, "retryscope diagnose: cannot read %s: %v\n", path, err)
-			return 1
+			ev.AddUnreadable(path, err)
+			return false
 		}
 		defer f.Close()
 		r = f
@@ -96,10 +122,10 @@ func readLogFile(ev *diagnose.Evidence, path string, stderr io.Writer) int {
 	if _, err := ev.ReadFile(path, r); err != nil {
 		if errors.Is(err, diagnose.ErrUnknownFormat) {
 			fmt.Fprintf(stderr, "retryscope diagnose: %v\n", err)
-			return 2
+		} else {
+			fmt.Fprintf(stderr, "retryscope diagnose: cannot read %s: %v\n", path, err)
 		}
-		fmt.Fprintf(stderr, "retryscope diagnose: cannot read %s: %v\n", path, err)
-		return 1
+		return false
 	}
-	return 0
+	return true
 }

@@ -34,7 +34,9 @@ func TestDiagnoseCommand(t *testing.T) {
 		{name: "unknown flag", args: []string{"-bogus", fixture("access.jsonl")}, wantCode: 2, wantErr: "flag provided but not defined: -bogus", errOneLine: true},
 		{name: "no files", args: []string{"-json"}, wantCode: 2, wantErr: "no log files given", errOneLine: true},
 		{name: "unreadable", args: []string{filepath.Join(dir, "missing.log")}, wantCode: 1, wantErr: "missing.log", errOneLine: true},
-		{name: "unknown format", args: []string{unknown}, wantCode: 2, wantErr: "notes.txt: unknown log format", errOneLine: true},
+		{name: "unknown format", args: []string{unknown}, wantCode: 1, wantErr: "notes.txt: unknown log format", errOneLine: true},
+		{name: "some unreadable: the others are reported", args: append([]string{filepath.Join(dir, "missing.log"), unknown}, all...), wantCode: 3,
+			wantOut: "missing.log: unreadable", wantErr: "notes.txt: unknown log format"},
 		{name: "help", args: []string{"-h"}, wantCode: 0, wantErr: "usage: retryscope diagnose"},
 	}
 	for _, tt := range tests {
@@ -92,5 +94,46 @@ func TestDiagnoseJSONKeys(t *testing.T) {
 	}
 	if counts["ran"] != 3 || counts["not_run"] != 5 || counts["maybe"] != 2 {
 		t.Errorf("verdict counts %v", counts)
+	}
+}
+
+// One unreadable file stopped the whole run; now the others are read, the
+// report lists the unreadable ones (text and JSON "files") and the exit
+// status is 3.
+func TestBugDiagnoseStopsAtUnreadableFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	unknown := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(unknown, []byte("hello\nworld\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	args := []string{"diagnose", "-json", unknown, filepath.Join(dir, "missing.log"), fixture("access.jsonl"), fixture("execution.log")}
+	if code := run(args, &stdout, &stderr); code != 3 {
+		t.Fatalf("exit %d, want 3; stderr %q", code, stderr.String())
+	}
+	var out struct {
+		Attempts []json.RawMessage `json:"attempts"`
+		Files    []struct {
+			Path   string `json:"path"`
+			Format string `json:"format"`
+			Error  string `json:"error"`
+		} `json:"files"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Attempts) == 0 || len(out.Files) != 4 {
+		t.Fatalf("attempts %d files %+v", len(out.Attempts), out.Files)
+	}
+	for i, f := range out.Files[:2] {
+		if f.Format != "unreadable" || f.Error == "" {
+			t.Errorf("file %d: %+v, want unreadable with an error", i, f)
+		}
+	}
+	for _, f := range out.Files[2:] {
+		if f.Error != "" {
+			t.Errorf("%+v", f)
+		}
 	}
 }

@@ -50,21 +50,39 @@ func query(raw string) string {
 	return b.String()
 }
 
-// sensitiveHeaders are never recorded, whatever a user opts into.
-var sensitiveHeaders = map[string]bool{
-	"Authorization":        true,
-	"Proxy-Authorization":  true,
-	"Cookie":               true,
-	"Set-Cookie":           true,
-	"X-Api-Key":            true,
-	"X-Amz-Security-Token": true,
+// sensitiveHeaderNames is the one list of headers that carry credentials:
+// the transport, probe and the emulator leave them out of what they
+// record, and diagnose hides their values in the log lines it quotes.
+var sensitiveHeaderNames = []string{
+	"Authorization",
+	"Proxy-Authorization",
+	"Cookie",
+	"Set-Cookie",
+	"X-Api-Key",
+	"X-Amz-Security-Token",
 }
+
+// sensitiveHeaders indexes sensitiveHeaderNames.
+var sensitiveHeaders = func() map[string]bool {
+	m := make(map[string]bool, len(sensitiveHeaderNames))
+	for _, n := range sensitiveHeaderNames {
+		m[n] = true
+	}
+	return m
+}()
 
 // SensitiveHeader reports whether a header carries credentials and must
 // never be recorded: Authorization, Proxy-Authorization, Cookie,
 // Set-Cookie, X-Api-Key and X-Amz-Security-Token, in any case.
 func SensitiveHeader(name string) bool {
 	return sensitiveHeaders[http.CanonicalHeaderKey(name)]
+}
+
+// SensitiveHeaderNames returns the headers SensitiveHeader reports, in
+// canonical form (a new slice each call), for code that must find them in
+// text rather than in an http.Header.
+func SensitiveHeaderNames() []string {
+	return append([]string(nil), sensitiveHeaderNames...)
 }
 
 // Text returns s with every spelling of u that may appear in it (with or

@@ -2,6 +2,7 @@ package redact
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -53,5 +54,22 @@ func TestSensitiveHeader(t *testing.T) {
 	}
 	if SensitiveHeader("Accept") {
 		t.Error("Accept is sensitive")
+	}
+}
+
+func TestSensitiveHeaderNames(t *testing.T) {
+	t.Parallel()
+	names := SensitiveHeaderNames()
+	if len(names) != len(sensitiveHeaders) {
+		t.Fatalf("%d names, %d in the index", len(names), len(sensitiveHeaders))
+	}
+	for _, n := range names {
+		if !SensitiveHeader(n) || !SensitiveHeader(strings.ToLower(n)) {
+			t.Errorf("%s not sensitive", n)
+		}
+	}
+	names[0] = "X-Changed"
+	if SensitiveHeaderNames()[0] == "X-Changed" {
+		t.Error("the list can be changed through the returned slice")
 	}
 }

@@ -1,0 +1,129 @@
+package diagnose
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// The scrubber missed secrets in URLs with JSON-escaped slashes,
+// "Authorization": [ "Bearer ..." ] arrays, Digest and SigV4 values after
+// their first comma, and the query strings of API Gateway events.
+func TestBugScrubberMisses(t *testing.T) {
+	t.Parallel()
+	const id = "(aaaaaaaa-1111-4222-8333-444444444444) "
+	lines := []string{
+		id + `Endpoint request body after transformations: {"resource":"\/p","callback":"https:\/\/alice:SEC01X@hooks.example.com\/in?sig=SEC02X&x=1"}`,
+		id + `Endpoint request body after transformations: {"multiValueHeaders":{"Authorization": [ "Bearer SEC03X", "Bearer SEC04X" ]},"headers":{"Authorization" : [ "Bearer SEC05X" ]}}`,
+		id + `Method request headers: {Authorization=Digest username="SEC06X", realm="api", nonce="SEC07X", uri="/p", response="SEC08X", Host=example.com}`,
+		id + `Method request headers: {Authorization=AWS4-HMAC-SHA256 Credential=SEC09X/20261126/eu-west-1/execute-api/aws4_request, SignedHeaders=host;x-amz-date, Signature=SEC10X, Host=example.com}`,
+		id + `Endpoint request body after transformations: {"rawQueryString":"token=SEC11X&page=SEC12X","queryStringParameters":{"token":"SEC13X","page":"SEC14X"},"multiValueQueryStringParameters":{"token":["SEC15X","SEC16X"]}}`,
+		`{"msg":"x","event":"{\"rawQueryString\":\"token=SEC17X\",\"queryStringParameters\":{\"token\":\"SEC18X\"},\"headers\":{\"Authorization\":\"Digest username=\\\"SEC19X\\\", response=\\\"SEC20X\\\"\"}}"`,
+		id + "Method completed with status: 200",
+	}
+	e := NewEvidence(Options{})
+	if _, err := e.ReadFile("execution.log", strings.NewReader(strings.Join(lines, "\n")+"\n")); err != nil {
+		t.Fatal(err)
+	}
+	// Quote every line as the report would.
+	var quoted []string
+	for _, l := range lines {
+		quoted = append(quoted, string(scrub([]byte(l))))
+	}
+	rep := e.Report()
+	var text bytes.Buffer
+	if err := rep.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	js, _ := json.Marshal(rep)
+	out := strings.Join(quoted, "\n") + text.String() + string(js)
+	for i := 1; i <= 20; i++ {
+		if secret := fmt.Sprintf("SEC%02dX", i); strings.Contains(out, secret) {
+			t.Errorf("secret %s printed", secret)
+		}
+	}
+	for _, keep := range []string{"hooks.example.com", "Host=example.com", `"token"`, "page="} {
+		if !strings.Contains(strings.Join(quoted, "\n"), keep) {
+			t.Errorf("%q was hidden too", keep)
+		}
+	}
+	if t.Failed() {
+		t.Logf("quoted:\n%s", strings.Join(quoted, "\n"))
+	}
+}
+
+// The text report printed request and invocation ids (and quoted lines) as
+// they came, so a log line could clear the screen or retitle the terminal.
+func TestBugTextPassesEscapeSequences(t *testing.T) {
+	t.Parallel()
+	const evil = "\x1b]0;owned\x07\x1b[2J\x9b31m\u202e"
+	attempt := `{"msg":"attempt","invocation_id":"inv` + jsonEsc(evil) + `","attempt":1,"duration_ms":5,"status":504,"reach":"backend_timeout","request_id_sent":"r` + jsonEsc(evil) + `"}`
+	e := NewEvidence(Options{})
+	if _, err := e.ReadFile("attempts.jsonl", strings.NewReader(attempt+"\n")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.ReadFile("execution.log", strings.NewReader("(x\x1b[2Jy) Method completed with status: 504\n(z) garbage \x1b[31m\n")); err != nil {
+		t.Fatal(err)
+	}
+	var text bytes.Buffer
+	if err := e.Report().WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range text.String() {
+		if (r < 0x20 && r != '\n') || r == 0x7f || (r >= 0x80 && r <= 0x9f) || r == '\u202e' {
+			t.Fatalf("control character %U at %d in:\n%q", r, i, text.String())
+		}
+	}
+	if !strings.Contains(text.String(), `\x1b`) {
+		t.Errorf("escape not shown escaped:\n%s", text.String())
+	}
+}
+
+func jsonEsc(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b[1 : len(b)-1])
+}
+
+func TestTermSafe(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"plain id 0f1e-é", "plain id 0f1e-é"},
+		{"a\x1b[2Jb", `a\x1b[2Jb`},
+		{"tab\tnl\ncr\r", `tab\tnl\ncr\r`},
+		{"c1\u009bx", `c1\u009bx`},
+		{"bad\xffutf8", `bad\xffutf8`},
+		{"del\x7f", `del\x7f`},
+		{"bidi\u202egnp.exe", `bidi\u202egnp.exe`},
+	}
+	for _, tt := range tests {
+		if got := termSafe(tt.in); got != tt.want {
+			t.Errorf("termSafe(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func FuzzScrub(f *testing.F) {
+	for _, s := range []string{
+		`{Authorization=Digest username="u", response="r"}`,
+		`"Authorization": [ "Bearer x" ]`,
+		`https:\/\/u:p@h\/p?a=1`,
+		`"queryStringParameters":{"a":"b"}`,
+		`"rawQueryString":"a=1"`,
+		`Authorization=\"`, `cookie="`, `x-api-key=[`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		in := append([]byte(nil), b...)
+		out := scrub(b)
+		if !bytes.Equal(b, in) {
+			t.Fatal("scrub modified its input")
+		}
+		if again := scrub(out); !bytes.Equal(again, out) && len(again) > len(out)+len(scrubPlaceholder)*8 {
+			t.Fatalf("scrub not settling: %q -> %q", out, again)
+		}
+		_ = termSafe(string(out))
+	})
+}
