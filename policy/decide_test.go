@@ -78,7 +78,7 @@ func TestDecide(t *testing.T) {
 		{"POST after gateway", fixed(), after("POST"), gateway, "retry", time.Second}, // a throttle: the throttle scale
 		{"PATCH after gateway", fixed(), after("PATCH"), gateway, "retry", time.Second},
 		{"POST after a Lambda throttle", fixed(), after("POST"), lambdaThrottle, "retry", time.Second},
-		{"POST after CloudFront 503", fixed(), after("POST"), edge503, "retry", 100 * time.Millisecond}, // not a throttle
+		{"POST after CloudFront 503", fixed(), after("POST"), edge503, "retry", 100 * time.Millisecond},                   // not a throttle
 		{"POST with key after backend_timeout", fixed(), withKey, backendTimeout, "retry", policy.DefaultInProgressDelay}, // the function runs on: wait for it
 		{"POST with key after unknown", fixed(), withKey, unknown, "retry", 100 * time.Millisecond},
 		{"POST AssumeIdempotent", assume, after("POST"), backendTimeout, "retry", 100 * time.Millisecond},
