@@ -151,6 +151,7 @@ type hostState struct {
 	breaker *gobreaker.TwoStepCircuitBreaker[struct{}]
 	budget  *policy.Budget
 	fleet   Fleet
+	wait    *hostWait // its queue of waiting requests and what its answers taught
 }
 
 func noopDone(error) {}
@@ -220,6 +221,7 @@ func hostName(u *url.URL) string {
 
 func (t *hostTable) newHost(name string) *hostState {
 	h := &hostState{name: name, fleet: t.cfg.fleet}
+	h.wait = newHostWait(t.cfg, h)
 	if t.cfg.budget != nil {
 		h.budget = policy.NewBudget(*t.cfg.budget)
 	}

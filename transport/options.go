@@ -30,6 +30,9 @@ type config struct {
 	reqHeaders  []string
 	respHeaders []string
 	fleet       Fleet
+	wait        *WaitConfig // nil: fail fast
+	slowCall    time.Duration
+	sendRate    *policy.SendRateConfig // nil: no pacing
 }
 
 func defaults() config {
@@ -40,6 +43,8 @@ func defaults() config {
 		correlation: true,
 		breaker:     &b,
 		budget:      &policy.BudgetConfig{},
+		wait:        &WaitConfig{},
+		sendRate:    &policy.SendRateConfig{},
 	}
 }
 

@@ -111,6 +111,9 @@ type call struct {
 	hasKey  bool   // the request carries an Idempotency-Key, the caller's or idemKey
 	url     string // redacted, computed once when needed
 	history []Attempt
+	// freeAttempts counts failed probes: attempts released while the
+	// host's breaker was open, which do not use up the caller's attempts.
+	freeAttempts int
 }
 
 func (c *call) prepare() {
@@ -153,7 +156,7 @@ func (c *call) sequential() (*http.Response, error) {
 		prevWait time.Duration
 		pol      = &c.t.cfg.policy
 	)
-	done, err := c.host.allow()
+	done, err := c.admitFirst()
 	if err != nil {
 		c.span.Refused(refusedCircuitOpen, c.host.name)
 		c.replay.close()
@@ -170,7 +173,7 @@ func (c *call) sequential() (*http.Response, error) {
 			d = pol.Decide(c.state(n, prevWait), res.outcome, res.end)
 		}
 		if d.Retry {
-			d, done = c.admitRetry(d, res.end)
+			d, done = c.admitRetryWaiting(d, &res)
 		}
 		c.finish(&res, d)
 		if !d.Retry {
@@ -192,7 +195,7 @@ func (c *call) state(n int, prevWait time.Duration) policy.State {
 		Method:            c.req.Method,
 		HasIdempotencyKey: c.hasIdempotencyKey(),
 		Replayable:        c.replay.replayable,
-		Attempts:          n,
+		Attempts:          n - c.freeAttempts,
 		Start:             c.start,
 		PrevWait:          prevWait,
 	}
