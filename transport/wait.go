@@ -308,7 +308,10 @@ func (c *call) waitForHost(now, sendAt time.Time) (done func(error), probe bool,
 	case werr == nil:
 		return g.done, g.probe, nil
 	case c.ctx.Err() != nil:
-		return nil, false, fmt.Errorf("%w for %s: the caller gave up waiting: %w", ErrCircuitOpen, c.host.name, werr)
+		return nil, false, fmt.Errorf("%w for %s: the caller gave up waiting: %w", ErrCircuitOpen, c.host.name, c.ctx.Err())
+	}
+	if dl, ok := c.ctx.Deadline(); ok && !time.Now().Before(dl) { // the timer beat the context's own
+		return nil, false, fmt.Errorf("%w for %s: the caller gave up waiting: %w", ErrCircuitOpen, c.host.name, context.DeadlineExceeded)
 	}
 	return nil, false, fmt.Errorf("%w; %w", err, werr)
 }
