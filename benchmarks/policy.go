@@ -56,7 +56,13 @@ func retryscopeOptions(scale float64) []transport.Option {
 	b.Interval = scaled(b.Interval, scale)
 	b.BucketPeriod = scaled(b.BucketPeriod, scale)
 	budget := policy.BudgetConfig{MinRetriesPerSecond: policy.DefaultBudgetMinRetriesPerSecond / scale}
-	return []transport.Option{transport.WithPolicy(p), transport.WithBreaker(b), transport.WithBudget(budget)}
+	p.ThrottleBackoff.Base = scaled(p.ThrottleBackoff.Base, scale)
+	p.ThrottleBackoff.Cap = scaled(p.ThrottleBackoff.Cap, scale)
+	wait := transport.WaitConfig{MaxWait: scaled(transport.DefaultMaxWait, scale),
+		ProbeInterval: scaled(transport.DefaultProbeInterval, scale), Tick: scaled(transport.DefaultWaitTick, scale)}
+	return []transport.Option{transport.WithPolicy(p), transport.WithBreaker(b), transport.WithBudget(budget),
+		transport.WithWaitForHost(wait), transport.WithSlowCallThreshold(scaled(transport.DefaultSlowCallThreshold, scale)),
+		transport.WithSendRate(policy.SendRateConfig{Period: scaled(policy.DefaultSendRatePeriod, scale)})}
 }
 
 func retryscopeClient(extra ...transport.Option) func(http.RoundTripper, float64) Client {

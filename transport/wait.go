@@ -143,10 +143,13 @@ type hostWait struct {
 	wake      chan struct{} // nudges the pacer (buffer 1)
 	lastStep  time.Time
 	lastProbe time.Time
-	openSeen  bool          // the pacer saw the breaker open at its last step
-	burst     int           // how many the next tick may release
-	recovered bool          // a probe came back fast while the breaker was open
-	usual     time.Duration // moving average of successful attempts
+	openSeen  bool // the pacer saw the breaker open at its last step
+	burst     int  // how many the next tick may release
+	recovered bool // a probe came back fast while the breaker was open
+	// recoveredAt is when the probe that set recovered was sent: failures
+	// of attempts sent before it (probes that met the outage) are stale.
+	recoveredAt time.Time
+	usual       time.Duration // moving average of successful attempts
 }
 
 type waiter struct {
@@ -418,28 +421,41 @@ func (w *hostWait) step(now time.Time) bool {
 		state = h.breaker.State() // moves open to half-open when its time has come
 	}
 	open := state == gobreaker.StateOpen || (h.fleet != nil && h.fleet.CircuitOpen(h.name, now))
+	closed := !open && state == gobreaker.StateClosed
 	w.mu.Lock()
-	if open && !w.openSeen {
+	if !closed && !w.openSeen {
 		w.lastProbe = now // the first extra probe one interval after the opening is seen
 	}
-	w.openSeen = open
+	w.openSeen = !closed
+	if closed {
+		w.recovered = false // the breaker's own probes closed it: evidence enough
+	}
 	burst, recovered := w.burst, w.recovered
+	w.mu.Unlock()
+	if closed {
+		w.release(burst, true, false) // everyone, paced
+		return true
+	}
+	// Half-open: the breaker's own probes first.
+	if !open && w.release(burst, true, true) > 0 {
+		return true
+	}
+	// Open, or half-open with its probes in flight (during an outage they
+	// learn nothing for the integration timeout): after a fast probe
+	// success release paced, else an extra probe once an interval.
+	if recovered {
+		w.release(burst, false, true)
+		return true
+	}
+	w.mu.Lock()
 	probeDue := now.Sub(w.lastProbe) >= w.cfg.ProbeInterval
-	if open && !recovered && probeDue {
+	if probeDue {
 		w.lastProbe = now
 	}
 	w.mu.Unlock()
-	if open {
-		switch {
-		case recovered:
-			w.release(burst, false, true)
-		case probeDue:
-			w.release(1, false, true)
-		}
-		return true
+	if probeDue {
+		w.release(1, false, true)
 	}
-	// Half-open: the breaker admits its probes; closed: everyone, paced.
-	w.release(burst, true, state == gobreaker.StateHalfOpen)
 	return true
 }
 
@@ -447,7 +463,7 @@ func (w *hostWait) step(now time.Time) bool {
 // permission: the breaker's when viaBreaker (stopping at its first
 // refusal), else none (an extra probe). Every tick that releases doubles
 // the next tick's allowance.
-func (w *hostWait) release(n int, viaBreaker, probe bool) {
+func (w *hostWait) release(n int, viaBreaker, probe bool) int {
 	released := 0
 	for ; released < n; released++ {
 		done := noopDone
@@ -475,6 +491,7 @@ func (w *hostWait) release(n int, viaBreaker, probe bool) {
 		w.burst = min(2*w.burst, w.cfg.MaxWaiters)
 		w.mu.Unlock()
 	}
+	return released
 }
 
 // pace reserves a send at sendAt from the host's send rate and returns the
@@ -518,7 +535,7 @@ func (w *hostWait) observed(c *call, done func(error), probe bool, sendAt time.T
 		}
 		err = slowCall(elapsed, w.slowAfter(), err)
 		done(err)
-		w.learn(now, elapsed, err, probe)
+		w.learn(now, sendAt, elapsed, err, probe)
 		if probe && err != nil && !isExcluded(err) {
 			c.freeAttempts++
 		}
@@ -544,7 +561,7 @@ func slowCall(elapsed, threshold time.Duration, verdict error) error {
 const causeSlowCall = "slow_call"
 
 // learn takes in one attempt's verdict.
-func (w *hostWait) learn(now time.Time, elapsed time.Duration, err error, probe bool) {
+func (w *hostWait) learn(now, sentAt time.Time, elapsed time.Duration, err error, probe bool) {
 	var oe *OutcomeError
 	if err != nil {
 		oe, _ = err.(*OutcomeError)
@@ -566,10 +583,10 @@ func (w *hostWait) learn(now time.Time, elapsed time.Duration, err error, probe 
 		} else {
 			w.usual += (elapsed - w.usual) / 10
 		}
-		if probe {
-			w.recovered = true
+		if probe && !w.recovered {
+			w.recovered, w.recoveredAt = true, sentAt
 		}
-	case !isExcluded(err):
+	case !isExcluded(err) && !sentAt.Before(w.recoveredAt):
 		w.recovered, w.burst = false, 1
 	}
 }
