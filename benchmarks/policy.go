@@ -75,9 +75,10 @@ func retryscopeClient(extra ...transport.Option) func(http.RoundTripper, float64
 // Policies returns the benchmark's policies, in the order reports list
 // them: none, retryablehttp, failsafe-go, aws-sdk-standard, retryscope,
 // retryscope-hedge, retryscope-no-budget, retryscope-no-breaker,
-// retryscope-idempotency.
+// retryscope-idempotency, then the composed peers: retryablehttp-gobreaker,
+// failsafe-go-breaker, failsafe-go-default, failsafe-go-docs.
 func Policies() []Policy {
-	return []Policy{
+	return append([]Policy{
 		{
 			Name:    "none",
 			Summary: "plain http.Transport, no retries",
@@ -134,7 +135,7 @@ func Policies() []Policy {
 			Only:    []string{"post-timeouts"},
 			New:     retryscopeClient(transport.WithIdempotencyKeys()),
 		},
-	}
+	}, composedPeers()...)
 }
 
 // PolicyNames returns the names of Policies, in order.
