@@ -533,10 +533,10 @@ func (w *hostWait) observed(c *call, done func(error), probe bool, sendAt time.T
 			done(err)
 			return
 		}
-		err = slowCall(elapsed, w.slowAfter(), err)
-		done(err)
-		w.learn(now, sendAt, elapsed, err, probe)
-		if probe && err != nil && !isExcluded(err) {
+		verdict := slowCall(elapsed, w.slowAfter(), err)
+		done(verdict)
+		w.learn(now, sendAt, elapsed, err, verdict, probe)
+		if probe && verdict != nil && !isExcluded(verdict) {
 			c.freeAttempts++
 		}
 	}
@@ -560,33 +560,39 @@ func slowCall(elapsed, threshold time.Duration, verdict error) error {
 // causeSlowCall is the cause the breaker is told for a slow attempt.
 const causeSlowCall = "slow_call"
 
-// learn takes in one attempt's verdict.
-func (w *hostWait) learn(now, sentAt time.Time, elapsed time.Duration, err error, probe bool) {
+// learn takes in one attempt's verdict before (answer) and after (verdict)
+// the slow-call rule: the answer feeds the send rate and the host's usual
+// latency (a slow success still teaches how slow the host usually is), the
+// verdict steers the release of waiters (a slow probe is no evidence of
+// recovery).
+func (w *hostWait) learn(now, sentAt time.Time, elapsed time.Duration, answer, verdict error, probe bool) {
 	var oe *OutcomeError
-	if err != nil {
-		oe, _ = err.(*OutcomeError)
+	if answer != nil {
+		oe, _ = answer.(*OutcomeError)
 	}
 	if w.rate != nil {
 		switch {
 		case oe != nil && oe.Status == http.StatusTooManyRequests:
 			w.rate.Throttled(now)
-		case err == nil:
+		case answer == nil:
 			w.rate.Succeeded(now)
 		}
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	switch {
-	case err == nil:
+	if answer == nil {
 		if w.usual == 0 {
 			w.usual = elapsed
 		} else {
 			w.usual += (elapsed - w.usual) / 10
 		}
+	}
+	switch {
+	case verdict == nil:
 		if probe && !w.recovered {
 			w.recovered, w.recoveredAt = true, sentAt
 		}
-	case !isExcluded(err) && !sentAt.Before(w.recoveredAt):
+	case !isExcluded(verdict) && !sentAt.Before(w.recoveredAt):
 		w.recovered, w.burst = false, 1
 	}
 }

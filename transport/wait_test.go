@@ -343,3 +343,23 @@ func TestSlowCallsCount(t *testing.T) {
 		}
 	}
 }
+
+// TestSlowHostLearnt: a host that is always slow is not a failing host:
+// the slow-call threshold follows its usual latency (4 times it), so only
+// the first calls, before it is known, count.
+func TestSlowHostLearnt(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(120 * time.Millisecond)
+	}))
+	defer srv.Close()
+	s := gobreaker.Settings{Timeout: time.Hour,
+		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= 3 }}
+	rt := transport.New(newBase(t), transport.WithPolicy(fastPolicy()), transport.WithoutBudget(),
+		transport.WithBreaker(s), transport.WithFailFast(), transport.WithSlowCallThreshold(50*time.Millisecond))
+	for i := range 6 {
+		if err := send(t, rt, context.Background(), srv.URL, strconv.Itoa(i)); err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+}
