@@ -143,13 +143,18 @@ type hostWait struct {
 	wake      chan struct{} // nudges the pacer (buffer 1)
 	lastStep  time.Time
 	lastProbe time.Time
-	openSeen  bool // the pacer saw the breaker open at its last step
+	openSeen  bool // the pacer saw the breaker not closed (or the host stalled) at its last step
 	burst     int  // how many the next tick may release
 	recovered bool // a probe came back fast while the breaker was open
 	// recoveredAt is when the probe that set recovered was sent: failures
 	// of attempts sent before it (probes that met the outage) are stale.
 	recoveredAt time.Time
 	usual       time.Duration // moving average of successful attempts
+	// inflight holds when each attempt in flight was sent, by a number of
+	// its own; lastOK is when an attempt last succeeded.
+	inflight map[uint64]time.Time
+	nextID   uint64
+	lastOK   time.Time
 }
 
 type waiter struct {
@@ -293,14 +298,16 @@ func (c *call) refund(cost float64) {
 // would let them through: first come, first served.
 func (c *call) waitForHost(now, sendAt time.Time) (done func(error), probe bool, err error) {
 	w := c.host.wait
-	if !w.on || !w.queued() {
+	switch {
+	case w.on && w.queued():
+		err = fmt.Errorf("%w for %s: requests are waiting for it", ErrCircuitOpen, c.host.name)
+	case w.on && w.stalled(now):
+		err = fmt.Errorf("%w for %s: %d attempts are in flight past the slow-call threshold and none answered in time", ErrCircuitOpen, c.host.name, stallCount)
+	default:
 		done, err = c.host.allow()
 		if err == nil || !w.on {
 			return done, false, err
 		}
-	}
-	if err == nil {
-		err = fmt.Errorf("%w for %s: requests are waiting for it", ErrCircuitOpen, c.host.name)
 	}
 	limit := c.limit(now)
 	if !sendAt.Before(limit) {
@@ -421,7 +428,7 @@ func (w *hostWait) step(now time.Time) bool {
 		state = h.breaker.State() // moves open to half-open when its time has come
 	}
 	open := state == gobreaker.StateOpen || (h.fleet != nil && h.fleet.CircuitOpen(h.name, now))
-	closed := !open && state == gobreaker.StateClosed
+	closed := !open && state == gobreaker.StateClosed && !w.stalled(now)
 	w.mu.Lock()
 	if !closed && !w.openSeen {
 		w.lastProbe = now // the first extra probe one interval after the opening is seen
@@ -437,7 +444,7 @@ func (w *hostWait) step(now time.Time) bool {
 		return true
 	}
 	// Half-open: the breaker's own probes first.
-	if !open && w.release(burst, true, true) > 0 {
+	if !open && state == gobreaker.StateHalfOpen && w.release(burst, true, true) > 0 {
 		return true
 	}
 	// Open, or half-open with its probes in flight (during an outage they
@@ -525,8 +532,10 @@ func (w *hostWait) slowAfter() time.Duration {
 // failed probe back to the caller's attempts. Called before sendAt (the
 // attempt was never sent) it returns the budget's cost.
 func (w *hostWait) observed(c *call, done func(error), probe bool, sendAt time.Time, cost float64) func(error) {
+	id := w.track(sendAt)
 	return func(err error) {
 		now := time.Now()
+		w.untrack(id)
 		elapsed := now.Sub(sendAt)
 		if elapsed < 0 {
 			c.refund(cost)
@@ -581,6 +590,7 @@ func (w *hostWait) learn(now, sentAt time.Time, elapsed time.Duration, answer, v
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if answer == nil {
+		w.lastOK = now
 		if w.usual == 0 {
 			w.usual = elapsed
 		} else {
@@ -595,4 +605,55 @@ func (w *hostWait) learn(now, sentAt time.Time, elapsed time.Duration, answer, v
 	case !isExcluded(verdict) && !sentAt.Before(w.recoveredAt):
 		w.recovered, w.burst = false, 1
 	}
+}
+
+// stallCount is how many attempts in flight past the slow-call threshold,
+// with no success in that time, make a host look down before its breaker
+// knows: DefaultBreakerConsecutiveFailures, the failures that open it.
+const stallCount = DefaultBreakerConsecutiveFailures
+
+// track notes an attempt to be sent at sendAt as in flight.
+func (w *hostWait) track(sendAt time.Time) uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.inflight == nil {
+		w.inflight = make(map[uint64]time.Time)
+	}
+	w.nextID++
+	w.inflight[w.nextID] = sendAt
+	return w.nextID
+}
+
+func (w *hostWait) untrack(id uint64) {
+	w.mu.Lock()
+	delete(w.inflight, id)
+	w.mu.Unlock()
+}
+
+// stalled reports whether the host looks down before its breaker can know:
+// no attempt succeeded within the slow-call threshold and stallCount
+// attempts have been in flight longer than that. During an outage whose
+// answers take the integration timeout (29 s), the breaker learns of the
+// first failures only then; until it does, every request would be sent
+// into the outage. A stalled host is treated as one whose breaker is open:
+// requests wait, extra probes go.
+func (w *hostWait) stalled(now time.Time) bool {
+	if w.slow < 0 {
+		return false
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	thr := max(w.slow, slowCallFactor*w.usual)
+	if now.Sub(w.lastOK) < thr || len(w.inflight) < stallCount {
+		return false
+	}
+	n := 0
+	for _, at := range w.inflight {
+		if now.Sub(at) >= thr {
+			if n++; n >= stallCount {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -363,3 +363,48 @@ func TestSlowHostLearnt(t *testing.T) {
 		}
 	}
 }
+
+// TestWaitStalledHost: when many attempts hang past the slow-call
+// threshold and none succeeds, later requests wait before the breaker has
+// heard of a single failure; they go once a probe comes back fast.
+func TestWaitStalledHost(t *testing.T) {
+	t.Parallel()
+	var hang atomic.Bool
+	hang.Store(true)
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		if hang.Load() { // an integration timeout, 500 ms late
+			select {
+			case <-time.After(500 * time.Millisecond):
+			case <-r.Context().Done():
+			}
+			w.WriteHeader(http.StatusGatewayTimeout)
+		}
+	}))
+	defer srv.Close()
+	rt := transport.New(newBase(t), transport.WithPolicy(fastPolicy()), transport.WithoutBudget(),
+		transport.WithSlowCallThreshold(50*time.Millisecond),
+		transport.WithWaitForHost(transport.WaitConfig{Tick: 10 * time.Millisecond, ProbeInterval: 100 * time.Millisecond}))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for range 10 { // hang past the threshold
+		go send(t, rt, ctx, srv.URL, "hung")
+	}
+	waitFor(t, "10 hung attempts", func() bool { return hits.Load() == 10 })
+	time.Sleep(80 * time.Millisecond)
+	errs := make(chan error, 20)
+	for range 20 {
+		go func() { errs <- send(t, rt, context.Background(), srv.URL, "later") }()
+	}
+	time.Sleep(250 * time.Millisecond)
+	if n := hits.Load() - 10; n > 3 {
+		t.Errorf("%d of 20 later requests reached a stalled host, want only probes (at most 3)", n)
+	}
+	hang.Store(false)
+	for range 20 {
+		if err := <-errs; err != nil {
+			t.Errorf("a later request failed: %v", err)
+		}
+	}
+}
