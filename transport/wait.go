@@ -40,11 +40,14 @@ type WaitConfig struct {
 // Waiting defaults.
 //
 //   - DefaultMaxWait, 150 s: in the benchmark's outage (120 s of 504s after
-//     29 s each, 4 req/s) the breaker opens about 30 s into the outage and
-//     the host is back 90 s later; a prototype of this change that waited
-//     up to 150 s took the outage from 44% to 100% success at 1.19-1.20
-//     attempts per request (seeds 1-3, no caller deadline), where
-//     go-retryablehttp needs 2.39-2.44 for its 100%.
+//     29 s each, 4 req/s) the host is back up to 120 s after a request
+//     first waits; a prototype of this change that waited up to 150 s took
+//     the outage from 44% to 100% success at 1.19-1.20 attempts per request
+//     (seeds 1-3, no caller deadline), where go-retryablehttp needs
+//     2.39-2.44 for its 100%. This transport, with the stall rule below:
+//     99.9-100% at 1.05 attempts per request, 1.08-1.10 in the outage
+//     window (`retryscope bench -quick -scenarios outage`, seeds 1-3;
+//     before: 33-43% at 0.55-0.61).
 //   - DefaultMaxWaiters, 1000: the outage above queued about 480 requests
 //     at once; twice that, rounded, bounds the memory a dead host can hold.
 //   - DefaultProbeInterval, 5 s: a probe during an outage learns nothing
@@ -610,6 +613,9 @@ func (w *hostWait) learn(now, sentAt time.Time, elapsed time.Duration, answer, v
 // stallCount is how many attempts in flight past the slow-call threshold,
 // with no success in that time, make a host look down before its breaker
 // knows: DefaultBreakerConsecutiveFailures, the failures that open it.
+// Without this rule the outage sent every request of its first 29 s (the
+// integration timeout) and their retries: 1.29-1.33 attempts per request in
+// the window (seeds 1-3, -quick), over the 1.2 allowed; with it 1.08-1.10.
 const stallCount = DefaultBreakerConsecutiveFailures
 
 // track notes an attempt to be sent at sendAt as in flight.
