@@ -77,6 +77,15 @@ func trip(t *testing.T, rt http.RoundTripper, h *host) {
 	h.down.Store(false)
 }
 
+// openHost is a host whose breaker in rt is open for openFor, its queue
+// ticking every tick, without extra probes.
+func openHost(t *testing.T, openFor, tick time.Duration) (*host, *transport.Transport) {
+	h := newHost(t)
+	rt := waitingTransport(t, openFor, transport.WaitConfig{Tick: tick, ProbeInterval: time.Hour})
+	trip(t, rt, h)
+	return h, rt
+}
+
 // send sends a GET with order as X-Order under ctx and reports the result.
 func send(t *testing.T, rt http.RoundTripper, ctx context.Context, url, order string) error {
 	req := newRequest(t, "GET", url, nil).WithContext(ctx)
@@ -96,10 +105,8 @@ func send(t *testing.T, rt http.RoundTripper, ctx context.Context, url, order st
 // of failing, and go in the order they came, a tick's batch at a time.
 func TestWaitForHost(t *testing.T) {
 	t.Parallel()
-	h := newHost(t)
 	tick := 60 * time.Millisecond
-	rt := waitingTransport(t, 300*time.Millisecond, transport.WaitConfig{Tick: tick, ProbeInterval: time.Hour})
-	trip(t, rt, h)
+	h, rt := openHost(t, 300*time.Millisecond, tick)
 	const n = 8
 	errs := make(chan error, n)
 	for i := range n {
@@ -135,10 +142,8 @@ func TestWaitForHost(t *testing.T) {
 // start (1, 2, 4, ... a tick), not all at once.
 func TestWaitNoHerd(t *testing.T) {
 	t.Parallel()
-	h := newHost(t)
 	tick := 80 * time.Millisecond
-	rt := waitingTransport(t, 200*time.Millisecond, transport.WaitConfig{Tick: tick, ProbeInterval: time.Hour})
-	trip(t, rt, h)
+	h, rt := openHost(t, 200*time.Millisecond, tick)
 	const n = 30
 	var wg sync.WaitGroup
 	var failed atomic.Int32
