@@ -56,7 +56,13 @@ func retryscopeOptions(scale float64) []transport.Option {
 	b.Interval = scaled(b.Interval, scale)
 	b.BucketPeriod = scaled(b.BucketPeriod, scale)
 	budget := policy.BudgetConfig{MinRetriesPerSecond: policy.DefaultBudgetMinRetriesPerSecond / scale}
-	return []transport.Option{transport.WithPolicy(p), transport.WithBreaker(b), transport.WithBudget(budget)}
+	p.ThrottleBackoff.Base = scaled(p.ThrottleBackoff.Base, scale)
+	p.ThrottleBackoff.Cap = scaled(p.ThrottleBackoff.Cap, scale)
+	wait := transport.WaitConfig{MaxWait: scaled(transport.DefaultMaxWait, scale),
+		ProbeInterval: scaled(transport.DefaultProbeInterval, scale), Tick: scaled(transport.DefaultWaitTick, scale)}
+	return []transport.Option{transport.WithPolicy(p), transport.WithBreaker(b), transport.WithBudget(budget),
+		transport.WithWaitForHost(wait), transport.WithSlowCallThreshold(scaled(transport.DefaultSlowCallThreshold, scale)),
+		transport.WithSendRate(policy.SendRateConfig{Period: scaled(policy.DefaultSendRatePeriod, scale)})}
 }
 
 func retryscopeClient(extra ...transport.Option) func(http.RoundTripper, float64) Client {
@@ -69,9 +75,10 @@ func retryscopeClient(extra ...transport.Option) func(http.RoundTripper, float64
 // Policies returns the benchmark's policies, in the order reports list
 // them: none, retryablehttp, failsafe-go, aws-sdk-standard, retryscope,
 // retryscope-hedge, retryscope-no-budget, retryscope-no-breaker,
-// retryscope-idempotency.
+// retryscope-idempotency, then the composed peers: retryablehttp-gobreaker,
+// failsafe-go-breaker, failsafe-go-default, failsafe-go-docs.
 func Policies() []Policy {
-	return []Policy{
+	return append([]Policy{
 		{
 			Name:    "none",
 			Summary: "plain http.Transport, no retries",
@@ -128,7 +135,7 @@ func Policies() []Policy {
 			Only:    []string{"post-timeouts"},
 			New:     retryscopeClient(transport.WithIdempotencyKeys()),
 		},
-	}
+	}, composedPeers()...)
 }
 
 // PolicyNames returns the names of Policies, in order.

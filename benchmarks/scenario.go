@@ -126,9 +126,10 @@ func pairedLatency(seed int64, latencyAt func(time.Duration) apigwtest.Latency) 
 
 // Scenarios returns the benchmark's scenarios, in the order reports list
 // them: steady, brownout, outage, throttle, lambda-throttle, cold-start,
-// overload, post-timeouts.
+// overload, post-timeouts, then function-errors, http-api-outage,
+// outage-60s, outage-300s.
 func Scenarios() []Scenario {
-	return []Scenario{
+	return append([]Scenario{
 		{
 			Name:     "steady",
 			Summary:  "healthy backend: 4 req/s, 50 ms functions (the baseline)",
@@ -248,7 +249,7 @@ func Scenarios() []Scenario {
 			Work:     apigwtest.SlowShare{Share: 0.1, Slow: apigwtest.Uniform{Min: 30 * time.Second, Max: 40 * time.Second}, Fast: healthy},
 			Server:   func(int64) []apigwtest.Option { return nil },
 		},
-	}
+	}, extraScenarios()...)
 }
 
 // ScenarioNames returns the names of Scenarios, in order.

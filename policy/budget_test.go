@@ -19,11 +19,11 @@ func TestBudgetConfigDefaults(t *testing.T) {
 		in   policy.BudgetConfig
 		want policy.BudgetConfig
 	}{
-		{"zero", policy.BudgetConfig{}, policy.BudgetConfig{Ratio: 0.2, MinRetriesPerSecond: 1, MaxTokens: 10}},
-		{"set", policy.BudgetConfig{Ratio: 0.1, MinRetriesPerSecond: 10, MaxTokens: 100}, policy.BudgetConfig{Ratio: 0.1, MinRetriesPerSecond: 10, MaxTokens: 100}},
-		{"negative means none", policy.BudgetConfig{Ratio: -1, MinRetriesPerSecond: -1, MaxTokens: -1}, policy.BudgetConfig{Ratio: 0, MinRetriesPerSecond: 0, MaxTokens: 10}},
-		{"NaN and Inf mean defaults", policy.BudgetConfig{Ratio: nan, MinRetriesPerSecond: inf, MaxTokens: inf}, policy.BudgetConfig{Ratio: 0.2, MinRetriesPerSecond: 1, MaxTokens: 10}},
-		{"MaxTokens below 1 raised", policy.BudgetConfig{MaxTokens: 0.5}, policy.BudgetConfig{Ratio: 0.2, MinRetriesPerSecond: 1, MaxTokens: 1}},
+		{"zero", policy.BudgetConfig{}, policy.BudgetConfig{Ratio: 0.2, MinRetriesPerSecond: 1, MaxTokens: 10, ThrottleCost: 5.0 / 14}},
+		{"set", policy.BudgetConfig{Ratio: 0.1, MinRetriesPerSecond: 10, MaxTokens: 100}, policy.BudgetConfig{Ratio: 0.1, MinRetriesPerSecond: 10, MaxTokens: 100, ThrottleCost: 5.0 / 14}},
+		{"negative means none", policy.BudgetConfig{Ratio: -1, MinRetriesPerSecond: -1, MaxTokens: -1}, policy.BudgetConfig{Ratio: 0, MinRetriesPerSecond: 0, MaxTokens: 10, ThrottleCost: 5.0 / 14}},
+		{"NaN and Inf mean defaults", policy.BudgetConfig{Ratio: nan, MinRetriesPerSecond: inf, MaxTokens: inf}, policy.BudgetConfig{Ratio: 0.2, MinRetriesPerSecond: 1, MaxTokens: 10, ThrottleCost: 5.0 / 14}},
+		{"MaxTokens below 1 raised", policy.BudgetConfig{MaxTokens: 0.5}, policy.BudgetConfig{Ratio: 0.2, MinRetriesPerSecond: 1, MaxTokens: 1, ThrottleCost: 5.0 / 14}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

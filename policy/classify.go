@@ -111,6 +111,11 @@ func (p Policy) classifyResponse(e Exchange) Outcome {
 	case status == http.StatusGatewayTimeout:
 		return Outcome{Reach: ReachBackendTimeout, Retryable: true, Cause: "gateway_timeout",
 			Reason: "504: a gateway stopped waiting for the backend, which may still be working"}
+	case status == http.StatusInternalServerError:
+		// Transient often enough that every peer retries it; the function
+		// ran, so Decide retries only requests that are safe to repeat.
+		return Outcome{Reach: ReachBackend, Retryable: true, Cause: "server_error",
+			Reason: "500: the server failed, perhaps for now; it may have done part of the work"}
 	case status >= 500:
 		return Outcome{Reach: ReachBackend, Cause: "server_error",
 			Reason: "the server failed with " + http.StatusText(status)}

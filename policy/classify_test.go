@@ -141,10 +141,10 @@ func TestClassifyRESTAPI(t *testing.T) {
 		{"function 201", 201, `{"id":42}`, nil, policy.ReachBackend, false, "ok"},
 		{"function 400", 400, `{"error":"bad input"}`, nil, policy.ReachBackend, false, "client_error"},
 		{"function 404", 404, `{"error":"no such order"}`, nil, policy.ReachBackend, false, "client_error"},
-		{"function 500", 500, `{"error":"database down"}`, nil, policy.ReachBackend, false, "server_error"},
+		{"function 500", 500, `{"error":"database down"}`, nil, policy.ReachBackend, true, "server_error"},
 		// Without x-amzn-ErrorType a 500 is the function's own, even with
 		// API Gateway's words in it: it ran.
-		{"function 500 in gateway words", 500, internal, nil, policy.ReachBackend, false, "server_error"},
+		{"function 500 in gateway words", 500, internal, nil, policy.ReachBackend, true, "server_error"},
 		{"function 503", 503, `{"error":"warming up"}`, nil, policy.ReachBackend, true, "unavailable"},
 		// x-amzn-ErrorType alone does not tell a 504 from a 502 or a 500.
 		{"502 with timeout type", 502, internal, errType("IntegrationTimeout"), policy.ReachBackend, false, "function_error"},
@@ -249,7 +249,7 @@ func TestClassifyPlainHTTP(t *testing.T) {
 		{"422", answer(422, ""), policy.ReachBackend, false, "client_error"},
 		{"429", answer(429, ""), policy.ReachGateway, true, "throttled"},
 		{"429 nginx body", answer(429, "<html>429 Too Many Requests</html>"), policy.ReachGateway, true, "throttled"},
-		{"500", answer(500, "oops"), policy.ReachBackend, false, "server_error"},
+		{"500", answer(500, "oops"), policy.ReachBackend, true, "server_error"},
 		{"501", answer(501, ""), policy.ReachBackend, false, "server_error"},
 		{"502", answer(502, "bad gateway"), policy.ReachBackend, false, "server_error"},
 		{"503", answer(503, ""), policy.ReachBackend, true, "unavailable"},

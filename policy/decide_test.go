@@ -17,6 +17,8 @@ var (
 	gateway        = policy.Outcome{Reach: policy.ReachGateway, Retryable: true, Cause: "throttled", Reason: "429"}
 	backendTimeout = policy.Outcome{Reach: policy.ReachBackendTimeout, Retryable: true, Cause: "integration_timeout", Reason: "504"}
 	backend        = policy.Outcome{Reach: policy.ReachBackend, Retryable: true, Cause: "unavailable", Reason: "503"}
+	lambdaThrottle = policy.Outcome{Reach: policy.ReachGateway, Retryable: true, Cause: "gateway_error", Reason: "500"}
+	edge503        = policy.Outcome{Reach: policy.ReachGateway, Retryable: true, Cause: "edge_error", Reason: "503"}
 	functionError  = policy.Outcome{Reach: policy.ReachBackend, Retryable: false, Cause: "function_error", Reason: "502"}
 )
 
@@ -29,6 +31,7 @@ func withRetryAfter(o policy.Outcome, d time.Duration) policy.Outcome {
 func fixed() policy.Policy {
 	p := policy.Default()
 	p.Backoff = policy.Backoff{Jitter: policy.NoJitter, Base: 100 * time.Millisecond, Cap: 10 * time.Second}
+	p.ThrottleBackoff = policy.Backoff{Jitter: policy.NoJitter}
 	return p
 }
 
@@ -72,8 +75,10 @@ func TestDecide(t *testing.T) {
 		{"PATCH after unknown", fixed(), after("PATCH"), unknown, "unsafe", 0},
 		{"lower-case get is not GET", fixed(), after("get"), backendTimeout, "unsafe", 0},
 		{"POST after not_sent", fixed(), after("POST"), notSent, "retry", 100 * time.Millisecond},
-		{"POST after gateway", fixed(), after("POST"), gateway, "retry", 100 * time.Millisecond},
-		{"PATCH after gateway", fixed(), after("PATCH"), gateway, "retry", 100 * time.Millisecond},
+		{"POST after gateway", fixed(), after("POST"), gateway, "retry", time.Second}, // a throttle: the throttle scale
+		{"PATCH after gateway", fixed(), after("PATCH"), gateway, "retry", time.Second},
+		{"POST after a Lambda throttle", fixed(), after("POST"), lambdaThrottle, "retry", time.Second},
+		{"POST after CloudFront 503", fixed(), after("POST"), edge503, "retry", 100 * time.Millisecond},                   // not a throttle
 		{"POST with key after backend_timeout", fixed(), withKey, backendTimeout, "retry", policy.DefaultInProgressDelay}, // the function runs on: wait for it
 		{"POST with key after unknown", fixed(), withKey, unknown, "retry", 100 * time.Millisecond},
 		{"POST AssumeIdempotent", assume, after("POST"), backendTimeout, "retry", 100 * time.Millisecond},

@@ -16,6 +16,12 @@ type Policy struct {
 	// Backoff computes the wait between attempts; default full jitter,
 	// base 100 ms, cap 10 s.
 	Backoff Backoff
+	// ThrottleBackoff computes the wait after a throttle (Outcome.IsThrottle:
+	// a 429, API Gateway's 500 for a throttled Lambda); default full jitter,
+	// base DefaultThrottleBackoffBase (1 s), cap DefaultThrottleBackoffCap
+	// (20 s), as the AWS SDKs' standard mode. Zero fields mean their
+	// defaults.
+	ThrottleBackoff Backoff
 	// MaxRetryAfter caps the delay a server may ask for with Retry-After;
 	// default 30 s. A longer request ends retrying at once (the last
 	// response is returned), so a hostile value never stalls a caller.
@@ -62,12 +68,13 @@ const (
 )
 
 // Default returns the default policy with every field spelled out: 3
-// attempts, full jitter from 100 ms capped at 10 s, Retry-After up to 30 s,
-// no per-attempt timeout.
+// attempts, full jitter from 100 ms capped at 10 s (from 1 s capped at 20 s
+// after a throttle), Retry-After up to 30 s, no per-attempt timeout.
 func Default() Policy {
 	return Policy{
 		MaxAttempts:     DefaultMaxAttempts,
 		Backoff:         Backoff{Jitter: FullJitter, Base: DefaultBackoffBase, Cap: DefaultBackoffCap},
+		ThrottleBackoff: Backoff{Jitter: FullJitter, Base: DefaultThrottleBackoffBase, Cap: DefaultThrottleBackoffCap},
 		MaxRetryAfter:   DefaultMaxRetryAfter,
 		PeekBytes:       DefaultPeekBytes,
 		InProgressDelay: DefaultInProgressDelay,
@@ -175,7 +182,7 @@ func (p Policy) Decide(s State, o Outcome, now time.Time) Decision {
 	case !s.Replayable:
 		return Decision{Rule: "not_replayable", Reason: "not retried: the request body was too large to buffer and has no GetBody"}
 	}
-	wait := p.Backoff.Delay(s.Attempts, s.PrevWait, p.Rand)
+	wait := p.backoffFor(o).Delay(s.Attempts, s.PrevWait, p.Rand)
 	if o.Cause == CauseInProgress || (o.Reach == ReachBackendTimeout && s.HasIdempotencyKey) {
 		wait = max(wait, p.inProgressDelay())
 	}

@@ -84,6 +84,8 @@ func newMember(t *testing.T, name string, f *Fleet, opts ...transport.Option) *m
 	base := &http.Transport{MaxIdleConnsPerHost: 16}
 	t.Cleanup(base.CloseIdleConnections)
 	t.Cleanup(func() { f.Close() })
+	// Fail fast: these tests count the fleet's refusals.
+	opts = append([]transport.Option{transport.WithFailFast()}, opts...)
 	return &member{name: name, rt: transport.New(base, append(opts, transport.WithFleet(f))...), fleet: f, base: base}
 }
 

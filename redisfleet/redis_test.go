@@ -187,7 +187,7 @@ func TestRedisDiesMidFlow(t *testing.T) {
 	// control sends alongside without a fleet: a pause of the whole process
 	// (GC, the race detector, a busy machine) shows in its latencies too.
 	control := newMember(t, "control", New(client, WithoutBudget()))
-	control.rt = transport.New(control.base, transport.WithPolicy(oneAttempt()), transport.WithoutBreaker())
+	control.rt = transport.New(control.base, transport.WithPolicy(oneAttempt()), transport.WithoutBreaker(), transport.WithFailFast())
 
 	type tally struct {
 		ok, gw, open, other atomic.Int64

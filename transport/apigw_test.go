@@ -244,7 +244,7 @@ func TestAPIGatewayOutageBreaker(t *testing.T) {
 	f := &slowFirst{}
 	s := newEmulator(t, f.handle, apigwtest.WithFault(apigwtest.Fault{Outage: apigwtest.OutageTimeout}),
 		apigwtest.WithCloseGrace(10*time.Millisecond))
-	rt := transport.New(newBase(t), transport.WithPolicy(fastPolicy()))
+	rt := transport.New(newBase(t), transport.WithPolicy(fastPolicy()), transport.WithFailFast())
 	refused := 0
 	for i := 0; i < 6; i++ {
 		resp, err := rt.RoundTrip(newRequest(t, "GET", s.URL+"/orders", nil))

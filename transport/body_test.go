@@ -42,7 +42,7 @@ func TestCallerRequestUntouched(t *testing.T) {
 	openBreaker := func(t *testing.T, g *gateway) *transport.Transport {
 		rt := transport.New(newBase(t), transport.WithPolicy(fastPolicy()), transport.WithoutBudget(),
 			transport.WithBreaker(gobreaker.Settings{Timeout: time.Minute,
-				ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= 1 }}))
+				ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= 1 }}), transport.WithFailFast())
 		resp, err := rt.RoundTrip(newRequest(t, "POST", g.URL, nil))
 		if err != nil {
 			t.Fatal(err)

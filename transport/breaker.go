@@ -163,7 +163,8 @@ type hostState struct {
 	inflight  atomic.Int64
 	lastUsed  atomic.Int64
 	openUntil atomic.Int64
-	evicted   bool // guarded by the table's lock
+	evicted   bool      // guarded by the table's lock
+	wait      *hostWait // its queue of waiting requests and what its answers taught
 }
 
 func noopDone(error) {}
@@ -247,6 +248,7 @@ func hostName(u *url.URL) string {
 
 func (t *hostTable) newHost(name string) *hostState {
 	h := &hostState{name: name, fleet: t.cfg.fleet}
+	h.wait = newHostWait(t.cfg, h)
 	if t.cfg.budget != nil {
 		h.budget = policy.NewBudget(*t.cfg.budget)
 	}

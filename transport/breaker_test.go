@@ -50,7 +50,7 @@ func tripAfter(n uint32, timeout time.Duration, log *stateLog) gobreaker.Setting
 
 func breakerTransport(t testing.TB, s gobreaker.Settings, opts ...transport.Option) *transport.Transport {
 	return transport.New(newBase(t), append([]transport.Option{
-		transport.WithPolicy(fastPolicy()), transport.WithoutBudget(), transport.WithBreaker(s)}, opts...)...)
+		transport.WithPolicy(fastPolicy()), transport.WithoutBudget(), transport.WithBreaker(s), transport.WithFailFast()}, opts...)...)
 }
 
 func get(t testing.TB, rt http.RoundTripper, url string) (*http.Response, error) {
@@ -147,7 +147,7 @@ func TestBreakerWhatCounts(t *testing.T) {
 			p := fastPolicy()
 			p.MaxAttempts = 1
 			rt := transport.New(newBase(t), transport.WithPolicy(p), transport.WithoutBudget(),
-				transport.WithBreaker(tripAfter(2, time.Minute, nil)))
+				transport.WithBreaker(tripAfter(2, time.Minute, nil)), transport.WithFailFast())
 			for i, a := range tt.seq {
 				req := newRequest(t, "GET", g.URL, nil)
 				if a.serve != nil { // blocked: the caller gives up
@@ -346,7 +346,7 @@ func TestBreakerUserCallbacks(t *testing.T) {
 func TestDefaultBreakerOn(t *testing.T) {
 	t.Parallel()
 	g := newGateway(t, gw504)
-	rt := transport.New(newBase(t), transport.WithPolicy(fastPolicy()), transport.WithoutBudget())
+	rt := transport.New(newBase(t), transport.WithPolicy(fastPolicy()), transport.WithoutBudget(), transport.WithFailFast())
 	var err error
 	for i := 0; i < 5 && err == nil; i++ {
 		_, err = get(t, rt, g.URL)

@@ -5,10 +5,14 @@
 // it reached the Lambda function.
 //
 // One request flows one way through RoundTrip: the breaker for its host
-// allows it or refuses it (ErrCircuitOpen, nothing sent); each attempt
+// allows it, or when it is open the request waits in the host's queue
+// within its deadline and WaitConfig's bounds (WithFailFast: refused at
+// once, ErrCircuitOpen, nothing sent); each attempt
 // clones the request, replays its body, sets the correlation headers and is
 // sent by the base transport; policy.Classify says what the attempt saw and
-// policy.Decide whether to try again; the budget must pay for a retry; the
+// policy.Decide whether to try again; the budget must pay for a retry (a
+// throttle's for less), and after a 429 the host's send rate paces every
+// attempt; the
 // wait is cut short by the caller's context. When retrying stops, the last
 // response is returned with its body unread, or the last error wrapped in
 // *Error, which lists the attempts.

@@ -57,7 +57,7 @@ func TestBugRefusedRequestsEarnRetries(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer srv.Close()
 	fleet := &countingFleet{open: true}
-	rt := transport.New(nil, transport.WithFleet(fleet))
+	rt := transport.New(nil, transport.WithFleet(fleet), transport.WithFailFast())
 	for range 5 {
 		req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
 		if _, err := rt.RoundTrip(req); !errors.Is(err, transport.ErrCircuitOpen) {

@@ -247,6 +247,7 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 func fastPolicy() policy.Policy {
 	p := policy.Default()
 	p.Backoff = policy.Backoff{Jitter: policy.NoWait}
+	p.ThrottleBackoff = policy.Backoff{Jitter: policy.NoWait}
 	p.InProgressDelay = time.Millisecond
 	return p
 }

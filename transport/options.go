@@ -33,6 +33,9 @@ type config struct {
 	respHeaders []string
 	fleet       Fleet
 	hostIdleTTL time.Duration // <= 0: per-host state kept for ever
+	wait        *WaitConfig   // nil: fail fast
+	slowCall    time.Duration
+	sendRate    *policy.SendRateConfig // nil: no pacing
 }
 
 func defaults() config {
@@ -44,6 +47,8 @@ func defaults() config {
 		breaker:     &b,
 		budget:      &policy.BudgetConfig{},
 		hostIdleTTL: DefaultHostIdleTTL,
+		wait:        &WaitConfig{},
+		sendRate:    &policy.SendRateConfig{},
 	}
 }
 

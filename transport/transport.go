@@ -119,6 +119,9 @@ type call struct {
 	hasKey  bool   // the request carries an Idempotency-Key, the caller's or idemKey
 	url     string // redacted, computed once when needed
 	history []Attempt
+	// freeAttempts counts failed probes: attempts released while the
+	// host's breaker was open, which do not use up the caller's attempts.
+	freeAttempts int
 }
 
 func (c *call) prepare() {
@@ -158,7 +161,7 @@ func (c *call) safeToRepeat() bool {
 // sequential sends one attempt at a time until the policy stops.
 func (c *call) sequential() (*http.Response, error) {
 	var prevWait time.Duration
-	done, err := c.host.allow()
+	done, err := c.admitFirst()
 	if err != nil {
 		c.span.Refused(refusedCircuitOpen, c.host.name)
 		c.replay.close()
@@ -170,7 +173,7 @@ func (c *call) sequential() (*http.Response, error) {
 		done(c.verdict(&res))
 		d := c.decide(n, prevWait, &res)
 		if d.Retry {
-			d, done = c.admitRetry(d, res.end)
+			d, done = c.admitRetryWaiting(d, &res)
 		}
 		if d.Retry {
 			// The next body is made before this answer is let go: when it
@@ -260,7 +263,7 @@ func (c *call) state(n int, prevWait time.Duration) policy.State {
 		Method:            c.req.Method,
 		HasIdempotencyKey: c.hasIdempotencyKey(),
 		Replayable:        c.replay.replayable,
-		Attempts:          n,
+		Attempts:          n - c.freeAttempts,
 		Start:             c.start,
 		PrevWait:          prevWait,
 	}

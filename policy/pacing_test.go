@@ -1,0 +1,212 @@
+package policy_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/retryscope/retryscope/policy"
+)
+
+// TestThrottleBackoff: after a throttle the wait is on the throttle scale
+// (1 s base, 20 s cap, full jitter with the cap applied before the jitter,
+// as the AWS SDKs' standard mode); after other transient errors on the
+// ordinary one. The draw is pinned to its maximum so the bound shows.
+func TestThrottleBackoff(t *testing.T) {
+	t.Parallel()
+	top := func(n int64) int64 { return n - 1 } // the largest draw
+	p := policy.Default()
+	p.Rand = top
+	p.MaxAttempts = 10
+	tests := []struct {
+		name     string
+		o        policy.Outcome
+		attempts int
+		want     time.Duration
+	}{
+		{"429, first retry", gateway, 1, time.Second},
+		{"429, second retry", gateway, 2, 2 * time.Second},
+		{"429, capped at 20 s", gateway, 6, 20 * time.Second},
+		{"Lambda throttle 500, first retry", lambdaThrottle, 1, time.Second},
+		{"connection refused, first retry", notSent, 1, 100 * time.Millisecond},
+		{"connection refused, capped at 10 s", notSent, 9, 10 * time.Second},
+		{"CloudFront 503 is not a throttle", edge503, 1, 100 * time.Millisecond},
+	}
+	for _, tc := range tests {
+		s := policy.State{Method: "GET", Replayable: true, Attempts: tc.attempts, Start: now}
+		d := p.Decide(s, tc.o, now)
+		if !d.Retry || d.Wait != tc.want {
+			t.Errorf("%s: Decide = %+v, want a retry after %v", tc.name, d, tc.want)
+		}
+	}
+	// The zero Policy has the same throttle scale.
+	var zero policy.Policy
+	zero.Rand = top
+	if d := zero.Decide(policy.State{Method: "GET", Replayable: true, Attempts: 1}, gateway, now); d.Wait != time.Second {
+		t.Errorf("zero Policy after a 429: wait %v, want 1s", d.Wait)
+	}
+}
+
+func TestIsThrottle(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		cause string
+		want  bool
+	}{
+		{"throttled", true}, {"gateway_error", true}, {"quota_exceeded", false},
+		{"edge_error", false}, {"unavailable", false}, {"integration_timeout", false},
+	} {
+		if got := (policy.Outcome{Cause: tc.cause}).IsThrottle(); got != tc.want {
+			t.Errorf("IsThrottle(%q) = %v, want %v", tc.cause, got, tc.want)
+		}
+	}
+}
+
+// TestBudgetThrottleCost: a throttle retry withdraws 5/14 of a token, a
+// failure retry a whole one, so an empty-ish budget still pays for
+// throttle retries.
+func TestBudgetThrottleCost(t *testing.T) {
+	t.Parallel()
+	b := policy.NewBudget(policy.BudgetConfig{MinRetriesPerSecond: -1, Ratio: -1, MaxTokens: 1})
+	if got := b.Cost(gateway); got != 5.0/14 {
+		t.Fatalf("Cost(429) = %v, want 5/14", got)
+	}
+	if got := b.Cost(backendTimeout); got != 1 {
+		t.Fatalf("Cost(504) = %v, want 1", got)
+	}
+	// One token pays for two throttle retries (10/14), not a third.
+	for i, want := range []bool{true, true, false} {
+		if _, ok := b.Reserve(now, b.Cost(gateway), 0); ok != want {
+			t.Errorf("throttle retry %d: %v, want %v", i+1, ok, want)
+		}
+	}
+	// 4/14 left: no failure retry.
+	if b.Retry(now) {
+		t.Error("a failure retry was paid with 4/14 of a token")
+	}
+	if c := policy.NewBudget(policy.BudgetConfig{ThrottleCost: 3}).Config().ThrottleCost; c != 1 {
+		t.Errorf("ThrottleCost 3 became %v, want 1 (never dearer than a failure)", c)
+	}
+}
+
+// TestBudgetReserve: a retry may wait for the tokens that accrue, within
+// the caller's bound, and later ones queue behind it; Refund returns them.
+func TestBudgetReserve(t *testing.T) {
+	t.Parallel()
+	b := policy.NewBudget(policy.BudgetConfig{Ratio: -1, MinRetriesPerSecond: 2, MaxTokens: 1})
+	if w, ok := b.Reserve(now, 1, 0); !ok || w != 0 {
+		t.Fatalf("full budget: Reserve = %v, %v; want 0, true", w, ok)
+	}
+	if _, ok := b.Reserve(now, 1, 0); ok {
+		t.Fatal("empty budget, no wait allowed: Reserve granted")
+	}
+	if _, ok := b.Reserve(now, 1, 400*time.Millisecond); ok {
+		t.Fatal("a token is 500 ms away: Reserve within 400 ms granted")
+	}
+	if w, ok := b.Reserve(now, 1, time.Second); !ok || w != 500*time.Millisecond {
+		t.Fatalf("Reserve within 1 s = %v, %v; want 500ms, true", w, ok)
+	}
+	// The next one queues behind: 1 s.
+	if w, ok := b.Reserve(now, 1, 2*time.Second); !ok || w != time.Second {
+		t.Fatalf("second reservation = %v, %v; want 1s, true", w, ok)
+	}
+	b.Refund(1)
+	b.Refund(1)
+	if got := b.Tokens(now); got != 0 {
+		t.Errorf("after two refunds: %v tokens, want 0", got)
+	}
+	// Without accrual no wait can help.
+	none := policy.NewBudget(policy.BudgetConfig{Ratio: -1, MinRetriesPerSecond: -1, MaxTokens: 1})
+	none.Retry(now)
+	if _, ok := none.Reserve(now, 1, time.Hour); ok {
+		t.Error("no accrual: Reserve granted")
+	}
+}
+
+// sendStep is one call on a SendRate at a time after t0.
+type sendStep struct {
+	at   time.Duration
+	op   string // "send" (Reserve), "429", "ok"
+	wait time.Duration
+	ok   bool
+}
+
+// TestSendRate runs scripted sends and answers with injected times.
+func TestSendRate(t *testing.T) {
+	t.Parallel()
+	ms := time.Millisecond
+	var steady []sendStep
+	for i := range 10 { // 10 sends a second for a second
+		steady = append(steady, sendStep{at: time.Duration(i) * 100 * ms, op: "send", ok: true})
+	}
+	tests := []struct {
+		name  string
+		steps []sendStep
+	}{
+		{"lets everything through before a throttle", append(steady,
+			sendStep{at: 1000 * ms, op: "send", ok: true},
+			sendStep{at: 1000 * ms, op: "send", ok: true},
+			sendStep{at: 1000 * ms, op: "send", ok: true})},
+		{"a 429 caps the rate at 0.7 of the measured rate", append(steady,
+			sendStep{at: 1000 * ms, op: "429"},
+			// measured 10/s: the cap is 7/s, one send every 142.857 ms.
+			sendStep{at: 1000 * ms, op: "send", ok: true, wait: 0},
+			sendStep{at: 1000 * ms, op: "send", ok: true, wait: 142857142},
+			sendStep{at: 1000 * ms, op: "send", ok: true, wait: 285714284},
+			// too long for the caller: nothing reserved
+			sendStep{at: 1000 * ms, op: "send", ok: false, wait: 100 * ms})},
+		{"a burst of 429s cuts once a period", append(steady,
+			sendStep{at: 1000 * ms, op: "429"},
+			sendStep{at: 1010 * ms, op: "429"},
+			sendStep{at: 1020 * ms, op: "429"},
+			sendStep{at: 1100 * ms, op: "send", ok: true},
+			sendStep{at: 1100 * ms, op: "send", ok: true, wait: 142857142})},
+		{"successes grow the rate back and release it", append(steady,
+			sendStep{at: 1000 * ms, op: "429"},
+			sendStep{at: 2000 * ms, op: "ok"}, // 7.7/s
+			sendStep{at: 3000 * ms, op: "ok"}, // 8.47/s
+			sendStep{at: 9000 * ms, op: "ok"}, // idle since: measured falls, the cap is released
+			sendStep{at: 9000 * ms, op: "send", ok: true},
+			sendStep{at: 9000 * ms, op: "send", ok: true},
+			sendStep{at: 9000 * ms, op: "send", ok: true})},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := policy.NewSendRate(policy.SendRateConfig{})
+			for i, st := range tc.steps {
+				at := now.Add(st.at)
+				switch st.op {
+				case "send":
+					limit := st.wait
+					if st.ok {
+						limit = time.Hour
+					}
+					w, ok := s.Reserve(at, limit)
+					if ok != st.ok || (ok && w != st.wait) {
+						t.Fatalf("step %d: Reserve = %v, %v; want %v, %v", i, w, ok, st.wait, st.ok)
+					}
+				case "429":
+					s.Throttled(at)
+				case "ok":
+					s.Succeeded(at)
+				}
+			}
+		})
+	}
+}
+
+// TestSendRateFloor: a rate cut again and again stops at Min.
+func TestSendRateFloor(t *testing.T) {
+	t.Parallel()
+	s := policy.NewSendRate(policy.SendRateConfig{Min: 2})
+	s.Reserve(now, 0)
+	for i := range 20 {
+		s.Throttled(now.Add(time.Duration(i) * time.Second))
+	}
+	if r, on := s.Rate(); !on || r != 2 {
+		t.Errorf("Rate = %v, %v; want 2, true", r, on)
+	}
+	if c := policy.NewSendRate(policy.SendRateConfig{Beta: 1.5}).Config(); c.Beta != policy.DefaultSendRateBeta || c.Period != time.Second {
+		t.Errorf("Config = %+v, want the defaults for an out-of-range Beta", c)
+	}
+}
