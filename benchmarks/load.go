@@ -71,7 +71,9 @@ type generator struct {
 	url     string
 	client  Client
 	workers int
-	recs    []Record
+	// deadline is every logical request's deadline (emulated); 0: none.
+	deadline time.Duration
+	recs     []Record
 }
 
 // run issues every arrival at its time (real = t0 + at x scale) while a
@@ -105,7 +107,11 @@ func (g *generator) run(ctx context.Context, t0 time.Time, times []time.Duration
 // send sends logical request i and records how it ended.
 func (g *generator) send(ctx context.Context, i int) {
 	start := time.Now()
-	ctx, cancel := context.WithTimeout(ctx, scaled(maxRequestTime, g.scale))
+	limit := maxRequestTime
+	if g.deadline > 0 {
+		limit = g.deadline
+	}
+	ctx, cancel := context.WithTimeout(ctx, scaled(limit, g.scale))
 	defer cancel() // also ends whatever a library left open
 	var body io.Reader
 	if g.sc.method() != http.MethodGet {

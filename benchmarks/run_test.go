@@ -33,7 +33,7 @@ func TestRunEndToEnd(t *testing.T) {
 	rh, _ := PolicyByName("retryablehttp")
 	rs, _ := PolicyByName("retryscope")
 	var done []string
-	results := Run(context.Background(), []Job{{sc, rh}, {sc, rs}}, Config{Quick: true, Seed: 7}, func(r Result) {
+	results := Run(context.Background(), []Job{{Scenario: sc, Policy: rh}, {Scenario: sc, Policy: rs}}, Config{Quick: true, Seed: 7}, func(r Result) {
 		done = append(done, r.Policy)
 	})
 	if len(results) != 2 || len(done) != 2 {

@@ -124,6 +124,17 @@ func pairedLatency(seed int64, latencyAt func(time.Duration) apigwtest.Latency) 
 	}
 }
 
+// jittered adds up to a millisecond, drawn from the source, to l's draws.
+// Overload's latencies are whole multiples of a fifth of its base: without
+// jitter one of them could end at the very instant of a 29 s integration
+// timeout or a caller's deadline, and which came first would depend on
+// goroutine scheduling, not on the seed.
+func jittered(l apigwtest.Latency) apigwtest.Latency {
+	return apigwtest.LatencyFunc(func(r *rand.Rand, inFlight int) time.Duration {
+		return l.Draw(r, inFlight) + time.Duration(r.Int64N(int64(time.Millisecond)))
+	})
+}
+
 // Scenarios returns the benchmark's scenarios, in the order reports list
 // them: steady, brownout, outage, throttle, lambda-throttle, cold-start,
 // overload, post-timeouts.
@@ -227,7 +238,7 @@ func Scenarios() []Scenario {
 			Window:   Window{From: 30 * time.Second, To: 70 * time.Second},
 			Scale:    quickScale,
 			Server: func(int64) []apigwtest.Option {
-				over := apigwtest.Overload{Base: time.Second, Capacity: 5}
+				over := jittered(apigwtest.Overload{Base: time.Second, Capacity: 5})
 				stall := apigwtest.LatencyFunc(func(r *rand.Rand, inFlight int) time.Duration {
 					return 40*time.Second + over.Draw(r, inFlight)
 				})

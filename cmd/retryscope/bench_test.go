@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -9,6 +10,8 @@ import (
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/retryscope/retryscope/benchmarks"
 )
 
 func runBenchCmd(t *testing.T, args ...string) (stdout, stderr string, code int) {
@@ -35,6 +38,10 @@ func TestBenchBadInput(t *testing.T) {
 		{[]string{"-seed", "0"}, []string{"invalid -seed 0", "non-zero"}},
 		{[]string{"-parallel", "0"}, []string{"invalid -parallel 0", "1 or more"}},
 		{[]string{"-scale", "2"}, []string{"invalid -scale 2", "(0, 1]"}},
+		{[]string{"-seeds", "-1"}, []string{"invalid -seeds -1", "seeds 1..N"}},
+		{[]string{"-deadlines", "none,soon"}, []string{`invalid -deadlines "none,soon"`, `"soon" is not a duration`}},
+		{[]string{"-deadlines", "-5s"}, []string{`"-5s" is not positive`}},
+		{[]string{"-deadlines", ","}, []string{"no deadline named"}},
 		{[]string{"-colour"}, []string{"flag provided but not defined: -colour", "-scenarios"}},
 		{[]string{"extra"}, []string{`unexpected argument "extra"`}},
 		{[]string{"-out", filepath.Join(file, "sub")}, []string{"cannot write the report to -out", "want a directory"}},
@@ -59,6 +66,19 @@ func TestBenchBadInput(t *testing.T) {
 	}
 }
 
+// runBenchT runs the bench command with its bubbles as subtests of t
+// (RunVirtual cannot start its own testing.Main in a test binary).
+func runBenchT(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	cfg, code := parseBenchFlags(args, &errb)
+	if cfg == nil {
+		return out.String(), errb.String(), code
+	}
+	code = bench(benchmarks.WithTesting(context.Background(), t), cfg, args, &out, &errb)
+	return out.String(), errb.String(), code
+}
+
 func TestBenchHelp(t *testing.T) {
 	t.Parallel()
 	_, stderr, code := runBenchCmd(t, "-h")
@@ -67,20 +87,34 @@ func TestBenchHelp(t *testing.T) {
 	}
 }
 
-// TestBenchJSON runs one short scenario with two policies, fast (-scale),
-// and checks the table, the JSON's fixed keys and the report.
+// TestBenchJSON runs one short scenario with two policies, in virtual
+// time and in real time (fast: -scale), and checks the table, the JSON's
+// fixed keys and the report.
 func TestBenchJSON(t *testing.T) {
+	for _, engine := range []string{"virtual", "realtime"} {
+		t.Run(engine, func(t *testing.T) { testBenchJSON(t, engine == "realtime") })
+	}
+}
+
+func testBenchJSON(t *testing.T, realtime bool) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	dir := t.TempDir()
 	jsonFile := filepath.Join(dir, "results.json")
 	out := filepath.Join(dir, "report")
-	stdout, stderr, code := runBenchCmd(t, "-scenarios", "steady", "-policies", "none,retryscope",
-		"-scale", "0.01", "-seed", "3", "-json", jsonFile, "-out", out)
+	args := []string{"-scenarios", "steady", "-policies", "none,retryscope", "-deadlines", "none",
+		"-seed", "3", "-json", jsonFile, "-out", out}
+	if realtime {
+		args = append(args, "-realtime", "-scale", "0.01")
+	}
+	stdout, stderr, code := runBenchT(t, args...)
 	if code != 0 {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
-	if !strings.Contains(stdout, "SCENARIO") || !strings.Contains(stdout, "steady") || !strings.Contains(stdout, "2 runs in") {
+	if !strings.Contains(stdout, "SCENARIO") || !strings.Contains(stdout, "steady") || !strings.Contains(stdout, "2 runs (") {
 		t.Errorf("stdout lacks the table:\n%s", stdout)
+	}
+	if stderr != "" {
+		t.Errorf("stderr %q, want nothing (no progress bar off a terminal)", stderr)
 	}
 	raw, err := os.ReadFile(jsonFile)
 	if err != nil {
@@ -98,6 +132,9 @@ func TestBenchJSON(t *testing.T) {
 		r := res[i]
 		if r["scenario"] != "steady" || r["policy"] != pol {
 			t.Errorf("result %d: %v/%v, want steady/%s", i, r["scenario"], r["policy"], pol)
+		}
+		if r["deadline"] != "none" || r["seed"] != 3.0 {
+			t.Errorf("result %d: deadline %v, seed %v; want none and 3", i, r["deadline"], r["seed"])
 		}
 		for _, k := range []string{"requests", "succeeded", "attempts", "executions", "duplicates", "p50_ms", "p99_ms", "recovery_ms"} {
 			if _, ok := r[k].(float64); !ok {
