@@ -69,7 +69,9 @@ type generator struct {
 	sc      *Scenario
 	scale   float64
 	url     string
-	client  Client
+	// clients are the members' clients: request i goes to i mod their
+	// number.
+	clients []Client
 	workers int
 	// deadline is every logical request's deadline (emulated); 0: none.
 	deadline time.Duration
@@ -126,7 +128,7 @@ func (g *generator) send(ctx context.Context, i int) {
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := g.client.Do(req)
+	resp, err := g.clients[i%len(g.clients)].Do(req)
 	rec := &g.recs[i]
 	if err == nil {
 		_, _ = io.Copy(io.Discard, resp.Body)

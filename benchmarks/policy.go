@@ -48,6 +48,10 @@ type Env struct {
 	// concurrent use. Jitter drawn from it repeats with the seed; jitter
 	// drawn from math/rand or crypto/rand does not.
 	Rand func(n int64) int64
+	// Fleet is this member's view of the fleet store the run's members
+	// share (in memory, with redisfleet's semantics: a 100 ms sync), for
+	// transport.WithFleet; nil when the scenario has one member.
+	Fleet transport.Fleet
 }
 
 // Scaled multiplies an emulated duration by the run's time scale.
@@ -97,7 +101,7 @@ func retryscopeClient(extra ...transport.Option) func(Env) Client {
 // Policies returns the benchmark's policies, in the order reports list
 // them: none, retryablehttp, failsafe-go, aws-sdk-standard, retryscope,
 // retryscope-hedge, retryscope-no-budget, retryscope-no-breaker,
-// retryscope-idempotency.
+// retryscope-fleet, retryscope-idempotency.
 func Policies() []Policy {
 	return []Policy{
 		{
@@ -149,6 +153,17 @@ func Policies() []Policy {
 			Name:    "retryscope-no-breaker",
 			Summary: "retryscope defaults with WithoutBreaker",
 			New:     retryscopeClient(transport.WithoutBreaker()),
+		},
+		{
+			Name:    "retryscope-fleet",
+			Summary: "retryscope defaults with WithFleet: breaker openings and the retry budget shared by the fleet (in memory, synced every 100 ms as redisfleet does)",
+			Only:    []string{"fleet"},
+			New: func(env Env) Client {
+				if env.Fleet == nil {
+					return retryscopeClient()(env)
+				}
+				return retryscopeClient(transport.WithFleet(env.Fleet))(env)
+			},
 		},
 		{
 			Name:    "retryscope-idempotency",

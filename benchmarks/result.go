@@ -35,6 +35,9 @@ type Result struct {
 	// non-idempotent method that executed more than once.
 	Executions int `json:"executions"`
 	Duplicates int `json:"duplicates"`
+	// PeakInFlight is the most logical requests in flight at once (callers
+	// waiting), warm-up and cooldown included.
+	PeakInFlight int `json:"peak_in_flight"`
 	// Latency percentiles of logical requests (sent ones, failed included).
 	P50 float64 `json:"p50_ms"`
 	P95 float64 `json:"p95_ms"`

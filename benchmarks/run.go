@@ -92,7 +92,7 @@ func Plan(scenarios []Scenario, policies []Policy, allPolicies bool) []Job {
 	var jobs []Job
 	for _, s := range scenarios {
 		for _, p := range policies {
-			if allPolicies || p.appliesTo(s.Name) {
+			if allPolicies || (p.appliesTo(s.Name) && (len(s.Policies) == 0 || slices.Contains(s.Policies, p.Name))) {
 				jobs = append(jobs, Job{Scenario: s, Policy: p})
 			}
 		}
@@ -101,21 +101,28 @@ func Plan(scenarios []Scenario, policies []Policy, allPolicies bool) []Job {
 }
 
 // Expand repeats every job for every deadline and every seed, in the
-// order job, deadline, seed. No deadlines means none (0); no seeds means
-// the job's own.
+// order job, deadline, seed; a Heavy scenario's job for the first of each
+// only. No deadlines means none (0); no seeds means the job's own.
 func Expand(jobs []Job, deadlines []time.Duration, seeds []int64) []Job {
 	if len(deadlines) == 0 {
 		deadlines = []time.Duration{0}
 	}
 	var out []Job
 	for _, j := range jobs {
-		for _, d := range deadlines {
+		ds, ss := deadlines, seeds
+		if j.Scenario.Heavy {
+			ds = ds[:1]
+			if len(ss) > 1 {
+				ss = ss[:1]
+			}
+		}
+		for _, d := range ds {
 			j.Deadline = d
-			if len(seeds) == 0 {
+			if len(ss) == 0 {
 				out = append(out, j)
 				continue
 			}
-			for _, s := range seeds {
+			for _, s := range ss {
 				j.Seed = s
 				out = append(out, j)
 			}
@@ -222,6 +229,10 @@ func runJob(ctx context.Context, j Job, c Config, e engine) Result {
 		seed = c.Seed
 	}
 	scale := e.scale
+	workers := c.Workers
+	if sc.Workers > 0 {
+		workers = sc.Workers
+	}
 	times := arrivals(&sc, seed)
 	fn := NewFunction(len(times), sc.Work, seed)
 	// The gateway's own overhead comes first, so that a scenario can set
@@ -238,23 +249,39 @@ func runJob(ctx context.Context, j Job, c Config, e engine) Result {
 	t0 := time.Now()
 	defer srv.Close()
 
-	base := &http.Transport{
-		DialContext:         dial,
-		MaxIdleConnsPerHost: c.Workers,
-		IdleConnTimeout:     90 * time.Second,
-		DisableCompression:  true,
+	attempts := make([]atomic.Int32, len(times))
+	members := max(sc.Members, 1)
+	var fleet *memFleet
+	if members > 1 {
+		fleet = newMemFleet()
 	}
-	defer base.CloseIdleConnections()
-	cnt := &counter{base: base, attempts: make([]atomic.Int32, len(times))}
-	env := Env{Base: cnt, Scale: scale, Rand: seededRand(seed, p.Name)}
-	g := &generator{sc: &sc, scale: scale, url: srv.URL + "/orders", client: p.New(env),
-		workers: c.Workers, deadline: j.Deadline, recs: make([]Record, len(times))}
+	clients := make([]Client, members)
+	for k := range clients {
+		base := &http.Transport{
+			DialContext:         dial,
+			MaxIdleConnsPerHost: workers,
+			IdleConnTimeout:     90 * time.Second,
+			DisableCompression:  true,
+		}
+		defer base.CloseIdleConnections()
+		env := Env{Base: &counter{base: base, attempts: attempts}, Scale: scale, Rand: seededRand(seed, p.Name)}
+		if fleet != nil {
+			env.Rand = seededRand(seed, p.Name+"/"+strconv.Itoa(k))
+			env.Fleet = fleet.member(k)
+		}
+		clients[k] = p.New(env)
+	}
+	g := &generator{sc: &sc, scale: scale, url: srv.URL + "/orders", clients: clients,
+		workers: workers, deadline: j.Deadline, recs: make([]Record, len(times))}
 	g.run(ctx, t0, times)
+	if fleet != nil {
+		fleet.Close()
+	}
 	srv.Wait() // functions that run on after a 504 count too
 	wall := time.Since(t0)
 
 	for i := range g.recs {
-		g.recs[i].Attempts = int(cnt.attempts[i].Load())
+		g.recs[i].Attempts = int(attempts[i].Load())
 	}
 	execs := make([]int, len(times))
 	for i := range execs {
@@ -276,6 +303,7 @@ func runJob(ctx context.Context, j Job, c Config, e engine) Result {
 	r.Invocations = ownInvocations
 	r.Success = SuccessSeries(g.recs[:hi], Bucket, RecoveryWindow, sc.Duration)
 	r.Policy = p.Name
+	r.PeakInFlight = PeakInFlight(g.recs)
 	r.Seed = seed
 	r.Deadline = FormatDeadline(j.Deadline)
 	r.Scale = scale
