@@ -66,9 +66,9 @@ var orderBody = []byte(`{"item":"book","quantity":1}`)
 
 // generator offers a scenario's load to one client, open loop.
 type generator struct {
-	sc      *Scenario
-	scale   float64
-	url     string
+	sc    *Scenario
+	scale float64
+	url   string
 	// clients are the members' clients: request i goes to i mod their
 	// number.
 	clients []Client
