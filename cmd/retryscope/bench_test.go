@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -147,5 +148,41 @@ func testBenchJSON(t *testing.T, realtime bool) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "report.md")); err != nil {
 		t.Errorf("report: %v", err)
+	}
+}
+
+// Which seeds, deadlines and scenarios the flags ask for.
+func TestBenchFlagDefaults(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args      []string
+		seeds     []int64
+		deadlines string
+		storm     bool
+	}{
+		{nil, []int64{1, 2, 3}, "none,60s,10s", true},
+		{[]string{"-quick"}, []int64{1}, "none,60s,10s", false},
+		{[]string{"-quick", "-seed", "7"}, []int64{7}, "none,60s,10s", false},
+		{[]string{"-seed", "7"}, []int64{7}, "none,60s,10s", true},
+		{[]string{"-quick", "-seeds", "2", "-deadlines", "1m,none"}, []int64{1, 2}, "60s,none", false},
+		{[]string{"-quick", "-scenarios", "storm"}, []int64{1}, "none,60s,10s", true},
+	} {
+		var errb bytes.Buffer
+		cfg, _ := parseBenchFlags(tc.args, &errb)
+		if cfg == nil {
+			t.Errorf("%v: %s", tc.args, errb.String())
+			continue
+		}
+		var ds []string
+		for _, d := range cfg.deadlines {
+			ds = append(ds, benchmarks.FormatDeadline(d))
+		}
+		storm := false
+		for _, s := range cfg.scenarios {
+			storm = storm || s.Name == "storm"
+		}
+		if !slices.Equal(cfg.seeds, tc.seeds) || strings.Join(ds, ",") != tc.deadlines || storm != tc.storm {
+			t.Errorf("%v: seeds %v, deadlines %v, storm %v; want %v, %s, %v", tc.args, cfg.seeds, ds, storm, tc.seeds, tc.deadlines, tc.storm)
+		}
 	}
 }
