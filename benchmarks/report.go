@@ -160,6 +160,14 @@ func writeMarkdown(w io.Writer, results []Result, meta Meta, plots []string) err
 		b.WriteString(".\n")
 	}
 
+	b.WriteString("\n## Comparison\n\nEach cell: success · attempts per logical request · time to recover after the fault " +
+		"window (where there is one) · duplicate executions (where there are any); means over the seeds.\n\n")
+	var cmpTable strings.Builder
+	if err := WriteComparison(&cmpTable, results); err != nil {
+		return err
+	}
+	b.WriteString(cmpTable.String())
+
 	b.WriteString("\n## Headline\n\n")
 	for _, l := range TableLegend(n) {
 		b.WriteString(l + "\n")
@@ -188,6 +196,60 @@ func writeMarkdown(w io.Writer, results []Result, meta Meta, plots []string) err
 	}
 
 	writeMethod(&b, results, meta)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteComparison writes the Markdown comparison table of the README: one
+// row per scenario and deadline, one column per built-in peer (Peers), each
+// cell "success · attempts per request · recovery" (means over the seeds;
+// recovery only where the scenario has a fault window), duplicates in bold
+// where there are any.
+func WriteComparison(w io.Writer, results []Result) error {
+	cells := Aggregate(results)
+	var cols []string
+	for _, p := range Peers() {
+		for i := range cells {
+			if cells[i].Policy == p.Name {
+				cols = append(cols, p.Name)
+				break
+			}
+		}
+	}
+	var b strings.Builder
+	b.WriteString("| scenario | deadline |")
+	for _, c := range cols {
+		if c == "retryscope" {
+			c = "**retryscope**"
+		}
+		b.WriteString(" " + c + " |")
+	}
+	b.WriteString("\n|---|---|" + strings.Repeat("---:|", len(cols)) + "\n")
+	scenarios, _ := names(results)
+	for _, sc := range scenarios {
+		for _, d := range deadlines(results) {
+			if findCell(cells, sc, cols[0], d) == nil && findCell(cells, sc, "retryscope", d) == nil {
+				continue
+			}
+			fmt.Fprintf(&b, "| %s | %s |", sc, d)
+			for _, p := range cols {
+				c := findCell(cells, sc, p, d)
+				if c == nil {
+					b.WriteString(" |")
+					continue
+				}
+				cell := fmt.Sprintf("%.0f%% · %.2f×", 100*c.Success.Mean, c.Amplification.Mean)
+				if c.HasWindow {
+					cell += " · " + recoveryCellOf(&Cell{HasWindow: true, Recovered: c.Recovered, Recovery: Stat{Mean: c.Recovery.Mean}, Runs: c.Runs[:1]})
+				}
+				if c.Duplicates > 0 {
+					cell += fmt.Sprintf(" · **%d dup**", c.Duplicates)
+				}
+				b.WriteString(" " + cell + " |")
+			}
+			b.WriteString("\n")
+		}
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
