@@ -59,13 +59,13 @@ func maxSeeds(cells []Cell) int {
 func TableLegend(seeds int) []string {
 	out := []string{
 		"Times are emulated seconds: what a caller would have waited in production, whatever the run's wall time.",
-		"SUCCESS: logical requests answered 2xx. AMPLIFICATION: attempts per logical request. DUPLICATES: non-idempotent requests whose function ran twice or more.",
+		"SUCCESS: logical requests answered 2xx. AMPLIFICATION: attempts per logical request. DUPLICATES: non-idempotent requests whose function ran twice or more (summed over the seeds).",
 		"P99: 99th percentile latency of logical requests, failures included. DEADLINE: each caller's deadline per logical request (none: no deadline).",
 		"RECOVERY: time after the fault window until every later 5 s window of issued requests is back to 95% success; " +
 			"0.00 s: back at once; never: not back before the load ended; -: the scenario has no fault window.",
 	}
 	if seeds > 1 {
-		out = append(out, fmt.Sprintf("Each cell is the mean over %d seeds; ±: half the range between the lowest and the highest seed.", seeds))
+		out = append(out, fmt.Sprintf("Each cell is the mean over its seeds (up to %d; the scale scenarios run one); ±: half the range between the lowest and the highest seed.", seeds))
 	}
 	return out
 }
@@ -80,8 +80,9 @@ func WriteTable(w io.Writer, results []Result) error {
 	fmt.Fprintln(tw, "SCENARIO\tPOLICY\tDEADLINE\tSUCCESS\tAMPLIFICATION\tDUPLICATES\tP99\tRECOVERY")
 	for i := range cells {
 		c := &cells[i]
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", c.Scenario, c.Policy, c.Deadline, pctStat(c.Success, n),
-			withSpread(c.Amplification, n, "%.2f"), c.Duplicates, secsStat(c.P99, n), recoveryCellOf(c))
+		k := c.Seeds()
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", c.Scenario, c.Policy, c.Deadline, pctStat(c.Success, k),
+			withSpread(c.Amplification, k, "%.2f"), c.Duplicates, secsStat(c.P99, k), recoveryCellOf(c))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -161,7 +162,7 @@ func writeMarkdown(w io.Writer, results []Result, meta Meta, plots []string) err
 	}
 
 	b.WriteString("\n## Comparison\n\nEach cell: success · attempts per logical request · time to recover after the fault " +
-		"window (where there is one) · duplicate executions (where there are any); means over the seeds.\n\n")
+		"window (where there is one), means over the seeds · duplicate executions (where there are any), summed over the seeds.\n\n")
 	var cmpTable strings.Builder
 	if err := WriteComparison(&cmpTable, results); err != nil {
 		return err
@@ -203,8 +204,8 @@ func writeMarkdown(w io.Writer, results []Result, meta Meta, plots []string) err
 // WriteComparison writes the Markdown comparison table of the README: one
 // row per scenario and deadline, one column per built-in peer (Peers), each
 // cell "success · attempts per request · recovery" (means over the seeds;
-// recovery only where the scenario has a fault window), duplicates in bold
-// where there are any.
+// recovery only where the scenario has a fault window), duplicates summed
+// over the seeds in bold where there are any.
 func WriteComparison(w io.Writer, results []Result) error {
 	cells := Aggregate(results)
 	var cols []string
@@ -255,7 +256,6 @@ func WriteComparison(w io.Writer, results []Result) error {
 }
 
 func writeHeadline(b *strings.Builder, cells []Cell) {
-	n := maxSeeds(cells)
 	b.WriteString("| scenario | policy | deadline | success | amplification | duplicates | p99 | recovery |\n")
 	b.WriteString("|---|---|---|---:|---:|---:|---:|---:|\n")
 	for i := range cells {
@@ -264,6 +264,7 @@ func writeHeadline(b *strings.Builder, cells []Cell) {
 		if name == "retryscope" {
 			name = "**retryscope**"
 		}
+		n := c.Seeds()
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %d | %s | %s |\n", c.Scenario, name, c.Deadline, pctStat(c.Success, n),
 			withSpread(c.Amplification, n, "%.2f"), c.Duplicates, secsStat(c.P99, n), recoveryCellOf(c))
 	}

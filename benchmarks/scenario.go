@@ -316,17 +316,7 @@ func storm() Scenario {
 		Heavy:    true,
 		Workers:  60_000,
 		Policies: []string{"none", "retryablehttp", "aws-sdk-standard", "retryscope"},
-		Server: func(int64) []apigwtest.Option {
-			over := jittered(apigwtest.Overload{Base: time.Second, Capacity: 500})
-			stall := apigwtest.LatencyFunc(func(r *rand.Rand, inFlight int) time.Duration {
-				return 30*time.Second + over.Draw(r, inFlight)
-			})
-			return []apigwtest.Option{
-				apigwtest.WithFault(apigwtest.Fault{Latency: over}),
-				apigwtest.WithSchedule(apigwtest.Phase{From: window.From, To: window.To, Fault: apigwtest.Fault{Latency: stall}}),
-				apigwtest.WithConcurrencyLimit(100_000),
-			}
-		},
+		Server:   stalledBackend(500, window),
 	}
 }
 
@@ -351,16 +341,24 @@ func fleet() Scenario {
 		Members:  200,
 		Workers:  20_000,
 		Policies: []string{"none", "retryablehttp", "retryscope", "retryscope-fleet"},
-		Server: func(int64) []apigwtest.Option {
-			over := jittered(apigwtest.Overload{Base: time.Second, Capacity: 150})
-			stall := apigwtest.LatencyFunc(func(r *rand.Rand, inFlight int) time.Duration {
-				return 30*time.Second + over.Draw(r, inFlight)
-			})
-			return []apigwtest.Option{
-				apigwtest.WithFault(apigwtest.Fault{Latency: over}),
-				apigwtest.WithSchedule(apigwtest.Phase{From: window.From, To: window.To, Fault: apigwtest.Fault{Latency: stall}}),
-				apigwtest.WithConcurrencyLimit(100_000),
-			}
-		},
+		Server:   stalledBackend(150, window),
+	}
+}
+
+// stalledBackend is the scale scenarios' backend: processor sharing past
+// capacity concurrent 1 s invocations (with jitter), every invocation 30 s
+// slower during the window (a dependency stall), and a concurrency limit
+// high enough never to throttle.
+func stalledBackend(capacity int, window Window) func(int64) []apigwtest.Option {
+	return func(int64) []apigwtest.Option {
+		over := jittered(apigwtest.Overload{Base: time.Second, Capacity: capacity})
+		stall := apigwtest.LatencyFunc(func(r *rand.Rand, inFlight int) time.Duration {
+			return 30*time.Second + over.Draw(r, inFlight)
+		})
+		return []apigwtest.Option{
+			apigwtest.WithFault(apigwtest.Fault{Latency: over}),
+			apigwtest.WithSchedule(apigwtest.Phase{From: window.From, To: window.To, Fault: apigwtest.Fault{Latency: stall}}),
+			apigwtest.WithConcurrencyLimit(100_000),
+		}
 	}
 }

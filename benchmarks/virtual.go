@@ -36,12 +36,19 @@ func RunVirtual(ctx context.Context, jobs []Job, c Config, done func(Result)) ([
 	results := make([]Result, len(jobs))
 	var mu sync.Mutex
 	sem := make(chan struct{}, c.Parallel)
+	// Heavy runs hold thousands of connections (gigabytes each): two at a
+	// time.
+	heavy := make(chan struct{}, 2)
 	body := func(t *testing.T) {
 		t.Run("runs", func(t *testing.T) {
 			for k, i := range executionOrder(jobs) {
 				j := jobs[i]
 				t.Run(fmt.Sprintf("%d", k), func(t *testing.T) {
 					t.Parallel()
+					if j.Scenario.Heavy {
+						heavy <- struct{}{}
+						defer func() { <-heavy }()
+					}
 					sem <- struct{}{}
 					defer func() { <-sem }()
 					if ctx.Err() != nil {
