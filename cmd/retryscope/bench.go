@@ -80,7 +80,7 @@ func parseBenchFlags(args []string, stderr io.Writer) (*benchConfig, int) {
 	quick := fs.Bool("quick", false, "one seed, and the scale scenarios (storm, fleet) only when named; with -realtime, the quick time scale")
 	seed := fs.Int64("seed", 1, "seed for arrivals, fault draws and jitter: the same seed repeats the runs (default: seeds 1..3 without -quick)")
 	parallel := fs.Int("parallel", benchmarks.DefaultParallel, "runs at once")
-	scale := fs.Float64("scale", 0, "time scale for every scenario, real/emulated (default: each scenario's, 0.04 with -quick, 0.1 without)")
+	scale := fs.Float64("scale", 0, "with -realtime: time scale for every scenario, real/emulated (default: each scenario's, 0.04 with -quick, 0.1 without)")
 	seeds := fs.Int("seeds", 0, "run seeds 1..N and report each cell's mean and spread (overrides -seed)")
 	deadlines := fs.String("deadlines", "none,60s,10s", "comma-separated callers' deadlines per logical request: none or a Go duration")
 	realtime := fs.Bool("realtime", false, "run in real time over loopback sockets, time-scaled (results move with the machine's load)")
@@ -103,6 +103,9 @@ func parseBenchFlags(args []string, stderr io.Writer) (*benchConfig, int) {
 		realtime: *realtime, quiet: *quiet}
 	if *scale < 0 || *scale > 1 || *scale != *scale {
 		return nil, benchError(stderr, "invalid -scale %v (want a number in (0, 1], e.g. 0.04; 0 for the default)", *scale)
+	}
+	if *scale > 0 && !*realtime {
+		return nil, benchError(stderr, "-scale %v applies only with -realtime (virtual time needs no scale)", *scale)
 	}
 	if *parallel < 1 {
 		return nil, benchError(stderr, "invalid -parallel %d (want 1 or more)", *parallel)

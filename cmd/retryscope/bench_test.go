@@ -39,6 +39,7 @@ func TestBenchBadInput(t *testing.T) {
 		{[]string{"-seed", "0"}, []string{"invalid -seed 0", "non-zero"}},
 		{[]string{"-parallel", "0"}, []string{"invalid -parallel 0", "1 or more"}},
 		{[]string{"-scale", "2"}, []string{"invalid -scale 2", "(0, 1]"}},
+		{[]string{"-scale", "0.1"}, []string{"-scale 0.1 applies only with -realtime"}},
 		{[]string{"-seeds", "-1"}, []string{"invalid -seeds -1", "seeds 1..N"}},
 		{[]string{"-deadlines", "none,soon"}, []string{`invalid -deadlines "none,soon"`, `"soon" is not a duration`}},
 		{[]string{"-deadlines", "-5s"}, []string{`"-5s" is not positive`}},
