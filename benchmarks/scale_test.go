@@ -55,8 +55,8 @@ func TestMemFleet(t *testing.T) {
 // splits its callers over 200 clients, and sharing the fleet's state
 // sends fewer attempts during the stall than deciding alone.
 func TestScaleScenarios(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the storm and fleet scenarios")
+	if testing.Short() || raceEnabled {
+		t.Skip("runs the storm and fleet scenarios (gigabytes under the race detector)")
 	}
 	t.Parallel()
 	storm, _ := ScenarioByName("storm")
