@@ -3,10 +3,12 @@ package benchmarks
 import (
 	"context"
 	"io"
+	"math"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
@@ -44,8 +46,39 @@ type awsStandard struct {
 	scale   float64
 }
 
-func newAWSStandard(base http.RoundTripper, scale float64) Client {
-	return &http.Client{Transport: &awsStandard{base: base, retryer: retry.NewStandard(), scale: scale}}
+func newAWSStandard(env Env) Client {
+	r := retry.NewStandard(func(o *retry.StandardOptions) {
+		o.Backoff = sdkBackoff{throttle: retry.IsErrorThrottles(o.Throttles), maxBackoff: o.MaxBackoff, rand: env.Float64}
+	})
+	return &http.Client{Transport: &awsStandard{base: env.Base, retryer: r, scale: env.Scale}}
+}
+
+// sdkBackoff is the SDK's standard-mode backoff (aws/retry
+// jitter_backoff.go, the 2026 formula that NewStandard uses when no
+// Backoff is set): t_i = b * min(x * 2^i, MaxBackoff), i the 0-based retry,
+// x 1 s after a throttle and 50 ms otherwise, b uniform in [0, 1). The only
+// change is b's source: the SDK draws it from crypto/rand, which no seed
+// repeats; here it comes from the run's seeded source.
+type sdkBackoff struct {
+	throttle   retry.IsErrorThrottle
+	maxBackoff time.Duration
+	rand       func() float64
+}
+
+// sdkBaseDelay and sdkThrottleBaseDelay are the SDK's bases (x above).
+const (
+	sdkBaseDelay         = 50 * time.Millisecond
+	sdkThrottleBaseDelay = time.Second
+)
+
+func (b sdkBackoff) BackoffDelay(attempt int, err error) (time.Duration, error) {
+	x := sdkBaseDelay
+	if b.throttle.IsErrorThrottle(err) == aws.TrueTernary {
+		x = sdkThrottleBaseDelay
+	}
+	d := float64(x) * math.Pow(2, float64(max(attempt-1, 0)))
+	d = min(d, float64(b.maxBackoff))
+	return time.Duration(b.rand() * d), nil
 }
 
 func nopRelease(error) error { return nil }

@@ -66,12 +66,16 @@ var orderBody = []byte(`{"item":"book","quantity":1}`)
 
 // generator offers a scenario's load to one client, open loop.
 type generator struct {
-	sc      *Scenario
-	scale   float64
-	url     string
-	client  Client
+	sc    *Scenario
+	scale float64
+	url   string
+	// clients are the members' clients: request i goes to i mod their
+	// number.
+	clients []Client
 	workers int
-	recs    []Record
+	// deadline is every logical request's deadline (emulated); 0: none.
+	deadline time.Duration
+	recs     []Record
 }
 
 // run issues every arrival at its time (real = t0 + at x scale) while a
@@ -105,7 +109,11 @@ func (g *generator) run(ctx context.Context, t0 time.Time, times []time.Duration
 // send sends logical request i and records how it ended.
 func (g *generator) send(ctx context.Context, i int) {
 	start := time.Now()
-	ctx, cancel := context.WithTimeout(ctx, scaled(maxRequestTime, g.scale))
+	limit := maxRequestTime
+	if g.deadline > 0 {
+		limit = g.deadline
+	}
+	ctx, cancel := context.WithTimeout(ctx, scaled(limit, g.scale))
 	defer cancel() // also ends whatever a library left open
 	var body io.Reader
 	if g.sc.method() != http.MethodGet {
@@ -120,7 +128,7 @@ func (g *generator) send(ctx context.Context, i int) {
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := g.client.Do(req)
+	resp, err := g.clients[i%len(g.clients)].Do(req)
 	rec := &g.recs[i]
 	if err == nil {
 		_, _ = io.Copy(io.Discard, resp.Body)

@@ -1,6 +1,7 @@
 package benchmarks
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"time"
@@ -159,4 +160,32 @@ func WindowAttempts(recs []Record, w Window) (float64, int) {
 		return 0, 0
 	}
 	return float64(a) / float64(n), n
+}
+
+// PeakInFlight returns the most logical requests in flight at once (sent,
+// not yet ended) among recs.
+func PeakInFlight(recs []Record) int {
+	type edge struct {
+		at time.Duration
+		d  int
+	}
+	edges := make([]edge, 0, 2*len(recs))
+	for _, r := range recs {
+		if !r.Dropped {
+			edges = append(edges, edge{r.Issued, 1}, edge{r.Issued + r.Latency, -1})
+		}
+	}
+	// Ends before starts at the same instant.
+	slices.SortFunc(edges, func(a, b edge) int {
+		if a.at != b.at {
+			return cmp.Compare(a.at, b.at)
+		}
+		return cmp.Compare(a.d, b.d)
+	})
+	n, peak := 0, 0
+	for _, e := range edges {
+		n += e.d
+		peak = max(peak, n)
+	}
+	return peak
 }

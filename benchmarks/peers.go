@@ -13,12 +13,12 @@ import (
 // newRetryablehttp is go-retryablehttp's NewClient as its README uses it
 // (StandardClient), with RetryWaitMin and RetryWaitMax (1 s, 30 s) scaled
 // and its logger off (it would print one line per retry on stderr).
-func newRetryablehttp(base http.RoundTripper, scale float64) Client {
+func newRetryablehttp(env Env) Client {
 	c := retryablehttp.NewClient()
-	c.HTTPClient = &http.Client{Transport: base}
+	c.HTTPClient = &http.Client{Transport: env.Base}
 	c.Logger = nil
-	c.RetryWaitMin = scaled(c.RetryWaitMin, scale)
-	c.RetryWaitMax = scaled(c.RetryWaitMax, scale)
+	c.RetryWaitMin = env.Scaled(c.RetryWaitMin)
+	c.RetryWaitMax = env.Scaled(c.RetryWaitMax)
 	return c.StandardClient()
 }
 
@@ -32,11 +32,11 @@ const (
 // newFailsafe is failsafehttp's round tripper with its HTTP retry policy
 // (NewRetryPolicyBuilder: 2 retries, Retry-After honoured) and an
 // exponential backoff, scaled.
-func newFailsafe(base http.RoundTripper, scale float64) Client {
+func newFailsafe(env Env) Client {
 	rp := failsafehttp.NewRetryPolicyBuilder().
-		WithBackoff(scaled(failsafeBackoffBase, scale), scaled(failsafeBackoffCap, scale)).
+		WithBackoff(env.Scaled(failsafeBackoffBase), env.Scaled(failsafeBackoffCap)).
 		Build()
-	return failsafeClient{&http.Client{Transport: failsafehttp.NewRoundTripper(base, rp)}}
+	return failsafeClient{&http.Client{Transport: failsafehttp.NewRoundTripper(env.Base, rp)}}
 }
 
 // failsafeClient closes the body of the last response failsafe-go keeps in

@@ -53,11 +53,11 @@ const gobreakerREADMETimeout = 60 * time.Second
 // in CircuitBreaker.Execute and counts an error as a failure (an answer,
 // whatever its status, is a success there); go-retryablehttp returns an
 // error once its retries of a 5xx run out, so those count.
-func newRetryablehttpGobreaker(base http.RoundTripper, scale float64) Client {
-	inner := newRetryablehttp(base, scale)
+func newRetryablehttpGobreaker(env Env) Client {
+	inner := newRetryablehttp(env)
 	cb := gobreaker.NewCircuitBreaker[*http.Response](gobreaker.Settings{
 		Name:    "HTTP GET",
-		Timeout: scaled(gobreakerREADMETimeout, scale),
+		Timeout: env.Scaled(gobreakerREADMETimeout),
 		ReadyToTrip: func(c gobreaker.Counts) bool {
 			ratio := float64(c.TotalFailures) / float64(c.Requests)
 			return c.Requests >= 3 && ratio >= 0.6
@@ -79,24 +79,24 @@ func (b breakerClient) Do(req *http.Request) (*http.Response, error) {
 // with its circuit breaker. failsafehttp.NewRoundTripper composes the
 // policies outer to inner, so every attempt passes the breaker and a refusal
 // (circuitbreaker.ErrOpen) is retried like any other error.
-func newFailsafeBreaker(base http.RoundTripper, scale float64) Client {
+func newFailsafeBreaker(env Env) Client {
 	rp := failsafehttp.NewRetryPolicyBuilder().
-		WithBackoff(scaled(failsafeBackoffBase, scale), scaled(failsafeBackoffCap, scale)).
+		WithBackoff(env.Scaled(failsafeBackoffBase), env.Scaled(failsafeBackoffCap)).
 		Build()
 	cb := circuitbreaker.NewBuilder[*http.Response]().
 		HandleIf(func(resp *http.Response, err error) bool {
 			return (err != nil && !errors.Is(err, context.Canceled)) || (resp != nil && resp.StatusCode >= 500)
 		}).
-		WithDelay(scaled(time.Minute, scale)).
+		WithDelay(env.Scaled(time.Minute)).
 		Build()
-	return failsafeClient{&http.Client{Transport: failsafehttp.NewRoundTripper(base, rp, cb)}}
+	return failsafeClient{&http.Client{Transport: failsafehttp.NewRoundTripper(env.Base, rp, cb)}}
 }
 
 // newFailsafeDefault is failsafe-go's HTTP retry policy with nothing added:
 // 2 retries at once.
-func newFailsafeDefault(base http.RoundTripper, _ float64) Client {
+func newFailsafeDefault(env Env) Client {
 	rp := failsafehttp.NewRetryPolicyBuilder().Build()
-	return failsafeClient{&http.Client{Transport: failsafehttp.NewRoundTripper(base, rp)}}
+	return failsafeClient{&http.Client{Transport: failsafehttp.NewRoundTripper(env.Base, rp)}}
 }
 
 // failsafeDocsRetries is the retry count failsafe-go's documentation uses
@@ -105,10 +105,10 @@ const failsafeDocsRetries = 3
 
 // newFailsafeDocs is failsafe-go's HTTP retry policy configured as its
 // documentation shows: exponential backoff from 1 s to 30 s, 3 retries.
-func newFailsafeDocs(base http.RoundTripper, scale float64) Client {
+func newFailsafeDocs(env Env) Client {
 	rp := failsafehttp.NewRetryPolicyBuilder().
-		WithBackoff(scaled(failsafeBackoffBase, scale), scaled(failsafeBackoffCap, scale)).
+		WithBackoff(env.Scaled(failsafeBackoffBase), env.Scaled(failsafeBackoffCap)).
 		WithMaxRetries(failsafeDocsRetries).
 		Build()
-	return failsafeClient{&http.Client{Transport: failsafehttp.NewRoundTripper(base, rp)}}
+	return failsafeClient{&http.Client{Transport: failsafehttp.NewRoundTripper(env.Base, rp)}}
 }

@@ -50,7 +50,7 @@ func TestComposedPeersRegistered(t *testing.T) {
 	t.Parallel()
 	for _, name := range []string{"retryablehttp-gobreaker", "failsafe-go-breaker", "failsafe-go-default", "failsafe-go-docs"} {
 		p, ok := PolicyByName(name)
-		if !ok || !p.Peer || p.New(http.DefaultTransport, 0.04) == nil {
+		if !ok || !p.Peer || p.New(Env{Base: http.DefaultTransport, Scale: 1, Rand: func(n int64) int64 { return 0 }}) == nil {
 			t.Errorf("%s: %+v, %v", name, p, ok)
 		}
 	}

@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"os"
 	"path/filepath"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
 )
 
 // Plot sizes.
@@ -40,13 +42,77 @@ func policyColor(name string) color.Color {
 	return palette[indexOf(PolicyNames(), name)%len(palette)]
 }
 
-// policyStyle draws retryscope's default with a thicker line.
+// dashes tells lines apart where they overlap: each policy keeps its own
+// pattern in every plot (retryscope's default is solid and thicker).
+var dashes = [][]vg.Length{
+	nil,
+	{vg.Points(8), vg.Points(3)},
+	{vg.Points(2), vg.Points(2)},
+	{vg.Points(8), vg.Points(2), vg.Points(2), vg.Points(2)},
+	nil,
+	{vg.Points(4), vg.Points(4)},
+	{vg.Points(12), vg.Points(4)},
+	{vg.Points(1), vg.Points(3)},
+	{vg.Points(6), vg.Points(2), vg.Points(1), vg.Points(2)},
+	{vg.Points(10), vg.Points(2), vg.Points(2), vg.Points(2), vg.Points(2), vg.Points(2)},
+	{vg.Points(3), vg.Points(6)},
+}
+
+// policyStyle draws retryscope's default with a thicker solid line and
+// every other policy in its own colour and dash pattern.
 func policyStyle(name string) draw.LineStyle {
-	st := draw.LineStyle{Color: policyColor(name), Width: vg.Points(1.4)}
+	i := indexOf(PolicyNames(), name)
+	st := draw.LineStyle{Color: policyColor(name), Width: vg.Points(1.6), Dashes: dashes[i%len(dashes)]}
 	if name == "retryscope" {
-		st.Width = vg.Points(3)
+		st.Width, st.Dashes = vg.Points(3), nil
 	}
 	return st
+}
+
+// Margins of a saved plot: around the whole image, and the legend's
+// column on the right, off the data.
+const (
+	plotMargin  = 12
+	legendWidth = 2.1 * vg.Inch
+)
+
+// savePlot writes p as a PNG of the given size with a margin all round
+// (the title clear of the edge) and its legend in a column of its own to
+// the right of the axes, where it cannot hide data.
+func savePlot(p *plot.Plot, w, h vg.Length, file string) error {
+	return savePlotLegend(p, w, h, file, true)
+}
+
+// savePlotLegend is savePlot, without the legend's column when legend is
+// false.
+func savePlotLegend(p *plot.Plot, w, h vg.Length, file string, withLegend bool) error {
+	lw := legendWidth
+	if !withLegend {
+		lw = 0
+	}
+	img := vgimg.New(w, h)
+	dc := draw.New(img)
+	dc.SetColor(color.White)
+	dc.Fill(dc.Rectangle.Path())
+	m := vg.Points(plotMargin)
+	legend := p.Legend
+	p.Legend = plot.NewLegend()
+	p.Title.Padding = vg.Points(8)
+	p.Draw(draw.Crop(dc, m, -(m + lw), m, -m))
+	if withLegend {
+		legend.Top, legend.Left = true, true
+		title := p.Title.TextStyle.Rectangle(p.Title.Text).Size().Y + p.Title.Padding
+		legend.Draw(draw.Crop(dc, w-lw, -m, m, -(m + title)))
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func indexOf(list []string, s string) int {
@@ -150,8 +216,8 @@ func plotSeries(results []Result, scenario, what, title, file string, group []st
 		return false, nil
 	}
 	if what == "success" {
-		p.Title.Text = scenario + ", " + title + ": success rate of the requests issued in each 5 s"
-		p.Y.Label.Text = "success (%)"
+		p.Title.Text = scenario + ", " + title + ": share of the requests issued in each 5 s that succeeded"
+		p.Y.Label.Text = "success of requests issued in [t, t+5 s) (%)"
 		p.Y.Min, p.Y.Max, ymax = 0, 105, 105
 	} else {
 		p.Title.Text = scenario + ", " + title + ": backend load (Lambda invocations started per second, 5 s average)"
@@ -173,26 +239,24 @@ func plotSeries(results []Result, scenario, what, title, file string, group []st
 		p.Add(ln)
 		p.Legend.Add(l.name, ln)
 	}
-	// Leave room on the right for the legend, clear of the lines.
+	// The x axis ends with the data; the legend has a column of its own.
 	var xmax float64
 	for _, l := range lines {
 		if n := len(l.xys); n > 0 {
 			xmax = max(xmax, l.xys[n-1].X)
 		}
 	}
-	p.X.Min, p.X.Max = 0, math.Ceil(xmax*1.3/20)*20
+	p.X.Min, p.X.Max = 0, xmax
 	p.X.Tick.Marker = secondTicks{}
-	p.Legend.Top = true
-	p.Legend.Left = false
 	p.Add(plotter.NewGrid())
-	return true, p.Save(lineWidth, lineHeight, file)
+	return true, savePlot(p, lineWidth, lineHeight, file)
 }
 
 // plotAmplification writes a grouped bar chart: for every scenario, one bar
 // of attempts per logical request per policy.
 func plotAmplification(results []Result, scenarios, policies []string, file string) error {
 	p := plot.New()
-	p.Title.Text = "amplification: attempts per logical request"
+	p.Title.Text = "amplification: attempts per logical request (first seed, first deadline)"
 	p.Y.Label.Text = "attempts / request"
 	p.Y.Min = 0
 	w := vg.Points(60 / float64(max(len(policies), 1)))
@@ -218,9 +282,10 @@ func plotAmplification(results []Result, scenarios, policies []string, file stri
 		p.Legend.Add(pol, b)
 	}
 	p.NominalX(scenarios...)
-	p.Legend.Top = true
+	p.X.Tick.Label.Rotation = 0.35
+	p.X.Tick.Label.XAlign = draw.XRight
 	p.Add(plotter.NewGrid())
-	return p.Save(barWidth, barHeight, file)
+	return savePlot(p, barWidth, barHeight, file)
 }
 
 // plotDuplicates writes a bar chart of duplicate executions per policy,
@@ -249,12 +314,22 @@ func plotDuplicates(results []Result, policies []string, file string) error {
 	if err != nil {
 		return err
 	}
+	for i := range labels.TextStyle {
+		labels.TextStyle[i].XAlign = draw.XCenter
+	}
+	labels.Offset = vg.Point{Y: vg.Points(3)}
 	p.Add(labels)
 	p.NominalX(policies...)
 	p.X.Tick.Label.Rotation = 0.35
 	p.X.Tick.Label.XAlign = draw.XRight
+	// Room above the tallest bar for its label.
+	top := 0.0
+	for _, v := range vals {
+		top = max(top, v)
+	}
+	p.Y.Max = math.Max(1, top*1.15)
 	p.Add(plotter.NewGrid())
-	return p.Save(barWidth, barHeight, file)
+	return savePlotLegend(p, barWidth, barHeight, file, false)
 }
 
 func valueLabels(vals plotter.Values) plotter.XYLabels {
@@ -280,16 +355,22 @@ func find(results []Result, scenario, policy string) *Result {
 // outage and overload scenarios (those that ran), amplification per policy
 // and scenario, duplicate executions per policy.
 func Plots(results []Result, dir string) ([]string, error) {
+	results = firstRuns(results)
 	scenarios, policies := names(results)
 	var files []string
-	for _, sc := range []string{"outage", "overload"} {
+	for _, sc := range []string{"outage", "overload", "storm", "fleet"} {
 		if !hasScenario(results, sc) {
 			continue
 		}
-		for _, g := range []struct {
+		groups := []struct {
 			name, title string
 			policies    []string
-		}{{"peers", "peers vs retryscope", groupPeers}, {"variants", "retryscope variants", groupVariants}} {
+		}{{"peers", "peers vs retryscope", groupPeers}, {"variants", "retryscope variants", groupVariants}}
+		if s, ok := ScenarioByName(sc); ok && s.Heavy {
+			groups = groups[:1]
+			groups[0].name, groups[0].title, groups[0].policies = "policies", "every policy", PolicyNames()
+		}
+		for _, g := range groups {
 			for _, what := range []string{"success", "load"} {
 				f := sc + "-" + what + "-" + g.name + ".png"
 				ok, err := plotSeries(results, sc, what, g.title, filepath.Join(dir, f), g.policies)
@@ -334,4 +415,20 @@ func names(results []Result) (scenarios, policies []string) {
 		}
 	}
 	return scenarios, policies
+}
+
+// firstRuns keeps the results of the first deadline and the first seed
+// (the plots draw one run per policy).
+func firstRuns(results []Result) []Result {
+	if len(results) == 0 {
+		return nil
+	}
+	d, seed := results[0].Deadline, results[0].Seed
+	var out []Result
+	for _, r := range results {
+		if r.Deadline == d && r.Seed == seed {
+			out = append(out, r)
+		}
+	}
+	return out
 }

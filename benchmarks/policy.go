@@ -29,12 +29,42 @@ type Policy struct {
 	// the scenarios are not named explicitly; default: every scenario.
 	Only []string
 	// New returns a client for one run that sends every attempt through
-	// base, with its durations multiplied by scale.
-	New func(base http.RoundTripper, scale float64) Client
+	// env.Base, with its durations multiplied by env.Scale and its
+	// randomness drawn from env.Rand.
+	New func(env Env) Client
 }
+
+// Env is what a policy's client is made from, once per run.
+type Env struct {
+	// Base sends one attempt to the run's emulator and counts it: every
+	// attempt the client makes must go through it.
+	Base http.RoundTripper
+	// Scale is real time per emulated time: 1 in virtual time (the
+	// default engine), below 1 in a -realtime run. Multiply every duration
+	// of the policy by it (Env.Scaled).
+	Scale float64
+	// Rand returns a uniform value in [0, n) for n > 0 from a source that
+	// depends on the run's seed and the policy's name only; it is safe for
+	// concurrent use. Jitter drawn from it repeats with the seed; jitter
+	// drawn from math/rand or crypto/rand does not.
+	Rand func(n int64) int64
+	// Fleet is this member's view of the fleet store the run's members
+	// share (in memory, with redisfleet's semantics: a 100 ms sync), for
+	// transport.WithFleet; nil when the scenario has one member.
+	Fleet transport.Fleet
+}
+
+// Scaled multiplies an emulated duration by the run's time scale.
+func (e Env) Scaled(d time.Duration) time.Duration { return scaled(d, e.Scale) }
+
+// Float64 returns a uniform value in [0, 1) from Rand.
+func (e Env) Float64() float64 { return float64(e.Rand(1<<53)) / (1 << 53) }
 
 // scaled multiplies an emulated duration by the time scale.
 func scaled(d time.Duration, scale float64) time.Duration {
+	if scale == 1 {
+		return d
+	}
 	return time.Duration(float64(d) * scale)
 }
 
@@ -45,8 +75,10 @@ const HedgeDelay = 500 * time.Millisecond
 // retryscopeOptions is transport.New's defaults with every duration scaled:
 // backoff base and cap, MaxRetryAfter, the breaker's open time, interval and
 // bucket, and the budget's per-second floor (tokens per emulated second).
-func retryscopeOptions(scale float64) []transport.Option {
+func retryscopeOptions(env Env) []transport.Option {
+	scale := env.Scale
 	p := policy.Default()
+	p.Rand = env.Rand
 	p.Backoff.Base = scaled(p.Backoff.Base, scale)
 	p.Backoff.Cap = scaled(p.Backoff.Cap, scale)
 	p.MaxRetryAfter = scaled(p.MaxRetryAfter, scale)
@@ -65,25 +97,26 @@ func retryscopeOptions(scale float64) []transport.Option {
 		transport.WithSendRate(policy.SendRateConfig{Period: scaled(policy.DefaultSendRatePeriod, scale)})}
 }
 
-func retryscopeClient(extra ...transport.Option) func(http.RoundTripper, float64) Client {
-	return func(base http.RoundTripper, scale float64) Client {
-		opts := append(retryscopeOptions(scale), extra...)
-		return &http.Client{Transport: transport.New(base, opts...)}
+func retryscopeClient(extra ...transport.Option) func(Env) Client {
+	return func(env Env) Client {
+		opts := append(retryscopeOptions(env), extra...)
+		return &http.Client{Transport: transport.New(env.Base, opts...)}
 	}
 }
 
 // Policies returns the benchmark's policies, in the order reports list
 // them: none, retryablehttp, failsafe-go, aws-sdk-standard, retryscope,
 // retryscope-hedge, retryscope-no-budget, retryscope-no-breaker,
-// retryscope-idempotency, then the composed peers: retryablehttp-gobreaker,
-// failsafe-go-breaker, failsafe-go-default, failsafe-go-docs.
+// retryscope-fleet, retryscope-idempotency, then the composed peers:
+// retryablehttp-gobreaker, failsafe-go-breaker, failsafe-go-default,
+// failsafe-go-docs.
 func Policies() []Policy {
 	return append([]Policy{
 		{
 			Name:    "none",
 			Summary: "plain http.Transport, no retries",
-			New: func(base http.RoundTripper, _ float64) Client {
-				return &http.Client{Transport: base}
+			New: func(env Env) Client {
+				return &http.Client{Transport: env.Base}
 			},
 		},
 		{
@@ -115,8 +148,8 @@ func Policies() []Policy {
 		{
 			Name:    "retryscope-hedge",
 			Summary: "retryscope defaults with WithHedging(500 ms)",
-			New: func(base http.RoundTripper, scale float64) Client {
-				return retryscopeClient(transport.WithHedging(scaled(HedgeDelay, scale)))(base, scale)
+			New: func(env Env) Client {
+				return retryscopeClient(transport.WithHedging(env.Scaled(HedgeDelay)))(env)
 			},
 		},
 		{
@@ -128,6 +161,17 @@ func Policies() []Policy {
 			Name:    "retryscope-no-breaker",
 			Summary: "retryscope defaults with WithoutBreaker",
 			New:     retryscopeClient(transport.WithoutBreaker()),
+		},
+		{
+			Name:    "retryscope-fleet",
+			Summary: "retryscope defaults with WithFleet: breaker openings and the retry budget shared by the fleet (in memory, synced every 100 ms as redisfleet does)",
+			Only:    []string{"fleet"},
+			New: func(env Env) Client {
+				if env.Fleet == nil {
+					return retryscopeClient()(env)
+				}
+				return retryscopeClient(transport.WithFleet(env.Fleet))(env)
+			},
 		},
 		{
 			Name:    "retryscope-idempotency",

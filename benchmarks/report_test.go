@@ -14,7 +14,7 @@ import (
 func synthetic() []Result {
 	series := func(v float64) []float64 { return []float64{1, v, v, 1} }
 	mk := func(sc, pol string, ok, ampl float64, dups int, winAtt, recMS float64) Result {
-		r := Result{Scenario: sc, Policy: pol, Requests: 100, Succeeded: int(ok * 100), SuccessRate: ok,
+		r := Result{Scenario: sc, Policy: pol, Deadline: "none", Seed: 1, Requests: 100, Succeeded: int(ok * 100), SuccessRate: ok,
 			Attempts: int(ampl * 100), Amplification: ampl, Executions: int(ampl * 100), Duplicates: dups,
 			P50: 80, P95: 29000, P99: 58000, Max: 60000, RecoveryMS: recMS, Recovered: recMS >= 0,
 			WindowAttempts: winAtt, WindowRequests: 40, Outcomes: map[string]int{"200": int(ok * 100)},
@@ -65,7 +65,7 @@ func TestEvaluate(t *testing.T) {
 			r.WindowAttempts, r.Recovered, r.RecoveryMS = 1.3, false, -1
 			r.Outcomes["circuit_open"] = 5
 		case "brownout":
-			r.SuccessRate = 0.9
+			r.SuccessRate = 0.8
 		case "throttle":
 			r.Amplification = 1.3
 		}
@@ -75,8 +75,51 @@ func TestEvaluate(t *testing.T) {
 			t.Errorf("%s: %s, why %q; want not met with a reason", tg.Name, tg.Status, tg.Why)
 		}
 	}
-	if got := Evaluate(nil); got[0].Status != StatusNotRun {
-		t.Errorf("no results: %s, want not run", got[0].Status)
+	if got := Evaluate(nil); len(got) != 0 {
+		t.Errorf("no results: %d targets, want none", len(got))
+	}
+}
+
+// With several seeds a shortfall within the cells' spreads is a tie; past
+// them it is not met, with the reason.
+func TestEvaluateSpread(t *testing.T) {
+	t.Parallel()
+	var res []Result
+	for seed, rates := range [][2]float64{{0.90, 0.93}, {0.96, 0.95}, {0.93, 0.94}} {
+		for _, r := range synthetic() {
+			if r.Scenario != "brownout" {
+				continue
+			}
+			r.Seed = int64(seed + 1)
+			switch r.Policy {
+			case "retryscope":
+				r.SuccessRate = rates[0]
+			case "retryablehttp":
+				r.SuccessRate = rates[1]
+			}
+			res = append(res, r)
+		}
+	}
+	brownout := func(res []Result) Target {
+		for _, tg := range Evaluate(res) {
+			if strings.HasPrefix(tg.Name, "brownout") {
+				return tg
+			}
+		}
+		t.Fatal("no brownout target")
+		return Target{}
+	}
+	// Means 93.0% against 94.0%, spreads 3 and 1 pp: within.
+	if tg := brownout(res); tg.Status != StatusMet || !strings.Contains(tg.Numbers, "93.0 ±3.0%") {
+		t.Errorf("within the spread: %s (%s; %s), want met", tg.Status, tg.Numbers, tg.Why)
+	}
+	for i := range res {
+		if res[i].Policy == "retryscope" {
+			res[i].SuccessRate -= 0.05
+		}
+	}
+	if tg := brownout(res); tg.Status != StatusNotMet || !strings.Contains(tg.Why, "vs retryablehttp: success 6.0 pp lower (tolerance 4.0 pp)") {
+		t.Errorf("past the spread: %s, why %q", tg.Status, tg.Why)
 	}
 }
 
@@ -84,7 +127,7 @@ func TestReportFiles(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	res := synthetic()
-	if err := WriteReport(dir, res, Meta{Command: "go run ./cmd/retryscope bench -quick", Seed: 1, Quick: true, Parallel: 12}); err != nil {
+	if err := WriteReport(dir, res, Meta{Command: "go run ./cmd/retryscope bench -quick", Seeds: []int64{1}, Quick: true, Parallel: 12}); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range []string{"report.md", "outage-success-peers.png", "outage-load-variants.png", "amplification.png", "duplicates.png"} {
@@ -94,7 +137,7 @@ func TestReportFiles(t *testing.T) {
 		}
 	}
 	md, _ := os.ReadFile(filepath.Join(dir, "report.md"))
-	for _, want := range []string{"## Targets (issue 6)", "**MET**", "| outage | **retryscope** |", "![outage-success-peers](outage-success-peers.png)", "## Method"} {
+	for _, want := range []string{"## Targets for retryscope's defaults", "**MET**", "| outage | **retryscope** | none |", "![outage-success-peers](outage-success-peers.png)", "## Method"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report.md lacks %q", want)
 		}
@@ -116,7 +159,7 @@ func TestWriteJSONAndTable(t *testing.T) {
 	if err := json.Unmarshal(b.Bytes(), &doc); err != nil || len(doc.Results) != 1 {
 		t.Fatalf("JSON %s: %v", b.String(), err)
 	}
-	for _, k := range []string{"scenario", "policy", "requests", "succeeded", "attempts", "executions", "duplicates", "p50_ms", "p99_ms", "recovery_ms"} {
+	for _, k := range []string{"scenario", "policy", "deadline", "seed", "requests", "succeeded", "attempts", "executions", "duplicates", "p50_ms", "p99_ms", "recovery_ms"} {
 		if _, ok := doc.Results[0][k]; !ok {
 			t.Errorf("JSON lacks %q", k)
 		}
@@ -130,7 +173,12 @@ func TestWriteJSONAndTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
-	if len(lines) != 3 || !strings.HasPrefix(lines[0], "SCENARIO") || !strings.Contains(lines[1], "outage") {
+	if len(lines) < 3 || !strings.HasPrefix(lines[0], "SCENARIO") || !strings.Contains(lines[1], "outage") {
 		t.Errorf("table:\n%s", b.String())
+	}
+	for _, want := range []string{"emulated seconds", "never:", "-: the scenario has no fault window", "0.00 s: back at once"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("table's legend lacks %q:\n%s", want, b.String())
+		}
 	}
 }

@@ -2,12 +2,16 @@ package benchmarks
 
 // Result is what one run of a scenario with a policy measured. Times are
 // emulated (real time divided by the time scale), in milliseconds. The JSON
-// keys scenario, policy, requests, succeeded, attempts, executions,
+// keys scenario, policy, deadline, seed, requests, succeeded, attempts, executions,
 // duplicates, p50_ms, p99_ms and recovery_ms are fixed; the others may grow.
 type Result struct {
 	// Scenario and Policy name the run.
 	Scenario string `json:"scenario"`
 	Policy   string `json:"policy"`
+	// Deadline is the callers' deadline: "none" or a Go duration ("60s").
+	Deadline string `json:"deadline"`
+	// Seed is the run's seed.
+	Seed int64 `json:"seed"`
 	// Requests is the number of logical requests offered; Succeeded those
 	// that ended in a 2xx; SuccessRate their share.
 	Requests    int     `json:"requests"`
@@ -31,6 +35,9 @@ type Result struct {
 	// non-idempotent method that executed more than once.
 	Executions int `json:"executions"`
 	Duplicates int `json:"duplicates"`
+	// PeakInFlight is the most logical requests in flight at once (callers
+	// waiting), warm-up and cooldown included.
+	PeakInFlight int `json:"peak_in_flight"`
 	// Latency percentiles of logical requests (sent ones, failed included).
 	P50 float64 `json:"p50_ms"`
 	P95 float64 `json:"p95_ms"`
@@ -55,9 +62,11 @@ type Result struct {
 	// Success is the success rate of the logical requests issued in the 5 s
 	// window starting at each emulated second; -1 when none was issued.
 	Success []float64 `json:"success_per_s"`
-	// Scale is the run's time scale and WallMS how long it took (real).
+	// Scale is the run's time scale (1 in virtual time) and WallMS how
+	// long a real-time run took (absent in virtual time, where it would
+	// change from one run to the next).
 	Scale  float64 `json:"time_scale"`
-	WallMS float64 `json:"wall_ms"`
+	WallMS float64 `json:"wall_ms,omitempty"`
 	// WindowFromMS and WindowToMS are the fault window (emulated), 0 when
 	// none.
 	WindowFromMS float64 `json:"window_from_ms"`

@@ -2,7 +2,9 @@ package benchmarks
 
 import (
 	"context"
+	"hash/fnv"
 	"math"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"slices"
@@ -76,6 +78,11 @@ func (c Config) scaleFor(sc *Scenario) float64 {
 type Job struct {
 	Scenario Scenario
 	Policy   Policy
+	// Seed is the run's seed; 0 means Config.Seed.
+	Seed int64
+	// Deadline is every logical request's deadline, the caller's
+	// (emulated); 0 means none.
+	Deadline time.Duration
 }
 
 // Plan returns the runs for scenarios x policies, scenario by scenario. A
@@ -85,7 +92,7 @@ func Plan(scenarios []Scenario, policies []Policy, allPolicies bool) []Job {
 	var jobs []Job
 	for _, s := range scenarios {
 		for _, p := range policies {
-			if allPolicies || p.appliesTo(s.Name) {
+			if allPolicies || (p.appliesTo(s.Name) && (len(s.Policies) == 0 || slices.Contains(s.Policies, p.Name))) {
 				jobs = append(jobs, Job{Scenario: s, Policy: p})
 			}
 		}
@@ -93,9 +100,41 @@ func Plan(scenarios []Scenario, policies []Policy, allPolicies bool) []Job {
 	return jobs
 }
 
-// Run makes the runs, c.Parallel at a time, and returns their results in
-// the order of jobs. done, when not nil, is called after each run (from one
-// goroutine at a time).
+// Expand repeats every job for every deadline and every seed, in the
+// order job, deadline, seed; a Heavy scenario's job for the first of each
+// only. No deadlines means none (0); no seeds means the job's own.
+func Expand(jobs []Job, deadlines []time.Duration, seeds []int64) []Job {
+	if len(deadlines) == 0 {
+		deadlines = []time.Duration{0}
+	}
+	var out []Job
+	for _, j := range jobs {
+		ds, ss := deadlines, seeds
+		if j.Scenario.Heavy {
+			ds = ds[:1]
+			if len(ss) > 1 {
+				ss = ss[:1]
+			}
+		}
+		for _, d := range ds {
+			j.Deadline = d
+			if len(ss) == 0 {
+				out = append(out, j)
+				continue
+			}
+			for _, s := range ss {
+				j.Seed = s
+				out = append(out, j)
+			}
+		}
+	}
+	return out
+}
+
+// Run makes the runs in real time over loopback sockets (the -realtime
+// engine), c.Parallel at a time, and returns their results in the order of
+// jobs. done, when not nil, is called after each run (from one goroutine at
+// a time). Its results move with the machine's load; RunVirtual's do not.
 func Run(ctx context.Context, jobs []Job, c Config, done func(Result)) []Result {
 	c = c.withDefaults()
 	results := make([]Result, len(jobs))
@@ -107,7 +146,7 @@ func Run(ctx context.Context, jobs []Job, c Config, done func(Result)) []Result 
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				r := RunOne(ctx, jobs[i].Scenario, jobs[i].Policy, c)
+				r := runJob(ctx, jobs[i], c, realEnv(c.scaleFor(&jobs[i].Scenario)))
 				results[i] = r
 				if done != nil {
 					mu.Lock()
@@ -160,35 +199,89 @@ func executionOrder(jobs []Job) []int {
 	return order
 }
 
-// RunOne runs scenario sc with policy p: it starts an emulator, offers the
-// load through the policy's client, waits for the logical requests and for
-// the functions still running, and measures.
+// RunOne runs scenario sc with policy p in real time over loopback: it
+// starts an emulator, offers the load through the policy's client, waits
+// for the logical requests and for the functions still running, and
+// measures.
 func RunOne(ctx context.Context, sc Scenario, p Policy, c Config) Result {
 	c = c.withDefaults()
-	scale := c.scaleFor(&sc)
-	times := arrivals(&sc, c.Seed)
-	fn := NewFunction(len(times), sc.Work, c.Seed)
-	opts := append(sc.Server(c.Seed), apigwtest.WithTimeScale(scale), apigwtest.WithSeed(c.Seed))
+	return runJob(ctx, Job{Scenario: sc, Policy: p}, c, realEnv(c.scaleFor(&sc)))
+}
+
+// engine is where a run happens: real time over loopback, or virtual time
+// over an in-memory network.
+type engine struct {
+	scale   float64
+	virtual bool
+	// listen and dial are the network; nil: loopback TCP.
+	listen func() *pipeNet
+}
+
+func realEnv(scale float64) engine { return engine{scale: scale} }
+
+func virtualEnv() engine { return engine{scale: 1, virtual: true, listen: newPipeNet} }
+
+// runJob makes one run on the given engine.
+func runJob(ctx context.Context, j Job, c Config, e engine) Result {
+	sc, p := j.Scenario, j.Policy
+	seed := j.Seed
+	if seed == 0 {
+		seed = c.Seed
+	}
+	scale := e.scale
+	workers := c.Workers
+	if sc.Workers > 0 {
+		workers = sc.Workers
+	}
+	times := arrivals(&sc, seed)
+	fn := NewFunction(len(times), sc.Work, seed)
+	// The gateway's own overhead comes first, so that a scenario can set
+	// its own.
+	opts := append([]apigwtest.Option{apigwtest.WithGatewayLatency(gatewayOverhead)}, sc.Server(seed)...)
+	opts = append(opts, apigwtest.WithTimeScale(scale), apigwtest.WithSeed(seed))
+	dial := (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	if e.listen != nil {
+		pn := e.listen()
+		opts = append(opts, apigwtest.WithListener(pn))
+		dial = pn.DialContext
+	}
 	srv := apigwtest.NewServer(fn.Handle, opts...)
 	t0 := time.Now()
 	defer srv.Close()
 
-	base := &http.Transport{
-		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConnsPerHost: c.Workers,
-		IdleConnTimeout:     90 * time.Second,
-		DisableCompression:  true,
+	attempts := make([]atomic.Int32, len(times))
+	members := max(sc.Members, 1)
+	var fleet *memFleet
+	if members > 1 {
+		fleet = newMemFleet()
 	}
-	defer base.CloseIdleConnections()
-	cnt := &counter{base: base, attempts: make([]atomic.Int32, len(times))}
-	g := &generator{sc: &sc, scale: scale, url: srv.URL + "/orders", client: p.New(cnt, scale),
-		workers: c.Workers, recs: make([]Record, len(times))}
+	clients := make([]Client, members)
+	for k := range clients {
+		base := &http.Transport{
+			DialContext:         dial,
+			MaxIdleConnsPerHost: workers,
+			IdleConnTimeout:     90 * time.Second,
+			DisableCompression:  true,
+		}
+		defer base.CloseIdleConnections()
+		env := Env{Base: &counter{base: base, attempts: attempts}, Scale: scale, Rand: seededRand(seed, p.Name)}
+		if fleet != nil {
+			env.Rand = seededRand(seed, p.Name+"/"+strconv.Itoa(k))
+			env.Fleet = fleet.member(k)
+		}
+		clients[k] = p.New(env)
+	}
+	g := &generator{sc: &sc, scale: scale, url: srv.URL + "/orders", clients: clients,
+		workers: workers, deadline: j.Deadline, recs: make([]Record, len(times))}
 	g.run(ctx, t0, times)
+	if fleet != nil {
+		fleet.Close()
+	}
 	srv.Wait() // functions that run on after a 504 count too
 	wall := time.Since(t0)
 
 	for i := range g.recs {
-		g.recs[i].Attempts = int(cnt.attempts[i].Load())
+		g.recs[i].Attempts = int(attempts[i].Load())
 	}
 	execs := make([]int, len(times))
 	for i := range execs {
@@ -210,9 +303,53 @@ func RunOne(ctx context.Context, sc Scenario, p Policy, c Config) Result {
 	r.Invocations = ownInvocations
 	r.Success = SuccessSeries(g.recs[:hi], Bucket, RecoveryWindow, sc.Duration)
 	r.Policy = p.Name
+	r.PeakInFlight = PeakInFlight(g.recs)
+	r.Seed = seed
+	r.Deadline = FormatDeadline(j.Deadline)
 	r.Scale = scale
-	r.WallMS = float64(wall) / float64(time.Millisecond)
+	if !e.virtual {
+		r.WallMS = float64(wall) / float64(time.Millisecond)
+	}
 	return r
+}
+
+// gatewayOverhead is API Gateway's own time on every answer (emulated):
+// a few milliseconds, as its IntegrationLatency and Latency metrics differ
+// by in practice. It also keeps virtual time exact: without it a 504 after
+// a 10 s integration timeout would arrive at the very instant a caller's
+// 10 s deadline ends, and which of the two came first would depend on
+// goroutine scheduling.
+var gatewayOverhead = apigwtest.Uniform{Min: time.Millisecond, Max: 5 * time.Millisecond}
+
+// seededRand returns a uniform [0, n) source for a policy's jitter that
+// depends on the seed and the policy's name only; it is safe for
+// concurrent use.
+func seededRand(seed int64, name string) func(int64) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	rng := rand.New(rand.NewPCG(uint64(seed), h.Sum64()))
+	var mu sync.Mutex
+	return func(n int64) int64 {
+		if n <= 0 {
+			return 0
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return rng.Int64N(n)
+	}
+}
+
+// FormatDeadline writes a caller's deadline as the JSON and the reports
+// do: "none" for 0, else a Go duration in whole seconds when it is one
+// ("60s"), else time.Duration's form.
+func FormatDeadline(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "none"
+	case d%time.Second == 0:
+		return strconv.FormatInt(int64(d/time.Second), 10) + "s"
+	}
+	return d.String()
 }
 
 // measure computes a Result from the measured requests' records and

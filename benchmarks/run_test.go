@@ -33,7 +33,7 @@ func TestRunEndToEnd(t *testing.T) {
 	rh, _ := PolicyByName("retryablehttp")
 	rs, _ := PolicyByName("retryscope")
 	var done []string
-	results := Run(context.Background(), []Job{{sc, rh}, {sc, rs}}, Config{Quick: true, Seed: 7}, func(r Result) {
+	results := Run(context.Background(), []Job{{Scenario: sc, Policy: rh}, {Scenario: sc, Policy: rs}}, Config{Quick: true, Seed: 7}, func(r Result) {
 		done = append(done, r.Policy)
 	})
 	if len(results) != 2 || len(done) != 2 {
@@ -78,10 +78,34 @@ func TestRunEndToEnd(t *testing.T) {
 func TestPlanAndNames(t *testing.T) {
 	t.Parallel()
 	jobs := Plan(Scenarios(), Policies(), false)
-	// retryscope-idempotency runs only in post-timeouts unless named.
-	want := len(Scenarios())*(len(Policies())-1) + 1
+	// retryscope-idempotency runs only in post-timeouts and
+	// retryscope-fleet only in fleet unless named; the heavy scenarios
+	// run their own lists of policies.
+	want := 0
+	for _, sc := range Scenarios() {
+		if len(sc.Policies) > 0 {
+			want += len(sc.Policies)
+		} else {
+			want += len(Policies()) - 2
+		}
+	}
+	want++ // retryscope-idempotency in post-timeouts
 	if len(jobs) != want {
 		t.Errorf("Plan: %d jobs, want %d", len(jobs), want)
+	}
+	// Heavy scenarios run once, for the first deadline and seed.
+	ex := Expand(jobs, []time.Duration{0, time.Minute}, []int64{1, 2, 3})
+	heavy := 0
+	for _, j := range ex {
+		if j.Scenario.Heavy {
+			heavy++
+			if j.Deadline != 0 || j.Seed != 1 {
+				t.Errorf("heavy %s/%s ran for deadline %v seed %d", j.Scenario.Name, j.Policy.Name, j.Deadline, j.Seed)
+			}
+		}
+	}
+	if len(ex) != 6*(len(jobs)-heavy)+heavy {
+		t.Errorf("Expand: %d jobs from %d (%d heavy), want each light one 6 times", len(ex), len(jobs), heavy)
 	}
 	if got := len(Plan(Scenarios(), Policies(), true)); got != len(Scenarios())*len(Policies()) {
 		t.Errorf("Plan with named policies: %d jobs, want every pair", got)

@@ -49,6 +49,21 @@ type Scenario struct {
 	// Server returns the emulator's options for the scenario; the run adds
 	// the time scale and the seed (which it also passes here).
 	Server func(seed int64) []apigwtest.Option
+	// Heavy marks a scenario at scale (thousands of callers or hundreds of
+	// clients): Expand runs it for the first deadline and the first seed
+	// only (the suite's time budget). Default false.
+	Heavy bool
+	// Policies, when not empty, are the policies that run the scenario
+	// unless the policies are named. Default: every policy.
+	Policies []string
+	// Members splits the callers among that many client processes, each
+	// with its own client (its own breaker and budget) and its own
+	// connections: logical request i goes to member i mod Members. Their
+	// Env.Fleet views share one in-memory fleet store. Default 1.
+	Members int
+	// Workers, when positive, bounds the logical requests in flight instead
+	// of Config.Workers. Default 0.
+	Workers int
 	// Work is how long the function works before its side effect, drawn per
 	// execution; nil means no work beyond the emulator's fault latency.
 	// Unlike a fault's latency it runs after the Idempotency-Key check, as
@@ -122,6 +137,17 @@ func pairedLatency(seed int64, latencyAt func(time.Duration) apigwtest.Latency) 
 		d := latencyAt(m.Elapsed).Draw(f.next(m.Header.Get(HeaderRequest)), m.InFlight)
 		return apigwtest.Fault{Latency: apigwtest.Fixed(d)}
 	}
+}
+
+// jittered adds up to a millisecond, drawn from the source, to l's draws.
+// Overload's latencies are whole multiples of a fifth of its base: without
+// jitter one of them could end at the very instant of a 29 s integration
+// timeout or a caller's deadline, and which came first would depend on
+// goroutine scheduling, not on the seed.
+func jittered(l apigwtest.Latency) apigwtest.Latency {
+	return apigwtest.LatencyFunc(func(r *rand.Rand, inFlight int) time.Duration {
+		return l.Draw(r, inFlight) + time.Duration(r.Int64N(int64(time.Millisecond)))
+	})
 }
 
 // Scenarios returns the benchmark's scenarios, in the order reports list
@@ -228,7 +254,7 @@ func Scenarios() []Scenario {
 			Window:   Window{From: 30 * time.Second, To: 70 * time.Second},
 			Scale:    quickScale,
 			Server: func(int64) []apigwtest.Option {
-				over := apigwtest.Overload{Base: time.Second, Capacity: 5}
+				over := jittered(apigwtest.Overload{Base: time.Second, Capacity: 5})
 				stall := apigwtest.LatencyFunc(func(r *rand.Rand, inFlight int) time.Duration {
 					return 40*time.Second + over.Draw(r, inFlight)
 				})
@@ -239,6 +265,8 @@ func Scenarios() []Scenario {
 				}
 			},
 		},
+		storm(),
+		fleet(),
 		{
 			Name:     "post-timeouts",
 			Method:   http.MethodPost,
@@ -269,4 +297,69 @@ func ScenarioByName(name string) (Scenario, bool) {
 		}
 	}
 	return Scenario{}, false
+}
+
+// storm is the overload scenario at a hundred times its size: the same
+// metastable backend (processor sharing past its capacity) with capacity
+// for 500 concurrent 1 s invocations, 350 logical requests per second, and
+// a 30 s dependency stall that leaves over 10,000 callers waiting at once.
+// It shows at scale whether retries keep the backend down after the stall.
+func storm() Scenario {
+	window := Window{From: 20 * time.Second, To: 50 * time.Second}
+	return Scenario{
+		Name: "storm",
+		Summary: "10,000+ callers: capacity 500 concurrent 1 s invocations (processor sharing past it), 350 req/s offered; " +
+			"a 30 s dependency stall (+30 s) leaves over 10,000 callers waiting at once; do retries keep the backend down?",
+		Load:     steadyLoad(350),
+		Duration: 100 * time.Second,
+		Window:   window,
+		Scale:    quickScale,
+		Heavy:    true,
+		Workers:  60_000,
+		Policies: []string{"none", "retryablehttp", "aws-sdk-standard", "retryscope"},
+		Server:   stalledBackend(500, window),
+	}
+}
+
+// fleet is one backend behind 200 client processes: the overload
+// scenario's metastable backend with capacity for 150 concurrent 1 s
+// invocations, 100 logical requests per second spread over the members
+// (half a request per second each), a 30 s dependency stall. Alone, a
+// member sees too few failures to learn fast; with the fleet shared, the
+// first breaker to open holds every member's open.
+func fleet() Scenario {
+	window := Window{From: 30 * time.Second, To: 60 * time.Second}
+	return Scenario{
+		Name: "fleet",
+		Summary: "200 client processes, each with its own breaker and budget, against one backend (capacity 150 concurrent " +
+			"1 s invocations, processor sharing past it), 100 req/s in all; a 30 s dependency stall (+30 s); " +
+			"how fast does the fleet back off, alone or sharing state?",
+		Load:     steadyLoad(100),
+		Duration: 150 * time.Second,
+		Window:   window,
+		Scale:    quickScale,
+		Heavy:    true,
+		Members:  200,
+		Workers:  20_000,
+		Policies: []string{"none", "retryablehttp", "retryscope", "retryscope-fleet"},
+		Server:   stalledBackend(150, window),
+	}
+}
+
+// stalledBackend is the scale scenarios' backend: processor sharing past
+// capacity concurrent 1 s invocations (with jitter), every invocation 30 s
+// slower during the window (a dependency stall), and a concurrency limit
+// high enough never to throttle.
+func stalledBackend(capacity int, window Window) func(int64) []apigwtest.Option {
+	return func(int64) []apigwtest.Option {
+		over := jittered(apigwtest.Overload{Base: time.Second, Capacity: capacity})
+		stall := apigwtest.LatencyFunc(func(r *rand.Rand, inFlight int) time.Duration {
+			return 30*time.Second + over.Draw(r, inFlight)
+		})
+		return []apigwtest.Option{
+			apigwtest.WithFault(apigwtest.Fault{Latency: over}),
+			apigwtest.WithSchedule(apigwtest.Phase{From: window.From, To: window.To, Fault: apigwtest.Fault{Latency: stall}}),
+			apigwtest.WithConcurrencyLimit(100_000),
+		}
+	}
 }

@@ -9,16 +9,18 @@ import (
 	"github.com/retryscope/retryscope/transport"
 )
 
-// Target is one of issue 6's targets for retryscope's defaults, checked
-// against the results.
+// Target is one of the targets for retryscope's defaults, checked against
+// the results of one callers' deadline.
 type Target struct {
 	// Name says the target in words.
 	Name string
+	// Deadline is the callers' deadline the target was checked under.
+	Deadline string
 	// Status is StatusMet, StatusNotMet or StatusNotRun.
 	Status string
 	// Numbers are the measurements that decide it.
 	Numbers string
-	// Why explains, from the runs' outcomes, a target that is not met.
+	// Why explains, in one line, a target that is not met.
 	Why string
 }
 
@@ -39,20 +41,41 @@ const (
 	RecoverySlack = time.Second
 )
 
-// Evaluate checks issue 6's targets against results: zero duplicate
-// executions for retryscope in every scenario; at most MaxOutageAttempts
-// attempts per request during the outage; in brownout and throttle a
-// success rate at least each peer's with amplification no higher; back to
-// 95% success within the breaker's open time plus RecoverySlack after the
-// outage.
+// Evaluate checks the targets against results, once per callers' deadline:
+// zero duplicate executions for retryscope in every scenario; at most
+// MaxOutageAttempts attempts per request during the outage; in brownout and
+// throttle a success rate at least each peer's with amplification no
+// higher; back to 95% success within the breaker's open time plus
+// RecoverySlack after the outage. With several seeds a cell is its mean
+// over them, and a shortfall counts only when it is larger than the two
+// cells' spreads together; with one seed, larger than the 95% noise band
+// of the difference.
 func Evaluate(results []Result) []Target {
-	return []Target{
-		duplicatesTarget(results),
-		outageAttemptsTarget(results),
-		peersTarget(results, "brownout"),
-		peersTarget(results, "throttle"),
-		recoveryTarget(results),
+	var out []Target
+	for _, d := range deadlines(results) {
+		cells := Aggregate(filterDeadline(results, d))
+		for _, t := range []Target{
+			duplicatesTarget(cells),
+			outageAttemptsTarget(cells),
+			peersTarget(cells, "brownout"),
+			peersTarget(cells, "throttle"),
+			recoveryTarget(cells),
+		} {
+			t.Deadline = d
+			out = append(out, t)
+		}
 	}
+	return out
+}
+
+func filterDeadline(results []Result, d string) []Result {
+	var out []Result
+	for _, r := range results {
+		if r.Deadline == d {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 func peerNames() []string {
@@ -65,16 +88,17 @@ func peerNames() []string {
 	return out
 }
 
-func duplicatesTarget(results []Result) Target {
+func duplicatesTarget(cells []Cell) Target {
 	t := Target{Name: "retryscope (defaults): zero duplicate executions in every scenario"}
 	var parts, bad []string
-	for _, r := range results {
-		if r.Policy != "retryscope" {
+	for i := range cells {
+		c := &cells[i]
+		if c.Policy != "retryscope" {
 			continue
 		}
-		parts = append(parts, fmt.Sprintf("%s %d", r.Scenario, r.Duplicates))
-		if r.Duplicates > 0 {
-			bad = append(bad, r.Scenario)
+		parts = append(parts, fmt.Sprintf("%s %d", c.Scenario, c.Duplicates))
+		if c.Duplicates > 0 {
+			bad = append(bad, c.Scenario)
 		}
 	}
 	if len(parts) == 0 {
@@ -83,8 +107,14 @@ func duplicatesTarget(results []Result) Target {
 	}
 	t.Status = StatusMet
 	t.Numbers = "duplicates: " + strings.Join(parts, ", ")
-	if peers := peerDuplicates(results); peers != "" {
-		t.Numbers += "; peers: " + peers
+	var peers []string
+	for i := range cells {
+		if c := &cells[i]; c.Duplicates > 0 && c.Policy != "retryscope" {
+			peers = append(peers, fmt.Sprintf("%s in %s %d", c.Policy, c.Scenario, c.Duplicates))
+		}
+	}
+	if len(peers) > 0 {
+		t.Numbers += "; peers: " + strings.Join(peers, ", ")
 	}
 	if len(bad) > 0 {
 		t.Status = StatusNotMet
@@ -93,64 +123,61 @@ func duplicatesTarget(results []Result) Target {
 	return t
 }
 
-func peerDuplicates(results []Result) string {
-	var parts []string
-	for _, r := range results {
-		if r.Duplicates > 0 && r.Policy != "retryscope" {
-			parts = append(parts, fmt.Sprintf("%s in %s %d", r.Policy, r.Scenario, r.Duplicates))
-		}
-	}
-	return strings.Join(parts, ", ")
-}
-
-func outageAttemptsTarget(results []Result) Target {
+func outageAttemptsTarget(cells []Cell) Target {
 	t := Target{Name: fmt.Sprintf("outage: at most %.1f attempts per logical request during the outage window", MaxOutageAttempts)}
-	r := find(results, "outage", "retryscope")
-	if r == nil {
+	c := findCell(cells, "outage", "retryscope", cellsDeadline(cells))
+	if c == nil {
 		t.Status = StatusNotRun
 		return t
 	}
-	t.Numbers = fmt.Sprintf("retryscope %.2f (%d requests issued in the window)", r.WindowAttempts, r.WindowRequests)
+	t.Numbers = "retryscope " + withSpread(c.WindowAttempts, c.Seeds(), "%.2f")
 	for _, p := range peerNames() {
-		if pr := find(results, "outage", p); pr != nil {
-			t.Numbers += fmt.Sprintf("; %s %.2f", p, pr.WindowAttempts)
+		if pc := findCell(cells, "outage", p, c.Deadline); pc != nil {
+			t.Numbers += "; " + p + " " + withSpread(pc.WindowAttempts, pc.Seeds(), "%.2f")
 		}
 	}
 	t.Status = StatusMet
-	if r.WindowAttempts > MaxOutageAttempts {
+	if c.WindowAttempts.Mean-c.WindowAttempts.Spread > MaxOutageAttempts {
 		t.Status = StatusNotMet
-		t.Why = fmt.Sprintf("retries allowed by the budget and the breaker during the outage: %s", outcomeText(r))
+		t.Why = "retries allowed by the budget and the breaker during the outage; requests ended: " + outcomeTextOf(c)
 	}
 	return t
 }
 
+// cellsDeadline is the deadline of the cells (they share one).
+func cellsDeadline(cells []Cell) string {
+	if len(cells) == 0 {
+		return ""
+	}
+	return cells[0].Deadline
+}
+
 // peersTarget: success at least each peer's, amplification no higher.
-func peersTarget(results []Result, scenario string) Target {
+func peersTarget(cells []Cell, scenario string) Target {
 	t := Target{Name: scenario + ": success rate at least each peer's, amplification no higher"}
-	r := find(results, scenario, "retryscope")
-	if r == nil {
+	c := findCell(cells, scenario, "retryscope", cellsDeadline(cells))
+	if c == nil {
 		t.Status = StatusNotRun
 		return t
 	}
+	n := c.Seeds()
 	t.Status = StatusMet
-	t.Numbers = fmt.Sprintf("retryscope %.1f%% at %.3f attempts/request", 100*r.SuccessRate, r.Amplification)
+	t.Numbers = fmt.Sprintf("retryscope %s at %s attempts/request", pctStat(c.Success, n), withSpread(c.Amplification, n, "%.3f"))
 	var why []string
 	compared := 0
 	for _, p := range peerNames() {
-		pr := find(results, scenario, p)
-		if pr == nil {
+		pc := findCell(cells, scenario, p, c.Deadline)
+		if pc == nil {
 			continue
 		}
 		compared++
-		t.Numbers += fmt.Sprintf("; %s %.1f%% at %.3f", p, 100*pr.SuccessRate, pr.Amplification)
+		t.Numbers += fmt.Sprintf("; %s %s at %s", p, pctStat(pc.Success, pc.Seeds()), withSpread(pc.Amplification, pc.Seeds(), "%.3f"))
 		var miss []string
-		if r.SuccessRate < pr.SuccessRate {
-			miss = append(miss, fmt.Sprintf("success %.1f pp lower (noise ±%.1f pp)", 100*(pr.SuccessRate-r.SuccessRate),
-				100*noise(r.SuccessRate, r.Requests, pr.SuccessRate, pr.Requests)))
+		if gap, tol := pc.Success.Mean-c.Success.Mean, successTolerance(c, pc); gap > tol {
+			miss = append(miss, fmt.Sprintf("success %.1f pp lower (tolerance %.1f pp)", 100*gap, 100*tol))
 		}
-		if r.Amplification > pr.Amplification+1e-9 {
-			miss = append(miss, fmt.Sprintf("amplification %.3f higher (noise ±%.3f)", r.Amplification-pr.Amplification,
-				meanNoise(r.AttemptsStdDev, r.Requests-r.Dropped, pr.AttemptsStdDev, pr.Requests-pr.Dropped)))
+		if gap, tol := c.Amplification.Mean-pc.Amplification.Mean, amplificationTolerance(c, pc); gap > tol {
+			miss = append(miss, fmt.Sprintf("amplification %.3f higher (tolerance %.3f)", gap, tol))
 		}
 		if len(miss) > 0 {
 			why = append(why, "vs "+p+": "+strings.Join(miss, ", "))
@@ -162,18 +189,32 @@ func peersTarget(results []Result, scenario string) Target {
 	}
 	if len(why) > 0 {
 		t.Status = StatusNotMet
-		t.Why = strings.Join(why, "; ") + ". retryscope's requests ended: " + outcomeText(r)
-		if r.Outcomes["429"] > 0 {
-			t.Why += ". retryscope retries a 429 at most twice, after 0-100 ms and 0-200 ms (full jitter from " +
-				"the 100 ms base), when the gateway's bucket has seldom refilled; go-retryablehttp waits 1, 2, 4 and 8 s " +
-				"and failsafe-go 1 and 2 s, reaching moments with spare capacity at two to three times the attempts"
-		}
+		t.Why = strings.Join(why, "; ") + "; retryscope's requests ended: " + outcomeTextOf(c)
 	}
 	return t
 }
 
+// successTolerance is how far apart two cells' success rates may be and
+// still count as a tie: the sum of their spreads over the seeds, or with a
+// single seed each the 95% noise band of the difference of two rates.
+func successTolerance(a, b *Cell) float64 {
+	if a.Seeds() > 1 || b.Seeds() > 1 {
+		return a.Success.Spread + b.Success.Spread
+	}
+	return noise(a.Success.Mean, a.Requests, b.Success.Mean, b.Requests)
+}
+
+// amplificationTolerance is successTolerance for attempts per request.
+func amplificationTolerance(a, b *Cell) float64 {
+	if a.Seeds() > 1 || b.Seeds() > 1 {
+		return a.Amplification.Spread + b.Amplification.Spread
+	}
+	ra, rb := a.Runs[0], b.Runs[0]
+	return meanNoise(ra.AttemptsStdDev, ra.Requests-ra.Dropped, rb.AttemptsStdDev, rb.Requests-rb.Dropped)
+}
+
 // noise is the 95% half-width of the difference of two success rates
-// (normal approximation): differences below it are within run-to-run noise.
+// (normal approximation).
 func noise(p1 float64, n1 int, p2 float64, n2 int) float64 {
 	if n1 == 0 || n2 == 0 {
 		return 0
@@ -190,38 +231,30 @@ func meanNoise(s1 float64, n1 int, s2 float64, n2 int) float64 {
 	return 1.96 * math.Sqrt(s1*s1/float64(n1)+s2*s2/float64(n2))
 }
 
-func recoveryTarget(results []Result) Target {
+func recoveryTarget(cells []Cell) Target {
 	limit := transport.DefaultBreakerTimeout + RecoverySlack
 	t := Target{Name: fmt.Sprintf("outage: back to 95%% success within the breaker's open time + 1 s (%.0f s) after the outage", limit.Seconds())}
-	r := find(results, "outage", "retryscope")
-	if r == nil {
+	c := findCell(cells, "outage", "retryscope", cellsDeadline(cells))
+	if c == nil {
 		t.Status = StatusNotRun
 		return t
 	}
-	t.Numbers = "retryscope " + recoveryText(r)
+	t.Numbers = "retryscope " + recoveryCellOf(c)
 	for _, p := range peerNames() {
-		if pr := find(results, "outage", p); pr != nil {
-			t.Numbers += "; " + p + " " + recoveryText(pr)
+		if pc := findCell(cells, "outage", p, c.Deadline); pc != nil {
+			t.Numbers += "; " + p + " " + recoveryCellOf(pc)
 		}
 	}
 	t.Status = StatusMet
-	if !r.Recovered || r.RecoveryMS > float64(limit/time.Millisecond) {
+	if !c.Recovered || c.Recovery.Mean-c.Recovery.Spread > float64(limit/time.Millisecond) {
 		t.Status = StatusNotMet
-		t.Why = "requests ended: " + outcomeText(r)
-		if r.Outcomes["circuit_open"] > 0 {
-			t.Why += ". The breaker refuses requests after the outage until its probes succeed: a probe sent just before " +
-				"the outage ended gets its 504 only after the 29 s integration timeout, which reopens the breaker for another " +
-				"open time (DefaultBreakerTimeout) before new probes go"
+		t.Why = "requests ended: " + outcomeTextOf(c)
+		if c.Outcomes["circuit_open"] > 0 {
+			t.Why += "; the breaker refuses requests until its probes succeed, and a probe sent just before the " +
+				"outage ended gets its 504 only after the 29 s integration timeout, which reopens the breaker"
 		}
 	}
 	return t
-}
-
-func recoveryText(r *Result) string {
-	if !r.Recovered {
-		return "not recovered"
-	}
-	return fmt.Sprintf("%.0f s", r.RecoveryMS/1000)
 }
 
 // outcomeText lists a result's final outcomes, most frequent first.

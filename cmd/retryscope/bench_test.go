@@ -2,13 +2,17 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/retryscope/retryscope/benchmarks"
 )
 
 func runBenchCmd(t *testing.T, args ...string) (stdout, stderr string, code int) {
@@ -35,6 +39,11 @@ func TestBenchBadInput(t *testing.T) {
 		{[]string{"-seed", "0"}, []string{"invalid -seed 0", "non-zero"}},
 		{[]string{"-parallel", "0"}, []string{"invalid -parallel 0", "1 or more"}},
 		{[]string{"-scale", "2"}, []string{"invalid -scale 2", "(0, 1]"}},
+		{[]string{"-scale", "0.1"}, []string{"-scale 0.1 applies only with -realtime"}},
+		{[]string{"-seeds", "-1"}, []string{"invalid -seeds -1", "seeds 1..N"}},
+		{[]string{"-deadlines", "none,soon"}, []string{`invalid -deadlines "none,soon"`, `"soon" is not a duration`}},
+		{[]string{"-deadlines", "-5s"}, []string{`"-5s" is not positive`}},
+		{[]string{"-deadlines", ","}, []string{"no deadline named"}},
 		{[]string{"-colour"}, []string{"flag provided but not defined: -colour", "-scenarios"}},
 		{[]string{"extra"}, []string{`unexpected argument "extra"`}},
 		{[]string{"-out", filepath.Join(file, "sub")}, []string{"cannot write the report to -out", "want a directory"}},
@@ -59,6 +68,19 @@ func TestBenchBadInput(t *testing.T) {
 	}
 }
 
+// runBenchT runs the bench command with its bubbles as subtests of t
+// (RunVirtual cannot start its own testing.Main in a test binary).
+func runBenchT(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	cfg, code := parseBenchFlags(args, &errb)
+	if cfg == nil {
+		return out.String(), errb.String(), code
+	}
+	code = bench(benchmarks.WithTesting(context.Background(), t), cfg, args, &out, &errb)
+	return out.String(), errb.String(), code
+}
+
 func TestBenchHelp(t *testing.T) {
 	t.Parallel()
 	_, stderr, code := runBenchCmd(t, "-h")
@@ -67,20 +89,34 @@ func TestBenchHelp(t *testing.T) {
 	}
 }
 
-// TestBenchJSON runs one short scenario with two policies, fast (-scale),
-// and checks the table, the JSON's fixed keys and the report.
+// TestBenchJSON runs one short scenario with two policies, in virtual
+// time and in real time (fast: -scale), and checks the table, the JSON's
+// fixed keys and the report.
 func TestBenchJSON(t *testing.T) {
+	for _, engine := range []string{"virtual", "realtime"} {
+		t.Run(engine, func(t *testing.T) { testBenchJSON(t, engine == "realtime") })
+	}
+}
+
+func testBenchJSON(t *testing.T, realtime bool) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	dir := t.TempDir()
 	jsonFile := filepath.Join(dir, "results.json")
 	out := filepath.Join(dir, "report")
-	stdout, stderr, code := runBenchCmd(t, "-scenarios", "steady", "-policies", "none,retryscope",
-		"-scale", "0.01", "-seed", "3", "-json", jsonFile, "-out", out)
+	args := []string{"-scenarios", "steady", "-policies", "none,retryscope", "-deadlines", "none",
+		"-seed", "3", "-json", jsonFile, "-out", out}
+	if realtime {
+		args = append(args, "-realtime", "-scale", "0.01")
+	}
+	stdout, stderr, code := runBenchT(t, args...)
 	if code != 0 {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
-	if !strings.Contains(stdout, "SCENARIO") || !strings.Contains(stdout, "steady") || !strings.Contains(stdout, "2 runs in") {
+	if !strings.Contains(stdout, "SCENARIO") || !strings.Contains(stdout, "steady") || !strings.Contains(stdout, "2 runs (") {
 		t.Errorf("stdout lacks the table:\n%s", stdout)
+	}
+	if stderr != "" {
+		t.Errorf("stderr %q, want nothing (no progress bar off a terminal)", stderr)
 	}
 	raw, err := os.ReadFile(jsonFile)
 	if err != nil {
@@ -99,6 +135,9 @@ func TestBenchJSON(t *testing.T) {
 		if r["scenario"] != "steady" || r["policy"] != pol {
 			t.Errorf("result %d: %v/%v, want steady/%s", i, r["scenario"], r["policy"], pol)
 		}
+		if r["deadline"] != "none" || r["seed"] != 3.0 {
+			t.Errorf("result %d: deadline %v, seed %v; want none and 3", i, r["deadline"], r["seed"])
+		}
 		for _, k := range []string{"requests", "succeeded", "attempts", "executions", "duplicates", "p50_ms", "p99_ms", "recovery_ms"} {
 			if _, ok := r[k].(float64); !ok {
 				t.Errorf("result %d: key %q is %T, want a number", i, k, r[k])
@@ -110,5 +149,41 @@ func TestBenchJSON(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "report.md")); err != nil {
 		t.Errorf("report: %v", err)
+	}
+}
+
+// Which seeds, deadlines and scenarios the flags ask for.
+func TestBenchFlagDefaults(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args      []string
+		seeds     []int64
+		deadlines string
+		storm     bool
+	}{
+		{nil, []int64{1, 2, 3}, "none,60s,10s", true},
+		{[]string{"-quick"}, []int64{1}, "none,60s,10s", false},
+		{[]string{"-quick", "-seed", "7"}, []int64{7}, "none,60s,10s", false},
+		{[]string{"-seed", "7"}, []int64{7}, "none,60s,10s", true},
+		{[]string{"-quick", "-seeds", "2", "-deadlines", "1m,none"}, []int64{1, 2}, "60s,none", false},
+		{[]string{"-quick", "-scenarios", "storm"}, []int64{1}, "none,60s,10s", true},
+	} {
+		var errb bytes.Buffer
+		cfg, _ := parseBenchFlags(tc.args, &errb)
+		if cfg == nil {
+			t.Errorf("%v: %s", tc.args, errb.String())
+			continue
+		}
+		var ds []string
+		for _, d := range cfg.deadlines {
+			ds = append(ds, benchmarks.FormatDeadline(d))
+		}
+		storm := false
+		for _, s := range cfg.scenarios {
+			storm = storm || s.Name == "storm"
+		}
+		if !slices.Equal(cfg.seeds, tc.seeds) || strings.Join(ds, ",") != tc.deadlines || storm != tc.storm {
+			t.Errorf("%v: seeds %v, deadlines %v, storm %v; want %v, %s, %v", tc.args, cfg.seeds, ds, storm, tc.seeds, tc.deadlines, tc.storm)
+		}
 	}
 }

@@ -1,0 +1,93 @@
+package benchmarks
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// engineEnv carries the engine worker's job to a child test process:
+// "scenario/policy/runs".
+const engineEnv = "RETRYSCOPE_ENGINE_WORKER"
+
+// BenchmarkEngine measures the virtual-time engine: simulated logical
+// requests and attempts per wall second, for one scenario with one policy,
+// runs one at a time (all of a run in one bubble: emulator, client, load).
+// synctest needs a *testing.T, which a benchmark lacks, so the runs happen
+// in a child process of this test binary (TestEngineWorker), which times
+// them itself; process start-up is not counted in the rates.
+func BenchmarkEngine(b *testing.B) {
+	for _, c := range []struct{ scenario, policy string }{
+		{"steady", "none"}, {"throttle", "retryscope"}, {"outage", "retryablehttp"}, {"storm", "retryscope"},
+	} {
+		b.Run(c.scenario+"/"+c.policy, func(b *testing.B) {
+			cmd := exec.Command(os.Args[0], "-test.run=^TestEngineWorker$", "-test.count=1")
+			cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s/%s/%d", engineEnv, c.scenario, c.policy, b.N))
+			out, err := cmd.Output()
+			if err != nil {
+				b.Fatalf("worker: %v\n%s", err, out)
+			}
+			var reqs, attempts, wallNS int64
+			if _, err := fmt.Sscanf(string(out), "engine requests=%d attempts=%d wall_ns=%d", &reqs, &attempts, &wallNS); err != nil {
+				b.Fatalf("worker said %q: %v", out, err)
+			}
+			sec := float64(wallNS) / 1e9
+			b.ReportMetric(float64(reqs)/sec, "requests/s")
+			b.ReportMetric(float64(attempts)/sec, "attempts/s")
+			b.ReportMetric(sec/float64(b.N), "s/run")
+		})
+	}
+}
+
+// TestEngineWorker is BenchmarkEngine's child: it runs the job in its
+// environment variable and prints the totals; without it, it does nothing.
+func TestEngineWorker(t *testing.T) {
+	job := os.Getenv(engineEnv)
+	if job == "" {
+		t.Skip("runs only as BenchmarkEngine's child process")
+	}
+	var scenario, policy string
+	var n int
+	parts := splitN(job, '/', 3)
+	scenario, policy = parts[0], parts[1]
+	n, err := strconv.Atoi(parts[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, ok1 := ScenarioByName(scenario)
+	p, ok2 := PolicyByName(policy)
+	if !ok1 || !ok2 {
+		t.Fatalf("no scenario %q or policy %q", scenario, policy)
+	}
+	var reqs, attempts int
+	start := time.Now()
+	for range n {
+		res, err := RunVirtual(WithTesting(context.Background(), t), []Job{{Scenario: sc, Policy: p}}, Config{Parallel: 1}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reqs += res[0].Requests
+		attempts += res[0].Attempts
+	}
+	fmt.Printf("engine requests=%d attempts=%d wall_ns=%d\n", reqs, attempts, time.Since(start).Nanoseconds())
+}
+
+func splitN(s string, sep byte, n int) []string {
+	var out []string
+	for len(out) < n-1 {
+		i := 0
+		for i < len(s) && s[i] != sep {
+			i++
+		}
+		if i == len(s) {
+			break
+		}
+		out = append(out, s[:i])
+		s = s[i+1:]
+	}
+	return append(out, s)
+}

@@ -1,0 +1,165 @@
+package benchmarks
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"regexp"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// RunVirtual makes the runs in virtual time, c.Parallel at a time, and
+// returns their results in the order of jobs; done, when not nil, is
+// called after each run, from one goroutine at a time.
+//
+// Each run happens in its own testing/synctest bubble: the emulator's
+// http.Server, the policy's client and its http.Transport, the load
+// generator and the functions are all created inside it and talk over an
+// in-memory network (net.Pipe connections), so the bubble's clock advances
+// only when every goroutine in it waits. A 29 s integration timeout takes
+// no wall time; and since every random draw comes from the seed (arrivals,
+// faults, the function's work, the policies' jitter through Env.Rand), the
+// same jobs and Config give the same results, byte for byte, whatever the
+// machine's load.
+//
+// synctest needs a *testing.T. In a test, pass one with WithTesting. In a
+// program (retryscope bench), RunVirtual starts testing.Main once, on a
+// goroutine of its own that never returns, and runs its bubbles as that
+// test's subtests; the program's flags and output are left alone. In a test
+// binary without WithTesting it returns an error.
+func RunVirtual(ctx context.Context, jobs []Job, c Config, done func(Result)) ([]Result, error) {
+	c = c.withDefaults()
+	results := make([]Result, len(jobs))
+	var mu sync.Mutex
+	sem := make(chan struct{}, c.Parallel)
+	// Heavy runs hold thousands of connections (gigabytes each): two at a
+	// time.
+	heavy := make(chan struct{}, 2)
+	body := func(t *testing.T) {
+		t.Run("runs", func(t *testing.T) {
+			for k, i := range executionOrder(jobs) {
+				j := jobs[i]
+				t.Run(fmt.Sprintf("%d", k), func(t *testing.T) {
+					t.Parallel()
+					if j.Scenario.Heavy {
+						heavy <- struct{}{}
+						defer func() { <-heavy }()
+					}
+					sem <- struct{}{}
+					defer func() { <-sem }()
+					if ctx.Err() != nil {
+						return
+					}
+					var r Result
+					synctest.Test(t, func(*testing.T) { r = runVirtualJob(ctx, j, c) })
+					mu.Lock()
+					defer mu.Unlock()
+					results[i] = r
+					if done != nil && ctx.Err() == nil {
+						done(r)
+					}
+				})
+			}
+		})
+	}
+	if t, ok := ctx.Value(testingKey{}).(*testing.T); ok {
+		body(t)
+		return results, ctx.Err()
+	}
+	if testing.Testing() {
+		return nil, errors.New("benchmarks: RunVirtual in a test binary needs the test's *testing.T (WithTesting)")
+	}
+	if err := inHost(body); err != nil {
+		return nil, err
+	}
+	return results, ctx.Err()
+}
+
+// runVirtualJob is one run inside its bubble. ctx comes from outside the
+// bubble: waiting on it would keep the bubble's clock still, so a watcher
+// polls it every emulated second and cancels the run's own context.
+func runVirtualJob(outer context.Context, j Job, c Config) Result {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stop := make(chan struct{})
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				if outer.Err() != nil {
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	r := runJob(ctx, j, c, virtualEnv())
+	close(stop)
+	<-watched
+	return r
+}
+
+type testingKey struct{}
+
+// WithTesting returns a context under which RunVirtual runs its bubbles as
+// subtests of t (in a test binary, where RunVirtual cannot start a
+// testing.Main of its own).
+func WithTesting(ctx context.Context, t *testing.T) context.Context {
+	return context.WithValue(ctx, testingKey{}, t)
+}
+
+// host is the testing.Main that a program's RunVirtual calls run in: its
+// only test reads work from the channel forever, so testing.Main never
+// returns (and never exits the process).
+var host struct {
+	once sync.Once
+	work chan func(*testing.T)
+	err  error
+}
+
+// hostParallel is the testing package's limit on parallel subtests in the
+// host; RunVirtual's own semaphore is the limit that counts.
+const hostParallel = 4096
+
+func inHost(body func(*testing.T)) error {
+	host.once.Do(func() {
+		testing.Init()
+		fs := flag.CommandLine
+		for name, v := range map[string]string{"test.parallel": fmt.Sprint(hostParallel), "test.run": "^Bubbles$", "test.count": "1"} {
+			if err := fs.Set(name, v); err != nil {
+				host.err = fmt.Errorf("benchmarks: cannot set up the virtual-time host: %w", err)
+				return
+			}
+		}
+		if !fs.Parsed() {
+			_ = fs.Parse(nil)
+		}
+		host.work = make(chan func(*testing.T))
+		match := func(pat, s string) (bool, error) { return regexp.MatchString(pat, s) }
+		go testing.Main(match, []testing.InternalTest{{Name: "Bubbles", F: func(t *testing.T) {
+			for f := range host.work {
+				f(t)
+			}
+		}}}, nil, nil)
+	})
+	if host.err != nil {
+		return host.err
+	}
+	finished := make(chan struct{})
+	host.work <- func(t *testing.T) {
+		defer close(finished)
+		body(t)
+	}
+	<-finished
+	return nil
+}
