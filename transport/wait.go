@@ -166,8 +166,9 @@ type waiter struct {
 
 // waitGrant is a released waiter's permission to send.
 type waitGrant struct {
-	done  func(error) // the breaker's, or noopDone for an extra probe
-	probe bool        // sent while the breaker was not closed
+	done  func(error)   // the breaker's, or noopDone for an extra probe
+	probe bool          // sent while the breaker was not closed
+	after time.Duration // its place in the tick's release: waiters go one by one, not at one instant
 }
 
 func newHostWait(cfg config, h *hostState) *hostWait {
@@ -356,7 +357,19 @@ func (w *hostWait) wait(ctx context.Context, limit time.Time) (waitGrant, error)
 	var err error
 	select {
 	case g := <-wt.grant:
-		return g, nil
+		if g.after <= 0 {
+			return g, nil
+		}
+		// The tick's waiters are spread over it, so a release is no burst
+		// at one instant (and a virtual-time run sees them in one order).
+		timer.Reset(min(g.after, time.Until(limit)))
+		select {
+		case <-timer.C:
+			return g, nil
+		case <-ctx.Done():
+			g.done(errExcluded)
+			return waitGrant{}, ctx.Err()
+		}
 	case <-ctx.Done():
 		err = ctx.Err()
 	case <-timer.C:
@@ -493,7 +506,7 @@ func (w *hostWait) release(n int, viaBreaker, probe bool) int {
 		wt := w.queue[0]
 		w.queue[0] = nil
 		w.queue = w.queue[1:]
-		wt.grant <- waitGrant{done: done, probe: probe}
+		wt.grant <- waitGrant{done: done, probe: probe, after: time.Duration(released) * w.cfg.Tick / time.Duration(n)}
 		w.mu.Unlock()
 	}
 	if released > 0 {

@@ -366,7 +366,9 @@ func (cfg *probeConfig) transportOptions() []transport.Option {
 	p := policy.Default()
 	p.MaxAttempts = cfg.attempts
 	p.AttemptTimeout = cfg.attemptTimeout
-	opts := []transport.Option{transport.WithPolicy(p)}
+	// A probe reports what the host answers now: it never queues behind
+	// an open breaker or a stalled host (transport.WithFailFast).
+	opts := []transport.Option{transport.WithPolicy(p), transport.WithFailFast()}
 	if cfg.idemKeys {
 		opts = append(opts, transport.WithIdempotencyKeys())
 	}
