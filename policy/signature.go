@@ -97,7 +97,8 @@ const (
 
 // APIGatewaySignatures are API Gateway's default gateway responses for
 // Lambda proxy integrations, REST and HTTP APIs, and the errors CloudFront
-// generates itself in front of edge-optimised APIs (AWS-FACTS.md section 1).
+// generates itself in front of edge-optimised APIs
+// (docs/aws-behaviour.md#gateway-answers, #http-apis and #cloudfront).
 // Policy.Classify matches them after Policy.Signatures. The slice is shared:
 // copy it before changing it.
 var APIGatewaySignatures = slices.Concat(apiGatewaySignatures,
@@ -147,8 +148,8 @@ var apiGatewaySignatures = []Signature{
 // generates itself, recognised by marker. Their 502 and 503 mean API Gateway
 // was not reached (could not connect, over capacity) and are transient; a
 // 504 means CloudFront stopped waiting for the origin, which may have
-// received the request: AWS-FACTS.md section 2 says the function runs on
-// when its caller gives up, and since June 2024 a Regional REST API's
+// received the request: the function runs on when its caller gives up
+// (docs/aws-behaviour.md#integration-timeout), and since June 2024 a Regional REST API's
 // integration timeout may exceed CloudFront's origin timeout (30 s by
 // default). That this 504 can follow a delivered request is [inferred].
 func cloudFrontSignatures(marker string) []Signature {
