@@ -6,51 +6,6 @@ import (
 	"testing"
 )
 
-func FuzzParseTrace(f *testing.F) {
-	for _, s := range []string{
-		"Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
-		"Root=1-5759e988-bd862e3fe1be46a994272793",
-		"Root=1-5759e988-bd862e3fe1be46a994272793; Sampled=?; Lineage=a87bd80c:0",
-		"Sampled=1;Root=1-5759e988-bd862e3fe1be46a994272793",
-		"Root=2-5759e988-bd862e3fe1be46a994272793",
-		"Root=;;==;",
-		"",
-	} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, header string) {
-		tr, ok := ParseTrace(header)
-		if !ok {
-			if tr != (Trace{}) {
-				t.Fatalf("not ok but %+v", tr)
-			}
-			return
-		}
-		if !validRoot(tr.Root) {
-			t.Fatalf("invalid root %q accepted", tr.Root)
-		}
-		// Formatting and parsing again gives the same trace.
-		again, ok := ParseTrace(tr.String())
-		if !ok || again.Root != tr.Root || again.Parent != tr.Parent {
-			t.Fatalf("round trip %q -> %+v -> %q -> %+v", header, tr, tr.String(), again)
-		}
-	})
-}
-
-func TestParseTrace(t *testing.T) {
-	tr, ok := ParseTrace("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1")
-	if !ok || tr.Root != "1-5759e988-bd862e3fe1be46a994272793" || tr.Parent != "53995c3f42cd8ad8" || tr.Sampled != "1" {
-		t.Errorf("%+v %v", tr, ok)
-	}
-	// The Root-only header of a 504 parses (the OTel propagator refuses it).
-	if tr, ok := ParseTrace("Root=1-5759e988-bd862e3fe1be46a994272793"); !ok || tr.Parent != "" {
-		t.Errorf("root only: %+v %v", tr, ok)
-	}
-	if _, ok := ParseTrace("Parent=53995c3f42cd8ad8"); ok {
-		t.Error("no root accepted")
-	}
-}
-
 func FuzzMapProxyResponse(f *testing.F) {
 	for _, s := range []string{
 		`{"statusCode":200,"headers":null,"multiValueHeaders":null,"body":"hi"}`,
