@@ -121,7 +121,7 @@ type proxyResponse struct {
 // gets 502 and the execution log says "Malformed Lambda proxy response".
 var errMalformed = errors.New("malformed Lambda proxy response")
 
-// MapProxyResponse maps a Lambda proxy integration response (the JSON a
+// mapProxyResponse maps a Lambda proxy integration response (the JSON a
 // function returns) to the status, header and body API Gateway sends. It
 // accepts exactly the fields of events.APIGatewayProxyResponse; anything
 // else (unknown fields, a missing or out-of-range statusCode, a non-string
@@ -129,14 +129,6 @@ var errMalformed = errors.New("malformed Lambda proxy response")
 // client would get 502. The range is 200 to 599: a 1xx status cannot end
 // an HTTP exchange, so it is malformed too [inferred]. headers and
 // multiValueHeaders are merged.
-func MapProxyResponse(payload []byte) (status int, header http.Header, body []byte, err error) {
-	p, err := mapProxyResponse(payload)
-	if err != nil {
-		return 0, nil, nil, err
-	}
-	return p.status, p.header, p.body, nil
-}
-
 func mapProxyResponse(payload []byte) (proxyResponse, error) {
 	var fields map[string]json.RawMessage
 	if !json.Valid(payload) {

@@ -11,6 +11,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/retryscope/retryscope/internal/xray"
 )
 
 // captured records the events a handler saw.
@@ -68,7 +70,7 @@ func TestEvent(t *testing.T) {
 		rc.Path != "/v1/orders/42" || rc.RequestTimeEpoch == 0 || ev.PathParameters["proxy"] != "orders/42" {
 		t.Errorf("request context %+v", rc)
 	}
-	tr, ok := ParseTrace(c.traces[0])
+	tr, ok := xray.Parse(c.traces[0])
 	if !ok || tr.Root != root || tr.Parent == "" || tr.Parent == "53995c3f42cd8ad8" || tr.Sampled != "1" {
 		t.Errorf("trace for the function %q", c.traces[0])
 	}

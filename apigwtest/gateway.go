@@ -7,14 +7,16 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/retryscope/retryscope/internal/xray"
 )
 
 // gatewayRequest is what API Gateway knows about a request on arrival.
 type gatewayRequest struct {
 	requestID  string
 	extendedID string
-	replacedID bool  // the client's x-amzn-RequestId was not a UUID
-	trace      Trace // as passed to the integration, with a fresh Parent
+	replacedID bool        // the client's x-amzn-RequestId was not a UUID
+	trace      xray.Header // as passed to the integration, with a fresh Parent
 	start      time.Time
 	entry      AccessLogEntry
 }
@@ -31,10 +33,10 @@ func (s *Server) newGatewayRequest(r *http.Request, now time.Time) *gatewayReque
 		g.replacedID = id != ""
 	}
 	// API Gateway continues a client's Root, else starts a trace.
-	if t, ok := ParseTrace(r.Header.Get(HeaderTrace)); ok {
+	if t, ok := xray.Parse(r.Header.Get(HeaderTrace)); ok {
 		g.trace = t
 	} else {
-		g.trace = Trace{Root: newRoot(now), Sampled: "0"}
+		g.trace = xray.Header{Root: newRoot(now), Sampled: "0"}
 	}
 	if g.trace.Sampled == "" {
 		g.trace.Sampled = "0"

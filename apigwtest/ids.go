@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -32,81 +31,6 @@ func newExtendedID() string {
 	var b [11]byte
 	_, _ = rand.Read(b[:])
 	return base64.URLEncoding.EncodeToString(b[:]) // 16 chars, ends in "="
-}
-
-// Trace is a parsed X-Amzn-Trace-Id header. The zero value is no trace.
-type Trace struct {
-	// Root is "1-<8 hex epoch seconds>-<24 hex>".
-	Root string
-	// Parent is the 16-hex id of the parent segment, or "".
-	Parent string
-	// Sampled is "1", "0", "?" or "" when absent.
-	Sampled string
-}
-
-// ParseTrace parses an X-Amzn-Trace-Id header such as
-// "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1".
-// It accepts a Root-only header (as API Gateway returns on a 504) and ignores
-// unknown keys. ok is false when there is no valid Root.
-func ParseTrace(header string) (t Trace, ok bool) {
-	for part := range strings.SplitSeq(header, ";") {
-		k, v, found := strings.Cut(strings.TrimSpace(part), "=")
-		if !found {
-			continue
-		}
-		switch strings.TrimSpace(k) {
-		case "Root":
-			t.Root = strings.TrimSpace(v)
-		case "Parent":
-			t.Parent = strings.TrimSpace(v)
-		case "Sampled":
-			t.Sampled = strings.TrimSpace(v)
-		}
-	}
-	if !validRoot(t.Root) {
-		return Trace{}, false
-	}
-	if t.Parent != "" && !isHex(t.Parent, 16) {
-		t.Parent = ""
-	}
-	return t, true
-}
-
-// String formats the header: Root, then Parent and Sampled where set.
-func (t Trace) String() string {
-	var b strings.Builder
-	b.WriteString("Root=")
-	b.WriteString(t.Root)
-	if t.Parent != "" {
-		b.WriteString(";Parent=")
-		b.WriteString(t.Parent)
-	}
-	if t.Sampled != "" {
-		b.WriteString(";Sampled=")
-		b.WriteString(t.Sampled)
-	}
-	return b.String()
-}
-
-func validRoot(r string) bool {
-	// 1-xxxxxxxx-xxxxxxxxxxxxxxxxxxxxxxxx
-	if len(r) != 35 || r[0] != '1' || r[1] != '-' || r[10] != '-' {
-		return false
-	}
-	return isHex(r[2:10], 8) && isHex(r[11:], 24)
-}
-
-func isHex(s string, n int) bool {
-	if len(s) != n {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return false
-		}
-	}
-	return true
 }
 
 // newRoot starts a trace at now.

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/retryscope/retryscope/internal/xray"
 )
 
 // The test function is built once per test run, on first use.
@@ -72,7 +74,7 @@ func TestRuntimeEndToEnd(t *testing.T) {
 	if !invs[0].ColdStart || invs[1].ColdStart || invs[0].LambdaRequestID != first.header.Get("X-Lambda-Id") {
 		t.Errorf("invocations %+v", invs)
 	}
-	if tr, ok := ParseTrace(first.header.Get("X-Trace")); !ok || !strings.HasPrefix(first.header.Get("X-Amzn-Trace-Id"), "Root="+tr.Root) {
+	if tr, ok := xray.Parse(first.header.Get("X-Trace")); !ok || !strings.HasPrefix(first.header.Get("X-Amzn-Trace-Id"), "Root="+tr.Root) {
 		t.Errorf("trace for the function %q vs response %q", first.header.Get("X-Trace"), first.header.Get("X-Amzn-Trace-Id"))
 	}
 	s.Wait()

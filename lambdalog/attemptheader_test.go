@@ -1,6 +1,8 @@
 package lambdalog
 
 import (
+	"context"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -55,18 +57,36 @@ func FuzzParseAttemptHeader(f *testing.F) {
 	})
 }
 
-func TestXRayRoot(t *testing.T) {
+// TestTraceID: the runtime's trace first, then the event's X-Amzn-Trace-Id
+// (any key case), then traceparent; a malformed Root counts as none.
+func TestTraceID(t *testing.T) {
 	t.Parallel()
-	tests := map[string]string{
-		"Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1": "1-5759e988-bd862e3fe1be46a994272793",
-		"root=1-5759e988-bd862e3fe1be46a994272793":                                   "1-5759e988-bd862e3fe1be46a994272793",
-		"Parent=53995c3f42cd8ad8; Root=1-a-b":                                        "1-a-b",
-		"":                                                                           "",
-		"Sampled=1":                                                                  "",
+	const root = "1-5759e988-bd862e3fe1be46a994272793"
+	const w3c = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	tests := []struct {
+		ctxTrace, header, traceparent, want string
+	}{
+		{"Root=" + root + ";Parent=53995c3f42cd8ad8;Sampled=1", "Root=1-00000000-000000000000000000000000", "", root},
+		{"", "root=" + root, "", root},
+		{"", "Parent=53995c3f42cd8ad8; Root=" + root, w3c, root},
+		{"Root=1-a-b", "Root=1-a-b", w3c, "4bf92f3577b34da6a3ce929d0e0e4736"},
+		{"", "Sampled=1", "", ""},
+		{"", "", "", ""},
 	}
-	for in, want := range tests {
-		if got := XRayRoot(in); got != want {
-			t.Errorf("XRayRoot(%q) = %q, want %q", in, got, want)
+	for _, tt := range tests {
+		ctx := context.Background()
+		if tt.ctxTrace != "" {
+			ctx = context.WithValue(ctx, traceContextKey, tt.ctxTrace)
+		}
+		h := http.Header{}
+		if tt.header != "" {
+			h.Set("X-Amzn-Trace-Id", tt.header)
+		}
+		if tt.traceparent != "" {
+			h.Set("Traceparent", tt.traceparent)
+		}
+		if got := traceID(ctx, h); got != tt.want {
+			t.Errorf("traceID(%+v) = %q, want %q", tt, got, tt.want)
 		}
 	}
 }

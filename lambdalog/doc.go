@@ -4,7 +4,7 @@
 // JSON line per invocation naming every id a client or API Gateway knows the
 // request by.
 //
-// In DESIGN.md's flow the transport records, per attempt, the
+// On the client side, retryscope's transport records, per attempt, the
 // x-amzn-RequestId it sent (API Gateway adopts it as its requestId), the
 // amz-sdk-invocation-id shared by all attempts of one logical request, and
 // the attempt number. The line written here carries the same ids next to the

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"sync"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -15,6 +14,8 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/retryscope/retryscope/internal/xray"
 )
 
 // Handler is an aws-lambda-go handler for API Gateway REST (v1) Lambda proxy
@@ -167,31 +168,19 @@ func eventHeaders(single map[string]string, multi map[string][]string) http.Head
 }
 
 // traceID prefers the X-Ray Root Lambda gave the runtime, then the one in
-// the event's headers, then the W3C trace id from traceparent.
+// the event's headers (internal/xray's rules: a malformed Root is none),
+// then the W3C trace id from traceparent.
 func traceID(ctx context.Context, h http.Header) string {
 	if v, ok := ctx.Value(traceContextKey).(string); ok {
-		if root := XRayRoot(v); root != "" {
+		if root := xray.Root(v); root != "" {
 			return root
 		}
 	}
-	if root := XRayRoot(h.Get("X-Amzn-Trace-Id")); root != "" {
+	if root := xray.Root(h.Get(xray.HeaderName)); root != "" {
 		return root
 	}
 	if tp := h.Get("Traceparent"); len(tp) >= 55 && tp[2] == '-' && tp[35] == '-' {
 		return tp[3:35]
-	}
-	return ""
-}
-
-// XRayRoot returns the Root= value of an X-Amzn-Trace-Id header
-// ("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=...;Sampled=1"), or ""
-// when there is none. Keys are case-insensitive.
-func XRayRoot(header string) string {
-	for _, part := range strings.Split(header, ";") {
-		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
-		if ok && strings.EqualFold(k, "Root") {
-			return strings.TrimSpace(v)
-		}
 	}
 	return ""
 }

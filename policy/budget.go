@@ -37,7 +37,7 @@ type BudgetConfig struct {
 }
 
 // Budget defaults, after Finagle's and Linkerd's retry budget (20% of
-// requests plus a floor per second; AWS-FACTS.md section 7), with a smaller
+// requests plus a floor per second; docs/aws-behaviour.md#backoff-and-retry-budgets), with a smaller
 // floor and cap that suit a single client.
 const (
 	DefaultBudgetRatio               = 0.2

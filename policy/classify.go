@@ -58,7 +58,7 @@ const CauseInProgress = "in_progress"
 
 // Classify says what one attempt saw: its reach, whether it is transient,
 // its cause and the server-requested delay. Policy.Signatures are matched
-// first (on every status), then APIGatewaySignatures (on statuses of 400
+// first (on every status), then APIGatewaySignatures() (on statuses of 400
 // and above), then the rules for plain HTTP servers:
 // 429 is a refusal before any work (gateway reach); 503 and 408 are
 // transient; 504 is a timeout behind a gateway (backend_timeout); other
@@ -87,8 +87,8 @@ func (p Policy) classifyResponse(e Exchange) Outcome {
 		}
 	}
 	if status >= 400 { // the built-in signatures describe error answers only
-		for i := range APIGatewaySignatures {
-			if s := &APIGatewaySignatures[i]; s.matches(status, h, e.Body) {
+		for i := range builtinSignatures {
+			if s := &builtinSignatures[i]; s.matches(status, h, e.Body) {
 				return s.outcome()
 			}
 		}

@@ -28,7 +28,7 @@ func answer(status int, body string, header ...string) policy.Exchange {
 }
 
 // Header sets that API Gateway and CloudFront put on their answers
-// (AWS-FACTS.md section 1).
+// (docs/aws-behaviour.md#gateway-answers and #cloudfront).
 var (
 	restIDs = []string{
 		"x-amzn-RequestId", "6f1c7d3e-8a44-4b9e-9d1f-2f0b3c4d5e6f",
@@ -107,7 +107,7 @@ func checkClassify(t *testing.T, p policy.Policy, tc classifyCase) {
 	}
 }
 
-// TestClassifyRESTAPI covers every row of AWS-FACTS.md section 1 for REST
+// TestClassifyRESTAPI covers every row of docs/aws-behaviour.md#gateway-answers for REST
 // APIs with a Lambda proxy integration and the default gateway responses,
 // regional and edge-optimised (whose own errors also carry
 // "x-cache: Error from cloudfront").
@@ -200,8 +200,8 @@ func TestClassifyCloudFront(t *testing.T) {
 		{"502 cannot connect", page(502, "CloudFront wasn't able to connect to the origin."), policy.ReachGateway, true, "edge_error"},
 		{"503 capacity", page(503, "CloudFront could not serve the request: capacity exceeded."), policy.ReachGateway, true, "edge_error"},
 		// CloudFront gave up waiting for API Gateway: the request may have
-		// been forwarded and the function may be running (AWS-FACTS.md
-		// section 2), so this is not a gateway answer.
+		// been forwarded and the function may be running
+		// (docs/aws-behaviour.md#cloudfront), so this is not a gateway answer.
 		{"504 origin timeout", page(504, "CloudFront attempted to establish a connection with the origin, but either the attempt failed or the origin closed the connection."), policy.ReachUnknown, true, "edge_timeout"},
 		{"403 request blocked", page(403, "Request blocked."), policy.ReachGateway, false, "edge_error"},
 		{"403 method not allowed", page(403, "This distribution is not configured to allow the HTTP request method that was used for this request."), policy.ReachGateway, false, "edge_error"},
@@ -305,7 +305,7 @@ func TestClassifyRetryAfter(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			// A custom DEFAULT_5XX that adds retry-after (AWS-FACTS.md section 1).
+			// A custom DEFAULT_5XX that adds retry-after (docs/aws-behaviour.md#retry-after).
 			hdr := join(restIDs, errType("InternalServerErrorException"))
 			if tc.value != "" {
 				hdr = append(hdr, "retry-after", tc.value)

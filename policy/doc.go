@@ -9,8 +9,9 @@
 // transport and a virtual-time simulation. It imports neither the transport
 // nor the tracing packages.
 //
-// The central fact it encodes (see AWS-FACTS.md): a 504 from API Gateway means
-// the gateway stopped waiting, not that the function stopped. Every Outcome
+// The central fact it encodes: a 504 from API Gateway means the gateway
+// stopped waiting, not that the function stopped (the function runs to its
+// own end; see docs/aws-behaviour.md#integration-timeout in the repository). Every Outcome
 // therefore carries a Reach, how far the attempt got, and the safety rule in
 // Policy.Decide retries a request whose method is not idempotent, and that
 // carries no Idempotency-Key, only when the attempt did not reach the

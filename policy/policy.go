@@ -36,7 +36,7 @@ type Policy struct {
 	// 0, no bound beyond the caller's context.
 	MaxElapsed time.Duration
 	// Signatures are the user's own answer signatures (custom gateway
-	// responses), matched in order before APIGatewaySignatures and on
+	// responses), matched in order before APIGatewaySignatures() and on
 	// every status; default none.
 	Signatures []Signature
 	// InProgressDelay is the least wait before retrying a request with an

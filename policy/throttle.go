@@ -26,7 +26,7 @@ type ThrottleConfig struct {
 }
 
 // AdaptiveThrottle defaults, from the Google SRE book, chapter "Handling
-// Overload" (AWS-FACTS.md section 7).
+// Overload" (docs/aws-behaviour.md#backoff-and-retry-budgets).
 const (
 	DefaultThrottleK      = 2.0
 	DefaultThrottleWindow = 2 * time.Minute

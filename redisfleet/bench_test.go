@@ -85,7 +85,7 @@ func (g gobreakerRT) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // BenchmarkSharedState: 16 goroutines across two members sharing breaker
 // state through Redis, retryscope's Fleet against gobreaker's
-// DistributedCircuitBreaker with GobreakerStore, on the same Redis, server
+// DistributedCircuitBreaker with gobreakerStore, on the same Redis, server
 // and base transport. backend=0s is a loopback server that answers at once
 // (the spec's case); backend=1ms adds a millisecond to each answer, still
 // far quicker than API Gateway + Lambda. gobreaker's throughput is one
@@ -107,11 +107,11 @@ func BenchmarkSharedState(b *testing.B) {
 				name := testPrefix(b) + "breaker"
 				defer ca.Del(context.Background(), "gobreaker:state:"+name, "gobreaker:mutex:"+name)
 				s := gobreaker.Settings{Name: name}
-				dcbA, err := gobreaker.NewDistributedCircuitBreaker[*http.Response](NewGobreakerStore(ca), s)
+				dcbA, err := gobreaker.NewDistributedCircuitBreaker[*http.Response](newGobreakerStore(ca), s)
 				if err != nil {
 					b.Fatal(err)
 				}
-				dcbB, err := gobreaker.NewDistributedCircuitBreaker[*http.Response](NewGobreakerStore(cb), s)
+				dcbB, err := gobreaker.NewDistributedCircuitBreaker[*http.Response](newGobreakerStore(cb), s)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -55,7 +55,7 @@
 // The Redis server must be 7.0 or later (PEXPIRE ... GT). scripts/redis.sh
 // start runs one on 127.0.0.1:6390.
 //
-// GobreakerStore is gobreaker's SharedDataStore over the same client, for
-// the comparison with gobreaker's DistributedCircuitBreaker, which holds a
-// Redis lock around every call.
+// The package's benchmarks compare a Fleet with gobreaker's
+// DistributedCircuitBreaker over the same Redis (a SharedDataStore kept in
+// the tests), which holds a Redis lock around every call.
 package redisfleet

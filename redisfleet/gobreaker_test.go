@@ -19,7 +19,7 @@ func TestGobreakerStoreLockExcludes(t *testing.T) {
 	prefix := testPrefix(t)
 	lock, counter := prefix+"lock", prefix+"counter"
 	t.Cleanup(func() { client.Del(context.Background(), lock, counter) })
-	stores := []*GobreakerStore{NewGobreakerStore(client), NewGobreakerStore(client)}
+	stores := []*gobreakerStore{newGobreakerStore(client), newGobreakerStore(client)}
 	var wg sync.WaitGroup
 	for g := range 8 {
 		s := stores[g%2]
@@ -52,13 +52,13 @@ func TestGobreakerStoreUnlockOnlyOwn(t *testing.T) {
 	client := newPlainClient(t)
 	lock := testPrefix(t) + "lock"
 	t.Cleanup(func() { client.Del(context.Background(), lock) })
-	a, b := NewGobreakerStore(client), NewGobreakerStore(client)
+	a, b := newGobreakerStore(client), newGobreakerStore(client)
 	if err := a.Lock(lock); err != nil {
 		t.Fatal(err)
 	}
 	b.Unlock(lock) // not b's
 	b.wait = 20 * time.Millisecond
-	if err := b.Lock(lock); !errors.Is(err, ErrLocked) {
+	if err := b.Lock(lock); !errors.Is(err, errLocked) {
 		t.Fatalf("b took a's lock: %v", err)
 	}
 	a.Unlock(lock)
@@ -76,11 +76,11 @@ func TestGobreakerStoreSharesADistributedBreaker(t *testing.T) {
 	t.Cleanup(func() { client.Del(context.Background(), "gobreaker:state:"+name, "gobreaker:mutex:"+name) })
 	settings := gobreaker.Settings{Name: name, Timeout: time.Minute,
 		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= 3 }}
-	a, err := gobreaker.NewDistributedCircuitBreaker[int](NewGobreakerStore(client), settings)
+	a, err := gobreaker.NewDistributedCircuitBreaker[int](newGobreakerStore(client), settings)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := gobreaker.NewDistributedCircuitBreaker[int](NewGobreakerStore(client), settings)
+	b, err := gobreaker.NewDistributedCircuitBreaker[int](newGobreakerStore(client), settings)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,7 +55,7 @@ func newTestClient(tb testing.TB) *redis.Client {
 }
 
 // newPlainClient is like newTestClient with go-redis's default timeouts
-// (seconds), for GobreakerStore, whose calls have no deadline of their own.
+// (seconds), for gobreakerStore, whose calls have no deadline of their own.
 func newPlainClient(tb testing.TB) *redis.Client {
 	tb.Helper()
 	newTestClient(tb) // skips when Redis is not reachable

@@ -12,8 +12,9 @@ import (
 	"github.com/retryscope/retryscope/transport"
 )
 
-// TestClassifyEndToEnd: the other answers of AWS-FACTS section 1 and the
-// policy switches, as the transport sees them on the wire.
+// TestClassifyEndToEnd: the other answers of
+// docs/aws-behaviour.md#gateway-answers (with #http-apis and #cloudfront) and
+// the policy switches, as the transport sees them on the wire.
 func TestClassifyEndToEnd(t *testing.T) {
 	t.Parallel()
 	httpAPI503 := answer{status: 503, body: `{"message":"Service Unavailable"}`, header: map[string]string{"apigw-requestid": "Ab1Cd2Ef3Gh="}}

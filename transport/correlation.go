@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/retryscope/retryscope/internal/xray"
 	"github.com/retryscope/retryscope/policy"
 )
 
@@ -307,18 +308,10 @@ func (c *config) managedHeader(ck string) bool {
 	return false
 }
 
-// traceRoot returns the Root of an X-Amzn-Trace-Id header, "" if none.
-// API Gateway answers a 504 with a Root-only header, which the contrib X-Ray
-// propagator does not extract, so the record parses it itself.
+// traceRoot returns the Root of an X-Amzn-Trace-Id header, "" if none or
+// malformed, by internal/xray's rules. API Gateway answers a 504 with a
+// Root-only header, which the contrib X-Ray propagator does not extract, so
+// the record parses it itself.
 func traceRoot(h http.Header) string {
-	v := headerValue(h, policy.HeaderTraceID)
-	if v == "" {
-		return ""
-	}
-	for part := range strings.SplitSeq(v, ";") {
-		if k, val, ok := strings.Cut(strings.TrimSpace(part), "="); ok && k == "Root" {
-			return val
-		}
-	}
-	return ""
+	return xray.Root(headerValue(h, policy.HeaderTraceID))
 }

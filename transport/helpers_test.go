@@ -20,7 +20,7 @@ import (
 )
 
 // answer is one scripted reply of a gateway test server, shaped like API
-// Gateway's (AWS-FACTS.md section 1).
+// Gateway's (docs/aws-behaviour.md#gateway-answers).
 type answer struct {
 	status  int
 	body    string
@@ -31,7 +31,7 @@ type answer struct {
 	serve func(w http.ResponseWriter, r *http.Request)
 }
 
-// The answers of AWS-FACTS.md section 1, byte for byte.
+// The answers of docs/aws-behaviour.md#gateway-answers, byte for byte.
 var (
 	ok200    = answer{status: 200, body: `{"ok":true}`}
 	gw504    = answer{status: 504, body: `{"message": "Endpoint request timed out"}`, errType: "InternalServerErrorException"}

@@ -18,10 +18,11 @@ import (
 	"github.com/retryscope/retryscope/transport"
 )
 
-// TestTraceSpanPerAttempt pins DESIGN.md's span contract through the real
-// transport: one INTERNAL span per logical request, one CLIENT child per
-// attempt carrying the request id the server saw, the resend count on
-// resends, the reach, and each attempt's own traceparent on the wire.
+// TestTraceSpanPerAttempt pins the span contract (otelx's package doc,
+// "Spans") through the real transport: one INTERNAL span per logical
+// request, one CLIENT child per attempt carrying the request id the server
+// saw, the resend count on resends, the reach, and each attempt's own
+// traceparent on the wire.
 func TestTraceSpanPerAttempt(t *testing.T) {
 	var (
 		mu          sync.Mutex

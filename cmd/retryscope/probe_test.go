@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/retryscope/retryscope/apigwtest"
+	"github.com/retryscope/retryscope/internal/xray"
 )
 
 // The golden files are rewritten with `go test ./cmd/retryscope -run Probe -update`.
@@ -252,7 +253,7 @@ func TestProbeXRayRootPerRequest(t *testing.T) {
 	s.Wait()
 	roots := map[string]map[string]bool{} // invocation id -> roots
 	for _, inv := range s.Invocations() {
-		tr, ok := apigwtest.ParseTrace(inv.TraceID)
+		tr, ok := xray.Parse(inv.TraceID)
 		if !ok {
 			t.Fatalf("invocation %s: trace %q", inv.RequestID, inv.TraceID)
 		}
@@ -427,7 +428,7 @@ func TestProbeXRayRootFormat(t *testing.T) {
 	t.Parallel()
 	for range 20 {
 		r := newXRayRoot(time.Now())
-		if _, ok := apigwtest.ParseTrace("Root=" + r); !ok || !traceRE.MatchString(r) || len(r) != 35 {
+		if _, ok := xray.Parse("Root=" + r); !ok || !traceRE.MatchString(r) || len(r) != 35 {
 			t.Fatalf("root %q is not an X-Ray trace id", r)
 		}
 	}

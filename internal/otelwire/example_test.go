@@ -59,11 +59,3 @@ func ExampleNew() {
 	// retryscope GET internal
 	//   http.response.status_code=200
 }
-
-// ParseTraceHeader accepts the Root-only header API Gateway returns with a
-// 504, which the contrib X-Ray propagator drops.
-func ExampleParseTraceHeader() {
-	h, ok := otelwire.ParseTraceHeader("Root=1-67891233-abcdef012345678912345678")
-	fmt.Println(h.Root, h.Parent == "", ok)
-	// Output: 1-67891233-abcdef012345678912345678 true true
-}

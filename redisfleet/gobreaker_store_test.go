@@ -12,16 +12,16 @@ import (
 	"github.com/sony/gobreaker/v2"
 )
 
-// GobreakerStore is gobreaker's SharedDataStore over Redis, for
+// gobreakerStore is gobreaker's SharedDataStore over Redis, for
 // gobreaker.NewDistributedCircuitBreaker: a lock (SET NX PX, released by a
 // Lua compare-and-delete) and the shared state (GET, SET). It is used
 // exactly as gobreaker intends: DistributedCircuitBreaker takes the lock
 // around every call, the request included, so every member of the fleet
 // waits its turn. retryscope's Fleet exists to avoid that; this store is
 // here for the comparison (bench_test.go). Keys are gobreaker's own
-// ("gobreaker:mutex:<name>", "gobreaker:state:<name>"). A GobreakerStore
+// ("gobreaker:mutex:<name>", "gobreaker:state:<name>"). A gobreakerStore
 // is safe for concurrent use.
-type GobreakerStore struct {
+type gobreakerStore struct {
 	client  redis.UniversalClient
 	lockTTL time.Duration
 	poll    time.Duration
@@ -31,43 +31,43 @@ type GobreakerStore struct {
 	tokens map[string]string // lock name -> the token this store holds it with
 }
 
-var _ gobreaker.SharedDataStore = (*GobreakerStore)(nil)
+var _ gobreaker.SharedDataStore = (*gobreakerStore)(nil)
 
-// GobreakerStore defaults.
+// gobreakerStore defaults.
 const (
-	// DefaultLockTTL is how long a lock outlives a holder that died:
+	// defaultLockTTL is how long a lock outlives a holder that died:
 	// gobreaker's own mutex timeout, 5 s.
-	DefaultLockTTL = 5 * time.Second
-	// DefaultLockPoll is how often Lock tries again while the lock is
+	defaultLockTTL = 5 * time.Second
+	// defaultLockPoll is how often Lock tries again while the lock is
 	// held: 1 ms, far more eager than redsync's 50-250 ms, so the
 	// comparison is as kind to gobreaker as it can be.
-	DefaultLockPoll = time.Millisecond
-	// DefaultLockWait is how long Lock tries before it gives up with
-	// ErrLocked (gobreaker then sleeps 500 ms and calls it again, for up to
+	defaultLockPoll = time.Millisecond
+	// defaultLockWait is how long Lock tries before it gives up with
+	// errLocked (gobreaker then sleeps 500 ms and calls it again, for up to
 	// 5 s).
-	DefaultLockWait = 5 * time.Second
+	defaultLockWait = 5 * time.Second
 )
 
-// ErrLocked is returned by Lock when another holder kept the lock for all
-// of DefaultLockWait.
-var ErrLocked = errors.New("redisfleet: gobreaker lock is held by another member")
+// errLocked is returned by Lock when another holder kept the lock for all
+// of defaultLockWait.
+var errLocked = errors.New("redisfleet: gobreaker lock is held by another member")
 
-// NewGobreakerStore returns a store over client with a lock TTL of
-// DefaultLockTTL (5 s) that Lock polls every DefaultLockPoll (1 ms) for up
-// to DefaultLockWait (5 s).
-func NewGobreakerStore(client redis.UniversalClient) *GobreakerStore {
-	return &GobreakerStore{
+// newGobreakerStore returns a store over client with a lock TTL of
+// defaultLockTTL (5 s) that Lock polls every defaultLockPoll (1 ms) for up
+// to defaultLockWait (5 s).
+func newGobreakerStore(client redis.UniversalClient) *gobreakerStore {
+	return &gobreakerStore{
 		client:  client,
-		lockTTL: DefaultLockTTL,
-		poll:    DefaultLockPoll,
-		wait:    DefaultLockWait,
+		lockTTL: defaultLockTTL,
+		poll:    defaultLockPoll,
+		wait:    defaultLockWait,
 		tokens:  make(map[string]string),
 	}
 }
 
 // Lock takes the lock name: SET name token NX PX, tried every poll until it
 // succeeds or the wait is over.
-func (s *GobreakerStore) Lock(name string) error {
+func (s *gobreakerStore) Lock(name string) error {
 	token := newToken()
 	ctx := context.Background()
 	deadline := time.Now().Add(s.wait)
@@ -83,7 +83,7 @@ func (s *GobreakerStore) Lock(name string) error {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return ErrLocked
+			return errLocked
 		}
 		time.Sleep(s.poll)
 	}
@@ -98,7 +98,7 @@ end
 return 0`)
 
 // Unlock releases the lock name if this store holds it.
-func (s *GobreakerStore) Unlock(name string) error {
+func (s *gobreakerStore) Unlock(name string) error {
 	s.mu.Lock()
 	token, ok := s.tokens[name]
 	delete(s.tokens, name) // before the release: the next holder may be in this process
@@ -110,7 +110,7 @@ func (s *GobreakerStore) Unlock(name string) error {
 }
 
 // GetData returns the state stored under name, nil when there is none.
-func (s *GobreakerStore) GetData(name string) ([]byte, error) {
+func (s *gobreakerStore) GetData(name string) ([]byte, error) {
 	b, err := s.client.Get(context.Background(), name).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, nil
@@ -119,7 +119,7 @@ func (s *GobreakerStore) GetData(name string) ([]byte, error) {
 }
 
 // SetData stores data under name, without expiry.
-func (s *GobreakerStore) SetData(name string, data []byte) error {
+func (s *gobreakerStore) SetData(name string, data []byte) error {
 	return s.client.Set(context.Background(), name, data, 0).Err()
 }
 
