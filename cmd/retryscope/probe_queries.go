@@ -4,20 +4,21 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/retryscope/retryscope/internal/gatewayid"
 	"github.com/retryscope/retryscope/transport"
 )
 
-// queryID is the id API Gateway logged the attempt under: the one it
-// answered (apigw-requestid for HTTP APIs, x-amzn-RequestId for REST), else
-// the x-amzn-RequestId sent, which a REST API adopts.
+// gatewayIDs are the attempt's request ids, for the rule that picks the
+// one API Gateway logged it under (docs/aws-behaviour.md#request-ids).
+func gatewayIDs(a *transport.Attempt) gatewayid.IDs {
+	return gatewayid.IDs{Sent: a.RequestIDSent, Answered: a.RequestID, Extended: a.ExtendedRequestID, HTTPAPI: a.HTTPAPIRequestID}
+}
+
+// queryID is the id API Gateway logged the attempt under, "" when unknown:
+// see gatewayid.IDs.ID.
 func queryID(a *transport.Attempt) string {
-	switch {
-	case a.HTTPAPIRequestID != "":
-		return a.HTTPAPIRequestID
-	case a.RequestID != "":
-		return a.RequestID
-	}
-	return a.RequestIDSent
+	id, _ := gatewayIDs(a).ID()
+	return id
 }
 
 // validQueryID keeps ids that can go in a Logs Insights string literal as
