@@ -142,7 +142,7 @@ func TestVerdictJoinsGatewayID(t *testing.T) {
 		line := strings.Replace(attemptLine(sent, "2026-11-26T01:00:00Z", 502, "backend"), `"request_id_sent"`, tt.ids+`,"request_id_sent"`, 1)
 		rep := judgeLines(t, map[string]string{
 			"attempts.jsonl": line + "\n",
-			"access.jsonl": `{"requestId":"` + tt.logged + `","status":"502","integration_requestId":"l-1","integration_integrationStatus":"200","requestTimeEpoch":"` + t0ms + `"}` + "\n",
+			"access.jsonl":   `{"requestId":"` + tt.logged + `","status":"502","integration_requestId":"l-1","integration_integrationStatus":"200","requestTimeEpoch":"` + t0ms + `"}` + "\n",
 		})
 		if len(rep.Attempts) != 1 {
 			t.Fatalf("%s: %d rows", tt.name, len(rep.Attempts))
