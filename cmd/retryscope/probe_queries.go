@@ -14,12 +14,9 @@ func gatewayIDs(a *transport.Attempt) gatewayid.IDs {
 	return gatewayid.IDs{Sent: a.RequestIDSent, Answered: a.RequestID, Extended: a.ExtendedRequestID, HTTPAPI: a.HTTPAPIRequestID}
 }
 
-// queryID is the id API Gateway logged the attempt under, "" when unknown:
-// see gatewayid.IDs.ID.
-func queryID(a *transport.Attempt) string {
-	id, _ := gatewayIDs(a).ID()
-	return id
-}
+// queryID is the id API Gateway logged the attempt under, "" when unknown
+// (the rule of gatewayid.IDs.ID, as the HTML page shows it).
+func queryID(a *transport.Attempt) string { return a.APIGatewayRequestID() }
 
 // validQueryID keeps ids that can go in a Logs Insights string literal as
 // they are: whatever a server answers, no quote or backslash gets into a
