@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"time"
+
+	"github.com/retryscope/retryscope/internal/gatewayid"
 )
 
 // attemptRecord is one line of the transport's attempt log (slog JSON,
@@ -33,16 +35,14 @@ type attemptRecord struct {
 	Reason        string    `json:"reason"`
 }
 
-// gatewayRequestID is the id API Gateway logged the attempt under: the one
-// it answered with, else the one the client sent (which it adopts).
+// gatewayRequestID is the id API Gateway logged the attempt under, the key
+// that joins it to access and execution logs: an HTTP API's
+// apigw-requestid, else the x-amzn-RequestId a REST API answered, else the
+// UUID the client sent (which a REST API adopts), else "" (see
+// docs/aws-behaviour.md#request-ids).
 func (a *attemptRecord) gatewayRequestID() string {
-	if a.RequestID != "" {
-		return a.RequestID
-	}
-	if a.HTTPAPIID != "" {
-		return a.HTTPAPIID
-	}
-	return a.RequestIDSent
+	id, _ := gatewayid.IDs{Sent: a.RequestIDSent, Answered: a.RequestID, Extended: a.APIGatewayID, HTTPAPI: a.HTTPAPIID}.ID()
+	return id
 }
 
 // interval is when the attempt was in flight, by the client's clock.

@@ -8,7 +8,7 @@ import (
 )
 
 // The corpus in testdata/corpus is written to each format's published
-// description (docs/aws-behaviour.md names the sources): one file per format
+// description (docs/aws-behaviour.md#file-shapes names the sources): one file per format
 // and per API Gateway wording. Each case reads some of its files and names
 // the verdict every request must get, and the format each file must be
 // read as.

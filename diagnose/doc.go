@@ -21,8 +21,8 @@
 // JSON, Logs Insights results (JSON, CSV, Markdown, TSV), subscription-filter
 // payloads (JSON, gzip, base64) and gzip files of any of these. A message
 // printed over several lines (a body, pretty-printed JSON) is joined to the
-// line it continues. docs/aws-behaviour.md lists the shapes and their
-// published descriptions.
+// line it continues. docs/aws-behaviour.md#file-shapes lists the shapes and
+// their published descriptions.
 //
 // A file that cannot be read (unknown format, read error) is listed in the
 // report with its error; the others are still read.
@@ -41,8 +41,9 @@
 //
 // # Rules
 //
-// Strongest evidence first (rules.go; docs/aws-behaviour.md gives each
-// wording and its source):
+// Strongest evidence first (rules.go;
+// docs/aws-behaviour.md#execution-log-wordings-strongest-evidence-first
+// gives each wording and its source):
 //
 //   - A lambdalog line naming the request id, or a START/END/REPORT line for
 //     the Lambda request id a gateway log gives: ran. So is an invocation

@@ -258,7 +258,7 @@ func sendAttempt(t *testing.T, client *http.Client, logger *slog.Logger, url str
 }
 
 // reachOf is the transport's classification for the default gateway
-// responses of a REST API (docs/aws-behaviour.md).
+// responses of a REST API (docs/aws-behaviour.md#gateway-answers).
 func reachOf(status int) (reach, cause string) {
 	switch status {
 	case 504, 503:

@@ -11,7 +11,7 @@ import (
 // before transformations: ..."). A Lambda request id there means Lambda
 // answered; whether the function ran depends on what it answered: the
 // Invoke API's throttling, permission and configuration errors are answered
-// before any function code runs (docs/aws-behaviour.md).
+// before any function code runs (docs/aws-behaviour.md#execution-logs).
 
 // endpointSignals is what one text (or its continuation lines) says.
 type endpointSignals struct {

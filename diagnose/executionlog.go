@@ -8,8 +8,8 @@ import (
 )
 
 // executionEvent is what an execution-log line says. API Gateway's wording
-// has changed over the years; docs/aws-behaviour.md lists the wordings read
-// here and where they are published.
+// has changed over the years; docs/aws-behaviour.md#execution-logs lists
+// the wordings read here and where they are published.
 type executionEvent int
 
 const (

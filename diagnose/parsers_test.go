@@ -137,18 +137,30 @@ func TestParseAccessRecord(t *testing.T) {
 
 func TestParseAttemptRecord(t *testing.T) {
 	t.Parallel()
-	good := `{"time":"2026-11-26T01:00:29.05Z","level":"INFO","msg":"attempt","invocation_id":"i","attempt":1,"max_attempts":3,"hedge":false,"method":"PUT","url":"https://x/y","start":"2026-11-26T01:00:00Z","duration_ms":29050,"status":504,"reach":"backend_timeout","cause":"integration_timeout","request_id_sent":"s","retry":true,"wait_ms":100,"reason":"r"}`
+	good := `{"time":"2026-11-26T01:00:29.05Z","level":"INFO","msg":"attempt","invocation_id":"i","attempt":1,"max_attempts":3,"hedge":false,"method":"PUT","url":"https://x/y","start":"2026-11-26T01:00:00Z","duration_ms":29050,"status":504,"reach":"backend_timeout","cause":"integration_timeout","request_id_sent":"5a5a5a5a-5a5a-4a5a-8a5a-5a5a5a5a5a5a","retry":true,"wait_ms":100,"reason":"r"}`
 	a, err := parseAttemptRecord([]byte(good))
 	if err != nil {
 		t.Fatal(err)
 	}
 	from, to := a.interval()
-	if a.gatewayRequestID() != "s" || to.Sub(from) != 29050*time.Millisecond || a.Status != 504 || a.Reach != "backend_timeout" {
+	if a.gatewayRequestID() != "5a5a5a5a-5a5a-4a5a-8a5a-5a5a5a5a5a5a" || to.Sub(from) != 29050*time.Millisecond || a.Status != 504 || a.Reach != "backend_timeout" {
 		t.Errorf("%+v", a)
 	}
-	a.RequestID = "answered"
-	if a.gatewayRequestID() != "answered" {
-		t.Error("answered id not preferred")
+	// The id the logs carry: a REST API's answer, an HTTP API's own id
+	// (it adopts nothing, whatever else its answer carries), the UUID sent
+	// when nothing answered, and nothing for a non-UUID that a REST API
+	// would have replaced.
+	for _, tt := range []struct{ sent, answered, apigwID, httpAPI, want string }{
+		{a.RequestIDSent, "answered", "K2Ib_G66IAMEF6g=", "", "answered"},
+		{a.RequestIDSent, "", "", "U9euFi_ySQ0EPsw=", "U9euFi_ySQ0EPsw="},
+		{a.RequestIDSent, "11111111-1111-4111-8111-111111111111", "", "U9euFi_ySQ0EPsw=", "U9euFi_ySQ0EPsw="},
+		{"s", "", "", "", ""},
+	} {
+		b := a
+		b.RequestIDSent, b.RequestID, b.APIGatewayID, b.HTTPAPIID = tt.sent, tt.answered, tt.apigwID, tt.httpAPI
+		if got := b.gatewayRequestID(); got != tt.want {
+			t.Errorf("%+v: gatewayRequestID %q, want %q", tt, got, tt.want)
+		}
 	}
 	for _, bad := range []string{
 		`{"msg":"attempt","attempt":1}`,

@@ -111,7 +111,7 @@ func (j *judgement) ranOn() {
 // timeout after the request arrived, or, when the 504 went out earlier than
 // that (a shorter timeout than Options.IntegrationTimeout), the 504's time.
 // The 504 itself leaves 10 to 230 ms after the deadline (observed in
-// published timings; docs/aws-behaviour.md), so the deadline, not the
+// published timings; docs/aws-behaviour.md#integration-timeout), so the deadline, not the
 // answer, is what a function can outlive.
 func (j *judgement) gaveUpAt() time.Time {
 	var answered, arrived time.Time

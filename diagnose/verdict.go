@@ -26,7 +26,10 @@ const lambdaInitAllowance = 10 * time.Second
 // AttemptVerdict is the diagnosis of one attempt (or, without an attempt
 // log, of one API Gateway request).
 type AttemptVerdict struct {
-	// RequestID is the attempt's x-amzn-RequestId: API Gateway's requestId.
+	// RequestID is the id API Gateway logged the attempt under (its
+	// $context.requestId): the x-amzn-RequestId a REST API answered or
+	// adopted, or an HTTP API's apigw-requestid; "" when unknown (nothing
+	// answered and the id sent was not a UUID).
 	RequestID string `json:"request_id"`
 	// InvocationID is amz-sdk-invocation-id, shared by one logical request's
 	// attempts; empty without an attempt log.

@@ -122,3 +122,35 @@ func TestVerdictRules(t *testing.T) {
 		})
 	}
 }
+
+// TestVerdictJoinsGatewayID: an attempt joins the gateway's logs under the
+// id API Gateway logged it with. An HTTP API adopts no client id and logs
+// its own (apigw-requestid), even when its answer also carries an
+// x-amzn-RequestId passed on from behind it.
+func TestVerdictJoinsGatewayID(t *testing.T) {
+	t.Parallel()
+	const sent = "0b6c3f64-8c1e-4d7a-9f21-5a3e2c1d0e9f"
+	tests := []struct {
+		name, ids, logged string
+	}{
+		{"HTTP API", `"apigw_requestid":"U9euFi_ySQ0EPsw="`, "U9euFi_ySQ0EPsw="},
+		{"HTTP API passing a backend's id on", `"request_id":"7e1d2c3b-4a59-4687-b8c9-d0e1f2a3b4c5","apigw_requestid":"U9euFi_ySQ0EPsw="`, "U9euFi_ySQ0EPsw="},
+		{"REST adopted the id sent", `"request_id":"` + sent + `","apigw_id":"K2Ib_G66IAMEF6g="`, sent},
+		{"REST, no answer", `"reach":"unknown"`, sent},
+	}
+	for _, tt := range tests {
+		line := strings.Replace(attemptLine(sent, "2026-11-26T01:00:00Z", 502, "backend"), `"request_id_sent"`, tt.ids+`,"request_id_sent"`, 1)
+		rep := judgeLines(t, map[string]string{
+			"attempts.jsonl": line + "\n",
+			"access.jsonl":   `{"requestId":"` + tt.logged + `","status":"502","integration_requestId":"l-1","integration_integrationStatus":"200","requestTimeEpoch":"` + t0ms + `"}` + "\n",
+		})
+		if len(rep.Attempts) != 1 {
+			t.Fatalf("%s: %d rows", tt.name, len(rep.Attempts))
+		}
+		v := rep.Attempts[0]
+		if v.RequestID != tt.logged || v.LambdaRequestID != "l-1" || !strings.Contains(v.Reason, "access.jsonl") {
+			t.Errorf("%s: request id %q, Lambda id %q, reason %q; want the access log's record under %q",
+				tt.name, v.RequestID, v.LambdaRequestID, v.Reason, tt.logged)
+		}
+	}
+}

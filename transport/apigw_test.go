@@ -230,6 +230,13 @@ func TestAPIGatewayHTTPAPI(t *testing.T) {
 		if rules(as) != tt.rules || as[0].Status != 503 || as[0].Cause != "integration_timeout" || as[0].HTTPAPIRequestID == "" {
 			t.Errorf("%s: rules %s first %+v", tt.method, rules(as), as[0])
 		}
+		// The transport sent a UUID in x-amzn-RequestId, which an HTTP API
+		// does not adopt: the attempt's id is the apigw-requestid answered.
+		if id := as[0].APIGatewayRequestID(); as[0].RequestIDSent == "" || id != as[0].HTTPAPIRequestID ||
+			!strings.Contains(as[0].String(), "request id "+as[0].HTTPAPIRequestID) {
+			t.Errorf("%s: sent %q, apigw-requestid %q, APIGatewayRequestID %q, String %q",
+				tt.method, as[0].RequestIDSent, as[0].HTTPAPIRequestID, id, as[0].String())
+		}
 		s.Wait()
 		if n := len(s.Invocations()); n != tt.runs {
 			t.Errorf("%s: %d invocations, want %d", tt.method, n, tt.runs)

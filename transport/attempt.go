@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/retryscope/retryscope/internal/gatewayid"
 	"github.com/retryscope/retryscope/policy"
 )
 
@@ -62,16 +63,15 @@ func (a *Attempt) scrub() {
 	a.Reason = scrubURLs(a.Reason)
 }
 
-// APIGatewayRequestID returns the attempt's API Gateway request id: the one
-// answered, else the one sent, else the HTTP API id.
+// APIGatewayRequestID returns the request id API Gateway logged the attempt
+// under: an HTTP API's apigw-requestid (it adopts no client id), else the
+// x-amzn-RequestId a REST API answered, else the x-amzn-RequestId sent
+// when it is a UUID (a REST API adopts it; no answer confirmed it), else
+// "". See docs/aws-behaviour.md#request-ids.
 func (a *Attempt) APIGatewayRequestID() string {
-	switch {
-	case a.RequestID != "":
-		return a.RequestID
-	case a.RequestIDSent != "":
-		return a.RequestIDSent
-	}
-	return a.HTTPAPIRequestID
+	id, _ := gatewayid.IDs{Sent: a.RequestIDSent, Answered: a.RequestID,
+		Extended: a.ExtendedRequestID, HTTPAPI: a.HTTPAPIRequestID}.ID()
+	return id
 }
 
 // String describes the attempt on one line.

@@ -220,10 +220,18 @@ func TestAttemptString(t *testing.T) {
 			RequestID: "r-1", Retry: true, Wait: 150 * time.Millisecond, Reason: "timeout"},
 			"attempt 1: 504 in 29s, reach backend_timeout, request id r-1; retry after 150ms: timeout"},
 		{transport.Attempt{Number: 2, Hedge: true, Err: errors.New("refused"), Reach: policy.ReachNotSent,
-			RequestIDSent: "s-2", Reason: "not retried"},
-			"attempt 2 (hedge): refused in 0s, reach not_sent, request id s-2; stop: not retried"},
+			RequestIDSent: "22222222-2222-4222-8222-222222222222", Reason: "not retried"},
+			"attempt 2 (hedge): refused in 0s, reach not_sent, request id 22222222-2222-4222-8222-222222222222; stop: not retried"},
 		{transport.Attempt{Number: 3, Status: 200, Reach: policy.ReachBackend, HTTPAPIRequestID: "h-3"},
 			"attempt 3: 200 in 0s, reach backend, request id h-3; stop"},
+		// An HTTP API does not adopt the id sent: the one it answered is its id.
+		{transport.Attempt{Number: 4, Status: 503, Reach: policy.ReachBackendTimeout,
+			RequestIDSent: "44444444-4444-4444-8444-444444444444", HTTPAPIRequestID: "h-4"},
+			"attempt 4: 503 in 0s, reach backend_timeout, request id h-4; stop"},
+		// A REST API replaces an id that is not a UUID: with no answer the
+		// gateway's id is unknown, and the one sent is not it.
+		{transport.Attempt{Number: 5, Err: errors.New("reset"), Reach: policy.ReachUnknown, RequestIDSent: "s-5"},
+			"attempt 5: reset in 0s, reach unknown; stop"},
 	}
 	for _, tt := range tests {
 		if got := tt.a.String(); got != tt.want {

@@ -37,24 +37,27 @@ type probeRedirectJSON struct {
 // probeAttemptJSON uses the keys of the transport's attempt log
 // (transport.WithLogger), so the same tools read both.
 type probeAttemptJSON struct {
-	Attempt        int     `json:"attempt"`
-	Hedge          bool    `json:"hedge,omitempty"`
-	InvocationID   string  `json:"invocation_id,omitempty"`
-	Start          string  `json:"start"`
-	DurationMS     float64 `json:"duration_ms"`
-	Status         int     `json:"status"`
-	Error          string  `json:"error,omitempty"`
-	Reach          string  `json:"reach"`
-	Cause          string  `json:"cause,omitempty"`
-	RequestIDSent  string  `json:"request_id_sent,omitempty"`
-	RequestID      string  `json:"request_id,omitempty"`
-	APIGWID        string  `json:"apigw_id,omitempty"`
-	APIGWRequestID string  `json:"apigw_requestid,omitempty"`
-	TraceID        string  `json:"trace_id,omitempty"`
-	Retry          bool    `json:"retry"`
-	WaitMS         float64 `json:"wait_ms"`
-	Rule           string  `json:"rule"`
-	Reason         string  `json:"reason"`
+	Attempt       int     `json:"attempt"`
+	Hedge         bool    `json:"hedge,omitempty"`
+	InvocationID  string  `json:"invocation_id,omitempty"`
+	Start         string  `json:"start"`
+	DurationMS    float64 `json:"duration_ms"`
+	Status        int     `json:"status"`
+	Error         string  `json:"error,omitempty"`
+	Reach         string  `json:"reach"`
+	Cause         string  `json:"cause,omitempty"`
+	RequestIDSent string  `json:"request_id_sent,omitempty"`
+	RequestID     string  `json:"request_id,omitempty"`
+	// GatewayRequestID is the id API Gateway logged the attempt under
+	// (the rule of queryID); absent when unknown.
+	GatewayRequestID string  `json:"gateway_request_id,omitempty"`
+	APIGWID          string  `json:"apigw_id,omitempty"`
+	APIGWRequestID   string  `json:"apigw_requestid,omitempty"`
+	TraceID          string  `json:"trace_id,omitempty"`
+	Retry            bool    `json:"retry"`
+	WaitMS           float64 `json:"wait_ms"`
+	Rule             string  `json:"rule"`
+	Reason           string  `json:"reason"`
 }
 
 func millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -92,7 +95,7 @@ func (o *probeOutput) json(t *probeTally, queries []insightsQuery) {
 				Attempt: a.Number, Hedge: a.Hedge, InvocationID: a.InvocationID,
 				Start: a.Start.UTC().Format(time.RFC3339Nano), DurationMS: millis(a.Duration),
 				Status: a.Status, Reach: string(a.Reach), Cause: a.Cause,
-				RequestIDSent: a.RequestIDSent, RequestID: a.RequestID,
+				RequestIDSent: a.RequestIDSent, RequestID: a.RequestID, GatewayRequestID: queryID(a),
 				APIGWID: a.ExtendedRequestID, APIGWRequestID: a.HTTPAPIRequestID, TraceID: a.TraceID,
 				Retry: a.Retry, WaitMS: millis(a.Wait), Rule: a.Rule, Reason: o.text(a.Reason),
 			}

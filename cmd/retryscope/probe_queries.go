@@ -4,21 +4,19 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/retryscope/retryscope/internal/gatewayid"
 	"github.com/retryscope/retryscope/transport"
 )
 
-// queryID is the id API Gateway logged the attempt under: the one it
-// answered (apigw-requestid for HTTP APIs, x-amzn-RequestId for REST), else
-// the x-amzn-RequestId sent, which a REST API adopts.
-func queryID(a *transport.Attempt) string {
-	switch {
-	case a.HTTPAPIRequestID != "":
-		return a.HTTPAPIRequestID
-	case a.RequestID != "":
-		return a.RequestID
-	}
-	return a.RequestIDSent
+// gatewayIDs are the attempt's request ids, for the rule that picks the
+// one API Gateway logged it under (docs/aws-behaviour.md#request-ids).
+func gatewayIDs(a *transport.Attempt) gatewayid.IDs {
+	return gatewayid.IDs{Sent: a.RequestIDSent, Answered: a.RequestID, Extended: a.ExtendedRequestID, HTTPAPI: a.HTTPAPIRequestID}
 }
+
+// queryID is the id API Gateway logged the attempt under, "" when unknown
+// (the rule of gatewayid.IDs.ID, as the HTML page shows it).
+func queryID(a *transport.Attempt) string { return a.APIGatewayRequestID() }
 
 // validQueryID keeps ids that can go in a Logs Insights string literal as
 // they are: whatever a server answers, no quote or backslash gets into a

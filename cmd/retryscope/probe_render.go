@@ -184,7 +184,7 @@ func (o *probeOutput) narrowTable(r probeResult) {
 		for c, v := range cells {
 			cols[c].cells = append(cols[c].cells, v)
 		}
-		if a.RequestID != "" && a.RequestIDSent != "" && a.RequestID != a.RequestIDSent {
+		if gatewayIDs(a).Replaced() {
 			replaced = append(replaced, fmt.Sprintf("  attempt %s sent request id %s; API Gateway answered %s", label, a.RequestIDSent, a.RequestID))
 		}
 	}
