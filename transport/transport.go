@@ -161,7 +161,7 @@ func (c *call) safeToRepeat() bool {
 // sequential sends one attempt at a time until the policy stops.
 func (c *call) sequential() (*http.Response, error) {
 	var prevWait time.Duration
-	done, err := c.admitFirst()
+	landing, err := c.admitFirst()
 	if err != nil {
 		c.span.Refused(refusedCircuitOpen, c.host.name)
 		c.replay.close()
@@ -170,16 +170,16 @@ func (c *call) sequential() (*http.Response, error) {
 	c.countFirst()
 	for n := 1; ; n++ {
 		res := c.attempt(c.ctx, n, false)
-		done(c.verdict(&res))
+		landing.land(c, c.verdict(&res))
 		d := c.decide(n, prevWait, &res)
 		if d.Retry {
-			d, done = c.admitRetryWaiting(d, &res)
+			d, landing = c.admitRetryWaiting(d, &res)
 		}
 		if d.Retry {
 			// The next body is made before this answer is let go: when it
 			// cannot be, this answer is the one returned.
 			if err := c.replay.stage(); err != nil {
-				done(errExcluded)
+				landing.land(c, errExcluded)
 				d = policy.Decision{Rule: causeRequestBody, Reason: "not retried: the request body could not be produced again (GetBody failed)"}
 			}
 		}
@@ -190,7 +190,7 @@ func (c *call) sequential() (*http.Response, error) {
 		res.discard()
 		prevWait = d.Wait
 		if err := c.sleep(d.Wait); err != nil {
-			done(errExcluded)
+			landing.land(c, errExcluded)
 			c.replay.close()
 			return nil, &Error{Attempts: c.history, Err: err}
 		}

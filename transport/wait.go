@@ -191,21 +191,21 @@ var errWaitedOut = errors.New("waited as long as allowed")
 // admitFirst asks for permission to send the call's first attempt: from the
 // breaker, waiting for it when it is open and waiting is on, then from the
 // send rate.
-func (c *call) admitFirst() (func(error), error) {
+func (c *call) admitFirst() (landing, error) {
 	now := time.Now()
 	done, probe, err := c.waitForHost(now, now)
 	if err != nil {
-		return nil, err
+		return landing{}, err
 	}
 	sendAt := time.Now()
 	if w := c.host.wait.pace(sendAt, c.limit(sendAt)); w > 0 {
 		if err := sleep(c.ctx, w); err != nil {
 			done(errExcluded)
-			return nil, err
+			return landing{}, err
 		}
 		sendAt = sendAt.Add(w)
 	}
-	return c.host.wait.observed(c, done, probe, sendAt, 0), nil
+	return c.host.wait.observed(done, probe, sendAt, 0), nil
 }
 
 // admitRetryWaiting is admitRetry for the sequential loop: the retry may
@@ -213,19 +213,19 @@ func (c *call) admitFirst() (func(error), error) {
 // for the send rate, within the caller's deadline. The returned decision's
 // Wait covers the backoff and those waits but the breaker's, which has
 // already passed.
-func (c *call) admitRetryWaiting(d policy.Decision, r *attemptResult) (policy.Decision, func(error)) {
+func (c *call) admitRetryWaiting(d policy.Decision, r *attemptResult) (policy.Decision, landing) {
 	now := time.Now()
 	sendAt := r.end.Add(d.Wait)
 	cost, ok := c.reserveRetry(now, r.outcome, &sendAt)
 	if !ok {
 		c.span.Refused(refusedBudget, c.host.name)
-		return policy.Decision{Rule: refusedBudget, Reason: "not retried: the retry budget for this host is spent"}, nil
+		return policy.Decision{Rule: refusedBudget, Reason: "not retried: the retry budget for this host is spent"}, landing{}
 	}
 	done, probe, err := c.waitForHost(now, sendAt)
 	if err != nil {
 		c.refund(cost)
 		c.span.Refused(refusedCircuitOpen, c.host.name)
-		return policy.Decision{Rule: refusedCircuitOpen, Reason: "not retried: the circuit breaker for this host is open"}, nil
+		return policy.Decision{Rule: refusedCircuitOpen, Reason: "not retried: the circuit breaker for this host is open"}, landing{}
 	}
 	planned := r.end.Add(d.Wait)
 	now = time.Now()
@@ -234,7 +234,7 @@ func (c *call) admitRetryWaiting(d policy.Decision, r *attemptResult) (policy.De
 	if sendAt.After(planned) { // the budget, the breaker or the send rate made it later
 		d.Wait = sendAt.Sub(now)
 	}
-	return d, c.host.wait.observed(c, done, probe, sendAt, cost)
+	return d, c.host.wait.observed(done, probe, sendAt, cost)
 }
 
 func later(a, b time.Time) time.Time {
@@ -542,28 +542,49 @@ func (w *hostWait) slowAfter() time.Duration {
 	return max(w.slow, slowCallFactor*w.usual)
 }
 
-// observed wraps the breaker's done function for an attempt to be sent at
-// sendAt: it applies the slow-call rule, feeds the send rate (429s only)
-// and the host's usual latency, steers the release of waiters, and gives a
-// failed probe back to the caller's attempts. Called before sendAt (the
-// attempt was never sent) it returns the budget's cost.
-func (w *hostWait) observed(c *call, done func(error), probe bool, sendAt time.Time, cost float64) func(error) {
-	id := w.track(sendAt)
-	return func(err error) {
-		now := time.Now()
-		w.untrack(id)
-		elapsed := now.Sub(sendAt)
-		if elapsed < 0 {
-			c.refund(cost)
-			done(err)
-			return
-		}
-		verdict := slowCall(elapsed, w.slowAfter(), err)
-		done(verdict)
-		w.learn(now, sendAt, elapsed, err, verdict, probe)
-		if probe && verdict != nil && !isExcluded(verdict) {
-			c.freeAttempts++
-		}
+// landing is what an attempt the sequential loop sent reports to when it
+// ends: the breaker's permission, and the host's wait, which learns its
+// latency, applies the slow-call rule and frees a failed probe's attempt.
+// A value, not a closure: the success path allocates nothing for it.
+type landing struct {
+	done   func(error) // the breaker's; nil for none
+	w      *hostWait
+	probe  bool
+	sendAt time.Time
+	cost   float64
+	id     uint64
+}
+
+// observed tracks an attempt sent at sendAt with the breaker's done; cost
+// is what its retry paid from the budget.
+func (w *hostWait) observed(done func(error), probe bool, sendAt time.Time, cost float64) landing {
+	return landing{done: done, w: w, probe: probe, sendAt: sendAt, cost: cost, id: w.track(sendAt)}
+}
+
+// land reports the attempt's verdict err (errExcluded: not sent, or let
+// go without an answer that counts): it applies the slow-call rule, feeds
+// the send rate (429s only) and the host's usual latency, steers the
+// release of waiters, and gives a failed probe back to the caller's
+// attempts. Called before sendAt (the attempt was never sent) it returns
+// the budget's cost.
+func (l landing) land(c *call, err error) {
+	if l.done == nil {
+		return
+	}
+	w := l.w
+	now := time.Now()
+	w.untrack(l.id)
+	elapsed := now.Sub(l.sendAt)
+	if elapsed < 0 {
+		c.refund(l.cost)
+		l.done(err)
+		return
+	}
+	verdict := slowCall(elapsed, w.slowAfter(), err)
+	l.done(verdict)
+	w.learn(now, l.sendAt, elapsed, err, verdict, l.probe)
+	if l.probe && verdict != nil && !isExcluded(verdict) {
+		c.freeAttempts++
 	}
 }
 
