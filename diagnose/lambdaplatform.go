@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/retryscope/retryscope/internal/xray"
 )
 
 // platformEvent is the kind of a Lambda platform line.
@@ -55,7 +57,6 @@ var (
 	reBracketAppLine = regexp.MustCompile(`^\[(?:TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL|CRITICAL)\]\t\S+\t([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\t`)
 	reRuntimeLine    = regexp.MustCompile(`^(?:\[(?:TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL|CRITICAL)\][ \t]|INIT_REPORT |EXTENSION\t|TELEMETRY\t)`)
 	reXRayTraceID    = regexp.MustCompile(`XRAY TraceId: (1-[0-9a-fA-F]{8}-[0-9a-fA-F]{24})`)
-	reTraceRoot      = regexp.MustCompile(`(?:^|Root=)(1-[0-9a-fA-F]{8}-[0-9a-fA-F]{24})`)
 )
 
 // traceRoot returns the Root of an X-Ray trace id, given as a bare id
@@ -64,23 +65,15 @@ var (
 // digits, which X-Ray writes as 1-<first 8>-<other 24>); "" otherwise.
 func traceRoot(s string) string {
 	s = strings.TrimSpace(s)
-	if len(s) == 32 && isHex(s) {
-		return strings.ToLower("1-" + s[:8] + "-" + s[8:])
-	}
-	if m := reTraceRoot.FindStringSubmatch(s); m != nil {
-		return strings.ToLower(m[1])
-	}
-	return ""
-}
-
-func isHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return false
+	if len(s) == 32 {
+		if id := "1-" + s[:8] + "-" + s[8:]; xray.ValidRoot(id) {
+			return strings.ToLower(id)
 		}
 	}
-	return true
+	if len(s) >= 35 && xray.ValidRoot(s[:35]) {
+		return strings.ToLower(s[:35])
+	}
+	return strings.ToLower(xray.Root(s))
 }
 
 // parseAppLine recognises "<id>\t<LEVEL>\t<message>", the managed
