@@ -262,7 +262,7 @@ func TestHedgePending(t *testing.T) {
 		return resp, nil
 	})
 	log := slog.New(signalHandler{fn: func(rule string) {
-		if rule == "hedge_pending" {
+		if rule == string(policy.RuleHedgePending) {
 			once.Do(func() { close(pending) })
 		}
 	}})

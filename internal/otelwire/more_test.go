@@ -56,7 +56,7 @@ func TestLogicalSpanEnd(t *testing.T) {
 		rec := newRecorder(t, otelwire.Config{})
 		orig, _ := http.NewRequest("PURGE", "https://u:p@h/x?k=secret", nil)
 		_, r := rec.StartRequest(context.Background(), orig)
-		r.Refused("circuit_open", "h")
+		r.Refused(policy.RuleCircuitOpen, "h")
 		r.End(tt.resp, tt.err, 0)
 		s := rec.spans.Ended()[0]
 		a := attrs(s.Attributes())
