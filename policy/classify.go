@@ -41,9 +41,9 @@ type Outcome struct {
 	// Retryable says whether the answer is transient, so that another
 	// attempt may succeed. Whether a retry is safe is Policy.Decide's call.
 	Retryable bool
-	// Cause is a short stable token, e.g. "integration_timeout",
-	// "connection_refused", "ok".
-	Cause string
+	// Cause is a short stable token, e.g. CauseIntegrationTimeout,
+	// CauseConnectionRefused, CauseOK.
+	Cause Cause
 	// Reason says in words what happened.
 	Reason string
 	// RetryAfter is the delay the server asked for with Retry-After, valid
@@ -51,10 +51,6 @@ type Outcome struct {
 	RetryAfter    time.Duration
 	HasRetryAfter bool
 }
-
-// CauseInProgress is the cause of a 409 answered to a request with an
-// Idempotency-Key: the first request with that key is still running.
-const CauseInProgress = "in_progress"
 
 // Classify says what one attempt saw: its reach, whether it is transient,
 // its cause and the server-requested delay. Policy.Signatures are matched
@@ -69,7 +65,7 @@ func (p Policy) Classify(e Exchange) Outcome {
 		return classifyError(e.Err)
 	}
 	if e.Response == nil {
-		return Outcome{Reach: ReachUnknown, Cause: "no_response",
+		return Outcome{Reach: ReachUnknown, Cause: CauseNoResponse,
 			Reason: "the base transport returned neither a response nor an error"}
 	}
 	o := p.classifyResponse(e)
@@ -95,32 +91,32 @@ func (p Policy) classifyResponse(e Exchange) Outcome {
 	}
 	switch {
 	case status < 400:
-		return Outcome{Reach: ReachBackend, Cause: "ok", Reason: "the server answered"}
+		return Outcome{Reach: ReachBackend, Cause: CauseOK, Reason: "the server answered"}
 	case status == http.StatusTooManyRequests:
-		return Outcome{Reach: ReachGateway, Retryable: true, Cause: "throttled",
+		return Outcome{Reach: ReachGateway, Retryable: true, Cause: CauseThrottled,
 			Reason: "429: the server refused the request before doing any work"}
 	case status == http.StatusConflict && e.Request != nil && e.Request.Header.Get(HeaderIdempotencyKey) != "":
 		return Outcome{Reach: ReachBackend, Retryable: true, Cause: CauseInProgress,
 			Reason: "409 for an Idempotency-Key: the first request with this key is still being processed"}
 	case status == http.StatusRequestTimeout:
-		return Outcome{Reach: ReachBackend, Retryable: true, Cause: "request_timeout",
+		return Outcome{Reach: ReachBackend, Retryable: true, Cause: CauseRequestTimeout,
 			Reason: "408: the server gave up waiting for the request"}
 	case status == http.StatusServiceUnavailable:
-		return Outcome{Reach: ReachBackend, Retryable: true, Cause: "unavailable",
+		return Outcome{Reach: ReachBackend, Retryable: true, Cause: CauseUnavailable,
 			Reason: "503: the server is unavailable for now"}
 	case status == http.StatusGatewayTimeout:
-		return Outcome{Reach: ReachBackendTimeout, Retryable: true, Cause: "gateway_timeout",
+		return Outcome{Reach: ReachBackendTimeout, Retryable: true, Cause: CauseGatewayTimeout,
 			Reason: "504: a gateway stopped waiting for the backend, which may still be working"}
 	case status == http.StatusInternalServerError:
 		// Transient often enough that every peer retries it; the function
 		// ran, so Decide retries only requests that are safe to repeat.
-		return Outcome{Reach: ReachBackend, Retryable: true, Cause: "server_error",
+		return Outcome{Reach: ReachBackend, Retryable: true, Cause: CauseServerError,
 			Reason: "500: the server failed, perhaps for now; it may have done part of the work"}
 	case status >= 500:
-		return Outcome{Reach: ReachBackend, Cause: "server_error",
+		return Outcome{Reach: ReachBackend, Cause: CauseServerError,
 			Reason: "the server failed with " + http.StatusText(status)}
 	default:
-		return Outcome{Reach: ReachBackend, Cause: "client_error",
+		return Outcome{Reach: ReachBackend, Cause: CauseClientError,
 			Reason: "the server refused the request: " + http.StatusText(status)}
 	}
 }
@@ -141,36 +137,36 @@ func classifyError(err error) Outcome {
 	msg := err.Error()
 	switch {
 	case errors.Is(err, context.Canceled):
-		return Outcome{Reach: ReachUnknown, Cause: "canceled", Reason: "the attempt was canceled: " + msg}
+		return Outcome{Reach: ReachUnknown, Cause: CauseCanceled, Reason: "the attempt was canceled: " + msg}
 	case errors.As(err, &dnsErr):
-		return Outcome{Reach: ReachNotSent, Retryable: !dnsErr.IsNotFound, Cause: "dns",
+		return Outcome{Reach: ReachNotSent, Retryable: !dnsErr.IsNotFound, Cause: CauseDNS,
 			Reason: "DNS lookup failed, nothing was sent: " + msg}
 	case errors.As(err, &certErr), errors.As(err, &uaErr), errors.As(err, &hostErr), errors.As(err, &invErr):
-		return Outcome{Reach: ReachNotSent, Cause: "tls_certificate",
+		return Outcome{Reach: ReachNotSent, Cause: CauseTLSCertificate,
 			Reason: "TLS certificate rejected, nothing was sent: " + msg}
 	case errors.As(err, &recErr), errors.Is(err, http.ErrSchemeMismatch):
-		return Outcome{Reach: ReachNotSent, Cause: "tls_handshake",
+		return Outcome{Reach: ReachNotSent, Cause: CauseTLSHandshake,
 			Reason: "TLS handshake failed (the peer does not speak TLS), nothing was sent: " + msg}
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return Outcome{Reach: ReachNotSent, Retryable: true, Cause: "connection_refused",
+		return Outcome{Reach: ReachNotSent, Retryable: true, Cause: CauseConnectionRefused,
 			Reason: "connection refused, nothing was sent: " + msg}
 	case errors.As(err, &opErr) && opErr.Op == "dial":
-		return Outcome{Reach: ReachNotSent, Retryable: true, Cause: "connect",
+		return Outcome{Reach: ReachNotSent, Retryable: true, Cause: CauseConnect,
 			Reason: "could not connect, nothing was sent: " + msg}
 	case errors.Is(err, context.DeadlineExceeded):
-		return Outcome{Reach: ReachUnknown, Retryable: true, Cause: "attempt_timeout",
+		return Outcome{Reach: ReachUnknown, Retryable: true, Cause: CauseAttemptTimeout,
 			Reason: "the attempt timed out; the request may have been processed: " + msg}
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
-		return Outcome{Reach: ReachUnknown, Retryable: true, Cause: "connection_reset",
+		return Outcome{Reach: ReachUnknown, Retryable: true, Cause: CauseConnectionReset,
 			Reason: "the connection was reset; the request may have been processed: " + msg}
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return Outcome{Reach: ReachUnknown, Retryable: true, Cause: "eof",
+		return Outcome{Reach: ReachUnknown, Retryable: true, Cause: CauseEOF,
 			Reason: "the connection closed before a response; the request may have been processed: " + msg}
 	case errors.As(err, &netErr) && netErr.Timeout():
-		return Outcome{Reach: ReachUnknown, Retryable: true, Cause: "timeout",
+		return Outcome{Reach: ReachUnknown, Retryable: true, Cause: CauseTimeout,
 			Reason: "timed out; the request may have been processed: " + msg}
 	default:
-		return Outcome{Reach: ReachUnknown, Retryable: true, Cause: "transport_error",
+		return Outcome{Reach: ReachUnknown, Retryable: true, Cause: CauseTransportError,
 			Reason: "transport error; the request may have been sent: " + msg}
 	}
 }

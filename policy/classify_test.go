@@ -92,7 +92,7 @@ type classifyCase struct {
 	ex        policy.Exchange
 	reach     policy.Reach
 	retryable bool
-	cause     string
+	cause     policy.Cause
 }
 
 func checkClassify(t *testing.T, p policy.Policy, tc classifyCase) {
@@ -127,7 +127,7 @@ func TestClassifyRESTAPI(t *testing.T) {
 		header    []string
 		reach     policy.Reach
 		retryable bool
-		cause     string
+		cause     policy.Cause
 	}{
 		{"integration timeout", 504, timedOut, errType("InternalServerErrorException"), policy.ReachBackendTimeout, true, "integration_timeout"},
 		{"function error", 502, internal, errType("InternalServerErrorException"), policy.ReachBackend, false, "function_error"},
@@ -383,7 +383,7 @@ func TestSignatureHeaderMatching(t *testing.T) {
 	tests := []struct {
 		name   string
 		header []string
-		want   string
+		want   policy.Cause
 	}{
 		{"lower-case name", []string{"x-custom", "abc"}, "custom"},
 		{"second value", []string{"X-Custom", "zzz", "X-Custom", "b"}, "custom"},

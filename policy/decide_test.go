@@ -62,7 +62,7 @@ func TestDecide(t *testing.T) {
 		p    policy.Policy
 		s    policy.State
 		o    policy.Outcome
-		rule string
+		rule policy.Rule
 		wait time.Duration
 	}{
 		{"not retryable", fixed(), after("GET"), functionError, "not_retryable", 0},

@@ -98,7 +98,7 @@ func TestClassifyErrors(t *testing.T) {
 		err       func(t *testing.T) error
 		reach     policy.Reach
 		retryable bool
-		cause     string
+		cause     policy.Cause
 	}{
 		{"connection refused (real)", func(t *testing.T) error { return roundTrip(t, "http://"+closedPort(t), nil) },
 			policy.ReachNotSent, true, "connection_refused"},

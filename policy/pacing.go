@@ -2,19 +2,6 @@ package policy
 
 import "time"
 
-// Causes of the answers that say "too many requests": a throttle is a
-// refusal before any work, not a failure, and it is retried on the
-// throttle scale (Policy.ThrottleBackoff) for less of the retry budget
-// (BudgetConfig.ThrottleCost).
-const (
-	// CauseThrottled is a 429 that asks to slow down (API Gateway's "Too
-	// Many Requests", or a plain server's 429).
-	CauseThrottled = "throttled"
-	// CauseGatewayError is API Gateway's 500 for a throttled Lambda (the
-	// same answer covers configuration errors).
-	CauseGatewayError = "gateway_error"
-)
-
 // IsThrottle reports whether the outcome is a throttle: a 429 asking to
 // slow down (CauseThrottled) or API Gateway's 500 for a throttled Lambda
 // (CauseGatewayError). A usage-plan quota (429 "Limit Exceeded") is not:

@@ -49,7 +49,7 @@ func TestThrottleBackoff(t *testing.T) {
 func TestIsThrottle(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		cause string
+		cause policy.Cause
 		want  bool
 	}{
 		{"throttled", true}, {"gateway_error", true}, {"quota_exceeded", false},

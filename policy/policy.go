@@ -136,11 +136,12 @@ type Decision struct {
 	Retry bool
 	// Wait is how long to wait before it.
 	Wait time.Duration
-	// Rule names the rule that decided, a short stable token: "retry",
-	// "not_retryable", "unsafe", "max_attempts", "not_replayable",
-	// "retry_after_too_long", "max_elapsed", "deadline" (and, from the
-	// transport, "budget", "circuit_open", "canceled").
-	Rule string
+	// Rule names the rule that decided, one of the Rule constants:
+	// RuleRetry, RuleNotRetryable, RuleUnsafe, RuleMaxAttempts,
+	// RuleNotReplayable, RuleRetryAfterTooLong, RuleMaxElapsed, RuleDeadline
+	// (and, from the transport, RuleBudget, RuleCircuitOpen, RuleCanceled,
+	// RuleRequestBody, RuleHedgeLost, RuleHedgePending).
+	Rule Rule
 	// Reason says it in words.
 	Reason string
 }
@@ -172,15 +173,15 @@ func (p Policy) SafeToRepeat(method string, hasIdempotencyKey bool, r Reach) boo
 func (p Policy) Decide(s State, o Outcome, now time.Time) Decision {
 	switch {
 	case !o.Retryable:
-		return Decision{Rule: "not_retryable", Reason: o.Reason}
+		return Decision{Rule: RuleNotRetryable, Reason: o.Reason}
 	case !p.SafeToRepeat(s.Method, s.HasIdempotencyKey, o.Reach):
-		return Decision{Rule: "unsafe", Reason: fmt.Sprintf(
+		return Decision{Rule: RuleUnsafe, Reason: fmt.Sprintf(
 			"not retried: %s without Idempotency-Key after a %s attempt; the function may have run, a retry could run it twice",
 			s.Method, o.Reach)}
 	case s.Attempts >= p.Attempts():
-		return Decision{Rule: "max_attempts", Reason: fmt.Sprintf("not retried: %d of %d attempts made", s.Attempts, p.Attempts())}
+		return Decision{Rule: RuleMaxAttempts, Reason: fmt.Sprintf("not retried: %d of %d attempts made", s.Attempts, p.Attempts())}
 	case !s.Replayable:
-		return Decision{Rule: "not_replayable", Reason: "not retried: the request body was too large to buffer and has no GetBody"}
+		return Decision{Rule: RuleNotReplayable, Reason: "not retried: the request body was too large to buffer and has no GetBody"}
 	}
 	wait := p.backoffFor(o).Delay(s.Attempts, s.PrevWait, p.Rand)
 	if o.Cause == CauseInProgress || (o.Reach == ReachBackendTimeout && s.HasIdempotencyKey) {
@@ -188,17 +189,17 @@ func (p Policy) Decide(s State, o Outcome, now time.Time) Decision {
 	}
 	if o.HasRetryAfter {
 		if o.RetryAfter > p.maxRetryAfter() {
-			return Decision{Rule: "retry_after_too_long", Reason: fmt.Sprintf(
+			return Decision{Rule: RuleRetryAfterTooLong, Reason: fmt.Sprintf(
 				"not retried: the server asked to wait %v, more than MaxRetryAfter %v", o.RetryAfter, p.maxRetryAfter())}
 		}
 		wait = o.RetryAfter
 	}
 	// An attempt that would start when the time is up has no time to run.
 	if p.MaxElapsed > 0 && !s.Start.IsZero() && now.Add(wait).Sub(s.Start) >= p.MaxElapsed {
-		return Decision{Rule: "max_elapsed", Reason: fmt.Sprintf("not retried: waiting %v would pass MaxElapsed %v", wait, p.MaxElapsed)}
+		return Decision{Rule: RuleMaxElapsed, Reason: fmt.Sprintf("not retried: waiting %v would pass MaxElapsed %v", wait, p.MaxElapsed)}
 	}
 	if !s.Deadline.IsZero() && !now.Add(wait).Before(s.Deadline) {
-		return Decision{Rule: "deadline", Reason: fmt.Sprintf("not retried: waiting %v would pass the context's deadline", wait)}
+		return Decision{Rule: RuleDeadline, Reason: fmt.Sprintf("not retried: waiting %v would pass the context's deadline", wait)}
 	}
-	return Decision{Retry: true, Wait: wait, Rule: "retry", Reason: o.Reason} // Wait says when
+	return Decision{Retry: true, Wait: wait, Rule: RuleRetry, Reason: o.Reason} // Wait says when
 }

@@ -17,9 +17,9 @@ import (
 // Header matches every header set, an empty BodyContains every body.
 type Signature struct {
 	// Cause is a short stable token for the answer, e.g.
-	// "integration_timeout". It becomes Outcome.Cause and a metric
-	// attribute, so keep the set small.
-	Cause string
+	// CauseIntegrationTimeout or one of the user's own. It becomes
+	// Outcome.Cause and a metric attribute, so keep the set small.
+	Cause Cause
 	// Status is the status code to match; 0 matches any.
 	Status int
 	// Header names a response header that must be present; "" matches any.
@@ -71,7 +71,7 @@ func (s *Signature) outcome() Outcome {
 	}
 	reason := s.Reason
 	if reason == "" {
-		reason = "matched the signature for " + s.Cause
+		reason = "matched the signature for " + string(s.Cause)
 	}
 	return Outcome{Reach: r, Retryable: s.Retryable, Cause: s.Cause, Reason: reason}
 }
@@ -116,35 +116,35 @@ var builtinSignatures = slices.Concat(apiGatewaySignatures,
 var apiGatewaySignatures = []Signature{
 	// REST APIs: API Gateway's own answers carry x-amzn-ErrorType; status
 	// plus body tell them apart.
-	{Cause: "integration_timeout", Status: 504, BodyContains: "Endpoint request timed out",
+	{Cause: CauseIntegrationTimeout, Status: 504, BodyContains: "Endpoint request timed out",
 		Reach: ReachBackendTimeout, Retryable: true,
 		Reason: "API Gateway integration timeout: the gateway stopped waiting, the function may still be running"},
-	{Cause: "function_error", Status: 502, Header: HeaderErrorType, BodyContains: "Internal server error",
+	{Cause: CauseFunctionError, Status: 502, Header: HeaderErrorType, BodyContains: "Internal server error",
 		Reach: ReachBackend, Retryable: false,
 		Reason: "function error or malformed proxy response: the function ran and failed"},
-	{Cause: "gateway_error", Status: 500, Header: HeaderErrorType, BodyContains: "Internal server error",
+	{Cause: CauseGatewayError, Status: 500, Header: HeaderErrorType, BodyContains: "Internal server error",
 		Reach: ReachGateway, Retryable: true,
 		Reason: "API Gateway 500: Lambda throttled or a configuration error, the function did not run"},
-	{Cause: "throttled", Status: 429, BodyContains: "Too Many Requests",
+	{Cause: CauseThrottled, Status: 429, BodyContains: "Too Many Requests",
 		Reach: ReachGateway, Retryable: true,
 		Reason: "API Gateway throttled the request: the function did not run"},
-	{Cause: "quota_exceeded", Status: 429, BodyContains: "Limit Exceeded",
+	{Cause: CauseQuotaExceeded, Status: 429, BodyContains: "Limit Exceeded",
 		Reach: ReachGateway, Retryable: false,
 		Reason: "usage plan quota exceeded: retrying cannot succeed before the quota period resets"},
-	{Cause: "missing_auth_token", Status: 403, BodyContains: "Missing Authentication Token",
+	{Cause: CauseMissingAuthToken, Status: 403, BodyContains: "Missing Authentication Token",
 		Reach: ReachGateway, Retryable: false,
 		Reason: "missing authentication token or unknown route: the function did not run"},
 	// Any other 403 API Gateway produced (an empty body, ForbiddenException,
 	// a WAF or API key refusal) still names its error type.
-	{Cause: "gateway_refused", Status: 403, Header: HeaderErrorType,
+	{Cause: CauseGatewayRefused, Status: 403, Header: HeaderErrorType,
 		Reach: ReachGateway, Retryable: false,
 		Reason: "API Gateway refused the request (x-amzn-ErrorType): the function did not run"},
 
 	// HTTP APIs (v2) answer an integration timeout with 503.
-	{Cause: "integration_timeout", Status: 503, Header: HeaderHTTPAPIRequestID, BodyContains: "Service Unavailable",
+	{Cause: CauseIntegrationTimeout, Status: 503, Header: HeaderHTTPAPIRequestID, BodyContains: "Service Unavailable",
 		Reach: ReachBackendTimeout, Retryable: true,
 		Reason: "HTTP API integration timeout: the gateway stopped waiting, the function may still be running"},
-	{Cause: "function_error", Status: 500, Header: HeaderHTTPAPIRequestID, BodyContains: "Internal Server Error",
+	{Cause: CauseFunctionError, Status: 500, Header: HeaderHTTPAPIRequestID, BodyContains: "Internal Server Error",
 		Reach: ReachBackend, Retryable: false,
 		Reason: "HTTP API integration failure: the function may have run and failed"},
 }
@@ -159,13 +159,13 @@ var apiGatewaySignatures = []Signature{
 // default). That this 504 can follow a delivered request is [inferred].
 func cloudFrontSignatures(marker string) []Signature {
 	return []Signature{
-		{Cause: "edge_error", Status: 502, BodyContains: marker,
+		{Cause: CauseEdgeError, Status: 502, BodyContains: marker,
 			Reach: ReachGateway, Retryable: true, Reason: "CloudFront could not reach the origin: API Gateway did not run the request"},
-		{Cause: "edge_error", Status: 503, BodyContains: marker,
+		{Cause: CauseEdgeError, Status: 503, BodyContains: marker,
 			Reach: ReachGateway, Retryable: true, Reason: "CloudFront answered 503 itself: API Gateway did not run the request"},
-		{Cause: "edge_timeout", Status: 504, BodyContains: marker,
+		{Cause: CauseEdgeTimeout, Status: 504, BodyContains: marker,
 			Reach: ReachUnknown, Retryable: true, Reason: "CloudFront stopped waiting for the origin: the request may have reached API Gateway and the function may still be running"},
-		{Cause: "edge_error", BodyContains: marker,
+		{Cause: CauseEdgeError, BodyContains: marker,
 			Reach: ReachGateway, Retryable: false, Reason: "CloudFront refused the request: API Gateway did not run it"},
 	}
 }

@@ -27,7 +27,7 @@ func TestPlain500RetriedWhenSafe(t *testing.T) {
 		key    bool
 		resp   *http.Response
 		body   string
-		rule   string
+		rule   policy.Rule
 	}{
 		{"GET plain 500", "GET", false, plain.Result(), `{"error":"db"}`, "retry"},
 		{"PUT plain 500", "PUT", false, plain.Result(), "", "retry"},

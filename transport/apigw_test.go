@@ -70,7 +70,7 @@ func TestAPIGatewayPOST504NotRetried(t *testing.T) {
 	if resp.StatusCode != 504 || readAll(t, resp.Body) != `{"message": "Endpoint request timed out"}` {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
-	if rules(as) != "unsafe" || as[0].Reach != policy.ReachBackendTimeout || as[0].Cause != "integration_timeout" {
+	if rules(as) != "unsafe" || as[0].Reach != policy.ReachBackendTimeout || as[0].Cause != policy.CauseIntegrationTimeout {
 		t.Errorf("attempt %+v", as[0])
 	}
 	s.Wait()
@@ -201,7 +201,7 @@ func TestAPIGatewayFunctionError(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if resp.StatusCode != 502 || rules(as) != "not_retryable" || as[0].Cause != "function_error" {
+		if resp.StatusCode != 502 || rules(as) != "not_retryable" || as[0].Cause != policy.CauseFunctionError {
 			t.Errorf("%s: status %d rules %s cause %s", method, resp.StatusCode, rules(as), as[0].Cause)
 		}
 		if n := s.Stats().Requests; n != 1 {
@@ -227,7 +227,7 @@ func TestAPIGatewayHTTPAPI(t *testing.T) {
 			t.Fatal(err)
 		}
 		readAll(t, resp.Body)
-		if rules(as) != tt.rules || as[0].Status != 503 || as[0].Cause != "integration_timeout" || as[0].HTTPAPIRequestID == "" {
+		if rules(as) != tt.rules || as[0].Status != 503 || as[0].Cause != policy.CauseIntegrationTimeout || as[0].HTTPAPIRequestID == "" {
 			t.Errorf("%s: rules %s first %+v", tt.method, rules(as), as[0])
 		}
 		// The transport sent a UUID in x-amzn-RequestId, which an HTTP API

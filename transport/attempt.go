@@ -38,7 +38,7 @@ type Attempt struct {
 	Err error
 	// Reach, Cause and the classification's reason come from policy.Classify.
 	Reach policy.Reach
-	Cause string
+	Cause policy.Cause
 	// RequestIDSent is the x-amzn-RequestId the attempt sent (API Gateway
 	// adopts a client UUID as its request id); RequestID is the one answered.
 	RequestIDSent, RequestID string
@@ -53,7 +53,8 @@ type Attempt struct {
 	Wait  time.Duration
 	// Rule and Reason explain the decision (policy.Decision); URLs in
 	// Reason are redacted as in Err.
-	Rule, Reason string
+	Rule   policy.Rule
+	Reason string
 }
 
 // scrub redacts the credentials of any URL in the record's error and
@@ -173,9 +174,9 @@ func (e *Error) Unwrap() error { return e.Err }
 func (e *Error) ErrorType() string {
 	switch {
 	case errors.Is(e.Err, ErrCircuitOpen):
-		return refusedCircuitOpen
+		return string(policy.RuleCircuitOpen)
 	case len(e.Attempts) > 0 && e.Attempts[len(e.Attempts)-1].Cause != "":
-		return e.Attempts[len(e.Attempts)-1].Cause
+		return string(e.Attempts[len(e.Attempts)-1].Cause)
 	}
 	return "retryscope_error"
 }
@@ -198,7 +199,7 @@ func logAttempt(ctx context.Context, l *slog.Logger, a *Attempt, maxAttempts int
 	if a.Err != nil {
 		attrs = append(attrs, slog.String("error", errorText(a.Err)))
 	}
-	attrs = append(attrs, slog.String("reach", string(a.Reach)), slog.String("cause", a.Cause))
+	attrs = append(attrs, slog.String("reach", string(a.Reach)), slog.String("cause", string(a.Cause)))
 	for _, kv := range [...][2]string{
 		{"request_id_sent", a.RequestIDSent}, {"request_id", a.RequestID},
 		{"apigw_id", a.ExtendedRequestID}, {"apigw_requestid", a.HTTPAPIRequestID},
@@ -211,7 +212,7 @@ func logAttempt(ctx context.Context, l *slog.Logger, a *Attempt, maxAttempts int
 	attrs = append(attrs,
 		slog.Bool("retry", a.Retry),
 		slog.Float64("wait_ms", float64(a.Wait)/float64(time.Millisecond)),
-		slog.String("rule", a.Rule),
+		slog.String("rule", string(a.Rule)),
 		slog.String("reason", scrubURLs(a.Reason)),
 	)
 	l.LogAttrs(ctx, slog.LevelInfo, "attempt", attrs...)

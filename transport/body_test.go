@@ -353,7 +353,7 @@ func TestBugGetBodyFailureCountsAgainstBreaker(t *testing.T) {
 	}
 	// The 429 already received is the answer (the retry could not be made).
 	resp, err, as := do(t, rt, req)
-	if err != nil || resp.StatusCode != 429 || len(as) != 1 || as[0].Rule != "request_body" {
+	if err != nil || resp.StatusCode != 429 || len(as) != 1 || as[0].Rule != policy.RuleRequestBody {
 		t.Fatalf("err %v, attempts %+v", err, as)
 	}
 	if changes.Load() != 0 {
@@ -386,7 +386,7 @@ func TestBugNilNilBaseRetriedAsTransportError(t *testing.T) {
 		t.Fatalf("resp %v err %v", resp, err)
 	}
 	var te *transport.Error
-	if !errors.As(err, &te) || len(te.Attempts) != 1 || te.Attempts[0].Cause != "no_response" {
+	if !errors.As(err, &te) || len(te.Attempts) != 1 || te.Attempts[0].Cause != policy.CauseNoResponse {
 		t.Errorf("err %#v", err)
 	}
 	if !strings.Contains(err.Error(), "nil response") {

@@ -108,7 +108,7 @@ func (r *attemptResult) breakerVerdict() error {
 		status = r.resp.StatusCode
 	}
 	switch {
-	case r.outcome.Cause == causeCanceled || r.outcome.Cause == causeRequestBody || throttled(status, r.outcome):
+	case r.outcome.Cause == policy.CauseCanceled || r.outcome.Cause == policy.CauseRequestBody || throttled(status, r.outcome):
 		return &OutcomeError{Status: status, Outcome: r.outcome, Excluded: true}
 	case r.resp != nil && status < 500:
 		return nil
@@ -117,26 +117,18 @@ func (r *attemptResult) breakerVerdict() error {
 }
 
 // throttled reports a refusal to take more work: a 429, or API Gateway's
-// 500 for a throttled Lambda (cause "gateway_error"; the same answer covers
+// 500 for a throttled Lambda (policy.CauseGatewayError; the same answer covers
 // configuration errors, which the breaker cannot help either). Throttles say
 // the host is protecting itself, not that it is broken: opening the breaker
 // on them refused requests the gateway would have taken (the lambda-throttle
 // benchmark lost 50 points of success before this). The retry budget, not
 // the breaker, keeps their retries in check.
 func throttled(status int, o policy.Outcome) bool {
-	return status == http.StatusTooManyRequests || o.Cause == "gateway_error"
+	return status == http.StatusTooManyRequests || o.Cause == policy.CauseGatewayError
 }
 
-// causeRequestBody is the cause of an attempt that failed before sending
-// because the request body could not be produced: nothing about the host.
-const causeRequestBody = "request_body"
-
-// causeCanceled is the cause of an attempt that was cancelled: by the
-// caller, or by the transport when another attempt won.
-const causeCanceled = "canceled"
-
 // errExcluded tells the breaker an attempt was abandoned before it was sent.
-var errExcluded = &OutcomeError{Outcome: policy.Outcome{Reach: policy.ReachNotSent, Cause: causeCanceled}, Excluded: true}
+var errExcluded = &OutcomeError{Outcome: policy.Outcome{Reach: policy.ReachNotSent, Cause: policy.CauseCanceled}, Excluded: true}
 
 func isExcluded(err error) bool {
 	if oe, ok := err.(*OutcomeError); ok { // the usual case, without an allocation

@@ -30,7 +30,7 @@ func TestBudgetSpent(t *testing.T) {
 		if resp.StatusCode != 504 || readAll(t, resp.Body) != gw504.body {
 			t.Errorf("request %d: status %d", i+1, resp.StatusCode)
 		}
-		if as[len(as)-1].Rule == "budget" && !as[len(as)-1].Retry && as[len(as)-1].Reason == "" {
+		if as[len(as)-1].Rule == policy.RuleBudget && !as[len(as)-1].Retry && as[len(as)-1].Reason == "" {
 			t.Errorf("request %d: no reason", i+1)
 		}
 	}

@@ -28,7 +28,7 @@ func TestClassifyEndToEnd(t *testing.T) {
 		pol    func(*policy.Policy)
 		script []answer
 		rules  string
-		cause  string
+		cause  policy.Cause
 	}{
 		{"HTTP API 503 GET", "GET", "", nil, []answer{httpAPI503, ok200}, "retry,not_retryable", "integration_timeout"},
 		{"HTTP API 503 POST", "POST", "", nil, []answer{httpAPI503, ok200}, "unsafe", "integration_timeout"},
@@ -38,7 +38,7 @@ func TestClassifyEndToEnd(t *testing.T) {
 		{"AssumeIdempotent POST 504", "POST", "", func(p *policy.Policy) { p.AssumeIdempotent = true }, []answer{gw504, ok200}, "retry,not_retryable", "integration_timeout"},
 		{"MaxAttempts 1", "GET", "", func(p *policy.Policy) { p.MaxAttempts = 1 }, []answer{gw504, ok200}, "max_attempts", "integration_timeout"},
 		{"custom signature", "POST", "", func(p *policy.Policy) {
-			p.Signatures = []policy.Signature{{Cause: "custom_throttle", Status: 599, Header: "X-Gateway",
+			p.Signatures = []policy.Signature{{Cause: policy.Cause("custom_throttle"), Status: 599, Header: "X-Gateway",
 				HeaderContains: "custom", BodyContains: "took too long", Reach: policy.ReachGateway, Retryable: true}}
 		}, []answer{custom, ok200}, "retry,not_retryable", "custom_throttle"},
 		{"custom signature unmatched", "POST", "", nil, []answer{custom, ok200}, "not_retryable", "server_error"},

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sony/gobreaker/v2"
 
+	"github.com/retryscope/retryscope/policy"
 	"github.com/retryscope/retryscope/transport"
 )
 
@@ -226,7 +227,7 @@ func TestBugAttemptTimeoutFiresAsBaseReturns(t *testing.T) {
 		t.Errorf("read %d bytes of %d: %v", len(got), len(want), err)
 	}
 	resp.Body.Close()
-	if len(as) < 2 || as[0].Cause != "attempt_timeout" || as[0].Status != 0 {
+	if len(as) < 2 || as[0].Cause != policy.CauseAttemptTimeout || as[0].Status != 0 {
 		t.Errorf("attempts %s, first cause %q; want the late answer to be an attempt timeout", rules(as), as[0].Cause)
 	}
 	if n := ct.open(); n != 0 {
@@ -258,7 +259,7 @@ func TestBugStalledErrorBodyBlocks(t *testing.T) {
 				t.Error(err)
 				return
 			}
-			if resp.StatusCode != 500 || len(as) != 1 || as[0].Cause != "server_error" {
+			if resp.StatusCode != 500 || len(as) != 1 || as[0].Cause != policy.CauseServerError {
 				t.Errorf("status %d, %d attempts, cause %q", resp.StatusCode, len(as), as[0].Cause)
 			}
 			buf := make([]byte, 10)
@@ -385,7 +386,7 @@ func TestBugCallerBodyMistakesCounted(t *testing.T) {
 				if !tc.want(err) {
 					t.Errorf("error %v", err)
 				}
-				if len(as) != 1 || as[0].Cause != "request_body" {
+				if len(as) != 1 || as[0].Cause != policy.CauseRequestBody {
 					t.Fatalf("request %d: %d attempts (%s), cause %q: the caller's mistake was retried", i, len(as), rules(as), as[0].Cause)
 				}
 			}

@@ -71,7 +71,7 @@ func (c *call) hedged() (*http.Response, error) {
 
 	done, err := c.host.allow()
 	if err != nil {
-		c.span.Refused(refusedCircuitOpen, c.host.name)
+		c.span.Refused(policy.RuleCircuitOpen, c.host.name)
 		c.replay.close()
 		return nil, &Error{Err: err}
 	}
@@ -92,7 +92,7 @@ func (c *call) hedged() (*http.Response, error) {
 		} else {
 			select {
 			case <-c.ctx.Done():
-				stopAll(policy.Decision{Rule: "canceled", Reason: "the caller canceled the request"})
+				stopAll(policy.Decision{Rule: policy.RuleCanceled, Reason: "the caller canceled the request"})
 				return nil, &Error{Attempts: c.history, Err: c.ctx.Err()}
 
 			case <-timer.C:
@@ -112,7 +112,7 @@ func (c *call) hedged() (*http.Response, error) {
 		}
 		land(r.n)(c.verdict(&r))
 		d := c.decide(launched, prevWait, &r)
-		notSent := r.outcome.Cause == causeRequestBody
+		notSent := r.outcome.Cause == policy.CauseRequestBody
 		if notSent && r.hedge {
 			// Its body could not be made: later hedges would fail alike.
 			hedging = false
@@ -120,7 +120,7 @@ func (c *call) hedged() (*http.Response, error) {
 		if (r.outcome.Retryable || notSent) && len(flights) > 0 {
 			// Another attempt is still running: let it answer.
 			r.discard()
-			c.finish(&r, policy.Decision{Rule: "hedge_pending", Reason: "another attempt is still in flight: " + r.outcome.Reason})
+			c.finish(&r, policy.Decision{Rule: policy.RuleHedgePending, Reason: "another attempt is still in flight: " + r.outcome.Reason})
 			continue
 		}
 		var next func(error)
@@ -131,7 +131,7 @@ func (c *call) hedged() (*http.Response, error) {
 		}
 		c.finish(&r, d)
 		if !d.Retry {
-			stopAll(policy.Decision{Rule: "hedge_lost", Reason: "cancelled: another attempt answered first"})
+			stopAll(policy.Decision{Rule: policy.RuleHedgeLost, Reason: "cancelled: another attempt answered first"})
 			return c.result(r)
 		}
 		r.discard()
@@ -160,11 +160,11 @@ type flight struct {
 func (c *call) admitHedge() (func(error), bool) {
 	done, err := c.host.allow()
 	if err != nil {
-		c.span.Refused(refusedCircuitOpen, c.host.name)
+		c.span.Refused(policy.RuleCircuitOpen, c.host.name)
 		return nil, false
 	}
 	if !c.budgetAllowsHedge() {
-		c.span.Refused(refusedBudget, c.host.name)
+		c.span.Refused(policy.RuleBudget, c.host.name)
 		done(errExcluded)
 		return nil, false
 	}

@@ -58,10 +58,10 @@ func TestBugHedgeGetBodyFailureKeepsWinner(t *testing.T) {
 			t.Fatalf("GetBody called %d times (want 1: no hedge after it failed); attempts %+v", copies.Load(), as)
 		}
 		hedge, win := as[0], as[1]
-		if !hedge.Hedge || hedge.Number != 2 || hedge.Reach != policy.ReachNotSent || hedge.Rule != "hedge_pending" || hedge.Err == nil {
+		if !hedge.Hedge || hedge.Number != 2 || hedge.Reach != policy.ReachNotSent || hedge.Rule != policy.RuleHedgePending || hedge.Err == nil {
 			t.Errorf("failed hedge recorded as %+v", hedge)
 		}
-		if win.Hedge || win.Number != 1 || win.Status != 200 || win.Rule != "not_retryable" {
+		if win.Hedge || win.Number != 1 || win.Status != 200 || win.Rule != policy.RuleNotRetryable {
 			t.Errorf("winner recorded as %+v", win)
 		}
 	}
@@ -153,7 +153,7 @@ func TestBugHedgeUntilMaxElapsed(t *testing.T) {
 	if resp.StatusCode != 503 || len(as) < 2 || int(calls.Load()) != len(as) {
 		t.Errorf("status %d, %d attempts, %d calls", resp.StatusCode, len(as), calls.Load())
 	}
-	if last := as[len(as)-1]; last.Rule != "max_elapsed" {
+	if last := as[len(as)-1]; last.Rule != policy.RuleMaxElapsed {
 		t.Errorf("last rule %q, want max_elapsed", last.Rule)
 	}
 	if d := time.Since(start); d > 5*time.Second {

@@ -86,11 +86,11 @@ func TestHedgeWins(t *testing.T) {
 		t.Fatalf("attempts: %+v", as)
 	}
 	win := as[0]
-	if win.Number != 2 || !win.Hedge || win.Status != 200 || win.Rule != "not_retryable" {
+	if win.Number != 2 || !win.Hedge || win.Status != 200 || win.Rule != policy.RuleNotRetryable {
 		t.Errorf("winner %+v", win)
 	}
 	for _, lost := range as[1:] {
-		if lost.Number == 2 || lost.Hedge != (lost.Number > 1) || lost.Rule != "hedge_lost" || lost.Cause != "canceled" || lost.Status != 0 {
+		if lost.Number == 2 || lost.Hedge != (lost.Number > 1) || lost.Rule != policy.RuleHedgeLost || lost.Cause != policy.CauseCanceled || lost.Status != 0 {
 			t.Errorf("loser %+v", lost)
 		}
 	}
@@ -262,7 +262,7 @@ func TestHedgePending(t *testing.T) {
 		return resp, nil
 	})
 	log := slog.New(signalHandler{fn: func(rule string) {
-		if rule == "hedge_pending" {
+		if rule == string(policy.RuleHedgePending) {
 			once.Do(func() { close(pending) })
 		}
 	}})
@@ -303,7 +303,7 @@ func TestBugHedgeCallerCancelRecordedAsLost(t *testing.T) {
 		t.Fatalf("%d attempts recorded", len(as))
 	}
 	for _, a := range as {
-		if a.Rule != "canceled" {
+		if a.Rule != policy.RuleCanceled {
 			t.Errorf("attempt %d rule %s, want canceled", a.Number, a.Rule)
 		}
 	}

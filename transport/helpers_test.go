@@ -296,7 +296,7 @@ func readAll(t testing.TB, r io.Reader) string {
 func rules(as []transport.Attempt) string {
 	s := make([]string, len(as))
 	for i, a := range as {
-		s[i] = a.Rule
+		s[i] = string(a.Rule)
 	}
 	return strings.Join(s, ",")
 }

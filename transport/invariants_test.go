@@ -20,6 +20,7 @@ import (
 	"github.com/sony/gobreaker/v2"
 	"go.uber.org/goleak"
 
+	"github.com/retryscope/retryscope/policy"
 	"github.com/retryscope/retryscope/transport"
 )
 
@@ -330,8 +331,8 @@ func runScenario(t testing.TB, data []byte) {
 					// The breaker is told right after the attempt ends; the
 					// margin covers a pause in between.
 					late := oe.Status == 0 && (callerBodyFails || before(&gave.late, time.Now().Add(-20*time.Millisecond)))
-					if oe.Outcome.Cause == "canceled" || late ||
-						(oe.Outcome.Cause == "attempt_timeout" && s.attemptTimeout == 0) {
+					if oe.Outcome.Cause == policy.CauseCanceled || late ||
+						(oe.Outcome.Cause == policy.CauseAttemptTimeout && s.attemptTimeout == 0) {
 						counted.Lock()
 						countedLate = append(countedLate, oe.Error())
 						counted.Unlock()

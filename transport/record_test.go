@@ -170,8 +170,8 @@ func TestRecordConcurrent(t *testing.T) {
 	if len(invs) != 8 {
 		t.Errorf("%d invocation ids, want 8", len(invs))
 	}
-	as[0].Rule = "changed"
-	if rec.Attempts()[0].Rule == "changed" {
+	as[0].Rule = policy.Rule("changed")
+	if rec.Attempts()[0].Rule == policy.Rule("changed") {
 		t.Error("Attempts returned the recorder's own slice")
 	}
 }

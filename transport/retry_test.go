@@ -29,7 +29,7 @@ func TestRetryDecisions(t *testing.T) {
 		hits     int    // requests the server received
 		rules    string // the attempts' rules
 		reach    policy.Reach
-		firstCau string
+		firstCau policy.Cause
 	}{
 		{"GET 504 retried", "GET", "", []answer{gw504, ok200}, 200, ok200.body, 2, "retry,not_retryable", policy.ReachBackendTimeout, "integration_timeout"},
 		{"GET 504 until max attempts", "GET", "", []answer{gw504}, 504, gw504.body, 3, "retry,retry,max_attempts", policy.ReachBackendTimeout, "integration_timeout"},
@@ -150,7 +150,7 @@ func TestPOSTConnectionRefusedRetried(t *testing.T) {
 	if got := rules(as); got != "retry,not_retryable" {
 		t.Errorf("rules = %s", got)
 	}
-	if as[0].Reach != policy.ReachNotSent || as[0].Cause != "connection_refused" || as[0].Status != 0 || as[0].Err == nil {
+	if as[0].Reach != policy.ReachNotSent || as[0].Cause != policy.CauseConnectionRefused || as[0].Status != 0 || as[0].Err == nil {
 		t.Errorf("first attempt = %+v", as[0])
 	}
 	if got := g.seen(); len(got) != 1 || string(got[0].Body) != "once" {

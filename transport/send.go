@@ -85,7 +85,7 @@ func (c *call) prepareAttempt(ctx context.Context, n int, hedge bool) (*http.Req
 	if err != nil {
 		r.start = time.Now()
 		r.end, r.err = r.start, err
-		r.outcome = policy.Outcome{Reach: policy.ReachNotSent, Cause: causeRequestBody,
+		r.outcome = policy.Outcome{Reach: policy.ReachNotSent, Cause: policy.CauseRequestBody,
 			Reason: "the request body could not be produced (it failed, or its length differs from ContentLength); nothing was sent"}
 		return nil, r
 	}
@@ -113,7 +113,7 @@ func (c *call) send(areq *http.Request, r *attemptResult) {
 		// The caller closed Request.Cancel before this attempt (a hedge or
 		// a retry) went out: it is not sent at all.
 		r.end, r.err = r.start, errCanceled
-		r.outcome = policy.Outcome{Reach: policy.ReachNotSent, Cause: causeCanceled,
+		r.outcome = policy.Outcome{Reach: policy.ReachNotSent, Cause: policy.CauseCanceled,
 			Reason: "the caller canceled the request (Request.Cancel was closed); nothing was sent"}
 		return
 	}
@@ -160,12 +160,12 @@ func (c *call) send(areq *http.Request, r *attemptResult) {
 	case r.body.failed(areq.ContentLength):
 		// The caller's own body failed the attempt: nothing about the host,
 		// and sending it again would fail the same way.
-		r.outcome = policy.Outcome{Reach: r.outcome.Reach, Cause: causeRequestBody,
+		r.outcome = policy.Outcome{Reach: r.outcome.Reach, Cause: policy.CauseRequestBody,
 			Reason: "the request body failed while it was sent (its Read failed, or its length differs from ContentLength); not retried"}
-	case r.outcome.Cause != causeCanceled && c.cancelClosed():
+	case r.outcome.Cause != policy.CauseCanceled && c.cancelClosed():
 		// http.Client's Timeout cancels through Request.Cancel; the base
 		// says "request canceled", which is no context error.
-		r.outcome = policy.Outcome{Reach: r.outcome.Reach, Cause: causeCanceled,
+		r.outcome = policy.Outcome{Reach: r.outcome.Reach, Cause: policy.CauseCanceled,
 			Reason: "the caller canceled the request (Request.Cancel was closed)"}
 	}
 }

@@ -11,8 +11,8 @@ import (
 // took the threshold or longer into a failure, and leaves the others.
 func TestSlowCall(t *testing.T) {
 	t.Parallel()
-	failure := &OutcomeError{Status: 504, Outcome: policy.Outcome{Cause: "integration_timeout"}}
-	throttle := &OutcomeError{Status: 429, Outcome: policy.Outcome{Cause: "throttled"}, Excluded: true}
+	failure := &OutcomeError{Status: 504, Outcome: policy.Outcome{Cause: policy.CauseIntegrationTimeout}}
+	throttle := &OutcomeError{Status: 429, Outcome: policy.Outcome{Cause: policy.CauseThrottled}, Excluded: true}
 	tests := []struct {
 		name      string
 		elapsed   time.Duration
@@ -32,7 +32,7 @@ func TestSlowCall(t *testing.T) {
 	for _, tc := range tests {
 		got := slowCall(tc.elapsed, tc.threshold, tc.verdict)
 		oe, _ := got.(*OutcomeError)
-		slow := oe != nil && oe.Outcome.Cause == causeSlowCall && !oe.Excluded
+		slow := oe != nil && oe.Outcome.Cause == policy.CauseSlowCall && !oe.Excluded
 		if slow != tc.wantSlow || (tc.wantSame && got != tc.verdict) {
 			t.Errorf("%s: slowCall = %v", tc.name, got)
 		}

@@ -227,7 +227,7 @@ func TestCancelDuringAttempt(t *testing.T) {
 	if resp != nil || !errors.Is(err, context.Canceled) {
 		t.Fatalf("resp %v err %v", resp, err)
 	}
-	if len(as) != 1 || as[0].Rule != "canceled" || as[0].Cause != "canceled" {
+	if len(as) != 1 || as[0].Rule != policy.RuleCanceled || as[0].Cause != policy.CauseCanceled {
 		t.Errorf("attempts %+v", as)
 	}
 }
@@ -269,7 +269,7 @@ func TestBugAttemptTimeoutCutsBodyRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(as) != 2 || as[0].Reach != policy.ReachUnknown || as[0].Cause != "attempt_timeout" ||
+	if len(as) != 2 || as[0].Reach != policy.ReachUnknown || as[0].Cause != policy.CauseAttemptTimeout ||
 		!errors.Is(as[0].Err, context.DeadlineExceeded) {
 		t.Fatalf("attempts %+v", as)
 	}
@@ -319,7 +319,7 @@ func TestAttemptTimeoutBaseReportsCanceled(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		t.Errorf("err %v", err)
 	}
-	if calls != 3 || rules(as) != "retry,retry,max_attempts" || as[0].Cause != "attempt_timeout" {
+	if calls != 3 || rules(as) != "retry,retry,max_attempts" || as[0].Cause != policy.CauseAttemptTimeout {
 		t.Errorf("calls %d rules %s cause %s", calls, rules(as), as[0].Cause)
 	}
 }

@@ -163,7 +163,7 @@ func (c *call) sequential() (*http.Response, error) {
 	var prevWait time.Duration
 	landing, err := c.admitFirst()
 	if err != nil {
-		c.span.Refused(refusedCircuitOpen, c.host.name)
+		c.span.Refused(policy.RuleCircuitOpen, c.host.name)
 		c.replay.close()
 		return nil, &Error{Err: err}
 	}
@@ -180,7 +180,7 @@ func (c *call) sequential() (*http.Response, error) {
 			// cannot be, this answer is the one returned.
 			if err := c.replay.stage(); err != nil {
 				landing.land(c, errExcluded)
-				d = policy.Decision{Rule: causeRequestBody, Reason: "not retried: the request body could not be produced again (GetBody failed)"}
+				d = policy.Decision{Rule: policy.RuleRequestBody, Reason: "not retried: the request body could not be produced again (GetBody failed)"}
 			}
 		}
 		c.finish(&res, d)
@@ -201,7 +201,7 @@ func (c *call) sequential() (*http.Response, error) {
 // once the caller has given up.
 func (c *call) decide(n int, prevWait time.Duration, r *attemptResult) policy.Decision {
 	if c.callerDone() {
-		return policy.Decision{Rule: causeCanceled, Reason: "the caller canceled the request"}
+		return policy.Decision{Rule: policy.RuleCanceled, Reason: "the caller canceled the request"}
 	}
 	return c.t.cfg.policy.Decide(c.state(n, prevWait), r.outcome, r.end)
 }
@@ -278,13 +278,13 @@ func (c *call) state(n int, prevWait time.Duration) policy.State {
 // and the breaker's done function for the next attempt.
 func (c *call) admitRetry(d policy.Decision, now time.Time) (policy.Decision, func(error)) {
 	if !c.host.retryAllowed(now) {
-		c.span.Refused(refusedBudget, c.host.name)
-		return policy.Decision{Rule: refusedBudget, Reason: "not retried: the retry budget for this host is spent"}, nil
+		c.span.Refused(policy.RuleBudget, c.host.name)
+		return policy.Decision{Rule: policy.RuleBudget, Reason: "not retried: the retry budget for this host is spent"}, nil
 	}
 	done, err := c.host.allow()
 	if err != nil {
-		c.span.Refused(refusedCircuitOpen, c.host.name)
-		return policy.Decision{Rule: refusedCircuitOpen, Reason: "not retried: the circuit breaker for this host is open"}, nil
+		c.span.Refused(policy.RuleCircuitOpen, c.host.name)
+		return policy.Decision{Rule: policy.RuleCircuitOpen, Reason: "not retried: the circuit breaker for this host is open"}, nil
 	}
 	return d, done
 }
@@ -322,9 +322,3 @@ func (c *call) redactedURL() string {
 	}
 	return c.url
 }
-
-// What refused a retry or a request, as decision rules and span events.
-const (
-	refusedBudget      = "budget"
-	refusedCircuitOpen = "circuit_open"
-)

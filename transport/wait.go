@@ -218,14 +218,14 @@ func (c *call) admitRetryWaiting(d policy.Decision, r *attemptResult) (policy.De
 	sendAt := r.end.Add(d.Wait)
 	cost, ok := c.reserveRetry(now, r.outcome, &sendAt)
 	if !ok {
-		c.span.Refused(refusedBudget, c.host.name)
-		return policy.Decision{Rule: refusedBudget, Reason: "not retried: the retry budget for this host is spent"}, landing{}
+		c.span.Refused(policy.RuleBudget, c.host.name)
+		return policy.Decision{Rule: policy.RuleBudget, Reason: "not retried: the retry budget for this host is spent"}, landing{}
 	}
 	done, probe, err := c.waitForHost(now, sendAt)
 	if err != nil {
 		c.refund(cost)
-		c.span.Refused(refusedCircuitOpen, c.host.name)
-		return policy.Decision{Rule: refusedCircuitOpen, Reason: "not retried: the circuit breaker for this host is open"}, landing{}
+		c.span.Refused(policy.RuleCircuitOpen, c.host.name)
+		return policy.Decision{Rule: policy.RuleCircuitOpen, Reason: "not retried: the circuit breaker for this host is open"}, landing{}
 	}
 	planned := r.end.Add(d.Wait)
 	now = time.Now()
@@ -599,12 +599,9 @@ func slowCall(elapsed, threshold time.Duration, verdict error) error {
 	if oe, ok := verdict.(*OutcomeError); ok && !oe.Excluded {
 		return verdict // already a failure
 	}
-	return &OutcomeError{Outcome: policy.Outcome{Reach: policy.ReachUnknown, Cause: causeSlowCall,
+	return &OutcomeError{Outcome: policy.Outcome{Reach: policy.ReachUnknown, Cause: policy.CauseSlowCall,
 		Reason: fmt.Sprintf("the attempt took %v, at least the slow-call threshold %v", elapsed, threshold)}}
 }
-
-// causeSlowCall is the cause the breaker is told for a slow attempt.
-const causeSlowCall = "slow_call"
 
 // learn takes in one attempt's verdict before (answer) and after (verdict)
 // the slow-call rule: the answer feeds the send rate and the host's usual

@@ -163,8 +163,8 @@ func TestProbeTableFits120Columns(t *testing.T) {
 			RequestID: "c0ffee00-0000-4000-8000-000000000002", ExtendedRequestID: "K2Ib_G66IAMEF6g=", TraceID: "1-6b078dcb-a5bec618945743f800a3c83f",
 			Reach: policy.ReachBackendTimeout, Retry: true, Wait: 1234 * time.Millisecond, Reason: long},
 		{Number: 2, Hedge: true, Duration: time.Second, RequestIDSent: "c0ffee00-0000-4000-8000-000000000003",
-			Reach: policy.ReachUnknown, Rule: "max_attempts", Err: io.ErrUnexpectedEOF, Reason: long},
-		{Number: 3, Status: 503, HTTPAPIRequestID: "U9euFi_ySQ0EPsw=", Reach: policy.ReachBackendTimeout, Rule: "not_retryable", Reason: "ü" + long},
+			Reach: policy.ReachUnknown, Rule: policy.RuleMaxAttempts, Err: io.ErrUnexpectedEOF, Reason: long},
+		{Number: 3, Status: 503, HTTPAPIRequestID: "U9euFi_ySQ0EPsw=", Reach: policy.ReachBackendTimeout, Rule: policy.RuleNotRetryable, Reason: "ü" + long},
 	}}
 	var b strings.Builder
 	newProbeOutput(cfg, &b).table(r)

@@ -94,10 +94,10 @@ func (o *probeOutput) json(t *probeTally, queries []insightsQuery) {
 			aj := probeAttemptJSON{
 				Attempt: a.Number, Hedge: a.Hedge, InvocationID: a.InvocationID,
 				Start: a.Start.UTC().Format(time.RFC3339Nano), DurationMS: millis(a.Duration),
-				Status: a.Status, Reach: string(a.Reach), Cause: a.Cause,
+				Status: a.Status, Reach: string(a.Reach), Cause: string(a.Cause),
 				RequestIDSent: a.RequestIDSent, RequestID: a.RequestID, GatewayRequestID: queryID(a),
 				APIGWID: a.ExtendedRequestID, APIGWRequestID: a.HTTPAPIRequestID, TraceID: a.TraceID,
-				Retry: a.Retry, WaitMS: millis(a.Wait), Rule: a.Rule, Reason: o.text(a.Reason),
+				Retry: a.Retry, WaitMS: millis(a.Wait), Rule: string(a.Rule), Reason: o.text(a.Reason),
 			}
 			if a.Err != nil {
 				aj.Error = o.text(a.Err.Error())

@@ -304,12 +304,12 @@ func decision(a *transport.Attempt) string {
 	switch {
 	case a.Retry:
 		return "retry in " + fmtDuration(a.Wait)
-	case a.Err == nil && a.Status > 0 && a.Status < 400 && a.Rule == "not_retryable":
+	case a.Err == nil && a.Status > 0 && a.Status < 400 && a.Rule == policy.RuleNotRetryable:
 		return "done"
 	case a.Rule == "":
 		return "stop"
 	}
-	return "stop: " + a.Rule
+	return "stop: " + string(a.Rule)
 }
 
 func dash(s string) string {

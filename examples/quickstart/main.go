@@ -91,5 +91,5 @@ func decision(a transport.Attempt) string {
 	if a.Retry {
 		return "retry"
 	}
-	return "stop (" + a.Rule + ")"
+	return "stop (" + string(a.Rule) + ")"
 }

@@ -206,19 +206,19 @@ func (a *Attempt) endSpan(r AttemptResult, errType string) {
 	// A plain success (cause "ok", no retry) says all it has to say with its
 	// status and reach: its cause, reasons and decision ("the server
 	// answered", "not retried") are left out, on the hot path.
-	plain := r.Err == nil && errType == "" && r.Outcome.Cause == "ok" && !r.Decision.Retry
+	plain := r.Err == nil && errType == "" && r.Outcome.Cause == policy.CauseOK && !r.Decision.Retry
 	if plain {
 		attrs = append(attrs, AttrReach.String(string(r.Outcome.Reach)))
 		r.Outcome, r.Decision = policy.Outcome{}, policy.Decision{}
 	}
 	if o := r.Outcome; o.Reach != "" || o.Cause != "" {
-		attrs = append(attrs, AttrReach.String(string(o.Reach)), AttrCause.String(o.Cause))
+		attrs = append(attrs, AttrReach.String(string(o.Reach)), AttrCause.String(string(o.Cause)))
 		if o.Reason != "" && !plain {
 			attrs = append(attrs, AttrReason.String(redact.Text(o.Reason, a.url)))
 		}
 	}
 	if d := r.Decision; d.Rule != "" {
-		attrs = append(attrs, AttrRetry.Bool(d.Retry), AttrDecision.String(d.Rule))
+		attrs = append(attrs, AttrRetry.Bool(d.Retry), AttrDecision.String(string(d.Rule)))
 		if d.Retry {
 			attrs = append(attrs, AttrRetryWaitMS.Int64(d.Wait.Milliseconds()))
 		}
@@ -271,12 +271,12 @@ func errorType(r AttemptResult) string {
 	switch {
 	case r.Err != nil:
 		if r.Outcome.Cause != "" {
-			return r.Outcome.Cause
+			return string(r.Outcome.Cause)
 		}
 		return semconv.ErrorType(r.Err).Value.AsString()
 	case r.Response == nil:
 		if r.Outcome.Cause != "" {
-			return r.Outcome.Cause
+			return string(r.Outcome.Cause)
 		}
 		return semconv.ErrorTypeOther.Value.AsString()
 	case isErrorStatus(r.Response.StatusCode):

@@ -41,8 +41,8 @@ func benchRequest(b *testing.B, in *otelwire.Instrumentation) {
 	resp := &http.Response{StatusCode: 200, Header: http.Header{"X-Amzn-Requestid": {"c6af9ac6-7b61-11e6-9a41-93e8deadbeef"}}}
 	res := otelwire.AttemptResult{
 		Response: resp, Duration: 30 * time.Millisecond,
-		Outcome:  policy.Outcome{Reach: policy.ReachBackend, Cause: "ok", Reason: "the server answered"},
-		Decision: policy.Decision{Rule: "not_retryable", Reason: "the server answered"},
+		Outcome:  policy.Outcome{Reach: policy.ReachBackend, Cause: policy.CauseOK, Reason: "the server answered"},
+		Decision: policy.Decision{Rule: policy.RuleNotRetryable, Reason: "the server answered"},
 	}
 	ctx := context.Background()
 	b.ReportAllocs()

@@ -30,8 +30,8 @@ func ExampleNew() {
 		// ... send req ...
 		resp := &http.Response{StatusCode: status, Header: http.Header{}}
 		a.End(otelwire.AttemptResult{Response: resp, Duration: 29 * time.Second,
-			Outcome:  policy.Outcome{Reach: policy.ReachBackendTimeout, Cause: "integration_timeout"},
-			Decision: policy.Decision{Retry: status == 504, Rule: "retry"}})
+			Outcome:  policy.Outcome{Reach: policy.ReachBackendTimeout, Cause: policy.CauseIntegrationTimeout},
+			Decision: policy.Decision{Retry: status == 504, Rule: policy.RuleRetry}})
 		if status == 200 {
 			r.End(resp, nil, n+1)
 		}

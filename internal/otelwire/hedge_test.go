@@ -24,9 +24,9 @@ func TestConcurrentHedges(t *testing.T) {
 			req := orig.Clone(ctx)
 			req.Header.Set("X-Amzn-RequestId", fmt.Sprint("id-", i))
 			_, a := r.StartAttempt(ctx, req, i, i > 1)
-			r.Refused("budget", "api.example.com")
+			r.Refused(policy.RuleBudget, "api.example.com")
 			a.End(otelwire.AttemptResult{Response: &http.Response{StatusCode: 200, Header: http.Header{}},
-				Outcome: policy.Outcome{Reach: policy.ReachBackend, Cause: "ok"}})
+				Outcome: policy.Outcome{Reach: policy.ReachBackend, Cause: policy.CauseOK}})
 			rec.BreakerTransition("api.example.com", "closed", "open")
 		})
 	}

@@ -86,7 +86,7 @@ func oneRequest(in *otelwire.Instrumentation) http.Header {
 	req := orig.Clone(ctx)
 	_, a := r.StartAttempt(ctx, req, 1, false)
 	resp := &http.Response{StatusCode: 200, Header: http.Header{}}
-	a.End(otelwire.AttemptResult{Response: resp, Outcome: policy.Outcome{Reach: policy.ReachBackend, Cause: "ok"}})
+	a.End(otelwire.AttemptResult{Response: resp, Outcome: policy.Outcome{Reach: policy.ReachBackend, Cause: policy.CauseOK}})
 	r.End(resp, nil, 1)
 	return req.Header
 }

@@ -130,11 +130,11 @@ func (is *instruments) attempt(ctx context.Context, t target, r AttemptResult, e
 		h.Record(ctx, r.Duration.Seconds(), is.durationSets.get(k, durationKey.attrs).record...)
 	}
 	if is.attempts.Enabled(ctx) {
-		k := attemptKey{reach: string(r.Outcome.Reach), cause: r.Outcome.Cause, retry: r.Decision.Retry}
+		k := attemptKey{reach: string(r.Outcome.Reach), cause: string(r.Outcome.Cause), retry: r.Decision.Retry}
 		is.attempts.Add(ctx, 1, is.attemptSets.get(k, attemptKey.attrs).add...)
 	}
 	if r.Decision.Retry && is.retries.Enabled(ctx) {
-		is.retries.Add(ctx, 1, is.retrySets.get(r.Outcome.Cause, causeAttrs).add...)
+		is.retries.Add(ctx, 1, is.retrySets.get(string(r.Outcome.Cause), causeAttrs).add...)
 	}
 }
 

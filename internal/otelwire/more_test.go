@@ -56,7 +56,7 @@ func TestLogicalSpanEnd(t *testing.T) {
 		rec := newRecorder(t, otelwire.Config{})
 		orig, _ := http.NewRequest("PURGE", "https://u:p@h/x?k=secret", nil)
 		_, r := rec.StartRequest(context.Background(), orig)
-		r.Refused("circuit_open", "h")
+		r.Refused(policy.RuleCircuitOpen, "h")
 		r.End(tt.resp, tt.err, 0)
 		s := rec.spans.Ended()[0]
 		a := attrs(s.Attributes())
@@ -78,7 +78,7 @@ func TestAttemptWithoutResponseOrError(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodPost, "http://[::1]:8080/", nil)
 	ctx, r := rec.StartRequest(context.Background(), req)
 	_, a := r.StartAttempt(ctx, req, 1, false)
-	a.End(otelwire.AttemptResult{Outcome: policy.Outcome{Reach: policy.ReachUnknown, Cause: "no_response"}})
+	a.End(otelwire.AttemptResult{Outcome: policy.Outcome{Reach: policy.ReachUnknown, Cause: policy.CauseNoResponse}})
 	s := rec.spans.Ended()[0]
 	at := attrs(s.Attributes())
 	if s.Name() != "POST" || at["server.address"].AsString() != "::1" || at["server.port"].AsInt64() != 8080 {
@@ -97,7 +97,7 @@ func TestUnknownMethod(t *testing.T) {
 	req, _ := http.NewRequest("PURGE", "https://h/x", nil)
 	ctx, r := rec.StartRequest(context.Background(), req)
 	_, a := r.StartAttempt(ctx, req, 1, false)
-	a.End(otelwire.AttemptResult{Response: &http.Response{StatusCode: 200}, Outcome: policy.Outcome{Reach: policy.ReachBackend, Cause: "ok"}})
+	a.End(otelwire.AttemptResult{Response: &http.Response{StatusCode: 200}, Outcome: policy.Outcome{Reach: policy.ReachBackend, Cause: policy.CauseOK}})
 	r.End(&http.Response{StatusCode: 200}, nil, 1)
 	ended := rec.spans.Ended()
 	at := attrs(ended[0].Attributes())

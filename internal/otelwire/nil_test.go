@@ -10,6 +10,7 @@ import (
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/retryscope/retryscope/internal/otelwire"
+	"github.com/retryscope/retryscope/policy"
 )
 
 func TestNilIsSafeAndFree(t *testing.T) {
@@ -24,7 +25,7 @@ func TestNilIsSafeAndFree(t *testing.T) {
 			t.Fatal("nil Instrumentation returned something")
 		}
 		a.End(otelwire.AttemptResult{Response: resp, Err: errors.ErrUnsupported})
-		r.Refused("budget", "example.com")
+		r.Refused(policy.RuleBudget, "example.com")
 		r.End(resp, nil, 1)
 		in.BreakerTransition("example.com", "closed", "open")
 	}

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/retryscope/retryscope/internal/redact"
+	"github.com/retryscope/retryscope/policy"
 )
 
 // Request is the telemetry of one logical request: its INTERNAL span, the
@@ -114,15 +115,15 @@ func logicalName(method string) string {
 // host: an event EventRefused on the logical span (attributes
 // retryscope.refusal = kind and server.address = host) and one count of the
 // retryscope.refusals metric (attribute retryscope.refusal only). kind is
-// "circuit_open" or "budget".
-func (r *Request) Refused(kind, host string) {
+// policy.RuleCircuitOpen or policy.RuleBudget.
+func (r *Request) Refused(kind policy.Rule, host string) {
 	if r == nil {
 		return
 	}
 	if r.span != nil {
-		r.span.AddEvent(EventRefused, trace.WithAttributes(AttrRefusal.String(kind), semconv.ServerAddress(host)))
+		r.span.AddEvent(EventRefused, trace.WithAttributes(AttrRefusal.String(string(kind)), semconv.ServerAddress(host)))
 	}
-	r.in.m.refused(kind)
+	r.in.m.refused(string(kind))
 }
 
 // End ends the logical span with the number of attempts made

@@ -125,7 +125,7 @@ func simulate(t *testing.T, in *otelwire.Instrumentation, ss []step) []string {
 			last = s.resp
 		}
 	}
-	lr.Refused("budget", "api.example.com")
+	lr.Refused(policy.RuleBudget, "api.example.com")
 	lr.End(last, nil, len(ss))
 	return parents
 }
