@@ -432,7 +432,10 @@ func (s *Server) keyedSource(key string) *rand.Rand {
 	n := s.keyed[key]
 	s.keyed[key]++
 	s.mu.Unlock()
+	// The salt keeps these streams apart from any a caller derives from
+	// the same seed and key for its own draws.
 	h := fnv.New64a()
+	h.Write([]byte("apigwtest draws\x00"))
 	h.Write([]byte(key))
 	return rand.New(rand.NewPCG(uint64(s.cfg.seed)^h.Sum64(), n))
 }
