@@ -34,7 +34,9 @@ type WaitConfig struct {
 	// Tick is how often the queue looks at the breaker and releases
 	// waiters: one more per tick than the tick before doubled (slow start:
 	// 1, 2, 4, ...), back to 1 at the first failure; default DefaultWaitTick
-	// (100 ms).
+	// (100 ms). A tick's waiters go spread over it, each no later than
+	// its caller's deadline (one whose deadline comes first is not sent),
+	// and a failure counts from the next tick.
 	Tick time.Duration
 }
 
