@@ -2,7 +2,9 @@ package apigwtest
 
 import (
 	"encoding/json"
+	"hash/fnv"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
@@ -19,10 +21,14 @@ type gatewayRequest struct {
 	trace      xray.Header // as passed to the integration, with a fresh Parent
 	start      time.Time
 	entry      AccessLogEntry
+	rng        *rand.Rand // the request's own source (WithDrawKey), else nil
 }
 
 func (s *Server) newGatewayRequest(r *http.Request, now time.Time) *gatewayRequest {
 	g := &gatewayRequest{extendedID: newExtendedID(), start: now}
+	if k := s.cfg.drawKey; k != "" {
+		g.rng = s.keyedSource(r.Header.Get(k))
+	}
 	if s.cfg.httpAPI {
 		// HTTP APIs generate their own id; it is also the extended id.
 		g.requestID = g.extendedID
@@ -147,7 +153,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	var d draws
 	var expired []environment
 	if fault.Outage != OutageThrottle {
-		we, d, expired, ok = s.acquire(sent, fault)
+		we, d, expired, ok = s.acquire(sent, fault, g.rng)
 	} else {
 		ok = false
 	}
@@ -412,17 +418,35 @@ func (s *Server) idHeaders(h http.Header, g *gatewayRequest, trace traceMode) {
 
 // drawGatewayLatency draws under the lock, which a panicking Latency must
 // not keep.
-func (s *Server) drawGatewayLatency(l Latency) time.Duration {
+func (s *Server) drawGatewayLatency(l Latency, rng *rand.Rand) time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return l.Draw(s.rng, s.running)
+	if rng == nil {
+		rng = s.rng
+	}
+	return l.Draw(rng, s.running)
+}
+
+// keyedSource returns the source for the next request whose draw key is
+// key (WithDrawKey): the n-th request with one key always gets the same.
+func (s *Server) keyedSource(key string) *rand.Rand {
+	s.mu.Lock()
+	n := s.keyed[key]
+	s.keyed[key]++
+	s.mu.Unlock()
+	// The salt keeps these streams apart from any a caller derives from
+	// the same seed and key for its own draws.
+	h := fnv.New64a()
+	h.Write([]byte("apigwtest draws\x00"))
+	h.Write([]byte(key))
+	return rand.New(rand.NewPCG(uint64(s.cfg.seed)^h.Sum64(), n))
 }
 
 // finishRequest records and logs the answer, then sends it: the counters
 // and logs are complete when the client reads it.
 func (s *Server) finishRequest(w http.ResponseWriter, g *gatewayRequest, rec *Invocation, status int, body []byte, executed bool) {
 	if l := s.cfg.gatewayLatency; l != nil {
-		t := time.NewTimer(s.scale(s.drawGatewayLatency(l)))
+		t := time.NewTimer(s.scale(s.drawGatewayLatency(l, g.rng)))
 		select {
 		case <-t.C:
 		case <-s.closing:

@@ -3,6 +3,7 @@ package apigwtest
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -97,7 +98,7 @@ var malformedPayload = []byte(`"OK"`)
 // acquire takes a concurrency slot and, when one is warm, an execution
 // environment, and makes the invocation's random draws. ok is false when
 // Lambda would throttle. The caller closes the returned expired envs.
-func (s *Server) acquire(now time.Time, f Fault) (we *warmEnv, d draws, expired []environment, ok bool) {
+func (s *Server) acquire(now time.Time, f Fault, rng *rand.Rand) (we *warmEnv, d draws, expired []environment, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.running >= s.cfg.concurrencyLimit || s.closed {
@@ -106,6 +107,9 @@ func (s *Server) acquire(now time.Time, f Fault) (we *warmEnv, d draws, expired 
 	// Draw before taking the slot: a Latency that panics (net/http
 	// recovers the handler) must not keep a slot that Wait and Close
 	// would wait for. An outage overrides the fault's other fields.
+	if rng == nil {
+		rng = s.rng
+	}
 	switch f.Outage {
 	case OutageTimeout:
 		d.latency = s.cfg.integrationTimeout + s.cfg.integrationTimeout/10
@@ -113,10 +117,10 @@ func (s *Server) acquire(now time.Time, f Fault) (we *warmEnv, d draws, expired 
 		d.fail = true
 	default:
 		if f.Latency != nil {
-			d.latency = f.Latency.Draw(s.rng, s.running+1)
+			d.latency = f.Latency.Draw(rng, s.running+1)
 		}
-		d.fail = f.ErrorRate > 0 && s.rng.Float64() < f.ErrorRate
-		d.malformed = f.MalformedRate > 0 && s.rng.Float64() < f.MalformedRate
+		d.fail = f.ErrorRate > 0 && rng.Float64() < f.ErrorRate
+		d.malformed = f.MalformedRate > 0 && rng.Float64() < f.MalformedRate
 	}
 	s.running++
 	if s.running == 1 {

@@ -69,6 +69,7 @@ type config struct {
 	quota              int
 	history            int
 	gatewayLatency     Latency
+	drawKey            string
 	memoryMB           int
 	listener           net.Listener
 	errorLog           *log.Logger // net/http's, for tests
@@ -262,6 +263,18 @@ func WithInvocationHistory(n int) Option {
 // reproduces their timing. Default: none (answers leave at once).
 func WithGatewayLatency(l Latency) Option {
 	return func(c *config) { c.gatewayLatency = l }
+}
+
+// WithDrawKey makes each request's random draws (its fault's latency,
+// error and malformed draws, the gateway latency) come from a source of
+// its own, seeded by WithSeed, the value of the request's header and how
+// many requests with that value came before, instead of from one source
+// shared in arrival order. Two requests that arrive at the same instant
+// then draw the same values whichever is handled first: with a header
+// that names each logical request, runs of a virtual-time simulation
+// repeat exactly. Default "" (one shared source).
+func WithDrawKey(header string) Option {
+	return func(c *config) { c.drawKey = header }
 }
 
 // WithListener makes the server serve on ln, which it closes on Close,

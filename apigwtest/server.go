@@ -45,6 +45,7 @@ type Server struct {
 	mu          sync.Mutex
 	closed      bool
 	rng         *rand.Rand
+	keyed       map[string]uint64 // requests seen per draw key (WithDrawKey)
 	bucket      tokenBucket
 	idleEnvs    []*warmEnv // most recently used last
 	running     int        // invocations holding a concurrency slot
@@ -97,6 +98,7 @@ func newServer(newBackend func(*Server) backend, opts []Option) *Server {
 		rng:       rand.New(rand.NewPCG(uint64(cfg.seed), 0x5eed)),
 		stats:     Stats{Answers: map[int]int64{}},
 		quotaUsed: map[string]int{},
+		keyed:     map[string]uint64{},
 	}
 	s.accessLog = newLineLog(cfg.accessLog, &s.logMu)
 	s.execLog = newLineLog(cfg.executionLog, &s.logMu)

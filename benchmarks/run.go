@@ -237,7 +237,7 @@ func runJob(ctx context.Context, j Job, c Config, e engine) Result {
 	fn := NewFunction(len(times), sc.Work, seed)
 	// The gateway's own overhead comes first, so that a scenario can set
 	// its own.
-	opts := append([]apigwtest.Option{apigwtest.WithGatewayLatency(gatewayOverhead)}, sc.Server(seed)...)
+	opts := append([]apigwtest.Option{apigwtest.WithDrawKey(HeaderRequest), apigwtest.WithGatewayLatency(gatewayOverhead)}, sc.Server(seed)...)
 	opts = append(opts, apigwtest.WithTimeScale(scale), apigwtest.WithSeed(seed))
 	dial := (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	if e.listen != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -33,7 +34,9 @@ type WaitConfig struct {
 	// Tick is how often the queue looks at the breaker and releases
 	// waiters: one more per tick than the tick before doubled (slow start:
 	// 1, 2, 4, ...), back to 1 at the first failure; default DefaultWaitTick
-	// (100 ms).
+	// (100 ms). A tick's waiters go spread over it, each no later than
+	// its caller's deadline (one whose deadline comes first is not sent),
+	// and a failure counts from the next tick.
 	Tick time.Duration
 }
 
@@ -152,7 +155,10 @@ type hostWait struct {
 	// recoveredAt is when the probe that set recovered was sent: failures
 	// of attempts sent before it (probes that met the outage) are stale.
 	recoveredAt time.Time
-	usual       time.Duration // moving average of successful attempts
+	// verdicts are the attempts' verdicts that steer the release, waiting
+	// to be applied (applyVerdicts) once their instant has passed.
+	verdicts []verdictEvent
+	usual    time.Duration // moving average of successful attempts
 	// inflight holds when each attempt in flight was sent, by a number of
 	// its own; lastOK is when an attempt last succeeded.
 	inflight map[uint64]time.Time
@@ -160,8 +166,18 @@ type hostWait struct {
 	lastOK   time.Time
 }
 
+// verdictEvent is an attempt's verdict as the release sees it: a probe's
+// fast success (ok) or a failure, at the instant it was learnt.
+type verdictEvent struct {
+	at, sentAt time.Time
+	ok         bool
+}
+
 type waiter struct {
 	grant chan waitGrant // buffer 1; sent under hostWait.mu
+	// limit is when the wait ends (the caller's deadline, MaxElapsed or
+	// MaxWait): release never grants a slot at or after it.
+	limit time.Time
 }
 
 // waitGrant is a released waiter's permission to send.
@@ -339,7 +355,7 @@ func (w *hostWait) queued() bool {
 
 // wait queues the caller and waits for its turn until ctx ends or limit.
 func (w *hostWait) wait(ctx context.Context, limit time.Time) (waitGrant, error) {
-	wt := &waiter{grant: make(chan waitGrant, 1)}
+	wt := &waiter{grant: make(chan waitGrant, 1), limit: limit}
 	w.mu.Lock()
 	if len(w.queue) >= w.cfg.MaxWaiters {
 		w.mu.Unlock()
@@ -362,7 +378,8 @@ func (w *hostWait) wait(ctx context.Context, limit time.Time) (waitGrant, error)
 		}
 		// The tick's waiters are spread over it, so a release is no burst
 		// at one instant (and a virtual-time run sees them in one order).
-		timer.Reset(min(g.after, time.Until(limit)))
+		// release gave it a slot before its limit.
+		timer.Reset(g.after)
 		select {
 		case <-timer.C:
 			return g, nil
@@ -446,6 +463,7 @@ func (w *hostWait) step(now time.Time) bool {
 	open := state == gobreaker.StateOpen || (h.fleet != nil && h.fleet.CircuitOpen(h.name, now))
 	closed := !open && state == gobreaker.StateClosed && !w.stalled(now)
 	w.mu.Lock()
+	w.applyVerdicts(now)
 	if !closed && !w.openSeen {
 		w.lastProbe = now // the first extra probe one interval after the opening is seen
 	}
@@ -486,9 +504,24 @@ func (w *hostWait) step(now time.Time) bool {
 // permission: the breaker's when viaBreaker (stopping at its first
 // refusal), else none (an extra probe). Every tick that releases doubles
 // the next tick's allowance.
+//
+// A waiter whose limit comes at or before its slot in the tick is dropped
+// from the queue without a grant (its own timer or context ends its wait):
+// granted at its deadline's very instant it would send an attempt its
+// caller has already given up on, and whether it did would depend on which
+// of two goroutines woken at that instant ran first.
 func (w *hostWait) release(n int, viaBreaker, probe bool) int {
+	now := time.Now()
 	released := 0
 	for ; released < n; released++ {
+		after := time.Duration(released) * w.cfg.Tick / time.Duration(n)
+		w.mu.Lock()
+		w.dropLate(now.Add(after))
+		empty := len(w.queue) == 0
+		w.mu.Unlock()
+		if empty {
+			break
+		}
 		done := noopDone
 		if viaBreaker {
 			d, err := w.h.allow()
@@ -498,6 +531,7 @@ func (w *hostWait) release(n int, viaBreaker, probe bool) int {
 			done = d
 		}
 		w.mu.Lock()
+		w.dropLate(now.Add(after))
 		if len(w.queue) == 0 {
 			w.mu.Unlock()
 			done(errExcluded)
@@ -506,7 +540,7 @@ func (w *hostWait) release(n int, viaBreaker, probe bool) int {
 		wt := w.queue[0]
 		w.queue[0] = nil
 		w.queue = w.queue[1:]
-		wt.grant <- waitGrant{done: done, probe: probe, after: time.Duration(released) * w.cfg.Tick / time.Duration(n)}
+		wt.grant <- waitGrant{done: done, probe: probe, after: after}
 		w.mu.Unlock()
 	}
 	if released > 0 {
@@ -515,6 +549,15 @@ func (w *hostWait) release(n int, viaBreaker, probe bool) int {
 		w.mu.Unlock()
 	}
 	return released
+}
+
+// dropLate removes the waiters at the head of the queue whose limit is at
+// or before at. Called with w.mu held.
+func (w *hostWait) dropLate(at time.Time) {
+	for len(w.queue) > 0 && !w.queue[0].limit.After(at) {
+		w.queue[0] = nil
+		w.queue = w.queue[1:]
+	}
 }
 
 // pace reserves a send at sendAt from the host's send rate and returns the
@@ -632,13 +675,60 @@ func (w *hostWait) learn(now, sentAt time.Time, elapsed time.Duration, answer, v
 		}
 	}
 	switch {
-	case verdict == nil:
-		if probe && !w.recovered {
-			w.recovered, w.recoveredAt = true, sentAt
-		}
-	case !isExcluded(verdict) && !sentAt.Before(w.recoveredAt):
-		w.recovered, w.burst = false, 1
+	case verdict == nil && probe:
+		w.verdicts = append(w.verdicts, verdictEvent{at: now, sentAt: sentAt, ok: true})
+	case verdict != nil && !isExcluded(verdict):
+		w.verdicts = append(w.verdicts, verdictEvent{at: now, sentAt: sentAt})
 	}
+	if !w.running {
+		w.applyVerdicts(now)
+	}
+}
+
+// applyVerdicts applies the verdicts learnt before now to the release, in
+// the order of their instants (then of their sends, failures first): a
+// probe's fast success lets waiters go, a failure of an attempt sent since
+// undoes it and restarts the slow start. A verdict learnt at the very
+// instant of a step waits for the next one, so the step sees the same
+// whichever of the two goroutines woken at that instant ran first (the
+// benchmark's virtual time gave different results from one run to the
+// next). Called with w.mu held.
+func (w *hostWait) applyVerdicts(now time.Time) {
+	ready := 0
+	for _, v := range w.verdicts {
+		if v.at.Before(now) {
+			ready++
+		}
+	}
+	if ready == 0 {
+		return
+	}
+	slices.SortStableFunc(w.verdicts, func(a, b verdictEvent) int {
+		if c := a.at.Compare(b.at); c != 0 {
+			return c
+		}
+		if c := a.sentAt.Compare(b.sentAt); c != 0 {
+			return c
+		}
+		switch {
+		case a.ok == b.ok:
+			return 0
+		case !a.ok:
+			return -1
+		}
+		return 1
+	})
+	for _, v := range w.verdicts[:ready] {
+		switch {
+		case v.ok:
+			if !w.recovered {
+				w.recovered, w.recoveredAt = true, v.sentAt
+			}
+		case !v.sentAt.Before(w.recoveredAt):
+			w.recovered, w.burst = false, 1
+		}
+	}
+	w.verdicts = append(w.verdicts[:0], w.verdicts[ready:]...)
 }
 
 // stallCount is how many attempts in flight past the slow-call threshold,

@@ -1,0 +1,77 @@
+package transport
+
+import (
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// A waiter whose limit comes at or before its slot in a tick's release is
+// never granted: granted at its caller's deadline it would send an attempt
+// the caller has given up on, or not, as the scheduler ordered the two
+// wake-ups. The slot goes to the next waiter.
+func TestReleaseSkipsWaitersPastTheirLimit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newHostWait(config{wait: &WaitConfig{Tick: 100 * time.Millisecond}}, &hostState{name: "h"})
+		now := time.Now()
+		late := &waiter{grant: make(chan waitGrant, 1), limit: now}                               // its limit is this instant
+		midTick := &waiter{grant: make(chan waitGrant, 1), limit: now.Add(50 * time.Millisecond)} // slot 2 of 2 is at +50 ms
+		onTime := &waiter{grant: make(chan waitGrant, 1), limit: now.Add(time.Second)}
+		next := &waiter{grant: make(chan waitGrant, 1), limit: now.Add(time.Second)}
+		w.queue = []*waiter{late, onTime, midTick, next}
+		if got := w.release(2, false, true); got != 2 {
+			t.Fatalf("released %d, want 2", got)
+		}
+		for name, wt := range map[string]*waiter{"late": late, "midTick": midTick} {
+			if len(wt.grant) != 0 {
+				t.Errorf("%s waiter granted at or after its limit", name)
+			}
+		}
+		if g := <-onTime.grant; g.after != 0 {
+			t.Errorf("first slot after %v, want 0", g.after)
+		}
+		if g := <-next.grant; g.after != 50*time.Millisecond {
+			t.Errorf("second slot after %v, want 50ms", g.after)
+		}
+		if len(w.queue) != 0 {
+			t.Errorf("%d left in the queue", len(w.queue))
+		}
+	})
+}
+
+// A failure learnt at the very instant of a step restarts the slow start
+// from the next step, whether it came before or after the step: the same
+// release either way.
+func TestVerdictAtAStepCountsFromTheNext(t *testing.T) {
+	fail := &OutcomeError{}
+	for _, learnFirst := range []bool{true, false} {
+		synctest.Test(t, func(t *testing.T) {
+			w := newHostWait(config{wait: &WaitConfig{Tick: 100 * time.Millisecond}}, &hostState{name: "h"})
+			w.running = true // a pacer runs: verdicts wait for its steps
+			w.burst = 8
+			now := time.Now()
+			learn := func() { w.learn(now, now.Add(-time.Second), time.Second, fail, fail, false) }
+			if learnFirst {
+				learn()
+			}
+			w.mu.Lock()
+			w.applyVerdicts(now) // what step does first
+			burst := w.burst
+			w.mu.Unlock()
+			if !learnFirst {
+				learn()
+			}
+			if burst != 8 {
+				t.Errorf("learnt first=%v: the step at the failure's instant saw burst %d, want 8", learnFirst, burst)
+			}
+			time.Sleep(100 * time.Millisecond)
+			w.mu.Lock()
+			w.applyVerdicts(time.Now())
+			burst = w.burst
+			w.mu.Unlock()
+			if burst != 1 {
+				t.Errorf("learnt first=%v: the next step saw burst %d, want 1", learnFirst, burst)
+			}
+		})
+	}
+}
