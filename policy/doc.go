@@ -1,8 +1,7 @@
 // Package policy makes retryscope's decisions and nothing else: it classifies
 // what one attempt saw (Classify), decides whether to try again and after how
-// long (Policy.Decide, Backoff), keeps the retry budget (Budget) and,
-// optionally, the Google SRE adaptive client-side throttle
-// (AdaptiveThrottle).
+// long (Policy.Decide, Backoff), keeps the retry budget (Budget) and paces
+// a host that throttles (SendRate).
 //
 // It does no I/O and reads no clock: every function that needs the time takes
 // it as an argument (now time.Time), so the same code drives the real

@@ -103,16 +103,3 @@ func ExampleBudget() {
 	// retries for 100 failing requests: 29
 	// a second later: 1.8
 }
-
-func ExampleAdaptiveThrottle() {
-	th := policy.NewAdaptiveThrottle(policy.ThrottleConfig{}) // K=2 over 2 minutes
-	now := time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)
-	for i := range 10 {
-		th.Record(now, i < 4) // the backend accepted 4 of 10
-	}
-	fmt.Printf("p = %.3f\n", th.Probability(now)) // (10 - 2*4) / (10 + 1)
-	fmt.Println(th.Allow(now, 0.5), th.Allow(now, 0.1))
-	// Output:
-	// p = 0.182
-	// true false
-}
