@@ -184,21 +184,7 @@ func Scenarios() []Scenario {
 				}))}
 			},
 		},
-		{
-			Name:     "outage",
-			Summary:  "for 120 s every invocation outlives the 29 s integration timeout: 504, then recovery",
-			Load:     steadyLoad(defaultRate),
-			Duration: 210 * time.Second,
-			Window:   Window{From: 30 * time.Second, To: 150 * time.Second},
-			Scale:    quickScale,
-			Server: func(int64) []apigwtest.Option {
-				return []apigwtest.Option{
-					apigwtest.WithFault(apigwtest.Fault{Latency: healthy}),
-					apigwtest.WithSchedule(apigwtest.Phase{From: 30 * time.Second, To: 150 * time.Second,
-						Fault: apigwtest.Fault{Latency: healthy, Outage: apigwtest.OutageTimeout}}),
-				}
-			},
-		},
+		outageOf("outage", "for 120 s every invocation outlives the 29 s integration timeout: 504, then recovery", 120*time.Second),
 		{
 			Name:     "throttle",
 			Summary:  "API Gateway throttles at 2.8 req/s (burst 5) under 4 req/s offered: 429",

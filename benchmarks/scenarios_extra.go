@@ -33,7 +33,9 @@ func extraScenarios() []Scenario {
 	}
 }
 
-// outageOf is the outage scenario with another length and more options.
+// outageOf is an outage of the given length from 30 s, then 60 s to
+// recover: every invocation outlives the integration timeout. Its window is
+// given once, for the fault schedule and the measurements alike.
 func outageOf(name, summary string, length time.Duration, extra ...apigwtest.Option) Scenario {
 	from := 30 * time.Second
 	return Scenario{
