@@ -277,6 +277,15 @@ func headerValue(h http.Header, key string) string {
 	return ""
 }
 
+// firstValue is h.Get(key) for a key already in canonical form, looked up
+// under that name only.
+func firstValue(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
 // isCanonical reports whether k is in Go's canonical header form (or is
 // left alone by it), without allocating.
 func isCanonical(k string) bool {

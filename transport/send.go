@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/retryscope/retryscope/internal/otelwire"
+	"github.com/retryscope/retryscope/internal/xray"
 	"github.com/retryscope/retryscope/policy"
 )
 
@@ -241,12 +242,14 @@ func (c *call) finish(r *attemptResult, d policy.Decision) {
 		Reason:        d.Reason,
 	}
 	if r.resp != nil {
+		// net/http files the headers it reads under their canonical names:
+		// no search under other spellings (that is for the caller's).
 		h := r.resp.Header
 		a.Status = r.resp.StatusCode
-		a.RequestID = headerValue(h, policy.HeaderRequestID)
-		a.ExtendedRequestID = headerValue(h, policy.HeaderExtendedRequestID)
-		a.HTTPAPIRequestID = headerValue(h, policy.HeaderHTTPAPIRequestID)
-		if root := traceRoot(h); root != "" {
+		a.RequestID = firstValue(h, policy.HeaderRequestID)
+		a.ExtendedRequestID = firstValue(h, policy.HeaderExtendedRequestID)
+		a.HTTPAPIRequestID = firstValue(h, policy.HeaderHTTPAPIRequestID)
+		if root := xray.Root(firstValue(h, policy.HeaderTraceID)); root != "" {
 			a.TraceID = root
 		}
 	}
