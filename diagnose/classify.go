@@ -85,6 +85,16 @@ func classifyBody(line []byte) (parsedLine, error) {
 	if pl, ok := parseRuntimeLine(line); ok {
 		return parsedLine{kind: kindPlatform, platform: pl}, nil
 	}
+	if isXMLAccess(line) {
+		a, err := parseXMLAccess(line)
+		return parsedLine{kind: kindAccess, access: a}, err
+	}
+	if a, ok, err := parseCLFAccess(line); ok {
+		return parsedLine{kind: kindAccess, access: a}, err
+	}
+	if a, ok, err := parseCSVAccess(line); ok {
+		return parsedLine{kind: kindAccess, access: a}, err
+	}
 	return parsedLine{kind: kindOtherText}, nil
 }
 

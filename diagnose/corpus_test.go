@@ -133,6 +133,17 @@ func TestCorpusVerdicts(t *testing.T) {
 		{name: "Logs Insights TSV with a row-number column",
 			files: []file{{"insights-numbered.tsv", FormatInsightsTSV}},
 			want:  map[string]Verdict{"b1300001-0000-4000-8000-000000000001": VerdictRan}},
+		{name: "console presets CLF, CSV and XML (REST), joined with the execution log on the request id",
+			files: []file{{"access-clf.log", FormatAccessLog}, {"access-csv.log", FormatAccessLog}, {"access-xml.log", FormatAccessLog},
+				{"exec-2019-status.log", FormatExecutionLog}},
+			want: map[string]Verdict{
+				"a4000001-0000-4000-8000-000000000001": VerdictRan,
+				"a4000002-0000-4000-8000-000000000002": VerdictRan,
+				"a4000003-0000-4000-8000-000000000003": VerdictRan,
+				// A preset logs no integration field: a 504 alone cannot tell.
+				"a4000004-0000-4000-8000-000000000004": VerdictMaybe,
+			},
+			reason: map[string]string{"a4000004-0000-4000-8000-000000000004": "does not say whether it called Lambda"}},
 		{name: "sam logs",
 			files:  []file{{"sam-access.jsonl", FormatAccessLog}, {"sam-logs.txt", FormatSAMLogs}},
 			want:   map[string]Verdict{"ab000001-0000-4000-8000-000000000001": VerdictRan},

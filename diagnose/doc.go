@@ -15,7 +15,8 @@
 //
 // Each file's format is detected from its content, by a table of formats
 // (format.go) in which each format is one file: raw log lines with or
-// without timestamps, execution logs with or without the "(requestId) "
+// without timestamps, access logs in a JSON format or the console's CLF,
+// CSV and XML presets, execution logs with or without the "(requestId) "
 // prefix, the console's test-invoke log, `aws logs tail` and `sam logs`
 // output, CloudWatch console copies and CSV downloads, `filter-log-events`
 // JSON, Logs Insights results (JSON, CSV, Markdown, TSV), subscription-filter
