@@ -186,7 +186,7 @@ type hostTable struct {
 	byName map[string]*hostState
 	cfg    config
 	tel    *otelwire.Instrumentation
-	now    func() time.Time // time.Now; tests set a clock of their own
+	now    func() time.Time // nil: time.Now; tests set a clock of their own
 	swept  atomic.Int64     // unix nanos of the last sweep
 }
 
@@ -194,7 +194,6 @@ func (t *hostTable) init(cfg config, tel *otelwire.Instrumentation) {
 	t.cfg, t.tel = cfg, tel
 	t.byKey = make(map[hostKey]*hostState)
 	t.byName = make(map[string]*hostState)
-	t.now = time.Now
 }
 
 // get returns u's host state, counting a request in flight until release.
@@ -210,7 +209,7 @@ func (t *hostTable) get(u *url.URL) *hostState {
 		return h
 	}
 	name := hostName(u)
-	now := t.now()
+	now := t.clock(time.Time{})
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if h = t.byName[name]; h == nil {
@@ -252,7 +251,7 @@ func (t *hostTable) newHost(name string) *hostState {
 			openFor = 60 * time.Second // gobreaker's own default
 		}
 		s.OnStateChange = func(name string, from, to gobreaker.State) {
-			h.noteBreaker(to, t.now().Add(openFor))
+			h.noteBreaker(to, t.clock(time.Time{}).Add(openFor))
 			tel.BreakerTransition(name, from.String(), to.String())
 			if fleet != nil {
 				fleet.BreakerChanged(name, to, time.Now().Add(openFor))
