@@ -167,7 +167,7 @@ func (c *call) run() (*http.Response, error) {
 		return nil, &Error{Err: err}
 	}
 	c.countFirst()
-	var hg *hedger // nil: one attempt at a time, on this goroutine
+	var hg *hedger                                                         // nil: one attempt at a time, on this goroutine
 	if c.t.cfg.hedgeDelay > 0 && c.replay.replayable && c.safeToRepeat() { // a hedge must send the same bytes
 		hg = c.newHedger()
 		defer hg.timer.Stop()
