@@ -167,8 +167,10 @@ func (c *call) run() (*http.Response, error) {
 		return nil, &Error{Err: err}
 	}
 	c.countFirst()
-	var hg *hedger                                                         // nil: one attempt at a time, on this goroutine
-	if c.t.cfg.hedgeDelay > 0 && c.replay.replayable && c.safeToRepeat() { // a hedge must send the same bytes
+	// Without hedging (nil) one attempt at a time, on this goroutine; a
+	// hedge must send the same bytes.
+	var hg *hedger
+	if c.t.cfg.hedgeDelay > 0 && c.replay.replayable && c.safeToRepeat() {
 		hg = c.newHedger()
 		defer hg.timer.Stop()
 	}
