@@ -23,8 +23,10 @@
 //
 // Each attempt span follows the stable HTTP semantic conventions
 // (http.request.method, url.full, server.address, server.port,
-// http.response.status_code, error.type) and adds aws.request_id (the
-// x-amzn-RequestId the attempt sent, or the one API Gateway answered),
+// http.response.status_code, error.type) and adds aws.request_id (the id
+// API Gateway logged the attempt under, as Attempt.APIGatewayRequestID
+// gives it: an HTTP API's apigw-requestid, else the x-amzn-RequestId a REST
+// API answered, else the UUID the attempt sent, which a REST API adopts),
 // aws.extended_request_id (x-amz-apigw-id, or apigw-requestid from HTTP
 // APIs), aws.xray.trace_id, and retryscope.reach: whether the attempt reached
 // the function (with retryscope.cause and retryscope.reason). The retry

@@ -12,6 +12,7 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/retryscope/retryscope/internal/gatewayid"
 	"github.com/retryscope/retryscope/internal/redact"
 	"github.com/retryscope/retryscope/policy"
 )
@@ -59,8 +60,7 @@ type AttemptResult struct {
 // StartRequest. The span is named after the method ("GET") and carries
 // http.request.method, url.full (without userinfo, query values
 // redacted), server.address, server.port, http.request.resend_count (n-1,
-// only when n > 1), aws.request_id (the x-amzn-RequestId the attempt sends,
-// read from req.Header), aws.xray.trace_id (the Root it sends, if any),
+// only when n > 1), aws.xray.trace_id (the Root it sends, if any),
 // retryscope.hedge when hedge is true, and the opted-in request headers.
 //
 // It then injects the attempt span's context into req.Header with the
@@ -129,9 +129,6 @@ func (a *Attempt) startAttrs(attrs []attribute.KeyValue) []attribute.KeyValue {
 	if a.n > 1 {
 		attrs = append(attrs, semconv.HTTPRequestResendCount(a.n-1))
 	}
-	if a.sentID != "" {
-		attrs = append(attrs, semconv.AWSRequestID(a.sentID))
-	}
 	if a.sentRoot != "" {
 		attrs = append(attrs, AttrXRayTraceID.String(a.sentRoot))
 	}
@@ -157,9 +154,11 @@ func methodName(method string) string {
 // End ends the attempt span and records the attempt's metrics. On the span:
 // http.response.status_code; error.type (the status code for 4xx and 5xx, as
 // the HTTP conventions ask of CLIENT spans, else the outcome's cause, else
-// the error's type) with the span status Error; aws.request_id when the
-// answered x-amzn-RequestId differs from the one sent;
-// aws.extended_request_id (x-amz-apigw-id, or apigw-requestid from HTTP
+// the error's type) with the span status Error; aws.request_id, the id API
+// Gateway logged the attempt under by internal/gatewayid's rule (an HTTP
+// API's apigw-requestid, else the x-amzn-RequestId a REST API answered,
+// else the one sent, read from req.Header at the start, when it is a UUID;
+// absent when none is known); aws.extended_request_id (x-amz-apigw-id, or apigw-requestid from HTTP
 // APIs); aws.xray.trace_id when the answered X-Amzn-Trace-Id Root (Root-only
 // headers included) differs from the one sent; retryscope.reach, .cause and
 // .reason from the outcome; retryscope.retry, .retry.wait_ms, .decision and
@@ -179,11 +178,11 @@ func (a *Attempt) End(r AttemptResult) {
 func (a *Attempt) endSpan(r AttemptResult, errType string) {
 	buf := getAttrs()
 	attrs := a.startAttrs(buf[:0])
+	if id := gatewayRequestID(a.sentID, r.Response); id != "" {
+		attrs = append(attrs, semconv.AWSRequestID(id))
+	}
 	if resp := r.Response; resp != nil {
 		attrs = append(attrs, semconv.HTTPResponseStatusCode(resp.StatusCode))
-		if id := headerValue(resp.Header, HeaderRequestID); id != "" && id != a.sentID {
-			attrs = append(attrs, semconv.AWSRequestID(id))
-		}
 		if id := extendedRequestID(resp.Header); id != "" {
 			attrs = append(attrs, semconv.AWSExtendedRequestID(id))
 		}
@@ -229,6 +228,24 @@ func (a *Attempt) endSpan(r AttemptResult, errType string) {
 	a.span.SetAttributes(attrs...)
 	putAttrs(a.span, buf, attrs)
 	a.span.End()
+}
+
+// gatewayRequestID is the request id API Gateway logged the attempt under,
+// by internal/gatewayid's rule (the one the transport's records, probe and
+// diagnose use): an HTTP API's apigw-requestid, else the x-amzn-RequestId
+// a REST API answered, else the one sent when it is a UUID (a REST API
+// adopts it), else "". net/http files the answer's headers under their
+// canonical names, so they are looked up under those only.
+func gatewayRequestID(sent string, resp *http.Response) string {
+	ids := gatewayid.IDs{Sent: sent}
+	if resp != nil {
+		h := resp.Header
+		ids.Answered = headerValue(h, HeaderRequestID)
+		ids.Extended = headerValue(h, HeaderAPIGWID)
+		ids.HTTPAPI = headerValue(h, HeaderHTTPAPIID)
+	}
+	id, _ := ids.ID()
+	return id
 }
 
 // extendedRequestID is API Gateway's own id for a request: x-amz-apigw-id

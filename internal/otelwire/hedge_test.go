@@ -2,7 +2,6 @@ package otelwire_test
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"sync"
 	"testing"
@@ -22,7 +21,7 @@ func TestConcurrentHedges(t *testing.T) {
 	for i := 1; i <= n; i++ {
 		wg.Go(func() {
 			req := orig.Clone(ctx)
-			req.Header.Set("X-Amzn-RequestId", fmt.Sprint("id-", i))
+			req.Header.Set("X-Amzn-RequestId", sentID(i)) // a UUID, which a REST API adopts
 			_, a := r.StartAttempt(ctx, req, i, i > 1)
 			r.Refused(policy.RuleBudget, "api.example.com")
 			a.End(otelwire.AttemptResult{Response: &http.Response{StatusCode: 200, Header: http.Header{}},
