@@ -185,7 +185,7 @@ func (c *call) header(n int, buf []string) (http.Header, string) {
 	if !c.copiesHeader() {
 		// Nothing to add: the base may read the caller's header, which a
 		// RoundTripper never modifies.
-		return src, headerValue(src, policy.HeaderRequestID)
+		return src, c.hdr.requestID
 	}
 	extra := 0
 	if c.invID != "" {
@@ -194,14 +194,8 @@ func (c *call) header(n int, buf []string) (http.Header, string) {
 	if c.idemKey != "" {
 		extra++
 	}
-	total := extra
-	folded := false // a header the transport reads or sets, under a non-canonical name
-	for k, v := range src {
-		total += len(v)
-		if !folded && !isCanonical(k) && c.t.cfg.managedHeader(http.CanonicalHeaderKey(k)) {
-			folded = true
-		}
-	}
+	total := extra + c.hdr.values
+	folded := c.hdr.folded
 	h := make(http.Header, len(src)+extra)
 	vals := buf[:0]
 	if cap(vals) < total {
@@ -241,7 +235,7 @@ func (c *call) header(n int, buf []string) (http.Header, string) {
 	if c.idemKey != "" {
 		set(policy.HeaderIdempotencyKey, c.idemKey)
 	}
-	sent := headerValue(src, policy.HeaderRequestID)
+	sent := c.hdr.requestID
 	if c.invID == "" {
 		return h, sent
 	}
@@ -254,7 +248,7 @@ func (c *call) header(n int, buf []string) (http.Header, string) {
 	}
 	set(policy.HeaderRequestID, sent)
 	set(headerInvocationID, c.invID)
-	if headerValue(src, headerSDKRequest) == "" { // a caller that counts its own attempts keeps its value
+	if !c.hdr.sdkRequest { // a caller that counts its own attempts keeps its value
 		set(headerSDKRequest, sdkRequest(n, c.t.cfg.policy.Attempts()))
 	}
 	return h, sent
@@ -317,10 +311,55 @@ func (c *config) managedHeader(ck string) bool {
 	return false
 }
 
-// traceRoot returns the Root of an X-Amzn-Trace-Id header, "" if none or
-// malformed, by internal/xray's rules. API Gateway answers a 504 with a
-// Root-only header, which the contrib X-Ray propagator does not extract, so
-// the record parses it itself.
-func traceRoot(h http.Header) string {
-	return xray.Root(headerValue(h, policy.HeaderTraceID))
+// traceRoot returns the Root of the X-Amzn-Trace-Id header attempt areq
+// sends, "" if none or malformed, by internal/xray's rules: the caller's,
+// unless a traced attempt's propagator wrote its own (under the canonical
+// name, as the copy of the caller's header files such headers).
+func (c *call) traceRoot(areq *http.Request) string {
+	if c.span.Traced() {
+		return xray.Root(firstValue(areq.Header, policy.HeaderTraceID))
+	}
+	return c.hdr.traceRoot
+}
+
+// callerHeader is what the transport reads in the caller's header, found
+// in one pass: names match whatever their case, as servers match them.
+type callerHeader struct {
+	values     int  // the number of values under every name
+	folded     bool // a header the transport reads or sets is under a non-canonical name
+	requestID  string
+	invID      string // amz-sdk-invocation-id
+	sdkRequest bool   // amz-sdk-request is set
+	hasKey     bool   // Idempotency-Key is set
+	traceRoot  string // X-Amzn-Trace-Id's Root (internal/xray's rules)
+}
+
+// readHeader reads the caller's header h. When every name is in canonical
+// form (as Header.Set files them) it looks names up directly; otherwise it
+// searches them under any case.
+func (c *config) readHeader(h http.Header) callerHeader {
+	var ch callerHeader
+	if len(h) == 0 {
+		return ch
+	}
+	canonical := true
+	for k, v := range h {
+		ch.values += len(v)
+		if !isCanonical(k) {
+			canonical = false
+			if !ch.folded && c.managedHeader(http.CanonicalHeaderKey(k)) {
+				ch.folded = true
+			}
+		}
+	}
+	get := firstValue
+	if !canonical {
+		get = headerValue
+	}
+	ch.requestID = get(h, policy.HeaderRequestID)
+	ch.invID = get(h, headerInvocationID)
+	ch.sdkRequest = get(h, headerSDKRequest) != ""
+	ch.hasKey = get(h, policy.HeaderIdempotencyKey) != ""
+	ch.traceRoot = xray.Root(get(h, policy.HeaderTraceID))
+	return ch
 }

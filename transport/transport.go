@@ -110,6 +110,7 @@ type call struct {
 	idemKey string // Idempotency-Key added by the transport, if any
 	hasKey  bool   // the request carries an Idempotency-Key, the caller's or idemKey
 	url     string // redacted, computed once when needed
+	hdr     callerHeader
 	history []Attempt
 	end     time.Time // when the last attempt ended; zero when none did
 	// freeAttempts counts failed probes: attempts released while the
@@ -119,13 +120,14 @@ type call struct {
 
 func (c *call) prepare() {
 	c.start = time.Now()
+	c.hdr = c.t.cfg.readHeader(c.req.Header)
 	if c.t.cfg.correlation {
-		c.invID = headerValue(c.req.Header, headerInvocationID)
+		c.invID = c.hdr.invID
 		if c.invID == "" {
 			c.invID, c.nextID = newUUIDPair()
 		}
 	}
-	c.hasKey = headerValue(c.req.Header, policy.HeaderIdempotencyKey) != ""
+	c.hasKey = c.hdr.hasKey
 	if c.t.cfg.idemKeys && !c.hasKey && (c.req.Method == http.MethodPost || c.req.Method == http.MethodPatch) {
 		c.idemKey = newQuotedUUID()
 		c.hasKey = true
