@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
-	"encoding/hex"
 	"io"
 	mrand "math/rand/v2"
 	"net/http"
@@ -77,16 +76,19 @@ func putUUID(dst []byte) {
 func formatUUID(dst, u []byte) {
 	u[6] = u[6]&0x0f | 0x40
 	u[8] = u[8]&0x3f | 0x80
-	hex.Encode(dst[0:8], u[0:4])
-	dst[8] = '-'
-	hex.Encode(dst[9:13], u[4:6])
-	dst[13] = '-'
-	hex.Encode(dst[14:18], u[6:8])
-	dst[18] = '-'
-	hex.Encode(dst[19:23], u[8:10])
-	dst[23] = '-'
-	hex.Encode(dst[24:36], u[10:16])
+	_ = dst[35]
+	j := 0
+	for i, b := range u[:16] {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			dst[j] = '-'
+			j++
+		}
+		dst[j], dst[j+1] = hexDigits[b>>4], hexDigits[b&0x0f]
+		j += 2
+	}
 }
+
+const hexDigits = "0123456789abcdef"
 
 // sdkRequestValues caches "attempt=N; max=M" for small N and M, so the
 // common case allocates nothing.
