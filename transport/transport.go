@@ -86,8 +86,8 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, &Error{Err: err}
 	}
 	c := call{t: t, req: req, ctx: ctx, replay: rp, host: t.hosts.get(req.URL), rec: recorderFrom(ctx)}
-	c.ctx, c.span = t.tel.StartRequest(ctx, req)
 	c.prepare()
+	c.ctx, c.span = t.tel.StartRequest(ctx, req, c.start)
 	resp, err := c.run()
 	c.span.End(resp, err, c.sent)
 	t.hosts.release(c.host, c.end)

@@ -56,8 +56,9 @@ type AttemptResult struct {
 }
 
 // StartAttempt starts the CLIENT span of attempt n (1 for the first, hedges
-// included) as a child of ctx's span, which should be the logical span from
-// StartRequest. The span is named after the method ("GET") and carries
+// included): the first as a child of ctx's span (pass the context
+// StartRequest returned, or one derived from it), the others as children
+// of the logical span, which the second attempt starts. The span is named after the method ("GET") and carries
 // http.request.method, url.full (without userinfo, query values
 // redacted), server.address, server.port, http.request.resend_count (n-1,
 // only when n > 1), aws.xray.trace_id (the Root it sends, if any),
@@ -79,7 +80,18 @@ func (r *Request) StartAttempt(ctx context.Context, req *http.Request, n int, he
 	in := r.in
 	var span trace.Span
 	if r.traced {
+		if n > 1 || hedge {
+			ctx = r.logical() // later attempts are the logical span's children
+		}
+		r.mu.Lock()
+		if n == 1 && r.started {
+			ctx = r.lctx // the logical span came first (a refusal): its child
+		}
 		ctx, span = in.tracer.Start(ctx, methodName(req.Method), in.clientStart...)
+		if n == 1 {
+			r.firstSC = span.SpanContext()
+		}
+		r.mu.Unlock()
 		if req.Header == nil {
 			req.Header = make(http.Header)
 		}
@@ -116,7 +128,7 @@ func (r *Request) StartAttempt(ctx context.Context, req *http.Request, n int, he
 // newAttempt returns the Attempt of the request's first recording attempt,
 // allocated with the Request, or a new one.
 func (r *Request) newAttempt(recording bool) *Attempt {
-	if recording && r.span != nil && r.firstTaken.CompareAndSwap(false, true) {
+	if recording && r.own && r.firstTaken.CompareAndSwap(false, true) {
 		return &r.first
 	}
 	return new(Attempt)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/retryscope/retryscope/internal/gatewayid"
 	"github.com/retryscope/retryscope/internal/otelwire"
@@ -42,7 +43,7 @@ func TestAWSRequestIDRule(t *testing.T) {
 	for _, tt := range tests {
 		rec := newRecorder(t, otelwire.Config{})
 		orig, _ := http.NewRequest(http.MethodGet, "https://api.example.com/x", nil)
-		ctx, r := rec.StartRequest(context.Background(), orig)
+		ctx, r := rec.StartRequest(context.Background(), orig, time.Now())
 		req := orig.Clone(ctx)
 		if tt.sent != "" {
 			req.Header.Set("X-Amzn-RequestId", tt.sent)

@@ -106,7 +106,7 @@ func simulate(t *testing.T, in *otelwire.Instrumentation, ss []step) []string {
 
 	pol := policy.Default()
 	pol.Rand = func(int64) int64 { return 0 }
-	ctx, lr := in.StartRequest(context.Background(), orig)
+	ctx, lr := in.StartRequest(context.Background(), orig, time.Now())
 	var parents []string
 	var last *http.Response
 	for i, s := range ss {
@@ -194,7 +194,14 @@ func checkAttempt(t *testing.T, span, logical sdktrace.ReadOnlySpan, n int, s st
 	if span.Name() != "GET" || span.SpanKind() != trace.SpanKindClient {
 		t.Errorf("attempt span: %q %v, want \"GET\" client", span.Name(), span.SpanKind())
 	}
-	if span.Parent().SpanID() != logical.SpanContext().SpanID() || span.SpanContext().TraceID() != logical.SpanContext().TraceID() {
+	switch {
+	case span.SpanContext().TraceID() != logical.SpanContext().TraceID():
+		t.Errorf("attempt span is not in the logical span's trace")
+	case n == 1 && (span.Parent().IsValid() || logical.Parent().SpanID() != span.SpanContext().SpanID()):
+		// The caller has no span: the first attempt is the root, and the
+		// logical span, started for the second, its child.
+		t.Errorf("first attempt: parent %v, logical span's parent %v; want a root, parent of the logical span", span.Parent().SpanID(), logical.Parent().SpanID())
+	case n > 1 && span.Parent().SpanID() != logical.SpanContext().SpanID():
 		t.Errorf("attempt span is not a child of the logical span")
 	}
 	a := attrs(span.Attributes())
