@@ -76,15 +76,24 @@ func putUUID(dst []byte) {
 func formatUUID(dst, u []byte) {
 	u[6] = u[6]&0x0f | 0x40
 	u[8] = u[8]&0x3f | 0x80
-	_ = dst[35]
-	j := 0
-	for i, b := range u[:16] {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			dst[j] = '-'
-			j++
-		}
-		dst[j], dst[j+1] = hexDigits[b>>4], hexDigits[b&0x0f]
-		j += 2
+	_, _ = dst[35], u[15]
+	put := func(d []byte, b byte) { d[0], d[1] = hexDigits[b>>4], hexDigits[b&0x0f] }
+	put(dst[0:], u[0])
+	put(dst[2:], u[1])
+	put(dst[4:], u[2])
+	put(dst[6:], u[3])
+	dst[8] = '-'
+	put(dst[9:], u[4])
+	put(dst[11:], u[5])
+	dst[13] = '-'
+	put(dst[14:], u[6])
+	put(dst[16:], u[7])
+	dst[18] = '-'
+	put(dst[19:], u[8])
+	put(dst[21:], u[9])
+	dst[23] = '-'
+	for i, b := range u[10:16] {
+		put(dst[24+2*i:], b)
 	}
 }
 

@@ -159,11 +159,14 @@ type hostWait struct {
 	// to be applied (applyVerdicts) once their instant has passed.
 	verdicts []verdictEvent
 	usual    time.Duration // moving average of successful attempts
-	// inflight holds when each attempt in flight was sent, by a number of
-	// its own; lastOK is when an attempt last succeeded.
-	inflight map[uint64]time.Time
-	nextID   uint64
-	lastOK   time.Time
+	// inflight holds when each attempt in flight was sent, in a slot of
+	// its own (the zero time: a free slot, listed in free); lastOK is when
+	// an attempt last succeeded. Slots, not a map: no hashing on the
+	// success path.
+	inflight  []time.Time
+	free      []uint64
+	nInflight int
+	lastOK    time.Time
 }
 
 // verdictEvent is an attempt's verdict as the release sees it: a probe's
@@ -743,21 +746,32 @@ func (w *hostWait) applyVerdicts(now time.Time) {
 // the window (seeds 1-3, -quick), over the 1.2 allowed; with it 1.08-1.10.
 const stallCount = DefaultBreakerConsecutiveFailures
 
-// track notes an attempt to be sent at sendAt as in flight.
+// track notes an attempt to be sent at sendAt as in flight, and returns
+// its slot for untrack.
 func (w *hostWait) track(sendAt time.Time) uint64 {
+	if sendAt.IsZero() {
+		sendAt = time.Unix(0, 1) // the zero time marks a free slot
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.inflight == nil {
-		w.inflight = make(map[uint64]time.Time)
+	w.nInflight++
+	if n := len(w.free); n > 0 {
+		id := w.free[n-1]
+		w.free = w.free[:n-1]
+		w.inflight[id] = sendAt
+		return id
 	}
-	w.nextID++
-	w.inflight[w.nextID] = sendAt
-	return w.nextID
+	w.inflight = append(w.inflight, sendAt)
+	return uint64(len(w.inflight) - 1)
 }
 
 func (w *hostWait) untrack(id uint64) {
 	w.mu.Lock()
-	delete(w.inflight, id)
+	if id < uint64(len(w.inflight)) && !w.inflight[id].IsZero() { // freed once only
+		w.inflight[id] = time.Time{}
+		w.free = append(w.free, id)
+		w.nInflight--
+	}
 	w.mu.Unlock()
 }
 
@@ -775,12 +789,12 @@ func (w *hostWait) stalled(now time.Time) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	thr := max(w.slow, slowCallFactor*w.usual)
-	if now.Sub(w.lastOK) < thr || len(w.inflight) < stallCount {
+	if now.Sub(w.lastOK) < thr || w.nInflight < stallCount {
 		return false
 	}
 	n := 0
 	for _, at := range w.inflight {
-		if now.Sub(at) >= thr {
+		if !at.IsZero() && now.Sub(at) >= thr {
 			if n++; n >= stallCount {
 				return true
 			}
