@@ -157,6 +157,11 @@ type hostState struct {
 	openUntil atomic.Int64
 	evicted   bool      // guarded by the table's lock
 	wait      *hostWait // its queue of waiting requests and what its answers taught
+	// fast spares a closed, healthy breaker gobreaker's calls
+	// (breakerfast.go); nil when the settings rule it out. fastDone is
+	// its done, made once.
+	fast     *fastBreaker
+	fastDone func(error)
 }
 
 func noopDone(error) {}
@@ -169,9 +174,15 @@ func (h *hostState) allow() (func(error), error) {
 	if h.breaker == nil {
 		return noopDone, nil
 	}
+	if h.fast != nil && h.fast.allow() {
+		return h.fastDone, nil
+	}
 	done, err := h.breaker.Allow()
 	if err != nil {
 		return nil, fmt.Errorf("%w for %s: %w", ErrCircuitOpen, h.name, err)
+	}
+	if h.fast != nil {
+		return h.fast.wrap(done), nil
 	}
 	return done, nil
 }
@@ -264,7 +275,12 @@ func (t *hostTable) newHost(name string) *hostState {
 		s.IsExcluded = func(err error) bool {
 			return isExcluded(err) || (userExcluded != nil && userExcluded(err))
 		}
+		fast := newFastBreaker(&s, s.IsSuccessful != nil, userExcluded != nil)
 		h.breaker = gobreaker.NewTwoStepCircuitBreaker[struct{}](s)
+		if fast != nil {
+			fast.cb = h.breaker
+			h.fast, h.fastDone = fast, fast.done
+		}
 	}
 	return h
 }

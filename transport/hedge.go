@@ -90,6 +90,7 @@ func (h *hedger) await(c *call, launched *int) (attemptResult, error) {
 				}
 			}
 		case r := <-h.results:
+			c.host.noteEnd(r.end)
 			l := h.land(r.n)
 			l.land(c, c.verdict(&r), r.end)
 			c.end = r.end

@@ -183,6 +183,7 @@ func (c *call) run() (*http.Response, error) {
 		var res attemptResult
 		if hg == nil {
 			res = c.attempt(c.ctx, launched, false)
+			c.host.noteEnd(res.end)
 			next.land(c, c.verdict(&res), res.end)
 			c.end = res.end
 		} else {
