@@ -38,7 +38,7 @@ type fastBreaker struct {
 	report sync.Mutex
 
 	mu       sync.Mutex
-	start    time.Time    // the window's start (gobreaker's generation)
+	start    int64        // the window's start (gobreaker's generation), unix nanos
 	buckets  []fastBucket // by age modulo their number
 	inflight uint32       // fast attempts not ended (gobreaker counts a request when it starts)
 }
@@ -57,7 +57,7 @@ func newFastBreaker(s *gobreaker.Settings, userSuccessful, userExcluded bool) *f
 		return nil
 	}
 	n := int((s.Interval + s.BucketPeriod - 1) / s.BucketPeriod) // gobreaker's count of buckets
-	f := &fastBreaker{period: s.BucketPeriod, start: time.Now(), buckets: make([]fastBucket, n)}
+	f := &fastBreaker{period: s.BucketPeriod, start: time.Now().UnixNano(), buckets: make([]fastBucket, n)}
 	f.closed.Store(true)
 	f.healthy.Store(true)
 	trip := s.ReadyToTrip
@@ -83,7 +83,7 @@ func newFastBreaker(s *gobreaker.Settings, userSuccessful, userExcluded bool) *f
 // cleared).
 func (f *fastBreaker) reset(closed bool) {
 	f.mu.Lock()
-	f.start = time.Now()
+	f.start = time.Now().UnixNano()
 	clear(f.buckets)
 	f.inflight = 0
 	f.mu.Unlock()
@@ -154,18 +154,19 @@ func (f *fastBreaker) settle(err error) {
 	}
 }
 
-// time is the last attempt's end, or the clock when none is known.
-func (f *fastBreaker) time() time.Time {
+// time is the last attempt's end, or the clock when none is known, in
+// unix nanos.
+func (f *fastBreaker) time() int64 {
 	if n := f.now.Load(); n != 0 {
-		return time.Unix(0, n)
+		return n
 	}
-	return time.Now()
+	return time.Now().UnixNano()
 }
 
-// bucket returns the bucket of time t, emptied when it held an older
-// period's counts. Called with f.mu held.
-func (f *fastBreaker) bucket(t time.Time) *fastBucket {
-	age := max(int64(t.Sub(f.start)/f.period), 0)
+// bucket returns the bucket of time t (unix nanos), emptied when it held
+// an older period's counts. Called with f.mu held.
+func (f *fastBreaker) bucket(t int64) *fastBucket {
+	age := max((t-f.start)/int64(f.period), 0)
 	b := &f.buckets[age%int64(len(f.buckets))]
 	if b.age != age {
 		*b = fastBucket{age: age}
@@ -176,10 +177,10 @@ func (f *fastBreaker) bucket(t time.Time) *fastBucket {
 // add adds the fast path's counts within the window to c, the Counts
 // gobreaker hands ReadyToTrip. It runs under gobreaker's mutex.
 func (f *fastBreaker) add(c *gobreaker.Counts) {
-	now := time.Now()
+	now := time.Now().UnixNano()
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	age := int64(now.Sub(f.start) / f.period)
+	age := (now - f.start) / int64(f.period)
 	var ok, excluded uint32
 	for _, b := range f.buckets {
 		if b.age <= age && age-b.age < int64(len(f.buckets)) {
