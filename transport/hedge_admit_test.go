@@ -43,66 +43,56 @@ func TestHedgedWaitsForHost(t *testing.T) {
 }
 
 // TestHedgedSlowCallsCount: the slow-call rule applies to hedged requests:
-// attempts that outlive the threshold count as failures even when the
-// caller's deadline ended them, and open the breaker; quick ones do not.
+// an answer that comes after the threshold counts as a failure although it
+// succeeds, and opens the breaker. The first call is fast, so the host's
+// usual latency is under the threshold when the slow one comes.
 func TestHedgedSlowCallsCount(t *testing.T) {
 	t.Parallel()
-	block := make(chan struct{})
-	defer close(block)
+	fastOnce := make(chan struct{}, 1)
+	fastOnce <- struct{}{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
-		case <-block:
-		case <-r.Context().Done():
+		case <-fastOnce:
+		default:
+			time.Sleep(150 * time.Millisecond)
 		}
 	}))
 	defer srv.Close()
-	for _, tc := range []struct {
-		name     string
-		deadline time.Duration
-		open     bool
-	}{
-		{"quick cancellations", 20 * time.Millisecond, false},
-		{"slow calls", 150 * time.Millisecond, true},
-	} {
-		s := gobreaker.Settings{Timeout: time.Hour,
-			ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= 3 }}
-		rt := transport.New(newBase(t), transport.WithPolicy(fastPolicy()), transport.WithoutBudget(),
-			transport.WithBreaker(s), transport.WithFailFast(), transport.WithSlowCallThreshold(100*time.Millisecond),
-			transport.WithHedging(time.Hour))
-		for range 3 {
-			ctx, cancel := context.WithTimeout(context.Background(), tc.deadline)
-			send(t, rt, ctx, srv.URL, "x")
-			cancel()
+	// The breaker opens at the first failure.
+	rt := waitingTransport(t, time.Hour, transport.WaitConfig{}, transport.WithFailFast(),
+		transport.WithSlowCallThreshold(60*time.Millisecond), transport.WithHedging(time.Hour))
+	for i := range 2 { // fast, then slow
+		if err := send(t, rt, context.Background(), srv.URL, "call"); err != nil {
+			t.Fatalf("call %d: %v", i, err)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-		err := send(t, rt, ctx, srv.URL, "x")
-		cancel()
-		if open := errors.Is(err, transport.ErrCircuitOpen); open != tc.open {
-			t.Errorf("%s: breaker open = %v, want %v (%v)", tc.name, open, tc.open, err)
-		}
+	}
+	if err := send(t, rt, context.Background(), srv.URL, "after"); !errors.Is(err, transport.ErrCircuitOpen) {
+		t.Errorf("after a slow call: %v, want the breaker open", err)
 	}
 }
 
 // TestHedgedRetryWaitsForBudget: a hedged request's retry that the spent
-// budget cannot pay now waits for the tokens that accrue, as a sequential
-// one does (TestRetryWaitsForBudget), instead of giving up.
+// budget cannot pay now waits for the next token (one every 100 ms here),
+// as a sequential one does, instead of giving up.
 func TestHedgedRetryWaitsForBudget(t *testing.T) {
 	t.Parallel()
-	g := newGateway(t, gw504, gw504, ok200)
-	b := policy.BudgetConfig{Ratio: -1, MinRetriesPerSecond: 10, MaxTokens: 1}
-	rt := transport.New(newBase(t), transport.WithPolicy(fastPolicy()), transport.WithoutBreaker(), transport.WithBudget(b),
+	g := newGateway(t, gw504, ok200, gw504, ok200)
+	spent := policy.BudgetConfig{Ratio: -1, MinRetriesPerSecond: 10, MaxTokens: 1}
+	rt := transport.New(newBase(t), transport.WithPolicy(fastPolicy()), transport.WithoutBreaker(), transport.WithBudget(spent),
 		transport.WithHedging(time.Hour))
-	start := time.Now()
-	resp, err, as := do(t, rt, newRequest(t, "GET", g.URL, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 || rules(as) != "retry,retry,not_retryable" {
-		t.Fatalf("status %d, rules %s; want 200 after two retries", resp.StatusCode, rules(as))
-	}
-	if d := time.Since(start); d < 80*time.Millisecond {
-		t.Errorf("the second retry went after %v: it did not wait for its token", d)
+	for i, minWait := range []time.Duration{0, 80 * time.Millisecond} { // the first retry takes the only token
+		start := time.Now()
+		resp, err, as := do(t, rt, newRequest(t, "GET", g.URL, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 || rules(as) != "retry,not_retryable" {
+			t.Fatalf("request %d: status %d, rules %s; want 200 after a retry", i+1, resp.StatusCode, rules(as))
+		}
+		if d := time.Since(start); d < minWait {
+			t.Errorf("request %d: its retry went after %v, before the next token", i+1, d)
+		}
 	}
 }
 

@@ -17,12 +17,8 @@ import (
 // known.
 func TestAWSRequestIDRule(t *testing.T) {
 	t.Parallel()
-	const (
-		uuidSent = "0b6c3f64-8c1e-4d7a-9f21-5a3e2c1d0e9f"
-		uuidOwn  = "7e1d2c3b-4a59-4687-b8c9-d0e1f2a3b4c5"
-		extID    = "K2Ib_G66IAMEF6g="
-		httpID   = "U9euFi_ySQ0EPsw="
-	)
+	uuidSent, uuidOwn := sentID(1), sentID(99) // UUIDs: a REST API adopts the one sent
+	extID, httpID := "rest-ext-id=", "http-api-id="
 	tests := []struct {
 		name   string
 		sent   string
