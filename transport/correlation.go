@@ -134,16 +134,24 @@ type attemptRequest struct {
 // set, or a traced request) gets it from Request.WithContext, which
 // allocates the request: the copy it is made from stays on the stack.
 // Otherwise the request keeps the caller's context and shares one
-// allocation with its header values.
+// allocation with its header values; without a header or a body of its
+// own, it is the caller's request itself.
 func (c *call) attemptRequest(actx context.Context, r *attemptResult, body io.ReadCloser, getBody func() (io.ReadCloser, error)) *http.Request {
 	if r.cancel == nil && !c.span.Traced() {
 		var areq *http.Request
-		if c.copiesHeader() {
+		switch {
+		case c.copiesHeader():
 			a := new(attemptRequest)
 			a.req = *c.req
 			c.fillAttempt(&a.req, a.vals[:0], r, body, getBody)
 			areq = &a.req
-		} else {
+		case body == nil && c.req.Body == nil && c.req.GetBody == nil:
+			// Nothing of the caller's request changes (its header, its
+			// body, its context): the base may have it as it is, which a
+			// RoundTripper never modifies.
+			areq = c.req
+			r.sentID = c.hdr.requestID
+		default:
 			areq = new(http.Request)
 			*areq = *c.req
 			c.fillAttempt(areq, nil, r, body, getBody)
