@@ -58,11 +58,12 @@ type AttemptResult struct {
 // StartAttempt starts the CLIENT span of attempt n (1 for the first, hedges
 // included): the first as a child of ctx's span (pass the context
 // StartRequest returned, or one derived from it), the others as children
-// of the logical span, which the second attempt starts. The span is named after the method ("GET") and carries
-// http.request.method, url.full (without userinfo, query values
-// redacted), server.address, server.port, http.request.resend_count (n-1,
-// only when n > 1), aws.xray.trace_id (the Root it sends, if any),
-// retryscope.hedge when hedge is true, and the opted-in request headers.
+// of the logical span, which the second attempt starts. The span is named
+// after the method ("GET") and carries http.request.method, url.full
+// (without userinfo, query values redacted), server.address, server.port,
+// http.request.resend_count (n-1, only when n > 1), aws.xray.trace_id (the
+// Root it sends, if any), retryscope.hedge when hedge is true, and the
+// opted-in request headers.
 //
 // It then injects the attempt span's context into req.Header with the
 // propagator, so the server sees this attempt as the parent. req must be the
@@ -170,8 +171,8 @@ func methodName(method string) string {
 // Gateway logged the attempt under by internal/gatewayid's rule (an HTTP
 // API's apigw-requestid, else the x-amzn-RequestId a REST API answered,
 // else the one sent, read from req.Header at the start, when it is a UUID;
-// absent when none is known); aws.extended_request_id (x-amz-apigw-id, or apigw-requestid from HTTP
-// APIs); aws.xray.trace_id when the answered X-Amzn-Trace-Id Root (Root-only
+// absent when none is known); aws.extended_request_id (x-amz-apigw-id, or
+// apigw-requestid from HTTP APIs); aws.xray.trace_id when the answered X-Amzn-Trace-Id Root (Root-only
 // headers included) differs from the one sent; retryscope.reach, .cause and
 // .reason from the outcome; retryscope.retry, .retry.wait_ms, .decision and
 // .decision.reason from the decision; and the opted-in response headers.
