@@ -14,17 +14,31 @@
 //
 // # Spans
 //
-// One trace per logical request:
+// One trace per logical request, also when the caller has no span of its
+// own. A request its first attempt answers is that attempt's CLIENT span
+// alone, the child of the caller's span (a root without one), as the HTTP
+// semantic conventions record a request that is not resent. A second
+// attempt (a retry or a hedge) starts the INTERNAL span of the logical
+// request, from the request's start, as the caller's span's child, and the
+// attempts after the first are its children:
 //
-//	retryscope GET            INTERNAL  the logical request
+//	handler                   the caller's span
 //	├── GET                   CLIENT    attempt 1
-//	├── GET                   CLIENT    attempt 2, http.request.resend_count=1
-//	└── GET                   CLIENT    attempt 3, hedge: retryscope.hedge=true
+//	└── retryscope GET        INTERNAL  the logical request
+//	    ├── GET               CLIENT    attempt 2, http.request.resend_count=1
+//	    └── GET               CLIENT    attempt 3, hedge: retryscope.hedge=true
+//
+// When the caller has no span, the logical span is the first attempt's
+// child instead, so the retries stay in the first attempt's trace. A
+// breaker's or a budget's refusal starts the logical span too (a request
+// refused before any attempt is that span alone).
 //
 // Each attempt span follows the stable HTTP semantic conventions
 // (http.request.method, url.full, server.address, server.port,
-// http.response.status_code, error.type) and adds aws.request_id (the
-// x-amzn-RequestId the attempt sent, or the one API Gateway answered),
+// http.response.status_code, error.type) and adds aws.request_id (the id
+// API Gateway logged the attempt under, as Attempt.APIGatewayRequestID
+// gives it: an HTTP API's apigw-requestid, else the x-amzn-RequestId a REST
+// API answered, else the UUID the attempt sent, which a REST API adopts),
 // aws.extended_request_id (x-amz-apigw-id, or apigw-requestid from HTTP
 // APIs), aws.xray.trace_id, and retryscope.reach: whether the attempt reached
 // the function (with retryscope.cause and retryscope.reason). The retry

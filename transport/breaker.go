@@ -157,6 +157,11 @@ type hostState struct {
 	openUntil atomic.Int64
 	evicted   bool      // guarded by the table's lock
 	wait      *hostWait // its queue of waiting requests and what its answers taught
+	// fast spares a closed, healthy breaker gobreaker's calls
+	// (breakerfast.go); nil when the settings rule it out. fastDone is
+	// its done, made once.
+	fast     *fastBreaker
+	fastDone func(error)
 }
 
 func noopDone(error) {}
@@ -169,9 +174,15 @@ func (h *hostState) allow() (func(error), error) {
 	if h.breaker == nil {
 		return noopDone, nil
 	}
+	if h.fast != nil && h.fast.allow() {
+		return h.fastDone, nil
+	}
 	done, err := h.breaker.Allow()
 	if err != nil {
 		return nil, fmt.Errorf("%w for %s: %w", ErrCircuitOpen, h.name, err)
+	}
+	if h.fast != nil {
+		return h.fast.wrap(done), nil
 	}
 	return done, nil
 }
@@ -186,7 +197,7 @@ type hostTable struct {
 	byName map[string]*hostState
 	cfg    config
 	tel    *otelwire.Instrumentation
-	now    func() time.Time // time.Now; tests set a clock of their own
+	now    func() time.Time // nil: time.Now; tests set a clock of their own
 	swept  atomic.Int64     // unix nanos of the last sweep
 }
 
@@ -194,7 +205,6 @@ func (t *hostTable) init(cfg config, tel *otelwire.Instrumentation) {
 	t.cfg, t.tel = cfg, tel
 	t.byKey = make(map[hostKey]*hostState)
 	t.byName = make(map[string]*hostState)
-	t.now = time.Now
 }
 
 // get returns u's host state, counting a request in flight until release.
@@ -210,7 +220,7 @@ func (t *hostTable) get(u *url.URL) *hostState {
 		return h
 	}
 	name := hostName(u)
-	now := t.now()
+	now := t.clock(time.Time{})
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if h = t.byName[name]; h == nil {
@@ -252,7 +262,7 @@ func (t *hostTable) newHost(name string) *hostState {
 			openFor = 60 * time.Second // gobreaker's own default
 		}
 		s.OnStateChange = func(name string, from, to gobreaker.State) {
-			h.noteBreaker(to, t.now().Add(openFor))
+			h.noteBreaker(to, t.clock(time.Time{}).Add(openFor))
 			tel.BreakerTransition(name, from.String(), to.String())
 			if fleet != nil {
 				fleet.BreakerChanged(name, to, time.Now().Add(openFor))
@@ -265,7 +275,12 @@ func (t *hostTable) newHost(name string) *hostState {
 		s.IsExcluded = func(err error) bool {
 			return isExcluded(err) || (userExcluded != nil && userExcluded(err))
 		}
+		fast := newFastBreaker(&s, s.IsSuccessful != nil, userExcluded != nil)
 		h.breaker = gobreaker.NewTwoStepCircuitBreaker[struct{}](s)
+		if fast != nil {
+			fast.cb = h.breaker
+			h.fast, h.fastDone = fast, fast.done
+		}
 	}
 	return h
 }

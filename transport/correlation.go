@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
-	"encoding/hex"
 	"io"
 	mrand "math/rand/v2"
 	"net/http"
@@ -77,16 +76,28 @@ func putUUID(dst []byte) {
 func formatUUID(dst, u []byte) {
 	u[6] = u[6]&0x0f | 0x40
 	u[8] = u[8]&0x3f | 0x80
-	hex.Encode(dst[0:8], u[0:4])
+	_, _ = dst[35], u[15]
+	put := func(d []byte, b byte) { d[0], d[1] = hexDigits[b>>4], hexDigits[b&0x0f] }
+	put(dst[0:], u[0])
+	put(dst[2:], u[1])
+	put(dst[4:], u[2])
+	put(dst[6:], u[3])
 	dst[8] = '-'
-	hex.Encode(dst[9:13], u[4:6])
+	put(dst[9:], u[4])
+	put(dst[11:], u[5])
 	dst[13] = '-'
-	hex.Encode(dst[14:18], u[6:8])
+	put(dst[14:], u[6])
+	put(dst[16:], u[7])
 	dst[18] = '-'
-	hex.Encode(dst[19:23], u[8:10])
+	put(dst[19:], u[8])
+	put(dst[21:], u[9])
 	dst[23] = '-'
-	hex.Encode(dst[24:36], u[10:16])
+	for i, b := range u[10:16] {
+		put(dst[24+2*i:], b)
+	}
 }
+
+const hexDigits = "0123456789abcdef"
 
 // sdkRequestValues caches "attempt=N; max=M" for small N and M, so the
 // common case allocates nothing.
@@ -123,16 +134,24 @@ type attemptRequest struct {
 // set, or a traced request) gets it from Request.WithContext, which
 // allocates the request: the copy it is made from stays on the stack.
 // Otherwise the request keeps the caller's context and shares one
-// allocation with its header values.
+// allocation with its header values; without a header or a body of its
+// own, it is the caller's request itself.
 func (c *call) attemptRequest(actx context.Context, r *attemptResult, body io.ReadCloser, getBody func() (io.ReadCloser, error)) *http.Request {
 	if r.cancel == nil && !c.span.Traced() {
 		var areq *http.Request
-		if c.copiesHeader() {
+		switch {
+		case c.copiesHeader():
 			a := new(attemptRequest)
 			a.req = *c.req
 			c.fillAttempt(&a.req, a.vals[:0], r, body, getBody)
 			areq = &a.req
-		} else {
+		case body == nil && c.req.Body == nil && c.req.GetBody == nil:
+			// Nothing of the caller's request changes (its header, its
+			// body, its context): the base may have it as it is, which a
+			// RoundTripper never modifies.
+			areq = c.req
+			r.sentID = c.hdr.requestID
+		default:
 			areq = new(http.Request)
 			*areq = *c.req
 			c.fillAttempt(areq, nil, r, body, getBody)
@@ -185,7 +204,7 @@ func (c *call) header(n int, buf []string) (http.Header, string) {
 	if !c.copiesHeader() {
 		// Nothing to add: the base may read the caller's header, which a
 		// RoundTripper never modifies.
-		return src, headerValue(src, policy.HeaderRequestID)
+		return src, c.hdr.requestID
 	}
 	extra := 0
 	if c.invID != "" {
@@ -194,14 +213,8 @@ func (c *call) header(n int, buf []string) (http.Header, string) {
 	if c.idemKey != "" {
 		extra++
 	}
-	total := extra
-	folded := false // a header the transport reads or sets, under a non-canonical name
-	for k, v := range src {
-		total += len(v)
-		if !folded && !isCanonical(k) && c.t.cfg.managedHeader(http.CanonicalHeaderKey(k)) {
-			folded = true
-		}
-	}
+	total := extra + c.hdr.values
+	folded := c.hdr.folded
 	h := make(http.Header, len(src)+extra)
 	vals := buf[:0]
 	if cap(vals) < total {
@@ -241,7 +254,7 @@ func (c *call) header(n int, buf []string) (http.Header, string) {
 	if c.idemKey != "" {
 		set(policy.HeaderIdempotencyKey, c.idemKey)
 	}
-	sent := headerValue(src, policy.HeaderRequestID)
+	sent := c.hdr.requestID
 	if c.invID == "" {
 		return h, sent
 	}
@@ -254,7 +267,7 @@ func (c *call) header(n int, buf []string) (http.Header, string) {
 	}
 	set(policy.HeaderRequestID, sent)
 	set(headerInvocationID, c.invID)
-	if headerValue(src, headerSDKRequest) == "" { // a caller that counts its own attempts keeps its value
+	if !c.hdr.sdkRequest { // a caller that counts its own attempts keeps its value
 		set(headerSDKRequest, sdkRequest(n, c.t.cfg.policy.Attempts()))
 	}
 	return h, sent
@@ -317,10 +330,55 @@ func (c *config) managedHeader(ck string) bool {
 	return false
 }
 
-// traceRoot returns the Root of an X-Amzn-Trace-Id header, "" if none or
-// malformed, by internal/xray's rules. API Gateway answers a 504 with a
-// Root-only header, which the contrib X-Ray propagator does not extract, so
-// the record parses it itself.
-func traceRoot(h http.Header) string {
-	return xray.Root(headerValue(h, policy.HeaderTraceID))
+// traceRoot returns the Root of the X-Amzn-Trace-Id header attempt areq
+// sends, "" if none or malformed, by internal/xray's rules: the caller's,
+// unless a traced attempt's propagator wrote its own (under the canonical
+// name, as the copy of the caller's header files such headers).
+func (c *call) traceRoot(areq *http.Request) string {
+	if c.span.Traced() {
+		return xray.Root(firstValue(areq.Header, policy.HeaderTraceID))
+	}
+	return c.hdr.traceRoot
+}
+
+// callerHeader is what the transport reads in the caller's header, found
+// in one pass: names match whatever their case, as servers match them.
+type callerHeader struct {
+	values     int  // the number of values under every name
+	folded     bool // a header the transport reads or sets is under a non-canonical name
+	requestID  string
+	invID      string // amz-sdk-invocation-id
+	sdkRequest bool   // amz-sdk-request is set
+	hasKey     bool   // Idempotency-Key is set
+	traceRoot  string // X-Amzn-Trace-Id's Root (internal/xray's rules)
+}
+
+// readHeader reads the caller's header h. When every name is in canonical
+// form (as Header.Set files them) it looks names up directly; otherwise it
+// searches them under any case.
+func (c *config) readHeader(h http.Header) callerHeader {
+	var ch callerHeader
+	if len(h) == 0 {
+		return ch
+	}
+	canonical := true
+	for k, v := range h {
+		ch.values += len(v)
+		if !isCanonical(k) {
+			canonical = false
+			if !ch.folded && c.managedHeader(http.CanonicalHeaderKey(k)) {
+				ch.folded = true
+			}
+		}
+	}
+	get := firstValue
+	if !canonical {
+		get = headerValue
+	}
+	ch.requestID = get(h, policy.HeaderRequestID)
+	ch.invID = get(h, headerInvocationID)
+	ch.sdkRequest = get(h, headerSDKRequest) != ""
+	ch.hasKey = get(h, policy.HeaderIdempotencyKey) != ""
+	ch.traceRoot = xray.Root(get(h, policy.HeaderTraceID))
+	return ch
 }

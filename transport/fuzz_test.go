@@ -21,9 +21,12 @@ func FuzzTraceRoot(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, v string) {
-		root := traceRoot(http.Header{"X-Amzn-Trace-Id": {v}})
-		if root != "" && (!xray.ValidRoot(root) || !strings.Contains(v, root)) {
-			t.Errorf("traceRoot(%q) = %q", v, root)
+		var c config
+		for _, name := range []string{"X-Amzn-Trace-Id", "x-amzn-trace-id"} {
+			root := c.readHeader(http.Header{name: {v}, "Accept": {"*/*"}}).traceRoot
+			if root != "" && (!xray.ValidRoot(root) || !strings.Contains(v, root)) {
+				t.Errorf("the Root of %s: %q is %q", name, v, root)
+			}
 		}
 	})
 }

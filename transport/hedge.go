@@ -1,177 +1,182 @@
 package transport
 
 import (
-	"net/http"
 	"time"
 
 	"github.com/retryscope/retryscope/policy"
 )
 
-// hedged sends the call with hedging: when an attempt has not answered
-// after the hedge delay, another one goes out (budget and breaker
-// permitting, up to MaxAttempts in all); the first final answer wins, the
-// others are cancelled and their bodies closed. The winner's context ends
-// only when the caller closes its body. Only calls that are safe to repeat
-// come here.
+// hedger is what hedging adds to the call's attempt loop (run): a timer
+// that, when an attempt has not answered after the hedge delay, launches
+// another one (the breaker, the budget and the host's send rate
+// permitting, up to MaxAttempts in all), and the attempts still in flight,
+// each on its own goroutine. The first final answer wins, the others are
+// cancelled and their bodies closed. The winner's context ends only when
+// the caller closes its body.
 //
 // Memory follows the attempts made, never MaxAttempts: "retry until
 // MaxElapsed" is MaxAttempts math.MaxInt32.
-func (c *call) hedged() (*http.Response, error) {
-	pol := &c.t.cfg.policy
-	maxAttempts := pol.Attempts()
-	// Each attempt's goroutine hands its result over here; the loop below
+type hedger struct {
+	// results carries each attempt's result from its goroutine; await
 	// always receives (or drains, in stopAll), so a small buffer suffices.
-	results := make(chan attemptResult, 1)
-	var flights []flight // the attempts launched and not yet ended
-	launched := 0
-	hedging := true // false once a hedge could not produce its body
-
-	// launch starts the next attempt; done is the breaker's permission. It
-	// returns false, with the attempt's result, when the attempt failed
-	// before anything was sent.
-	launch := func(hedge bool, done func(error)) (attemptResult, bool) {
-		launched++
-		areq, r := c.prepareAttempt(c.ctx, launched, hedge)
-		flights = append(flights, flight{n: r.n, done: done, cancel: r.release})
-		if areq == nil {
-			return r, false
-		}
-		go func() {
-			c.send(areq, &r)
-			results <- r
-		}()
-		return attemptResult{}, true
-	}
-	// land removes attempt n from the flights and returns its breaker's
-	// done function.
-	land := func(n int) func(error) {
-		for i, f := range flights {
-			if f.n == n {
-				last := len(flights) - 1
-				flights[i], flights[last] = flights[last], flight{}
-				flights = flights[:last]
-				return f.done
-			}
-		}
-		return noopDone
-	}
-	// stopAll cancels the attempts still in flight and waits for them, so
-	// none outlives RoundTrip; each is recorded with decision d.
-	stopAll := func(d policy.Decision) {
-		for _, f := range flights {
-			f.cancel()
-		}
-		for len(flights) > 0 {
-			r := <-results
-			land(r.n)(errExcluded)
-			r.discard()
-			c.finish(&r, d)
-		}
-	}
-
-	done, err := c.host.allow()
-	if err != nil {
-		c.span.Refused(policy.RuleCircuitOpen, c.host.name)
-		c.replay.close()
-		return nil, &Error{Err: err}
-	}
-	c.countFirst()
-	timer := time.NewTimer(c.t.cfg.hedgeDelay)
-	defer timer.Stop()
-	var (
-		prevWait time.Duration
-		unsent   *attemptResult // an attempt that failed before sending, handled next
-	)
-	if r, sent := launch(false, done); !sent {
-		unsent = &r
-	}
-	for {
-		var r attemptResult
-		if unsent != nil {
-			r, unsent = *unsent, nil
-		} else {
-			select {
-			case <-c.ctx.Done():
-				stopAll(policy.Decision{Rule: policy.RuleCanceled, Reason: "the caller canceled the request"})
-				return nil, &Error{Attempts: c.history, Err: c.ctx.Err()}
-
-			case <-timer.C:
-				if hedging && launched < maxAttempts {
-					if done, ok := c.admitHedge(); ok {
-						var sent bool
-						if r, sent = launch(true, done); !sent {
-							break // handled below, at once
-						}
-						timer.Reset(c.t.cfg.hedgeDelay)
-					}
-				}
-				continue
-
-			case r = <-results:
-			}
-		}
-		land(r.n)(c.verdict(&r))
-		d := c.decide(launched, prevWait, &r)
-		notSent := r.outcome.Cause == policy.CauseRequestBody
-		if notSent && r.hedge {
-			// Its body could not be made: later hedges would fail alike.
-			hedging = false
-		}
-		if (r.outcome.Retryable || notSent) && len(flights) > 0 {
-			// Another attempt is still running: let it answer.
-			r.discard()
-			c.finish(&r, policy.Decision{Rule: policy.RuleHedgePending, Reason: "another attempt is still in flight: " + r.outcome.Reason})
-			continue
-		}
-		var next func(error)
-		if d.Retry {
-			// Budget and breaker are asked before the answer is
-			// discarded: refused, it is the one returned.
-			d, next = c.admitRetry(d, r.end)
-		}
-		c.finish(&r, d)
-		if !d.Retry {
-			stopAll(policy.Decision{Rule: policy.RuleHedgeLost, Reason: "cancelled: another attempt answered first"})
-			return c.result(r)
-		}
-		r.discard()
-		prevWait = d.Wait
-		if err := sleep(c.ctx, d.Wait); err != nil {
-			next(errExcluded)
-			return nil, &Error{Attempts: c.history, Err: err}
-		}
-		if r, sent := launch(false, next); !sent {
-			unsent = &r
-		}
-		timer.Reset(c.t.cfg.hedgeDelay)
-	}
+	results chan attemptResult
+	timer   *time.Timer
+	flights []flight // launched and not yet landed
+	unsent  []flight // failed before anything was sent, handled next
+	on      bool     // false once a hedge could not produce its body
 }
 
-// flight is an attempt of a hedged call that has not ended: its breaker
-// permission and how to cancel it.
+// flight is an attempt of a hedged call that has not landed: how to land
+// it and how to cancel it.
 type flight struct {
 	n      int
-	done   func(error)
+	l      landing
 	cancel func()
+	r      attemptResult // for an unsent attempt, its result
 }
 
-// admitHedge asks the breaker, then the budget, for a hedge; it returns the
-// breaker's done function when both agree.
-func (c *call) admitHedge() (func(error), bool) {
-	done, err := c.host.allow()
+// newHedger starts the hedge delay. The hedger keeps no pointer to the
+// call, so that a call without hedging stays on its caller's stack.
+func (c *call) newHedger() *hedger {
+	return &hedger{results: make(chan attemptResult, 1), timer: time.NewTimer(c.t.cfg.hedgeDelay), on: true}
+}
+
+// launch starts attempt n, admitted with l, on a goroutine of its own. A
+// first attempt or a retry (not a hedge) starts the hedge delay again.
+func (h *hedger) launch(c *call, n int, hedge bool, l landing) {
+	areq, r := c.prepareAttempt(c.ctx, n, hedge)
+	if areq == nil {
+		h.unsent = append(h.unsent, flight{n: n, l: l, r: r})
+	} else {
+		h.flights = append(h.flights, flight{n: n, l: l, cancel: r.release})
+		// send reads only what no attempt changes (the transport, the
+		// caller's request, the call's start): a copy serves it.
+		sc := new(call)
+		*sc = *c
+		go func() {
+			sc.send(areq, &r)
+			h.results <- r
+		}()
+	}
+	if !hedge {
+		h.timer.Reset(c.t.cfg.hedgeDelay)
+	}
+}
+
+// await returns the next attempt to answer, landed, launching hedges while
+// it waits; launched counts the attempts launched. When the caller gives
+// up it stops every attempt and returns the caller's error.
+func (h *hedger) await(c *call, launched *int) (attemptResult, error) {
+	for {
+		if len(h.unsent) > 0 {
+			f := h.unsent[0]
+			h.unsent = h.unsent[1:]
+			f.l.land(c, c.verdict(&f.r), f.r.end)
+			return f.r, nil
+		}
+		select {
+		case <-c.ctx.Done():
+			h.stopAll(c, policy.Decision{Rule: policy.RuleCanceled, Reason: "the caller canceled the request"})
+			return attemptResult{}, c.ctx.Err()
+		case <-c.req.Cancel: // nil, never ready, unless the caller set it
+			h.stopAll(c, policy.Decision{Rule: policy.RuleCanceled, Reason: "the caller canceled the request (Request.Cancel was closed)"})
+			return attemptResult{}, errCanceled
+		case <-h.timer.C:
+			if h.on && *launched-c.freeAttempts < c.t.cfg.policy.Attempts() {
+				if l, ok := c.admitHedge(); ok {
+					*launched++
+					h.launch(c, *launched, true, l)
+					h.timer.Reset(c.t.cfg.hedgeDelay)
+				}
+			}
+		case r := <-h.results:
+			c.host.noteEnd(r.end)
+			l := h.land(r.n)
+			l.land(c, c.verdict(&r), r.end)
+			c.end = r.end
+			return r, nil
+		}
+	}
+}
+
+// land removes attempt n from the flights and returns its landing.
+func (h *hedger) land(n int) landing {
+	for i, f := range h.flights {
+		if f.n == n {
+			last := len(h.flights) - 1
+			h.flights[i], h.flights[last] = h.flights[last], flight{}
+			h.flights = h.flights[:last]
+			return f.l
+		}
+	}
+	return landing{}
+}
+
+// pending reports whether r, just landed, is a failure that waits for
+// another attempt still in flight; if so r is recorded as such and let go.
+func (h *hedger) pending(c *call, r *attemptResult) bool {
+	notSent := r.outcome.Cause == policy.CauseRequestBody
+	if notSent && r.hedge {
+		h.on = false // its body could not be made: later hedges would fail alike
+	}
+	if !(r.outcome.Retryable || notSent) || len(h.flights) == 0 {
+		return false
+	}
+	r.discard()
+	c.finish(r, policy.Decision{Rule: policy.RuleHedgePending, Reason: "another attempt is still in flight: " + r.outcome.Reason})
+	return true
+}
+
+// stopAll cancels the attempts still in flight and waits for them, so
+// none outlives RoundTrip; each is recorded with decision d.
+func (h *hedger) stopAll(c *call, d policy.Decision) {
+	for _, f := range h.flights {
+		f.cancel()
+	}
+	for len(h.flights) > 0 {
+		r := <-h.results
+		h.land(r.n).land(c, errExcluded, r.end)
+		r.discard()
+		c.finish(&r, d)
+	}
+	for _, f := range h.unsent {
+		f.l.land(c, errExcluded, f.r.end)
+		c.finish(&f.r, d)
+	}
+	h.unsent = nil
+}
+
+// admitHedge asks for a hedge to go now, without waiting: the breaker (not
+// while requests wait for the host or it looks stalled), then the retry
+// budget (a hedge costs what a retry does), then the host's send rate (a
+// hedge that would have to wait for it is not sent).
+func (c *call) admitHedge() (landing, bool) {
+	now := time.Now()
+	h, w := c.host, c.host.wait
+	if w.on && (w.queued() || w.stalled(now)) {
+		c.span.Refused(policy.RuleCircuitOpen, h.name)
+		return landing{}, false
+	}
+	done, err := h.allow()
 	if err != nil {
-		c.span.Refused(policy.RuleCircuitOpen, c.host.name)
-		return nil, false
+		c.span.Refused(policy.RuleCircuitOpen, h.name)
+		return landing{}, false
 	}
-	if !c.budgetAllowsHedge() {
-		c.span.Refused(policy.RuleBudget, c.host.name)
+	if !h.retryAllowed(now) {
+		c.span.Refused(policy.RuleBudget, h.name)
 		done(errExcluded)
-		return nil, false
+		return landing{}, false
 	}
-	return done, true
-}
-
-// budgetAllowsHedge spends a retry token on a hedge.
-func (c *call) budgetAllowsHedge() bool {
-	return c.host.retryAllowed(time.Now())
+	var cost float64
+	if h.budget != nil {
+		cost = 1
+	}
+	if w.rate != nil {
+		if _, ok := w.rate.Reserve(now, 0); !ok {
+			c.refund(cost)
+			done(errExcluded)
+			return landing{}, false
+		}
+	}
+	return w.observed(done, false, now, cost), true
 }

@@ -339,11 +339,13 @@ func TestHedgeSpendsBudget(t *testing.T) {
 // TestBugHedgeBreakerOpensBetweenAttempts pins a bug: in hedged mode the
 // breaker was asked only after the last answer had been discarded, so a
 // breaker that opened between attempts gave ErrCircuitOpen instead of the
-// last response. A hedged request to an open breaker fails fast.
+// last response. With WithFailFast a hedged request to an open breaker
+// fails fast (without it, it waits for the host as any request does:
+// TestHedgedWaitsForHost).
 func TestBugHedgeBreakerOpensBetweenAttempts(t *testing.T) {
 	t.Parallel()
 	g := newGateway(t, gw504)
-	rt := transport.New(newBase(t), transport.WithPolicy(fastPolicy()), transport.WithoutBudget(),
+	rt := transport.New(newBase(t), transport.WithPolicy(fastPolicy()), transport.WithoutBudget(), transport.WithFailFast(),
 		transport.WithBreaker(tripAfter(1, time.Minute, nil)), transport.WithHedging(time.Hour))
 	body := newRequestBody("x")
 	req := newRequest(t, "PUT", g.URL, nil)

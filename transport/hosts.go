@@ -17,9 +17,10 @@ import (
 const DefaultHostIdleTTL = 10 * time.Minute
 
 // release ends a request that get counted in flight: the host was in use
-// until now. It may sweep the table.
-func (t *hostTable) release(h *hostState) {
-	now := t.now()
+// until at (its last attempt's end, read a moment ago; zero: now). It may
+// sweep the table.
+func (t *hostTable) release(h *hostState, at time.Time) {
+	now := t.clock(at)
 	h.lastUsed.Store(now.UnixNano()) // before the count drops: a sweep that sees 0 sees this use
 	h.inflight.Add(-1)
 	if t.due(now) {
@@ -27,6 +28,18 @@ func (t *hostTable) release(h *hostState) {
 		t.sweepLocked(now)
 		t.mu.Unlock()
 	}
+}
+
+// clock is the table's time: at, or time.Now when at is zero; the test's
+// clock when one is set.
+func (t *hostTable) clock(at time.Time) time.Time {
+	switch {
+	case t.now != nil:
+		return t.now()
+	case at.IsZero():
+		return time.Now()
+	}
+	return at
 }
 
 // due reports whether a sweep is due at now, and if so claims it: of the

@@ -178,7 +178,7 @@ func TestBugHostStateBoundedManyHosts(t *testing.T) {
 	var before, after runtime.MemStats
 	for i := range hosts {
 		u := &url.URL{Scheme: "https", Host: "tenant-" + strconv.Itoa(i) + ".example"}
-		rt.hosts.release(rt.hosts.get(u))
+		rt.hosts.release(rt.hosts.get(u), time.Time{})
 		clk.add(time.Second)
 		if n, k := rt.hosts.size(); max(n, k) > most {
 			most = max(n, k)
@@ -233,7 +233,7 @@ func TestHostTableSpellings(t *testing.T) {
 	}
 	clk.add(2 * DefaultHostIdleTTL)
 	u, _ := url.Parse("https://b.example/")
-	rt.hosts.release(rt.hosts.get(u))
+	rt.hosts.release(rt.hosts.get(u), time.Time{})
 	if n, k := rt.hosts.size(); n != 1 || k != 1 {
 		t.Errorf("%d states, %d keys after the sweep, want b's only", n, k)
 	}
@@ -260,7 +260,7 @@ func TestHostTableConcurrentSweeps(t *testing.T) {
 					t.Errorf("%s dropped while in flight", h.name)
 					return
 				}
-				tab.release(h)
+				tab.release(h, time.Time{})
 			}
 		}()
 	}

@@ -134,8 +134,9 @@ func WithHedging(delay time.Duration) Option {
 	return func(c *config) { c.hedgeDelay = delay }
 }
 
-// WithTracerProvider sets where spans go: one INTERNAL span per logical
-// request and one CLIENT span per attempt. Default: the global provider
+// WithTracerProvider sets where spans go: one CLIENT span per attempt and,
+// for a request retried or hedged, one INTERNAL span for the logical
+// request (otelx's package doc shows the layout). Default: the global provider
 // (otel.GetTracerProvider), which records nothing until one is set.
 func WithTracerProvider(tp trace.TracerProvider) Option {
 	return func(c *config) { c.tracer = tp }

@@ -97,7 +97,7 @@ func (c *call) prepareAttempt(ctx context.Context, n int, hedge bool) (*http.Req
 		actx, r.cancel = context.WithCancel(ctx) // a losing hedge is cancelled alone
 	}
 	areq := c.attemptRequest(actx, &r, body, getBody)
-	r.traceID = traceRoot(areq.Header)
+	r.traceID = c.traceRoot(areq)
 	return areq, r
 }
 

@@ -19,10 +19,10 @@ import (
 )
 
 // TestTraceSpanPerAttempt pins the span contract (otelx's package doc,
-// "Spans") through the real transport: one INTERNAL span per logical
-// request, one CLIENT child per attempt carrying the request id the server
-// saw, the resend count on resends, the reach, and each attempt's own
-// traceparent on the wire.
+// "Spans") through the real transport: one CLIENT span per attempt
+// carrying the request id the server saw, an INTERNAL span for the logical
+// request once it is retried, all in one trace, the resend count on
+// resends, the reach, and each attempt's own traceparent on the wire.
 func TestTraceSpanPerAttempt(t *testing.T) {
 	var (
 		mu          sync.Mutex
@@ -82,7 +82,15 @@ func TestTraceSpanPerAttempt(t *testing.T) {
 		t.Fatalf("want 1 INTERNAL and 2 CLIENT spans, got %+v", spans)
 	}
 	for i, a := range attempts {
-		if a.Parent.SpanID() != logical.SpanContext.SpanID() {
+		// The caller has no span: the first attempt is the root, the
+		// logical span (started for the retry) its child, the retry the
+		// logical span's child; one trace.
+		switch {
+		case a.SpanContext.TraceID() != logical.SpanContext.TraceID():
+			t.Errorf("attempt %d is not in the logical span's trace", i+1)
+		case i == 0 && (a.Parent.IsValid() || logical.Parent.SpanID() != a.SpanContext.SpanID()):
+			t.Errorf("attempt 1 is not the root and the logical span's parent")
+		case i > 0 && a.Parent.SpanID() != logical.SpanContext.SpanID():
 			t.Errorf("attempt %d is not a child of the logical span", i+1)
 		}
 		attrs := attrMap(a.Attributes)

@@ -86,19 +86,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, &Error{Err: err}
 	}
 	c := call{t: t, req: req, ctx: ctx, replay: rp, host: t.hosts.get(req.URL), rec: recorderFrom(ctx)}
-	c.ctx, c.span = t.tel.StartRequest(ctx, req)
 	c.prepare()
-	var resp *http.Response
-	if t.cfg.hedgeDelay > 0 && rp.replayable && c.safeToRepeat() { // a hedge must send the same bytes
-		hc := new(call) // hedges run on their own goroutines; a sequential call stays on the stack
-		*hc = c
-		resp, err = hc.hedged()
-		c.sent = hc.sent
-	} else {
-		resp, err = c.sequential()
-	}
+	c.ctx, c.span = t.tel.StartRequest(ctx, req, c.start)
+	resp, err := c.run()
 	c.span.End(resp, err, c.sent)
-	t.hosts.release(c.host)
+	t.hosts.release(c.host, c.end)
 	return resp, err
 }
 
@@ -118,7 +110,9 @@ type call struct {
 	idemKey string // Idempotency-Key added by the transport, if any
 	hasKey  bool   // the request carries an Idempotency-Key, the caller's or idemKey
 	url     string // redacted, computed once when needed
+	hdr     callerHeader
 	history []Attempt
+	end     time.Time // when the last attempt ended; zero when none did
 	// freeAttempts counts failed probes: attempts released while the
 	// host's breaker was open, which do not use up the caller's attempts.
 	freeAttempts int
@@ -126,13 +120,14 @@ type call struct {
 
 func (c *call) prepare() {
 	c.start = time.Now()
+	c.hdr = c.t.cfg.readHeader(c.req.Header)
 	if c.t.cfg.correlation {
-		c.invID = headerValue(c.req.Header, headerInvocationID)
+		c.invID = c.hdr.invID
 		if c.invID == "" {
 			c.invID, c.nextID = newUUIDPair()
 		}
 	}
-	c.hasKey = headerValue(c.req.Header, policy.HeaderIdempotencyKey) != ""
+	c.hasKey = c.hdr.hasKey
 	if c.t.cfg.idemKeys && !c.hasKey && (c.req.Method == http.MethodPost || c.req.Method == http.MethodPatch) {
 		c.idemKey = newQuotedUUID()
 		c.hasKey = true
@@ -158,39 +153,74 @@ func (c *call) safeToRepeat() bool {
 	return c.t.cfg.policy.SafeToRepeat(c.req.Method, c.hasIdempotencyKey(), policy.ReachBackend)
 }
 
-// sequential sends one attempt at a time until the policy stops.
-func (c *call) sequential() (*http.Response, error) {
-	var prevWait time.Duration
-	landing, err := c.admitFirst()
+// run sends the call's attempts until the policy stops: one at a time,
+// and with hedging (WithHedging, for a request that is safe to repeat and
+// whose body can be sent again) another one each time the hedge delay
+// passes without an answer. Either way every attempt is admitted the same
+// way (the first waits for the host while its breaker is open and for the
+// host's send rate; a retry also for the budget), lands the same way (the
+// breaker's verdict, the slow-call rule, the host's latency and send rate)
+// and is decided by the policy the same way.
+func (c *call) run() (*http.Response, error) {
+	next, err := c.admitFirst()
 	if err != nil {
 		c.span.Refused(policy.RuleCircuitOpen, c.host.name)
 		c.replay.close()
 		return nil, &Error{Err: err}
 	}
 	c.countFirst()
-	for n := 1; ; n++ {
-		res := c.attempt(c.ctx, n, false)
-		landing.land(c, c.verdict(&res))
-		d := c.decide(n, prevWait, &res)
+	// Without hedging (nil) one attempt at a time, on this goroutine; a
+	// hedge must send the same bytes.
+	var hg *hedger
+	if c.t.cfg.hedgeDelay > 0 && c.replay.replayable && c.safeToRepeat() {
+		hg = c.newHedger()
+		defer hg.timer.Stop()
+	}
+	var prevWait time.Duration
+	launched := 0
+	for {
+		launched++
+		var res attemptResult
+		if hg == nil {
+			res = c.attempt(c.ctx, launched, false)
+			c.host.noteEnd(res.end)
+			next.land(c, c.verdict(&res), res.end)
+			c.end = res.end
+		} else {
+			hg.launch(c, launched, false, next)
+			for {
+				if res, err = hg.await(c, &launched); err != nil {
+					c.replay.close()
+					return nil, &Error{Attempts: c.history, Err: err}
+				}
+				if !hg.pending(c, &res) {
+					break
+				}
+			}
+		}
+		d := c.decide(launched, prevWait, &res)
 		if d.Retry {
-			d, landing = c.admitRetryWaiting(d, &res)
+			d, next = c.admitRetryWaiting(d, &res)
 		}
 		if d.Retry {
 			// The next body is made before this answer is let go: when it
 			// cannot be, this answer is the one returned.
 			if err := c.replay.stage(); err != nil {
-				landing.land(c, errExcluded)
+				next.land(c, errExcluded, time.Now())
 				d = policy.Decision{Rule: policy.RuleRequestBody, Reason: "not retried: the request body could not be produced again (GetBody failed)"}
 			}
 		}
 		c.finish(&res, d)
 		if !d.Retry {
+			if hg != nil {
+				hg.stopAll(c, policy.Decision{Rule: policy.RuleHedgeLost, Reason: "cancelled: another attempt answered first"})
+			}
 			return c.result(res)
 		}
 		res.discard()
 		prevWait = d.Wait
 		if err := c.sleep(d.Wait); err != nil {
-			landing.land(c, errExcluded)
+			next.land(c, errExcluded, time.Now())
 			c.replay.close()
 			return nil, &Error{Attempts: c.history, Err: err}
 		}
@@ -271,22 +301,6 @@ func (c *call) state(n int, prevWait time.Duration) policy.State {
 		st.Deadline = dl
 	}
 	return st
-}
-
-// admitRetry asks the budget and the breaker whether a retry the policy
-// wants may go; it returns the decision, changed to a stop when refused,
-// and the breaker's done function for the next attempt.
-func (c *call) admitRetry(d policy.Decision, now time.Time) (policy.Decision, func(error)) {
-	if !c.host.retryAllowed(now) {
-		c.span.Refused(policy.RuleBudget, c.host.name)
-		return policy.Decision{Rule: policy.RuleBudget, Reason: "not retried: the retry budget for this host is spent"}, nil
-	}
-	done, err := c.host.allow()
-	if err != nil {
-		c.span.Refused(policy.RuleCircuitOpen, c.host.name)
-		return policy.Decision{Rule: policy.RuleCircuitOpen, Reason: "not retried: the circuit breaker for this host is open"}, nil
-	}
-	return d, done
 }
 
 // result turns the last attempt into RoundTrip's answer.

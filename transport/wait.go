@@ -159,11 +159,14 @@ type hostWait struct {
 	// to be applied (applyVerdicts) once their instant has passed.
 	verdicts []verdictEvent
 	usual    time.Duration // moving average of successful attempts
-	// inflight holds when each attempt in flight was sent, by a number of
-	// its own; lastOK is when an attempt last succeeded.
-	inflight map[uint64]time.Time
-	nextID   uint64
-	lastOK   time.Time
+	// inflight holds when each attempt in flight was sent, in a slot of
+	// its own (the zero time: a free slot, listed in free); lastOK is when
+	// an attempt last succeeded. Slots, not a map: no hashing on the
+	// success path.
+	inflight  []time.Time
+	free      []uint64
+	nInflight int
+	lastOK    time.Time
 }
 
 // verdictEvent is an attempt's verdict as the release sees it: a probe's
@@ -208,12 +211,15 @@ var errWaitedOut = errors.New("waited as long as allowed")
 // breaker, waiting for it when it is open and waiting is on, then from the
 // send rate.
 func (c *call) admitFirst() (landing, error) {
-	now := time.Now()
-	done, probe, err := c.waitForHost(now, now)
+	now := c.start // read a moment ago: one clock read fewer on the success path
+	done, probe, waited, err := c.waitForHost(now, now)
 	if err != nil {
 		return landing{}, err
 	}
-	sendAt := time.Now()
+	sendAt := now
+	if waited {
+		sendAt = time.Now()
+	}
 	if w := c.host.wait.pace(sendAt, c.limit(sendAt)); w > 0 {
 		if err := sleep(c.ctx, w); err != nil {
 			done(errExcluded)
@@ -237,7 +243,7 @@ func (c *call) admitRetryWaiting(d policy.Decision, r *attemptResult) (policy.De
 		c.span.Refused(policy.RuleBudget, c.host.name)
 		return policy.Decision{Rule: policy.RuleBudget, Reason: "not retried: the retry budget for this host is spent"}, landing{}
 	}
-	done, probe, err := c.waitForHost(now, sendAt)
+	done, probe, _, err := c.waitForHost(now, sendAt)
 	if err != nil {
 		c.refund(cost)
 		c.span.Refused(policy.RuleCircuitOpen, c.host.name)
@@ -314,9 +320,10 @@ func (c *call) refund(cost float64) {
 // and when it refuses and waiting is on, waits in the host's queue until
 // the queue lets the request go, the caller gives up or the wait reaches
 // its bound. probe reports a request released while the breaker was not
-// closed. Requests queue behind earlier waiters even when the breaker
-// would let them through: first come, first served.
-func (c *call) waitForHost(now, sendAt time.Time) (done func(error), probe bool, err error) {
+// closed, and waited whether it waited in the queue. Requests queue behind
+// earlier waiters even when the breaker would let them through: first
+// come, first served.
+func (c *call) waitForHost(now, sendAt time.Time) (done func(error), probe, waited bool, err error) {
 	w := c.host.wait
 	switch {
 	case w.on && w.queued():
@@ -326,24 +333,24 @@ func (c *call) waitForHost(now, sendAt time.Time) (done func(error), probe bool,
 	default:
 		done, err = c.host.allow()
 		if err == nil || !w.on {
-			return done, false, err
+			return done, false, false, err
 		}
 	}
 	limit := c.limit(now)
 	if !sendAt.Before(limit) {
-		return nil, false, err
+		return nil, false, false, err
 	}
 	g, werr := w.wait(c.ctx, limit)
 	switch {
 	case werr == nil:
-		return g.done, g.probe, nil
+		return g.done, g.probe, true, nil
 	case c.ctx.Err() != nil:
-		return nil, false, fmt.Errorf("%w for %s: the caller gave up waiting: %w", ErrCircuitOpen, c.host.name, c.ctx.Err())
+		return nil, false, true, fmt.Errorf("%w for %s: the caller gave up waiting: %w", ErrCircuitOpen, c.host.name, c.ctx.Err())
 	}
 	if dl, ok := c.ctx.Deadline(); ok && !time.Now().Before(dl) { // the timer beat the context's own
-		return nil, false, fmt.Errorf("%w for %s: the caller gave up waiting: %w", ErrCircuitOpen, c.host.name, context.DeadlineExceeded)
+		return nil, false, true, fmt.Errorf("%w for %s: the caller gave up waiting: %w", ErrCircuitOpen, c.host.name, context.DeadlineExceeded)
 	}
-	return nil, false, fmt.Errorf("%w; %w", err, werr)
+	return nil, false, true, fmt.Errorf("%w; %w", err, werr)
 }
 
 // queued reports whether requests are waiting.
@@ -604,18 +611,18 @@ func (w *hostWait) observed(done func(error), probe bool, sendAt time.Time, cost
 	return landing{done: done, w: w, probe: probe, sendAt: sendAt, cost: cost, id: w.track(sendAt)}
 }
 
-// land reports the attempt's verdict err (errExcluded: not sent, or let
-// go without an answer that counts): it applies the slow-call rule, feeds
-// the send rate (429s only) and the host's usual latency, steers the
+// land reports, at now, the attempt's verdict err (errExcluded: not sent,
+// or let go without an answer that counts): it applies the slow-call rule,
+// feeds the send rate (429s only) and the host's usual latency, steers the
 // release of waiters, and gives a failed probe back to the caller's
 // attempts. Called before sendAt (the attempt was never sent) it returns
-// the budget's cost.
-func (l landing) land(c *call, err error) {
+// the budget's cost. now is the attempt's end when it just ended (one
+// clock read fewer), else time.Now().
+func (l landing) land(c *call, err error, now time.Time) {
 	if l.done == nil {
 		return
 	}
 	w := l.w
-	now := time.Now()
 	w.untrack(l.id)
 	elapsed := now.Sub(l.sendAt)
 	if elapsed < 0 {
@@ -739,21 +746,32 @@ func (w *hostWait) applyVerdicts(now time.Time) {
 // the window (seeds 1-3, -quick), over the 1.2 allowed; with it 1.08-1.10.
 const stallCount = DefaultBreakerConsecutiveFailures
 
-// track notes an attempt to be sent at sendAt as in flight.
+// track notes an attempt to be sent at sendAt as in flight, and returns
+// its slot for untrack.
 func (w *hostWait) track(sendAt time.Time) uint64 {
+	if sendAt.IsZero() {
+		sendAt = time.Unix(0, 1) // the zero time marks a free slot
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.inflight == nil {
-		w.inflight = make(map[uint64]time.Time)
+	w.nInflight++
+	if n := len(w.free); n > 0 {
+		id := w.free[n-1]
+		w.free = w.free[:n-1]
+		w.inflight[id] = sendAt
+		return id
 	}
-	w.nextID++
-	w.inflight[w.nextID] = sendAt
-	return w.nextID
+	w.inflight = append(w.inflight, sendAt)
+	return uint64(len(w.inflight) - 1)
 }
 
 func (w *hostWait) untrack(id uint64) {
 	w.mu.Lock()
-	delete(w.inflight, id)
+	if id < uint64(len(w.inflight)) && !w.inflight[id].IsZero() { // freed once only
+		w.inflight[id] = time.Time{}
+		w.free = append(w.free, id)
+		w.nInflight--
+	}
 	w.mu.Unlock()
 }
 
@@ -771,12 +789,12 @@ func (w *hostWait) stalled(now time.Time) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	thr := max(w.slow, slowCallFactor*w.usual)
-	if now.Sub(w.lastOK) < thr || len(w.inflight) < stallCount {
+	if now.Sub(w.lastOK) < thr || w.nInflight < stallCount {
 		return false
 	}
 	n := 0
 	for _, at := range w.inflight {
-		if now.Sub(at) >= thr {
+		if !at.IsZero() && now.Sub(at) >= thr {
 			if n++; n >= stallCount {
 				return true
 			}

@@ -12,6 +12,7 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/retryscope/retryscope/internal/gatewayid"
 	"github.com/retryscope/retryscope/internal/redact"
 	"github.com/retryscope/retryscope/policy"
 )
@@ -55,13 +56,14 @@ type AttemptResult struct {
 }
 
 // StartAttempt starts the CLIENT span of attempt n (1 for the first, hedges
-// included) as a child of ctx's span, which should be the logical span from
-// StartRequest. The span is named after the method ("GET") and carries
-// http.request.method, url.full (without userinfo, query values
-// redacted), server.address, server.port, http.request.resend_count (n-1,
-// only when n > 1), aws.request_id (the x-amzn-RequestId the attempt sends,
-// read from req.Header), aws.xray.trace_id (the Root it sends, if any),
-// retryscope.hedge when hedge is true, and the opted-in request headers.
+// included): the first as a child of ctx's span (pass the context
+// StartRequest returned, or one derived from it), the others as children
+// of the logical span, which the second attempt starts. The span is named
+// after the method ("GET") and carries http.request.method, url.full
+// (without userinfo, query values redacted), server.address, server.port,
+// http.request.resend_count (n-1, only when n > 1), aws.xray.trace_id (the
+// Root it sends, if any), retryscope.hedge when hedge is true, and the
+// opted-in request headers.
 //
 // It then injects the attempt span's context into req.Header with the
 // propagator, so the server sees this attempt as the parent. req must be the
@@ -79,7 +81,18 @@ func (r *Request) StartAttempt(ctx context.Context, req *http.Request, n int, he
 	in := r.in
 	var span trace.Span
 	if r.traced {
+		if n > 1 || hedge {
+			ctx = r.logical() // later attempts are the logical span's children
+		}
+		r.mu.Lock()
+		if n == 1 && r.started {
+			ctx = r.lctx // the logical span came first (a refusal): its child
+		}
 		ctx, span = in.tracer.Start(ctx, methodName(req.Method), in.clientStart...)
+		if n == 1 {
+			r.firstSC = span.SpanContext()
+		}
+		r.mu.Unlock()
 		if req.Header == nil {
 			req.Header = make(http.Header)
 		}
@@ -116,7 +129,7 @@ func (r *Request) StartAttempt(ctx context.Context, req *http.Request, n int, he
 // newAttempt returns the Attempt of the request's first recording attempt,
 // allocated with the Request, or a new one.
 func (r *Request) newAttempt(recording bool) *Attempt {
-	if recording && r.span != nil && r.firstTaken.CompareAndSwap(false, true) {
+	if recording && r.own && r.firstTaken.CompareAndSwap(false, true) {
 		return &r.first
 	}
 	return new(Attempt)
@@ -128,9 +141,6 @@ func (a *Attempt) startAttrs(attrs []attribute.KeyValue) []attribute.KeyValue {
 	attrs = append(attrs, semconv.URLFull(a.full))
 	if a.n > 1 {
 		attrs = append(attrs, semconv.HTTPRequestResendCount(a.n-1))
-	}
-	if a.sentID != "" {
-		attrs = append(attrs, semconv.AWSRequestID(a.sentID))
 	}
 	if a.sentRoot != "" {
 		attrs = append(attrs, AttrXRayTraceID.String(a.sentRoot))
@@ -157,10 +167,12 @@ func methodName(method string) string {
 // End ends the attempt span and records the attempt's metrics. On the span:
 // http.response.status_code; error.type (the status code for 4xx and 5xx, as
 // the HTTP conventions ask of CLIENT spans, else the outcome's cause, else
-// the error's type) with the span status Error; aws.request_id when the
-// answered x-amzn-RequestId differs from the one sent;
-// aws.extended_request_id (x-amz-apigw-id, or apigw-requestid from HTTP
-// APIs); aws.xray.trace_id when the answered X-Amzn-Trace-Id Root (Root-only
+// the error's type) with the span status Error; aws.request_id, the id API
+// Gateway logged the attempt under by internal/gatewayid's rule (an HTTP
+// API's apigw-requestid, else the x-amzn-RequestId a REST API answered,
+// else the one sent, read from req.Header at the start, when it is a UUID;
+// absent when none is known); aws.extended_request_id (x-amz-apigw-id, or
+// apigw-requestid from HTTP APIs); aws.xray.trace_id when the answered X-Amzn-Trace-Id Root (Root-only
 // headers included) differs from the one sent; retryscope.reach, .cause and
 // .reason from the outcome; retryscope.retry, .retry.wait_ms, .decision and
 // .decision.reason from the decision; and the opted-in response headers.
@@ -179,11 +191,11 @@ func (a *Attempt) End(r AttemptResult) {
 func (a *Attempt) endSpan(r AttemptResult, errType string) {
 	buf := getAttrs()
 	attrs := a.startAttrs(buf[:0])
+	if id := gatewayRequestID(a.sentID, r.Response); id != "" {
+		attrs = append(attrs, semconv.AWSRequestID(id))
+	}
 	if resp := r.Response; resp != nil {
 		attrs = append(attrs, semconv.HTTPResponseStatusCode(resp.StatusCode))
-		if id := headerValue(resp.Header, HeaderRequestID); id != "" && id != a.sentID {
-			attrs = append(attrs, semconv.AWSRequestID(id))
-		}
 		if id := extendedRequestID(resp.Header); id != "" {
 			attrs = append(attrs, semconv.AWSExtendedRequestID(id))
 		}
@@ -229,6 +241,24 @@ func (a *Attempt) endSpan(r AttemptResult, errType string) {
 	a.span.SetAttributes(attrs...)
 	putAttrs(a.span, buf, attrs)
 	a.span.End()
+}
+
+// gatewayRequestID is the request id API Gateway logged the attempt under,
+// by internal/gatewayid's rule (the one the transport's records, probe and
+// diagnose use): an HTTP API's apigw-requestid, else the x-amzn-RequestId
+// a REST API answered, else the one sent when it is a UUID (a REST API
+// adopts it), else "". net/http files the answer's headers under their
+// canonical names, so they are looked up under those only.
+func gatewayRequestID(sent string, resp *http.Response) string {
+	ids := gatewayid.IDs{Sent: sent}
+	if resp != nil {
+		h := resp.Header
+		ids.Answered = headerValue(h, HeaderRequestID)
+		ids.Extended = headerValue(h, HeaderAPIGWID)
+		ids.HTTPAPI = headerValue(h, HeaderHTTPAPIID)
+	}
+	id, _ := ids.ID()
+	return id
 }
 
 // extendedRequestID is API Gateway's own id for a request: x-amz-apigw-id

@@ -48,7 +48,7 @@ func benchRequest(b *testing.B, in *otelwire.Instrumentation) {
 	b.ReportAllocs()
 	for b.Loop() {
 		clear(req.Header)
-		c, r := in.StartRequest(ctx, orig)
+		c, r := in.StartRequest(ctx, orig, time.Now())
 		_, a := r.StartAttempt(c, req, 1, false)
 		a.End(res)
 		r.End(resp, nil, 1)

@@ -10,7 +10,9 @@
 // nothing. With the default Config and OpenTelemetry globals that nobody has
 // set, no span is started either (until otel.SetTracerProvider is called),
 // and metric attributes are built only for instruments that are enabled.
-// Spans that do not record cost no attributes. A recording span gets all
+// A request its first attempt answers starts one span, its attempt's: the
+// logical span starts only for a second attempt or a refusal (see
+// Request). Spans that do not record cost no attributes. A recording span gets all
 // its attributes in one SetAttributes call when it ends (one copy into the
 // SDK instead of two), built in buffers that are recycled when the span is
 // the SDK's (recognised by its type's package, without importing it); the

@@ -22,7 +22,7 @@ func ExampleNew() {
 	in := otelwire.New(otelwire.Config{TracerProvider: tp, RequestHeaders: []string{"Accept", "Authorization"}})
 
 	orig, _ := http.NewRequest(http.MethodGet, "https://api.example.com/prod/items?key=secret", nil)
-	ctx, r := in.StartRequest(context.Background(), orig)
+	ctx, r := in.StartRequest(context.Background(), orig, time.Now())
 	for n, status := range []int{504, 200} {
 		req := orig.Clone(ctx)
 		req.Header.Set("X-Amzn-RequestId", fmt.Sprintf("2f6c3a9e-0000-4000-8000-00000000000%d", n+1))

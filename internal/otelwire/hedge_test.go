@@ -2,10 +2,10 @@ package otelwire_test
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/retryscope/retryscope/internal/otelwire"
 	"github.com/retryscope/retryscope/policy"
@@ -16,13 +16,13 @@ func TestConcurrentHedges(t *testing.T) {
 	t.Parallel()
 	rec := newRecorder(t, otelwire.Config{})
 	orig, _ := http.NewRequest(http.MethodGet, "https://api.example.com/x", nil)
-	ctx, r := rec.StartRequest(context.Background(), orig)
+	ctx, r := rec.StartRequest(context.Background(), orig, time.Now())
 	const n = 8
 	var wg sync.WaitGroup
 	for i := 1; i <= n; i++ {
 		wg.Go(func() {
 			req := orig.Clone(ctx)
-			req.Header.Set("X-Amzn-RequestId", fmt.Sprint("id-", i))
+			req.Header.Set("X-Amzn-RequestId", sentID(i)) // a UUID, which a REST API adopts
 			_, a := r.StartAttempt(ctx, req, i, i > 1)
 			r.Refused(policy.RuleBudget, "api.example.com")
 			a.End(otelwire.AttemptResult{Response: &http.Response{StatusCode: 200, Header: http.Header{}},
@@ -39,8 +39,12 @@ func TestConcurrentHedges(t *testing.T) {
 	logical := ended[n]
 	ids := map[string]bool{}
 	for _, s := range ended[:n] {
-		if s.Parent().SpanID() != logical.SpanContext().SpanID() {
-			t.Errorf("attempt %s is not a child of the logical span", s.SpanContext().SpanID())
+		// The first attempt is the logical span's parent when it started
+		// first, its child otherwise; all are in one trace.
+		child := s.Parent().SpanID() == logical.SpanContext().SpanID()
+		parent := logical.Parent().SpanID() == s.SpanContext().SpanID()
+		if s.SpanContext().TraceID() != logical.SpanContext().TraceID() || !(child || parent && attrs(s.Attributes())["http.request.resend_count"].AsInt64() == 0) {
+			t.Errorf("attempt %s is neither a child of the logical span nor the first attempt, its parent", s.SpanContext().SpanID())
 		}
 		ids[attrs(s.Attributes())["aws.request_id"].AsString()] = true
 	}

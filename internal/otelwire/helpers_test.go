@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -82,7 +83,7 @@ func kvStrings(kvs []attribute.KeyValue) []string {
 // and returns the attempt's headers.
 func oneRequest(in *otelwire.Instrumentation) http.Header {
 	orig, _ := http.NewRequest(http.MethodGet, "http://api.example.com/items", nil)
-	ctx, r := in.StartRequest(context.Background(), orig)
+	ctx, r := in.StartRequest(context.Background(), orig, time.Now())
 	req := orig.Clone(ctx)
 	_, a := r.StartAttempt(ctx, req, 1, false)
 	resp := &http.Response{StatusCode: 200, Header: http.Header{}}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel/codes"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -55,7 +56,7 @@ func TestLogicalSpanEnd(t *testing.T) {
 	for _, tt := range tests {
 		rec := newRecorder(t, otelwire.Config{})
 		orig, _ := http.NewRequest("PURGE", "https://u:p@h/x?k=secret", nil)
-		_, r := rec.StartRequest(context.Background(), orig)
+		_, r := rec.StartRequest(context.Background(), orig, time.Now())
 		r.Refused(policy.RuleCircuitOpen, "h")
 		r.End(tt.resp, tt.err, 0)
 		s := rec.spans.Ended()[0]
@@ -76,7 +77,7 @@ func TestAttemptWithoutResponseOrError(t *testing.T) {
 	t.Parallel()
 	rec := newRecorder(t, otelwire.Config{})
 	req, _ := http.NewRequest(http.MethodPost, "http://[::1]:8080/", nil)
-	ctx, r := rec.StartRequest(context.Background(), req)
+	ctx, r := rec.StartRequest(context.Background(), req, time.Now())
 	_, a := r.StartAttempt(ctx, req, 1, false)
 	a.End(otelwire.AttemptResult{Outcome: policy.Outcome{Reach: policy.ReachUnknown, Cause: policy.CauseNoResponse}})
 	s := rec.spans.Ended()[0]
@@ -95,16 +96,18 @@ func TestUnknownMethod(t *testing.T) {
 	t.Parallel()
 	rec := newRecorder(t, otelwire.Config{})
 	req, _ := http.NewRequest("PURGE", "https://h/x", nil)
-	ctx, r := rec.StartRequest(context.Background(), req)
-	_, a := r.StartAttempt(ctx, req, 1, false)
-	a.End(otelwire.AttemptResult{Response: &http.Response{StatusCode: 200}, Outcome: policy.Outcome{Reach: policy.ReachBackend, Cause: policy.CauseOK}})
-	r.End(&http.Response{StatusCode: 200}, nil, 1)
+	ctx, r := rec.StartRequest(context.Background(), req, time.Now())
+	for n := 1; n <= 2; n++ { // a second attempt starts the logical span
+		_, a := r.StartAttempt(ctx, req, n, false)
+		a.End(otelwire.AttemptResult{Response: &http.Response{StatusCode: 200}, Outcome: policy.Outcome{Reach: policy.ReachBackend, Cause: policy.CauseOK}})
+	}
+	r.End(&http.Response{StatusCode: 200}, nil, 2)
 	ended := rec.spans.Ended()
 	at := attrs(ended[0].Attributes())
 	if ended[0].Name() != "HTTP" || at["http.request.method"].AsString() != "_OTHER" || at["http.request.method_original"].AsString() != "PURGE" {
 		t.Errorf("attempt span %q %v", ended[0].Name(), ended[0].Attributes())
 	}
-	if ended[1].Name() != "retryscope HTTP" {
-		t.Errorf("logical span %q", ended[1].Name())
+	if ended[2].Name() != "retryscope HTTP" {
+		t.Errorf("logical span %q", ended[2].Name())
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"testing"
+	"time"
 
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
@@ -19,7 +20,7 @@ func TestNilIsSafeAndFree(t *testing.T) {
 	ctx := context.Background()
 	resp := &http.Response{StatusCode: 200, Header: http.Header{}}
 	run := func() {
-		c, r := in.StartRequest(ctx, req)
+		c, r := in.StartRequest(ctx, req, time.Now())
 		c2, a := r.StartAttempt(c, req, 2, true)
 		if c2 != ctx || r != nil || a != nil {
 			t.Fatal("nil Instrumentation returned something")
@@ -58,7 +59,7 @@ func TestNoopTracerStillMeasures(t *testing.T) {
 		t.Fatal("New returned nil with a real meter provider")
 	}
 	req, _ := http.NewRequest(http.MethodGet, "http://example.com/", nil)
-	ctx, r := in.StartRequest(context.Background(), req)
+	ctx, r := in.StartRequest(context.Background(), req, time.Now())
 	_, a := r.StartAttempt(ctx, req, 1, false)
 	a.End(otelwire.AttemptResult{Response: &http.Response{StatusCode: 200}})
 	r.End(nil, nil, 1)

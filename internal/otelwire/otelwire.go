@@ -54,10 +54,9 @@ type Instrumentation struct {
 	internalStart []trace.SpanStartOption
 	clientStart   []trace.SpanStartOption
 
-	// untraced and traced are the shared Requests whose logical span does
-	// not record: attempts of the first start no spans, those of the
-	// second do (they carry the sampling decision on).
-	untraced, traced Request
+	// untraced is the Request shared by the requests whose attempts start
+	// no spans (their telemetry is metrics only).
+	untraced Request
 	// unsetGlobal is the global tracer provider as New found it, when it
 	// was the OpenTelemetry default that nobody had set.
 	unsetGlobal trace.TracerProvider
@@ -95,7 +94,6 @@ func New(cfg Config) *Instrumentation {
 		clientStart:   []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient)},
 	}
 	in.untraced = Request{in: in}
-	in.traced = Request{in: in, traced: tracing}
 	if cfg.TracerProvider == nil && isUnsetGlobal(tp) {
 		in.unsetGlobal = tp
 	}

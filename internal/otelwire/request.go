@@ -5,7 +5,9 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/codes"
@@ -16,15 +18,30 @@ import (
 	"github.com/retryscope/retryscope/policy"
 )
 
-// Request is the telemetry of one logical request: its INTERNAL span, the
-// parent of every attempt's CLIENT span. A nil *Request records nothing.
-// Its methods may be called from the goroutines of concurrent hedges.
+// Request is the telemetry of one logical request. Its INTERNAL span, the
+// parent of the attempts after the first, starts only when the request
+// needs it: when a second attempt (a retry or a hedge) goes, when a breaker
+// or a budget refuses one, or when the request ends without any. A request
+// answered by its first attempt records that attempt's CLIENT span alone,
+// as a child of the caller's span (a root without one), as the HTTP
+// semantic conventions describe a request that is not resent. A nil
+// *Request records nothing. Its methods may be called from the goroutines
+// of concurrent hedges.
 type Request struct {
 	in     *Instrumentation
-	traced bool       // attempts start spans
-	span   trace.Span // nil when the span does not record
-	url    *url.URL   // to redact error messages
-	full   string     // url.full of url, for the attempts
+	traced bool            // attempts start spans
+	own    bool            // allocated for this request (not a shared one)
+	parent context.Context // the caller's context, the first attempt's parent
+	start  time.Time       // the request's start, the logical span's
+	method string
+	url    *url.URL // to redact error messages
+	full   string   // url.full of url, for the attempts
+
+	mu      sync.Mutex
+	started bool              // the logical span was started (it may not record)
+	lctx    context.Context   // a context carrying the logical span, once started
+	span    trace.Span        // the logical span while it records; nil otherwise
+	firstSC trace.SpanContext // the first attempt's span, the logical span's parent when the caller has none
 
 	// first is the first recording attempt's telemetry, allocated with
 	// the request.
@@ -32,31 +49,57 @@ type Request struct {
 	firstTaken atomic.Bool
 }
 
-// StartRequest starts the INTERNAL span of one logical request, named
-// "retryscope <METHOD>", as a child of ctx's span, and returns a context
-// carrying it: pass that context to StartAttempt. It does not touch req. A
-// nil Instrumentation returns ctx and a nil *Request.
-func (in *Instrumentation) StartRequest(ctx context.Context, req *http.Request) (context.Context, *Request) {
+// StartRequest begins the telemetry of one logical request that started at
+// start, under ctx (the caller's context, whose span, if any, is the
+// parent). It returns the context to pass to StartAttempt, ctx itself: no
+// span is started yet (see Request). It does not touch req. A nil
+// Instrumentation returns ctx and a nil *Request.
+func (in *Instrumentation) StartRequest(ctx context.Context, req *http.Request, start time.Time) (context.Context, *Request) {
 	if in == nil {
 		return ctx, nil
 	}
 	if !in.tracing || in.tracingUnset(ctx) {
 		return ctx, &in.untraced
 	}
-	ctx, span := in.tracer.Start(ctx, logicalName(req.Method), in.internalStart...)
-	if !span.IsRecording() {
-		// The context still carries the span, so attempts inherit its
-		// sampling decision; there is nothing to end.
-		return ctx, &in.traced
-	}
-	// The attributes are set when the span ends, in one call.
-	return ctx, &Request{in: in, traced: true, span: span, url: req.URL, full: redact.URL(req.URL)}
+	return ctx, &Request{in: in, traced: true, own: true, parent: ctx, start: start, method: req.Method,
+		url: req.URL, full: redact.URL(req.URL)}
 }
 
-// Traced reports whether StartRequest put a span into the context it
-// returned (recording or not) and StartAttempt will do the same: the
-// request's contexts are then its own. A nil Request gives false.
+// Traced reports whether StartAttempt starts spans, and puts them into the
+// contexts it returns: the attempts' contexts are then their own. A nil
+// Request gives false.
 func (r *Request) Traced() bool { return r != nil && r.traced }
+
+// logical starts the logical span unless it has started, and returns a
+// context carrying it. Its parent is the caller's span, or, when the
+// caller has none, the first attempt's, so that every attempt of the
+// request stays in one trace. It starts at the request's start.
+func (r *Request) logical() context.Context {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.started {
+		return r.lctx
+	}
+	r.started = true
+	parent := r.parent
+	if !trace.SpanContextFromContext(parent).IsValid() && r.firstSC.IsValid() {
+		parent = trace.ContextWithSpanContext(parent, r.firstSC)
+	}
+	opts := append(r.in.internalStart[:len(r.in.internalStart):len(r.in.internalStart)], trace.WithTimestamp(r.start))
+	ctx, span := r.in.tracer.Start(parent, logicalName(r.method), opts...)
+	r.lctx = ctx
+	if span.IsRecording() {
+		r.span = span
+	}
+	return ctx
+}
+
+// logicalSpan returns the logical span if it was started and records.
+func (r *Request) logicalSpan() trace.Span {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.span
+}
 
 // urlFull is url.full for an attempt's URL, computed again only when it
 // differs from the logical request's.
@@ -120,8 +163,11 @@ func (r *Request) Refused(kind policy.Rule, host string) {
 	if r == nil {
 		return
 	}
-	if r.span != nil {
-		r.span.AddEvent(EventRefused, trace.WithAttributes(AttrRefusal.String(string(kind)), semconv.ServerAddress(host)))
+	if r.traced {
+		r.logical()
+		if span := r.logicalSpan(); span != nil {
+			span.AddEvent(EventRefused, trace.WithAttributes(AttrRefusal.String(string(kind)), semconv.ServerAddress(host)))
+		}
 	}
 	r.in.m.refused(string(kind))
 }
@@ -130,25 +176,41 @@ func (r *Request) Refused(kind policy.Rule, host string) {
 // (retryscope.attempts), the final status code, and, for an error or an
 // error status (4xx, 5xx), error.type and the span status Error. The HTTP
 // request attributes (method, server, url.full) are the attempts': the
-// logical span carries only what they do not. resp's Body is not read.
+// logical span carries only what they do not. A request that made one
+// attempt and had nothing refused has no logical span: its attempt's span
+// says it all. One that made none gets its logical span now. resp's Body
+// is not read.
 func (r *Request) End(resp *http.Response, err error, attempts int) {
-	if r == nil || r.span == nil {
+	if r == nil || !r.traced {
 		return
 	}
+	if attempts == 0 {
+		r.logical()
+	}
+	r.mu.Lock()
+	span := r.span
+	r.span = nil // ended once
+	r.mu.Unlock()
+	if span != nil {
+		r.endSpan(span, resp, err, attempts)
+	}
+}
+
+func (r *Request) endSpan(span trace.Span, resp *http.Response, err error, attempts int) {
 	buf := getAttrs()
 	attrs := append(buf[:0], AttrAttempts.Int(attempts))
 	switch {
 	case err != nil:
 		attrs = append(attrs, semconv.ErrorType(err))
-		r.span.SetStatus(codes.Error, redact.Text(err.Error(), r.url))
+		span.SetStatus(codes.Error, redact.Text(err.Error(), r.url))
 	case resp != nil:
 		attrs = append(attrs, semconv.HTTPResponseStatusCode(resp.StatusCode))
 		if isErrorStatus(resp.StatusCode) {
 			attrs = append(attrs, semconv.ErrorTypeKey.String(strconv.Itoa(resp.StatusCode)))
-			r.span.SetStatus(codes.Error, "")
+			span.SetStatus(codes.Error, "")
 		}
 	}
-	r.span.SetAttributes(attrs...)
-	putAttrs(r.span, buf, attrs)
-	r.span.End()
+	span.SetAttributes(attrs...)
+	putAttrs(span, buf, attrs)
+	span.End()
 }

@@ -63,16 +63,18 @@ func steps() []step {
 			wantID: "id-1", wantExtID: "ext-1=", wantRoot: xrayRoot},
 		{name: "attempt timeout",
 			err:        fmt.Errorf("Get %q: %w", secretURL, context.DeadlineExceeded),
-			wantStatus: codes.Error, wantErrType: "attempt_timeout", wantReach: policy.ReachUnknown, wantID: "id-2"},
-		{name: "429 throttled, id replaced",
+			wantStatus: codes.Error, wantErrType: "attempt_timeout", wantReach: policy.ReachUnknown, wantID: sentID(2)},
+		// An HTTP API logs its own id (apigw-requestid); the
+		// x-amzn-RequestId next to it came from behind it.
+		{name: "429 throttled by an HTTP API",
 			resp:       response(429, map[string]string{"X-Amzn-RequestId": "replaced-3", "Apigw-Requestid": "ext-3"}),
 			body:       `{"message":"Too Many Requests"}`,
 			wantStatus: codes.Error, wantErrType: "429", wantReach: policy.ReachGateway,
-			wantID: "replaced-3", wantExtID: "ext-3"},
+			wantID: "ext-3", wantExtID: "ext-3"},
 		{name: "connection refused, never sent",
 			err: &net.OpError{Op: "dial", Net: "tcp",
 				Err: &os.SyscallError{Syscall: "connect", Err: syscall.ECONNREFUSED}},
-			wantStatus: codes.Error, wantErrType: "connection_refused", wantReach: policy.ReachNotSent, wantID: "id-4"},
+			wantStatus: codes.Error, wantErrType: "connection_refused", wantReach: policy.ReachNotSent, wantID: sentID(4)},
 		// A plain success records its reach and status, no cause and no
 		// decision ("not retried" says nothing a 200 does not).
 		{name: "success", noDecision: true,
@@ -80,9 +82,13 @@ func steps() []step {
 			wantStatus: codes.Unset, wantReach: policy.ReachBackend, wantID: "id-5", wantExtID: "ext-5="},
 		{name: "hedge, canceled", hedge: true, noDecision: true,
 			err:        context.Canceled,
-			wantStatus: codes.Error, wantErrType: "canceled", wantReach: policy.ReachUnknown, wantID: "id-6"},
+			wantStatus: codes.Error, wantErrType: "canceled", wantReach: policy.ReachUnknown, wantID: sentID(6)},
 	}
 }
+
+// sentID is the x-amzn-RequestId attempt n sends: a UUID, as a REST API
+// adopts.
+func sentID(n int) string { return fmt.Sprintf("2f6c3a9e-0000-4000-8000-%012d", n) }
 
 // simulate runs one logical request through rec as the transport would and
 // returns the traceparent each attempt carried.
@@ -100,12 +106,12 @@ func simulate(t *testing.T, in *otelwire.Instrumentation, ss []step) []string {
 
 	pol := policy.Default()
 	pol.Rand = func(int64) int64 { return 0 }
-	ctx, lr := in.StartRequest(context.Background(), orig)
+	ctx, lr := in.StartRequest(context.Background(), orig, time.Now())
 	var parents []string
 	var last *http.Response
 	for i, s := range ss {
 		req := orig.Clone(ctx)
-		req.Header.Set("X-Amzn-RequestId", fmt.Sprintf("id-%d", i+1))
+		req.Header.Set("X-Amzn-RequestId", sentID(i+1))
 		actx, a := lr.StartAttempt(ctx, req, i+1, s.hedge)
 		if trace.SpanContextFromContext(actx).SpanID() == trace.SpanContextFromContext(ctx).SpanID() {
 			t.Errorf("%s: StartAttempt returned the logical span's context", s.name)
@@ -188,7 +194,14 @@ func checkAttempt(t *testing.T, span, logical sdktrace.ReadOnlySpan, n int, s st
 	if span.Name() != "GET" || span.SpanKind() != trace.SpanKindClient {
 		t.Errorf("attempt span: %q %v, want \"GET\" client", span.Name(), span.SpanKind())
 	}
-	if span.Parent().SpanID() != logical.SpanContext().SpanID() || span.SpanContext().TraceID() != logical.SpanContext().TraceID() {
+	switch {
+	case span.SpanContext().TraceID() != logical.SpanContext().TraceID():
+		t.Errorf("attempt span is not in the logical span's trace")
+	case n == 1 && (span.Parent().IsValid() || logical.Parent().SpanID() != span.SpanContext().SpanID()):
+		// The caller has no span: the first attempt is the root, and the
+		// logical span, started for the second, its child.
+		t.Errorf("first attempt: parent %v, logical span's parent %v; want a root, parent of the logical span", span.Parent().SpanID(), logical.Parent().SpanID())
+	case n > 1 && span.Parent().SpanID() != logical.SpanContext().SpanID():
 		t.Errorf("attempt span is not a child of the logical span")
 	}
 	a := attrs(span.Attributes())
@@ -200,7 +213,7 @@ func checkAttempt(t *testing.T, span, logical sdktrace.ReadOnlySpan, n int, s st
 		"aws.request_id":                       s.wantID,
 		"retryscope.reach":                     string(s.wantReach),
 		"http.request.header.accept":           []string{"application/json"},
-		"http.request.header.x-amzn-requestid": []string{fmt.Sprintf("id-%d", n)},
+		"http.request.header.x-amzn-requestid": []string{sentID(n)},
 	}
 	if n > 1 {
 		want["http.request.resend_count"] = int64(n - 1)
