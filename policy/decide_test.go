@@ -19,7 +19,8 @@ var (
 	backend        = policy.Outcome{Reach: policy.ReachBackend, Retryable: true, Cause: "unavailable", Reason: "503"}
 	lambdaThrottle = policy.Outcome{Reach: policy.ReachGateway, Retryable: true, Cause: "gateway_error", Reason: "500"}
 	edge503        = policy.Outcome{Reach: policy.ReachGateway, Retryable: true, Cause: "edge_error", Reason: "503"}
-	functionError  = policy.Outcome{Reach: policy.ReachBackend, Retryable: false, Cause: "function_error", Reason: "502"}
+	functionError  = policy.Outcome{Reach: policy.ReachBackend, Retryable: true, Cause: "function_error", Reason: "502"}
+	clientError    = policy.Outcome{Reach: policy.ReachBackend, Retryable: false, Cause: "client_error", Reason: "400"}
 )
 
 func withRetryAfter(o policy.Outcome, d time.Duration) policy.Outcome {
@@ -65,8 +66,14 @@ func TestDecide(t *testing.T) {
 		rule policy.Rule
 		wait time.Duration
 	}{
-		{"not retryable", fixed(), after("GET"), functionError, "not_retryable", 0},
-		{"not retryable before unsafe", fixed(), after("POST"), functionError, "not_retryable", 0},
+		{"not retryable", fixed(), after("GET"), clientError, "not_retryable", 0},
+		{"not retryable before unsafe", fixed(), after("POST"), clientError, "not_retryable", 0},
+
+		// A function error: the function ran and failed. As safe to repeat
+		// as a plain 500, and no safer.
+		{"GET after a function error", fixed(), after("GET"), functionError, "retry", 100 * time.Millisecond},
+		{"POST after a function error", fixed(), after("POST"), functionError, "unsafe", 0},
+		{"POST with key after a function error", fixed(), withKey, functionError, "retry", 100 * time.Millisecond},
 
 		{"POST after backend_timeout", fixed(), after("POST"), backendTimeout, "unsafe", 0},
 		{"POST after unknown", fixed(), after("POST"), unknown, "unsafe", 0},
