@@ -142,7 +142,7 @@ func Policies() []Policy {
 		},
 		{
 			Name:    "retryscope",
-			Summary: "transport.New defaults: 3 attempts when safe, full jitter 100 ms..10 s, breaker, budget 20% + 1/s",
+			Summary: "transport.New defaults: 4 attempts when safe, full jitter 100 ms..10 s, breaker, budget 20% + 1/s",
 			New:     retryscopeClient(),
 		},
 		{
