@@ -22,6 +22,10 @@ type Policy struct {
 	// (20 s), as the AWS SDKs' standard mode. Zero fields mean their
 	// defaults.
 	ThrottleBackoff Backoff
+	// LambdaThrottleCap caps the throttle backoff after API Gateway's 500
+	// for a throttled Lambda (a concurrency limit, which frees as running
+	// invocations end); default DefaultLambdaThrottleCap (2 s).
+	LambdaThrottleCap time.Duration
 	// MaxRetryAfter caps the delay a server may ask for with Retry-After;
 	// default 30 s. A longer request ends retrying at once (the last
 	// response is returned), so a hostile value never stalls a caller.
@@ -83,12 +87,13 @@ const (
 // after a throttle), Retry-After up to 30 s, no per-attempt timeout.
 func Default() Policy {
 	return Policy{
-		MaxAttempts:     DefaultMaxAttempts,
-		Backoff:         Backoff{Jitter: FullJitter, Base: DefaultBackoffBase, Cap: DefaultBackoffCap},
-		ThrottleBackoff: Backoff{Jitter: FullJitter, Base: DefaultThrottleBackoffBase, Cap: DefaultThrottleBackoffCap},
-		MaxRetryAfter:   DefaultMaxRetryAfter,
-		PeekBytes:       DefaultPeekBytes,
-		InProgressDelay: DefaultInProgressDelay,
+		MaxAttempts:       DefaultMaxAttempts,
+		Backoff:           Backoff{Jitter: FullJitter, Base: DefaultBackoffBase, Cap: DefaultBackoffCap},
+		ThrottleBackoff:   Backoff{Jitter: FullJitter, Base: DefaultThrottleBackoffBase, Cap: DefaultThrottleBackoffCap},
+		LambdaThrottleCap: DefaultLambdaThrottleCap,
+		MaxRetryAfter:     DefaultMaxRetryAfter,
+		PeekBytes:         DefaultPeekBytes,
+		InProgressDelay:   DefaultInProgressDelay,
 	}
 }
 
