@@ -174,6 +174,21 @@ func TestSendRate(t *testing.T) {
 			sendStep{at: 1020 * ms, op: "429"},
 			sendStep{at: 1100 * ms, op: "send", ok: true},
 			sendStep{at: 1100 * ms, op: "send", ok: true, wait: 142857142})},
+		{"a later cut goes no lower than the rate delivered since the last", append(steady,
+			sendStep{at: 1000 * ms, op: "429"}, // 7/s
+			sendStep{at: 2000 * ms, op: "ok"},  // grows to 7.7/s
+			sendStep{at: 2000 * ms, op: "ok"}, sendStep{at: 2000 * ms, op: "ok"}, sendStep{at: 2000 * ms, op: "ok"},
+			sendStep{at: 2000 * ms, op: "ok"}, sendStep{at: 2000 * ms, op: "ok"}, sendStep{at: 2000 * ms, op: "ok"},
+			sendStep{at: 2000 * ms, op: "ok"},  // 8 delivered in the second since the cut
+			sendStep{at: 2000 * ms, op: "429"}, // min(measured 8, cap 7.7) = 7.7 > 0.7*7.7: stays 7.7/s
+			sendStep{at: 2000 * ms, op: "send", ok: true},
+			sendStep{at: 2000 * ms, op: "send", ok: true, wait: 129870129})},
+		{"a later cut to Beta when the host delivered less", append(steady,
+			sendStep{at: 1000 * ms, op: "429"},
+			sendStep{at: 2000 * ms, op: "ok"}, sendStep{at: 2000 * ms, op: "ok"}, // 2 delivered
+			sendStep{at: 2000 * ms, op: "429"}, // 0.7 * 7.7 = 5.39/s
+			sendStep{at: 2000 * ms, op: "send", ok: true},
+			sendStep{at: 2000 * ms, op: "send", ok: true, wait: 185528756})},
 		{"successes grow the rate back and release it", append(steady,
 			sendStep{at: 1000 * ms, op: "429"},
 			sendStep{at: 2000 * ms, op: "ok"}, // 7.7/s
