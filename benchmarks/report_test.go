@@ -214,7 +214,8 @@ func TestDominanceWhy(t *testing.T) {
 		}
 	}
 	tg = dominanceTarget(cells, "s")
-	if !strings.HasPrefix(tg.Why, "none ties on success") || strings.Contains(tg.Why, "retryablehttp") ||
+	if !strings.HasPrefix(tg.Why, "none ties on success") || !strings.Contains(tg.Why, "(retries add no success here beyond the seeds' spread") ||
+		strings.Contains(tg.Why, "retryablehttp") ||
 		!strings.Contains(tg.Numbers, "(no bar: 3 duplicate executions)") {
 		t.Errorf("%q; %q", tg.Why, tg.Numbers)
 	}

@@ -285,6 +285,9 @@ func dominanceTarget(cells []Cell, scenario string) Target {
 		})
 		t.Status = StatusNotMet
 		t.Why = doms[0].text
+		if doms[0].peer == "none" && doms[0].rank[0] > 0 {
+			t.Why += " (retries add no success here beyond the seeds' spread, so any retry or wait shows as a cost)"
+		}
 		if len(doms) > 1 {
 			var others []string
 			for _, d := range doms[1:] {
