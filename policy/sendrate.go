@@ -70,7 +70,8 @@ func (c SendRateConfig) withDefaults() SendRateConfig {
 // Period while attempts succeed, and lets everything through again once
 // the cap is twice what is being sent. Attempts wait for their turn
 // (Reserve) instead of meeting another 429, so retries land when the
-// gateway has capacity.
+// gateway has capacity. The transport reserves retries only, and counts
+// every answer that was not a throttle (Succeeded).
 //
 // A cut after the first goes no lower than the rate the host delivered
 // since the cut before (successes per Period), up to the rate sent: a
