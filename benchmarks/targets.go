@@ -243,19 +243,29 @@ func dominance(c, p *Cell) (domination, bool) {
 	return domination{}, false
 }
 
+// cellTarget starts the target name about policy's cell of scenario: met,
+// its numbers the cell's success and attempts per request; not run, and a
+// nil cell, when the cell is missing.
+func cellTarget(cells []Cell, scenario, policy, name string) (Target, *Cell) {
+	c := findCell(cells, scenario, policy, cellsDeadline(cells))
+	if c == nil {
+		return Target{Status: StatusNotRun}, nil
+	}
+	n := c.Seeds()
+	return Target{Name: name, Status: StatusMet, Numbers: fmt.Sprintf("%s %s at %s attempts/request",
+		policy, pctStat(c.Success, n), withSpread(c.Amplification, n, "%.2f"))}, c
+}
+
 // dominanceTarget: no comparator succeeds more often, or as often with
 // fewer attempts or a lower p99 (dominance). Comparators that ran a
 // function twice are listed but are no bar. The reason of a target not met
 // is one line: the strongest comparator's case, the others by name.
 func dominanceTarget(cells []Cell, scenario string) Target {
-	t := Target{Name: scenario + ": no peer succeeds more often, or as often with fewer attempts per request or a lower p99"}
-	c := findCell(cells, scenario, "retryscope", cellsDeadline(cells))
+	t, c := cellTarget(cells, scenario, "retryscope", scenario+": no peer succeeds more often, or as often with fewer attempts per request or a lower p99")
 	if c == nil {
-		return Target{Status: StatusNotRun}
+		return t
 	}
-	n := c.Seeds()
-	t.Status = StatusMet
-	t.Numbers = fmt.Sprintf("retryscope %s at %s attempts/request, p99 %s", pctStat(c.Success, n), withSpread(c.Amplification, n, "%.2f"), secsStat(c.P99, n))
+	t.Numbers += ", p99 " + secsStat(c.P99, c.Seeds())
 	var doms []domination
 	compared := 0
 	for _, name := range comparators() {
@@ -305,14 +315,11 @@ func dominanceTarget(cells []Cell, scenario string) Target {
 // that honours them) reaches each such peer's success with no duplicate.
 func idempotencyTarget(cells []Cell) Target {
 	const sc = "post-timeouts"
-	t := Target{Name: sc + ": retryscope-idempotency reaches the success of the peers that ran functions twice, with zero duplicates"}
-	c := findCell(cells, sc, "retryscope-idempotency", cellsDeadline(cells))
+	t, c := cellTarget(cells, sc, "retryscope-idempotency", sc+": retryscope-idempotency reaches the success of the peers that ran functions twice, with zero duplicates")
 	if c == nil {
-		return Target{Status: StatusNotRun}
+		return t
 	}
-	n := c.Seeds()
-	t.Status = StatusMet
-	t.Numbers = fmt.Sprintf("retryscope-idempotency %s at %s attempts/request, %d duplicates", pctStat(c.Success, n), withSpread(c.Amplification, n, "%.2f"), c.Duplicates)
+	t.Numbers += fmt.Sprintf(", %d duplicates", c.Duplicates)
 	var why []string
 	if c.Duplicates > 0 {
 		why = append(why, fmt.Sprintf("%d duplicate executions despite the keys", c.Duplicates))
