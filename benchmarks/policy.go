@@ -90,6 +90,7 @@ func retryscopeOptions(env Env) []transport.Option {
 	budget := policy.BudgetConfig{MinRetriesPerSecond: policy.DefaultBudgetMinRetriesPerSecond / scale}
 	p.ThrottleBackoff.Base = scaled(p.ThrottleBackoff.Base, scale)
 	p.ThrottleBackoff.Cap = scaled(p.ThrottleBackoff.Cap, scale)
+	p.LambdaThrottleCap = scaled(p.LambdaThrottleCap, scale)
 	wait := transport.WaitConfig{MaxWait: scaled(transport.DefaultMaxWait, scale),
 		ProbeInterval: scaled(transport.DefaultProbeInterval, scale), Tick: scaled(transport.DefaultWaitTick, scale)}
 	return []transport.Option{transport.WithPolicy(p), transport.WithBreaker(b), transport.WithBudget(budget),
@@ -142,7 +143,7 @@ func Policies() []Policy {
 		},
 		{
 			Name:    "retryscope",
-			Summary: "transport.New defaults: 3 attempts when safe, full jitter 100 ms..10 s, breaker, budget 20% + 1/s",
+			Summary: "transport.New defaults: 4 attempts when safe, full jitter 100 ms..10 s, breaker, budget 20% + 1/s",
 			New:     retryscopeClient(),
 		},
 		{

@@ -95,21 +95,28 @@ func WriteTable(w io.Writer, results []Result) error {
 }
 
 // WriteTargets writes one line per target that ran, with the one-line
-// reason beside every NOT MET.
+// reason beside every NOT MET, then a count of each status.
 func WriteTargets(w io.Writer, results []Result) error {
+	met, notMet := 0, 0
 	for _, t := range Evaluate(results) {
-		if t.Status == StatusNotRun {
-			continue
-		}
 		line := fmt.Sprintf("%-8s [deadline %s] %s: %s", strings.ToUpper(t.Status), t.Deadline, t.Name, t.Numbers)
 		if t.Why != "" {
 			line += " -- why: " + t.Why
+		}
+		if t.Status == StatusMet {
+			met++
+		} else {
+			notMet++
 		}
 		if _, err := fmt.Fprintln(w, line); err != nil {
 			return err
 		}
 	}
-	return nil
+	if met+notMet == 0 {
+		return nil
+	}
+	_, err := fmt.Fprintf(w, "targets: %d met, %d not met (dominance against no retries and every peer; see docs/bench/report.md)\n", met, notMet)
+	return err
 }
 
 // WriteReport writes the report (report.md) and its plots into dir.
@@ -150,6 +157,10 @@ func writeMarkdown(w io.Writer, results []Result, meta Meta, plots []string) err
 		"(see [Method](#method)).\n\n")
 
 	b.WriteString("## Targets for retryscope's defaults\n\n")
+	for _, l := range TargetRules {
+		b.WriteString(l + "\n")
+	}
+	b.WriteString("\n")
 	for _, t := range Evaluate(results) {
 		fmt.Fprintf(&b, "- **%s** (deadline %s) — %s", strings.ToUpper(t.Status), t.Deadline, t.Name)
 		if t.Numbers != "" {

@@ -3,6 +3,7 @@ package benchmarks
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,7 +11,8 @@ import (
 )
 
 // synthetic returns results for the outage, brownout, throttle and
-// post-timeouts scenarios in which retryscope meets every target.
+// post-timeouts scenarios in which retryscope meets every target. The
+// peers run functions twice in post-timeouts only.
 func synthetic() []Result {
 	series := func(v float64) []float64 { return []float64{1, v, v, 1} }
 	mk := func(sc, pol string, ok, ampl float64, dups int, winAtt, recMS float64) Result {
@@ -36,47 +38,186 @@ func synthetic() []Result {
 		{"failsafe-go", 0.95, 2, 10, 2.9, 0},
 		{"aws-sdk-standard", 0.7, 1.2, 8, 1.5, 0},
 		{"retryscope", 0.95, 1.1, 0, 0.5, 9000},
+		{"retryscope-idempotency", 0.95, 1.15, 0, 0.5, 0},
 	} {
 		for _, sc := range []string{"outage", "brownout", "throttle", "post-timeouts"} {
-			out = append(out, mk(sc, p.name, p.ok, p.ampl, p.dups, p.winAtt, p.rc))
+			if p.name == "retryscope-idempotency" && sc != "post-timeouts" {
+				continue
+			}
+			dups := 0
+			if sc == "post-timeouts" {
+				dups = p.dups
+			}
+			out = append(out, mk(sc, p.name, p.ok, p.ampl, dups, p.winAtt, p.rc))
 		}
 	}
 	return out
 }
 
+// statuses maps each target's name to its status.
+func statuses(ts []Target) map[string]string {
+	m := map[string]string{}
+	for _, t := range ts {
+		m[t.Name] = t.Status
+	}
+	return m
+}
+
 func TestEvaluate(t *testing.T) {
 	t.Parallel()
 	res := synthetic()
-	for _, tg := range Evaluate(res) {
+	got := Evaluate(res)
+	for _, tg := range got {
 		if tg.Status != StatusMet {
 			t.Errorf("%s: %s (%s; %s), want met", tg.Name, tg.Status, tg.Numbers, tg.Why)
 		}
 	}
-	// Break each target in turn.
-	for i := range res {
-		r := &res[i]
-		if r.Policy != "retryscope" {
-			continue
-		}
-		switch r.Scenario {
-		case "post-timeouts":
-			r.Duplicates = 1
-		case "outage":
-			r.WindowAttempts, r.Recovered, r.RecoveryMS = 1.3, false, -1
-			r.Outcomes["circuit_open"] = 5
-		case "brownout":
-			r.SuccessRate = 0.8
-		case "throttle":
-			r.Amplification = 1.3
+	// Every scenario that ran has its dominance target; the other outage
+	// scenarios did not run.
+	for _, sc := range []string{"outage", "brownout", "throttle", "post-timeouts"} {
+		if _, ok := statuses(got)[sc+": no peer succeeds more often, or as often with fewer attempts per request or a lower p99"]; !ok {
+			t.Errorf("no dominance target for %s", sc)
 		}
 	}
+	for name := range statuses(got) {
+		if strings.HasPrefix(name, "outage-60s") || strings.HasPrefix(name, "http-api-outage") {
+			t.Errorf("target %q for a scenario that did not run", name)
+		}
+	}
+	// Break targets in turn.
+	for i := range res {
+		r := &res[i]
+		switch {
+		case r.Policy == "retryscope" && r.Scenario == "post-timeouts":
+			r.Duplicates = 1
+		case r.Policy == "retryscope-idempotency":
+			r.SuccessRate = 0.8 // the peers that ran functions twice: 95%
+		case r.Policy == "retryscope" && r.Scenario == "outage":
+			r.WindowAttempts, r.Recovered, r.RecoveryMS = 1.3, false, -1
+			r.Outcomes["circuit_open"] = 5
+		case r.Policy == "retryscope" && r.Scenario == "brownout":
+			r.SuccessRate = 0.8 // retryablehttp and failsafe-go: 95%
+		case r.Policy == "retryscope" && r.Scenario == "throttle":
+			r.Amplification = 2.2 // failsafe-go ties at 2.0
+		}
+	}
+	var notMet []string
 	for _, tg := range Evaluate(res) {
-		if tg.Status != StatusNotMet || tg.Why == "" {
-			t.Errorf("%s: %s, why %q; want not met with a reason", tg.Name, tg.Status, tg.Why)
+		if tg.Status == StatusNotMet {
+			if tg.Why == "" || strings.Contains(tg.Why, "\n") {
+				t.Errorf("%s: not met without a one-line reason: %q", tg.Name, tg.Why)
+			}
+			notMet = append(notMet, tg.Name)
+		}
+	}
+	want := []string{
+		"retryscope (defaults): zero duplicate executions",
+		"brownout: no peer succeeds more often",
+		"throttle: no peer succeeds more often",
+		"post-timeouts: retryscope-idempotency reaches",
+		"outage: at most 1.2 attempts per logical request",
+		"outage: back to 95% success",
+	}
+	if len(notMet) != len(want) {
+		t.Errorf("not met: %q, want %q", notMet, want)
+	}
+	for i := range min(len(notMet), len(want)) {
+		if !strings.HasPrefix(notMet[i], want[i]) {
+			t.Errorf("not met #%d: %q, want %q...", i, notMet[i], want[i])
 		}
 	}
 	if got := Evaluate(nil); len(got) != 0 {
 		t.Errorf("no results: %d targets, want none", len(got))
+	}
+}
+
+// cellsOf aggregates hand-made runs of one scenario and deadline: each
+// policy's success rates, attempts per request and p99s (ms), one per seed.
+func cellsOf(t *testing.T, runs map[string][][3]float64) []Cell {
+	t.Helper()
+	var res []Result
+	for _, pol := range append(comparators(), "retryscope") {
+		for seed, v := range runs[pol] {
+			res = append(res, Result{Scenario: "s", Policy: pol, Deadline: "10s", Seed: int64(seed + 1), Requests: 1000,
+				SuccessRate: v[0], Amplification: v[1], P99: v[2], Outcomes: map[string]int{"200": int(1000 * v[0])}})
+		}
+	}
+	return Aggregate(res)
+}
+
+// The dominance rule on hand-made rows: a peer dominates when it succeeds
+// more often past the seeds' spread, or ties on success with fewer attempts
+// or a lower p99 past the tolerance; more success is worth more attempts.
+func TestDominance(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		rs, peer [][3]float64 // per seed: success, attempts per request, p99 ms
+		want     string       // "" for no domination, else a substring of the reason
+	}{
+		{"identical", [][3]float64{{1, 1, 100}, {1, 1, 100}}, [][3]float64{{1, 1, 100}, {1, 1, 100}}, ""},
+		{"peer more success past the spread",
+			[][3]float64{{0.60, 2, 10e3}, {0.64, 2, 10e3}}, [][3]float64{{0.70, 1, 10e3}, {0.70, 1, 10e3}},
+			"succeeds more often: 70.0% against 62.0% (8.0 pp, tolerance 2.0 pp)"},
+		{"peer more success within the spread, fewer attempts",
+			[][3]float64{{0.58, 2, 10e3}, {0.66, 2, 10e3}}, [][3]float64{{0.66, 1, 10e3}, {0.74, 1, 10e3}},
+			"ties on success (70.0% against 62.0%, within 8.0 pp) with fewer attempts per request: 1.00 against 2.00"},
+		{"tie, more attempts within the tolerance",
+			[][3]float64{{0.9, 1.10, 10e3}, {0.9, 1.20, 10e3}}, [][3]float64{{0.9, 1.05, 10e3}, {0.9, 1.15, 10e3}}, ""},
+		{"tie, more attempts by less than the floor",
+			[][3]float64{{0.9, 1.005, 10e3}}, [][3]float64{{0.9, 1.0, 10e3}}, ""},
+		{"tie, retryscope more success within the spread, more attempts",
+			[][3]float64{{0.60, 1.6, 10e3}, {0.80, 1.6, 10e3}}, [][3]float64{{0.65, 1, 10e3}, {0.65, 1, 10e3}},
+			"ties on success (65.0% against 70.0%, within 10.0 pp) with fewer attempts"},
+		{"retryscope more success past the spread: more attempts and a longer p99 are its price",
+			[][3]float64{{0.93, 1.4, 145e3}, {0.93, 1.4, 145e3}}, [][3]float64{{0.70, 1, 3e3}, {0.70, 1, 3e3}}, ""},
+		{"tie, same attempts, longer p99 past 5%",
+			[][3]float64{{1, 1.06, 64e3}}, [][3]float64{{1, 1.62, 60e3}}, "with a lower p99: 60 s against 64 s (tolerance 3.00 s)"},
+		{"tie, same attempts, longer p99 within 5%",
+			[][3]float64{{1, 1.06, 62e3}}, [][3]float64{{1, 1.62, 60e3}}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cells := cellsOf(t, map[string][][3]float64{"retryscope": tc.rs, "retryablehttp": tc.peer})
+			c, p := findCell(cells, "s", "retryscope", "10s"), findCell(cells, "s", "retryablehttp", "10s")
+			d, ok := dominance(c, p)
+			if ok != (tc.want != "") || !strings.Contains(d.text, tc.want) {
+				t.Errorf("dominated %v, %q; want %q", ok, d.text, tc.want)
+			}
+			tg := dominanceTarget(cells, "s")
+			if want := map[bool]string{true: StatusNotMet, false: StatusMet}[tc.want != ""]; tg.Status != want {
+				t.Errorf("target %s (%s), want %s", tg.Status, tg.Why, want)
+			}
+		})
+	}
+}
+
+// A NOT MET names the strongest comparator first (more success before a
+// tie), the others by name, on one line; a peer that ran functions twice
+// is no bar.
+func TestDominanceWhy(t *testing.T) {
+	t.Parallel()
+	cells := cellsOf(t, map[string][][3]float64{
+		"retryscope":       {{0.62, 2, 10e3}},
+		"none":             {{0.62, 1, 10e3}},
+		"retryablehttp":    {{0.80, 3, 10e3}},
+		"aws-sdk-standard": {{0.62, 1.5, 10e3}},
+	})
+	tg := dominanceTarget(cells, "s")
+	if tg.Status != StatusNotMet || !strings.HasPrefix(tg.Why, "retryablehttp succeeds more often") ||
+		!strings.Contains(tg.Why, "; also dominated by none, aws-sdk-standard; retryscope's requests ended: 200 620") {
+		t.Errorf("%s: %q", tg.Status, tg.Why)
+	}
+	// retryablehttp's success bought with duplicate executions: no bar.
+	for i := range cells {
+		if cells[i].Policy == "retryablehttp" {
+			cells[i].Duplicates = 3
+		}
+	}
+	tg = dominanceTarget(cells, "s")
+	if !strings.HasPrefix(tg.Why, "none ties on success") || !strings.Contains(tg.Why, "(retries add no success here beyond the seeds' spread") ||
+		strings.Contains(tg.Why, "retryablehttp") ||
+		!strings.Contains(tg.Numbers, "(no bar: 3 duplicate executions)") {
+		t.Errorf("%q; %q", tg.Why, tg.Numbers)
 	}
 }
 
@@ -118,7 +259,7 @@ func TestEvaluateSpread(t *testing.T) {
 			res[i].SuccessRate -= 0.05
 		}
 	}
-	if tg := brownout(res); tg.Status != StatusNotMet || !strings.Contains(tg.Why, "vs retryablehttp: success 6.0 pp lower (tolerance 4.0 pp)") {
+	if tg := brownout(res); tg.Status != StatusNotMet || !strings.HasPrefix(tg.Why, "failsafe-go succeeds more often: 95.0% against 88.0% (7.0 pp, tolerance 3.0 pp); also dominated by retryablehttp;") {
 		t.Errorf("past the spread: %s, why %q", tg.Status, tg.Why)
 	}
 }
@@ -137,7 +278,7 @@ func TestReportFiles(t *testing.T) {
 		}
 	}
 	md, _ := os.ReadFile(filepath.Join(dir, "report.md"))
-	for _, want := range []string{"## Targets for retryscope's defaults", "**MET**", "| outage | **retryscope** | none |", "![outage-success-peers](outage-success-peers.png)", "## Method"} {
+	for _, want := range []string{"## Targets for retryscope's defaults", "judged by dominance against no retries", "**MET**", "| outage | **retryscope** | none |", "![outage-success-peers](outage-success-peers.png)", "## Method"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report.md lacks %q", want)
 		}
@@ -180,5 +321,35 @@ func TestWriteJSONAndTable(t *testing.T) {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("table's legend lacks %q:\n%s", want, b.String())
 		}
+	}
+}
+
+// The terminal gets one line per target, the reason on the NOT MET's own
+// line, and a count.
+func TestWriteTargets(t *testing.T) {
+	t.Parallel()
+	res := synthetic()
+	for i := range res {
+		if res[i].Policy == "retryscope" && res[i].Scenario == "throttle" {
+			res[i].Amplification = 2.2
+		}
+	}
+	var b bytes.Buffer
+	if err := WriteTargets(&b, res); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	var why []string
+	for _, l := range lines {
+		if strings.HasPrefix(l, "NOT MET") {
+			why = append(why, l)
+		}
+	}
+	if len(why) != 1 || !strings.Contains(why[0], "[deadline none] throttle: ") ||
+		!strings.Contains(why[0], "-- why: failsafe-go ties on success (95.0% against 95.0%, within 6.0 pp) with fewer attempts per request: 2.00 against 2.20") {
+		t.Errorf("NOT MET lines: %q", why)
+	}
+	if last := lines[len(lines)-1]; !strings.HasPrefix(last, fmt.Sprintf("targets: %d met, 1 not met", len(lines)-2)) {
+		t.Errorf("last line %q", last)
 	}
 }

@@ -1,8 +1,10 @@
 package benchmarks
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,6 +26,21 @@ type Target struct {
 	Why string
 }
 
+// TargetRules says how Evaluate judges, one sentence a line, for the
+// report's header.
+var TargetRules = []string{
+	"Every scenario and deadline is a target for the default `retryscope`, judged by dominance against no retries (`none`) and every peer: " +
+		"it is NOT MET when a comparator succeeds more often past the tolerance, or ties on success (within the tolerance) " +
+		"with fewer attempts per logical request past the tolerance, or ties with a lower p99 latency (failures included) past the tolerance.",
+	"Tolerances: for success and attempts, the two cells' spreads over the seeds added (with one seed, the 95% noise band of the difference), " +
+		"at least 0.01 attempts per request; for p99, the spreads added and at least 5% of the comparator's.",
+	"A comparator that ran a function twice is no bar (its success came from duplicate executions); in post-timeouts, " +
+		"`retryscope-idempotency` (keys, and a function that honours them) must reach such a peer's success with zero duplicates.",
+	"Besides: zero duplicate executions in every scenario; in every outage scenario at most 1.2 attempts per request issued during " +
+		"the window, and back to 95% success within the breaker's open time + 1 s. Each NOT MET says why in one line: the strongest " +
+		"comparator's case, the others by name, and how retryscope's requests ended.",
+}
+
 // Target statuses.
 const (
 	StatusMet    = "met"
@@ -41,26 +58,49 @@ const (
 	RecoverySlack = time.Second
 )
 
-// Evaluate checks the targets against results, once per callers' deadline:
-// zero duplicate executions for retryscope in every scenario; at most
-// MaxOutageAttempts attempts per request during the outage; in brownout and
-// throttle a success rate at least each peer's with amplification no
-// higher; back to 95% success within the breaker's open time plus
-// RecoverySlack after the outage. With several seeds a cell is its mean
-// over them, and a shortfall counts only when it is larger than the two
-// cells' spreads together; with one seed, larger than the 95% noise band
-// of the difference.
+// OutageScenarios are the scenarios whose fault is an outage: every
+// invocation outlives the integration timeout for a while, then the backend
+// is back. The window-attempts and recovery targets apply to them.
+var OutageScenarios = []string{"outage", "http-api-outage", "outage-60s", "outage-300s"}
+
+// Evaluate checks the targets against results, once per callers' deadline,
+// in this order:
+//
+//   - zero duplicate executions for retryscope in every scenario;
+//   - dominance, one target per scenario: the default retryscope is not
+//     met when a comparator (every peer, and no retries at all) succeeds
+//     more often past the tolerance (successTolerance), or ties on success
+//     (a shortfall of retryscope's within the tolerance, or better) with
+//     fewer attempts per logical request past amplificationTolerance, or
+//     ties on success with a lower p99 latency past p99Tolerance. A
+//     comparator that ran a function twice is no bar: its success came
+//     from duplicate executions;
+//   - in post-timeouts, retryscope-idempotency reaches the success of every
+//     peer that ran functions twice, with zero duplicates;
+//   - in every outage scenario, at most MaxOutageAttempts attempts per
+//     request issued during the outage window, and back to 95% success
+//     within the breaker's open time plus RecoverySlack.
+//
+// With several seeds a cell is its mean over them, and a tolerance is the
+// two cells' spreads together; with one seed, the 95% noise band of the
+// difference.
 func Evaluate(results []Result) []Target {
 	var out []Target
+	scenarios, _ := names(results)
 	for _, d := range deadlines(results) {
 		cells := Aggregate(filterDeadline(results, d))
-		for _, t := range []Target{
-			duplicatesTarget(cells),
-			outageAttemptsTarget(cells),
-			peersTarget(cells, "brownout"),
-			peersTarget(cells, "throttle"),
-			recoveryTarget(cells),
-		} {
+		ts := []Target{duplicatesTarget(cells)}
+		for _, sc := range scenarios {
+			ts = append(ts, dominanceTarget(cells, sc))
+		}
+		ts = append(ts, idempotencyTarget(cells))
+		for _, sc := range OutageScenarios {
+			ts = append(ts, outageAttemptsTarget(cells, sc), recoveryTarget(cells, sc))
+		}
+		for _, t := range ts {
+			if t.Status == StatusNotRun {
+				continue
+			}
 			t.Deadline = d
 			out = append(out, t)
 		}
@@ -123,23 +163,24 @@ func duplicatesTarget(cells []Cell) Target {
 	return t
 }
 
-func outageAttemptsTarget(cells []Cell) Target {
-	t := Target{Name: fmt.Sprintf("outage: at most %.1f attempts per logical request during the outage window", MaxOutageAttempts)}
-	c := findCell(cells, "outage", "retryscope", cellsDeadline(cells))
+func outageAttemptsTarget(cells []Cell, scenario string) Target {
+	t := Target{Name: fmt.Sprintf("%s: at most %.1f attempts per logical request during the outage window", scenario, MaxOutageAttempts)}
+	c := findCell(cells, scenario, "retryscope", cellsDeadline(cells))
 	if c == nil {
 		t.Status = StatusNotRun
 		return t
 	}
 	t.Numbers = "retryscope " + withSpread(c.WindowAttempts, c.Seeds(), "%.2f")
 	for _, p := range peerNames() {
-		if pc := findCell(cells, "outage", p, c.Deadline); pc != nil {
+		if pc := findCell(cells, scenario, p, c.Deadline); pc != nil {
 			t.Numbers += "; " + p + " " + withSpread(pc.WindowAttempts, pc.Seeds(), "%.2f")
 		}
 	}
 	t.Status = StatusMet
 	if c.WindowAttempts.Mean-c.WindowAttempts.Spread > MaxOutageAttempts {
 		t.Status = StatusNotMet
-		t.Why = "retries allowed by the budget and the breaker during the outage; requests ended: " + outcomeTextOf(c)
+		t.Why = fmt.Sprintf("%.2f attempts per request in the window, over %.1f: retries allowed by the budget and the breaker "+
+			"during the outage; requests ended: %s", c.WindowAttempts.Mean, MaxOutageAttempts, outcomeTextOf(c))
 	}
 	return t
 }
@@ -152,44 +193,156 @@ func cellsDeadline(cells []Cell) string {
 	return cells[0].Deadline
 }
 
-// peersTarget: success at least each peer's, amplification no higher.
-func peersTarget(cells []Cell, scenario string) Target {
-	t := Target{Name: scenario + ": success rate at least each peer's, amplification no higher"}
-	c := findCell(cells, scenario, "retryscope", cellsDeadline(cells))
+// Comparators of the dominance targets: no retries at all, and every peer.
+func comparators() []string {
+	return append([]string{"none"}, peerNames()...)
+}
+
+// Tolerance floors: below these a difference is rounding, whatever the
+// seeds' spreads say (cells whose seeds agree exactly have no spread).
+const (
+	// MinAmplificationTolerance is the least tolerance on attempts per
+	// logical request.
+	MinAmplificationTolerance = 0.01
+	// P99Tolerance is the least tolerance on p99 latency, as a share of the
+	// comparator's.
+	P99Tolerance = 0.05
+)
+
+// A domination is why a comparator dominates retryscope's cell: rank
+// orders them, the strongest first (more success before ties, then by how
+// far past the tolerance).
+type domination struct {
+	peer, text string
+	rank       [2]float64
+}
+
+// dominance compares retryscope's cell c with comparator p's. It reports
+// whether p dominates c, and why: p succeeds more often past the tolerance,
+// or ties on success (c's shortfall within the tolerance, or c better by
+// no more than it) and sends fewer attempts per request past
+// amplificationTolerance, or ties and has a lower p99 past p99Tolerance.
+func dominance(c, p *Cell) (domination, bool) {
+	gap, tol := p.Success.Mean-c.Success.Mean, successTolerance(c, p)
+	if gap > tol {
+		return domination{p.Policy, fmt.Sprintf("%s succeeds more often: %.1f%% against %.1f%% (%.1f pp, tolerance %.1f pp)",
+			p.Policy, 100*p.Success.Mean, 100*c.Success.Mean, 100*gap, 100*tol), [2]float64{0, -(gap - tol)}}, true
+	}
+	if gap < -tol {
+		return domination{}, false // retryscope succeeds more often: more attempts or a longer p99 may be its price
+	}
+	tie := fmt.Sprintf("%s ties on success (%.1f%% against %.1f%%, within %.1f pp)", p.Policy, 100*p.Success.Mean, 100*c.Success.Mean, 100*tol)
+	if d, tol := c.Amplification.Mean-p.Amplification.Mean, amplificationTolerance(c, p); d > tol {
+		return domination{p.Policy, fmt.Sprintf("%s with fewer attempts per request: %.2f against %.2f (tolerance %.3f)",
+			tie, p.Amplification.Mean, c.Amplification.Mean, tol), [2]float64{1, -(d - tol)}}, true
+	}
+	if d, tol := c.P99.Mean-p.P99.Mean, p99Tolerance(c, p); d > tol {
+		return domination{p.Policy, fmt.Sprintf("%s with a lower p99: %s against %s (tolerance %s)",
+			tie, secs(p.P99.Mean), secs(c.P99.Mean), secs(tol)), [2]float64{2, -(d - tol) / max(p.P99.Mean, 1)}}, true
+	}
+	return domination{}, false
+}
+
+// cellTarget starts the target name about policy's cell of scenario: met,
+// its numbers the cell's success and attempts per request; not run, and a
+// nil cell, when the cell is missing.
+func cellTarget(cells []Cell, scenario, policy, name string) (Target, *Cell) {
+	c := findCell(cells, scenario, policy, cellsDeadline(cells))
 	if c == nil {
-		t.Status = StatusNotRun
-		return t
+		return Target{Status: StatusNotRun}, nil
 	}
 	n := c.Seeds()
-	t.Status = StatusMet
-	t.Numbers = fmt.Sprintf("retryscope %s at %s attempts/request", pctStat(c.Success, n), withSpread(c.Amplification, n, "%.3f"))
-	var why []string
+	return Target{Name: name, Status: StatusMet, Numbers: fmt.Sprintf("%s %s at %s attempts/request",
+		policy, pctStat(c.Success, n), withSpread(c.Amplification, n, "%.2f"))}, c
+}
+
+// dominanceTarget: no comparator succeeds more often, or as often with
+// fewer attempts or a lower p99 (dominance). Comparators that ran a
+// function twice are listed but are no bar. The reason of a target not met
+// is one line: the strongest comparator's case, the others by name.
+func dominanceTarget(cells []Cell, scenario string) Target {
+	t, c := cellTarget(cells, scenario, "retryscope", scenario+": no peer succeeds more often, or as often with fewer attempts per request or a lower p99")
+	if c == nil {
+		return t
+	}
+	t.Numbers += ", p99 " + secsStat(c.P99, c.Seeds())
+	var doms []domination
 	compared := 0
-	for _, p := range peerNames() {
-		pc := findCell(cells, scenario, p, c.Deadline)
+	for _, name := range comparators() {
+		pc := findCell(cells, scenario, name, c.Deadline)
 		if pc == nil {
 			continue
 		}
+		t.Numbers += fmt.Sprintf("; %s %s at %s, p99 %s", name, pctStat(pc.Success, pc.Seeds()), withSpread(pc.Amplification, pc.Seeds(), "%.2f"), secsStat(pc.P99, pc.Seeds()))
+		if pc.Duplicates > 0 {
+			t.Numbers += fmt.Sprintf(" (no bar: %d duplicate executions)", pc.Duplicates)
+			continue
+		}
 		compared++
-		t.Numbers += fmt.Sprintf("; %s %s at %s", p, pctStat(pc.Success, pc.Seeds()), withSpread(pc.Amplification, pc.Seeds(), "%.3f"))
-		var miss []string
-		if gap, tol := pc.Success.Mean-c.Success.Mean, successTolerance(c, pc); gap > tol {
-			miss = append(miss, fmt.Sprintf("success %.1f pp lower (tolerance %.1f pp)", 100*gap, 100*tol))
-		}
-		if gap, tol := c.Amplification.Mean-pc.Amplification.Mean, amplificationTolerance(c, pc); gap > tol {
-			miss = append(miss, fmt.Sprintf("amplification %.3f higher (tolerance %.3f)", gap, tol))
-		}
-		if len(miss) > 0 {
-			why = append(why, "vs "+p+": "+strings.Join(miss, ", "))
+		if d, ok := dominance(c, pc); ok {
+			doms = append(doms, d)
 		}
 	}
 	if compared == 0 {
-		t.Status = StatusNotRun
+		return Target{Status: StatusNotRun}
+	}
+	if len(doms) > 0 {
+		slices.SortStableFunc(doms, func(a, b domination) int {
+			if c := cmp.Compare(a.rank[0], b.rank[0]); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.rank[1], b.rank[1])
+		})
+		t.Status = StatusNotMet
+		t.Why = doms[0].text
+		if doms[0].peer == "none" && doms[0].rank[0] > 0 {
+			t.Why += " (retries add no success here beyond the seeds' spread, so any retry or wait shows as a cost)"
+		}
+		if len(doms) > 1 {
+			var others []string
+			for _, d := range doms[1:] {
+				others = append(others, d.peer)
+			}
+			t.Why += "; also dominated by " + strings.Join(others, ", ")
+		}
+		t.Why += "; retryscope's requests ended: " + outcomeTextOf(c)
+	}
+	return t
+}
+
+// idempotencyTarget: in post-timeouts, where the peers' success comes from
+// running functions twice, retryscope-idempotency (keys, and a function
+// that honours them) reaches each such peer's success with no duplicate.
+func idempotencyTarget(cells []Cell) Target {
+	const sc = "post-timeouts"
+	t, c := cellTarget(cells, sc, "retryscope-idempotency", sc+": retryscope-idempotency reaches the success of the peers that ran functions twice, with zero duplicates")
+	if c == nil {
 		return t
+	}
+	t.Numbers += fmt.Sprintf(", %d duplicates", c.Duplicates)
+	var why []string
+	if c.Duplicates > 0 {
+		why = append(why, fmt.Sprintf("%d duplicate executions despite the keys", c.Duplicates))
+	}
+	bars := 0
+	for _, name := range peerNames() {
+		pc := findCell(cells, sc, name, c.Deadline)
+		if pc == nil || pc.Duplicates == 0 {
+			continue
+		}
+		bars++
+		t.Numbers += fmt.Sprintf("; %s %s with %d duplicates", name, pctStat(pc.Success, pc.Seeds()), pc.Duplicates)
+		if gap, tol := pc.Success.Mean-c.Success.Mean, successTolerance(c, pc); gap > tol {
+			why = append(why, fmt.Sprintf("vs %s: success %.1f%% against %.1f%%, %.1f pp higher (tolerance %.1f pp)",
+				name, 100*pc.Success.Mean, 100*c.Success.Mean, 100*gap, 100*tol))
+		}
+	}
+	if bars == 0 {
+		t.Numbers += "; no peer ran a function twice under this deadline"
 	}
 	if len(why) > 0 {
 		t.Status = StatusNotMet
-		t.Why = strings.Join(why, "; ") + "; retryscope's requests ended: " + outcomeTextOf(c)
+		t.Why = strings.Join(why, "; ") + "; its requests ended: " + outcomeTextOf(c)
 	}
 	return t
 }
@@ -204,13 +357,21 @@ func successTolerance(a, b *Cell) float64 {
 	return noise(a.Success.Mean, a.Requests, b.Success.Mean, b.Requests)
 }
 
-// amplificationTolerance is successTolerance for attempts per request.
+// amplificationTolerance is successTolerance for attempts per request, at
+// least MinAmplificationTolerance.
 func amplificationTolerance(a, b *Cell) float64 {
 	if a.Seeds() > 1 || b.Seeds() > 1 {
-		return a.Amplification.Spread + b.Amplification.Spread
+		return max(MinAmplificationTolerance, a.Amplification.Spread+b.Amplification.Spread)
 	}
 	ra, rb := a.Runs[0], b.Runs[0]
-	return meanNoise(ra.AttemptsStdDev, ra.Requests-ra.Dropped, rb.AttemptsStdDev, rb.Requests-rb.Dropped)
+	return max(MinAmplificationTolerance, meanNoise(ra.AttemptsStdDev, ra.Requests-ra.Dropped, rb.AttemptsStdDev, rb.Requests-rb.Dropped))
+}
+
+// p99Tolerance is how much longer retryscope's p99 latency may be than a
+// comparator's (emulated ms): the two cells' spreads together, and at least
+// P99Tolerance of the comparator's.
+func p99Tolerance(a, b *Cell) float64 {
+	return max(a.P99.Spread+b.P99.Spread, P99Tolerance*b.P99.Mean)
 }
 
 // noise is the 95% half-width of the difference of two success rates
@@ -231,24 +392,24 @@ func meanNoise(s1 float64, n1 int, s2 float64, n2 int) float64 {
 	return 1.96 * math.Sqrt(s1*s1/float64(n1)+s2*s2/float64(n2))
 }
 
-func recoveryTarget(cells []Cell) Target {
+func recoveryTarget(cells []Cell, scenario string) Target {
 	limit := transport.DefaultBreakerTimeout + RecoverySlack
-	t := Target{Name: fmt.Sprintf("outage: back to 95%% success within the breaker's open time + 1 s (%.0f s) after the outage", limit.Seconds())}
-	c := findCell(cells, "outage", "retryscope", cellsDeadline(cells))
+	t := Target{Name: fmt.Sprintf("%s: back to 95%% success within the breaker's open time + 1 s (%.0f s) after the outage", scenario, limit.Seconds())}
+	c := findCell(cells, scenario, "retryscope", cellsDeadline(cells))
 	if c == nil {
 		t.Status = StatusNotRun
 		return t
 	}
 	t.Numbers = "retryscope " + recoveryCellOf(c)
 	for _, p := range peerNames() {
-		if pc := findCell(cells, "outage", p, c.Deadline); pc != nil {
+		if pc := findCell(cells, scenario, p, c.Deadline); pc != nil {
 			t.Numbers += "; " + p + " " + recoveryCellOf(pc)
 		}
 	}
 	t.Status = StatusMet
 	if !c.Recovered || c.Recovery.Mean-c.Recovery.Spread > float64(limit/time.Millisecond) {
 		t.Status = StatusNotMet
-		t.Why = "requests ended: " + outcomeTextOf(c)
+		t.Why = "recovery " + recoveryCellOf(c) + "; requests ended: " + outcomeTextOf(c)
 		if c.Outcomes["circuit_open"] > 0 {
 			t.Why += "; the breaker refuses requests until its probes succeed, and a probe sent just before the " +
 				"outage ended gets its 504 only after the 29 s integration timeout, which reopens the breaker"

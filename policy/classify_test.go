@@ -130,8 +130,8 @@ func TestClassifyRESTAPI(t *testing.T) {
 		cause     policy.Cause
 	}{
 		{"integration timeout", 504, timedOut, errType("InternalServerErrorException"), policy.ReachBackendTimeout, true, "integration_timeout"},
-		{"function error", 502, internal, errType("InternalServerErrorException"), policy.ReachBackend, false, "function_error"},
-		{"malformed proxy response", 502, internal, errType("InternalServerErrorException"), policy.ReachBackend, false, "function_error"},
+		{"function error", 502, internal, errType("InternalServerErrorException"), policy.ReachBackend, true, "function_error"},
+		{"malformed proxy response", 502, internal, errType("InternalServerErrorException"), policy.ReachBackend, true, "function_error"},
 		{"lambda throttled", 500, internal, errType("InternalServerErrorException"), policy.ReachGateway, true, "gateway_error"},
 		{"bad permissions", 500, internal, errType("InternalServerErrorException"), policy.ReachGateway, true, "gateway_error"},
 		{"api gateway throttle", 429, tooMany, errType("TooManyRequestsException"), policy.ReachGateway, true, "throttled"},
@@ -147,7 +147,7 @@ func TestClassifyRESTAPI(t *testing.T) {
 		{"function 500 in gateway words", 500, internal, nil, policy.ReachBackend, true, "server_error"},
 		{"function 503", 503, `{"error":"warming up"}`, nil, policy.ReachBackend, true, "unavailable"},
 		// x-amzn-ErrorType alone does not tell a 504 from a 502 or a 500.
-		{"502 with timeout type", 502, internal, errType("IntegrationTimeout"), policy.ReachBackend, false, "function_error"},
+		{"502 with timeout type", 502, internal, errType("IntegrationTimeout"), policy.ReachBackend, true, "function_error"},
 	}
 	for _, r := range rows {
 		for _, edge := range []bool{false, true} {
@@ -171,7 +171,7 @@ func TestClassifyHTTPAPI(t *testing.T) {
 	t.Parallel()
 	tests := []classifyCase{
 		{"integration timeout", answer(503, `{"message":"Service Unavailable"}`, httpAPIIDs...), policy.ReachBackendTimeout, true, "integration_timeout"},
-		{"lambda failure", answer(500, `{"message":"Internal Server Error"}`, httpAPIIDs...), policy.ReachBackend, false, "function_error"},
+		{"lambda failure", answer(500, `{"message":"Internal Server Error"}`, httpAPIIDs...), policy.ReachBackend, true, "function_error"},
 		{"throttle", answer(429, `{"message":"Too Many Requests"}`, httpAPIIDs...), policy.ReachGateway, true, "throttled"},
 		{"not found", answer(404, `{"message":"Not Found"}`, httpAPIIDs...), policy.ReachBackend, false, "client_error"},
 		{"function 200", answer(200, `{"ok":true}`, httpAPIIDs...), policy.ReachBackend, false, "ok"},

@@ -19,7 +19,8 @@ var (
 	backend        = policy.Outcome{Reach: policy.ReachBackend, Retryable: true, Cause: "unavailable", Reason: "503"}
 	lambdaThrottle = policy.Outcome{Reach: policy.ReachGateway, Retryable: true, Cause: "gateway_error", Reason: "500"}
 	edge503        = policy.Outcome{Reach: policy.ReachGateway, Retryable: true, Cause: "edge_error", Reason: "503"}
-	functionError  = policy.Outcome{Reach: policy.ReachBackend, Retryable: false, Cause: "function_error", Reason: "502"}
+	functionError  = policy.Outcome{Reach: policy.ReachBackend, Retryable: true, Cause: "function_error", Reason: "502"}
+	clientError    = policy.Outcome{Reach: policy.ReachBackend, Retryable: false, Cause: "client_error", Reason: "400"}
 )
 
 func withRetryAfter(o policy.Outcome, d time.Duration) policy.Outcome {
@@ -65,8 +66,14 @@ func TestDecide(t *testing.T) {
 		rule policy.Rule
 		wait time.Duration
 	}{
-		{"not retryable", fixed(), after("GET"), functionError, "not_retryable", 0},
-		{"not retryable before unsafe", fixed(), after("POST"), functionError, "not_retryable", 0},
+		{"not retryable", fixed(), after("GET"), clientError, "not_retryable", 0},
+		{"not retryable before unsafe", fixed(), after("POST"), clientError, "not_retryable", 0},
+
+		// A function error: the function ran and failed. As safe to repeat
+		// as a plain 500, and no safer.
+		{"GET after a function error", fixed(), after("GET"), functionError, "retry", 100 * time.Millisecond},
+		{"POST after a function error", fixed(), after("POST"), functionError, "unsafe", 0},
+		{"POST with key after a function error", fixed(), withKey, functionError, "retry", 100 * time.Millisecond},
 
 		{"POST after backend_timeout", fixed(), after("POST"), backendTimeout, "unsafe", 0},
 		{"POST after unknown", fixed(), after("POST"), unknown, "unsafe", 0},
@@ -87,13 +94,14 @@ func TestDecide(t *testing.T) {
 		{"unsafe before max_attempts", fixed(), with(after("POST"), func(s *policy.State) { s.Attempts = 3 }), unknown, "unsafe", 0},
 
 		{"second retry waits twice as long", fixed(), with(after("GET"), func(s *policy.State) { s.Attempts = 2 }), unknown, "retry", 200 * time.Millisecond},
-		{"max attempts (default 3)", fixed(), with(after("GET"), func(s *policy.State) { s.Attempts = 3 }), unknown, "max_attempts", 0},
+		{"max attempts (default 4)", fixed(), with(after("GET"), func(s *policy.State) { s.Attempts = 4 }), unknown, "max_attempts", 0},
+		{"third retry under the default", fixed(), with(after("GET"), func(s *policy.State) { s.Attempts = 3 }), unknown, "retry", 400 * time.Millisecond},
 		{"max attempts 1 turns retries off", oneAttempt, after("GET"), unknown, "max_attempts", 0},
 		{"max attempts 5", five, with(after("GET"), func(s *policy.State) { s.Attempts = 4 }), unknown, "retry", 800 * time.Millisecond},
-		{"zero MaxAttempts means 3", policy.Policy{Backoff: fixed().Backoff}, with(after("GET"), func(s *policy.State) { s.Attempts = 3 }), unknown, "max_attempts", 0},
+		{"zero MaxAttempts means 4", policy.Policy{Backoff: fixed().Backoff}, with(after("GET"), func(s *policy.State) { s.Attempts = 4 }), unknown, "max_attempts", 0},
 
 		{"not replayable", fixed(), with(after("PUT"), func(s *policy.State) { s.Replayable = false }), unknown, "not_replayable", 0},
-		{"max_attempts before not_replayable", fixed(), with(after("PUT"), func(s *policy.State) { s.Replayable = false; s.Attempts = 3 }), unknown, "max_attempts", 0},
+		{"max_attempts before not_replayable", fixed(), with(after("PUT"), func(s *policy.State) { s.Replayable = false; s.Attempts = 4 }), unknown, "max_attempts", 0},
 
 		{"Retry-After honoured", fixed(), after("GET"), withRetryAfter(gateway, 5*time.Second), "retry", 5 * time.Second},
 		{"Retry-After 0", fixed(), after("GET"), withRetryAfter(gateway, 0), "retry", 0},
@@ -245,13 +253,13 @@ func TestIsIdempotent(t *testing.T) {
 func TestDefault(t *testing.T) {
 	t.Parallel()
 	p := policy.Default()
-	if p.MaxAttempts != 3 || p.MaxRetryAfter != 30*time.Second || p.PeekBytes != 512 ||
+	if p.MaxAttempts != 4 || p.MaxRetryAfter != 30*time.Second || p.PeekBytes != 512 ||
 		p.Backoff != (policy.Backoff{Jitter: policy.FullJitter, Base: 100 * time.Millisecond, Cap: 10 * time.Second}) ||
 		p.AttemptTimeout != 0 || p.MaxElapsed != 0 || p.AssumeIdempotent || p.Signatures != nil || p.Rand != nil {
 		t.Errorf("Default() = %+v", p)
 	}
 	var zero policy.Policy
-	if zero.Attempts() != 3 || zero.Peek() != 512 || p.Attempts() != 3 || p.Peek() != 512 {
+	if zero.Attempts() != 4 || zero.Peek() != 512 || p.Attempts() != 4 || p.Peek() != 512 {
 		t.Errorf("zero policy: Attempts %d Peek %d", zero.Attempts(), zero.Peek())
 	}
 	half := func(n int64) int64 { return n / 2 }

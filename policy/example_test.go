@@ -14,7 +14,7 @@ func ExampleDefault() {
 	fmt.Println("backoff:", p.Backoff.Jitter, p.Backoff.Base, p.Backoff.Cap)
 	fmt.Println("max Retry-After:", p.MaxRetryAfter)
 	// Output:
-	// attempts: 3
+	// attempts: 4
 	// backoff: full 100ms 10s
 	// max Retry-After: 30s
 }

@@ -25,6 +25,17 @@ const (
 	DefaultThrottleBackoffCap  = 20 * time.Second
 )
 
+// DefaultLambdaThrottleCap is Policy.LambdaThrottleCap's default: the
+// throttle backoff after API Gateway's 500 for a throttled Lambda waits at
+// most 2 s. That throttle is a concurrency limit, which frees as running
+// invocations end (in about a function's duration), not a rate whose
+// bucket refills over seconds. In the benchmark's lambda-throttle scenario
+// (1 s functions, concurrency 5, `retryscope bench -quick -seeds 3`) the
+// 20 s cap gave 96.7% success at 1.65 attempts per request with a p99 of
+// 5.74 s, where failsafe-go had 94.8% at 1.49 with 4.26 s; with 2 s,
+// 96.0% at 1.70 with 4.44 s; with 1.5 s, 94.4% at 1.63 with 3.50 s.
+const DefaultLambdaThrottleCap = 2 * time.Second
+
 // throttleBackoff returns ThrottleBackoff with its defaults filled in.
 func (p Policy) throttleBackoff() Backoff {
 	b := p.ThrottleBackoff
@@ -38,10 +49,19 @@ func (p Policy) throttleBackoff() Backoff {
 }
 
 // backoffFor returns the backoff that applies after outcome o: the
-// throttle scale after a throttle, Backoff otherwise.
+// throttle scale after a throttle (capped at LambdaThrottleCap after a
+// Lambda throttle), Backoff otherwise.
 func (p Policy) backoffFor(o Outcome) Backoff {
 	if o.IsThrottle() {
-		return p.throttleBackoff()
+		b := p.throttleBackoff()
+		if o.Cause == CauseGatewayError {
+			c := p.LambdaThrottleCap
+			if c <= 0 {
+				c = DefaultLambdaThrottleCap
+			}
+			b.Cap = min(b.Cap, c)
+		}
+		return b
 	}
 	return p.Backoff
 }

@@ -27,6 +27,8 @@ func TestThrottleBackoff(t *testing.T) {
 		{"429, second retry", gateway, 2, 2 * time.Second},
 		{"429, capped at 20 s", gateway, 6, 20 * time.Second},
 		{"Lambda throttle 500, first retry", lambdaThrottle, 1, time.Second},
+		{"Lambda throttle 500, second retry", lambdaThrottle, 2, 2 * time.Second},
+		{"Lambda throttle 500, capped at 2 s", lambdaThrottle, 3, 2 * time.Second},
 		{"connection refused, first retry", notSent, 1, 100 * time.Millisecond},
 		{"connection refused, capped at 10 s", notSent, 9, 10 * time.Second},
 		{"CloudFront 503 is not a throttle", edge503, 1, 100 * time.Millisecond},
@@ -38,11 +40,23 @@ func TestThrottleBackoff(t *testing.T) {
 			t.Errorf("%s: Decide = %+v, want a retry after %v", tc.name, d, tc.want)
 		}
 	}
-	// The zero Policy has the same throttle scale.
+	// The zero Policy has the same throttle scale and Lambda throttle cap.
 	var zero policy.Policy
 	zero.Rand = top
 	if d := zero.Decide(policy.State{Method: "GET", Replayable: true, Attempts: 1}, gateway, now); d.Wait != time.Second {
 		t.Errorf("zero Policy after a 429: wait %v, want 1s", d.Wait)
+	}
+	if d := zero.Decide(policy.State{Method: "GET", Replayable: true, Attempts: 3}, lambdaThrottle, now); d.Wait != 2*time.Second {
+		t.Errorf("zero Policy after a third Lambda throttle: wait %v, want 2s", d.Wait)
+	}
+	// LambdaThrottleCap moves it, and never above ThrottleBackoff's cap.
+	p.LambdaThrottleCap = 5 * time.Second
+	if d := p.Decide(policy.State{Method: "GET", Replayable: true, Attempts: 5}, lambdaThrottle, now); d.Wait != 5*time.Second {
+		t.Errorf("LambdaThrottleCap 5s: wait %v", d.Wait)
+	}
+	p.LambdaThrottleCap, p.ThrottleBackoff.Cap = time.Minute, 3*time.Second
+	if d := p.Decide(policy.State{Method: "GET", Replayable: true, Attempts: 5}, lambdaThrottle, now); d.Wait != 3*time.Second {
+		t.Errorf("LambdaThrottleCap above ThrottleBackoff.Cap: wait %v, want 3s", d.Wait)
 	}
 }
 
@@ -160,6 +174,21 @@ func TestSendRate(t *testing.T) {
 			sendStep{at: 1020 * ms, op: "429"},
 			sendStep{at: 1100 * ms, op: "send", ok: true},
 			sendStep{at: 1100 * ms, op: "send", ok: true, wait: 142857142})},
+		{"a later cut goes no lower than the rate delivered since the last", append(steady,
+			sendStep{at: 1000 * ms, op: "429"}, // 7/s
+			sendStep{at: 2000 * ms, op: "ok"},  // grows to 7.7/s
+			sendStep{at: 2000 * ms, op: "ok"}, sendStep{at: 2000 * ms, op: "ok"}, sendStep{at: 2000 * ms, op: "ok"},
+			sendStep{at: 2000 * ms, op: "ok"}, sendStep{at: 2000 * ms, op: "ok"}, sendStep{at: 2000 * ms, op: "ok"},
+			sendStep{at: 2000 * ms, op: "ok"},  // 8 delivered in the second since the cut
+			sendStep{at: 2000 * ms, op: "429"}, // min(measured 8, cap 7.7) = 7.7 > 0.7*7.7: stays 7.7/s
+			sendStep{at: 2000 * ms, op: "send", ok: true},
+			sendStep{at: 2000 * ms, op: "send", ok: true, wait: 129870129})},
+		{"a later cut to Beta when the host delivered less", append(steady,
+			sendStep{at: 1000 * ms, op: "429"},
+			sendStep{at: 2000 * ms, op: "ok"}, sendStep{at: 2000 * ms, op: "ok"}, // 2 delivered
+			sendStep{at: 2000 * ms, op: "429"}, // 0.7 * 7.7 = 5.39/s
+			sendStep{at: 2000 * ms, op: "send", ok: true},
+			sendStep{at: 2000 * ms, op: "send", ok: true, wait: 185528756})},
 		{"successes grow the rate back and release it", append(steady,
 			sendStep{at: 1000 * ms, op: "429"},
 			sendStep{at: 2000 * ms, op: "ok"}, // 7.7/s

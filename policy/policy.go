@@ -11,7 +11,7 @@ import (
 // and change it freely; it is safe for concurrent use as long as Rand is.
 type Policy struct {
 	// MaxAttempts is the number of attempts in all, the first included;
-	// default 3 (the Google SRE book's cap). 1 turns retries off.
+	// default DefaultMaxAttempts (4). 1 turns retries off.
 	MaxAttempts int
 	// Backoff computes the wait between attempts; default full jitter,
 	// base 100 ms, cap 10 s.
@@ -22,6 +22,10 @@ type Policy struct {
 	// (20 s), as the AWS SDKs' standard mode. Zero fields mean their
 	// defaults.
 	ThrottleBackoff Backoff
+	// LambdaThrottleCap caps the throttle backoff after API Gateway's 500
+	// for a throttled Lambda (a concurrency limit, which frees as running
+	// invocations end); default DefaultLambdaThrottleCap (2 s).
+	LambdaThrottleCap time.Duration
 	// MaxRetryAfter caps the delay a server may ask for with Retry-After;
 	// default 30 s. A longer request ends retrying at once (the last
 	// response is returned), so a hostile value never stalls a caller.
@@ -59,25 +63,37 @@ type Policy struct {
 }
 
 // Policy defaults.
+//
+// DefaultMaxAttempts, 4: the retry budget, not the count, bounds the load
+// a failing host sees (`retryscope bench -quick -seeds 3`: outage attempts
+// per request unchanged at 1.06, 0.77 and 0.55 under no, 60 s and 10 s
+// caller deadlines). Against independent failures a fourth attempt is
+// what the peers' success takes: with 3, 20% function errors left 0.6% of
+// GETs failed (99.4% against go-retryablehttp's 100%, 5 attempts), with 4
+// 99.9%; lambda-throttle went from 92.7% to 96.7% (go-retryablehttp 98.2%,
+// failsafe-go 94.8%) and throttle without a deadline from 92.6% to 95.2%.
+// The Google SRE book caps at 3; its concern, retries multiplying down a
+// stack of services, is the budget's here.
 const (
-	DefaultMaxAttempts   = 3
+	DefaultMaxAttempts   = 4
 	DefaultMaxRetryAfter = 30 * time.Second
 	DefaultPeekBytes     = 512
 	// DefaultInProgressDelay is Policy.InProgressDelay's default.
 	DefaultInProgressDelay = 5 * time.Second
 )
 
-// Default returns the default policy with every field spelled out: 3
+// Default returns the default policy with every field spelled out: 4
 // attempts, full jitter from 100 ms capped at 10 s (from 1 s capped at 20 s
 // after a throttle), Retry-After up to 30 s, no per-attempt timeout.
 func Default() Policy {
 	return Policy{
-		MaxAttempts:     DefaultMaxAttempts,
-		Backoff:         Backoff{Jitter: FullJitter, Base: DefaultBackoffBase, Cap: DefaultBackoffCap},
-		ThrottleBackoff: Backoff{Jitter: FullJitter, Base: DefaultThrottleBackoffBase, Cap: DefaultThrottleBackoffCap},
-		MaxRetryAfter:   DefaultMaxRetryAfter,
-		PeekBytes:       DefaultPeekBytes,
-		InProgressDelay: DefaultInProgressDelay,
+		MaxAttempts:       DefaultMaxAttempts,
+		Backoff:           Backoff{Jitter: FullJitter, Base: DefaultBackoffBase, Cap: DefaultBackoffCap},
+		ThrottleBackoff:   Backoff{Jitter: FullJitter, Base: DefaultThrottleBackoffBase, Cap: DefaultThrottleBackoffCap},
+		LambdaThrottleCap: DefaultLambdaThrottleCap,
+		MaxRetryAfter:     DefaultMaxRetryAfter,
+		PeekBytes:         DefaultPeekBytes,
+		InProgressDelay:   DefaultInProgressDelay,
 	}
 }
 

@@ -70,7 +70,18 @@ func (c SendRateConfig) withDefaults() SendRateConfig {
 // Period while attempts succeed, and lets everything through again once
 // the cap is twice what is being sent. Attempts wait for their turn
 // (Reserve) instead of meeting another 429, so retries land when the
-// gateway has capacity.
+// gateway has capacity. The transport reserves retries only, and counts
+// every answer that was not a throttle (Succeeded).
+//
+// A cut after the first goes no lower than the rate the host delivered
+// since the cut before (successes per Period), up to the rate sent: a
+// gateway's bucket that refills at its limit answers at that limit, and
+// cutting below it left the limit unused. In the benchmark's throttle
+// scenario (2.8 req/s limit, `retryscope bench -quick -seeds 3`) cutting
+// to 0.7 of the sent rate every time gave 95.2% success without a caller
+// deadline (p99 146 s), 81.0% under 60 s and 65.9% under 10 s; with this
+// floor, 99.7% (p99 103 s), 88.5% and 68.6%, at 1.66, 1.54 and 1.23
+// attempts per request.
 //
 // Feed it throttles that say "slower", such as a 429, and nothing else:
 // a send rate fed by API Gateway's 500 for a throttled Lambda (a
@@ -89,6 +100,7 @@ type SendRate struct {
 	next     time.Time // when the next send may go (GCRA's theoretical arrival time)
 	lastCut  time.Time
 	lastGrow time.Time
+	okSince  float64 // successes since lastCut: the rate the host delivered
 	// measurement: sends counted in the current period, and a smoothed rate
 	// of the periods before it.
 	periodStart time.Time
@@ -167,7 +179,8 @@ func (s *SendRate) Reserve(now time.Time, maxWait time.Duration) (time.Duration,
 
 // Throttled tells the SendRate that an attempt answered at now was
 // throttled: the rate is cut to Beta times the lesser of the measured rate
-// and the current cap, at most once a Period.
+// and the current cap, but not below the rate the host delivered since the
+// last cut, at most once a Period.
 func (s *SendRate) Throttled(now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -180,6 +193,12 @@ func (s *SendRate) Throttled(now time.Time) {
 		r = min(r, s.rate)
 	}
 	s.rate = max(s.cfg.Min, r*s.cfg.Beta)
+	if el := now.Sub(s.lastCut); s.engaged && el >= s.cfg.Period {
+		// The host took okSince since the last cut: no cut below what it
+		// delivered, up to the rate sent (see SendRate).
+		s.rate = max(s.rate, min(r, s.okSince*float64(s.cfg.Period)/float64(el)))
+	}
+	s.okSince = 0
 	if !s.engaged {
 		s.engaged = true
 		s.next = now
@@ -188,13 +207,14 @@ func (s *SendRate) Throttled(now time.Time) {
 }
 
 // Succeeded tells the SendRate that an attempt answered at now was not
-// throttled: the cap grows by Growth per Period since the last change, and
+// throttled (it counts toward the delivered rate): the cap grows by Growth per Period since the last change, and
 // the SendRate lets everything through again once the cap is twice the
 // measured rate.
 func (s *SendRate) Succeeded(now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.measure(now)
+	s.okSince++
 	if !s.engaged {
 		return
 	}

@@ -119,8 +119,14 @@ var apiGatewaySignatures = []Signature{
 	{Cause: CauseIntegrationTimeout, Status: 504, BodyContains: "Endpoint request timed out",
 		Reach: ReachBackendTimeout, Retryable: true,
 		Reason: "API Gateway integration timeout: the gateway stopped waiting, the function may still be running"},
+	// A function error is transient often enough (a dependency's blip, a
+	// function timeout) that every peer retries it; the function ran, so
+	// Decide retries only requests that are safe to repeat, as after a
+	// plain 500. In the benchmark's function-errors scenario (10% of
+	// invocations fail at random, GETs) retrying it took success from 89%
+	// at 1.00 attempts per request to the peers' 99-100%.
 	{Cause: CauseFunctionError, Status: 502, Header: HeaderErrorType, BodyContains: "Internal server error",
-		Reach: ReachBackend, Retryable: false,
+		Reach: ReachBackend, Retryable: true,
 		Reason: "function error or malformed proxy response: the function ran and failed"},
 	{Cause: CauseGatewayError, Status: 500, Header: HeaderErrorType, BodyContains: "Internal server error",
 		Reach: ReachGateway, Retryable: true,
@@ -145,7 +151,7 @@ var apiGatewaySignatures = []Signature{
 		Reach: ReachBackendTimeout, Retryable: true,
 		Reason: "HTTP API integration timeout: the gateway stopped waiting, the function may still be running"},
 	{Cause: CauseFunctionError, Status: 500, Header: HeaderHTTPAPIRequestID, BodyContains: "Internal Server Error",
-		Reach: ReachBackend, Retryable: false,
+		Reach: ReachBackend, Retryable: true,
 		Reason: "HTTP API integration failure: the function may have run and failed"},
 }
 

@@ -19,7 +19,7 @@ func TestReleaseSkipsWaitersPastTheirLimit(t *testing.T) {
 		onTime := &waiter{grant: make(chan waitGrant, 1), limit: now.Add(time.Second)}
 		next := &waiter{grant: make(chan waitGrant, 1), limit: now.Add(time.Second)}
 		w.queue = []*waiter{late, onTime, midTick, next}
-		if got := w.release(2, false, true); got != 2 {
+		if got := w.release(2, false, true, 0, false); got != 2 {
 			t.Fatalf("released %d, want 2", got)
 		}
 		for name, wt := range map[string]*waiter{"late": late, "midTick": midTick} {
@@ -74,4 +74,69 @@ func TestVerdictAtAStepCountsFromTheNext(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A waiter is released only with time left to land before its caller's
+// deadline: more than need after its slot (the host's landing time for a
+// release, the slow-call threshold for a probe). Those without are dropped
+// (their own timers end their waits); a waiter whose caller set no
+// deadline is never dropped for it (MaxWait bounds the wait, not the
+// attempt).
+func TestReleaseNeedsTimeToLand(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newHostWait(config{wait: &WaitConfig{Tick: 100 * time.Millisecond}}, &hostState{name: "h"})
+		now := time.Now()
+		mk := func(limit, deadline time.Duration) *waiter {
+			wt := &waiter{grant: make(chan waitGrant, 1), limit: now.Add(limit)}
+			if deadline > 0 {
+				wt.deadline = now.Add(deadline)
+			}
+			return wt
+		}
+		short := mk(time.Second, time.Second)      // 1 s left: less than the probe's 2 s
+		atNeed := mk(2*time.Second, 2*time.Second) // exactly 2 s: not more
+		noDeadline := mk(500*time.Millisecond, 0)  // MaxWait only: its attempt is not cut
+		enough := mk(5*time.Second, 5*time.Second)
+		w.queue = []*waiter{short, atNeed, noDeadline, enough}
+		if got := w.release(2, false, true, 2*time.Second, false); got != 2 {
+			t.Fatalf("released %d, want 2", got)
+		}
+		for name, wt := range map[string]*waiter{"short": short, "atNeed": atNeed} {
+			if len(wt.grant) != 0 {
+				t.Errorf("%s: granted without time to be judged", name)
+			}
+		}
+		for name, wt := range map[string]*waiter{"noDeadline": noDeadline, "enough": enough} {
+			if len(wt.grant) != 1 {
+				t.Errorf("%s: not granted", name)
+			}
+		}
+		if len(w.queue) != 0 {
+			t.Errorf("%d left in the queue", len(w.queue))
+		}
+	})
+}
+
+// An extra probe goes to the newest waiter (the most time left to be
+// judged), and only when it has the time; the others keep their places.
+func TestExtraProbeTakesTheNewest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newHostWait(config{wait: &WaitConfig{Tick: 100 * time.Millisecond}}, &hostState{name: "h"})
+		now := time.Now()
+		mk := func(d time.Duration) *waiter {
+			return &waiter{grant: make(chan waitGrant, 1), limit: now.Add(d), deadline: now.Add(d)}
+		}
+		oldest, middle, newest := mk(3*time.Second), mk(6*time.Second), mk(9*time.Second)
+		w.queue = []*waiter{oldest, middle, newest}
+		if got := w.release(1, false, true, 2*time.Second, true); got != 1 || len(newest.grant) != 1 {
+			t.Fatalf("released %d, newest granted %v", got, len(newest.grant) == 1)
+		}
+		if len(w.queue) != 2 || w.queue[0] != oldest || w.queue[1] != middle {
+			t.Errorf("queue after the probe: %v", w.queue)
+		}
+		// The newest left has 6 s: not enough for a probe that needs 7.
+		if got := w.release(1, false, true, 7*time.Second, true); got != 0 || len(middle.grant) != 0 || len(w.queue) != 2 {
+			t.Errorf("released %d without the time to judge it; queue %d", got, len(w.queue))
+		}
+	})
 }
