@@ -11,7 +11,8 @@ import (
 )
 
 // engineEnv carries the engine worker's job to a child test process:
-// "scenario/policy/runs".
+// "scenario/policy/runs/network", the network "mem" (memPipe, the
+// engine's) or "net.Pipe" (the engine's before memPipe).
 const engineEnv = "RETRYSCOPE_ENGINE_WORKER"
 
 // BenchmarkEngine measures the virtual-time engine: simulated logical
@@ -19,28 +20,41 @@ const engineEnv = "RETRYSCOPE_ENGINE_WORKER"
 // runs one at a time (all of a run in one bubble: emulator, client, load).
 // synctest needs a *testing.T, which a benchmark lacks, so the runs happen
 // in a child process of this test binary (TestEngineWorker), which times
-// them itself; process start-up is not counted in the rates.
+// them itself; process start-up is not counted in the rates. Each case
+// runs over the engine's network (mem) and over net.Pipe (what the engine
+// used before), side by side.
 func BenchmarkEngine(b *testing.B) {
 	for _, c := range []struct{ scenario, policy string }{
 		{"steady", "none"}, {"throttle", "retryscope"}, {"outage", "retryablehttp"}, {"storm", "retryscope"},
 	} {
-		b.Run(c.scenario+"/"+c.policy, func(b *testing.B) {
-			cmd := exec.Command(os.Args[0], "-test.run=^TestEngineWorker$", "-test.count=1")
-			cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s/%s/%d", engineEnv, c.scenario, c.policy, b.N))
-			out, err := cmd.Output()
-			if err != nil {
-				b.Fatalf("worker: %v\n%s", err, out)
-			}
-			var reqs, attempts, wallNS int64
-			if _, err := fmt.Sscanf(string(out), "engine requests=%d attempts=%d wall_ns=%d", &reqs, &attempts, &wallNS); err != nil {
-				b.Fatalf("worker said %q: %v", out, err)
-			}
-			sec := float64(wallNS) / 1e9
-			b.ReportMetric(float64(reqs)/sec, "requests/s")
-			b.ReportMetric(float64(attempts)/sec, "attempts/s")
-			b.ReportMetric(sec/float64(b.N), "s/run")
-		})
+		for _, network := range []string{"mem", "net.Pipe"} {
+			b.Run(c.scenario+"/"+c.policy+"/"+network, func(b *testing.B) { engineCase(b, c.scenario, c.policy, network) })
+		}
 	}
+}
+
+// engineCase runs one case in a child process and reports its rates per
+// wall second and per CPU second (the child's user and system time, start-up
+// included: on a shared machine the CPU time is the figure that carries
+// over).
+func engineCase(b *testing.B, scenario, policy, network string) {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestEngineWorker$", "-test.count=1")
+	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s/%s/%d/%s", engineEnv, scenario, policy, b.N, network))
+	out, err := cmd.Output()
+	if err != nil {
+		b.Fatalf("worker: %v\n%s", err, out)
+	}
+	var reqs, attempts, wallNS int64
+	if _, err := fmt.Sscanf(string(out), "engine requests=%d attempts=%d wall_ns=%d", &reqs, &attempts, &wallNS); err != nil {
+		b.Fatalf("worker said %q: %v", out, err)
+	}
+	sec := float64(wallNS) / 1e9
+	cpu := (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
+	b.ReportMetric(float64(reqs)/sec, "requests/s")
+	b.ReportMetric(float64(attempts)/sec, "attempts/s")
+	b.ReportMetric(sec/float64(b.N), "s/run")
+	b.ReportMetric(cpu/float64(b.N), "cpu-s/run")
+	b.ReportMetric(float64(reqs)/cpu, "requests/cpu-s")
 }
 
 // TestEngineWorker is BenchmarkEngine's child: it runs the job in its
@@ -52,11 +66,21 @@ func TestEngineWorker(t *testing.T) {
 	}
 	var scenario, policy string
 	var n int
-	parts := splitN(job, '/', 3)
+	parts := splitN(job, '/', 4)
+	if len(parts) != 4 {
+		t.Fatalf("%s=%q, want scenario/policy/runs/network", engineEnv, job)
+	}
 	scenario, policy = parts[0], parts[1]
 	n, err := strconv.Atoi(parts[2])
 	if err != nil {
 		t.Fatal(err)
+	}
+	switch parts[3] {
+	case "mem":
+	case "net.Pipe":
+		virtualNet = newNetPipeNet // this child process runs nothing else
+	default:
+		t.Fatalf("unknown network %q (want mem or net.Pipe)", parts[3])
 	}
 	sc, ok1 := ScenarioByName(scenario)
 	p, ok2 := PolicyByName(policy)

@@ -33,7 +33,8 @@ type Config struct {
 	// that finds none free is dropped and counts as failed. Default
 	// DefaultWorkers.
 	Workers int
-	// Parallel is how many runs go at once. Default DefaultParallel.
+	// Parallel is how many runs go at once. Default DefaultParallel for
+	// Run, DefaultVirtualParallel() for RunVirtual.
 	Parallel int
 }
 
@@ -45,8 +46,9 @@ const (
 	// DefaultWorkers is the default bound on logical requests in flight
 	// per run: 1000, above what any policy needs at the offered loads.
 	DefaultWorkers = 1000
-	// DefaultParallel is the default number of runs at once: 12. Runs
-	// mostly sleep (in scaled time), so this fits two cores.
+	// DefaultParallel is the default number of runs at once in real time
+	// (Run): 12. Runs mostly sleep (in scaled time), so this fits two
+	// cores.
 	DefaultParallel = 12
 )
 
@@ -219,7 +221,11 @@ type engine struct {
 
 func realEnv(scale float64) engine { return engine{scale: scale} }
 
-func virtualEnv() engine { return engine{scale: 1, virtual: true, listen: newPipeNet} }
+func virtualEnv() engine { return engine{scale: 1, virtual: true, listen: virtualNet} }
+
+// virtualNet makes a virtual run's network: newPipeNet; BenchmarkEngine's
+// child process sets newNetPipeNet to measure the engine as it was.
+var virtualNet = newPipeNet
 
 // runJob makes one run on the given engine.
 func runJob(ctx context.Context, j Job, c Config, e engine) Result {
