@@ -87,6 +87,7 @@ func TestEngineWorker(t *testing.T) {
 	if !ok1 || !ok2 {
 		t.Fatalf("no scenario %q or policy %q", scenario, policy)
 	}
+	defer TuneGC()() // as retryscope bench does
 	var reqs, attempts int
 	start := time.Now()
 	for range n {

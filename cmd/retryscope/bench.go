@@ -84,7 +84,8 @@ func parseBenchFlags(args []string, stderr io.Writer) (*benchConfig, int) {
 	policies := fs.String("policies", "", "comma-separated policies to run (default all: "+strings.Join(benchmarks.PolicyNames(), ", ")+")")
 	quick := fs.Bool("quick", false, "one seed, and the scale scenarios (storm, fleet) only when named; with -realtime, the quick time scale")
 	seed := fs.Int64("seed", 1, "seed for arrivals, fault draws and jitter: the same seed repeats the runs (default: seeds 1..3 without -quick)")
-	parallel := fs.Int("parallel", benchmarks.DefaultParallel, "runs at once")
+	parallel := fs.Int("parallel", 0, fmt.Sprintf("runs at once (default: two per core in virtual time, %d here; %d with -realtime)",
+		benchmarks.DefaultVirtualParallel(), benchmarks.DefaultParallel))
 	scale := fs.Float64("scale", 0, "with -realtime: time scale for every scenario, real/emulated (default: each scenario's, 0.04 with -quick, 0.1 without)")
 	seeds := fs.Int("seeds", 0, "run seeds 1..N and report each cell's mean and spread (overrides -seed)")
 	deadlines := fs.String("deadlines", "none,60s,10s", "comma-separated callers' deadlines per logical request: none or a Go duration")
@@ -114,8 +115,16 @@ func parseBenchFlags(args []string, stderr io.Writer) (*benchConfig, int) {
 	if *scale > 0 && !*realtime {
 		return nil, benchError(stderr, "-scale %v applies only with -realtime (virtual time needs no scale)", *scale)
 	}
-	if *parallel < 1 {
+	parallelSet := false
+	fs.Visit(func(f *flag.Flag) { parallelSet = parallelSet || f.Name == "parallel" })
+	switch {
+	case parallelSet && *parallel < 1:
 		return nil, benchError(stderr, "invalid -parallel %d (want 1 or more)", *parallel)
+	case parallelSet:
+	case *realtime:
+		cfg.parallel = benchmarks.DefaultParallel
+	default:
+		cfg.parallel = benchmarks.DefaultVirtualParallel()
 	}
 	if *seed == 0 {
 		return nil, benchError(stderr, "invalid -seed 0 (want a non-zero integer)")
@@ -260,6 +269,7 @@ func bench(ctx context.Context, cfg *benchConfig, args []string, stdout, stderr 
 	if cfg.realtime {
 		results = benchmarks.Run(ctx, jobs, rc, progress)
 	} else {
+		defer benchmarks.TuneGC()()
 		if results, err = benchmarks.RunVirtual(ctx, jobs, rc, progress); err != nil && ctx.Err() == nil {
 			fmt.Fprintf(stderr, "retryscope bench: %v\n", err)
 			return 1
