@@ -125,7 +125,11 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.gatewayAnswer(w, g, nil, answerTooLarge)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxPayload+1))
+	var body []byte
+	var err error
+	if r.Body != http.NoBody { // a request without a body: no read buffer
+		body, err = io.ReadAll(io.LimitReader(r.Body, MaxPayload+1))
+	}
 	if err != nil {
 		// The client went away or sent a malformed body (bad chunked
 		// encoding): no answer. Returning would make net/http send "200 OK".
