@@ -18,7 +18,9 @@ import (
 )
 
 // RunVirtual makes the runs in virtual time, c.Parallel at a time
-// (default DefaultVirtualParallel), heaviest first, and
+// (default DefaultVirtualParallel), heaviest first, Heavy ones at most
+// c.Parallel/2 at a time (at least one: each holds thousands of
+// connections, a gigabyte or more), and
 // returns their results in the order of jobs; done, when not nil, is
 // called after each run, from one goroutine at a time.
 //
@@ -44,37 +46,23 @@ func RunVirtual(ctx context.Context, jobs []Job, c Config, done func(Result)) ([
 	c = c.withDefaults()
 	results := make([]Result, len(jobs))
 	var mu sync.Mutex
-	// The jobs go out heaviest first, to c.Parallel workers: the long runs
-	// start at once and the short ones fill in around them, so the cores
-	// stay busy to the end instead of waiting on a heavy run started last.
-	queue := make(chan int, len(jobs))
-	for _, i := range virtualOrder(jobs) {
-		queue <- i
-	}
-	close(queue)
-	// Heavy runs hold thousands of connections (gigabytes each): two at a
-	// time.
-	heavy := make(chan struct{}, 2)
+	q := newJobQueue(jobs, max(1, c.Parallel/2))
 	body := func(t *testing.T) {
 		t.Run("runs", func(t *testing.T) {
 			for w := range min(c.Parallel, len(jobs)) {
 				t.Run(fmt.Sprintf("worker-%d", w), func(t *testing.T) {
 					t.Parallel()
-					for i := range queue {
-						if ctx.Err() != nil {
+					for {
+						i, ok := q.next()
+						if !ok || ctx.Err() != nil {
 							return
 						}
 						j := jobs[i]
-						if j.Scenario.Heavy {
-							heavy <- struct{}{}
-						}
 						var r Result
 						t.Run(fmt.Sprintf("%d", i), func(t *testing.T) {
 							synctest.Test(t, func(*testing.T) { r = runVirtualJob(ctx, j, c) })
 						})
-						if j.Scenario.Heavy {
-							<-heavy
-						}
+						q.finished(j)
 						mu.Lock()
 						results[i] = r
 						if done != nil && ctx.Err() == nil {
@@ -100,10 +88,70 @@ func RunVirtual(ctx context.Context, jobs []Job, c Config, done func(Result)) ([
 }
 
 // DefaultVirtualParallel is RunVirtual's default number of runs at once:
-// twice GOMAXPROCS (4 on 2 cores). A virtual run is CPU work from start to
-// end, so more runs at once only add memory and cache misses; two per
-// core keep every core busy while one run's goroutines wait for another's.
-func DefaultVirtualParallel() int { return 2 * runtime.GOMAXPROCS(0) }
+// GOMAXPROCS (the cores Go may use). A virtual run is CPU work from start
+// to end, and its own goroutines (the clients, the server, the functions)
+// and the garbage collector already use more than one core at times: more
+// runs at once only add memory and CPU time (measured: -quick's runs took
+// 6% more CPU time four at a time than two at a time on 2 cores).
+func DefaultVirtualParallel() int { return runtime.GOMAXPROCS(0) }
+
+// jobQueue hands RunVirtual's workers their jobs, heaviest first
+// (virtualOrder), with at most maxHeavy Heavy runs at once: a worker that
+// cannot take a heavy job takes the next light one instead of waiting.
+// The long runs start first and the short ones fill in around them, so
+// the cores stay busy to the end instead of waiting on a heavy run
+// started last.
+type jobQueue struct {
+	mu           sync.Mutex
+	cond         sync.Cond
+	heavy, light []int // job indexes, costliest first
+	running      int   // heavy runs under way
+	maxHeavy     int
+}
+
+func newJobQueue(jobs []Job, maxHeavy int) *jobQueue {
+	q := &jobQueue{maxHeavy: maxHeavy}
+	q.cond.L = &q.mu
+	for _, i := range virtualOrder(jobs) {
+		if jobs[i].Scenario.Heavy {
+			q.heavy = append(q.heavy, i)
+		} else {
+			q.light = append(q.light, i)
+		}
+	}
+	return q
+}
+
+// next returns the next job to run; ok is false when none is left.
+func (q *jobQueue) next() (i int, ok bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for {
+		switch {
+		case len(q.heavy) > 0 && q.running < q.maxHeavy:
+			i, q.heavy = q.heavy[0], q.heavy[1:]
+			q.running++
+			return i, true
+		case len(q.light) > 0:
+			i, q.light = q.light[0], q.light[1:]
+			return i, true
+		case len(q.heavy) == 0:
+			return 0, false
+		}
+		q.cond.Wait() // only heavy jobs are left, and enough run
+	}
+}
+
+// finished says a job returned by next has ended.
+func (q *jobQueue) finished(j Job) {
+	if !j.Scenario.Heavy {
+		return
+	}
+	q.mu.Lock()
+	q.running--
+	q.cond.Broadcast()
+	q.mu.Unlock()
+}
 
 // virtualOrder returns the order in which RunVirtual starts jobs: the
 // costliest first by virtualCost, ties in executionOrder's order.

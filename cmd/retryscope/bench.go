@@ -84,7 +84,7 @@ func parseBenchFlags(args []string, stderr io.Writer) (*benchConfig, int) {
 	policies := fs.String("policies", "", "comma-separated policies to run (default all: "+strings.Join(benchmarks.PolicyNames(), ", ")+")")
 	quick := fs.Bool("quick", false, "one seed, and the scale scenarios (storm, fleet) only when named; with -realtime, the quick time scale")
 	seed := fs.Int64("seed", 1, "seed for arrivals, fault draws and jitter: the same seed repeats the runs (default: seeds 1..3 without -quick)")
-	parallel := fs.Int("parallel", 0, fmt.Sprintf("runs at once (default: two per core in virtual time, %d here; %d with -realtime)",
+	parallel := fs.Int("parallel", 0, fmt.Sprintf("runs at once (default: one per core in virtual time, %d here; %d with -realtime)",
 		benchmarks.DefaultVirtualParallel(), benchmarks.DefaultParallel))
 	scale := fs.Float64("scale", 0, "with -realtime: time scale for every scenario, real/emulated (default: each scenario's, 0.04 with -quick, 0.1 without)")
 	seeds := fs.Int("seeds", 0, "run seeds 1..N and report each cell's mean and spread (overrides -seed)")
