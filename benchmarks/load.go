@@ -101,9 +101,26 @@ func (g *generator) run(ctx context.Context, t0 time.Time, times []time.Duration
 			}
 		}
 	}
+	// One timer for every wait until the next arrival.
+	next := time.NewTimer(time.Hour)
+	next.Stop()
+	defer next.Stop()
+	wait := func(d time.Duration) error {
+		if d <= 0 {
+			return ctx.Err()
+		}
+		next.Reset(d)
+		select {
+		case <-ctx.Done():
+			next.Stop()
+			return ctx.Err()
+		case <-next.C:
+			return nil
+		}
+	}
 	for i, at := range times {
 		g.recs[i].Issued = at
-		if err := sleepCtx(ctx, time.Until(t0.Add(scaled(at, g.scale)))); err != nil {
+		if err := wait(time.Until(t0.Add(scaled(at, g.scale)))); err != nil {
 			for j := i; j < len(times); j++ {
 				g.recs[j] = Record{Issued: times[j], Dropped: true, Outcome: "canceled"}
 			}
