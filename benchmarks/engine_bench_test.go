@@ -11,8 +11,9 @@ import (
 )
 
 // engineEnv carries the engine worker's job to a child test process:
-// "scenario/policy/runs/network", the network "mem" (memPipe, the
-// engine's) or "net.Pipe" (the engine's before memPipe).
+// "scenario/policy/runs/variant", the variant "mem" (memPipe, the
+// engine's), "net.Pipe" (the engine's network before memPipe) or "before"
+// (net.Pipe and the settings before, for engineSuite).
 const engineEnv = "RETRYSCOPE_ENGINE_WORKER"
 
 // BenchmarkEngine measures the virtual-time engine: simulated logical
@@ -31,7 +32,17 @@ func BenchmarkEngine(b *testing.B) {
 			b.Run(c.scenario+"/"+c.policy+"/"+network, func(b *testing.B) { engineCase(b, c.scenario, c.policy, network) })
 		}
 	}
+	for _, v := range []string{"mem", "before"} {
+		b.Run(engineSuite+"/"+v, func(b *testing.B) { engineCase(b, engineSuite, "all", v) })
+	}
 }
+
+// engineSuite is BenchmarkEngine's case of many runs at once, as
+// retryscope bench makes them: -quick's runs of outage, overload and
+// brownout (99 runs), with the engine's settings (mem) and with those it
+// had before (before: net.Pipe, Go's default garbage collector, 12 runs at
+// once).
+const engineSuite = "quick-3"
 
 // engineCase runs one case in a child process and reports its rates per
 // wall second and per CPU second (the child's user and system time, start-up
@@ -75,28 +86,53 @@ func TestEngineWorker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// mem: the engine as retryscope bench runs it. net.Pipe: the network
+	// it had before memPipe. before: its settings before (net.Pipe, Go's
+	// default garbage collector, 12 runs at once), for the suite case.
+	tuneGC, parallel := true, 1
 	switch parts[3] {
 	case "mem":
 	case "net.Pipe":
 		virtualNet = newNetPipeNet // this child process runs nothing else
+	case "before":
+		virtualNet, tuneGC, parallel = newNetPipeNet, false, DefaultParallel
 	default:
-		t.Fatalf("unknown network %q (want mem or net.Pipe)", parts[3])
+		t.Fatalf("unknown network %q (want mem, net.Pipe or before)", parts[3])
 	}
-	sc, ok1 := ScenarioByName(scenario)
-	p, ok2 := PolicyByName(policy)
-	if !ok1 || !ok2 {
-		t.Fatalf("no scenario %q or policy %q", scenario, policy)
+	var jobs []Job
+	if scenario == engineSuite {
+		// -quick's runs of three scenarios: every policy, three deadlines.
+		var scs []Scenario
+		for _, name := range []string{"outage", "overload", "brownout"} {
+			sc, _ := ScenarioByName(name)
+			scs = append(scs, sc)
+		}
+		jobs = Expand(Plan(scs, Policies(), false), []time.Duration{0, time.Minute, 10 * time.Second}, nil)
+		if parallel == 1 {
+			parallel = DefaultVirtualParallel()
+		}
+	} else {
+		sc, ok1 := ScenarioByName(scenario)
+		p, ok2 := PolicyByName(policy)
+		if !ok1 || !ok2 {
+			t.Fatalf("no scenario %q or policy %q", scenario, policy)
+		}
+		jobs = []Job{{Scenario: sc, Policy: p}}
 	}
-	defer TuneGC()() // as retryscope bench does
+	if tuneGC {
+		defer TuneGC()() // as retryscope bench does
+	}
 	var reqs, attempts int
 	start := time.Now()
 	for range n {
-		res, err := RunVirtual(WithTesting(context.Background(), t), []Job{{Scenario: sc, Policy: p}}, Config{Parallel: 1}, nil)
+		res, err := RunVirtual(WithTesting(context.Background(), t), jobs, Config{Parallel: parallel}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		reqs += res[0].Requests
-		attempts += res[0].Attempts
+		for _, r := range res {
+			reqs += r.Requests
+			attempts += r.Attempts
+		}
 	}
 	fmt.Printf("engine requests=%d attempts=%d wall_ns=%d\n", reqs, attempts, time.Since(start).Nanoseconds())
 }
