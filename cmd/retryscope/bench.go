@@ -33,10 +33,11 @@ p99 latency and recovery per scenario, policy and callers' deadline.
 Runs happen in virtual time (testing/synctest): a 29 s timeout costs no
 wall time, and the same flags give the same numbers, byte for byte, on any
 machine. Without -quick: seeds 1..3 (each cell's mean and spread), the
-scale scenarios (storm, fleet) included: about 170 s of CPU time.
--quick: one seed (-seed), without the scale scenarios unless named, in
-well under half a minute. -realtime runs the old way, in scaled real time
-over loopback sockets, whose numbers move with the machine's load.
+scale scenarios (storm, fleet) included: about 200 s of CPU time, under
+2 minutes on 2 idle cores. -quick: one seed (-seed), without the scale
+scenarios unless named: about 40 s of CPU time, 20 s on 2 idle cores.
+-realtime runs the old way, in scaled real time over loopback sockets,
+whose numbers move with the machine's load.
 
 Flags:`
 
