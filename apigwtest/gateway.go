@@ -141,8 +141,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	id := g.requestID
-	s.execLog.exec(id, "Starting execution for request: %s", id)
-	s.execLog.exec(id, "HTTP Method: %s, Resource Path: %s", r.Method, path)
+	if s.execLog != nil { // the arguments would be boxed even for no log
+		s.execLog.exec(id, "Starting execution for request: %s", id)
+		s.execLog.exec(id, "HTTP Method: %s, Resource Path: %s", r.Method, path)
+	}
 	fault := s.faultAt(Moment{Elapsed: time.Duration(float64(now.Sub(s.started)) / s.cfg.timeScale), InFlight: inFlight, Header: r.Header})
 	s.execLog.exec(id, "Sending request to %s", lambdaURL)
 	sent := time.Now()
@@ -176,8 +178,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.stats.LambdaThrottled++
 		s.mu.Unlock()
-		s.execLog.exec(id, "Lambda invocation failed with status: 429. Lambda request id: %s", lambdaID)
-		s.execLog.exec(id, "Execution failed due to configuration error: Rate Exceeded.")
+		if s.execLog != nil {
+			s.execLog.exec(id, "Lambda invocation failed with status: 429. Lambda request id: %s", lambdaID)
+			s.execLog.exec(id, "Execution failed due to configuration error: Rate Exceeded.")
+		}
 		g.entry.IntegrationRequestID = lambdaID
 		g.entry.IntegrationIntegrationStatus = "429"
 		g.entry.IntegrationError = "Rate Exceeded."
@@ -242,7 +246,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	g.entry.IntegrationIntegrationStatus = "200"
 	s.logEndpointResponse(g, lambdaID, res, res.at.Sub(sent))
 	if res.ferr != nil {
-		s.execLog.exec(id, "Lambda execution failed with status 200 due to customer function error: %s. Lambda request id: %s", res.ferr.Message, lambdaID)
+		if s.execLog != nil {
+			s.execLog.exec(id, "Lambda execution failed with status 200 due to customer function error: %s. Lambda request id: %s", res.ferr.Message, lambdaID)
+		}
 		g.entry.IntegrationError = "Lambda Customer Function Error:" + res.ferr.Message
 		s.gatewayAnswer(w, g, rec, answerFunctionError)
 		return
@@ -457,7 +463,7 @@ func (s *Server) finishRequest(w http.ResponseWriter, g *gatewayRequest, rec *In
 		}
 		t.Stop()
 	}
-	if executed {
+	if executed && s.execLog != nil {
 		s.execLog.exec(g.requestID, "Method completed with status: %d", status)
 	}
 	g.entry.Status = strconv.Itoa(status)
