@@ -21,6 +21,9 @@ type gatewayRequest struct {
 	start      time.Time
 	entry      AccessLogEntry
 	rng        *rand.Rand // the request's own source (WithDrawKey), else nil
+	// timer, when not nil, is the integration timeout's, which the
+	// gateway's own latency reuses once the integration has answered.
+	timer *time.Timer
 }
 
 func (s *Server) newGatewayRequest(r *http.Request, now time.Time) *gatewayRequest {
@@ -214,6 +217,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	deadline := sent.Add(s.scale(s.cfg.integrationTimeout))
 	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
+	g.timer = timer // finishRequest's wait reuses it
 	var res result
 	var got bool
 	select {
@@ -470,7 +474,13 @@ func fnv64a(h uint64, s string) uint64 {
 // and logs are complete when the client reads it.
 func (s *Server) finishRequest(w http.ResponseWriter, g *gatewayRequest, rec *Invocation, status int, body []byte, executed bool) {
 	if l := s.cfg.gatewayLatency; l != nil {
-		t := time.NewTimer(s.scale(s.drawGatewayLatency(l, g.rng)))
+		d := s.scale(s.drawGatewayLatency(l, g.rng))
+		t := g.timer
+		if t == nil {
+			t = time.NewTimer(d)
+		} else {
+			t.Reset(d) // a stopped or fired timer: nothing stale in t.C
+		}
 		select {
 		case <-t.C:
 		case <-s.closing:
