@@ -80,8 +80,9 @@ func (p *pipeNet) DialContext(ctx context.Context, _, _ string) (net.Conn, error
 }
 
 // memPipe returns the two ends of a buffered in-memory connection: like
-// net.Pipe, but a Write copies into the other end's buffer and returns
-// without waiting for a reader, as a socket's send buffer does, so an HTTP
+// net.Pipe, but a Write copies into the other end's buffer (up to
+// pipeBuffer unread bytes) and returns without waiting for a reader, as a
+// socket's send buffer does, so an HTTP
 // request or response costs one goroutine hand-off instead of one per
 // Write and Read pair. Readers wait on a sync.Cond, deadlines are timers
 // started only when a reader has to wait, which synctest counts as durably
@@ -137,6 +138,7 @@ func (c *memConn) Read(b []byte) (int, error) {
 			if h.off == len(h.buf) {
 				h.buf, h.off = h.buf[:0], 0
 			}
+			h.cond.Broadcast() // a writer may wait for room
 			return n, nil
 		case h.wclosed:
 			return 0, io.EOF
@@ -175,6 +177,10 @@ func (h *pipeHalf) wake() {
 	h.mu.Unlock()
 }
 
+// pipeBuffer bounds what one direction of a memPipe holds unread, as a
+// socket's buffers do: a Write beyond it waits for the reader.
+const pipeBuffer = 256 << 10
+
 func (c *memConn) Write(b []byte) (int, error) {
 	c.wmu.Lock()
 	wd := c.wdeadline
@@ -182,15 +188,33 @@ func (c *memConn) Write(b []byte) (int, error) {
 	h := c.out
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	switch {
-	case h.wclosed, h.rclosed:
-		return 0, io.ErrClosedPipe
-	case !wd.IsZero() && !time.Now().Before(wd):
-		return 0, os.ErrDeadlineExceeded
+	n := 0
+	for {
+		switch {
+		case h.wclosed, h.rclosed:
+			return n, io.ErrClosedPipe
+		case !wd.IsZero() && !time.Now().Before(wd):
+			return n, os.ErrDeadlineExceeded
+		}
+		room := pipeBuffer - (len(h.buf) - h.off)
+		if room > 0 {
+			k := min(room, len(b)-n)
+			if h.off > 0 && len(h.buf)+k > cap(h.buf) {
+				// Move the unread bytes to the front instead of growing.
+				h.buf = h.buf[:copy(h.buf, h.buf[h.off:])]
+				h.off = 0
+			}
+			h.buf = append(h.buf, b[n:n+k]...)
+			n += k
+			h.cond.Broadcast()
+			if n == len(b) {
+				return n, nil
+			}
+		}
+		// Full: wait for the reader (a write deadline is checked only
+		// when the writer wakes; net/http sets none here).
+		h.cond.Wait()
 	}
-	h.buf = append(h.buf, b...)
-	h.cond.Broadcast()
-	return len(b), nil
 }
 
 // Close closes both directions of this end: its own reads fail, the peer

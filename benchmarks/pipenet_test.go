@@ -191,3 +191,56 @@ func TestPipeNetHTTP(t *testing.T) {
 		<-served
 	})
 }
+
+// A writer ahead of its reader by pipeBuffer waits for it, as a socket's
+// full buffers make it; every byte still arrives, in order.
+func TestMemPipeBounded(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		a, b := memPipe()
+		defer a.Close()
+		defer b.Close()
+		msg := make([]byte, 4*pipeBuffer+123)
+		for i := range msg {
+			msg[i] = byte(i * 7)
+		}
+		wrote := make(chan error)
+		go func() {
+			_, err := a.Write(msg)
+			wrote <- err
+		}()
+		synctest.Wait()
+		select {
+		case err := <-wrote:
+			t.Fatalf("a write of %d bytes returned (%v) with nobody reading", len(msg), err)
+		default:
+		}
+		h := b.(*memConn).in
+		unread := func() (n, capacity int) {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			return len(h.buf) - h.off, cap(h.buf)
+		}
+		if n, _ := unread(); n != pipeBuffer {
+			t.Fatalf("%d bytes buffered, want the bound %d", n, pipeBuffer)
+		}
+		got := make([]byte, 0, len(msg))
+		buf := make([]byte, 10_000) // partial reads, so unread bytes move
+		for len(got) < len(msg) {
+			n, err := b.Read(buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, buf[:n]...)
+			if _, c := unread(); c > 2*pipeBuffer {
+				t.Fatalf("buffer grew to %d bytes", c)
+			}
+		}
+		if err := <-wrote; err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, msg) {
+			t.Fatal("bytes differ")
+		}
+	})
+}
