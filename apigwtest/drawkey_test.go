@@ -2,6 +2,7 @@ package apigwtest
 
 import (
 	"context"
+	"hash/fnv"
 	"math/rand/v2"
 	"net/http"
 	"sync"
@@ -70,5 +71,22 @@ func TestWithDrawKeyDrawsByKeyNotArrival(t *testing.T) {
 	f4, _ := drawsFor(t, []string{"b", "a", "a"})
 	if f3[0] != f4[0] || f3[1] != f4[1] {
 		t.Errorf("without WithDrawKey the n-th request should draw the same whatever its key: %v and %v", f3, f4)
+	}
+}
+
+// fnv64a is hash/fnv's FNV-1a: the keyed streams stay what they were.
+func TestFNV64a(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{"", "a", "apigwtest draws\x00", "apigwtest draws\x00123", "X-Bench-Request"} {
+		h := fnv.New64a()
+		h.Write([]byte(s))
+		if got, want := fnv64a(fnvOffset64, s), h.Sum64(); got != want {
+			t.Errorf("fnv64a(%q) = %#x, hash/fnv says %#x", s, got, want)
+		}
+	}
+	h := fnv.New64a()
+	h.Write([]byte(drawSalt + "42"))
+	if got := fnv64a(fnv64a(fnvOffset64, drawSalt), "42"); got != h.Sum64() {
+		t.Errorf("salt then key: %#x, want %#x", got, h.Sum64())
 	}
 }

@@ -43,17 +43,29 @@ func (s *Server) buildEvent(r *http.Request, path string, body []byte, g *gatewa
 	n := len(r.Header) + 5
 	ev.Headers = make(map[string]string, n)
 	ev.MultiValueHeaders = make(map[string][]string, n)
+	// Every value list is a copy of its own, all carved from one array
+	// (each capped at its length, so an append by the handler copies).
+	total := 4
+	for _, vs := range r.Header {
+		total += len(vs)
+	}
+	values := make([]string, 0, total)
+	own := func(vs ...string) []string {
+		i := len(values)
+		values = append(values, vs...)
+		return values[i:len(values):len(values)]
+	}
 	for k, vs := range r.Header {
 		if len(vs) == 0 {
 			continue
 		}
 		ev.Headers[k] = vs[len(vs)-1]
-		ev.MultiValueHeaders[k] = append([]string(nil), vs...)
+		ev.MultiValueHeaders[k] = own(vs...)
 	}
 	clientIP, _, _ := net.SplitHostPort(r.RemoteAddr)
 	set := func(k, v string) {
 		ev.Headers[k] = v
-		ev.MultiValueHeaders[k] = []string{v}
+		ev.MultiValueHeaders[k] = own(v)
 	}
 	set("X-Forwarded-For", clientIP)
 	set("X-Forwarded-Port", "443")

@@ -2,7 +2,6 @@ package apigwtest
 
 import (
 	"encoding/json"
-	"hash/fnv"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -22,6 +21,9 @@ type gatewayRequest struct {
 	start      time.Time
 	entry      AccessLogEntry
 	rng        *rand.Rand // the request's own source (WithDrawKey), else nil
+	// timer, when not nil, is the integration timeout's, which the
+	// gateway's own latency reuses once the integration has answered.
+	timer *time.Timer
 }
 
 func (s *Server) newGatewayRequest(r *http.Request, now time.Time) *gatewayRequest {
@@ -125,7 +127,11 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.gatewayAnswer(w, g, nil, answerTooLarge)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxPayload+1))
+	var body []byte
+	var err error
+	if r.Body != http.NoBody { // a request without a body: no read buffer
+		body, err = io.ReadAll(io.LimitReader(r.Body, MaxPayload+1))
+	}
 	if err != nil {
 		// The client went away or sent a malformed body (bad chunked
 		// encoding): no answer. Returning would make net/http send "200 OK".
@@ -137,8 +143,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	id := g.requestID
-	s.execLog.exec(id, "Starting execution for request: %s", id)
-	s.execLog.exec(id, "HTTP Method: %s, Resource Path: %s", r.Method, path)
+	if s.execLog != nil { // the arguments would be boxed even for no log
+		s.execLog.exec(id, "Starting execution for request: %s", id)
+		s.execLog.exec(id, "HTTP Method: %s, Resource Path: %s", r.Method, path)
+	}
 	fault := s.faultAt(Moment{Elapsed: time.Duration(float64(now.Sub(s.started)) / s.cfg.timeScale), InFlight: inFlight, Header: r.Header})
 	s.execLog.exec(id, "Sending request to %s", lambdaURL)
 	sent := time.Now()
@@ -172,8 +180,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.stats.LambdaThrottled++
 		s.mu.Unlock()
-		s.execLog.exec(id, "Lambda invocation failed with status: 429. Lambda request id: %s", lambdaID)
-		s.execLog.exec(id, "Execution failed due to configuration error: Rate Exceeded.")
+		if s.execLog != nil {
+			s.execLog.exec(id, "Lambda invocation failed with status: 429. Lambda request id: %s", lambdaID)
+			s.execLog.exec(id, "Execution failed due to configuration error: Rate Exceeded.")
+		}
 		g.entry.IntegrationRequestID = lambdaID
 		g.entry.IntegrationIntegrationStatus = "429"
 		g.entry.IntegrationError = "Rate Exceeded."
@@ -207,6 +217,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	deadline := sent.Add(s.scale(s.cfg.integrationTimeout))
 	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
+	g.timer = timer // finishRequest's wait reuses it
 	var res result
 	var got bool
 	select {
@@ -238,7 +249,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	g.entry.IntegrationIntegrationStatus = "200"
 	s.logEndpointResponse(g, lambdaID, res, res.at.Sub(sent))
 	if res.ferr != nil {
-		s.execLog.exec(id, "Lambda execution failed with status 200 due to customer function error: %s. Lambda request id: %s", res.ferr.Message, lambdaID)
+		if s.execLog != nil {
+			s.execLog.exec(id, "Lambda execution failed with status 200 due to customer function error: %s. Lambda request id: %s", res.ferr.Message, lambdaID)
+		}
 		g.entry.IntegrationError = "Lambda Customer Function Error:" + res.ferr.Message
 		s.gatewayAnswer(w, g, rec, answerFunctionError)
 		return
@@ -436,24 +449,45 @@ func (s *Server) keyedSource(key string) *rand.Rand {
 	s.mu.Unlock()
 	// The salt keeps these streams apart from any a caller derives from
 	// the same seed and key for its own draws.
-	h := fnv.New64a()
-	h.Write([]byte("apigwtest draws\x00"))
-	h.Write([]byte(key))
-	return rand.New(rand.NewPCG(uint64(s.cfg.seed)^h.Sum64(), n))
+	return rand.New(rand.NewPCG(uint64(s.cfg.seed)^fnv64a(fnv64a(fnvOffset64, drawSalt), key), n))
+}
+
+// drawSalt is hashed before a draw key (keyedSource).
+const drawSalt = "apigwtest draws\x00"
+
+// FNV-1a, 64 bits, as hash/fnv's New64a computes it, without its
+// allocation on every request.
+const (
+	fnvOffset64 = 14695981039346656037
+	fnvPrime64  = 1099511628211
+)
+
+func fnv64a(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= fnvPrime64
+	}
+	return h
 }
 
 // finishRequest records and logs the answer, then sends it: the counters
 // and logs are complete when the client reads it.
 func (s *Server) finishRequest(w http.ResponseWriter, g *gatewayRequest, rec *Invocation, status int, body []byte, executed bool) {
 	if l := s.cfg.gatewayLatency; l != nil {
-		t := time.NewTimer(s.scale(s.drawGatewayLatency(l, g.rng)))
+		d := s.scale(s.drawGatewayLatency(l, g.rng))
+		t := g.timer
+		if t == nil {
+			t = time.NewTimer(d)
+		} else {
+			t.Reset(d) // a stopped or fired timer: nothing stale in t.C
+		}
 		select {
 		case <-t.C:
 		case <-s.closing:
 		}
 		t.Stop()
 	}
-	if executed {
+	if executed && s.execLog != nil {
 		s.execLog.exec(g.requestID, "Method completed with status: %d", status)
 	}
 	g.entry.Status = strconv.Itoa(status)

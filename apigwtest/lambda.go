@@ -200,7 +200,9 @@ func (s *Server) run(rec *Invocation, we *warmEnv, c *call, d draws, out chan<- 
 		env = we.env
 	}
 
-	s.lambdaLog.line("START RequestId: " + c.lambdaID + " Version: $LATEST")
+	if s.lambdaLog != nil {
+		s.lambdaLog.line("START RequestId: " + c.lambdaID + " Version: $LATEST")
+	}
 	t0 := time.Now()
 	c.deadline = t0.Add(s.scale(s.cfg.functionTimeout))
 	fctx, cancel := context.WithDeadline(ctx, c.deadline)

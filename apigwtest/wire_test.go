@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/google/uuid"
 )
 
 // capture is a documented answer from testdata/captures (see its README).
@@ -242,6 +243,35 @@ func TestExtendedIDsAreURLSafe(t *testing.T) {
 	}
 	if !sawURLSafe {
 		t.Error("500 ids without a single - or _: not base64 of random bytes")
+	}
+}
+
+// TestRandomIDs: request ids are version 4 UUIDs, trace roots and segment
+// ids hex of the right length, and none repeats.
+func TestRandomIDs(t *testing.T) {
+	t.Parallel()
+	seen := map[string]bool{}
+	hexOnly := func(s string) bool { return strings.Trim(s, "0123456789abcdef") == "" }
+	now := time.Unix(0x5f5e1000, 0)
+	for range 1000 {
+		id := newUUID()
+		u, err := uuid.Parse(id)
+		if err != nil || !isUUID(id) || u.Version() != 4 || u.Variant() != uuid.RFC4122 || id != strings.ToLower(id) {
+			t.Fatalf("request id %q: %v, version %v, variant %v", id, err, u.Version(), u.Variant())
+		}
+		root, seg := newRoot(now), newSegmentID()
+		if len(root) != 35 || !strings.HasPrefix(root, "1-5f5e1000-") || !hexOnly(root[11:]) {
+			t.Fatalf("trace root %q", root)
+		}
+		if len(seg) != 16 || !hexOnly(seg) {
+			t.Fatalf("segment id %q", seg)
+		}
+		for _, v := range []string{id, root, seg} {
+			if seen[v] {
+				t.Fatalf("%q drawn twice", v)
+			}
+			seen[v] = true
+		}
 	}
 }
 

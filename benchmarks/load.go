@@ -80,12 +80,47 @@ type generator struct {
 
 // run issues every arrival at its time (real = t0 + at x scale) while a
 // worker is free, and waits for the logical requests to end.
+//
+// A worker is a goroutine that sends one logical request after another:
+// an arrival goes to an idle worker, or to a new one while fewer than
+// g.workers are busy, else it is dropped. Reusing goroutines keeps their
+// stacks, grown once to the depth of a policy's client (a new goroutine
+// per request grew its stack by copying, each time).
 func (g *generator) run(ctx context.Context, t0 time.Time, times []time.Duration) {
 	sem := make(chan struct{}, g.workers)
+	idle := make(chan int) // unbuffered: a send succeeds only into a waiting worker
 	var wg sync.WaitGroup
+	worker := func(i int) {
+		defer wg.Done()
+		for {
+			g.send(ctx, i)
+			<-sem
+			var ok bool
+			if i, ok = <-idle; !ok {
+				return
+			}
+		}
+	}
+	// One timer for every wait until the next arrival.
+	next := time.NewTimer(time.Hour)
+	next.Stop()
+	defer next.Stop()
+	wait := func(d time.Duration) error {
+		if d <= 0 {
+			return ctx.Err()
+		}
+		next.Reset(d)
+		select {
+		case <-ctx.Done():
+			next.Stop()
+			return ctx.Err()
+		case <-next.C:
+			return nil
+		}
+	}
 	for i, at := range times {
 		g.recs[i].Issued = at
-		if err := sleepCtx(ctx, time.Until(t0.Add(scaled(at, g.scale)))); err != nil {
+		if err := wait(time.Until(t0.Add(scaled(at, g.scale)))); err != nil {
 			for j := i; j < len(times); j++ {
 				g.recs[j] = Record{Issued: times[j], Dropped: true, Outcome: "canceled"}
 			}
@@ -97,12 +132,14 @@ func (g *generator) run(ctx context.Context, t0 time.Time, times []time.Duration
 			g.recs[i].Dropped, g.recs[i].Outcome = true, "dropped"
 			continue
 		}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			g.send(ctx, i)
-		}()
+		select {
+		case idle <- i:
+		default:
+			wg.Add(1)
+			go worker(i)
+		}
 	}
+	close(idle)
 	wg.Wait()
 }
 

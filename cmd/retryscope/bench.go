@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,10 +33,11 @@ p99 latency and recovery per scenario, policy and callers' deadline.
 Runs happen in virtual time (testing/synctest): a 29 s timeout costs no
 wall time, and the same flags give the same numbers, byte for byte, on any
 machine. Without -quick: seeds 1..3 (each cell's mean and spread), the
-scale scenarios (storm, fleet) included: about 170 s of CPU time.
--quick: one seed (-seed), without the scale scenarios unless named, in
-well under half a minute. -realtime runs the old way, in scaled real time
-over loopback sockets, whose numbers move with the machine's load.
+scale scenarios (storm, fleet) included: about 200 s of CPU time, under
+2 minutes on 2 idle cores. -quick: one seed (-seed), without the scale
+scenarios unless named: about 40 s of CPU time, 20 s on 2 idle cores.
+-realtime runs the old way, in scaled real time over loopback sockets,
+whose numbers move with the machine's load.
 
 Flags:`
 
@@ -54,6 +56,10 @@ type benchConfig struct {
 	quiet     bool
 	seeds     []int64
 	deadlines []time.Duration
+	// cpuProfile and memProfile are -cpuprofile and -memprofile: files for
+	// pprof, "" for none.
+	cpuProfile string
+	memProfile string
 }
 
 // runBench is the bench command.
@@ -79,7 +85,8 @@ func parseBenchFlags(args []string, stderr io.Writer) (*benchConfig, int) {
 	policies := fs.String("policies", "", "comma-separated policies to run (default all: "+strings.Join(benchmarks.PolicyNames(), ", ")+")")
 	quick := fs.Bool("quick", false, "one seed, and the scale scenarios (storm, fleet) only when named; with -realtime, the quick time scale")
 	seed := fs.Int64("seed", 1, "seed for arrivals, fault draws and jitter: the same seed repeats the runs (default: seeds 1..3 without -quick)")
-	parallel := fs.Int("parallel", benchmarks.DefaultParallel, "runs at once")
+	parallel := fs.Int("parallel", 0, fmt.Sprintf("runs at once (default: one per core in virtual time, %d here; %d with -realtime)",
+		benchmarks.DefaultVirtualParallel(), benchmarks.DefaultParallel))
 	scale := fs.Float64("scale", 0, "with -realtime: time scale for every scenario, real/emulated (default: each scenario's, 0.04 with -quick, 0.1 without)")
 	seeds := fs.Int("seeds", 0, "run seeds 1..N and report each cell's mean and spread (overrides -seed)")
 	deadlines := fs.String("deadlines", "none,60s,10s", "comma-separated callers' deadlines per logical request: none or a Go duration")
@@ -87,6 +94,8 @@ func parseBenchFlags(args []string, stderr io.Writer) (*benchConfig, int) {
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	jsonFile := fs.String("json", "", "write the results as JSON to this file")
 	outDir := fs.String("out", "", "write report.md and its plots into this directory")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the runs to this file (go tool pprof)")
+	memProfile := fs.String("memprofile", "", "write an allocation profile of the runs to this file (go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(stderr, benchUsage)
@@ -94,21 +103,29 @@ func parseBenchFlags(args []string, stderr io.Writer) (*benchConfig, int) {
 			fs.PrintDefaults()
 			return nil, 0
 		}
-		return nil, benchError(stderr, "%v (flags: -scenarios, -policies, -quick, -seed N, -seeds N, -deadlines LIST, -realtime, -quiet, -parallel N, -scale F, -json FILE, -out DIR)", err)
+		return nil, benchError(stderr, "%v (flags: -scenarios, -policies, -quick, -seed N, -seeds N, -deadlines LIST, -realtime, -quiet, -parallel N, -scale F, -json FILE, -out DIR, -cpuprofile FILE, -memprofile FILE)", err)
 	}
 	if fs.NArg() > 0 {
 		return nil, benchError(stderr, "unexpected argument %q (bench takes only flags)", fs.Arg(0))
 	}
 	cfg := &benchConfig{quick: *quick, seed: *seed, parallel: *parallel, scale: *scale, jsonFile: *jsonFile, outDir: *outDir,
-		realtime: *realtime, quiet: *quiet}
+		realtime: *realtime, quiet: *quiet, cpuProfile: *cpuProfile, memProfile: *memProfile}
 	if *scale < 0 || *scale > 1 || *scale != *scale {
 		return nil, benchError(stderr, "invalid -scale %v (want a number in (0, 1], e.g. 0.04; 0 for the default)", *scale)
 	}
 	if *scale > 0 && !*realtime {
 		return nil, benchError(stderr, "-scale %v applies only with -realtime (virtual time needs no scale)", *scale)
 	}
-	if *parallel < 1 {
+	parallelSet := false
+	fs.Visit(func(f *flag.Flag) { parallelSet = parallelSet || f.Name == "parallel" })
+	switch {
+	case parallelSet && *parallel < 1:
 		return nil, benchError(stderr, "invalid -parallel %d (want 1 or more)", *parallel)
+	case parallelSet:
+	case *realtime:
+		cfg.parallel = benchmarks.DefaultParallel
+	default:
+		cfg.parallel = benchmarks.DefaultVirtualParallel()
 	}
 	if *seed == 0 {
 		return nil, benchError(stderr, "invalid -seed 0 (want a non-zero integer)")
@@ -148,9 +165,12 @@ func parseBenchFlags(args []string, stderr io.Writer) (*benchConfig, int) {
 			return nil, benchError(stderr, "cannot write the report to -out %q: %v (want a directory that can be created and written)", cfg.outDir, err)
 		}
 	}
-	if cfg.jsonFile != "" {
-		if err := checkWritableFile(cfg.jsonFile); err != nil {
-			return nil, benchError(stderr, "cannot write -json %q: %v (want a file path that can be written)", cfg.jsonFile, err)
+	for _, f := range []struct{ flag, name string }{{"json", cfg.jsonFile}, {"cpuprofile", cfg.cpuProfile}, {"memprofile", cfg.memProfile}} {
+		if f.name == "" {
+			continue
+		}
+		if err := checkWritableFile(f.name); err != nil {
+			return nil, benchError(stderr, "cannot write -%s %q: %v (want a file path that can be written)", f.flag, f.name, err)
 		}
 	}
 	return cfg, 0
@@ -240,13 +260,17 @@ func bench(ctx context.Context, cfg *benchConfig, args []string, stdout, stderr 
 		)
 		progress = func(benchmarks.Result) { _ = bar.Add(1) }
 	}
+	stopProfiles, err := startProfiles(cfg)
+	if err != nil {
+		return benchError(stderr, "%v", err)
+	}
 	start := time.Now()
 	rc := benchmarks.Config{Seed: cfg.seeds[0], Quick: cfg.quick, Parallel: cfg.parallel, Scale: cfg.scale}
 	var results []benchmarks.Result
 	if cfg.realtime {
 		results = benchmarks.Run(ctx, jobs, rc, progress)
 	} else {
-		var err error
+		defer benchmarks.TuneGC()()
 		if results, err = benchmarks.RunVirtual(ctx, jobs, rc, progress); err != nil && ctx.Err() == nil {
 			fmt.Fprintf(stderr, "retryscope bench: %v\n", err)
 			return 1
@@ -256,6 +280,10 @@ func bench(ctx context.Context, cfg *benchConfig, args []string, stdout, stderr 
 		_ = bar.Finish()
 	}
 	wall := time.Since(start)
+	if err := stopProfiles(); err != nil {
+		fmt.Fprintf(stderr, "retryscope bench: %v\n", err)
+		return 1
+	}
 	if ctx.Err() != nil {
 		fmt.Fprintln(stderr, "retryscope bench: interrupted")
 		return 1
@@ -383,4 +411,40 @@ func parseDeadlines(list string) ([]time.Duration, error) {
 		return nil, errors.New("no deadline named")
 	}
 	return out, nil
+}
+
+// startProfiles starts the CPU profile (-cpuprofile) and returns the
+// function that stops it and writes the allocation profile (-memprofile),
+// both covering the runs only.
+func startProfiles(cfg *benchConfig) (stop func() error, err error) {
+	var cpu *os.File
+	if cfg.cpuProfile != "" {
+		if cpu, err = os.Create(cfg.cpuProfile); err != nil {
+			return nil, fmt.Errorf("-cpuprofile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(cpu); err != nil {
+			cpu.Close()
+			return nil, fmt.Errorf("-cpuprofile: %w", err)
+		}
+	}
+	return func() error {
+		if cpu != nil {
+			pprof.StopCPUProfile()
+			if err := cpu.Close(); err != nil {
+				return fmt.Errorf("-cpuprofile: %w", err)
+			}
+		}
+		if cfg.memProfile == "" {
+			return nil
+		}
+		f, err := os.Create(cfg.memProfile)
+		if err != nil {
+			return fmt.Errorf("-memprofile: %w", err)
+		}
+		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+			f.Close()
+			return fmt.Errorf("-memprofile: %w", err)
+		}
+		return f.Close()
+	}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -49,6 +50,8 @@ func TestBenchBadInput(t *testing.T) {
 		{[]string{"-out", filepath.Join(file, "sub")}, []string{"cannot write the report to -out", "want a directory"}},
 		{[]string{"-json", filepath.Join(file, "r.json")}, []string{"cannot write -json", "not a directory"}},
 		{[]string{"-json", t.TempDir()}, []string{"cannot write -json", "is a directory"}},
+		{[]string{"-cpuprofile", filepath.Join(file, "cpu")}, []string{"cannot write -cpuprofile", "not a directory"}},
+		{[]string{"-memprofile", t.TempDir()}, []string{"cannot write -memprofile", "is a directory"}},
 	} {
 		stdout, stderr, code := runBenchCmd(t, tc.args...)
 		if code != 2 {
@@ -184,6 +187,30 @@ func TestBenchFlagDefaults(t *testing.T) {
 		}
 		if !slices.Equal(cfg.seeds, tc.seeds) || strings.Join(ds, ",") != tc.deadlines || storm != tc.storm {
 			t.Errorf("%v: seeds %v, deadlines %v, storm %v; want %v, %s, %v", tc.args, cfg.seeds, ds, storm, tc.seeds, tc.deadlines, tc.storm)
+		}
+	}
+}
+
+// -cpuprofile and -memprofile write pprof files (gzipped protocol
+// buffers) of the runs; -parallel's default is two runs per core.
+func TestBenchProfiles(t *testing.T) {
+	dir := t.TempDir()
+	cpu, mem := filepath.Join(dir, "cpu.pprof"), filepath.Join(dir, "mem.pprof")
+	stdout, stderr, code := runBenchT(t, "-quick", "-scenarios", "steady", "-policies", "none", "-deadlines", "none",
+		"-cpuprofile", cpu, "-memprofile", mem)
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	if want := fmt.Sprintf("1 runs (virtual time, seed 1, deadlines none, -quick), %d at once", benchmarks.DefaultVirtualParallel()); !strings.Contains(stdout, want) {
+		t.Errorf("stdout lacks %q:\n%s", want, stdout)
+	}
+	for _, f := range []string{cpu, mem} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+			t.Errorf("%s: %d bytes, not a gzipped profile", f, len(b))
 		}
 	}
 }
