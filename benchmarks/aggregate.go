@@ -30,9 +30,10 @@ type Cell struct {
 	// Runs are the cell's results, one per seed, in the order they came.
 	Runs []*Result
 	// Success is the success rate (0..1), Amplification attempts per
-	// logical request sent, P99 the p99 latency (emulated ms),
-	// WindowAttempts attempts per request issued in the fault window.
-	Success, Amplification, P99, WindowAttempts Stat
+	// logical request sent, P99 the p99 latency (emulated ms), P99OK
+	// that of the successful requests alone, WindowAttempts attempts per
+	// request issued in the fault window.
+	Success, Amplification, P99, P99OK, WindowAttempts Stat
 	// Duplicates is the sum over the seeds.
 	Duplicates int
 	// Recovery is over the seeds that recovered (emulated ms); Recovered
@@ -68,13 +69,14 @@ func Aggregate(results []Result) []Cell {
 	}
 	for j := range cells {
 		c := &cells[j]
-		var succ, ampl, p99, win, rec []float64
+		var succ, ampl, p99, p99ok, win, rec []float64
 		c.Recovered = true
 		c.Outcomes = map[string]int{}
 		for _, r := range c.Runs {
 			succ = append(succ, r.SuccessRate)
 			ampl = append(ampl, r.Amplification)
 			p99 = append(p99, r.P99)
+			p99ok = append(p99ok, r.P99OK)
 			win = append(win, r.WindowAttempts)
 			c.Duplicates += r.Duplicates
 			c.Requests += r.Requests
@@ -88,7 +90,7 @@ func Aggregate(results []Result) []Cell {
 				c.Outcomes[k] += v
 			}
 		}
-		c.Success, c.Amplification, c.P99 = statOf(succ), statOf(ampl), statOf(p99)
+		c.Success, c.Amplification, c.P99, c.P99OK = statOf(succ), statOf(ampl), statOf(p99), statOf(p99ok)
 		c.WindowAttempts, c.Recovery = statOf(win), statOf(rec)
 	}
 	return cells

@@ -62,6 +62,18 @@ func Latencies(recs []Record) []float64 {
 	return out
 }
 
+// SuccessLatencies is Latencies of the successful records alone.
+func SuccessLatencies(recs []Record) []float64 {
+	out := make([]float64, 0, len(recs))
+	for _, r := range recs {
+		if r.OK && !r.Dropped {
+			out = append(out, float64(r.Latency)/float64(time.Millisecond))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // Duplicates counts the logical requests that executed more than once; 0
 // when the method is idempotent (running a GET twice is no duplicate).
 func Duplicates(idempotent bool, executions []int) int {

@@ -323,7 +323,7 @@ func writeMethod(b *strings.Builder, results []Result, meta Meta) {
 	} else {
 		b.WriteString("- **Virtual time**: each run happens in its own `testing/synctest` bubble. The emulator's `http.Server`, " +
 			"the policy's client over its own `http.Transport`, the load generator and the functions are created inside it and " +
-			"talk over in-memory connections (`net.Pipe`), so the bubble's clock advances only when every goroutine in it waits: " +
+			"talk over buffered in-memory connections (a `net.Conn` pair, `memPipe`), so the bubble's clock advances only when every goroutine in it waits: " +
 			"a 29 s integration timeout costs no wall time, and the machine's load cannot move an event. Every random draw " +
 			"comes from the seed, the policies' jitter included (go-retryablehttp and failsafe-go draw none by default; " +
 			"retryscope's jitter and the AWS SDK's backoff draw from the run's seeded source instead of math/rand and " +

@@ -43,6 +43,9 @@ type Result struct {
 	P95 float64 `json:"p95_ms"`
 	P99 float64 `json:"p99_ms"`
 	Max float64 `json:"max_ms"`
+	// P99OK is the p99 latency of the successful logical requests alone
+	// (0 when none succeeded): what a caller who got an answer waited.
+	P99OK float64 `json:"p99_ok_ms"`
 	// RecoveryMS is the time from the end of the fault window until the
 	// success rate over every later 5 s window of issued requests stays at
 	// or above 95%; 0 when the scenario has no fault window, -1 when it did

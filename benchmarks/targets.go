@@ -31,7 +31,7 @@ type Target struct {
 var TargetRules = []string{
 	"Every scenario and deadline is a target for the default `retryscope`, judged by dominance against no retries (`none`) and every peer: " +
 		"it is NOT MET when a comparator succeeds more often past the tolerance, or ties on success (within the tolerance) " +
-		"with fewer attempts per logical request past the tolerance, or ties with a lower p99 latency (failures included) past the tolerance.",
+		"with fewer attempts per logical request past the tolerance, or ties with a lower p99 latency of successful requests past the tolerance.",
 	"Tolerances: for success and attempts, the two cells' spreads over the seeds added (with one seed, the 95% noise band of the difference), " +
 		"at least 0.01 attempts per request; for p99, the spreads added and at least 5% of the comparator's.",
 	"A comparator that ran a function twice is no bar (its success came from duplicate executions); in post-timeouts, " +
@@ -72,7 +72,7 @@ var OutageScenarios = []string{"outage", "http-api-outage", "outage-60s", "outag
 //     more often past the tolerance (successTolerance), or ties on success
 //     (a shortfall of retryscope's within the tolerance, or better) with
 //     fewer attempts per logical request past amplificationTolerance, or
-//     ties on success with a lower p99 latency past p99Tolerance. A
+//     ties on success with a lower p99 latency of successful requests past p99Tolerance. A
 //     comparator that ran a function twice is no bar: its success came
 //     from duplicate executions;
 //   - in post-timeouts, retryscope-idempotency reaches the success of every
@@ -236,9 +236,9 @@ func dominance(c, p *Cell) (domination, bool) {
 		return domination{p.Policy, fmt.Sprintf("%s with fewer attempts per request: %.2f against %.2f (tolerance %.3f)",
 			tie, p.Amplification.Mean, c.Amplification.Mean, tol), [2]float64{1, -(d - tol)}}, true
 	}
-	if d, tol := c.P99.Mean-p.P99.Mean, p99Tolerance(c, p); d > tol {
-		return domination{p.Policy, fmt.Sprintf("%s with a lower p99: %s against %s (tolerance %s)",
-			tie, secs(p.P99.Mean), secs(c.P99.Mean), secs(tol)), [2]float64{2, -(d - tol) / max(p.P99.Mean, 1)}}, true
+	if d, tol := c.P99OK.Mean-p.P99OK.Mean, p99Tolerance(c, p); d > tol {
+		return domination{p.Policy, fmt.Sprintf("%s with a lower p99 of successful requests: %s against %s (tolerance %s)",
+			tie, secs(p.P99OK.Mean), secs(c.P99OK.Mean), secs(tol)), [2]float64{2, -(d - tol) / max(p.P99OK.Mean, 1)}}, true
 	}
 	return domination{}, false
 }
@@ -261,11 +261,11 @@ func cellTarget(cells []Cell, scenario, policy, name string) (Target, *Cell) {
 // function twice are listed but are no bar. The reason of a target not met
 // is one line: the strongest comparator's case, the others by name.
 func dominanceTarget(cells []Cell, scenario string) Target {
-	t, c := cellTarget(cells, scenario, "retryscope", scenario+": no peer succeeds more often, or as often with fewer attempts per request or a lower p99")
+	t, c := cellTarget(cells, scenario, "retryscope", scenario+": no peer succeeds more often, or as often with fewer attempts per request or a lower p99 of successful requests")
 	if c == nil {
 		return t
 	}
-	t.Numbers += ", p99 " + secsStat(c.P99, c.Seeds())
+	t.Numbers += ", p99 of successes " + secsStat(c.P99OK, c.Seeds())
 	var doms []domination
 	compared := 0
 	for _, name := range comparators() {
@@ -273,7 +273,7 @@ func dominanceTarget(cells []Cell, scenario string) Target {
 		if pc == nil {
 			continue
 		}
-		t.Numbers += fmt.Sprintf("; %s %s at %s, p99 %s", name, pctStat(pc.Success, pc.Seeds()), withSpread(pc.Amplification, pc.Seeds(), "%.2f"), secsStat(pc.P99, pc.Seeds()))
+		t.Numbers += fmt.Sprintf("; %s %s at %s, p99 of successes %s", name, pctStat(pc.Success, pc.Seeds()), withSpread(pc.Amplification, pc.Seeds(), "%.2f"), secsStat(pc.P99OK, pc.Seeds()))
 		if pc.Duplicates > 0 {
 			t.Numbers += fmt.Sprintf(" (no bar: %d duplicate executions)", pc.Duplicates)
 			continue
@@ -367,11 +367,11 @@ func amplificationTolerance(a, b *Cell) float64 {
 	return max(MinAmplificationTolerance, meanNoise(ra.AttemptsStdDev, ra.Requests-ra.Dropped, rb.AttemptsStdDev, rb.Requests-rb.Dropped))
 }
 
-// p99Tolerance is how much longer retryscope's p99 latency may be than a
-// comparator's (emulated ms): the two cells' spreads together, and at least
-// P99Tolerance of the comparator's.
+// p99Tolerance is how much longer retryscope's p99 latency of successful
+// requests may be than a comparator's (emulated ms): the two cells' spreads
+// together, and at least P99Tolerance of the comparator's.
 func p99Tolerance(a, b *Cell) float64 {
-	return max(a.P99.Spread+b.P99.Spread, P99Tolerance*b.P99.Mean)
+	return max(a.P99OK.Spread+b.P99OK.Spread, P99Tolerance*b.P99OK.Mean)
 }
 
 // noise is the 95% half-width of the difference of two success rates
