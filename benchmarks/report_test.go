@@ -173,6 +173,10 @@ func TestDominance(t *testing.T) {
 			[][3]float64{{0.93, 1.4, 145e3}, {0.93, 1.4, 145e3}}, [][3]float64{{0.70, 1, 3e3}, {0.70, 1, 3e3}}, ""},
 		{"tie, same attempts, longer p99 past 5%",
 			[][3]float64{{1, 1.06, 64e3}}, [][3]float64{{1, 1.62, 60e3}}, "with a lower p99 of successful requests: 60 s against 64 s (tolerance 3.00 s)"},
+		{"tie with retryscope ahead on average, fewer attempts, longer p99: the saved requests' latency",
+			[][3]float64{{0.43, 0.55, 7.8e3}, {0.49, 0.55, 7.8e3}}, [][3]float64{{0.41, 1, 110}, {0.44, 1, 110}}, ""},
+		{"tie with the peer ahead on average, longer p99",
+			[][3]float64{{0.41, 0.55, 7.8e3}, {0.44, 0.55, 7.8e3}}, [][3]float64{{0.42, 1, 110}, {0.44, 1, 110}}, "with a lower p99 of successful requests"},
 		{"tie, same attempts, longer p99 within 5%",
 			[][3]float64{{1, 1.06, 62e3}}, [][3]float64{{1, 1.62, 60e3}}, ""},
 	} {

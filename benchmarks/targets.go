@@ -31,7 +31,7 @@ type Target struct {
 var TargetRules = []string{
 	"Every scenario and deadline is a target for the default `retryscope`, judged by dominance against no retries (`none`) and every peer: " +
 		"it is NOT MET when a comparator succeeds more often past the tolerance, or ties on success (within the tolerance) " +
-		"with fewer attempts per logical request past the tolerance, or ties with a lower p99 latency of successful requests past the tolerance.",
+		"with fewer attempts per logical request past the tolerance, or ties with a lower p99 latency of successful requests past the tolerance (compared only when the comparator's mean success is at least retryscope's: otherwise the extra successes are requests retryscope saved, whose latency lengthens its p99).",
 	"Tolerances: for success and attempts, the two cells' spreads over the seeds added (with one seed, the 95% noise band of the difference), " +
 		"at least 0.01 attempts per request; for p99, the spreads added and at least 5% of the comparator's.",
 	"A comparator that ran a function twice is no bar (its success came from duplicate executions); in post-timeouts, " +
@@ -236,7 +236,12 @@ func dominance(c, p *Cell) (domination, bool) {
 		return domination{p.Policy, fmt.Sprintf("%s with fewer attempts per request: %.2f against %.2f (tolerance %.3f)",
 			tie, p.Amplification.Mean, c.Amplification.Mean, tol), [2]float64{1, -(d - tol)}}, true
 	}
-	if d, tol := c.P99OK.Mean-p.P99OK.Mean, p99Tolerance(c, p); d > tol {
+	// The p99 of successes is compared only when the comparator succeeds at
+	// least as often on average: when retryscope succeeds more often, its
+	// extra successes are requests it saved by waiting or retrying, and
+	// their latency lengthens its p99 without any caller waiting longer
+	// for an answer the comparator gave.
+	if d, tol := c.P99OK.Mean-p.P99OK.Mean, p99Tolerance(c, p); p.Success.Mean >= c.Success.Mean && d > tol {
 		return domination{p.Policy, fmt.Sprintf("%s with a lower p99 of successful requests: %s against %s (tolerance %s)",
 			tie, secs(p.P99OK.Mean), secs(c.P99OK.Mean), secs(tol)), [2]float64{2, -(d - tol) / max(p.P99OK.Mean, 1)}}, true
 	}
