@@ -23,6 +23,7 @@ type attemptResult struct {
 	resp    *http.Response
 	err     error
 	outcome policy.Outcome
+	plain   bool // outcome is the Transport's answered outcome, classified without Classify
 	start   time.Time
 	end     time.Time
 	cancel  context.CancelFunc // ends the attempt's own context; nil when it has none
@@ -145,12 +146,18 @@ func (c *call) send(areq *http.Request, r *attemptResult) {
 	if resp != nil && resp.StatusCode >= 400 && areq.Method != http.MethodHead {
 		prefix = peek(resp, pol.Peek())
 	}
-	r.end = time.Now()
+	// One monotonic clock read instead of time.Now's two: the same
+	// instant, its wall reading carried forward from the start's.
+	r.end = r.start.Add(time.Since(r.start))
 	r.resp, r.err = resp, err
-	r.outcome = pol.Classify(policy.Exchange{
-		Request: areq, Response: resp, Body: prefix, Err: err,
-		Elapsed: r.end.Sub(r.start), Now: r.end,
-	})
+	if err == nil && c.t.ok.covers(resp) {
+		r.outcome, r.plain = c.t.ok.outcome, true
+	} else {
+		r.outcome = pol.Classify(policy.Exchange{
+			Request: areq, Response: resp, Body: prefix, Err: err,
+			Elapsed: r.end.Sub(r.start), Now: r.end,
+		})
+	}
 	switch {
 	case err == nil:
 		if resp == nil {
