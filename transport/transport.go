@@ -184,7 +184,7 @@ func (c *call) run() (*http.Response, error) {
 		launched++
 		var res attemptResult
 		if hg == nil {
-			res = c.attempt(c.ctx, launched, false)
+			c.attempt(c.ctx, launched, false, &res)
 			c.host.noteEnd(res.end)
 			next.land(c, c.verdict(&res), res.end)
 			c.end = res.end
