@@ -204,11 +204,11 @@ type hostTable struct {
 	// last is the entry get found last: a client that keeps calling one
 	// host compares two strings instead of hashing them. Read under mu,
 	// cleared under its write lock when its state is dropped.
-	last atomic.Pointer[hostEntry]
-	cfg    config
-	tel    *otelwire.Instrumentation
-	now    func() time.Time // nil: time.Now; tests set a clock of their own
-	swept  atomic.Int64     // unix nanos of the last sweep
+	last  atomic.Pointer[hostEntry]
+	cfg   config
+	tel   *otelwire.Instrumentation
+	now   func() time.Time // nil: time.Now; tests set a clock of their own
+	swept atomic.Int64     // unix nanos of the last sweep
 }
 
 func (t *hostTable) init(cfg config, tel *otelwire.Instrumentation) {
