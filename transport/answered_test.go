@@ -25,7 +25,7 @@ func TestAnsweredAsClassifyAndDecide(t *testing.T) {
 		"default":        policy.Default(),
 		"zero":           {},
 		"max elapsed":    {MaxAttempts: 10, MaxElapsed: time.Millisecond, AssumeIdempotent: true},
-		"own signatures": {Signatures: []policy.Signature{{Status: 200, Header: "X-Busy", Retryable: true, Cause: "busy"}}},
+		"own signatures": {Signatures: []policy.Signature{{Status: 200, Header: "X-Busy", Retryable: true, Cause: policy.CauseUnavailable}}},
 	}
 	for name, p := range policies {
 		a := newAnswered(&p)
