@@ -130,6 +130,14 @@ func (b *Budget) advance(now time.Time) {
 func (b *Budget) Request(now time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.tokens >= b.cfg.MaxTokens && !b.last.IsZero() {
+		// Full, as a healthy client's budget stays: the accrual and the
+		// deposit are both capped, so only the clock moves.
+		if now.Sub(b.last) > 0 {
+			b.last = now
+		}
+		return
+	}
 	b.advance(now)
 	b.tokens = min(b.cfg.MaxTokens, b.tokens+b.cfg.Ratio)
 }

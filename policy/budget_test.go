@@ -110,6 +110,12 @@ func TestBudget(t *testing.T) {
 			{at: 0, op: "retry", want: false},
 			{at: time.Hour + time.Second, op: "tokens", token: 1},
 		}},
+		{"a full budget's request moves its clock", policy.BudgetConfig{}, []budgetStep{
+			{op: "tokens", token: 10},
+			{at: 10 * time.Second, op: "request"},
+			{at: 5 * time.Second, op: "retry", want: true}, // earlier than the request: accrues nothing
+			{at: 10*time.Second + 500*time.Millisecond, op: "tokens", token: 9.5},
+		}},
 		{"requests and the floor add up", policy.BudgetConfig{Ratio: 0.5, MinRetriesPerSecond: 2, MaxTokens: 4}, []budgetStep{
 			{op: "retry", n: 4, want: true},
 			{at: 250 * time.Millisecond, op: "request"},

@@ -189,29 +189,45 @@ func (h *hostState) allow() (func(error), error) {
 
 type hostKey struct{ scheme, host string }
 
+// hostEntry is a hostKey's state in the table.
+type hostEntry struct {
+	key hostKey
+	h   *hostState
+}
+
 // hostTable holds one hostState per scheme, host and port. A state idle
 // for the configured TTL goes (hosts.go).
 type hostTable struct {
 	mu     sync.RWMutex
-	byKey  map[hostKey]*hostState
+	byKey  map[hostKey]*hostEntry
 	byName map[string]*hostState
-	cfg    config
-	tel    *otelwire.Instrumentation
-	now    func() time.Time // nil: time.Now; tests set a clock of their own
-	swept  atomic.Int64     // unix nanos of the last sweep
+	// last is the entry get found last: a client that keeps calling one
+	// host compares two strings instead of hashing them. Read under mu,
+	// cleared under its write lock when its state is dropped.
+	last  atomic.Pointer[hostEntry]
+	cfg   config
+	tel   *otelwire.Instrumentation
+	now   func() time.Time // nil: time.Now; tests set a clock of their own
+	swept atomic.Int64     // unix nanos of the last sweep
 }
 
 func (t *hostTable) init(cfg config, tel *otelwire.Instrumentation) {
 	t.cfg, t.tel = cfg, tel
-	t.byKey = make(map[hostKey]*hostState)
+	t.byKey = make(map[hostKey]*hostEntry)
 	t.byName = make(map[string]*hostState)
 }
 
 // get returns u's host state, counting a request in flight until release.
 func (t *hostTable) get(u *url.URL) *hostState {
 	k := hostKey{u.Scheme, u.Host}
+	var h *hostState
 	t.mu.RLock()
-	h := t.byKey[k]
+	if e := t.last.Load(); e != nil && e.key == k {
+		h = e.h
+	} else if e = t.byKey[k]; e != nil {
+		h = e.h
+		t.last.Store(e)
+	}
 	if h != nil {
 		h.inflight.Add(1) // under the lock: a sweep sees it
 	}
@@ -231,7 +247,7 @@ func (t *hostTable) get(u *url.URL) *hostState {
 		h.lastUsed.Store(now.UnixNano())
 		t.byName[name] = h
 	}
-	t.byKey[k] = h
+	t.byKey[k] = &hostEntry{key: k, h: h}
 	h.inflight.Add(1)
 	return h
 }

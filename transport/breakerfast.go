@@ -37,10 +37,13 @@ type fastBreaker struct {
 	// healthy that follows it. Lock order: report, gobreaker's mutex, mu.
 	report sync.Mutex
 
-	mu       sync.Mutex
-	start    int64        // the window's start (gobreaker's generation), unix nanos
-	buckets  []fastBucket // by age modulo their number
-	inflight uint32       // fast attempts not ended (gobreaker counts a request when it starts)
+	mu      sync.Mutex
+	start   int64        // the window's start (gobreaker's generation), unix nanos
+	buckets []fastBucket // by age modulo their number
+	// inflight counts the fast attempts not ended (gobreaker counts a
+	// request when it starts). allow adds to it without mu; it is read,
+	// lowered and cleared under mu, with the buckets.
+	inflight atomic.Uint32
 }
 
 // fastBucket counts the fast path's attempts of one bucket period.
@@ -85,7 +88,7 @@ func (f *fastBreaker) reset(closed bool) {
 	f.mu.Lock()
 	f.start = time.Now().UnixNano()
 	clear(f.buckets)
-	f.inflight = 0
+	f.inflight.Store(0)
 	f.mu.Unlock()
 	f.closed.Store(closed)
 	f.healthy.Store(closed)
@@ -97,9 +100,7 @@ func (f *fastBreaker) allow() bool {
 	if !f.healthy.Load() {
 		return false
 	}
-	f.mu.Lock()
-	f.inflight++
-	f.mu.Unlock()
+	f.inflight.Add(1)
 	return true
 }
 
@@ -107,8 +108,8 @@ func (f *fastBreaker) allow() bool {
 func (f *fastBreaker) done(err error) {
 	excluded := err != nil && isExcluded(err)
 	f.mu.Lock()
-	if f.inflight > 0 {
-		f.inflight--
+	if f.inflight.Load() > 0 {
+		f.inflight.Add(^uint32(0))
 	}
 	if (err == nil && f.healthy.Load()) || (excluded && f.closed.Load()) {
 		b := f.bucket(f.time())
@@ -188,7 +189,7 @@ func (f *fastBreaker) add(c *gobreaker.Counts) {
 			excluded += b.excluded
 		}
 	}
-	c.Requests += ok + excluded + f.inflight
+	c.Requests += ok + excluded + f.inflight.Load()
 	c.TotalSuccesses += ok
 	c.TotalExclusions += excluded
 }

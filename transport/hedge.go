@@ -44,7 +44,8 @@ func (c *call) newHedger() *hedger {
 // launch starts attempt n, admitted with l, on a goroutine of its own. A
 // first attempt or a retry (not a hedge) starts the hedge delay again.
 func (h *hedger) launch(c *call, n int, hedge bool, l landing) {
-	areq, r := c.prepareAttempt(c.ctx, n, hedge)
+	var r attemptResult
+	areq := c.prepareAttempt(c.ctx, n, hedge, &r)
 	if areq == nil {
 		h.unsent = append(h.unsent, flight{n: n, l: l, r: r})
 	} else {

@@ -82,10 +82,13 @@ func (t *hostTable) sweepLocked(now time.Time) {
 		}
 	}
 	if dropped {
-		for k, h := range t.byKey {
-			if h.evicted {
+		for k, e := range t.byKey {
+			if e.h.evicted {
 				delete(t.byKey, k)
 			}
+		}
+		if e := t.last.Load(); e != nil && e.h.evicted {
+			t.last.Store(nil)
 		}
 	}
 }

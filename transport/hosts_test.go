@@ -271,3 +271,28 @@ func TestHostTableConcurrentSweeps(t *testing.T) {
 		t.Errorf("%d states, %d keys left once idle", n, k)
 	}
 }
+
+// TestHostTableLastEntryDropped: the state the table found last, once
+// dropped, is not handed out again: the host gets a state of its own.
+func TestHostTableLastEntryDropped(t *testing.T) {
+	rt, clk := withClock(okBase)
+	get(t, rt, "https://a.example/x")
+	get(t, rt, "https://a.example/x") // found in the table: the entry found last
+	clk.add(DefaultHostIdleTTL + time.Second)
+	rt.hosts.sweep(clk.now())
+	if rt.hosts.has("https://a.example:443") {
+		t.Fatal("a host idle for longer than the TTL is still kept")
+	}
+	u, err := url.Parse("https://a.example/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := rt.hosts.get(u)
+	defer rt.hosts.release(h, time.Time{})
+	rt.hosts.mu.RLock()
+	evicted, kept := h.evicted, rt.hosts.byName["https://a.example:443"] == h
+	rt.hosts.mu.RUnlock()
+	if evicted || !kept {
+		t.Errorf("the host was handed its dropped state (evicted %v, in the table %v)", evicted, kept)
+	}
+}

@@ -23,6 +23,7 @@ type attemptResult struct {
 	resp    *http.Response
 	err     error
 	outcome policy.Outcome
+	plain   bool // outcome is the Transport's answered outcome, classified without Classify
 	start   time.Time
 	end     time.Time
 	cancel  context.CancelFunc // ends the attempt's own context; nil when it has none
@@ -66,19 +67,18 @@ func withAttemptTimeout(ctx context.Context, d time.Duration) (context.Context, 
 
 // attempt sends attempt n of the call under ctx and classifies what came
 // back. The response body is left unread but for the bytes Classify needs.
-func (c *call) attempt(ctx context.Context, n int, hedge bool) attemptResult {
-	areq, r := c.prepareAttempt(ctx, n, hedge)
-	if areq != nil {
-		c.send(areq, &r)
+func (c *call) attempt(ctx context.Context, n int, hedge bool, r *attemptResult) {
+	if areq := c.prepareAttempt(ctx, n, hedge, r); areq != nil {
+		c.send(areq, r)
 	}
-	return r
 }
 
 // prepareAttempt builds attempt n's request: its own context, headers and
 // body. It must run on the call's goroutine (the body replay is not shared).
-// A nil request means the attempt failed before sending; r says why.
-func (c *call) prepareAttempt(ctx context.Context, n int, hedge bool) (*http.Request, attemptResult) {
-	r := attemptResult{n: n, hedge: hedge}
+// A nil request means the attempt failed before sending; r, which it
+// fills from its zero value, says why.
+func (c *call) prepareAttempt(ctx context.Context, n int, hedge bool, r *attemptResult) *http.Request {
+	r.n, r.hedge = n, hedge
 	body, getBody, err := c.replay.body()
 	if err == nil && body != nil {
 		err = checkLength(body, c.req.ContentLength)
@@ -88,7 +88,7 @@ func (c *call) prepareAttempt(ctx context.Context, n int, hedge bool) (*http.Req
 		r.end, r.err = r.start, err
 		r.outcome = policy.Outcome{Reach: policy.ReachNotSent, Cause: policy.CauseRequestBody,
 			Reason: "the request body could not be produced (it failed, or its length differs from ContentLength); nothing was sent"}
-		return nil, r
+		return nil
 	}
 	actx := ctx
 	if d := c.t.cfg.policy.AttemptTimeout; d > 0 {
@@ -96,9 +96,9 @@ func (c *call) prepareAttempt(ctx context.Context, n int, hedge bool) (*http.Req
 	} else if hedge || c.t.cfg.hedgeDelay > 0 {
 		actx, r.cancel = context.WithCancel(ctx) // a losing hedge is cancelled alone
 	}
-	areq := c.attemptRequest(actx, &r, body, getBody)
+	areq := c.attemptRequest(actx, r, body, getBody)
 	r.traceID = c.traceRoot(areq)
-	return areq, r
+	return areq
 }
 
 // send sends areq through the base transport and classifies the answer. It
@@ -145,12 +145,18 @@ func (c *call) send(areq *http.Request, r *attemptResult) {
 	if resp != nil && resp.StatusCode >= 400 && areq.Method != http.MethodHead {
 		prefix = peek(resp, pol.Peek())
 	}
-	r.end = time.Now()
+	// One monotonic clock read instead of time.Now's two: the same
+	// instant, its wall reading carried forward from the start's.
+	r.end = r.start.Add(time.Since(r.start))
 	r.resp, r.err = resp, err
-	r.outcome = pol.Classify(policy.Exchange{
-		Request: areq, Response: resp, Body: prefix, Err: err,
-		Elapsed: r.end.Sub(r.start), Now: r.end,
-	})
+	if err == nil && c.t.ok.covers(resp) {
+		r.outcome, r.plain = c.t.ok.outcome, true
+	} else {
+		r.outcome = pol.Classify(policy.Exchange{
+			Request: areq, Response: resp, Body: prefix, Err: err,
+			Elapsed: r.end.Sub(r.start), Now: r.end,
+		})
+	}
 	switch {
 	case err == nil:
 		if resp == nil {
@@ -219,7 +225,9 @@ func (b *sentBody) failed(contentLength int64) bool {
 func (c *call) finish(r *attemptResult, d policy.Decision) {
 	cfg := &c.t.cfg
 	c.sent++
-	r.span.End(otelwire.AttemptResult{Response: r.resp, Err: r.err, Duration: r.end.Sub(r.start), Outcome: r.outcome, Decision: d})
+	if r.span != nil {
+		r.span.End(otelwire.AttemptResult{Response: r.resp, Err: r.err, Duration: r.end.Sub(r.start), Outcome: r.outcome, Decision: d})
+	}
 	if c.rec == nil && cfg.logger == nil && !d.Retry && r.err == nil && c.history == nil {
 		return // a first attempt that ends the call: nobody reads a record
 	}

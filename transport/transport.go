@@ -18,6 +18,7 @@ type Transport struct {
 	cfg   config
 	hosts hostTable
 	tel   *otelwire.Instrumentation // nil: no spans, no metrics
+	ok    answered                  // the success path's classification and decision, made once
 }
 
 // New returns a Transport that sends through base (nil: http.DefaultTransport)
@@ -40,6 +41,7 @@ func New(base http.RoundTripper, opts ...Option) *Transport {
 		ResponseHeaders: t.cfg.respHeaders,
 	})
 	t.hosts.init(t.cfg, t.tel)
+	t.ok = newAnswered(&t.cfg.policy)
 	return t
 }
 
@@ -182,7 +184,7 @@ func (c *call) run() (*http.Response, error) {
 		launched++
 		var res attemptResult
 		if hg == nil {
-			res = c.attempt(c.ctx, launched, false)
+			c.attempt(c.ctx, launched, false, &res)
 			c.host.noteEnd(res.end)
 			next.land(c, c.verdict(&res), res.end)
 			c.end = res.end
@@ -232,6 +234,9 @@ func (c *call) run() (*http.Response, error) {
 func (c *call) decide(n int, prevWait time.Duration, r *attemptResult) policy.Decision {
 	if c.callerDone() {
 		return policy.Decision{Rule: policy.RuleCanceled, Reason: "the caller canceled the request"}
+	}
+	if r.plain {
+		return c.t.ok.decision // what Decide says after any state: see answered
 	}
 	return c.t.cfg.policy.Decide(c.state(n, prevWait), r.outcome, r.end)
 }

@@ -360,10 +360,14 @@ func (c *call) refund(cost float64) {
 // come, first served.
 func (c *call) waitForHost(now, sendAt time.Time) (done func(error), probe, waited bool, err error) {
 	w := c.host.wait
+	var queued, stalled bool
+	if w.on {
+		queued, stalled = w.holds(now)
+	}
 	switch {
-	case w.on && w.queued():
+	case queued:
 		err = fmt.Errorf("%w for %s: requests are waiting for it", ErrCircuitOpen, c.host.name)
-	case w.on && w.stalled(now):
+	case stalled:
 		err = fmt.Errorf("%w for %s: %d attempts are in flight past the slow-call threshold and none answered in time", ErrCircuitOpen, c.host.name, stallCount)
 	default:
 		done, err = c.host.allow()
@@ -393,6 +397,16 @@ func (w *hostWait) queued() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return len(w.queue) > 0
+}
+
+// holds is queued and, when nobody waits, stalled at now, in one section.
+func (w *hostWait) holds(now time.Time) (queued, stalled bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.queue) > 0 {
+		return true, false
+	}
+	return false, w.stalledLocked(now)
 }
 
 // wait queues the caller and waits for its turn until ctx ends or limit.
@@ -694,6 +708,17 @@ func (w *hostWait) slowAfter() time.Duration {
 	return max(w.slow, slowCallFactor*w.usual)
 }
 
+// landed is untrack(id) and slowAfter in one section.
+func (w *hostWait) landed(id uint64) time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.untrackLocked(id)
+	if w.slow < 0 {
+		return 0
+	}
+	return max(w.slow, slowCallFactor*w.usual)
+}
+
 // landing is what an attempt the sequential loop sent reports to when it
 // ends: the breaker's permission, and the host's wait, which learns its
 // latency, applies the slow-call rule and frees a failed probe's attempt.
@@ -725,14 +750,14 @@ func (l landing) land(c *call, err error, now time.Time) {
 		return
 	}
 	w := l.w
-	w.untrack(l.id)
 	elapsed := now.Sub(l.sendAt)
 	if elapsed < 0 {
+		w.untrack(l.id)
 		c.refund(l.cost)
 		l.done(err)
 		return
 	}
-	verdict := slowCall(elapsed, w.slowAfter(), err)
+	verdict := slowCall(elapsed, w.landed(l.id), err)
 	l.done(verdict)
 	w.learn(now, l.sendAt, elapsed, err, verdict, l.probe)
 	if l.probe && verdict != nil && !isExcluded(verdict) {
@@ -869,12 +894,16 @@ func (w *hostWait) track(sendAt time.Time) uint64 {
 
 func (w *hostWait) untrack(id uint64) {
 	w.mu.Lock()
+	w.untrackLocked(id)
+	w.mu.Unlock()
+}
+
+func (w *hostWait) untrackLocked(id uint64) {
 	if id < uint64(len(w.inflight)) && !w.inflight[id].IsZero() { // freed once only
 		w.inflight[id] = time.Time{}
 		w.free = append(w.free, id)
 		w.nInflight--
 	}
-	w.mu.Unlock()
 }
 
 // stalled reports whether the host looks down before its breaker can know:
@@ -885,11 +914,16 @@ func (w *hostWait) untrack(id uint64) {
 // into the outage. A stalled host is treated as one whose breaker is open:
 // requests wait, extra probes go.
 func (w *hostWait) stalled(now time.Time) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.stalledLocked(now)
+}
+
+// stalledLocked is stalled, called with w.mu held.
+func (w *hostWait) stalledLocked(now time.Time) bool {
 	if w.slow < 0 {
 		return false
 	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
 	thr := max(w.slow, slowCallFactor*w.usual)
 	if now.Sub(w.lastOK) < thr || w.nInflight < stallCount {
 		return false

@@ -102,7 +102,7 @@ func (r *Request) StartAttempt(ctx context.Context, req *http.Request, n int, he
 			span = nil
 		}
 	}
-	if span == nil && !in.m.enabled(ctx) {
+	if span == nil && (in.metricsUnset() || !in.m.enabled(ctx)) {
 		return ctx, nil
 	}
 	a := r.newAttempt(span != nil)

@@ -138,6 +138,12 @@ func (is *instruments) attempt(ctx context.Context, t target, r AttemptResult, e
 	}
 }
 
+// metricsUnset reports whether the instruments come from the global meter
+// provider while nobody has set it: they record nothing then.
+func (in *Instrumentation) metricsUnset() bool {
+	return in.unsetMeter != nil && otel.GetMeterProvider() == in.unsetMeter
+}
+
 // enabled reports whether the per-attempt instruments record anything.
 func (is *instruments) enabled(ctx context.Context) bool {
 	return is != nil && (is.duration.Inst().Enabled(ctx) || is.attempts.Enabled(ctx) || is.retries.Enabled(ctx))

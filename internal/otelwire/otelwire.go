@@ -57,6 +57,10 @@ type Instrumentation struct {
 	// untraced is the Request shared by the requests whose attempts start
 	// no spans (their telemetry is metrics only).
 	untraced Request
+	// unsetMeter is the global meter provider as New found it, when it
+	// was the OpenTelemetry default that nobody had set: its instruments
+	// record nothing until it is set, which one comparison tells.
+	unsetMeter metric.MeterProvider
 	// unsetGlobal is the global tracer provider as New found it, when it
 	// was the OpenTelemetry default that nobody had set.
 	unsetGlobal trace.TracerProvider
@@ -97,6 +101,9 @@ func New(cfg Config) *Instrumentation {
 	if cfg.TracerProvider == nil && isUnsetGlobal(tp) {
 		in.unsetGlobal = tp
 	}
+	if cfg.MeterProvider == nil && isUnsetGlobal(mp) {
+		in.unsetMeter = mp
+	}
 	if in.propagator == nil {
 		in.propagator = defaultPropagator()
 	}
@@ -126,11 +133,12 @@ func isNoopMeterProvider(mp metric.MeterProvider) bool {
 	return false
 }
 
-// isUnsetGlobal reports whether tp is the OpenTelemetry global tracer
-// provider before anyone set it: the delegating type of otel/internal/global
-// (otel.GetTracerProvider returns the set provider itself afterwards).
-func isUnsetGlobal(tp trace.TracerProvider) bool {
-	t := reflect.TypeOf(tp)
+// isUnsetGlobal reports whether p is the OpenTelemetry global tracer or
+// meter provider before anyone set it: the delegating type of
+// otel/internal/global (otel.GetTracerProvider and otel.GetMeterProvider
+// return the set provider itself afterwards).
+func isUnsetGlobal(p any) bool {
+	t := reflect.TypeOf(p)
 	return t.Kind() == reflect.Pointer && t.Elem().PkgPath() == "go.opentelemetry.io/otel/internal/global"
 }
 
