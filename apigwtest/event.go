@@ -142,19 +142,25 @@ var errMalformed = errors.New("malformed Lambda proxy response")
 // an HTTP exchange, so it is malformed too [inferred]. headers and
 // multiValueHeaders are merged.
 func mapProxyResponse(payload []byte) (proxyResponse, error) {
+	raw, ok := parseProxyResponseFast(payload)
+	if !ok {
+		var err error
+		if raw, err = parseProxyResponse(payload); err != nil {
+			return proxyResponse{}, err
+		}
+	}
+	return mapRawProxyResponse(&raw)
+}
+
+// parseProxyResponse reads a proxy response with encoding/json.
+func parseProxyResponse(payload []byte) (rawProxyResponse, error) {
+	var raw rawProxyResponse
 	var fields map[string]json.RawMessage
 	if !json.Valid(payload) {
-		return proxyResponse{}, fmt.Errorf("%w: invalid JSON", errMalformed)
+		return raw, fmt.Errorf("%w: invalid JSON", errMalformed)
 	}
 	if err := json.Unmarshal(payload, &fields); err != nil || fields == nil {
-		return proxyResponse{}, fmt.Errorf("%w: not a JSON object", errMalformed)
-	}
-	var raw struct {
-		StatusCode        json.RawMessage
-		Headers           map[string]string
-		MultiValueHeaders map[string][]string
-		Body              *string
-		IsBase64Encoded   bool
+		return raw, fmt.Errorf("%w: not a JSON object", errMalformed)
 	}
 	// Field names match exactly (encoding/json alone would ignore case).
 	for k, v := range fields {
@@ -176,9 +182,14 @@ func mapProxyResponse(payload []byte) (proxyResponse, error) {
 			err = errors.New("unknown field")
 		}
 		if err != nil {
-			return proxyResponse{}, fmt.Errorf("%w: %s: %v", errMalformed, k, err)
+			return raw, fmt.Errorf("%w: %s: %v", errMalformed, k, err)
 		}
 	}
+	return raw, nil
+}
+
+// mapRawProxyResponse checks and maps the fields read.
+func mapRawProxyResponse(raw *rawProxyResponse) (proxyResponse, error) {
 	if raw.StatusCode == nil {
 		return proxyResponse{}, fmt.Errorf("%w: no statusCode", errMalformed)
 	}

@@ -1,0 +1,323 @@
+package apigwtest
+
+import (
+	"slices"
+	"strconv"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// Fast paths for the proxy response's JSON, the emulator's hottest
+// encoding: encoding/json's reflection cost more than the rest of an
+// invocation. Each handles the plain shape only (printable ASCII strings
+// without escapes) and reports false on anything else, where the caller
+// falls back to encoding/json, so the bytes and the outcome are the same.
+
+// plainString reports whether s needs no escaping in encoding/json's
+// output (its HTML escaping included): printable ASCII without '"', '\\',
+// '<', '>' or '&'.
+func plainString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
+}
+
+// appendProxyResponse appends json.Marshal(r)'s bytes to b; ok is false
+// (and b unusable) when a string needs escaping.
+func appendProxyResponse(b []byte, r *events.APIGatewayProxyResponse) (_ []byte, ok bool) {
+	b = append(b, `{"statusCode":`...)
+	b = strconv.AppendInt(b, int64(r.StatusCode), 10)
+	b = append(b, `,"headers":`...)
+	if r.Headers == nil {
+		b = append(b, "null"...)
+	} else {
+		var buf [16]string
+		keys := buf[:0]
+		for k := range r.Headers {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b = append(b, '{')
+		for i, k := range keys {
+			v := r.Headers[k]
+			if !plainString(k) || !plainString(v) {
+				return b, false
+			}
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '"')
+			b = append(b, k...)
+			b = append(b, `":"`...)
+			b = append(b, v...)
+			b = append(b, '"')
+		}
+		b = append(b, '}')
+	}
+	b = append(b, `,"multiValueHeaders":`...)
+	if r.MultiValueHeaders == nil {
+		b = append(b, "null"...)
+	} else {
+		var buf [16]string
+		keys := buf[:0]
+		for k := range r.MultiValueHeaders {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b = append(b, '{')
+		for i, k := range keys {
+			if !plainString(k) {
+				return b, false
+			}
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '"')
+			b = append(b, k...)
+			b = append(b, `":`...)
+			vs := r.MultiValueHeaders[k]
+			if vs == nil {
+				b = append(b, "null"...)
+				continue
+			}
+			b = append(b, '[')
+			for j, v := range vs {
+				if !plainString(v) {
+					return b, false
+				}
+				if j > 0 {
+					b = append(b, ',')
+				}
+				b = append(b, '"')
+				b = append(b, v...)
+				b = append(b, '"')
+			}
+			b = append(b, ']')
+		}
+		b = append(b, '}')
+	}
+	if !plainString(r.Body) {
+		return b, false
+	}
+	b = append(b, `,"body":"`...)
+	b = append(b, r.Body...)
+	b = append(b, '"')
+	if r.IsBase64Encoded {
+		b = append(b, `,"isBase64Encoded":true`...)
+	}
+	b = append(b, '}')
+	return b, true
+}
+
+// rawProxyResponse is a proxy response's fields as read, before mapping.
+type rawProxyResponse struct {
+	StatusCode        []byte // the JSON value as written
+	Headers           map[string]string
+	MultiValueHeaders map[string][]string
+	Body              *string
+	IsBase64Encoded   bool
+}
+
+// proxyScanner reads the plain subset of JSON that parseProxyResponse
+// accepts: no whitespace, strings of printable ASCII without escapes.
+type proxyScanner struct {
+	p []byte
+	i int
+}
+
+func (s *proxyScanner) peek() byte {
+	if s.i < len(s.p) {
+		return s.p[s.i]
+	}
+	return 0
+}
+
+func (s *proxyScanner) eat(c byte) bool {
+	if s.peek() == c {
+		s.i++
+		return true
+	}
+	return false
+}
+
+func (s *proxyScanner) literal(lit string) bool {
+	if len(s.p)-s.i >= len(lit) && string(s.p[s.i:s.i+len(lit)]) == lit {
+		s.i += len(lit)
+		return true
+	}
+	return false
+}
+
+// str reads a plain string.
+func (s *proxyScanner) str() (string, bool) {
+	if !s.eat('"') {
+		return "", false
+	}
+	start := s.i
+	for s.i < len(s.p) {
+		c := s.p[s.i]
+		if c == '"' {
+			v := string(s.p[start:s.i])
+			s.i++
+			return v, true
+		}
+		if c < 0x20 || c > 0x7e || c == '\\' {
+			return "", false
+		}
+		s.i++
+	}
+	return "", false
+}
+
+// object calls field for each member of an object, which must have been
+// opened; it reads the closing brace.
+func (s *proxyScanner) object(field func(k string) bool) bool {
+	if s.eat('}') {
+		return true
+	}
+	for {
+		k, ok := s.str()
+		if !ok || !s.eat(':') || !field(k) {
+			return false
+		}
+		if s.eat('}') {
+			return true
+		}
+		if !s.eat(',') {
+			return false
+		}
+	}
+}
+
+// parseProxyResponseFast reads a proxy response of the plain subset of
+// JSON. ok is false when the payload is outside it (or is not what
+// encoding/json would read the same way: a repeated name, a null where a
+// value matters, a field the slow path judges); then nothing is decided and
+// the caller uses encoding/json.
+func parseProxyResponseFast(payload []byte) (raw rawProxyResponse, ok bool) {
+	s := proxyScanner{p: payload}
+	if !s.eat('{') {
+		return raw, false
+	}
+	var seen [5]bool
+	ok = s.object(func(k string) bool {
+		switch k {
+		case "statusCode":
+			if seen[0] {
+				return false
+			}
+			seen[0] = true
+			start := s.i
+			s.eat('-')
+			if s.eat('0') {
+				// a lone zero
+			} else {
+				if c := s.peek(); c < '1' || c > '9' {
+					return false
+				}
+				for c := s.peek(); c >= '0' && c <= '9'; c = s.peek() {
+					s.i++
+				}
+			}
+			if c := s.peek(); c != ',' && c != '}' {
+				return false // a fraction or an exponent
+			}
+			raw.StatusCode = payload[start:s.i]
+			return true
+		case "headers":
+			if seen[1] {
+				return false
+			}
+			seen[1] = true
+			if s.literal("null") {
+				return true
+			}
+			if !s.eat('{') {
+				return false
+			}
+			raw.Headers = make(map[string]string, 8)
+			return s.object(func(k string) bool {
+				v, ok := s.str()
+				if !ok {
+					return false
+				}
+				if _, dup := raw.Headers[k]; dup {
+					return false
+				}
+				raw.Headers[k] = v
+				return true
+			})
+		case "multiValueHeaders":
+			if seen[2] {
+				return false
+			}
+			seen[2] = true
+			if s.literal("null") {
+				return true
+			}
+			if !s.eat('{') {
+				return false
+			}
+			raw.MultiValueHeaders = make(map[string][]string, 8)
+			return s.object(func(k string) bool {
+				if _, dup := raw.MultiValueHeaders[k]; dup || !s.eat('[') {
+					return false
+				}
+				vs := []string{}
+				if !s.eat(']') {
+					for {
+						v, ok := s.str()
+						if !ok {
+							return false
+						}
+						vs = append(vs, v)
+						if s.eat(']') {
+							break
+						}
+						if !s.eat(',') {
+							return false
+						}
+					}
+				}
+				raw.MultiValueHeaders[k] = vs
+				return true
+			})
+		case "body":
+			if seen[3] {
+				return false
+			}
+			seen[3] = true
+			if s.literal("null") {
+				return true
+			}
+			v, ok := s.str()
+			if !ok {
+				return false
+			}
+			raw.Body = &v
+			return true
+		case "isBase64Encoded":
+			if seen[4] {
+				return false
+			}
+			seen[4] = true
+			switch {
+			case s.literal("true"):
+				raw.IsBase64Encoded = true
+			case s.literal("false"), s.literal("null"):
+			default:
+				return false
+			}
+			return true
+		}
+		return false // cookies, unknown fields: the slow path judges
+	})
+	if !ok || s.i != len(payload) {
+		return rawProxyResponse{}, false
+	}
+	return raw, true
+}

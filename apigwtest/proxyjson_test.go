@@ -1,0 +1,106 @@
+package apigwtest
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// The fast encoder writes json.Marshal's bytes, or declines.
+func TestAppendProxyResponseMatchesMarshal(t *testing.T) {
+	for _, r := range []events.APIGatewayProxyResponse{
+		{},
+		{StatusCode: 200, Body: "ok"},
+		{StatusCode: 503, Headers: map[string]string{}, MultiValueHeaders: map[string][]string{}},
+		{StatusCode: -1, Headers: map[string]string{"b": "2", "a": "1", "Content-Type": "application/json"}},
+		{StatusCode: 200, MultiValueHeaders: map[string][]string{"z": nil, "y": {}, "x": {"1", "2"}}, IsBase64Encoded: true, Body: "aGk="},
+		{StatusCode: 200, Body: `{"a":"<b>&"}`},
+		{StatusCode: 200, Headers: map[string]string{"k": "v\x7f"}},
+		{StatusCode: 200, MultiValueHeaders: map[string][]string{"k\u00e9": {"v"}}},
+		{StatusCode: 200, Body: "caf\u00e9 \xff"},
+	} {
+		want, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := appendProxyResponse(nil, &r)
+		if ok && !bytes.Equal(got, want) {
+			t.Errorf("%+v:\n got %s\nwant %s", r, got, want)
+		}
+		if !ok && plainString(r.Body) && r.Headers == nil && r.MultiValueHeaders == nil {
+			t.Errorf("%+v: declined a plain response", r)
+		}
+	}
+}
+
+// checkProxyParsers fails when the fast reader accepts a payload and reads
+// it otherwise than encoding/json does.
+func checkProxyParsers(t *testing.T, payload []byte) {
+	t.Helper()
+	fast, ok := parseProxyResponseFast(payload)
+	if !ok {
+		return
+	}
+	slow, err := parseProxyResponse(payload)
+	if err != nil {
+		t.Fatalf("%q: fast path accepted what encoding/json refuses: %v", payload, err)
+	}
+	if !reflect.DeepEqual(fast, slow) {
+		t.Fatalf("%q:\nfast %#v\nslow %#v", payload, fast, slow)
+	}
+}
+
+func TestParseProxyResponseFastMatchesJSON(t *testing.T) {
+	accepted := 0
+	for _, p := range []string{
+		`{"statusCode":200,"headers":{"a":"1","B":"2"},"multiValueHeaders":{"c":["3","4"],"d":[]},"body":"hi"}`,
+		`{"statusCode":200,"headers":null,"multiValueHeaders":null,"body":"","isBase64Encoded":true}`,
+		`{"body":null,"isBase64Encoded":false,"statusCode":0}`,
+		`{"statusCode":-12}`,
+		`{}`,
+		`{"statusCode":200,"statusCode":201}`,
+		`{"statusCode":200,"headers":{"a":"1","a":"2"}}`,
+		`{"statusCode":2.5}`,
+		`{"statusCode":012}`,
+		`{"statusCode":"200"}`,
+		`{"statusCode":200,"cookies":[]}`,
+		`{"statusCode":200,"Body":"x"}`,
+		`{"statusCode":200} `,
+		`{"statusCode":200,"body":"a\"b"}`,
+		`{"statusCode":200,"multiValueHeaders":{"c":null}}`,
+		`{"statusCode":200,"headers":{"a":1}}`,
+		`null`,
+		`{"statusCode":200,}`,
+		`{"statusCode":200`,
+	} {
+		if _, ok := parseProxyResponseFast([]byte(p)); ok {
+			accepted++
+		}
+		checkProxyParsers(t, []byte(p))
+	}
+	if accepted != 5 {
+		t.Errorf("fast path accepted %d plain payloads, want 5", accepted)
+	}
+}
+
+func FuzzParseProxyResponseFast(f *testing.F) {
+	f.Add([]byte(`{"statusCode":200,"headers":{"a":"1"},"multiValueHeaders":{"c":["3","4"]},"body":"hi","isBase64Encoded":true}`))
+	f.Add([]byte(`{"statusCode":200,"headers":null,"multiValueHeaders":null,"body":null}`))
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		checkProxyParsers(t, payload)
+		// Whatever path reads it, the outcome is what encoding/json's gives.
+		slow, serr := parseProxyResponse(payload)
+		got, gerr := mapProxyResponse(payload)
+		var want proxyResponse
+		werr := serr
+		if serr == nil {
+			want, werr = mapRawProxyResponse(&slow)
+		}
+		if (gerr == nil) != (werr == nil) || gerr == nil && !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q: got %v %v, want %v %v", payload, got, gerr, want, werr)
+		}
+	})
+}
