@@ -73,7 +73,9 @@ func (s *Server) buildEvent(r *http.Request, path string, body []byte, g *gatewa
 	if !s.cfg.httpAPI {
 		set("X-Amzn-Trace-Id", g.trace.String())
 	}
-	if q := r.URL.Query(); len(q) > 0 {
+	if r.URL.RawQuery == "" {
+		// no query: nothing to parse
+	} else if q := r.URL.Query(); len(q) > 0 {
 		ev.QueryStringParameters = make(map[string]string, len(q))
 		ev.MultiValueQueryStringParameters = make(map[string][]string, len(q))
 		for k, vs := range q {
@@ -108,7 +110,7 @@ func (s *Server) buildEvent(r *http.Request, path string, body []byte, g *gatewa
 		ResourcePath:      ev.Resource,
 		Path:              stagePath,
 		HTTPMethod:        r.Method,
-		RequestTime:       g.start.UTC().Format("02/Jan/2006:15:04:05 -0700"),
+		RequestTime:       requestTime(g.start),
 		RequestTimeEpoch:  g.start.UnixMilli(),
 		APIID:             apiID,
 	}
@@ -263,3 +265,31 @@ func isHeaderCTL(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }
 
 // requestTimeEpoch formats t as $context.requestTimeEpoch (milliseconds).
 func requestTimeEpoch(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
+
+// requestTime formats t as $context.requestTime, t.UTC().Format of
+// "02/Jan/2006:15:04:05 -0700" without the layout's interpretation (a
+// year outside 0 to 9999 takes that path).
+func requestTime(t time.Time) string {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.Format("02/Jan/2006:15:04:05 -0700")
+	}
+	hour, minute, sec := t.Clock()
+	var b [26]byte
+	two := func(i, v int) { b[i], b[i+1] = byte('0'+v/10), byte('0'+v%10) }
+	two(0, day)
+	b[2] = '/'
+	copy(b[3:6], month.String()[:3])
+	b[6] = '/'
+	two(7, year/100)
+	two(9, year%100)
+	b[11] = ':'
+	two(12, hour)
+	b[14] = ':'
+	two(15, minute)
+	b[17] = ':'
+	two(18, sec)
+	copy(b[20:], " +0000")
+	return string(b[:])
+}

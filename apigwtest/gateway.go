@@ -5,6 +5,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -405,27 +406,45 @@ const (
 	traceNone                  // API Gateway's 4xx other than 429: none
 )
 
-// idHeaders sets the request id and trace headers.
+// idHeaders sets the request id and trace headers. It does what setExact
+// on each name would, in one pass over h.
 func (s *Server) idHeaders(h http.Header, g *gatewayRequest, trace traceMode) {
 	if s.cfg.httpAPI {
 		setExact(h, HeaderHTTPAPIRequestID, g.requestID)
 		h["Connection"] = []string{"keep-alive"}
 		return
 	}
-	setExact(h, HeaderRequestID, g.requestID)
-	setExact(h, HeaderExtendedRequestID, g.extendedID)
-	h["Connection"] = []string{"keep-alive"}
-	switch trace {
-	case traceFull:
-		setExact(h, HeaderTrace, "Root="+g.trace.Root+";Sampled="+g.trace.Sampled)
-	case traceRoot:
-		setExact(h, HeaderTrace, "Root="+g.trace.Root)
-	default:
-		for k := range h {
-			if strings.EqualFold(k, HeaderTrace) {
+	for k := range h {
+		switch len(k) {
+		case len(HeaderRequestID), len(HeaderExtendedRequestID):
+			if k != HeaderRequestID && strings.EqualFold(k, HeaderRequestID) ||
+				k != HeaderExtendedRequestID && strings.EqualFold(k, HeaderExtendedRequestID) {
+				delete(h, k)
+			}
+		case len(HeaderTrace):
+			if (trace == traceNone || k != HeaderTrace) && strings.EqualFold(k, HeaderTrace) {
 				delete(h, k)
 			}
 		}
+	}
+	// One array holds the values (each capped, so an append copies).
+	vs := [4]string{g.requestID, g.extendedID, "keep-alive"}
+	switch trace {
+	case traceFull:
+		vs[3] = "Root=" + g.trace.Root + ";Sampled=" + g.trace.Sampled
+	case traceRoot:
+		vs[3] = "Root=" + g.trace.Root
+	}
+	all := vs[:]
+	if trace == traceNone {
+		all = vs[:3]
+	}
+	all = slices.Clone(all)
+	h[HeaderRequestID] = all[0:1:1]
+	h[HeaderExtendedRequestID] = all[1:2:2]
+	h["Connection"] = all[2:3:3]
+	if trace != traceNone {
+		h[HeaderTrace] = all[3:4:4]
 	}
 }
 

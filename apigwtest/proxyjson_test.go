@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -103,4 +104,30 @@ func FuzzParseProxyResponseFast(f *testing.F) {
 			t.Fatalf("%q: got %v %v, want %v %v", payload, got, gerr, want, werr)
 		}
 	})
+}
+
+func TestRequestTimeMatchesFormat(t *testing.T) {
+	for _, tm := range []time.Time{
+		time.Unix(0, 0), time.Date(2026, 12, 3, 9, 5, 7, 999, time.UTC),
+		time.Date(1999, 1, 31, 23, 59, 59, 0, time.FixedZone("x", -7*3600)),
+		time.Date(10000, 5, 1, 0, 0, 0, 0, time.UTC), time.Date(-3, 5, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(7, 9, 1, 0, 0, 0, 0, time.UTC),
+	} {
+		if got, want := requestTime(tm), tm.UTC().Format("02/Jan/2006:15:04:05 -0700"); got != want {
+			t.Errorf("%v: got %q, want %q", tm, got, want)
+		}
+	}
+}
+
+func TestNewRootShape(t *testing.T) {
+	for _, tc := range []struct {
+		unix  int64
+		epoch string
+	}{{0, "00000000"}, {0x5f5e100, "05f5e100"}, {1<<32 - 1, "ffffffff"}, {1 << 32, "00000000"}, {-1, "000000-1"}} {
+		r := newRoot(time.Unix(tc.unix, 0))
+		want := "1-" + tc.epoch + "-"
+		if len(r) != len(want)+24 || r[:len(want)] != want {
+			t.Errorf("newRoot(%d) = %q, want %s + 24 hex digits", tc.unix, r, want)
+		}
+	}
 }
