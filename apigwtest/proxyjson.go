@@ -9,21 +9,29 @@ import (
 
 // Fast paths for the proxy response's JSON, the emulator's hottest
 // encoding: encoding/json's reflection cost more than the rest of an
-// invocation. Each handles the plain shape only (printable ASCII strings
-// without escapes) and reports false on anything else, where the caller
+// invocation. Each handles the plain shape only (printable ASCII strings,
+// only '"' and '\\' escaped) and reports false on anything else, where the caller
 // falls back to encoding/json, so the bytes and the outcome are the same.
 
-// plainString reports whether s needs no escaping in encoding/json's
-// output (its HTML escaping included): printable ASCII without '"', '\\',
-// '<', '>' or '&'.
-func plainString(s string) bool {
+// appendString appends s as encoding/json writes it (its HTML escaping
+// included), quoted; ok is false when s holds anything but printable ASCII
+// other than '<', '>' and '&' (only '"' and '\\' are escaped here).
+func appendString(b []byte, s string) (_ []byte, ok bool) {
+	b = append(b, '"')
+	start := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			return false
+		if c < 0x20 || c > 0x7e || c == '<' || c == '>' || c == '&' {
+			return b, false
+		}
+		if c == '"' || c == '\\' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', c)
+			start = i + 1
 		}
 	}
-	return true
+	b = append(b, s[start:]...)
+	return append(b, '"'), true
 }
 
 // appendProxyResponse appends json.Marshal(r)'s bytes to b; ok is false
@@ -43,18 +51,16 @@ func appendProxyResponse(b []byte, r *events.APIGatewayProxyResponse) (_ []byte,
 		slices.Sort(keys)
 		b = append(b, '{')
 		for i, k := range keys {
-			v := r.Headers[k]
-			if !plainString(k) || !plainString(v) {
-				return b, false
-			}
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = append(b, '"')
-			b = append(b, k...)
-			b = append(b, `":"`...)
-			b = append(b, v...)
-			b = append(b, '"')
+			if b, ok = appendString(b, k); !ok {
+				return b, false
+			}
+			b = append(b, ':')
+			if b, ok = appendString(b, r.Headers[k]); !ok {
+				return b, false
+			}
 		}
 		b = append(b, '}')
 	}
@@ -70,15 +76,13 @@ func appendProxyResponse(b []byte, r *events.APIGatewayProxyResponse) (_ []byte,
 		slices.Sort(keys)
 		b = append(b, '{')
 		for i, k := range keys {
-			if !plainString(k) {
-				return b, false
-			}
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = append(b, '"')
-			b = append(b, k...)
-			b = append(b, `":`...)
+			if b, ok = appendString(b, k); !ok {
+				return b, false
+			}
+			b = append(b, ':')
 			vs := r.MultiValueHeaders[k]
 			if vs == nil {
 				b = append(b, "null"...)
@@ -86,26 +90,21 @@ func appendProxyResponse(b []byte, r *events.APIGatewayProxyResponse) (_ []byte,
 			}
 			b = append(b, '[')
 			for j, v := range vs {
-				if !plainString(v) {
-					return b, false
-				}
 				if j > 0 {
 					b = append(b, ',')
 				}
-				b = append(b, '"')
-				b = append(b, v...)
-				b = append(b, '"')
+				if b, ok = appendString(b, v); !ok {
+					return b, false
+				}
 			}
 			b = append(b, ']')
 		}
 		b = append(b, '}')
 	}
-	if !plainString(r.Body) {
+	b = append(b, `,"body":`...)
+	if b, ok = appendString(b, r.Body); !ok {
 		return b, false
 	}
-	b = append(b, `,"body":"`...)
-	b = append(b, r.Body...)
-	b = append(b, '"')
 	if r.IsBase64Encoded {
 		b = append(b, `,"isBase64Encoded":true`...)
 	}
@@ -122,8 +121,9 @@ type rawProxyResponse struct {
 	IsBase64Encoded   bool
 }
 
-// proxyScanner reads the plain subset of JSON that parseProxyResponse
-// accepts: no whitespace, strings of printable ASCII without escapes.
+// proxyScanner reads the plain subset of JSON that parseProxyResponseFast
+// accepts: no whitespace, strings of printable ASCII whose only escapes
+// are \" and \\.
 type proxyScanner struct {
 	p []byte
 	i int
@@ -152,23 +152,39 @@ func (s *proxyScanner) literal(lit string) bool {
 	return false
 }
 
-// str reads a plain string.
+// str reads a string of printable ASCII whose only escapes are \" and
+// \\.
 func (s *proxyScanner) str() (string, bool) {
 	if !s.eat('"') {
 		return "", false
 	}
 	start := s.i
+	var buf []byte // the unescaped string, once an escape is met
 	for s.i < len(s.p) {
 		c := s.p[s.i]
-		if c == '"' {
-			v := string(s.p[start:s.i])
+		switch {
+		case c == '"':
+			var v string
+			if buf == nil {
+				v = string(s.p[start:s.i])
+			} else {
+				v = string(append(buf, s.p[start:s.i]...))
+			}
 			s.i++
 			return v, true
-		}
-		if c < 0x20 || c > 0x7e || c == '\\' {
+		case c == '\\':
+			if s.i+1 >= len(s.p) || s.p[s.i+1] != '"' && s.p[s.i+1] != '\\' {
+				return "", false
+			}
+			buf = append(buf, s.p[start:s.i]...)
+			buf = append(buf, s.p[s.i+1])
+			s.i += 2
+			start = s.i
+		case c < 0x20 || c > 0x7e:
 			return "", false
+		default:
+			s.i++
 		}
-		s.i++
 	}
 	return "", false
 }
