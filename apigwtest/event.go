@@ -71,7 +71,7 @@ func (s *Server) buildEvent(r *http.Request, path string, body []byte, g *gatewa
 	set("X-Forwarded-Port", "443")
 	set("X-Forwarded-Proto", "https")
 	if !s.cfg.httpAPI {
-		set("X-Amzn-Trace-Id", g.trace.String())
+		set("X-Amzn-Trace-Id", g.traceString())
 	}
 	if r.URL.RawQuery == "" {
 		// no query: nothing to parse

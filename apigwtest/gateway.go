@@ -25,6 +25,18 @@ type gatewayRequest struct {
 	// timer, when not nil, is the integration timeout's, which the
 	// gateway's own latency reuses once the integration has answered.
 	timer *time.Timer
+	// traceHeader is trace.String(), once made (traceString).
+	traceHeader string
+}
+
+// traceString returns g.trace.String(), made once: the event, the
+// invocation record and the call all carry it. g.trace must not change
+// after the first call.
+func (g *gatewayRequest) traceString() string {
+	if g.traceHeader == "" {
+		g.traceHeader = g.trace.String()
+	}
+	return g.traceHeader
 }
 
 func (s *Server) newGatewayRequest(r *http.Request, now time.Time) *gatewayRequest {
@@ -196,7 +208,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	event := s.buildEvent(r, path, body, g)
 	rec := &Invocation{
 		RequestID: g.requestID, ExtendedRequestID: g.extendedID, LambdaRequestID: lambdaID,
-		TraceID: g.trace.String(), Method: r.Method, Path: path, Header: r.Header, // net/http gives each request its own map
+		TraceID: g.traceString(), Method: r.Method, Path: path, Header: r.Header, // net/http gives each request its own map
 		Start: sent, ColdStart: we == nil,
 	}
 	s.mu.Lock()
@@ -211,7 +223,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 
 	out := make(chan result, 1)
-	go s.run(rec, we, &call{lambdaID: lambdaID, event: &event, trace: g.trace.String()}, d, out)
+	go s.run(rec, we, &call{lambdaID: lambdaID, event: &event, trace: g.traceString()}, d, out)
 
 	// The clock started when the request was sent to Lambda: the time
 	// taken since (the server's lock, building a large event) counts.
