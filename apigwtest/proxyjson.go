@@ -40,66 +40,12 @@ func appendProxyResponse(b []byte, r *events.APIGatewayProxyResponse) (_ []byte,
 	b = append(b, `{"statusCode":`...)
 	b = strconv.AppendInt(b, int64(r.StatusCode), 10)
 	b = append(b, `,"headers":`...)
-	if r.Headers == nil {
-		b = append(b, "null"...)
-	} else {
-		var buf [16]string
-		keys := buf[:0]
-		for k := range r.Headers {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		b = append(b, '{')
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			if b, ok = appendString(b, k); !ok {
-				return b, false
-			}
-			b = append(b, ':')
-			if b, ok = appendString(b, r.Headers[k]); !ok {
-				return b, false
-			}
-		}
-		b = append(b, '}')
+	if b, ok = appendObject(b, r.Headers, appendString); !ok {
+		return b, false
 	}
 	b = append(b, `,"multiValueHeaders":`...)
-	if r.MultiValueHeaders == nil {
-		b = append(b, "null"...)
-	} else {
-		var buf [16]string
-		keys := buf[:0]
-		for k := range r.MultiValueHeaders {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		b = append(b, '{')
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			if b, ok = appendString(b, k); !ok {
-				return b, false
-			}
-			b = append(b, ':')
-			vs := r.MultiValueHeaders[k]
-			if vs == nil {
-				b = append(b, "null"...)
-				continue
-			}
-			b = append(b, '[')
-			for j, v := range vs {
-				if j > 0 {
-					b = append(b, ',')
-				}
-				if b, ok = appendString(b, v); !ok {
-					return b, false
-				}
-			}
-			b = append(b, ']')
-		}
-		b = append(b, '}')
+	if b, ok = appendObject(b, r.MultiValueHeaders, appendStrings); !ok {
+		return b, false
 	}
 	b = append(b, `,"body":`...)
 	if b, ok = appendString(b, r.Body); !ok {
@@ -108,7 +54,53 @@ func appendProxyResponse(b []byte, r *events.APIGatewayProxyResponse) (_ []byte,
 	if r.IsBase64Encoded {
 		b = append(b, `,"isBase64Encoded":true`...)
 	}
-	b = append(b, '}')
+	return append(b, '}'), true
+}
+
+// appendObject appends m as encoding/json writes a map: null when nil,
+// else its members sorted by name.
+func appendObject[V any](b []byte, m map[string]V, value func([]byte, V) ([]byte, bool)) (_ []byte, ok bool) {
+	if m == nil {
+		return append(b, "null"...), true
+	}
+	var buf [16]string
+	keys := buf[:0]
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if b, ok = appendString(b, k); !ok {
+			return b, false
+		}
+		b = append(b, ':')
+		if b, ok = value(b, m[k]); !ok {
+			return b, false
+		}
+	}
+	return append(b, '}'), true
+}
+
+// appendStrings appends vs as encoding/json writes a []string.
+func appendStrings(b []byte, vs []string) (_ []byte, ok bool) {
+	if vs == nil {
+		return append(b, "null"...), true
+	}
+	b = append(b, '[')
+	for _, v := range vs {
+		if b, ok = appendString(b, v); !ok {
+			return b, false
+		}
+		b = append(b, ',') // the last one becomes the ']'
+	}
+	if len(vs) == 0 {
+		return append(b, ']'), true
+	}
+	b[len(b)-1] = ']'
 	return b, true
 }
 
@@ -219,19 +211,19 @@ func parseProxyResponseFast(payload []byte) (raw rawProxyResponse, ok bool) {
 	if !s.eat('{') {
 		return raw, false
 	}
-	var seen [5]bool
+	var seen [5]string // the names read, each once at most
+	n := 0
 	ok = s.object(func(k string) bool {
+		if n == len(seen) || slices.Contains(seen[:n], k) {
+			return false
+		}
+		seen[n] = k
+		n++
 		switch k {
 		case "statusCode":
-			if seen[0] {
-				return false
-			}
-			seen[0] = true
 			start := s.i
 			s.eat('-')
-			if s.eat('0') {
-				// a lone zero
-			} else {
+			if !s.eat('0') { // else a lone zero
 				if c := s.peek(); c < '1' || c > '9' {
 					return false
 				}
@@ -245,90 +237,19 @@ func parseProxyResponseFast(payload []byte) (raw rawProxyResponse, ok bool) {
 			raw.StatusCode = payload[start:s.i]
 			return true
 		case "headers":
-			if seen[1] {
-				return false
-			}
-			seen[1] = true
-			if s.literal("null") {
-				return true
-			}
-			if !s.eat('{') {
-				return false
-			}
-			raw.Headers = make(map[string]string, 8)
-			return s.object(func(k string) bool {
-				v, ok := s.str()
-				if !ok {
-					return false
-				}
-				if _, dup := raw.Headers[k]; dup {
-					return false
-				}
-				raw.Headers[k] = v
-				return true
-			})
+			return readMap(&s, &raw.Headers, s.str)
 		case "multiValueHeaders":
-			if seen[2] {
-				return false
-			}
-			seen[2] = true
-			if s.literal("null") {
-				return true
-			}
-			if !s.eat('{') {
-				return false
-			}
-			raw.MultiValueHeaders = make(map[string][]string, 8)
-			return s.object(func(k string) bool {
-				if _, dup := raw.MultiValueHeaders[k]; dup || !s.eat('[') {
-					return false
-				}
-				vs := []string{}
-				if !s.eat(']') {
-					for {
-						v, ok := s.str()
-						if !ok {
-							return false
-						}
-						vs = append(vs, v)
-						if s.eat(']') {
-							break
-						}
-						if !s.eat(',') {
-							return false
-						}
-					}
-				}
-				raw.MultiValueHeaders[k] = vs
-				return true
-			})
+			return readMap(&s, &raw.MultiValueHeaders, s.strs)
 		case "body":
-			if seen[3] {
-				return false
-			}
-			seen[3] = true
 			if s.literal("null") {
 				return true
 			}
 			v, ok := s.str()
-			if !ok {
-				return false
-			}
 			raw.Body = &v
-			return true
+			return ok
 		case "isBase64Encoded":
-			if seen[4] {
-				return false
-			}
-			seen[4] = true
-			switch {
-			case s.literal("true"):
-				raw.IsBase64Encoded = true
-			case s.literal("false"), s.literal("null"):
-			default:
-				return false
-			}
-			return true
+			raw.IsBase64Encoded = s.literal("true")
+			return raw.IsBase64Encoded || s.literal("false") || s.literal("null")
 		}
 		return false // cookies, unknown fields: the slow path judges
 	})
@@ -336,4 +257,48 @@ func parseProxyResponseFast(payload []byte) (raw rawProxyResponse, ok bool) {
 		return rawProxyResponse{}, false
 	}
 	return raw, true
+}
+
+// readMap reads null (leaving *m nil) or an object of values into *m; a
+// repeated name fails (encoding/json would keep the last).
+func readMap[V any](s *proxyScanner, m *map[string]V, value func() (V, bool)) bool {
+	if s.literal("null") {
+		return true
+	}
+	if !s.eat('{') {
+		return false
+	}
+	*m = make(map[string]V, 8)
+	return s.object(func(k string) bool {
+		if _, dup := (*m)[k]; dup {
+			return false
+		}
+		v, ok := value()
+		(*m)[k] = v
+		return ok
+	})
+}
+
+// strs reads an array of strings (not null).
+func (s *proxyScanner) strs() ([]string, bool) {
+	if !s.eat('[') {
+		return nil, false
+	}
+	vs := []string{}
+	if s.eat(']') {
+		return vs, true
+	}
+	for {
+		v, ok := s.str()
+		if !ok {
+			return nil, false
+		}
+		vs = append(vs, v)
+		if s.eat(']') {
+			return vs, true
+		}
+		if !s.eat(',') {
+			return nil, false
+		}
+	}
 }
