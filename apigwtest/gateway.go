@@ -27,6 +27,13 @@ type gatewayRequest struct {
 	timer *time.Timer
 	// traceHeader is trace.String(), once made (traceString).
 	traceHeader string
+	src         drawSource // backs rng: allocated with the request
+}
+
+// drawSource is a request's own random source (keyedSource).
+type drawSource struct {
+	pcg rand.PCG
+	rng rand.Rand
 }
 
 // traceString returns g.trace.String(), made once: the event, the
@@ -42,7 +49,7 @@ func (g *gatewayRequest) traceString() string {
 func (s *Server) newGatewayRequest(r *http.Request, now time.Time) *gatewayRequest {
 	g := &gatewayRequest{extendedID: newExtendedID(), start: now}
 	if k := s.cfg.drawKey; k != "" {
-		g.rng = s.keyedSource(r.Header.Get(k))
+		g.rng = s.keyedSource(&g.src, r.Header.Get(k))
 	}
 	if s.cfg.httpAPI {
 		// HTTP APIs generate their own id; it is also the extended id.
@@ -473,18 +480,24 @@ func (s *Server) drawGatewayLatency(l Latency, rng *rand.Rand) time.Duration {
 
 // keyedSource returns the source for the next request whose draw key is
 // key (WithDrawKey): the n-th request with one key always gets the same.
-func (s *Server) keyedSource(key string) *rand.Rand {
+// It lives in src, the request's own.
+func (s *Server) keyedSource(src *drawSource, key string) *rand.Rand {
 	s.mu.Lock()
 	n := s.keyed[key]
 	s.keyed[key]++
 	s.mu.Unlock()
 	// The salt keeps these streams apart from any a caller derives from
 	// the same seed and key for its own draws.
-	return rand.New(rand.NewPCG(uint64(s.cfg.seed)^fnv64a(fnv64a(fnvOffset64, drawSalt), key), n))
+	src.pcg.Seed(uint64(s.cfg.seed)^fnv64a(saltHash, key), n)
+	src.rng = *rand.New(&src.pcg)
+	return &src.rng
 }
 
 // drawSalt is hashed before a draw key (keyedSource).
 const drawSalt = "apigwtest draws\x00"
+
+// saltHash is the hash of drawSalt, where a key's hash starts.
+var saltHash = fnv64a(fnvOffset64, drawSalt)
 
 // FNV-1a, 64 bits, as hash/fnv's New64a computes it, without its
 // allocation on every request.
