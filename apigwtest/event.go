@@ -71,9 +71,11 @@ func (s *Server) buildEvent(r *http.Request, path string, body []byte, g *gatewa
 	set("X-Forwarded-Port", "443")
 	set("X-Forwarded-Proto", "https")
 	if !s.cfg.httpAPI {
-		set("X-Amzn-Trace-Id", g.trace.String())
+		set("X-Amzn-Trace-Id", g.traceString())
 	}
-	if q := r.URL.Query(); len(q) > 0 {
+	if r.URL.RawQuery == "" {
+		// no query: nothing to parse
+	} else if q := r.URL.Query(); len(q) > 0 {
 		ev.QueryStringParameters = make(map[string]string, len(q))
 		ev.MultiValueQueryStringParameters = make(map[string][]string, len(q))
 		for k, vs := range q {
@@ -108,7 +110,7 @@ func (s *Server) buildEvent(r *http.Request, path string, body []byte, g *gatewa
 		ResourcePath:      ev.Resource,
 		Path:              stagePath,
 		HTTPMethod:        r.Method,
-		RequestTime:       g.start.UTC().Format("02/Jan/2006:15:04:05 -0700"),
+		RequestTime:       requestTime(g.start),
 		RequestTimeEpoch:  g.start.UnixMilli(),
 		APIID:             apiID,
 	}
@@ -142,19 +144,25 @@ var errMalformed = errors.New("malformed Lambda proxy response")
 // an HTTP exchange, so it is malformed too [inferred]. headers and
 // multiValueHeaders are merged.
 func mapProxyResponse(payload []byte) (proxyResponse, error) {
+	raw, ok := parseProxyResponseFast(payload)
+	if !ok {
+		var err error
+		if raw, err = parseProxyResponse(payload); err != nil {
+			return proxyResponse{}, err
+		}
+	}
+	return mapRawProxyResponse(&raw)
+}
+
+// parseProxyResponse reads a proxy response with encoding/json.
+func parseProxyResponse(payload []byte) (rawProxyResponse, error) {
+	var raw rawProxyResponse
 	var fields map[string]json.RawMessage
 	if !json.Valid(payload) {
-		return proxyResponse{}, fmt.Errorf("%w: invalid JSON", errMalformed)
+		return raw, fmt.Errorf("%w: invalid JSON", errMalformed)
 	}
 	if err := json.Unmarshal(payload, &fields); err != nil || fields == nil {
-		return proxyResponse{}, fmt.Errorf("%w: not a JSON object", errMalformed)
-	}
-	var raw struct {
-		StatusCode        json.RawMessage
-		Headers           map[string]string
-		MultiValueHeaders map[string][]string
-		Body              *string
-		IsBase64Encoded   bool
+		return raw, fmt.Errorf("%w: not a JSON object", errMalformed)
 	}
 	// Field names match exactly (encoding/json alone would ignore case).
 	for k, v := range fields {
@@ -176,9 +184,14 @@ func mapProxyResponse(payload []byte) (proxyResponse, error) {
 			err = errors.New("unknown field")
 		}
 		if err != nil {
-			return proxyResponse{}, fmt.Errorf("%w: %s: %v", errMalformed, k, err)
+			return raw, fmt.Errorf("%w: %s: %v", errMalformed, k, err)
 		}
 	}
+	return raw, nil
+}
+
+// mapRawProxyResponse checks and maps the fields read.
+func mapRawProxyResponse(raw *rawProxyResponse) (proxyResponse, error) {
 	if raw.StatusCode == nil {
 		return proxyResponse{}, fmt.Errorf("%w: no statusCode", errMalformed)
 	}
@@ -252,3 +265,31 @@ func isHeaderCTL(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }
 
 // requestTimeEpoch formats t as $context.requestTimeEpoch (milliseconds).
 func requestTimeEpoch(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
+
+// requestTime formats t as $context.requestTime, t.UTC().Format of
+// "02/Jan/2006:15:04:05 -0700" without the layout's interpretation (a
+// year outside 0 to 9999 takes that path).
+func requestTime(t time.Time) string {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.Format("02/Jan/2006:15:04:05 -0700")
+	}
+	hour, minute, sec := t.Clock()
+	var b [26]byte
+	two := func(i, v int) { b[i], b[i+1] = byte('0'+v/10), byte('0'+v%10) }
+	two(0, day)
+	b[2] = '/'
+	copy(b[3:6], month.String()[:3])
+	b[6] = '/'
+	two(7, year/100)
+	two(9, year%100)
+	b[11] = ':'
+	two(12, hour)
+	b[14] = ':'
+	two(15, minute)
+	b[17] = ':'
+	two(18, sec)
+	copy(b[20:], " +0000")
+	return string(b[:])
+}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,12 +25,31 @@ type gatewayRequest struct {
 	// timer, when not nil, is the integration timeout's, which the
 	// gateway's own latency reuses once the integration has answered.
 	timer *time.Timer
+	// traceHeader is trace.String(), once made (traceString).
+	traceHeader string
+	src         drawSource // backs rng: allocated with the request
+}
+
+// drawSource is a request's own random source (keyedSource).
+type drawSource struct {
+	pcg rand.PCG
+	rng rand.Rand
+}
+
+// traceString returns g.trace.String(), made once: the event, the
+// invocation record and the call all carry it. g.trace must not change
+// after the first call.
+func (g *gatewayRequest) traceString() string {
+	if g.traceHeader == "" {
+		g.traceHeader = g.trace.String()
+	}
+	return g.traceHeader
 }
 
 func (s *Server) newGatewayRequest(r *http.Request, now time.Time) *gatewayRequest {
 	g := &gatewayRequest{extendedID: newExtendedID(), start: now}
 	if k := s.cfg.drawKey; k != "" {
-		g.rng = s.keyedSource(r.Header.Get(k))
+		g.rng = s.keyedSource(&g.src, r.Header.Get(k))
 	}
 	if s.cfg.httpAPI {
 		// HTTP APIs generate their own id; it is also the extended id.
@@ -195,7 +215,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	event := s.buildEvent(r, path, body, g)
 	rec := &Invocation{
 		RequestID: g.requestID, ExtendedRequestID: g.extendedID, LambdaRequestID: lambdaID,
-		TraceID: g.trace.String(), Method: r.Method, Path: path, Header: r.Header, // net/http gives each request its own map
+		TraceID: g.traceString(), Method: r.Method, Path: path, Header: r.Header, // net/http gives each request its own map
 		Start: sent, ColdStart: we == nil,
 	}
 	s.mu.Lock()
@@ -210,7 +230,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 
 	out := make(chan result, 1)
-	go s.run(rec, we, &call{lambdaID: lambdaID, event: &event, trace: g.trace.String()}, d, out)
+	go s.run(rec, we, &call{lambdaID: lambdaID, event: &event, trace: g.traceString()}, d, out)
 
 	// The clock started when the request was sent to Lambda: the time
 	// taken since (the server's lock, building a large event) counts.
@@ -405,27 +425,45 @@ const (
 	traceNone                  // API Gateway's 4xx other than 429: none
 )
 
-// idHeaders sets the request id and trace headers.
+// idHeaders sets the request id and trace headers. It does what setExact
+// on each name would, in one pass over h.
 func (s *Server) idHeaders(h http.Header, g *gatewayRequest, trace traceMode) {
 	if s.cfg.httpAPI {
 		setExact(h, HeaderHTTPAPIRequestID, g.requestID)
 		h["Connection"] = []string{"keep-alive"}
 		return
 	}
-	setExact(h, HeaderRequestID, g.requestID)
-	setExact(h, HeaderExtendedRequestID, g.extendedID)
-	h["Connection"] = []string{"keep-alive"}
-	switch trace {
-	case traceFull:
-		setExact(h, HeaderTrace, "Root="+g.trace.Root+";Sampled="+g.trace.Sampled)
-	case traceRoot:
-		setExact(h, HeaderTrace, "Root="+g.trace.Root)
-	default:
-		for k := range h {
-			if strings.EqualFold(k, HeaderTrace) {
+	for k := range h {
+		switch len(k) {
+		case len(HeaderRequestID), len(HeaderExtendedRequestID):
+			if k != HeaderRequestID && strings.EqualFold(k, HeaderRequestID) ||
+				k != HeaderExtendedRequestID && strings.EqualFold(k, HeaderExtendedRequestID) {
+				delete(h, k)
+			}
+		case len(HeaderTrace):
+			if (trace == traceNone || k != HeaderTrace) && strings.EqualFold(k, HeaderTrace) {
 				delete(h, k)
 			}
 		}
+	}
+	// One array holds the values (each capped, so an append copies).
+	vs := [4]string{g.requestID, g.extendedID, "keep-alive"}
+	switch trace {
+	case traceFull:
+		vs[3] = "Root=" + g.trace.Root + ";Sampled=" + g.trace.Sampled
+	case traceRoot:
+		vs[3] = "Root=" + g.trace.Root
+	}
+	all := vs[:]
+	if trace == traceNone {
+		all = vs[:3]
+	}
+	all = slices.Clone(all)
+	h[HeaderRequestID] = all[0:1:1]
+	h[HeaderExtendedRequestID] = all[1:2:2]
+	h["Connection"] = all[2:3:3]
+	if trace != traceNone {
+		h[HeaderTrace] = all[3:4:4]
 	}
 }
 
@@ -442,18 +480,24 @@ func (s *Server) drawGatewayLatency(l Latency, rng *rand.Rand) time.Duration {
 
 // keyedSource returns the source for the next request whose draw key is
 // key (WithDrawKey): the n-th request with one key always gets the same.
-func (s *Server) keyedSource(key string) *rand.Rand {
+// It lives in src, the request's own.
+func (s *Server) keyedSource(src *drawSource, key string) *rand.Rand {
 	s.mu.Lock()
 	n := s.keyed[key]
 	s.keyed[key]++
 	s.mu.Unlock()
 	// The salt keeps these streams apart from any a caller derives from
 	// the same seed and key for its own draws.
-	return rand.New(rand.NewPCG(uint64(s.cfg.seed)^fnv64a(fnv64a(fnvOffset64, drawSalt), key), n))
+	src.pcg.Seed(uint64(s.cfg.seed)^fnv64a(saltHash, key), n)
+	src.rng = *rand.New(&src.pcg)
+	return &src.rng
 }
 
 // drawSalt is hashed before a draw key (keyedSource).
 const drawSalt = "apigwtest draws\x00"
+
+// saltHash is the hash of drawSalt, where a key's hash starts.
+var saltHash = fnv64a(fnvOffset64, drawSalt)
 
 // FNV-1a, 64 bits, as hash/fnv's New64a computes it, without its
 // allocation on every request.

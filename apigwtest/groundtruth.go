@@ -96,6 +96,24 @@ func (s *Server) Invocations() []Invocation {
 	return out
 }
 
+// RangeInvocations calls f with each invocation that Invocations would
+// return, in start order, without copying them: f reads inv and must not
+// keep or change it, nor call the server (its lock is held). It stops
+// when f returns false.
+func (s *Server) RangeInvocations(f func(inv *Invocation) bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	recs := s.invocations
+	if n := s.cfg.history; n > 0 && len(recs) > n {
+		recs = recs[len(recs)-n:]
+	}
+	for _, inv := range recs {
+		if !f(inv) {
+			return
+		}
+	}
+}
+
 // Stats returns a snapshot of the server's counters.
 func (s *Server) Stats() Stats {
 	s.mu.Lock()

@@ -58,12 +58,25 @@ func newExtendedID() string {
 func newRoot(now time.Time) string {
 	var b [12]byte
 	randomBytes(b[:])
+	if u := now.Unix(); u >= 0 && u < 1<<32 {
+		// "1-" + 8 hex digits + "-" + 24 hex digits, in one allocation.
+		var out [35]byte
+		out[0], out[1], out[10] = '1', '-', '-'
+		for i := 9; i >= 2; i-- {
+			out[i] = hexDigits[u&0xf]
+			u >>= 4
+		}
+		hex.Encode(out[11:], b[:])
+		return string(out[:])
+	}
 	epoch := strconv.FormatInt(now.Unix(), 16)
 	for len(epoch) < 8 {
 		epoch = "0" + epoch
 	}
 	return "1-" + epoch[len(epoch)-8:] + "-" + hex.EncodeToString(b[:])
 }
+
+const hexDigits = "0123456789abcdef"
 
 // newSegmentID returns a 16-hex segment id.
 func newSegmentID() string {

@@ -54,9 +54,11 @@ func (e *inProcessEnv) invoke(ctx context.Context, c *call) (payload []byte, fer
 	if err != nil {
 		return nil, &functionError{Type: errorType(err), Message: err.Error()}
 	}
-	b, err := json.Marshal(resp)
-	if err != nil {
-		return nil, &functionError{Type: "Runtime.MarshalError", Message: err.Error()}
+	b, ok := appendProxyResponse(make([]byte, 0, 256+len(resp.Body)), &resp)
+	if !ok {
+		if b, err = json.Marshal(resp); err != nil {
+			return nil, &functionError{Type: "Runtime.MarshalError", Message: err.Error()}
+		}
 	}
 	if len(b) > maxResponsePayload {
 		return nil, responseTooLarge()

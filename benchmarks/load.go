@@ -161,9 +161,11 @@ func (g *generator) send(ctx context.Context, i int) {
 		g.recs[i].Outcome = "error"
 		return
 	}
-	req.Header.Set(HeaderRequest, strconv.Itoa(i))
+	// Both names are canonical: set as Header.Set would, without its
+	// canonicalisation on every request.
+	req.Header[HeaderRequest] = []string{strconv.Itoa(i)}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header["Content-Type"] = []string{"application/json"}
 	}
 	resp, err := g.clients[i%len(g.clients)].Do(req)
 	rec := &g.recs[i]

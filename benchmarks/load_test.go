@@ -71,3 +71,13 @@ func TestGeneratorWorkers(t *testing.T) {
 		}
 	})
 }
+
+// The load generator sets these names as map keys, as Header.Set would
+// only if they are canonical.
+func TestGeneratorHeaderNamesCanonical(t *testing.T) {
+	for _, k := range []string{HeaderRequest, "Content-Type"} {
+		if c := http.CanonicalHeaderKey(k); c != k {
+			t.Errorf("%q is not canonical (%q)", k, c)
+		}
+	}
+}

@@ -303,15 +303,15 @@ func runJob(ctx context.Context, j Job, c Config, e engine) Result {
 	// The warm-up's and the cooldown's requests are not measured.
 	lo, _ := slices.BinarySearch(times, sc.Warmup)
 	hi, _ := slices.BinarySearch(times, sc.Duration)
-	invs := srv.Invocations()
-	starts := make([]time.Duration, 0, len(invs))
+	var starts []time.Duration
 	ownInvocations := 0
-	for _, inv := range invs {
+	srv.RangeInvocations(func(inv *apigwtest.Invocation) bool {
 		starts = append(starts, time.Duration(float64(inv.Start.Sub(t0))/scale))
 		if i, err := strconv.Atoi(inv.Header.Get(HeaderRequest)); err == nil && i >= lo && i < hi {
 			ownInvocations++
 		}
-	}
+		return true
+	})
 	r := measure(&sc, g.recs[lo:hi], execs[lo:hi], starts)
 	r.Invocations = ownInvocations
 	r.Success = SuccessSeries(g.recs[:hi], Bucket, RecoveryWindow, sc.Duration)

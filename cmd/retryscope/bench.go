@@ -35,7 +35,7 @@ wall time, and the same flags give the same numbers, byte for byte, on any
 machine. Without -quick: seeds 1..3 (each cell's mean and spread), the
 scale scenarios (storm, fleet) included: about 200 s of CPU time, under
 2 minutes on 2 idle cores. -quick: one seed (-seed), without the scale
-scenarios unless named: about 40 s of CPU time, 20 s on 2 idle cores.
+scenarios unless named: about 35 s of CPU time, 18 s on 2 idle cores.
 -realtime runs the old way, in scaled real time over loopback sockets,
 whose numbers move with the machine's load.
 
