@@ -392,13 +392,6 @@ func (c *call) waitForHost(now, sendAt time.Time) (done func(error), probe, wait
 	return nil, false, true, fmt.Errorf("%w; %w", err, werr)
 }
 
-// queued reports whether requests are waiting.
-func (w *hostWait) queued() bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return len(w.queue) > 0
-}
-
 // holds is queued and, when nobody waits, stalled at now, in one section.
 func (w *hostWait) holds(now time.Time) (queued, stalled bool) {
 	w.mu.Lock()
