@@ -160,7 +160,7 @@ func TestVirtualSameBytesQueuedOutage(t *testing.T) {
 		t.Skip("four runs of the long outage take minutes under the race detector")
 	}
 	t.Parallel()
-	sameBytesFourTimes(t, "outage-300s", "retryscope-no-breaker", []time.Duration{10 * time.Second, 60 * time.Second})
+	sameBytesFourTimes(t, "outage-300s", "retryscope-no-breaker", []time.Duration{10 * time.Second, 60 * time.Second}, 7)
 }
 
 // Hedges under virtual time: a hedge's admission once read the host's
@@ -172,12 +172,15 @@ func TestVirtualSameBytesHedgedOverload(t *testing.T) {
 		t.Skip("four runs of the overload take minutes under the race detector")
 	}
 	t.Parallel()
-	sameBytesFourTimes(t, "overload", "retryscope-hedge", []time.Duration{0, 10 * time.Second})
+	sameBytesFourTimes(t, "overload", "retryscope-hedge", []time.Duration{0, 10 * time.Second}, 7)
+	// A hedge also took a half-open breaker's probe at the instant its
+	// release wanted it for a waiter (one request of 1,609 moved).
+	sameBytesFourTimes(t, "outage-300s", "retryscope-hedge", []time.Duration{10 * time.Second}, 3)
 }
 
-// sameBytesFourTimes runs one scenario and policy under the deadlines, seed
-// 7, four times, and fails when a run's JSON differs from the first's.
-func sameBytesFourTimes(t *testing.T, scenario, policy string, deadlines []time.Duration) {
+// sameBytesFourTimes runs one scenario and policy under the deadlines with
+// one seed four times, and fails when a run's JSON differs from the first's.
+func sameBytesFourTimes(t *testing.T, scenario, policy string, deadlines []time.Duration, seed int64) {
 	t.Helper()
 	p, ok := PolicyByName(policy)
 	if !ok {
@@ -187,7 +190,7 @@ func sameBytesFourTimes(t *testing.T, scenario, policy string, deadlines []time.
 	if !ok {
 		t.Fatalf("no scenario %s", scenario)
 	}
-	jobs := Expand(Plan([]Scenario{sc}, []Policy{p}, true), deadlines, []int64{7})
+	jobs := Expand(Plan([]Scenario{sc}, []Policy{p}, true), deadlines, []int64{seed})
 	if len(jobs) != len(deadlines) {
 		t.Fatalf("%d jobs, want %d", len(jobs), len(deadlines))
 	}

@@ -3,6 +3,8 @@ package transport
 import (
 	"time"
 
+	"github.com/sony/gobreaker/v2"
+
 	"github.com/retryscope/retryscope/policy"
 )
 
@@ -147,8 +149,8 @@ func (h *hedger) stopAll(c *call, d policy.Decision) {
 	h.unsent = nil
 }
 
-// admitHedge asks for a hedge to go now, without waiting: the breaker,
-// then the retry budget (a hedge costs what a retry does), then the host's
+// admitHedge asks for a hedge to go now, without waiting: the breaker
+// (closed only), then the retry budget (a hedge costs what a retry does), then the host's
 // send rate (a hedge that would have to wait for it is not sent). It does
 // not look at the host's queue of waiters or its stall rule: their state
 // at the hedge's instant depends on which goroutine acting at that
@@ -157,6 +159,14 @@ func (h *hedger) stopAll(c *call, d policy.Decision) {
 func (c *call) admitHedge() (landing, bool) {
 	now := time.Now()
 	h, w := c.host, c.host.wait
+	// Only into a closed breaker: a half-open breaker's few probes are the
+	// waiters' (taken by its release at its ticks), and a hedge that took
+	// one at the same instant would make who probes depend on which
+	// goroutine ran first.
+	if h.breaker != nil && h.breaker.State() != gobreaker.StateClosed {
+		c.span.Refused(policy.RuleCircuitOpen, h.name)
+		return landing{}, false
+	}
 	done, err := h.allow()
 	if err != nil {
 		c.span.Refused(policy.RuleCircuitOpen, h.name)

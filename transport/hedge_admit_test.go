@@ -164,3 +164,47 @@ func TestHedgeRefusedByOpenBreaker(t *testing.T) {
 		t.Errorf("%d more requests reached the host and %d attempts were made: a hedge went to an open breaker", len(hits), len(as))
 	}
 }
+
+// A half-open breaker's probes are for the requests waiting for the host
+// (its release takes them at its ticks): a hedge does not take one.
+func TestHedgeRefusedByHalfOpenBreaker(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	var hits = make(chan struct{}, 10)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits <- struct{}{}
+		if r.Header.Get("X-Order") == "slow" {
+			<-release
+			return // 200: nothing to retry
+		}
+		w.WriteHeader(http.StatusGatewayTimeout)
+	}))
+	defer srv.Close()
+	// Open for 20 ms, then half-open: one probe allowed.
+	s := gobreaker.Settings{Timeout: 20 * time.Millisecond,
+		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= 1 }}
+	rt := transport.New(newBase(t), transport.WithPolicy(fastPolicy()), transport.WithoutBudget(),
+		transport.WithBreaker(s), transport.WithFailFast(), transport.WithSlowCallThreshold(-1),
+		transport.WithHedging(100*time.Millisecond))
+	done := make(chan []transport.Attempt)
+	go func() {
+		req := newRequest(t, "GET", srv.URL, nil)
+		req.Header.Set("X-Order", "slow")
+		_, _, as := do(t, rt, req)
+		done <- as
+	}()
+	<-hits
+	// Open the breaker with another request's failure (POST: no hedge).
+	resp, err := rt.RoundTrip(newRequest(t, "POST", srv.URL, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	<-hits
+	time.Sleep(250 * time.Millisecond) // the breaker is half-open when the hedge delay passes
+	close(release)
+	as := <-done
+	if len(hits) != 0 || len(as) != 1 {
+		t.Errorf("%d more requests reached the host and %d attempts were made: a hedge took the half-open breaker's probe", len(hits), len(as))
+	}
+}
