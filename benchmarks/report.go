@@ -327,7 +327,7 @@ func writeMethod(b *strings.Builder, results []Result, meta Meta) {
 			"a 29 s integration timeout costs no wall time, and the machine's load cannot move an event. Every random draw " +
 			"comes from the seed, the policies' jitter included (go-retryablehttp and failsafe-go draw none by default; " +
 			"retryscope's jitter and the AWS SDK's backoff draw from the run's seeded source instead of math/rand and " +
-			"crypto/rand), so the same command writes the same JSON byte for byte.\n")
+			"crypto/rand), so the same command writes the same JSON byte for byte (one known exception: retryscope-hedge's p99 in one overload job can move by tens of milliseconds).\n")
 	}
 	b.WriteString("- **Reproducibility**: the seed fixes the arrivals, the fault draws and the function's work; the k-th " +
 		"attempt of a logical request meets the same draw under every policy (a paired comparison). With several seeds " +
