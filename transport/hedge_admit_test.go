@@ -123,88 +123,63 @@ func TestHedgedPacedAfterThrottle(t *testing.T) {
 	}
 }
 
-// TestHedgeRefusedByOpenBreaker: the hedge timer launches no hedge to a
-// host whose breaker opened while the first attempt hung.
-func TestHedgeRefusedByOpenBreaker(t *testing.T) {
+// TestHedgeRefusedByBreaker: the hedge timer launches no hedge to a host
+// whose breaker opened while the first attempt hung, nor takes a
+// half-open breaker's probe (those are for the requests waiting for the
+// host, which its release hands them at its ticks).
+func TestHedgeRefusedByBreaker(t *testing.T) {
 	t.Parallel()
-	release := make(chan struct{})
-	var hits = make(chan struct{}, 10)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hits <- struct{}{}
-		if r.Header.Get("X-Order") == "slow" {
-			<-release
-		}
-		w.WriteHeader(http.StatusGatewayTimeout)
-	}))
-	defer srv.Close()
-	s := gobreaker.Settings{Timeout: time.Hour,
-		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= 1 }}
-	rt := transport.New(newBase(t), transport.WithPolicy(fastPolicy()), transport.WithoutBudget(),
-		transport.WithBreaker(s), transport.WithFailFast(), transport.WithSlowCallThreshold(-1),
-		transport.WithHedging(50*time.Millisecond))
-	done := make(chan []transport.Attempt)
-	go func() {
-		req := newRequest(t, "GET", srv.URL, nil)
-		req.Header.Set("X-Order", "slow")
-		_, _, as := do(t, rt, req)
-		done <- as
-	}()
-	<-hits
-	// Open the breaker with another request's failure (POST: no hedge).
-	resp, err := rt.RoundTrip(newRequest(t, "POST", srv.URL, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	<-hits
-	time.Sleep(150 * time.Millisecond) // hedge delays pass
-	close(release)
-	as := <-done
-	if len(hits) != 0 || len(as) != 1 {
-		t.Errorf("%d more requests reached the host and %d attempts were made: a hedge went to an open breaker", len(hits), len(as))
-	}
-}
-
-// A half-open breaker's probes are for the requests waiting for the host
-// (its release takes them at its ticks): a hedge does not take one.
-func TestHedgeRefusedByHalfOpenBreaker(t *testing.T) {
-	t.Parallel()
-	release := make(chan struct{})
-	var hits = make(chan struct{}, 10)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hits <- struct{}{}
-		if r.Header.Get("X-Order") == "slow" {
-			<-release
-			return // 200: nothing to retry
-		}
-		w.WriteHeader(http.StatusGatewayTimeout)
-	}))
-	defer srv.Close()
-	// Open for 20 ms, then half-open: one probe allowed.
-	s := gobreaker.Settings{Timeout: 20 * time.Millisecond,
-		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= 1 }}
-	rt := transport.New(newBase(t), transport.WithPolicy(fastPolicy()), transport.WithoutBudget(),
-		transport.WithBreaker(s), transport.WithFailFast(), transport.WithSlowCallThreshold(-1),
-		transport.WithHedging(100*time.Millisecond))
-	done := make(chan []transport.Attempt)
-	go func() {
-		req := newRequest(t, "GET", srv.URL, nil)
-		req.Header.Set("X-Order", "slow")
-		_, _, as := do(t, rt, req)
-		done <- as
-	}()
-	<-hits
-	// Open the breaker with another request's failure (POST: no hedge).
-	resp, err := rt.RoundTrip(newRequest(t, "POST", srv.URL, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	<-hits
-	time.Sleep(250 * time.Millisecond) // the breaker is half-open when the hedge delay passes
-	close(release)
-	as := <-done
-	if len(hits) != 0 || len(as) != 1 {
-		t.Errorf("%d more requests reached the host and %d attempts were made: a hedge took the half-open breaker's probe", len(hits), len(as))
+	for _, tc := range []struct {
+		name        string
+		openFor     time.Duration // the breaker's open time
+		hedgeDelay  time.Duration
+		slowAnswers int // the hung first attempt's status once released
+	}{
+		{"open", time.Hour, 50 * time.Millisecond, http.StatusGatewayTimeout},
+		// Half-open from 20 ms on; the first attempt then answers 200, so
+		// that no retry asks for the probe either.
+		{"half-open", 20 * time.Millisecond, 100 * time.Millisecond, http.StatusOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			release := make(chan struct{})
+			var hits = make(chan struct{}, 10)
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				hits <- struct{}{}
+				if r.Header.Get("X-Order") == "slow" {
+					<-release
+					w.WriteHeader(tc.slowAnswers)
+					return
+				}
+				w.WriteHeader(http.StatusGatewayTimeout)
+			}))
+			defer srv.Close()
+			s := gobreaker.Settings{Timeout: tc.openFor,
+				ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= 1 }}
+			rt := transport.New(newBase(t), transport.WithPolicy(fastPolicy()), transport.WithoutBudget(),
+				transport.WithBreaker(s), transport.WithFailFast(), transport.WithSlowCallThreshold(-1),
+				transport.WithHedging(tc.hedgeDelay))
+			done := make(chan []transport.Attempt)
+			go func() {
+				req := newRequest(t, "GET", srv.URL, nil)
+				req.Header.Set("X-Order", "slow")
+				_, _, as := do(t, rt, req)
+				done <- as
+			}()
+			<-hits
+			// Open the breaker with another request's failure (POST: no hedge).
+			resp, err := rt.RoundTrip(newRequest(t, "POST", srv.URL, nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			<-hits
+			time.Sleep(3 * tc.hedgeDelay) // hedge delays pass
+			close(release)
+			as := <-done
+			if len(hits) != 0 || len(as) != 1 {
+				t.Errorf("%d more requests reached the host and %d attempts were made: a hedge went to a breaker that was not closed", len(hits), len(as))
+			}
+		})
 	}
 }
