@@ -4,6 +4,8 @@ import (
 	"io"
 	"net/http"
 	"testing"
+
+	"github.com/retryscope/retryscope/internal/cputime"
 )
 
 // BenchmarkServerParallel measures requests per second through the whole
@@ -17,7 +19,7 @@ func BenchmarkServerParallel(b *testing.B) {
 	defer client.CloseIdleConnections()
 	url := s.URL + "/orders"
 	b.ResetTimer()
-	cpu0 := processCPU()
+	cpu0 := cputime.Process()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			resp, err := client.Get(url)
@@ -37,7 +39,7 @@ func BenchmarkServerParallel(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
 	// CPU per request (client and server together) tells the capacity of
 	// an idle machine when the benchmark shares a busy one.
-	if cpu := processCPU() - cpu0; cpu > 0 {
+	if cpu := cputime.Process() - cpu0; cpu > 0 {
 		b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/req")
 	}
 }
