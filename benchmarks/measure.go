@@ -52,21 +52,18 @@ func Percentile(sorted []float64, p float64) float64 {
 // Latencies returns the latencies, in emulated milliseconds, of the
 // records that were sent (not dropped), sorted.
 func Latencies(recs []Record) []float64 {
-	out := make([]float64, 0, len(recs))
-	for _, r := range recs {
-		if !r.Dropped {
-			out = append(out, float64(r.Latency)/float64(time.Millisecond))
-		}
-	}
-	slices.Sort(out)
-	return out
+	return latencies(recs, false)
 }
 
-// SuccessLatencies is Latencies of the successful records alone.
-func SuccessLatencies(recs []Record) []float64 {
+// successLatencies is Latencies of the successful records alone.
+func successLatencies(recs []Record) []float64 {
+	return latencies(recs, true)
+}
+
+func latencies(recs []Record, okOnly bool) []float64 {
 	out := make([]float64, 0, len(recs))
 	for _, r := range recs {
-		if r.OK && !r.Dropped {
+		if !r.Dropped && (r.OK || !okOnly) {
 			out = append(out, float64(r.Latency)/float64(time.Millisecond))
 		}
 	}
