@@ -65,7 +65,7 @@ func parseAccessRecord(line []byte) (accessRecord, error) {
 		return accessRecord{}, err
 	}
 	r := accessRecord{
-		RequestID:            f.RequestID.str(),
+		RequestID:            accessID(f.RequestID.str()),
 		ExtendedRequestID:    f.ExtendedRequestID.str(),
 		Status:               f.Status.integer(),
 		IntegrationRequestID: f.IntegrationRequestID.str(),
@@ -76,10 +76,6 @@ func parseAccessRecord(line []byte) (accessRecord, error) {
 		ErrorResponseType:    f.ErrorResponseType.str(),
 		XRayTraceID:          f.XRayTraceID.str(),
 	}
-	// A client id that is not a UUID is replaced and logged with this
-	// suffix (documented with the access-log variables); the client saw
-	// the bare UUID.
-	r.RequestID = strings.TrimSuffix(r.RequestID, "_REPLACED_INVALID_REQUEST_ID")
 	if r.RequestID == "" {
 		return accessRecord{}, errAccessNoRequestID
 	}

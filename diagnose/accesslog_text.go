@@ -171,8 +171,10 @@ func parseXMLAccess(line []byte) (accessRecord, error) {
 	return r, nil
 }
 
-// accessID is a logged id with "-" (absent) as "" and the suffix the
-// gateway adds to a client id that was not a UUID removed.
+// accessID is a logged request id with "-" (absent) as "", and without
+// the suffix the gateway logs after a client id that was not a UUID and
+// was replaced (documented with the access-log variables): the client saw
+// the bare UUID.
 func accessID(s string) string {
 	s = strings.TrimSpace(s)
 	if s == "-" {
