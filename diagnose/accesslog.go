@@ -35,6 +35,70 @@ type accessRecord struct {
 	// fields (integration_requestId, integration_latency, ...), so "-" in
 	// all of them means no integration call rather than "not logged".
 	LogsIntegration bool
+	// Layout is how the record was written: JSON, or one of the console's
+	// text presets (CLF, CSV, XML). It only shapes the advice diagnose
+	// gives when the record cannot tell whether Lambda was called.
+	Layout accessLayout
+}
+
+// accessLayout is the way an access-log record is written.
+type accessLayout uint8
+
+const (
+	layoutJSON accessLayout = iota
+	layoutCLF
+	layoutCSV
+	layoutXML
+)
+
+// missingIntegrationAdvice says what to add to an access-log format of
+// this layout so that diagnose can tell whether the gateway called Lambda:
+// the variables it reads, under the names it reads them by.
+func (l accessLayout) missingIntegrationAdvice() string {
+	switch l {
+	case layoutXML:
+		return "add <errorResponseType>$context.error.responseType</errorResponseType> and " +
+			"<integrationLatency>$context.integration.latency</integrationLatency> to the access-log format, or add the execution log"
+	case layoutCLF, layoutCSV:
+		name := map[accessLayout]string{layoutCLF: "CLF", layoutCSV: "CSV"}[l]
+		return "the console's " + name + " format has no integration field: log JSON with " +
+			`"error_responseType": "$context.error.responseType" and "integration_latency": "$context.integration.latency", or add the execution log`
+	default:
+		return `add "error_responseType": "$context.error.responseType" and "integration_latency": "$context.integration.latency" to the access-log format, or add the execution log`
+	}
+}
+
+// beforeIntegration holds the gateway response types API Gateway answers
+// before it calls the integration: authentication, authorization, WAF,
+// throttling, quotas, request validation and routing. A record with one of
+// them says the function was not called even when its format logs no
+// integration field. INTEGRATION_FAILURE, INTEGRATION_TIMEOUT,
+// API_CONFIGURATION_ERROR and the DEFAULT_4XX/DEFAULT_5XX fallbacks are
+// not here: they can follow a call (docs/aws-behaviour.md, "Gateway
+// response types").
+var beforeIntegration = map[string]bool{
+	"ACCESS_DENIED":                  true,
+	"AUTHORIZER_CONFIGURATION_ERROR": true,
+	"AUTHORIZER_FAILURE":             true,
+	"BAD_REQUEST_BODY":               true,
+	"BAD_REQUEST_PARAMETERS":         true,
+	"EXPIRED_TOKEN":                  true,
+	"INVALID_API_KEY":                true,
+	"INVALID_SIGNATURE":              true,
+	"MISSING_AUTHENTICATION_TOKEN":   true,
+	"QUOTA_EXCEEDED":                 true,
+	"REQUEST_TOO_LARGE":              true,
+	"RESOURCE_NOT_FOUND":             true,
+	"THROTTLED":                      true,
+	"UNAUTHORIZED":                   true,
+	"UNSUPPORTED_MEDIA_TYPE":         true,
+	"WAF_FILTERED":                   true,
+}
+
+// answeredBeforeIntegration reports whether the record's response type is
+// one the gateway answers before calling the integration.
+func (r *accessRecord) answeredBeforeIntegration() bool {
+	return beforeIntegration[r.ErrorResponseType]
 }
 
 type accessFields struct {

@@ -55,7 +55,7 @@ func parseCLFAccess(line []byte) (r accessRecord, ok bool, err error) {
 		return r, false, nil
 	}
 	fields := strings.Fields(string(request[q+1:]))
-	r.RequestTime = t
+	r.RequestTime, r.Layout = t, layoutCLF
 	return r, true, fillTextAccess(&r, fields)
 }
 
@@ -87,6 +87,7 @@ func parseCSVAccess(line []byte) (r accessRecord, ok bool, err error) {
 	if timeAt < 0 || protoAt < 0 {
 		return accessRecord{}, false, nil
 	}
+	r.Layout = layoutCSV
 	return r, true, fillTextAccess(&r, fields[protoAt+1:])
 }
 
@@ -148,6 +149,7 @@ func parseXMLAccess(line []byte) (accessRecord, error) {
 		ErrorMessage:      accessID(x.ErrorMessage),
 		ErrorResponseType: accessID(x.ErrorResponseType),
 		XRayTraceID:       accessID(x.XRayTraceID),
+		Layout:            layoutXML,
 	}
 	if r.RequestID == "" {
 		return accessRecord{}, errTextAccessRequestID

@@ -175,7 +175,7 @@ func (j *judgement) gatewaySide() bool {
 		return true
 	}
 	if acc != nil {
-		j.decide(VerdictMaybe, g.accessLine, "API Gateway answered %s and its access log does not say whether it called Lambda (add error_responseType, or the execution log)", statusWords(j.v.Status, acc))
+		j.decide(VerdictMaybe, g.accessLine, "API Gateway answered %s and its access log does not say whether it called Lambda (%s)", statusWords(j.v.Status, acc), acc.Layout.missingIntegrationAdvice())
 		return true
 	}
 	return false

@@ -194,6 +194,11 @@ func (j *judgement) integrationCalled() (called, known bool) {
 		// a complete execution log without "Sending request to".
 		return false, true
 	}
+	if acc := g.access; acc != nil && acc.answeredBeforeIntegration() {
+		// THROTTLED, WAF_FILTERED, ...: the gateway answered before the
+		// integration, whatever else the format logs.
+		return false, true
+	}
 	if acc := g.access; acc != nil && acc.LogsIntegration && acc.Status >= 400 && (acc.Status != 504 || acc.ErrorResponseType != "") {
 		// An error the gateway answered with every integration field "-":
 		// a 429, 403, ..., or a 504 of a response type other than
