@@ -1,6 +1,7 @@
 package policy_test
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -237,5 +238,69 @@ func TestSendRateFloor(t *testing.T) {
 	}
 	if c := policy.NewSendRate(policy.SendRateConfig{Beta: 1.5}).Config(); c.Beta != policy.DefaultSendRateBeta || c.Period != time.Second {
 		t.Errorf("Config = %+v, want the defaults for an out-of-range Beta", c)
+	}
+}
+
+// TestSendRateGrowthWaitsForItsEvidence: below the rate of the last cut the
+// cap grows by Growth a Period; at or above it, while the slots given reach
+// more than a Period ahead, by Growth per that backlog (a higher rate shows
+// at the host only once the backlog is sent).
+func TestSendRateGrowthWaitsForItsEvidence(t *testing.T) {
+	ms := time.Millisecond
+	var start []sendStep
+	for i := range 10 { // 10 sends a second for a second, then a 429: 7/s, the last cut's rate 10/s
+		start = append(start, sendStep{at: time.Duration(i) * 100 * ms, op: "send"})
+	}
+	start = append(start, sendStep{at: 1000 * ms, op: "429"})
+	// Back to the last cut's rate: the host delivered 8 in the second
+	// since the cut, so the next cut stays at the cap, 7.7/s, and that is
+	// the last cut's rate.
+	atLast := append([]sendStep{}, start...)
+	atLast = append(atLast, sendStep{at: 2000 * ms, op: "ok"})
+	for range 7 {
+		atLast = append(atLast, sendStep{at: 2000 * ms, op: "ok"})
+	}
+	atLast = append(atLast, sendStep{at: 2000 * ms, op: "429"})
+	backlog := func(at time.Duration, n int) []sendStep {
+		var s []sendStep
+		for range n {
+			s = append(s, sendStep{at: at, op: "send"})
+		}
+		return s
+	}
+	tests := []struct {
+		name  string
+		steps []sendStep
+		rate  float64
+	}{
+		{"below the last cut's rate, with a backlog of 2 s: 10% a second",
+			append(append(append([]sendStep{}, start...), backlog(1000*ms, 21)...), sendStep{at: 2000 * ms, op: "ok"}), 7.7},
+		{"at the last cut's rate, no backlog: 10% a second",
+			append(append([]sendStep{}, atLast...), sendStep{at: 3000 * ms, op: "ok"}), 7.7 * 1.1},
+		{"at the last cut's rate, a backlog of 1.987 s: 10% per 1.987 s",
+			append(append(append([]sendStep{}, atLast...), backlog(2000*ms, 23)...), sendStep{at: 3000 * ms, op: "ok"}),
+			7.7 * (1 + 0.1/(23/7.7-1))},
+		{"at the last cut's rate, a backlog of under a Period: 10% a second",
+			append(append(append([]sendStep{}, atLast...), backlog(2000*ms, 15)...), sendStep{at: 3000 * ms, op: "ok"}), 7.7 * 1.1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := policy.NewSendRate(policy.SendRateConfig{})
+			for _, st := range tc.steps {
+				at := now.Add(st.at)
+				switch st.op {
+				case "send":
+					s.Reserve(at, time.Hour)
+				case "429":
+					s.Throttled(at)
+				case "ok":
+					s.Succeeded(at)
+				}
+			}
+			if r, on := s.Rate(); !on || math.Abs(r-tc.rate) > 1e-6 {
+				t.Errorf("Rate = %v, %v; want %v, true", r, on, tc.rate)
+			}
+		})
 	}
 }

@@ -2,19 +2,25 @@ package transport_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/retryscope/retryscope/apigwtest"
 	"github.com/retryscope/retryscope/policy"
 	"github.com/retryscope/retryscope/transport"
 )
 
 // A retry after a throttle is made only when the host's send rate has a
-// slot for it before the caller's deadline; first attempts are not paced.
+// slot for it before the caller's deadline (the first attempt goes before
+// any throttle: nothing is paced yet).
 // The host always answers 429; the send rate, cut to its floor of one send
 // a second, has the next slot a second after the first retry.
 func TestThrottleRetryNeedsASendSlot(t *testing.T) {
@@ -61,5 +67,64 @@ func TestThrottleRetryNeedsASendSlot(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// After a host throttles, a first attempt waits for its slot of the send
+// rate too, and a request whose slot comes after its caller's deadline is
+// not sent at all: ErrThrottledLocally, no attempt, at once. Against the
+// emulator's gateway, whose bucket holds one token and never refills: the
+// first request takes it, the second meets a 429 and cuts the send rate
+// to 0.7 of the 2 sends measured in the first tenth of its 10 s period,
+// 14 per period (a slot every 714 ms), whose first slot goes to the third
+// request. The fourth, with a 300 ms deadline, has no slot in time.
+func TestFirstAttemptNeedsASendSlotAfterAThrottle(t *testing.T) {
+	fn := func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		return events.APIGatewayProxyResponse{StatusCode: 200, Body: "ok"}, nil
+	}
+	srv := apigwtest.NewServer(fn, apigwtest.WithThrottle(0, 1))
+	defer srv.Close()
+	hb := &http.Transport{}
+	defer hb.CloseIdleConnections()
+	var sent atomic.Int32
+	base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		sent.Add(1)
+		return hb.RoundTrip(r)
+	})
+	p := fastPolicy()
+	p.MaxAttempts = 1 // the first attempts alone
+	rt := transport.New(base, transport.WithPolicy(p), transport.WithoutBreaker(), transport.WithoutBudget(),
+		transport.WithSendRate(policy.SendRateConfig{Period: 10 * time.Second}))
+	get := func(deadline time.Duration) (*http.Response, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), deadline)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/orders", nil)
+		resp, err := rt.RoundTrip(req)
+		if resp != nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		return resp, err
+	}
+	for i, want := range []int{200, 429, 429} {
+		resp, err := get(5 * time.Second)
+		if err != nil || resp.StatusCode != want {
+			t.Fatalf("request %d: %v, %v; want status %d", i+1, resp, err, want)
+		}
+	}
+	start := time.Now()
+	resp, err := get(300 * time.Millisecond)
+	var te *transport.Error
+	if resp != nil || !errors.Is(err, transport.ErrThrottledLocally) || !errors.As(err, &te) || len(te.Attempts) != 0 {
+		t.Fatalf("request 4: %v, %v; want ErrThrottledLocally with no attempt", resp, err)
+	}
+	if te.ErrorType() != "throttled_locally" {
+		t.Errorf("ErrorType = %q, want throttled_locally", te.ErrorType())
+	}
+	if el := time.Since(start); el > 250*time.Millisecond {
+		t.Errorf("request 4 failed after %v, want at once", el)
+	}
+	if n := sent.Load(); n != 3 {
+		t.Errorf("%d attempts reached the network, want 3 (request 4 not sent)", n)
 	}
 }
