@@ -128,3 +128,35 @@ func TestFirstAttemptNeedsASendSlotAfterAThrottle(t *testing.T) {
 		t.Errorf("%d attempts reached the network, want 3 (request 4 not sent)", n)
 	}
 }
+
+// A 429 for a usage plan's quota ("Limit Exceeded") does not engage the
+// send rate: the quota resets on its own schedule, pacing does not lift
+// it, and each caller gets the gateway's own answer, not
+// ErrThrottledLocally.
+func TestQuotaExceededDoesNotPace(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sent := 0
+		base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			sent++
+			const body = `{"message":"Limit Exceeded"}`
+			return &http.Response{StatusCode: 429, Request: r, ContentLength: int64(len(body)),
+				Header: http.Header{"Content-Type": {"application/json"}, "X-Amzn-Errortype": {"LimitExceededException"}},
+				Body:   io.NopCloser(strings.NewReader(body))}, nil
+		})
+		rt := transport.New(base, transport.WithPolicy(fastPolicy()), transport.WithoutBreaker(), transport.WithoutBudget(),
+			transport.WithSendRate(policy.SendRateConfig{Period: time.Second}))
+		for i := range 3 {
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			req, _ := http.NewRequestWithContext(ctx, "GET", "http://api.example/x", nil)
+			resp, err := rt.RoundTrip(req)
+			if err != nil || resp.StatusCode != 429 {
+				t.Fatalf("request %d: %v, %v; want the gateway's 429", i+1, resp, err)
+			}
+			resp.Body.Close()
+			cancel()
+		}
+		if sent != 3 {
+			t.Errorf("%d attempts sent, want 3 (one per request, none paced)", sent)
+		}
+	})
+}

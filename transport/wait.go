@@ -825,7 +825,9 @@ func (w *hostWait) learn(now, sentAt time.Time, elapsed time.Duration, answer, v
 	}
 	if w.rate != nil {
 		switch {
-		case oe != nil && oe.Status == http.StatusTooManyRequests:
+		case oe != nil && oe.Status == http.StatusTooManyRequests && oe.Outcome.Cause != policy.CauseQuotaExceeded:
+			// A usage plan's quota is no rate: pacing does not lift it, and
+			// the caller should see the gateway's own answer.
 			w.rate.Throttled(now)
 		case answer == nil:
 			w.rate.Succeeded(now)
