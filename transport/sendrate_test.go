@@ -160,3 +160,55 @@ func TestQuotaExceededDoesNotPace(t *testing.T) {
 		}
 	})
 }
+
+// After a 429 a first attempt waits for its slot of the send rate, when
+// the slot comes before its caller's deadline, and is not sent when it
+// does not. The first 429 cuts the rate to 0.7 of the one send measured:
+// a slot every 1.428571428 s, the first at once.
+func TestFirstAttemptWaitsForItsSlot(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var sent []time.Time
+		base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			sent = append(sent, time.Now())
+			return &http.Response{StatusCode: 429, Header: http.Header{}, Request: r,
+				Body: io.NopCloser(strings.NewReader(`{"message":"Too Many Requests"}`))}, nil
+		})
+		p := fastPolicy()
+		p.MaxAttempts = 1
+		rt := transport.New(base, transport.WithPolicy(p), transport.WithoutBreaker(), transport.WithoutBudget(),
+			transport.WithSendRate(policy.SendRateConfig{Period: time.Second}))
+		t0 := time.Now()
+		for i, tc := range []struct {
+			deadline time.Duration // 0: none
+			sent     bool
+			at       time.Duration // when it was sent, from t0
+		}{
+			{0, true, 0},                        // engages the rate
+			{0, true, 0},                        // the first slot
+			{0, true, 1428571428},               // waits for the next
+			{100 * time.Millisecond, false, 0},  // its slot, 1.43 s on, is past its deadline
+			{2 * time.Second, true, 2857142856}, // the slot the one before did not take
+		} {
+			ctx := context.Background()
+			cancel := context.CancelFunc(func() {})
+			if tc.deadline > 0 {
+				ctx, cancel = context.WithTimeout(ctx, tc.deadline)
+			}
+			req, _ := http.NewRequestWithContext(ctx, "GET", "http://api.example/x", nil)
+			n := len(sent)
+			resp, err := rt.RoundTrip(req)
+			cancel()
+			if resp != nil {
+				resp.Body.Close()
+			}
+			switch {
+			case tc.sent && (err != nil || len(sent) != n+1):
+				t.Fatalf("request %d: %v, %d sent; want sent", i+1, err, len(sent)-n)
+			case tc.sent && sent[n].Sub(t0) != tc.at:
+				t.Errorf("request %d sent at %v, want %v", i+1, sent[n].Sub(t0), tc.at)
+			case !tc.sent && (!errors.Is(err, transport.ErrThrottledLocally) || len(sent) != n):
+				t.Errorf("request %d: %v, %d sent; want ErrThrottledLocally, nothing sent", i+1, err, len(sent)-n)
+			}
+		}
+	})
+}

@@ -256,7 +256,7 @@ func (c *call) admitFirst() (landing, error) {
 	// the send rate too, or is not sent at all (see WithSendRate).
 	if pw, ok := c.host.wait.paceFirst(sendAt, c.limit(sendAt)); !ok {
 		done(errExcluded)
-		return landing{}, fmt.Errorf("%w: %s has no slot before the caller's deadline", ErrThrottledLocally, c.host.name)
+		return landing{}, fmt.Errorf("%w: the send rate for %s, cut by its 429s, has no slot before the caller's deadline; nothing sent", ErrThrottledLocally, c.host.name)
 	} else if pw > 0 {
 		if err := c.sleep(pw); err != nil {
 			done(errExcluded)
@@ -273,7 +273,7 @@ func (c *call) admitFirst() (landing, error) {
 // context's or Policy.MaxElapsed; without one, the wait bound
 // WaitConfig.MaxWait): it would have met a 429 or ended waiting.
 // errors.Is(err, ErrThrottledLocally) tells it apart.
-var ErrThrottledLocally = errors.New("retryscope: throttled locally: the host's send rate has no slot in time")
+var ErrThrottledLocally = errors.New("retryscope: throttled locally")
 
 // paceFirst reserves a first attempt's slot of the send rate, at sendAt or
 // later, leaving it the time to land before limit (see landingTime): how
