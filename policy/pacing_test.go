@@ -204,21 +204,12 @@ func TestSendRate(t *testing.T) {
 			t.Parallel()
 			s := policy.NewSendRate(policy.SendRateConfig{})
 			for i, st := range tc.steps {
-				at := now.Add(st.at)
-				switch st.op {
-				case "send":
-					limit := st.wait
-					if st.ok {
-						limit = time.Hour
-					}
-					w, ok := s.Reserve(at, limit)
-					if ok != st.ok || (ok && w != st.wait) {
-						t.Fatalf("step %d: Reserve = %v, %v; want %v, %v", i, w, ok, st.wait, st.ok)
-					}
-				case "429":
-					s.Throttled(at)
-				case "ok":
-					s.Succeeded(at)
+				limit := st.wait
+				if st.ok {
+					limit = time.Hour
+				}
+				if w, ok := feed(s, st, limit); st.op == "send" && (ok != st.ok || (ok && w != st.wait)) {
+					t.Fatalf("step %d: Reserve = %v, %v; want %v, %v", i, w, ok, st.wait, st.ok)
 				}
 			}
 		})
@@ -288,19 +279,26 @@ func TestSendRateGrowthWaitsForItsEvidence(t *testing.T) {
 			t.Parallel()
 			s := policy.NewSendRate(policy.SendRateConfig{})
 			for _, st := range tc.steps {
-				at := now.Add(st.at)
-				switch st.op {
-				case "send":
-					s.Reserve(at, time.Hour)
-				case "429":
-					s.Throttled(at)
-				case "ok":
-					s.Succeeded(at)
-				}
+				feed(s, st, time.Hour)
 			}
 			if r, on := s.Rate(); !on || math.Abs(r-tc.rate) > 1e-6 {
 				t.Errorf("Rate = %v, %v; want %v, true", r, on, tc.rate)
 			}
 		})
 	}
+}
+
+// feed gives s one step at its time: a send reserves a slot within limit
+// (and returns Reserve's answer), a 429 is Throttled, an ok Succeeded.
+func feed(s *policy.SendRate, st sendStep, limit time.Duration) (time.Duration, bool) {
+	at := now.Add(st.at)
+	switch st.op {
+	case "send":
+		return s.Reserve(at, limit)
+	case "429":
+		s.Throttled(at)
+	case "ok":
+		s.Succeeded(at)
+	}
+	return 0, true
 }

@@ -35,15 +35,7 @@ func TestThrottleRetryNeedsASendSlot(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				var sent []time.Time
-				base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
-					sent = append(sent, time.Now())
-					return &http.Response{StatusCode: 429, Header: http.Header{}, Request: r,
-						Body: io.NopCloser(strings.NewReader(`{"message":"Too Many Requests"}`))}, nil
-				})
-				p := fastPolicy()
-				p.MaxAttempts = 4
-				rt := transport.New(base, transport.WithPolicy(p), transport.WithoutBreaker(), transport.WithoutBudget(),
-					transport.WithSendRate(policy.SendRateConfig{Period: time.Second, Min: 1}))
+				rt := pacedTransport(&sent, 4, policy.SendRateConfig{Period: time.Second, Min: 1})
 				ctx := context.Background()
 				if tc.deadline > 0 {
 					var cancel context.CancelFunc
@@ -168,15 +160,7 @@ func TestQuotaExceededDoesNotPace(t *testing.T) {
 func TestFirstAttemptWaitsForItsSlot(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var sent []time.Time
-		base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
-			sent = append(sent, time.Now())
-			return &http.Response{StatusCode: 429, Header: http.Header{}, Request: r,
-				Body: io.NopCloser(strings.NewReader(`{"message":"Too Many Requests"}`))}, nil
-		})
-		p := fastPolicy()
-		p.MaxAttempts = 1
-		rt := transport.New(base, transport.WithPolicy(p), transport.WithoutBreaker(), transport.WithoutBudget(),
-			transport.WithSendRate(policy.SendRateConfig{Period: time.Second}))
+		rt := pacedTransport(&sent, 1, policy.SendRateConfig{Period: time.Second})
 		t0 := time.Now()
 		for i, tc := range []struct {
 			deadline time.Duration // 0: none
@@ -211,4 +195,19 @@ func TestFirstAttemptWaitsForItsSlot(t *testing.T) {
 			}
 		}
 	})
+}
+
+// pacedTransport is a transport with the send rate cfg, attempts attempts
+// in all, no breaker and no budget, over a base that answers every
+// request 429 Too Many Requests and notes in sent when each went.
+func pacedTransport(sent *[]time.Time, attempts int, cfg policy.SendRateConfig) http.RoundTripper {
+	base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		*sent = append(*sent, time.Now())
+		return &http.Response{StatusCode: 429, Header: http.Header{}, Request: r,
+			Body: io.NopCloser(strings.NewReader(`{"message":"Too Many Requests"}`))}, nil
+	})
+	p := fastPolicy()
+	p.MaxAttempts = attempts
+	return transport.New(base, transport.WithPolicy(p), transport.WithoutBreaker(), transport.WithoutBudget(),
+		transport.WithSendRate(cfg))
 }
