@@ -211,3 +211,32 @@ func pacedTransport(sent *[]time.Time, attempts int, cfg policy.SendRateConfig) 
 	return transport.New(base, transport.WithPolicy(p), transport.WithoutBreaker(), transport.WithoutBudget(),
 		transport.WithSendRate(cfg))
 }
+
+// A caller that gives up while its request waits for a slot of the send
+// rate ends the wait at once: nothing sent, ErrThrottledLocally wrapping
+// the context's error.
+func TestSlotWaitEndsWithTheCaller(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var sent []time.Time
+		rt := pacedTransport(&sent, 1, policy.SendRateConfig{Period: time.Second})
+		for range 2 { // the 429 that engages the rate, and the first slot
+			req, _ := http.NewRequest("GET", "http://api.example/x", nil)
+			resp, err := rt.RoundTrip(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(100*time.Millisecond, cancel)
+		req, _ := http.NewRequestWithContext(ctx, "GET", "http://api.example/x", nil)
+		t0 := time.Now()
+		_, err := rt.RoundTrip(req)
+		if !errors.Is(err, transport.ErrThrottledLocally) || !errors.Is(err, context.Canceled) || len(sent) != 2 {
+			t.Errorf("%v, %d sent; want ErrThrottledLocally and context.Canceled, 2 sent", err, len(sent))
+		}
+		if el := time.Since(t0); el != 100*time.Millisecond {
+			t.Errorf("the wait ended after %v, want 100ms (the cancellation)", el)
+		}
+	})
+}

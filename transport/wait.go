@@ -260,7 +260,7 @@ func (c *call) admitFirst() (landing, error) {
 	} else if pw > 0 {
 		if err := c.sleep(pw); err != nil {
 			done(errExcluded)
-			return landing{}, err
+			return landing{}, fmt.Errorf("%w: the caller gave up waiting for its slot of the send rate for %s: %w", ErrThrottledLocally, c.host.name, err)
 		}
 		sendAt = sendAt.Add(pw)
 	}
@@ -271,7 +271,8 @@ func (c *call) admitFirst() (landing, error) {
 // not sent at all because the host's send rate (WithSendRate), cut by the
 // host's throttles, has no slot for it before its caller's deadline (its
 // context's or Policy.MaxElapsed; without one, the wait bound
-// WaitConfig.MaxWait): it would have met a 429 or ended waiting.
+// WaitConfig.MaxWait): it would have met a 429 or ended waiting. It also
+// wraps the caller's cancellation while the request waited for its slot.
 // errors.Is(err, ErrThrottledLocally) tells it apart.
 var ErrThrottledLocally = errors.New("retryscope: throttled locally")
 
