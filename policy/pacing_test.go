@@ -61,6 +61,39 @@ func TestThrottleBackoff(t *testing.T) {
 	}
 }
 
+// TestLambdaThrottleWaitFloor: after a Lambda throttle, full jitter
+// becomes equal jitter, so the smallest draw still waits half the step; a
+// 429 keeps full jitter (down to no wait), and a jitter the user chose is
+// kept.
+func TestLambdaThrottleWaitFloor(t *testing.T) {
+	t.Parallel()
+	least := func(int64) int64 { return 0 } // the smallest draw
+	p := policy.Default()
+	p.Rand = least
+	constant := policy.Default()
+	constant.Rand = least
+	constant.ThrottleBackoff.Jitter = policy.Constant
+	tests := []struct {
+		name     string
+		p        policy.Policy
+		o        policy.Outcome
+		attempts int
+		want     time.Duration
+	}{
+		{"Lambda throttle 500, first retry: half of 1 s", p, lambdaThrottle, 1, 500 * time.Millisecond},
+		{"Lambda throttle 500, second retry: half of 2 s", p, lambdaThrottle, 2, time.Second},
+		{"Lambda throttle 500, third retry: half of the 2 s cap", p, lambdaThrottle, 3, time.Second},
+		{"429: full jitter, no floor", p, gateway, 1, 0},
+		{"Lambda throttle 500, the user's constant jitter", constant, lambdaThrottle, 2, time.Second},
+	}
+	for _, tc := range tests {
+		s := policy.State{Method: "GET", Replayable: true, Attempts: tc.attempts, Start: now}
+		if d := tc.p.Decide(s, tc.o, now); !d.Retry || d.Wait != tc.want {
+			t.Errorf("%s: Decide = %+v, want a retry after %v", tc.name, d, tc.want)
+		}
+	}
+}
+
 func TestIsThrottle(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
