@@ -185,6 +185,8 @@ func errorClass(err error) string {
 	switch {
 	case errors.Is(err, transport.ErrCircuitOpen):
 		return "circuit_open"
+	case errors.Is(err, transport.ErrThrottledLocally):
+		return "throttled_locally"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "deadline"
 	case errors.Is(err, context.Canceled):

@@ -2,6 +2,8 @@ package benchmarks
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -9,6 +11,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/retryscope/retryscope/transport"
 )
 
 // sleepyClient answers every request after its own delay (by the
@@ -78,6 +82,25 @@ func TestGeneratorHeaderNamesCanonical(t *testing.T) {
 	for _, k := range []string{HeaderRequest, "Content-Type"} {
 		if c := http.CanonicalHeaderKey(k); c != k {
 			t.Errorf("%q is not canonical (%q)", k, c)
+		}
+	}
+}
+
+// TestErrorClass: a request that failed without an answer is filed by why,
+// a request the transport's send rate refused apart from other errors.
+func TestErrorClass(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{&transport.Error{Err: transport.ErrCircuitOpen}, "circuit_open"},
+		{&transport.Error{Err: fmt.Errorf("%w: api.example", transport.ErrThrottledLocally)}, "throttled_locally"},
+		{context.DeadlineExceeded, "deadline"},
+		{context.Canceled, "canceled"},
+		{errors.New("connection refused"), "error"},
+	} {
+		if got := errorClass(tc.err); got != tc.want {
+			t.Errorf("errorClass(%v) = %q, want %q", tc.err, got, tc.want)
 		}
 	}
 }

@@ -57,7 +57,7 @@ type Result struct {
 	WindowAttempts float64 `json:"window_attempts_per_request"`
 	WindowRequests int     `json:"window_requests"`
 	// Outcomes counts the logical requests' final answers by status
-	// ("200", "504") or error ("circuit_open", "error", "dropped").
+	// ("200", "504") or error ("circuit_open", "throttled_locally", "deadline", "error", "dropped").
 	Outcomes map[string]int `json:"outcomes"`
 	// Load is the backend load over time: invocations started per emulated
 	// second, from the ground truth.

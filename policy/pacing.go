@@ -34,6 +34,16 @@ const (
 // 20 s cap gave 96.7% success at 1.65 attempts per request with a p99 of
 // 5.74 s, where failsafe-go had 94.8% at 1.49 with 4.26 s; with 2 s,
 // 96.0% at 1.70 with 4.44 s; with 1.5 s, 94.4% at 1.63 with 3.50 s.
+//
+// Full jitter (the throttle backoff's default) becomes equal jitter after
+// a Lambda throttle: each wait is at least half its step (0.5-1 s, then
+// 1-2 s), because a retry drawn near zero meets the same invocations
+// still running. Same scenario and seeds: 97.2% at 1.62 attempts per
+// request, p99 4.64 s (with full jitter 96.0% at 1.70, 4.44 s; go-
+// retryablehttp 98.2% at 1.72, 13 s); with one seed, `-quick -seed 7`,
+// 94.3% at 1.77 became 96.3% at 1.63 (go-retryablehttp 98.0%: a shortfall
+// past the one-seed noise band before, within it after), and seed 1
+// 98.6% at 1.51 became 100% at 1.43.
 const DefaultLambdaThrottleCap = 2 * time.Second
 
 // throttleBackoff returns ThrottleBackoff with its defaults filled in.
@@ -50,7 +60,8 @@ func (p Policy) throttleBackoff() Backoff {
 
 // backoffFor returns the backoff that applies after outcome o: the
 // throttle scale after a throttle (capped at LambdaThrottleCap after a
-// Lambda throttle), Backoff otherwise.
+// Lambda throttle, and equal jitter there instead of full jitter; see
+// DefaultLambdaThrottleCap), Backoff otherwise.
 func (p Policy) backoffFor(o Outcome) Backoff {
 	if o.IsThrottle() {
 		b := p.throttleBackoff()
@@ -60,6 +71,9 @@ func (p Policy) backoffFor(o Outcome) Backoff {
 				c = DefaultLambdaThrottleCap
 			}
 			b.Cap = min(b.Cap, c)
+			if b.Jitter == FullJitter {
+				b.Jitter = EqualJitter
+			}
 		}
 		return b
 	}

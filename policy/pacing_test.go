@@ -1,6 +1,7 @@
 package policy_test
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -57,6 +58,39 @@ func TestThrottleBackoff(t *testing.T) {
 	p.LambdaThrottleCap, p.ThrottleBackoff.Cap = time.Minute, 3*time.Second
 	if d := p.Decide(policy.State{Method: "GET", Replayable: true, Attempts: 5}, lambdaThrottle, now); d.Wait != 3*time.Second {
 		t.Errorf("LambdaThrottleCap above ThrottleBackoff.Cap: wait %v, want 3s", d.Wait)
+	}
+}
+
+// TestLambdaThrottleWaitFloor: after a Lambda throttle, full jitter
+// becomes equal jitter, so the smallest draw still waits half the step; a
+// 429 keeps full jitter (down to no wait), and a jitter the user chose is
+// kept.
+func TestLambdaThrottleWaitFloor(t *testing.T) {
+	t.Parallel()
+	least := func(int64) int64 { return 0 } // the smallest draw
+	p := policy.Default()
+	p.Rand = least
+	constant := policy.Default()
+	constant.Rand = least
+	constant.ThrottleBackoff.Jitter = policy.Constant
+	tests := []struct {
+		name     string
+		p        policy.Policy
+		o        policy.Outcome
+		attempts int
+		want     time.Duration
+	}{
+		{"Lambda throttle 500, first retry: half of 1 s", p, lambdaThrottle, 1, 500 * time.Millisecond},
+		{"Lambda throttle 500, second retry: half of 2 s", p, lambdaThrottle, 2, time.Second},
+		{"Lambda throttle 500, third retry: half of the 2 s cap", p, lambdaThrottle, 3, time.Second},
+		{"429: full jitter, no floor", p, gateway, 1, 0},
+		{"Lambda throttle 500, the user's constant jitter", constant, lambdaThrottle, 2, time.Second},
+	}
+	for _, tc := range tests {
+		s := policy.State{Method: "GET", Replayable: true, Attempts: tc.attempts, Start: now}
+		if d := tc.p.Decide(s, tc.o, now); !d.Retry || d.Wait != tc.want {
+			t.Errorf("%s: Decide = %+v, want a retry after %v", tc.name, d, tc.want)
+		}
 	}
 }
 
@@ -203,21 +237,12 @@ func TestSendRate(t *testing.T) {
 			t.Parallel()
 			s := policy.NewSendRate(policy.SendRateConfig{})
 			for i, st := range tc.steps {
-				at := now.Add(st.at)
-				switch st.op {
-				case "send":
-					limit := st.wait
-					if st.ok {
-						limit = time.Hour
-					}
-					w, ok := s.Reserve(at, limit)
-					if ok != st.ok || (ok && w != st.wait) {
-						t.Fatalf("step %d: Reserve = %v, %v; want %v, %v", i, w, ok, st.wait, st.ok)
-					}
-				case "429":
-					s.Throttled(at)
-				case "ok":
-					s.Succeeded(at)
+				limit := st.wait
+				if st.ok {
+					limit = time.Hour
+				}
+				if w, ok := feed(s, st, limit); st.op == "send" && (ok != st.ok || (ok && w != st.wait)) {
+					t.Fatalf("step %d: Reserve = %v, %v; want %v, %v", i, w, ok, st.wait, st.ok)
 				}
 			}
 		})
@@ -238,4 +263,75 @@ func TestSendRateFloor(t *testing.T) {
 	if c := policy.NewSendRate(policy.SendRateConfig{Beta: 1.5}).Config(); c.Beta != policy.DefaultSendRateBeta || c.Period != time.Second {
 		t.Errorf("Config = %+v, want the defaults for an out-of-range Beta", c)
 	}
+}
+
+// TestSendRateGrowthWaitsForItsEvidence: below the rate of the last cut the
+// cap grows by Growth a Period; at or above it, while the slots given reach
+// more than a Period ahead, by Growth per that backlog (a higher rate shows
+// at the host only once the backlog is sent).
+func TestSendRateGrowthWaitsForItsEvidence(t *testing.T) {
+	ms := time.Millisecond
+	var start []sendStep
+	for i := range 10 { // 10 sends a second for a second, then a 429: 7/s, the last cut's rate 10/s
+		start = append(start, sendStep{at: time.Duration(i) * 100 * ms, op: "send"})
+	}
+	start = append(start, sendStep{at: 1000 * ms, op: "429"})
+	// Back to the last cut's rate: the host delivered 8 in the second
+	// since the cut, so the next cut stays at the cap, 7.7/s, and that is
+	// the last cut's rate.
+	atLast := append([]sendStep{}, start...)
+	atLast = append(atLast, sendStep{at: 2000 * ms, op: "ok"})
+	for range 7 {
+		atLast = append(atLast, sendStep{at: 2000 * ms, op: "ok"})
+	}
+	atLast = append(atLast, sendStep{at: 2000 * ms, op: "429"})
+	backlog := func(at time.Duration, n int) []sendStep {
+		var s []sendStep
+		for range n {
+			s = append(s, sendStep{at: at, op: "send"})
+		}
+		return s
+	}
+	tests := []struct {
+		name  string
+		steps []sendStep
+		rate  float64
+	}{
+		{"below the last cut's rate, with a backlog of 2 s: 10% a second",
+			append(append(append([]sendStep{}, start...), backlog(1000*ms, 21)...), sendStep{at: 2000 * ms, op: "ok"}), 7.7},
+		{"at the last cut's rate, no backlog: 10% a second",
+			append(append([]sendStep{}, atLast...), sendStep{at: 3000 * ms, op: "ok"}), 7.7 * 1.1},
+		{"at the last cut's rate, a backlog of 1.987 s: 10% per 1.987 s",
+			append(append(append([]sendStep{}, atLast...), backlog(2000*ms, 23)...), sendStep{at: 3000 * ms, op: "ok"}),
+			7.7 * (1 + 0.1/(23/7.7-1))},
+		{"at the last cut's rate, a backlog of under a Period: 10% a second",
+			append(append(append([]sendStep{}, atLast...), backlog(2000*ms, 15)...), sendStep{at: 3000 * ms, op: "ok"}), 7.7 * 1.1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := policy.NewSendRate(policy.SendRateConfig{})
+			for _, st := range tc.steps {
+				feed(s, st, time.Hour)
+			}
+			if r, on := s.Rate(); !on || math.Abs(r-tc.rate) > 1e-6 {
+				t.Errorf("Rate = %v, %v; want %v, true", r, on, tc.rate)
+			}
+		})
+	}
+}
+
+// feed gives s one step at its time: a send reserves a slot within limit
+// (and returns Reserve's answer), a 429 is Throttled, an ok Succeeded.
+func feed(s *policy.SendRate, st sendStep, limit time.Duration) (time.Duration, bool) {
+	at := now.Add(st.at)
+	switch st.op {
+	case "send":
+		return s.Reserve(at, limit)
+	case "429":
+		s.Throttled(at)
+	case "ok":
+		s.Succeeded(at)
+	}
+	return 0, true
 }

@@ -170,11 +170,14 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // ErrorType names the failure for the error.type span attribute: the last
-// attempt's cause, or "circuit_open" when the breaker refused the request.
+// attempt's cause, "circuit_open" when the breaker refused the request, or
+// "throttled_locally" when the host's send rate had no slot for it.
 func (e *Error) ErrorType() string {
 	switch {
 	case errors.Is(e.Err, ErrCircuitOpen):
 		return string(policy.RuleCircuitOpen)
+	case errors.Is(e.Err, ErrThrottledLocally):
+		return "throttled_locally"
 	case len(e.Attempts) > 0 && e.Attempts[len(e.Attempts)-1].Cause != "":
 		return string(e.Attempts[len(e.Attempts)-1].Cause)
 	}

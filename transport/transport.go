@@ -166,7 +166,11 @@ func (c *call) safeToRepeat() bool {
 func (c *call) run() (*http.Response, error) {
 	next, err := c.admitFirst()
 	if err != nil {
-		c.span.Refused(policy.RuleCircuitOpen, c.host.name)
+		rule := policy.RuleCircuitOpen
+		if errors.Is(err, ErrThrottledLocally) {
+			rule = policy.RuleDeadline
+		}
+		c.span.Refused(rule, c.host.name)
 		c.replay.close()
 		return nil, &Error{Err: err}
 	}
