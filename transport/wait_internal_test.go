@@ -140,3 +140,33 @@ func TestExtraProbeTakesTheNewest(t *testing.T) {
 		}
 	})
 }
+
+// The queue is first come, first served by when each caller's logical
+// request started, not by when it joined the queue: a retry whose first
+// attempt went out before the host stalled queues ahead of the first
+// attempts that queued while it was in flight (its caller has waited
+// longest and has the least time left); waiters that started at the same
+// instant keep the order they joined in.
+func TestQueueOrderIsTheCallersArrival(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newHostWait(config{wait: &WaitConfig{Tick: 100 * time.Millisecond}}, &hostState{name: "h"})
+		t0 := time.Now()
+		mk := func(start time.Duration) *waiter {
+			return &waiter{grant: make(chan waitGrant, 1), start: t0.Add(start), limit: t0.Add(time.Hour)}
+		}
+		first1, first2, retry, twin, late := mk(2*time.Second), mk(3*time.Second), mk(time.Second), mk(3*time.Second), mk(4*time.Second)
+		for _, wt := range []*waiter{first1, first2, retry, twin, late} {
+			w.enqueue(wt)
+		}
+		want := []*waiter{retry, first1, first2, twin, late}
+		for i, wt := range want {
+			if w.queue[i] != wt {
+				t.Fatalf("queue position %d holds the waiter that started at %v, want %v",
+					i, w.queue[i].start.Sub(t0), wt.start.Sub(t0))
+			}
+		}
+		if got := w.release(1, false, false, 0, false); got != 1 || len(retry.grant) != 1 {
+			t.Errorf("the first release did not go to the caller that came first")
+		}
+	})
+}
