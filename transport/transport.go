@@ -186,7 +186,9 @@ func (c *call) run() (*http.Response, error) {
 		if hg == nil {
 			c.attempt(c.ctx, launched, false, &res)
 			c.host.noteEnd(res.end)
-			next.land(c, c.verdict(&res), res.end)
+			if v := c.verdict(&res); v != nil || !next.landHealthy(res.end) {
+				next.land(c, v, res.end)
+			}
 			c.end = res.end
 		} else {
 			hg.launch(c, launched, false, next)

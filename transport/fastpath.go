@@ -1,0 +1,66 @@
+package transport
+
+import "time"
+
+// The success path of a healthy host, in fewer steps: a first attempt to a
+// host whose breaker takes its fast path (breakerfast.go) is admitted in
+// one section of the host's wait (the queue and stall checks, the
+// breaker's permission, the in-flight slot), and, when it succeeds in
+// time, lands in one (the slot, the slow-call threshold, the usual
+// latency). Each does what admitFirst and landing.land do, in the same
+// order for the host's wait: the breaker and the send rate, objects of
+// their own, are told after it instead of between. Anything else (a
+// waiting queue, a stall, a breaker that is not healthy, a fleet, a
+// failure, a slow success) takes the general path.
+
+// admitHealthy admits a first attempt sent at now, as admitFirst would,
+// when the host is healthy: nobody waits, the host has not stalled, no
+// fleet is consulted and the breaker takes its fast path. ok is false,
+// and nothing has changed, when one of those does not hold.
+func (w *hostWait) admitHealthy(now time.Time) (l landing, ok bool) {
+	h := w.h
+	f := h.fast
+	if f == nil || h.fleet != nil || !f.healthy.Load() {
+		return landing{}, false
+	}
+	w.mu.Lock()
+	if w.on && (len(w.queue) > 0 || w.stalledLocked(now)) {
+		w.mu.Unlock()
+		return landing{}, false
+	}
+	if !f.allow() {
+		w.mu.Unlock()
+		return landing{}, false
+	}
+	id := w.trackLocked(now)
+	w.mu.Unlock()
+	return landing{done: h.fastDone, w: w, sendAt: now, id: id, healthy: true}, true
+}
+
+// landHealthy lands, at now, an attempt admitHealthy admitted whose
+// breaker verdict is a success, as land would: it reports false, and
+// changes nothing, when the attempt was admitted otherwise or counts as
+// slow (land then applies the slow-call rule).
+func (l landing) landHealthy(now time.Time) bool {
+	if !l.healthy {
+		return false
+	}
+	w := l.w
+	elapsed := now.Sub(l.sendAt)
+	if elapsed < 0 {
+		return false
+	}
+	w.mu.Lock()
+	if thr := w.slowAfterLocked(); thr > 0 && elapsed >= thr {
+		w.mu.Unlock()
+		return false
+	}
+	w.untrackLocked(l.id)
+	w.learnLocked(now, l.sendAt, elapsed, nil, nil, false)
+	w.mu.Unlock()
+	l.done(nil)
+	if w.rate != nil {
+		w.rate.Succeeded(now)
+	}
+	return true
+}
