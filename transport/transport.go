@@ -19,6 +19,7 @@ type Transport struct {
 	hosts hostTable
 	tel   *otelwire.Instrumentation // nil: no spans, no metrics
 	ok    answered                  // the success path's classification and decision, made once
+	clock startClock                // when calls start
 }
 
 // New returns a Transport that sends through base (nil: http.DefaultTransport)
@@ -121,7 +122,7 @@ type call struct {
 }
 
 func (c *call) prepare() {
-	c.start = time.Now()
+	c.start = c.t.clock.now()
 	c.hdr = c.t.cfg.readHeader(c.req.Header)
 	if c.t.cfg.correlation {
 		c.invID = c.hdr.invID
