@@ -15,12 +15,17 @@ import "time"
 
 // admitHealthy admits a first attempt sent at now, as admitFirst would,
 // when the host is healthy: nobody waits, the host has not stalled, no
-// fleet is consulted and the breaker takes its fast path. ok is false,
+// fleet is consulted and the breaker, if any, takes its fast path. ok is false,
 // and nothing has changed, when one of those does not hold.
 func (w *hostWait) admitHealthy(now time.Time) (l landing, ok bool) {
 	h := w.h
-	f := h.fast
-	if f == nil || h.fleet != nil || !f.healthy.Load() {
+	f, done := h.fast, h.fastDone
+	switch {
+	case h.fleet != nil:
+		return landing{}, false
+	case h.breaker == nil:
+		done = noopDone
+	case f == nil || !f.healthy.Load():
 		return landing{}, false
 	}
 	w.mu.Lock()
@@ -28,13 +33,13 @@ func (w *hostWait) admitHealthy(now time.Time) (l landing, ok bool) {
 		w.mu.Unlock()
 		return landing{}, false
 	}
-	if !f.allow() {
+	if f != nil && !f.allow() {
 		w.mu.Unlock()
 		return landing{}, false
 	}
 	id := w.trackLocked(now)
 	w.mu.Unlock()
-	return landing{done: h.fastDone, w: w, sendAt: now, id: id, healthy: true}, true
+	return landing{done: done, w: w, sendAt: now, id: id, healthy: true}, true
 }
 
 // landHealthy lands, at now, an attempt admitHealthy admitted whose

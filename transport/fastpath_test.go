@@ -46,6 +46,7 @@ func TestHealthyPathDecidesAsGeneralPath(t *testing.T) {
 		{"no send rate", []Option{WithoutSendRate()}, "asaxas1as"},
 		{"no slow-call rule", []Option{WithSlowCallThreshold(-1)}, "asa9Sas"},
 		{"no budget", []Option{WithoutBudget()}, "asafas"},
+		{"no breaker", []Option{WithoutBreaker()}, "asafasaS" + strings.Repeat("a", 10) + "99k" + strings.Repeat("s", 10) + "as"},
 	}
 	u, _ := url.Parse("https://api.example.com/orders")
 	for _, tc := range tests {
@@ -125,7 +126,7 @@ func TestHealthyPathDecidesAsGeneralPath(t *testing.T) {
 					fallthrough
 				case 'k':
 					if queued, stalled := gw.holds(now); !queued && !stalled {
-						t.Fatalf("%s, step %d: nobody waits and the host has not stalled", tc.name, i)
+						t.Fatalf("%s, step %d: nobody waits and the host has not stalled: %+v", tc.name, i, snapshotHost(general.c.host))
 					}
 					before := snapshotHost(fast.c.host)
 					if _, ok := fw.admitHealthy(now); ok {
