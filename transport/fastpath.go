@@ -39,7 +39,7 @@ func (w *hostWait) admitHealthy(now time.Time) (l landing, ok bool) {
 	}
 	id := w.trackLocked(now)
 	w.mu.Unlock()
-	return landing{done: done, w: w, sendAt: now, id: id, healthy: true}, true
+	return landing{done: done, w: w, sendAt: now, id: id, fast: true}, true
 }
 
 // landHealthy lands, at now, an attempt admitHealthy admitted whose
@@ -47,7 +47,7 @@ func (w *hostWait) admitHealthy(now time.Time) (l landing, ok bool) {
 // changes nothing, when the attempt was admitted otherwise or counts as
 // slow (land then applies the slow-call rule).
 func (l landing) landHealthy(now time.Time) bool {
-	if !l.healthy {
+	if !l.fast {
 		return false
 	}
 	w := l.w

@@ -76,7 +76,7 @@ func TestHealthyPathDecidesAsGeneralPath(t *testing.T) {
 					if ferr != nil {
 						t.Fatalf("%s, step %d: refused: %v", tc.name, i, ferr)
 					}
-					if fl.healthy {
+					if fl.fast {
 						healthy++
 					}
 					fast.pending = append(fast.pending, fl)

@@ -123,7 +123,7 @@ type call struct {
 
 func (c *call) prepare() {
 	c.start = c.t.clock.now()
-	c.hdr = c.t.cfg.readHeader(c.req.Header)
+	c.t.cfg.readHeaderInto(&c.hdr, c.req.Header)
 	if c.t.cfg.correlation {
 		c.invID = c.hdr.invID
 		if c.invID == "" {

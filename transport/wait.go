@@ -725,12 +725,10 @@ type landing struct {
 	done   func(error) // the breaker's; nil for none
 	w      *hostWait
 	probe  bool
+	fast   bool // admitted by admitHealthy: landHealthy may land it
 	sendAt time.Time
 	cost   float64
 	id     uint64
-	// healthy: admitted by admitHealthy (the fast breaker's done, no
-	// probe, no cost), so landHealthy may land it.
-	healthy bool
 }
 
 // observed tracks an attempt sent at sendAt with the breaker's done; cost
