@@ -15,38 +15,40 @@ import "time"
 
 // admitHealthy admits a first attempt sent at now, as admitFirst would,
 // when the host is healthy: nobody waits, the host has not stalled, no
-// fleet is consulted and the breaker, if any, takes its fast path. ok is false,
-// and nothing has changed, when one of those does not hold.
-func (w *hostWait) admitHealthy(now time.Time) (l landing, ok bool) {
+// fleet is consulted and the breaker, if any, takes its fast path: it sets
+// *l and reports true. It reports false, and nothing has changed, when
+// one of those does not hold.
+func (w *hostWait) admitHealthy(now time.Time, l *landing) bool {
 	h := w.h
 	f, done := h.fast, h.fastDone
 	switch {
 	case h.fleet != nil:
-		return landing{}, false
+		return false
 	case h.breaker == nil:
 		done = noopDone
 	case f == nil || !f.healthy.Load():
-		return landing{}, false
+		return false
 	}
 	w.mu.Lock()
 	if w.on && (len(w.queue) > 0 || w.stalledLocked(now)) {
 		w.mu.Unlock()
-		return landing{}, false
+		return false
 	}
 	if f != nil && !f.allow() {
 		w.mu.Unlock()
-		return landing{}, false
+		return false
 	}
 	id := w.trackLocked(now)
 	w.mu.Unlock()
-	return landing{done: done, w: w, sendAt: now, id: id, fast: true}, true
+	*l = landing{done: done, w: w, sendAt: now, id: id, fast: true}
+	return true
 }
 
 // landHealthy lands, at now, an attempt admitHealthy admitted whose
 // breaker verdict is a success, as land would: it reports false, and
 // changes nothing, when the attempt was admitted otherwise or counts as
 // slow (land then applies the slow-call rule).
-func (l landing) landHealthy(now time.Time) bool {
+func (l *landing) landHealthy(now time.Time) bool {
 	if !l.fast {
 		return false
 	}

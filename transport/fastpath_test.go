@@ -129,7 +129,7 @@ func TestHealthyPathDecidesAsGeneralPath(t *testing.T) {
 						t.Fatalf("%s, step %d: nobody waits and the host has not stalled: %+v", tc.name, i, snapshotHost(general.c.host))
 					}
 					before := snapshotHost(fast.c.host)
-					if _, ok := fw.admitHealthy(now); ok {
+					if fw.admitHealthy(now, new(landing)) {
 						t.Fatalf("%s, step %d: a stalled host admitted an attempt on the healthy path", tc.name, i)
 					}
 					if after := snapshotHost(fast.c.host); !reflect.DeepEqual(before, after) {

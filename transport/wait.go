@@ -232,7 +232,8 @@ var errWaitedOut = errors.New("waited as long as allowed")
 // breaker, waiting for it when it is open and waiting is on.
 func (c *call) admitFirst() (landing, error) {
 	now := c.start // read a moment ago: one clock read fewer on the success path
-	if l, ok := c.host.wait.admitHealthy(now); ok {
+	var l landing
+	if c.host.wait.admitHealthy(now, &l) {
 		return l, nil
 	}
 	done, probe, waited, err := c.waitForHost(now, now)
