@@ -3,8 +3,8 @@ package transport
 import "time"
 
 // The success path of a healthy host, in fewer steps: a first attempt to a
-// host whose breaker takes its fast path (breakerfast.go) is admitted in
-// one section of the host's wait (the queue and stall checks, the
+// host whose breaker, if it has one, takes its fast path (breakerfast.go)
+// is admitted in one section of the host's wait (the queue and stall checks, the
 // breaker's permission, the in-flight slot), and, when it succeeds in
 // time, lands in one (the slot, the slow-call threshold, the usual
 // latency). Each does what admitFirst and landing.land do, in the same
