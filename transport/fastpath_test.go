@@ -2,9 +2,9 @@ package transport
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
-	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -14,21 +14,23 @@ import (
 	"github.com/retryscope/retryscope/policy"
 )
 
-// TestHealthyPathDecidesAsGeneralPath: a host whose first attempts go
-// through admitHealthy and landHealthy (admitFirst and the sequential
-// loop's landing) ends every step in the same state as a host whose
-// attempts all take the general path (waitForHost, observed, land): its
-// wait (in-flight slots, usual latency, last success, verdicts), its
-// breaker (state, gobreaker's counts, the fast path's buckets) and its send
-// rate. Steps: "a" sends an attempt and keeps it in flight; "s", "S", "f",
-// "x" and "p" end the oldest one with a success, a slow success (past the
-// slow-call threshold), a failure, a throttle and a 500 of the gateway;
-// "1" and "9" let a second and 9 s pass; "q" makes a request wait in the
-// queue and "Q" takes it out; "q" and "k" check that a host with a queue,
-// or stalled, is refused on the healthy path without a change.
-func TestHealthyPathDecidesAsGeneralPath(t *testing.T) {
+// TestLandSuccessAsLand: a host whose attempts land through landSuccess,
+// as the sequential loop lands them (land when it declines), ends every
+// step in the same state as a host whose attempts all land through land:
+// its wait (in-flight slots, usual latency, last success, the release's
+// verdicts), its breaker (state, gobreaker's counts, the fast path's
+// buckets), its send rate and its budget. Each host runs in a virtual-time
+// bubble of its own, so that whatever admitFirst waits for happens at the
+// same instants in both. Steps: "a" sends a first attempt and keeps it in
+// flight, "P" a probe released by the queue, "e" an attempt whose send is
+// still to come; "s", "S", "f", "x" and "g" end the oldest one with a
+// success, a slow success (past the slow-call threshold), a failure, a
+// throttle and API Gateway's 500 for a throttled Lambda; "1" and "9" let
+// a second and 9 s pass.
+func TestLandSuccessAsLand(t *testing.T) {
 	failure := &OutcomeError{Status: 504, Outcome: policy.Outcome{Reach: policy.ReachBackendTimeout, Cause: policy.CauseIntegrationTimeout}}
 	throttle := &OutcomeError{Status: 429, Outcome: policy.Outcome{Reach: policy.ReachGateway, Cause: policy.CauseThrottled}, Excluded: true}
+	gateway := &OutcomeError{Status: 500, Outcome: policy.Outcome{Reach: policy.ReachGateway, Cause: policy.CauseGatewayError}, Excluded: true}
 	tests := []struct {
 		name string
 		opts []Option
@@ -38,156 +40,102 @@ func TestHealthyPathDecidesAsGeneralPath(t *testing.T) {
 		{"successes in flight", nil, strings.Repeat("aaaa", 5) + strings.Repeat("s", 20) + "1" + strings.Repeat("as", 10)},
 		{"slow successes", nil, "asasaS" + "a1s" + "a9Sa9S" + "asas"},
 		{"a failure, then successes", nil, "asasafasasas1asas" + "aaaffs" + strings.Repeat("as", 8)},
+		{"the breaker opens, probes succeed", nil, strings.Repeat("af", 10) + "9" + "PsPsPs" + "1as"},
 		{"throttles and the send rate", nil, "asaxaxax1asasas9asas" + "aaaxxs1as"},
-		{"gateway throttles", nil, "asapasap1as"},
-		{"a waiting request", nil, "asqQas"},
-		{"a stall", nil, "as" + strings.Repeat("a", 10) + "9k" + strings.Repeat("s", 10) + "as"},
+		{"gateway throttles", nil, "asagasag1as"},
+		{"a send still to come", nil, "asesas"},
+		{"in flight through a stall", nil, "as" + strings.Repeat("a", 10) + "9" + strings.Repeat("s", 10) + "as"},
 		{"fail fast", []Option{WithFailFast()}, "asasaaf1sas"},
 		{"no send rate", []Option{WithoutSendRate()}, "asaxas1as"},
 		{"no slow-call rule", []Option{WithSlowCallThreshold(-1)}, "asa9Sas"},
-		{"no budget", []Option{WithoutBudget()}, "asafas"},
-		{"no breaker", []Option{WithoutBreaker()}, "asafasaS" + strings.Repeat("a", 10) + "99k" + strings.Repeat("s", 10) + "as"},
+		{"no budget", []Option{WithoutBudget()}, "asafasesas"},
+		{"no breaker", []Option{WithoutBreaker()}, "asafasaS" + strings.Repeat("a", 10) + "99" + strings.Repeat("s", 10) + "as"},
 	}
 	u, _ := url.Parse("https://api.example.com/orders")
 	for _, tc := range tests {
-		synctest.Test(t, func(t *testing.T) {
-			type side struct {
-				c       *call
-				pending []landing
-			}
-			var fast, general side
-			for _, s := range []*side{&fast, &general} {
+		// run plays the steps on a host of its own and returns its state
+		// after each, and how many landings landSuccess took.
+		run := func(viaLandSuccess bool) (states []string, taken int) {
+			synctest.Test(t, func(t *testing.T) {
 				tr := New(http.DefaultTransport, tc.opts...)
-				h := tr.hosts.get(u)
-				s.c = &call{t: tr, ctx: context.Background(), host: h, req: &http.Request{Method: http.MethodGet, URL: u}}
-			}
-			healthy := 0
-			for i, op := range tc.seq {
-				now := time.Now()
-				fw, gw := fast.c.host.wait, general.c.host.wait
-				switch op {
-				case 'a':
-					fast.c.start, general.c.start = now, now
-					fl, ferr := fast.c.admitFirst()
-					done, probe, _, gerr := general.c.waitForHost(now, now)
-					if (ferr == nil) != (gerr == nil) {
-						t.Fatalf("%s, step %d: admitted %v, the general path %v", tc.name, i, ferr, gerr)
-					}
-					if ferr != nil {
-						t.Fatalf("%s, step %d: refused: %v", tc.name, i, ferr)
-					}
-					if fl.fast {
-						healthy++
-					}
-					fast.pending = append(fast.pending, fl)
-					general.pending = append(general.pending, general.c.host.wait.observed(done, probe, now, 0))
-				case 's', 'S', 'f', 'x', 'p':
-					if op == 'S' {
-						time.Sleep(3 * time.Second)
-						now = time.Now()
-					}
-					var v error
+				c := &call{t: tr, ctx: context.Background(), host: tr.hosts.get(u), req: &http.Request{Method: http.MethodGet, URL: u}}
+				var pending []landing
+				for i, op := range tc.seq {
+					now := time.Now()
 					switch op {
-					case 'f':
-						v = failure
-					case 'x':
-						v = throttle
-					case 'p':
-						v = &OutcomeError{Status: 500, Outcome: policy.Outcome{Reach: policy.ReachGateway, Cause: policy.CauseGatewayError}, Excluded: true}
-					}
-					for _, s := range []*side{&fast, &general} {
-						s.c.host.noteEnd(now)
-					}
-					if len(fast.pending) == 0 {
-						t.Fatalf("%s, step %d: nothing in flight", tc.name, i)
-					}
-					if l := fast.pending[0]; v != nil || !l.landHealthy(now) {
-						l.land(fast.c, v, now)
-					}
-					general.pending[0].land(general.c, v, now)
-					fast.pending, general.pending = fast.pending[1:], general.pending[1:]
-				case '1':
-					time.Sleep(time.Second)
-				case '9':
-					time.Sleep(9 * time.Second)
-				case 'q', 'Q':
-					for _, w := range []*hostWait{fw, gw} {
-						w.mu.Lock()
-						if op == 'q' {
-							w.queue = append(w.queue, &waiter{grant: make(chan waitGrant, 1), limit: now.Add(time.Hour)})
-						} else {
-							w.queue = w.queue[:0]
+					case 'a':
+						c.start = now
+						l, err := c.admitFirst()
+						if err != nil {
+							t.Fatalf("%s, step %d: refused: %v", tc.name, i, err)
 						}
-						w.mu.Unlock()
+						pending = append(pending, l)
+					case 'P':
+						pending = append(pending, c.host.wait.observed(noopDone, true, now, 0))
+					case 'e':
+						pending = append(pending, c.host.wait.observed(noopDone, false, now.Add(time.Second), 0.5))
+					case 's', 'S', 'f', 'x', 'g':
+						if op == 'S' {
+							time.Sleep(3 * time.Second)
+							now = time.Now()
+						}
+						v := map[rune]error{'f': failure, 'x': throttle, 'g': gateway}[op]
+						if len(pending) == 0 {
+							t.Fatalf("%s, step %d: nothing in flight", tc.name, i)
+						}
+						l := &pending[0]
+						pending = pending[1:]
+						c.host.noteEnd(now)
+						switch {
+						case viaLandSuccess && v == nil && l.landSuccess(now):
+							taken++
+						default:
+							l.land(c, v, now)
+						}
+					case '1':
+						time.Sleep(time.Second)
+					case '9':
+						time.Sleep(9 * time.Second)
 					}
-					if op == 'Q' {
-						break
-					}
-					fallthrough
-				case 'k':
-					if queued, stalled := gw.holds(now); !queued && !stalled {
-						t.Fatalf("%s, step %d: nobody waits and the host has not stalled: %+v", tc.name, i, snapshotHost(general.c.host))
-					}
-					before := snapshotHost(fast.c.host)
-					if fw.admitHealthy(now, new(landing)) {
-						t.Fatalf("%s, step %d: a stalled host admitted an attempt on the healthy path", tc.name, i)
-					}
-					if after := snapshotHost(fast.c.host); !reflect.DeepEqual(before, after) {
-						t.Fatalf("%s, step %d: a refusal changed the host\n before %+v\n after  %+v", tc.name, i, before, after)
-					}
+					states = append(states, snapshotHost(c.host))
 				}
-				if got, want := snapshotHost(fast.c.host), snapshotHost(general.c.host); !reflect.DeepEqual(got, want) {
-					t.Fatalf("%s, step %d (%c):\n healthy path %+v\n general path %+v", tc.name, i, op, got, want)
-				}
+				time.Sleep(time.Minute) // a pacer that released a waiter sees its queue empty and ends
+			})
+			return states, taken
+		}
+		got, taken := run(true)
+		want, _ := run(false)
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("%s, step %d (%c):\n landSuccess %s\n land        %s", tc.name, i, tc.seq[i], got[i], want[i])
 			}
-			if healthy == 0 {
-				t.Errorf("%s: no attempt took the healthy path", tc.name)
-			}
-		})
+		}
+		if taken == 0 {
+			t.Errorf("%s: landSuccess landed nothing", tc.name)
+		}
 	}
 }
 
-// hostSnapshot is what a host's decisions depend on.
-type hostSnapshot struct {
-	Inflight            []time.Time
-	Free                []uint64
-	NInflight           int
-	Usual               time.Duration
-	LastOK              time.Time
-	Verdicts            []verdictEvent
-	Queue               int
-	Recovered           bool
-	Burst               int
-	State               string
-	Counts              [5]uint32
-	Buckets             []fastBucket
-	FastInflight        uint32
-	FastHealthy, Closed bool
-	Rate                float64
-	Engaged             bool
-}
-
-func snapshotHost(h *hostState) hostSnapshot {
+// snapshotHost prints what a host's decisions depend on.
+func snapshotHost(h *hostState) string {
 	w := h.wait
 	w.mu.Lock()
-	s := hostSnapshot{Inflight: slices.Clone(w.inflight), Free: slices.Clone(w.free), NInflight: w.nInflight,
-		Usual: w.usual, LastOK: w.lastOK, Verdicts: slices.Clone(w.verdicts), Queue: len(w.queue),
-		Recovered: w.recovered, Burst: w.burst}
+	s := fmt.Sprintf("wait{inflight %v free %v n %d usual %v lastOK %v verdicts %+v queue %d recovered %v burst %d}",
+		w.inflight, w.free, w.nInflight, w.usual, w.lastOK, w.verdicts, len(w.queue), w.recovered, w.burst)
 	w.mu.Unlock()
 	if h.breaker != nil {
-		c := h.breaker.Counts()
-		s.State = h.breaker.State().String()
-		s.Counts = [5]uint32{c.Requests, c.TotalSuccesses, c.TotalFailures, c.ConsecutiveFailures, c.TotalExclusions}
+		s += fmt.Sprintf(" breaker{%v %+v}", h.breaker.State(), h.breaker.Counts())
 	}
 	if f := h.fast; f != nil {
 		f.mu.Lock()
-		s.Buckets = slices.Clone(f.buckets)
-		s.FastInflight = f.inflight.Load()
+		s += fmt.Sprintf(" fast{%v inflight %d healthy %v closed %v}", slices.Clone(f.buckets), f.inflight.Load(), f.healthy.Load(), f.closed.Load())
 		f.mu.Unlock()
-		s.FastHealthy, s.Closed = f.healthy.Load(), f.closed.Load()
 	}
 	if w.rate != nil {
-		s.Rate, s.Engaged = w.rate.Rate()
+		s += fmt.Sprintf(" rate%+v", w.rate)
+	}
+	if h.budget != nil {
+		s += fmt.Sprintf(" budget%+v", h.budget)
 	}
 	return s
 }

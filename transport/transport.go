@@ -189,7 +189,7 @@ func (c *call) run() (*http.Response, error) {
 		if hg == nil {
 			c.attempt(c.ctx, launched, false, &res)
 			c.host.noteEnd(res.end)
-			if v := c.verdict(&res); v != nil || !next.landHealthy(res.end) {
+			if v := c.verdict(&res); v != nil || !next.landSuccess(res.end) {
 				next.land(c, v, res.end)
 			}
 			c.end = res.end

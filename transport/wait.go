@@ -232,10 +232,6 @@ var errWaitedOut = errors.New("waited as long as allowed")
 // breaker, waiting for it when it is open and waiting is on.
 func (c *call) admitFirst() (landing, error) {
 	now := c.start // read a moment ago: one clock read fewer on the success path
-	var l landing
-	if c.host.wait.admitHealthy(now, &l) {
-		return l, nil
-	}
 	done, probe, waited, err := c.waitForHost(now, now)
 	if err != nil {
 		return landing{}, err
@@ -726,7 +722,6 @@ type landing struct {
 	done   func(error) // the breaker's; nil for none
 	w      *hostWait
 	probe  bool
-	fast   bool // admitted by admitHealthy: landHealthy may land it
 	sendAt time.Time
 	cost   float64
 	id     uint64
@@ -882,16 +877,11 @@ const stallCount = DefaultBreakerConsecutiveFailures
 // track notes an attempt to be sent at sendAt as in flight, and returns
 // its slot for untrack.
 func (w *hostWait) track(sendAt time.Time) uint64 {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.trackLocked(sendAt)
-}
-
-// trackLocked is track, called with w.mu held.
-func (w *hostWait) trackLocked(sendAt time.Time) uint64 {
 	if sendAt.IsZero() {
 		sendAt = time.Unix(0, 1) // the zero time marks a free slot
 	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	w.nInflight++
 	if n := len(w.free); n > 0 {
 		id := w.free[n-1]
