@@ -15,9 +15,12 @@ import (
 // stops with the same decision whatever the call's state. Both are asked of
 // the policy when the Transport is made, so the success path skips neither
 // rule: it reads their answers instead of building an Exchange and a State
-// for each request.
+// for each request. The breaker's verdict on such an answer does not depend
+// on its status either (none is a 429 or a 5xx): success says it is a
+// success.
 type answered struct {
 	on       bool
+	success  bool // breakerVerdict gives such an answer nil
 	outcome  policy.Outcome
 	decision policy.Decision
 }
@@ -32,7 +35,8 @@ func newAnswered(p *policy.Policy) answered {
 	if o.Retryable || o.HasRetryAfter || d.Retry {
 		return answered{} // not what Classify and Decide give today: ask them every time
 	}
-	return answered{on: true, outcome: o, decision: d}
+	plain := attemptResult{resp: &http.Response{StatusCode: http.StatusOK}, outcome: o}
+	return answered{on: true, success: plain.breakerVerdict() == nil, outcome: o, decision: d}
 }
 
 // covers reports whether resp, which came without an error, is a plain

@@ -10,8 +10,9 @@ import (
 )
 
 // TestAnsweredAsClassifyAndDecide: the success path's shortcut gives every
-// answer it covers the outcome policy.Classify gives it and the decision
-// policy.Decide gives after any state, and covers nothing else.
+// answer it covers the outcome policy.Classify gives it, the decision
+// policy.Decide gives after any state and the breaker's verdict, and covers
+// nothing else.
 func TestAnsweredAsClassifyAndDecide(t *testing.T) {
 	t.Parallel()
 	now := time.Now()
@@ -45,6 +46,10 @@ func TestAnsweredAsClassifyAndDecide(t *testing.T) {
 				want := p.Classify(policy.Exchange{Request: req, Response: resp, Elapsed: time.Millisecond, Now: now})
 				if a.outcome != want {
 					t.Fatalf("%s: status %d, header %v: outcome %+v, Classify says %+v", name, status, h, a.outcome, want)
+				}
+				r := attemptResult{resp: resp, outcome: want}
+				if got := r.breakerVerdict(); (got == nil) != a.success {
+					t.Fatalf("%s: status %d, header %v: the breaker's verdict is %v, the shortcut says success %v", name, status, h, got, a.success)
 				}
 				for _, s := range states {
 					if d := p.Decide(s, want, now); a.decision != d {

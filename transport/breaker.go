@@ -94,6 +94,9 @@ func (e *OutcomeError) Error() string {
 // attempt that failed because the caller gave up (its cancellation or its
 // own deadline) says nothing about the host and is not counted.
 func (c *call) verdict(r *attemptResult) error {
+	if r.plain && c.t.ok.success {
+		return nil // what breakerVerdict says of every plain answer: see answered
+	}
 	if r.err != nil && c.callerDone() {
 		return errExcluded
 	}

@@ -40,6 +40,11 @@ type fastBreaker struct {
 	mu      sync.Mutex
 	start   int64        // the window's start (gobreaker's generation), unix nanos
 	buckets []fastBucket // by age modulo their number
+	// cur is the bucket bucket returned last, the one of the times in
+	// [curFrom, curTo) until reset: the next attempt of the same period
+	// finds it without two divisions.
+	cur            *fastBucket
+	curFrom, curTo int64
 	// inflight counts the fast attempts not ended (gobreaker counts a
 	// request when it starts). allow adds to it without mu; it is read,
 	// lowered and cleared under mu, with the buckets.
@@ -88,6 +93,7 @@ func (f *fastBreaker) reset(closed bool) {
 	f.mu.Lock()
 	f.start = time.Now().UnixNano()
 	clear(f.buckets)
+	f.cur = nil
 	f.inflight.Store(0)
 	f.mu.Unlock()
 	f.closed.Store(closed)
@@ -167,11 +173,17 @@ func (f *fastBreaker) time() int64 {
 // bucket returns the bucket of time t (unix nanos), emptied when it held
 // an older period's counts. Called with f.mu held.
 func (f *fastBreaker) bucket(t int64) *fastBucket {
+	if b := f.cur; b != nil && t >= f.curFrom && t < f.curTo {
+		return b
+	}
 	age := max((t-f.start)/int64(f.period), 0)
 	b := &f.buckets[age%int64(len(f.buckets))]
 	if b.age != age {
 		*b = fastBucket{age: age}
 	}
+	f.cur = b
+	f.curFrom = f.start + age*int64(f.period)
+	f.curTo = f.curFrom + int64(f.period)
 	return b
 }
 

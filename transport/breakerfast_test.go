@@ -1,6 +1,8 @@
 package transport
 
 import (
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -102,6 +104,52 @@ func TestFastBreakerOff(t *testing.T) {
 		tab.init(config{breaker: &s}, nil)
 		if h := tab.newHost("https://h:443"); h.fast != nil {
 			t.Errorf("%s: fast path on", name)
+		}
+	}
+}
+
+// TestFastBucketFound: the bucket the fast path finds for a time through
+// its last one is the bucket the window's arithmetic gives, for times in
+// any order and across new windows.
+func TestFastBucketFound(t *testing.T) {
+	t.Parallel()
+	s := DefaultBreaker()
+	f := newFastBreaker(&s, false, false)
+	period := int64(f.period)
+	ref := make([]fastBucket, len(f.buckets))
+	refBucket := func(t int64) *fastBucket {
+		age := max((t-f.start)/period, 0)
+		b := &ref[age%int64(len(ref))]
+		if b.age != age {
+			*b = fastBucket{age: age}
+		}
+		return b
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	at := f.start
+	for i := range 20000 {
+		switch r := rng.IntN(100); {
+		case r == 0:
+			f.reset(true)
+			f.mu.Lock()
+			f.start = at + rng.Int64N(period) // the new window starts later, as it would
+			at = f.start
+			f.mu.Unlock()
+			clear(ref)
+		case r < 60:
+			at += rng.Int64N(period / 4) // forward, mostly within a period
+		case r < 70:
+			at -= rng.Int64N(2 * period) // back, also before the window
+		default:
+			at += rng.Int64N(3 * period)
+		}
+		f.mu.Lock()
+		f.bucket(at).ok++
+		got := slices.Clone(f.buckets)
+		f.mu.Unlock()
+		refBucket(at).ok++
+		if !slices.Equal(got, ref) {
+			t.Fatalf("step %d, time %d after the start: buckets %v, want %v", i, at-f.start, got, ref)
 		}
 	}
 }

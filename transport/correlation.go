@@ -358,8 +358,15 @@ type callerHeader struct {
 // searches them under any case.
 func (c *config) readHeader(h http.Header) callerHeader {
 	var ch callerHeader
+	c.readHeaderInto(&ch, h)
+	return ch
+}
+
+// readHeaderInto is readHeader into ch, a zero callerHeader: the call's
+// own, without a copy of the result.
+func (c *config) readHeaderInto(ch *callerHeader, h http.Header) {
 	if len(h) == 0 {
-		return ch
+		return
 	}
 	canonical := true
 	for k, v := range h {
@@ -380,5 +387,4 @@ func (c *config) readHeader(h http.Header) callerHeader {
 	ch.sdkRequest = get(h, headerSDKRequest) != ""
 	ch.hasKey = get(h, policy.HeaderIdempotencyKey) != ""
 	ch.traceRoot = xray.Root(get(h, policy.HeaderTraceID))
-	return ch
 }

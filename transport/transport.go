@@ -19,6 +19,7 @@ type Transport struct {
 	hosts hostTable
 	tel   *otelwire.Instrumentation // nil: no spans, no metrics
 	ok    answered                  // the success path's classification and decision, made once
+	clock startClock                // when calls start
 }
 
 // New returns a Transport that sends through base (nil: http.DefaultTransport)
@@ -87,7 +88,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, &Error{Err: err}
 	}
-	c := call{t: t, req: req, ctx: ctx, replay: rp, host: t.hosts.get(req.URL), rec: recorderFrom(ctx)}
+	var c call // set field by field: no temporary of 320 bytes to copy
+	c.t, c.req, c.ctx, c.replay = t, req, ctx, rp
+	c.host, c.rec = t.hosts.get(req.URL), recorderFrom(ctx)
 	c.prepare()
 	c.ctx, c.span = t.tel.StartRequest(ctx, req, c.start)
 	resp, err := c.run()
@@ -121,8 +124,8 @@ type call struct {
 }
 
 func (c *call) prepare() {
-	c.start = time.Now()
-	c.hdr = c.t.cfg.readHeader(c.req.Header)
+	c.start = c.t.clock.now()
+	c.t.cfg.readHeaderInto(&c.hdr, c.req.Header)
 	if c.t.cfg.correlation {
 		c.invID = c.hdr.invID
 		if c.invID == "" {
@@ -190,7 +193,9 @@ func (c *call) run() (*http.Response, error) {
 		if hg == nil {
 			c.attempt(c.ctx, launched, false, &res)
 			c.host.noteEnd(res.end)
-			next.land(c, c.verdict(&res), res.end)
+			if v := c.verdict(&res); v != nil || !next.landSuccess(res.end) {
+				next.land(c, v, res.end)
+			}
 			c.end = res.end
 		} else {
 			hg.launch(c, launched, false, next)

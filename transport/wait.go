@@ -757,11 +757,16 @@ const landingFactor = 8
 // slowAfter is when an attempt counts as slow: 4 times the host's usual
 // latency, and at least the slow-call floor; 0 when the rule is off.
 func (w *hostWait) slowAfter() time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.slowAfterLocked()
+}
+
+// slowAfterLocked is slowAfter, called with w.mu held.
+func (w *hostWait) slowAfterLocked() time.Duration {
 	if w.slow < 0 {
 		return 0
 	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
 	return max(w.slow, slowCallFactor*w.usual)
 }
 
@@ -770,10 +775,7 @@ func (w *hostWait) landed(id uint64) time.Duration {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.untrackLocked(id)
-	if w.slow < 0 {
-		return 0
-	}
-	return max(w.slow, slowCallFactor*w.usual)
+	return w.slowAfterLocked()
 }
 
 // landing is what an attempt the sequential loop sent reports to when it
@@ -859,6 +861,12 @@ func (w *hostWait) learn(now, sentAt time.Time, elapsed time.Duration, answer, v
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.learnLocked(now, sentAt, elapsed, answer, verdict, probe)
+}
+
+// learnLocked is learn's part under w.mu: the usual latency, and the
+// verdicts that steer the release.
+func (w *hostWait) learnLocked(now, sentAt time.Time, elapsed time.Duration, answer, verdict error, probe bool) {
 	if answer == nil {
 		w.lastOK = now
 		if w.usual == 0 {

@@ -1,0 +1,50 @@
+package transport
+
+import (
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// TestStartClock: a call's start has time.Now's monotonic reading and its
+// wall reading within the base's millisecond; a base older than that, or
+// from another clock's world, is not used; in a virtual-time run the start
+// is time.Now exactly.
+func TestStartClock(t *testing.T) {
+	var s startClock
+	for i := range 1000 {
+		before := time.Now()
+		got := s.now()
+		after := time.Now()
+		if got.Before(before) || got.After(after) { // monotonic readings
+			t.Fatalf("reading %d: %v, not between %v and %v", i, got, before, after)
+		}
+		const slack = time.Microsecond // the wall clock's slew over a millisecond, well over
+		if w := got.Round(0); w.Before(before.Round(0).Add(-slack)) || w.After(after.Round(0).Add(slack)) {
+			t.Fatalf("reading %d: wall %v, not between %v and %v", i, w, before.Round(0), after.Round(0))
+		}
+	}
+	for name, base := range map[string]time.Time{
+		"too old":        time.Now().Add(-clockReuse),
+		"in the future":  time.Now().Add(time.Millisecond),
+		"another clock":  time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), // a synctest bubble's
+		"no monotonic":   time.Now().Round(0).Add(-2 * clockReuse),
+		"zero wall time": {},
+	} {
+		s.base.Store(&base)
+		before := time.Now()
+		got := s.now()
+		if got.Before(before) || got.Sub(before) > time.Second || s.base.Load() == &base {
+			t.Errorf("%s: %v from base %v at %v", name, got, base, before)
+		}
+	}
+	synctest.Test(t, func(t *testing.T) {
+		var s startClock
+		for range 5 {
+			if got, want := s.now(), time.Now(); !got.Equal(want) || got != want {
+				t.Fatalf("in a bubble: %v, time.Now %v", got, want)
+			}
+			time.Sleep(300 * time.Microsecond)
+		}
+	})
+}
