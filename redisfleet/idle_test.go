@@ -180,9 +180,13 @@ func TestBugSyncsOnlyHostsInUseOverRedis(t *testing.T) {
 	var sizes pipeSizes
 	client.AddHook(&sizes)
 	prefix := testPrefix(t)
-	f := New(client, WithKeyPrefix(prefix), WithSyncInterval(10*time.Millisecond))
+	// A sync that times out drops its counts and does not list its hosts
+	// again: with the default 50 ms, the first sync's 1,000 commands could
+	// time out on a loaded machine (with -race) and leave hosts never
+	// synced. This test is about which hosts a sync covers, not its speed.
+	f := New(client, WithKeyPrefix(prefix), WithSyncInterval(10*time.Millisecond), WithTimeout(2*time.Second))
 	defer f.Close()
-	other := New(newTestClient(t), WithKeyPrefix(prefix), WithSyncInterval(10*time.Millisecond))
+	other := New(newTestClient(t), WithKeyPrefix(prefix), WithSyncInterval(10*time.Millisecond), WithTimeout(2*time.Second))
 	defer other.Close()
 	for i := range 200 {
 		f.CountRequest(tenant(i), false)
