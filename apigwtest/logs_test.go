@@ -32,7 +32,9 @@ func (b *syncBuffer) lines() []string {
 	return strings.Split(strings.TrimSuffix(b.b.String(), "\n"), "\n")
 }
 
-// The Logs Insights query of SEED-troubleshoot-504.txt:
+// The CloudWatch Logs Insights query of AWS's troubleshooting guide for
+// 504s (https://repost.aws/knowledge-center/api-gateway-rest-api-504-errors;
+// see docs/aws-behaviour.md), which the emulator's execution log must answer:
 //
 //	parse @message '(*) *' as reqId, message
 //	| filter message like /Method completed with status: \d\d\d/
