@@ -1006,8 +1006,11 @@ func (w *hostWait) stalledLocked(now time.Time) bool {
 	if w.slow < 0 {
 		return false
 	}
+	if w.nInflight < stallCount { // first: one comparison on a healthy host
+		return false
+	}
 	thr := max(w.slow, slowCallFactor*w.usual)
-	if now.Sub(w.lastOK) < thr || w.nInflight < stallCount {
+	if now.Sub(w.lastOK) < thr {
 		return false
 	}
 	n := 0
