@@ -223,7 +223,7 @@ func (c *call) run() (*http.Response, error) {
 			if hg != nil {
 				hg.stopAll(c, policy.Decision{Rule: policy.RuleHedgeLost, Reason: "cancelled: another attempt answered first"})
 			}
-			return c.result(res)
+			return c.result(&res)
 		}
 		res.discard()
 		prevWait = d.Wait
@@ -315,7 +315,7 @@ func (c *call) state(n int, prevWait time.Duration) policy.State {
 }
 
 // result turns the last attempt into RoundTrip's answer.
-func (c *call) result(res attemptResult) (*http.Response, error) {
+func (c *call) result(res *attemptResult) (*http.Response, error) {
 	if res.resp != nil {
 		if res.cancel != nil {
 			res.resp.Body = cancelOnClose(res.resp.Body, res.cancel)
