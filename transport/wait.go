@@ -891,7 +891,7 @@ func (w *hostWait) learnLocked(now, sentAt time.Time, elapsed time.Duration, ans
 	case verdict != nil && !isExcluded(verdict):
 		w.verdicts = append(w.verdicts, verdictEvent{at: now, sentAt: sentAt})
 	}
-	if !w.running {
+	if !w.running && len(w.verdicts) > 0 { // none: applyVerdicts has nothing to do
 		w.applyVerdicts(now)
 	}
 }
