@@ -133,7 +133,7 @@ func (b *Budget) Request(now time.Time) {
 	if b.tokens >= b.cfg.MaxTokens && !b.last.IsZero() {
 		// Full, as a healthy client's budget stays: the accrual and the
 		// deposit are both capped, so only the clock moves.
-		if now.Sub(b.last) > 0 {
+		if now.After(b.last) { // now.Sub(b.last) > 0, inlined
 			b.last = now
 		}
 		return

@@ -1,7 +1,9 @@
 package policy_test
 
 import (
+	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -334,4 +336,64 @@ func feed(s *policy.SendRate, st sendStep, limit time.Duration) (time.Duration, 
 		s.Succeeded(at)
 	}
 	return 0, true
+}
+
+// TestSendRateTakeIfFree: TakeIfFree counts a send exactly as Reserve
+// does while the rate lets everything through, and counts nothing once
+// it paces. Two rates fed the same events, one taking its sends through
+// TakeIfFree (Reserve when it declines), the other through Reserve alone,
+// stay equal after every step.
+func TestSendRateTakeIfFree(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	tests := []struct {
+		name string
+		seq  string // s: a send, o: a success, x: a throttle, 1: 100 ms pass, 9: 2 s pass
+	}{
+		{"free", "sosos1so9so"},
+		{"throttled, then free again", "ssss1sxs1sxsoso9sosososo9so1so"},
+		{"idle periods", "s9999s1s"},
+	}
+	for _, tc := range tests {
+		viaTake, viaReserve := policy.NewSendRate(policy.SendRateConfig{}), policy.NewSendRate(policy.SendRateConfig{})
+		now, took, declined := t0, 0, 0
+		for i, op := range tc.seq {
+			switch op {
+			case 's':
+				if viaTake.TakeIfFree(now) {
+					took++
+				} else {
+					declined++
+					before := fmt.Sprintf("%+v", viaTake)
+					if _, ok := viaTake.Reserve(now, time.Minute); !ok {
+						t.Fatalf("%s, step %d: Reserve refused", tc.name, i)
+					}
+					if fmt.Sprintf("%+v", viaTake) == before {
+						t.Fatalf("%s, step %d: Reserve after a declined TakeIfFree counted nothing", tc.name, i)
+					}
+				}
+				if _, ok := viaReserve.Reserve(now, time.Minute); !ok {
+					t.Fatalf("%s, step %d: Reserve refused", tc.name, i)
+				}
+			case 'o':
+				viaTake.Succeeded(now)
+				viaReserve.Succeeded(now)
+			case 'x':
+				viaTake.Throttled(now)
+				viaReserve.Throttled(now)
+			case '1':
+				now = now.Add(100 * time.Millisecond)
+			case '9':
+				now = now.Add(2 * time.Second)
+			}
+			if got, want := fmt.Sprintf("%+v", viaTake), fmt.Sprintf("%+v", viaReserve); got != want {
+				t.Fatalf("%s, step %d (%c):\n TakeIfFree %s\n Reserve    %s", tc.name, i, op, got, want)
+			}
+		}
+		if took == 0 {
+			t.Errorf("%s: TakeIfFree took no send", tc.name)
+		}
+		if strings.Contains(tc.seq, "x") && declined == 0 {
+			t.Errorf("%s: TakeIfFree declined no send while the rate paced", tc.name)
+		}
+	}
 }

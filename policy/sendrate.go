@@ -197,6 +197,21 @@ func (s *SendRate) Reserve(now time.Time, maxWait time.Duration) (time.Duration,
 	return wait, true
 }
 
+// TakeIfFree counts one send at time now, as Reserve does, when the
+// SendRate lets everything through, and reports true; otherwise it counts
+// nothing and reports false: Reserve then says how long the send waits.
+// It spares a caller the bound Reserve needs only for a paced wait.
+func (s *SendRate) TakeIfFree(now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.measure(now)
+	if s.engaged {
+		return false
+	}
+	s.count++
+	return true
+}
+
 // Throttled tells the SendRate that an attempt answered at now was
 // throttled: the rate is cut to Beta times the lesser of the measured rate
 // and the current cap, but not below the rate the host delivered since the

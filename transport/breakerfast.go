@@ -110,6 +110,16 @@ func (f *fastBreaker) allow() bool {
 	return true
 }
 
+// unallow takes back an allow whose attempt is not sent after all, as
+// done lowers the count of attempts in flight.
+func (f *fastBreaker) unallow() {
+	f.mu.Lock()
+	if f.inflight.Load() > 0 {
+		f.inflight.Add(^uint32(0))
+	}
+	f.mu.Unlock()
+}
+
 // done reports a fast attempt's verdict err (nil: a success).
 func (f *fastBreaker) done(err error) {
 	excluded := err != nil && isExcluded(err)

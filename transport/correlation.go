@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/retryscope/retryscope/internal/xray"
 	"github.com/retryscope/retryscope/policy"
@@ -21,25 +22,49 @@ const (
 )
 
 // newUUID returns a random (version 4) UUID for a correlation header, e.g.
-// "8e03978e-40d5-43e8-bc93-6894a57f9324": one allocation.
-func newUUID() string {
+// "8e03978e-40d5-43e8-bc93-6894a57f9324", written into ids[:36] (see
+// idString), or in an allocation of its own when ids is nil.
+func newUUID(ids *[72]byte) string {
 	var u [16]byte
 	fastRandom(u[:])
-	var b [36]byte
-	formatUUID(b[:], u[:])
-	return string(b[:])
+	if ids == nil {
+		var b [36]byte
+		formatUUID(b[:], u[:])
+		return string(b[:])
+	}
+	formatUUID(ids[:36], u[:])
+	return idString(ids[:36])
 }
 
-// newUUIDPair returns two UUIDs for the price of one allocation: a call's
-// invocation id and its first attempt's request id.
-func newUUIDPair() (string, string) {
+// newUUIDPair returns two UUIDs, a call's invocation id and its first
+// attempt's request id, written into ids (see idString), or in one
+// allocation when ids is nil.
+func newUUIDPair(ids *[72]byte) (string, string) {
 	var u [32]byte
 	fastRandom(u[:])
-	var b [72]byte
-	formatUUID(b[:36], u[:16])
-	formatUUID(b[36:], u[16:])
-	s := string(b[:])
+	var s string
+	if ids == nil {
+		var b [72]byte
+		formatUUID(b[:36], u[:16])
+		formatUUID(b[36:], u[16:])
+		s = string(b[:])
+	} else {
+		formatUUID(ids[:36], u[:16])
+		formatUUID(ids[36:], u[16:])
+		s = idString(ids[:])
+	}
 	return s[:36], s[36:]
+}
+
+// idString is the text in b, which lies in an attemptRequest's ids and is
+// never written again, as a string without a copy: the ids share the
+// attempt request's allocation instead of one of their own (one allocation
+// and 250 instructions fewer per call, counted by cachegrind). The strings
+// keep that allocation alive, the request and what it holds, for as long
+// as they live: as long as the call's Attempt records; the response the
+// base returns holds the request anyway.
+func idString(b []byte) string {
+	return unsafe.String(&b[0], len(b))
 }
 
 // fastRandom fills b (a multiple of 8 bytes long) from math/rand/v2's
@@ -72,32 +97,46 @@ func putUUID(dst []byte) {
 }
 
 // formatUUID writes the 16 random bytes u, marked as a version 4 UUID, into
-// dst[:36] in the canonical form.
+// dst[:36] in the canonical form. Each byte's two digits are one 16-bit
+// store from hexPairs, at a constant offset: 4 times fewer instructions
+// than a digit at a time (436 for a call's two UUIDs before, counted by
+// cachegrind).
 func formatUUID(dst, u []byte) {
 	u[6] = u[6]&0x0f | 0x40
 	u[8] = u[8]&0x3f | 0x80
-	_, _ = dst[35], u[15]
-	put := func(d []byte, b byte) { d[0], d[1] = hexDigits[b>>4], hexDigits[b&0x0f] }
-	put(dst[0:], u[0])
-	put(dst[2:], u[1])
-	put(dst[4:], u[2])
-	put(dst[6:], u[3])
+	dst, u = dst[:36:36], u[:16:16]
+	put := func(i int, b byte) { binary.LittleEndian.PutUint16(dst[i:i+2], hexPairs[b]) }
+	put(0, u[0])
+	put(2, u[1])
+	put(4, u[2])
+	put(6, u[3])
 	dst[8] = '-'
-	put(dst[9:], u[4])
-	put(dst[11:], u[5])
+	put(9, u[4])
+	put(11, u[5])
 	dst[13] = '-'
-	put(dst[14:], u[6])
-	put(dst[16:], u[7])
+	put(14, u[6])
+	put(16, u[7])
 	dst[18] = '-'
-	put(dst[19:], u[8])
-	put(dst[21:], u[9])
+	put(19, u[8])
+	put(21, u[9])
 	dst[23] = '-'
-	for i, b := range u[10:16] {
-		put(dst[24+2*i:], b)
-	}
+	put(24, u[10])
+	put(26, u[11])
+	put(28, u[12])
+	put(30, u[13])
+	put(32, u[14])
+	put(34, u[15])
 }
 
-const hexDigits = "0123456789abcdef"
+// hexPairs holds each byte's two lowercase hex digits, the first in the
+// low byte (written first by a little-endian store).
+var hexPairs = func() (t [256]uint16) {
+	const digits = "0123456789abcdef"
+	for b := range t {
+		t[b] = uint16(digits[b>>4]) | uint16(digits[b&0x0f])<<8
+	}
+	return t
+}()
 
 // sdkRequestValues caches "attempt=N; max=M" for small N and M, so the
 // common case allocates nothing.
@@ -121,11 +160,14 @@ func formatSDKRequest(n, max int) string {
 	return "attempt=" + strconv.Itoa(n) + "; max=" + strconv.Itoa(max)
 }
 
-// attemptRequest is an attempt's request and room for its header values,
-// allocated together: the success path's largest allocations made one.
+// attemptRequest is an attempt's request, room for its header values and
+// the text of the ids it sends (its request id and, for a call's first
+// attempt, the invocation id), allocated together: the success path's
+// largest allocations made one.
 type attemptRequest struct {
 	req  http.Request
 	vals [8]string
+	ids  [72]byte
 }
 
 // attemptRequest builds attempt r.n's request on a copy of the caller's,
@@ -143,7 +185,7 @@ func (c *call) attemptRequest(actx context.Context, r *attemptResult, body io.Re
 		case c.copiesHeader():
 			a := new(attemptRequest)
 			a.req = *c.req
-			c.fillAttempt(&a.req, a.vals[:0], r, body, getBody)
+			c.fillAttempt(&a.req, a.vals[:0], &a.ids, r, body, getBody)
 			areq = &a.req
 		case body == nil && c.req.Body == nil && c.req.GetBody == nil:
 			// Nothing of the caller's request changes (its header, its
@@ -154,7 +196,7 @@ func (c *call) attemptRequest(actx context.Context, r *attemptResult, body io.Re
 		default:
 			areq = new(http.Request)
 			*areq = *c.req
-			c.fillAttempt(areq, nil, r, body, getBody)
+			c.fillAttempt(areq, nil, nil, r, body, getBody)
 		}
 		// Untraced, the attempt's telemetry is its metrics: neither its
 		// context nor its header changes.
@@ -162,7 +204,7 @@ func (c *call) attemptRequest(actx context.Context, r *attemptResult, body io.Re
 		return areq
 	}
 	tmp := *c.req
-	c.fillAttempt(&tmp, nil, r, body, getBody)
+	c.fillAttempt(&tmp, nil, nil, r, body, getBody)
 	if c.span != nil {
 		// The attempt's span goes into its context and, through the
 		// propagator, into its headers.
@@ -172,9 +214,10 @@ func (c *call) attemptRequest(actx context.Context, r *attemptResult, body io.Re
 }
 
 // fillAttempt gives req, a copy of the caller's request, attempt r.n's
-// header (its values in vals when there is room) and body.
-func (c *call) fillAttempt(req *http.Request, vals []string, r *attemptResult, body io.ReadCloser, getBody func() (io.ReadCloser, error)) {
-	req.Header, r.sentID = c.header(r.n, vals)
+// header (its values in vals when there is room, the text of its ids in
+// ids unless nil) and body.
+func (c *call) fillAttempt(req *http.Request, vals []string, ids *[72]byte, r *attemptResult, body io.ReadCloser, getBody func() (io.ReadCloser, error)) {
+	req.Header, r.sentID = c.header(r.n, vals, ids)
 	req.Body, req.GetBody = body, getBody
 	if body == nil && c.req.Body != nil {
 		req.Body = http.NoBody
@@ -192,14 +235,16 @@ func (c *call) fillAttempt(req *http.Request, vals []string, r *attemptResult, b
 // nil, or when a propagator injects a trace context (only into a traced
 // request's attempts).
 func (c *call) copiesHeader() bool {
-	return c.invID != "" || c.idemKey != "" || c.req.Header == nil || c.span.Traced()
+	return c.t.cfg.correlation || c.idemKey != "" || c.req.Header == nil || c.span.Traced()
 }
 
 // header builds attempt n's headers: a copy of the caller's (one map, one
 // backing array for every value, buf when it is large enough) plus the
-// correlation headers and the Idempotency-Key the transport adds. It
-// returns the x-amzn-RequestId sent.
-func (c *call) header(n int, buf []string) (http.Header, string) {
+// correlation headers and the Idempotency-Key the transport adds. The ids
+// it makes (the call's invocation id with the first attempt's request id,
+// or a later attempt's request id) are written into ids unless it is nil.
+// It returns the x-amzn-RequestId sent.
+func (c *call) header(n int, buf []string, ids *[72]byte) (http.Header, string) {
 	src := c.req.Header
 	if !c.copiesHeader() {
 		// Nothing to add: the base may read the caller's header, which a
@@ -207,7 +252,7 @@ func (c *call) header(n int, buf []string) (http.Header, string) {
 		return src, c.hdr.requestID
 	}
 	extra := 0
-	if c.invID != "" {
+	if c.t.cfg.correlation {
 		extra += 3
 	}
 	if c.idemKey != "" {
@@ -255,14 +300,19 @@ func (c *call) header(n int, buf []string) (http.Header, string) {
 		set(policy.HeaderIdempotencyKey, c.idemKey)
 	}
 	sent := c.hdr.requestID
-	if c.invID == "" {
+	if !c.t.cfg.correlation {
 		return h, sent
+	}
+	if c.invID == "" {
+		// The call's first attempt: its ids are made with it (a call
+		// refused before any attempt makes none).
+		c.invID, c.nextID = newUUIDPair(ids)
 	}
 	if n > 1 || sent == "" {
 		if sent = c.nextID; sent != "" {
 			c.nextID = ""
 		} else {
-			sent = newUUID()
+			sent = newUUID(ids)
 		}
 	}
 	set(policy.HeaderRequestID, sent)

@@ -2,6 +2,48 @@ package transport
 
 import "time"
 
+// admitHealthy admits a first attempt sent at now as admitGeneral would,
+// in one section of the host's wait instead of three (the queue and stall
+// checks; the breaker's permission and the send rate's slot between them;
+// the send rate's landing time; the in-flight slot), when nothing can make
+// it wait or refuse it: no fleet is asked, nobody waits for the host, it
+// has not stalled, its breaker (if any) takes its fast path and its send
+// rate lets everything through (then the landing time, which bounds only a
+// paced wait, is not read). The breaker's fast path and the send rate are
+// asked in the same order as admitGeneral asks them. It reports false,
+// and nothing has changed, when one of those does not hold.
+func (w *hostWait) admitHealthy(now time.Time) (landing, bool) {
+	h := w.h
+	f, done := h.fast, h.fastDone
+	switch {
+	case h.fleet != nil:
+		return landing{}, false
+	case h.breaker == nil:
+		f, done = nil, noopDone
+	case f == nil || !f.healthy.Load():
+		return landing{}, false
+	}
+	w.mu.Lock()
+	if w.on && (len(w.queue) > 0 || w.stalledLocked(now)) {
+		w.mu.Unlock()
+		return landing{}, false
+	}
+	if f != nil && !f.allow() {
+		w.mu.Unlock()
+		return landing{}, false
+	}
+	if w.rate != nil && !w.rate.TakeIfFree(now) {
+		if f != nil {
+			f.unallow() // the send rate may make it wait: admitGeneral asks again
+		}
+		w.mu.Unlock()
+		return landing{}, false
+	}
+	id := w.trackLocked(now)
+	w.mu.Unlock()
+	return landing{done: done, w: w, sendAt: now, id: id}, true
+}
+
 // landSuccess lands, at now, an attempt whose breaker verdict is a success
 // and that ended in time, as land would, in one section of the host's wait
 // instead of two: the in-flight slot, the slow-call threshold, the usual

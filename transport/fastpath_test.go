@@ -14,9 +14,11 @@ import (
 	"github.com/retryscope/retryscope/policy"
 )
 
-// TestLandSuccessAsLand: a host whose attempts land through landSuccess,
-// as the sequential loop lands them (land when it declines), ends every
-// step in the same state as a host whose attempts all land through land:
+// TestLandSuccessAsLand: a host whose first attempts are admitted through
+// admitHealthy and land through landSuccess, as admitFirst and the
+// sequential loop take them (admitGeneral and land when they decline),
+// ends every step in the same state as a host whose attempts all go
+// through admitGeneral and land:
 // its wait (in-flight slots, usual latency, last success, the release's
 // verdicts), its breaker (state, gobreaker's counts, the fast path's
 // buckets), its send rate and its budget. Each host runs in a virtual-time
@@ -54,8 +56,9 @@ func TestLandSuccessAsLand(t *testing.T) {
 	u, _ := url.Parse("https://api.example.com/orders")
 	for _, tc := range tests {
 		// run plays the steps on a host of its own and returns its state
-		// after each, and how many landings landSuccess took.
-		run := func(viaLandSuccess bool) (states []string, taken int) {
+		// after each, and how many admissions admitHealthy and landings
+		// landSuccess took.
+		run := func(viaLandSuccess bool) (states []string, admitted, taken int) {
 			synctest.Test(t, func(t *testing.T) {
 				tr := New(http.DefaultTransport, tc.opts...)
 				c := &call{t: tr, ctx: context.Background(), host: tr.hosts.get(u), req: &http.Request{Method: http.MethodGet, URL: u}}
@@ -65,7 +68,16 @@ func TestLandSuccessAsLand(t *testing.T) {
 					switch op {
 					case 'a':
 						c.start = now
-						l, err := c.admitFirst()
+						l, ok := landing{}, false
+						if viaLandSuccess {
+							l, ok = c.host.wait.admitHealthy(now)
+						}
+						var err error
+						if ok {
+							admitted++
+						} else {
+							l, err = c.admitGeneral(now)
+						}
 						if err != nil {
 							t.Fatalf("%s, step %d: refused: %v", tc.name, i, err)
 						}
@@ -101,10 +113,10 @@ func TestLandSuccessAsLand(t *testing.T) {
 				}
 				time.Sleep(time.Minute) // a pacer that released a waiter sees its queue empty and ends
 			})
-			return states, taken
+			return states, admitted, taken
 		}
-		got, taken := run(true)
-		want, _ := run(false)
+		got, admitted, taken := run(true)
+		want, _, _ := run(false)
 		for i := range want {
 			if got[i] != want[i] {
 				t.Fatalf("%s, step %d (%c):\n landSuccess %s\n land        %s", tc.name, i, tc.seq[i], got[i], want[i])
@@ -112,6 +124,9 @@ func TestLandSuccessAsLand(t *testing.T) {
 		}
 		if taken == 0 {
 			t.Errorf("%s: landSuccess landed nothing", tc.name)
+		}
+		if admitted == 0 {
+			t.Errorf("%s: admitHealthy admitted nothing", tc.name)
 		}
 	}
 }

@@ -110,7 +110,7 @@ type call struct {
 	span    *otelwire.Request // the logical request's span; nil without telemetry
 	sent    int               // attempts made
 	start   time.Time
-	invID   string // amz-sdk-invocation-id, "" when correlation is off
+	invID   string // amz-sdk-invocation-id, "" when correlation is off or before the first attempt
 	nextID  string // a fresh x-amzn-RequestId made along with invID, not yet sent
 	idemKey string // Idempotency-Key added by the transport, if any
 	hasKey  bool   // the request carries an Idempotency-Key, the caller's or idemKey
@@ -127,10 +127,7 @@ func (c *call) prepare() {
 	c.start = c.t.clock.now()
 	c.t.cfg.readHeaderInto(&c.hdr, c.req.Header)
 	if c.t.cfg.correlation {
-		c.invID = c.hdr.invID
-		if c.invID == "" {
-			c.invID, c.nextID = newUUIDPair()
-		}
+		c.invID = c.hdr.invID // "": made with the first attempt (header)
 	}
 	c.hasKey = c.hdr.hasKey
 	if c.t.cfg.idemKeys && !c.hasKey && (c.req.Method == http.MethodPost || c.req.Method == http.MethodPatch) {
@@ -226,7 +223,7 @@ func (c *call) run() (*http.Response, error) {
 			if hg != nil {
 				hg.stopAll(c, policy.Decision{Rule: policy.RuleHedgeLost, Reason: "cancelled: another attempt answered first"})
 			}
-			return c.result(res)
+			return c.result(&res)
 		}
 		res.discard()
 		prevWait = d.Wait
@@ -318,7 +315,7 @@ func (c *call) state(n int, prevWait time.Duration) policy.State {
 }
 
 // result turns the last attempt into RoundTrip's answer.
-func (c *call) result(res attemptResult) (*http.Response, error) {
+func (c *call) result(res *attemptResult) (*http.Response, error) {
 	if res.resp != nil {
 		if res.cancel != nil {
 			res.resp.Body = cancelOnClose(res.resp.Body, res.cancel)
