@@ -249,7 +249,12 @@ func TestConnectionReuse(t *testing.T) {
 	if n := ct.open(); n != 0 {
 		t.Errorf("%d bodies left open", n)
 	}
-	if n := g.newConns.Load(); n != 1 {
-		t.Errorf("%d connections opened, want 1", n)
+	// Undrained bodies would cost a connection per response (15). One is
+	// the rule; net/http itself gives up reusing a connection whose
+	// request write it has not seen finish within 50 ms
+	// (maxWriteWaitBeforeConnReuse), which a loaded machine under -race
+	// can hit: a second or third connection is that, not a leak.
+	if n := g.newConns.Load(); n < 1 || n > 3 {
+		t.Errorf("%d connections opened for 15 responses, want 1 (at most 3 on a loaded machine)", n)
 	}
 }
