@@ -220,8 +220,10 @@ func TestGET504RetriedBodyIntact(t *testing.T) {
 	if n := ct.open(); n != 0 {
 		t.Errorf("%d of %d bodies left open", n, ct.responses())
 	}
-	if n := g.newConns.Load(); n != 1 {
-		t.Errorf("%d connections opened, want 1 (reused)", n)
+	// 3 undrained; 2 only when net/http's own 50 ms wait for the write
+	// ran out on a loaded machine (see TestConnectionReuse).
+	if n := g.newConns.Load(); n < 1 || n > 2 {
+		t.Errorf("%d connections opened for 3 responses, want 1 (reused)", n)
 	}
 }
 
