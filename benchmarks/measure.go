@@ -60,6 +60,20 @@ func successLatencies(recs []Record) []float64 {
 	return latencies(recs, true)
 }
 
+// SlowestOKMin is the fewest slowest successes a Result keeps
+// (Result.SlowestOK).
+const SlowestOKMin = 10
+
+// slowest returns the 2% largest of sorted, at least SlowestOKMin of them,
+// as a new slice; nil for none.
+func slowest(sorted []float64) []float64 {
+	k := min(len(sorted), max(SlowestOKMin, len(sorted)/50))
+	if k == 0 {
+		return nil
+	}
+	return slices.Clone(sorted[len(sorted)-k:])
+}
+
 func latencies(recs []Record, okOnly bool) []float64 {
 	out := make([]float64, 0, len(recs))
 	for _, r := range recs {

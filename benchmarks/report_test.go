@@ -357,3 +357,69 @@ func TestWriteTargets(t *testing.T) {
 		t.Errorf("last line %q", last)
 	}
 }
+
+// A one-seed shortfall on the p99 of successes that rests on a request or
+// two says it is the draw's; one that many requests make does not.
+func TestTailByChance(t *testing.T) {
+	t.Parallel()
+	// 198 successes: the p99 is the 2nd slowest, 1 may be slower.
+	tail := func(slow ...float64) []float64 {
+		out := []float64{80, 80, 80, 80, 80, 80, 80, 80, 80, 80}
+		return append(out[len(slow):], slow...)
+	}
+	for _, tc := range []struct {
+		name  string
+		seeds int
+		ok    int
+		tail  []float64
+		want  string // "" for no note, else a substring
+	}{
+		{"one request past the rank", 1, 198, tail(20e3, 20e3), "by chance of the draw: that p99 is the 2nd slowest of 198 successes, and 1 more of them than that took longer than 12 s, within the one-seed noise of 2.7 requests"},
+		{"three past the rank: past 2.7", 1, 198, tail(20e3, 20e3, 20e3, 20e3), ""},
+		{"every kept success past the limit", 1, 500, tail(20e3, 20e3, 20e3, 20e3, 20e3, 20e3, 20e3, 20e3, 20e3, 20e3), ""},
+		{"several seeds: their spreads are the tolerance", 2, 198, tail(20e3, 20e3), ""},
+		{"no successes kept", 1, 0, nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &Cell{}
+			for range tc.seeds {
+				c.Runs = append(c.Runs, &Result{Succeeded: tc.ok, SlowestOK: tc.tail})
+			}
+			got := tailByChance(c, 12e3)
+			if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+				t.Errorf("%q, want %q", got, tc.want)
+			}
+		})
+	}
+	for n, want := range map[int]string{1: "1st", 2: "2nd", 3: "3rd", 4: "4th", 11: "11th", 12: "12th", 13: "13th", 21: "21st", 102: "102nd"} {
+		if got := ordinal(n); got != want {
+			t.Errorf("ordinal(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+// A NOT MET in an outage scenario against a peer whose success came with
+// more than MaxOutageAttempts during the outage says so; a tie on success
+// with fewer attempts says what retryscope's extra attempts bought.
+func TestDominanceNotes(t *testing.T) {
+	t.Parallel()
+	row := func(pol string, ok, ampl, win float64) Result {
+		return Result{Scenario: "outage-60s", Policy: pol, Deadline: "60s", Seed: 1, Requests: 600, Succeeded: int(600 * ok),
+			SuccessRate: ok, Amplification: ampl, WindowAttempts: win, Outcomes: map[string]int{"200": int(600 * ok)}}
+	}
+	cells := Aggregate([]Result{row("retryscope", 0.962, 1.02, 1.05), row("failsafe-go-default", 0.982, 1.64, 2.53)})
+	tg := dominanceTarget(cells, "outage-60s")
+	if !strings.Contains(tg.Why, "succeeds more often") ||
+		!strings.Contains(tg.Why, "failsafe-go-default's extra successes came with 2.53 attempts per request issued during the outage, past the 1.2 retryscope is held to") {
+		t.Errorf("%s: %q", tg.Status, tg.Why)
+	}
+	cells = Aggregate([]Result{row("retryscope", 0.962, 1.02, 1.05), row("failsafe-go-default", 0.982, 1.64, 1.1)})
+	if tg := dominanceTarget(cells, "outage-60s"); strings.Contains(tg.Why, "held to") {
+		t.Errorf("a peer within the cap: %q", tg.Why)
+	}
+	cells = cellsOf(t, map[string][][3]float64{"retryscope": {{0.690, 0.76, 4e3}}, "failsafe-go-breaker": {{0.662, 0.71, 4e3}}})
+	d, ok := dominance(findCell(cells, "s", "retryscope", "10s"), findCell(cells, "s", "failsafe-go-breaker", "10s"))
+	if !ok || !strings.Contains(d.text, "(retryscope's 0.05 more attempts per request came with 2.8 pp more success: 0.56 successes per extra attempt)") {
+		t.Errorf("%v %q", ok, d.text)
+	}
+}
