@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // synthetic returns results for the outage, brownout, throttle and
@@ -421,5 +422,66 @@ func TestDominanceNotes(t *testing.T) {
 	d, ok := dominance(findCell(cells, "s", "retryscope", "10s"), findCell(cells, "s", "failsafe-go-breaker", "10s"))
 	if !ok || !strings.Contains(d.text, "(retryscope's 0.05 more attempts per request came with 2.8 pp more success: 0.56 successes per extra attempt)") {
 		t.Errorf("%v %q", ok, d.text)
+	}
+}
+
+// The slowest successes are kept with their attempts, slowest last: the
+// 2% slowest, at least SlowestOKMin; failures and drops are not.
+func TestSlowestOK(t *testing.T) {
+	t.Parallel()
+	var recs []Record
+	for i := range 30 {
+		recs = append(recs, Record{OK: true, Latency: time.Duration(i) * time.Millisecond, Attempts: 1 + i%3})
+	}
+	recs = append(recs, Record{Latency: time.Hour, Attempts: 4}, Record{Dropped: true, Latency: time.Hour})
+	lat, att := slowestOK(recs)
+	if len(lat) != SlowestOKMin || len(att) != SlowestOKMin || lat[0] != 20 || lat[9] != 29 || att[0] != 3 || att[1] != 1 || att[9] != 3 {
+		t.Errorf("slowest %v, attempts %v", lat, att)
+	}
+	recs = recs[:0]
+	for i := range 1000 {
+		recs = append(recs, Record{OK: true, Latency: time.Duration(i) * time.Millisecond, Attempts: 1})
+	}
+	if lat, _ := slowestOK(recs); len(lat) != 20 || lat[0] != 980 {
+		t.Errorf("1000 successes: kept %d from %v", len(lat), lat[:1])
+	}
+	if lat, att := slowestOK(nil); lat != nil || att != nil {
+		t.Errorf("none: %v %v", lat, att)
+	}
+}
+
+// A p99 shortfall whose slowest successes took as many attempts as the
+// comparator's says the gap is in the waits between them; one whose
+// slowest took more attempts does not.
+func TestWaitNote(t *testing.T) {
+	t.Parallel()
+	run := func(pol string, p99 float64, tailAttempts int) Result {
+		// 462 successes: the p99 is the 5th slowest.
+		r := Result{Scenario: "s", Policy: pol, Deadline: "none", Seed: 5, Requests: 462, Succeeded: 462, SuccessRate: 1,
+			Amplification: 1.13, P99OK: p99, Outcomes: map[string]int{"200": 462}}
+		for i := range 10 {
+			r.SlowestOK = append(r.SlowestOK, p99-50+float64(10*i))
+			r.SlowestOKAttempts = append(r.SlowestOKAttempts, tailAttempts)
+		}
+		return r
+	}
+	for _, tc := range []struct {
+		name     string
+		peerTail int
+		want     string
+	}{
+		{"as many attempts", 3, "-- the successes at or past both p99s took about as many attempts (retryscope 3.0 on average, failsafe-go-default 3.0): the gap is in the waits between attempts"},
+		{"the peer's took fewer", 2, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cells := Aggregate([]Result{run("retryscope", 360, 3), run("failsafe-go-default", 160, tc.peerTail)})
+			d, ok := dominance(findCell(cells, "s", "retryscope", "none"), findCell(cells, "s", "failsafe-go-default", "none"))
+			if !ok || !strings.Contains(d.text, "with a lower p99 of successful requests") || strings.Contains(d.text, "chance") {
+				t.Fatalf("%v %q", ok, d.text)
+			}
+			if got := strings.Contains(d.text, "waits between attempts"); got != (tc.want != "") || !strings.Contains(d.text, tc.want) {
+				t.Errorf("%q, want %q", d.text, tc.want)
+			}
+		})
 	}
 }

@@ -39,8 +39,9 @@ var TargetRules = []string{
 	"Besides: zero duplicate executions in every scenario; in every outage scenario at most 1.2 attempts per request issued during " +
 		"the window, and back to 95% success within the breaker's open time + 1 s. Each NOT MET says why in one line: the strongest " +
 		"comparator's case, the others by name, and how retryscope's requests ended; " +
-		"it also says when a one-seed p99 shortfall rests on so few requests that the draw explains it, when a peer's extra success in an outage " +
-		"came with more than 1.2 attempts per request during it, and what retryscope's extra attempts bought when it ties on success with more.",
+		"it also says when a one-seed p99 shortfall rests on so few requests that the draw explains it, or lies in the waits between as many attempts, " +
+		"when a peer's extra success in an outage came with more than 1.2 attempts per request during it, and what retryscope's extra attempts bought " +
+		"when it ties on success with more.",
 }
 
 // Target statuses.
@@ -250,7 +251,7 @@ func dominance(c, p *Cell) (domination, bool) {
 	// for an answer the comparator gave.
 	if d, tol := c.P99OK.Mean-p.P99OK.Mean, p99Tolerance(c, p); p.Success.Mean >= c.Success.Mean && d > tol {
 		return domination{p.Policy, fmt.Sprintf("%s with a lower p99 of successful requests: %s against %s (tolerance %s)%s",
-			tie, secs(p.P99OK.Mean), secs(c.P99OK.Mean), secs(tol), tailByChance(c, p.P99OK.Mean+tol)), [2]float64{2, -(d - tol) / max(p.P99OK.Mean, 1)}}, true
+			tie, secs(p.P99OK.Mean), secs(c.P99OK.Mean), secs(tol), p99Note(c, p, p.P99OK.Mean+tol)), [2]float64{2, -(d - tol) / max(p.P99OK.Mean, 1)}}, true
 	}
 	return domination{}, false
 }
@@ -285,6 +286,49 @@ func tailByChance(c *Cell, limit float64) string {
 	}
 	return fmt.Sprintf(" -- by chance of the draw: that p99 is the %s slowest of %d successes, and %d more of them than that took longer than %s, "+
 		"within the one-seed noise of %.1f requests on the count above a p99", ordinal(n-rank+1), n, excess, secs(limit), band)
+}
+
+// p99Note is tailByChance, or else waitNote.
+func p99Note(c, p *Cell, limit float64) string {
+	if s := tailByChance(c, limit); s != "" {
+		return s
+	}
+	return waitNote(c, p)
+}
+
+// waitNote says, when the successes at or past both cells' p99s took
+// about as many attempts (less than half an attempt apart on average),
+// that the gap between the p99s is in the waits between attempts, not in
+// more attempts; otherwise "".
+func waitNote(c, p *Cell) string {
+	ac, ok := tailAttempts(c)
+	ap, pok := tailAttempts(p)
+	if !ok || !pok || math.Abs(ac-ap) >= 0.5 {
+		return ""
+	}
+	return fmt.Sprintf(" -- the successes at or past both p99s took about as many attempts (retryscope %.1f on average, %s %.1f): the gap is in the waits between attempts, retryscope's backoff",
+		ac, p.Policy, ap)
+}
+
+// tailAttempts is the mean attempts of the successes at or past each run's
+// p99 of successes, over the cell's runs; false when a run kept too few
+// (Result.SlowestOKAttempts) or none succeeded.
+func tailAttempts(c *Cell) (float64, bool) {
+	sum, n := 0, 0
+	for _, r := range c.Runs {
+		k := r.Succeeded - int(math.Ceil(0.99*float64(r.Succeeded))) + 1
+		if r.Succeeded == 0 || len(r.SlowestOKAttempts) < k {
+			return 0, false
+		}
+		for _, a := range r.SlowestOKAttempts[len(r.SlowestOKAttempts)-k:] {
+			sum += a
+			n++
+		}
+	}
+	if n == 0 {
+		return 0, false
+	}
+	return float64(sum) / float64(n), true
 }
 
 // ordinal writes n as "2nd", "11th".
