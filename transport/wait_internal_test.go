@@ -228,3 +228,39 @@ func repeat(n int, d time.Duration) []time.Duration {
 	}
 	return out
 }
+
+// A host looks stalled when no attempt succeeded within the slow-call
+// threshold and stallCount attempts have been in flight past it, one of
+// them sent since the last success: slow attempts sent before a success
+// and a lull in the requests are no stall.
+func TestStalledNeedsAnAttemptSinceTheLastSuccess(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		old, late int           // attempts sent 10 s ago (before the success), and 2.5 s ago (after it)
+		okAgo     time.Duration // the last success
+		want      bool
+	}{
+		{"a lull: slow attempts from before the last success only", 12, 0, 3 * time.Second, false},
+		{"one attempt since the last success hangs too", 11, 1, 3 * time.Second, true},
+		{"all since the last success", 0, 10, 3 * time.Second, true},
+		{"too few in flight", 8, 1, 3 * time.Second, false},
+		{"a success within the threshold", 11, 1, time.Second, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				w := newHostWait(config{wait: &WaitConfig{}}, &hostState{name: "h"})
+				now := time.Now()
+				for range tc.old {
+					w.track(now.Add(-10 * time.Second))
+				}
+				for range tc.late {
+					w.track(now.Add(-2500 * time.Millisecond))
+				}
+				w.lastOK = now.Add(-tc.okAgo)
+				if got := w.stalled(now); got != tc.want {
+					t.Errorf("stalled %v, want %v", got, tc.want)
+				}
+			})
+		})
+	}
+}
