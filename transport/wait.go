@@ -1032,24 +1032,27 @@ func (w *hostWait) untrackLocked(id uint64) {
 // stalled reports whether the host looks down before its breaker can know:
 // no attempt succeeded within the slow-call threshold, stallCount attempts
 // have been in flight longer than that, and one of them was sent after the
-// last success. Without that last rule a lull in the callers' requests
-// looked like a stall: in brownout (25% of invocations run 30-45 s, a 504
-// at 29 s) about 29 slow attempts are in flight at any time, and when no
-// request came for 2.3 s (-quick -seed 9, 60.3 s to 62.6 s) nothing could
-// succeed; the host was taken for down, the next requests and the retries
-// after its 504s waited up to 7.6 s for an extra probe, and four callers'
-// retries left no room before their 60 s deadlines for the third attempt
-// that the AWS SDK's retrier got in: 99.1% success at 1.12 attempts per
-// request against its 100%. With the rule, 100% at 1.13; no other cell of
-// brownout or overload moved (seeds 4-12, every deadline) nor of the full
-// suite (seeds 1-3). Counting only attempts sent since the last success
-// (10 in a row that hang, like the breaker's 10 failures in a row) moved
-// overload under a 60 s deadline by -2.4 to +16.5 pp and without one by
-// -2.6 to 0 pp for up to 0.06 more attempts per request. During an outage whose
-// answers take the integration timeout (29 s), the breaker learns of the
-// first failures only then; until it does, every request would be sent
-// into the outage. A stalled host is treated as one whose breaker is open:
-// requests wait, extra probes go.
+// last success. During an outage whose answers take the integration
+// timeout (29 s), the breaker learns of the first failures only then;
+// until it does, every request would be sent into the outage. A stalled
+// host is treated as one whose breaker is open: requests wait, extra
+// probes go.
+//
+// Without the rule on an attempt sent since the last success a lull in the
+// callers' requests looked like a stall: in brownout (25% of invocations
+// run 30-45 s, a 504 at 29 s) about 29 slow attempts are in flight at any
+// time, and when no request came for 2.3 s (-quick -seed 9, 60.3 s to
+// 62.6 s) nothing could succeed; the host was taken for down, the next
+// requests and the retries after its 504s waited up to 7.6 s for an extra
+// probe, and four callers' retries left no room before their 60 s
+// deadlines for the third attempt that the AWS SDK's retrier got in: 99.1%
+// success at 1.12 attempts per request against its 100%. With the rule,
+// 100% at 1.13; no other cell of brownout or overload moved (seeds 4-12,
+// every deadline) nor of the full suite (seeds 1-3). Counting only
+// attempts sent since the last success (10 in a row that hang, like the
+// breaker's 10 failures in a row) moved overload under a 60 s deadline by
+// -2.4 to +16.5 pp and without one by -2.6 to 0 pp for up to 0.06 more
+// attempts per request.
 func (w *hostWait) stalled(now time.Time) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
