@@ -60,6 +60,32 @@ func successLatencies(recs []Record) []float64 {
 	return latencies(recs, true)
 }
 
+// SlowestOKMin is the fewest slowest successes a Result keeps
+// (Result.SlowestOK).
+const SlowestOKMin = 10
+
+// slowestOK returns the latencies (emulated ms, fastest first) and
+// attempts of the 2% slowest successful records, at least SlowestOKMin of
+// them; nil for none.
+func slowestOK(recs []Record) ([]float64, []int) {
+	var ok []Record
+	for _, r := range recs {
+		if r.OK && !r.Dropped {
+			ok = append(ok, r)
+		}
+	}
+	slices.SortStableFunc(ok, func(a, b Record) int { return cmp.Compare(a.Latency, b.Latency) })
+	k := min(len(ok), max(SlowestOKMin, len(ok)/50))
+	if k == 0 {
+		return nil, nil
+	}
+	lat, att := make([]float64, k), make([]int, k)
+	for i, r := range ok[len(ok)-k:] {
+		lat[i], att[i] = float64(r.Latency)/float64(time.Millisecond), r.Attempts
+	}
+	return lat, att
+}
+
 func latencies(recs []Record, okOnly bool) []float64 {
 	out := make([]float64, 0, len(recs))
 	for _, r := range recs {

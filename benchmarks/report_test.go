@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // synthetic returns results for the outage, brownout, throttle and
@@ -355,5 +356,132 @@ func TestWriteTargets(t *testing.T) {
 	}
 	if last := lines[len(lines)-1]; !strings.HasPrefix(last, fmt.Sprintf("targets: %d met, 1 not met", len(lines)-2)) {
 		t.Errorf("last line %q", last)
+	}
+}
+
+// A one-seed shortfall on the p99 of successes that rests on a request or
+// two says it is the draw's; one that many requests make does not.
+func TestTailByChance(t *testing.T) {
+	t.Parallel()
+	// 198 successes: the p99 is the 2nd slowest, 1 may be slower.
+	tail := func(slow ...float64) []float64 {
+		out := []float64{80, 80, 80, 80, 80, 80, 80, 80, 80, 80}
+		return append(out[len(slow):], slow...)
+	}
+	for _, tc := range []struct {
+		name  string
+		seeds int
+		ok    int
+		tail  []float64
+		want  string // "" for no note, else a substring
+	}{
+		{"one request past the rank", 1, 198, tail(20e3, 20e3), "by chance of the draw: that p99 is the 2nd slowest of 198 successes, and 1 more of them than that took longer than 12 s, within the one-seed noise of 2.7 requests"},
+		{"three past the rank: past 2.7", 1, 198, tail(20e3, 20e3, 20e3, 20e3), ""},
+		{"every kept success past the limit", 1, 500, tail(20e3, 20e3, 20e3, 20e3, 20e3, 20e3, 20e3, 20e3, 20e3, 20e3), ""},
+		{"several seeds: their spreads are the tolerance", 2, 198, tail(20e3, 20e3), ""},
+		{"no successes kept", 1, 0, nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &Cell{}
+			for range tc.seeds {
+				c.Runs = append(c.Runs, &Result{Succeeded: tc.ok, SlowestOK: tc.tail})
+			}
+			got := tailByChance(c, 12e3)
+			if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+				t.Errorf("%q, want %q", got, tc.want)
+			}
+		})
+	}
+	for n, want := range map[int]string{1: "1st", 2: "2nd", 3: "3rd", 4: "4th", 11: "11th", 12: "12th", 13: "13th", 21: "21st", 102: "102nd"} {
+		if got := ordinal(n); got != want {
+			t.Errorf("ordinal(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+// A NOT MET in an outage scenario against a peer whose success came with
+// more than MaxOutageAttempts during the outage says so; a tie on success
+// with fewer attempts says what retryscope's extra attempts bought.
+func TestDominanceNotes(t *testing.T) {
+	t.Parallel()
+	row := func(pol string, ok, ampl, win float64) Result {
+		return Result{Scenario: "outage-60s", Policy: pol, Deadline: "60s", Seed: 1, Requests: 600, Succeeded: int(600 * ok),
+			SuccessRate: ok, Amplification: ampl, WindowAttempts: win, Outcomes: map[string]int{"200": int(600 * ok)}}
+	}
+	cells := Aggregate([]Result{row("retryscope", 0.962, 1.02, 1.05), row("failsafe-go-default", 0.982, 1.64, 2.53)})
+	tg := dominanceTarget(cells, "outage-60s")
+	if !strings.Contains(tg.Why, "succeeds more often") ||
+		!strings.Contains(tg.Why, "failsafe-go-default's extra successes came with 2.53 attempts per request issued during the outage, past the 1.2 retryscope is held to") {
+		t.Errorf("%s: %q", tg.Status, tg.Why)
+	}
+	cells = Aggregate([]Result{row("retryscope", 0.962, 1.02, 1.05), row("failsafe-go-default", 0.982, 1.64, 1.1)})
+	if tg := dominanceTarget(cells, "outage-60s"); strings.Contains(tg.Why, "held to") {
+		t.Errorf("a peer within the cap: %q", tg.Why)
+	}
+	cells = cellsOf(t, map[string][][3]float64{"retryscope": {{0.690, 0.76, 4e3}}, "failsafe-go-breaker": {{0.662, 0.71, 4e3}}})
+	d, ok := dominance(findCell(cells, "s", "retryscope", "10s"), findCell(cells, "s", "failsafe-go-breaker", "10s"))
+	if !ok || !strings.Contains(d.text, "(retryscope's 0.05 more attempts per request came with 2.8 pp more success: 0.56 successes per extra attempt)") {
+		t.Errorf("%v %q", ok, d.text)
+	}
+}
+
+// The slowest successes are kept with their attempts, slowest last: the
+// 2% slowest, at least SlowestOKMin; failures and drops are not.
+func TestSlowestOK(t *testing.T) {
+	t.Parallel()
+	var recs []Record
+	for i := range 30 {
+		recs = append(recs, Record{OK: true, Latency: time.Duration(i) * time.Millisecond, Attempts: 1 + i%3})
+	}
+	recs = append(recs, Record{Latency: time.Hour, Attempts: 4}, Record{Dropped: true, Latency: time.Hour})
+	lat, att := slowestOK(recs)
+	if len(lat) != SlowestOKMin || len(att) != SlowestOKMin || lat[0] != 20 || lat[9] != 29 || att[0] != 3 || att[1] != 1 || att[9] != 3 {
+		t.Errorf("slowest %v, attempts %v", lat, att)
+	}
+	recs = recs[:0]
+	for i := range 1000 {
+		recs = append(recs, Record{OK: true, Latency: time.Duration(i) * time.Millisecond, Attempts: 1})
+	}
+	if lat, _ := slowestOK(recs); len(lat) != 20 || lat[0] != 980 {
+		t.Errorf("1000 successes: kept %d from %v", len(lat), lat[:1])
+	}
+	if lat, att := slowestOK(nil); lat != nil || att != nil {
+		t.Errorf("none: %v %v", lat, att)
+	}
+}
+
+// A p99 shortfall whose slowest successes took as many attempts as the
+// comparator's says the gap is in the waits between them; one whose
+// slowest took more attempts does not.
+func TestWaitNote(t *testing.T) {
+	t.Parallel()
+	run := func(pol string, p99 float64, tailAttempts int) Result {
+		// 462 successes: the p99 is the 5th slowest.
+		r := Result{Scenario: "s", Policy: pol, Deadline: "none", Seed: 5, Requests: 462, Succeeded: 462, SuccessRate: 1,
+			Amplification: 1.13, P99OK: p99, Outcomes: map[string]int{"200": 462}}
+		for i := range 10 {
+			r.SlowestOK = append(r.SlowestOK, p99-50+float64(10*i))
+			r.SlowestOKAttempts = append(r.SlowestOKAttempts, tailAttempts)
+		}
+		return r
+	}
+	for _, tc := range []struct {
+		name     string
+		peerTail int
+		want     string
+	}{
+		{"as many attempts", 3, "-- the successes at or past both p99s took about as many attempts (retryscope 3.0 on average, failsafe-go-default 3.0): the gap is in the waits between attempts"},
+		{"the peer's took fewer", 2, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cells := Aggregate([]Result{run("retryscope", 360, 3), run("failsafe-go-default", 160, tc.peerTail)})
+			d, ok := dominance(findCell(cells, "s", "retryscope", "none"), findCell(cells, "s", "failsafe-go-default", "none"))
+			if !ok || !strings.Contains(d.text, "with a lower p99 of successful requests") || strings.Contains(d.text, "chance") {
+				t.Fatalf("%v %q", ok, d.text)
+			}
+			if got := strings.Contains(d.text, "waits between attempts"); got != (tc.want != "") || !strings.Contains(d.text, tc.want) {
+				t.Errorf("%q, want %q", d.text, tc.want)
+			}
+		})
 	}
 }

@@ -46,6 +46,14 @@ type Result struct {
 	// P99OK is the p99 latency of the successful logical requests alone
 	// (0 when none succeeded): what a caller who got an answer waited.
 	P99OK float64 `json:"p99_ok_ms"`
+	// SlowestOK are the latencies of the slowest successful logical
+	// requests, fastest first: the 2% slowest, at least SlowestOKMin of
+	// them (all when fewer succeeded). They tell how many requests a p99
+	// of successes rests on (see Evaluate).
+	SlowestOK []float64 `json:"slowest_ok_ms,omitempty"`
+	// SlowestOKAttempts are the attempts of the requests of SlowestOK, in
+	// its order.
+	SlowestOKAttempts []int `json:"slowest_ok_attempts,omitempty"`
 	// RecoveryMS is the time from the end of the fault window until the
 	// success rate over every later 5 s window of issued requests stays at
 	// or above 95%; 0 when the scenario has no fault window, -1 when it did

@@ -407,6 +407,7 @@ func measure(sc *Scenario, recs []Record, execs []int, starts []time.Duration) R
 	lat := Latencies(recs)
 	r.P50, r.P95, r.P99 = Percentile(lat, 50), Percentile(lat, 95), Percentile(lat, 99)
 	r.P99OK = Percentile(successLatencies(recs), 99)
+	r.SlowestOK, r.SlowestOKAttempts = slowestOK(recs)
 	if len(lat) > 0 {
 		r.Max = lat[len(lat)-1]
 	}

@@ -38,7 +38,10 @@ var TargetRules = []string{
 		"`retryscope-idempotency` (keys, and a function that honours them) must reach such a peer's success with zero duplicates.",
 	"Besides: zero duplicate executions in every scenario; in every outage scenario at most 1.2 attempts per request issued during " +
 		"the window, and back to 95% success within the breaker's open time + 1 s. Each NOT MET says why in one line: the strongest " +
-		"comparator's case, the others by name, and how retryscope's requests ended.",
+		"comparator's case, the others by name, and how retryscope's requests ended; " +
+		"it also says when a one-seed p99 shortfall rests on so few requests that the draw explains it, or lies in the waits between as many attempts, " +
+		"when a peer's extra success in an outage came with more than 1.2 attempts per request during it, and what retryscope's extra attempts bought " +
+		"when it ties on success with more.",
 }
 
 // Target statuses.
@@ -233,8 +236,13 @@ func dominance(c, p *Cell) (domination, bool) {
 	}
 	tie := fmt.Sprintf("%s ties on success (%.1f%% against %.1f%%, within %.1f pp)", p.Policy, 100*p.Success.Mean, 100*c.Success.Mean, 100*tol)
 	if d, tol := c.Amplification.Mean-p.Amplification.Mean, amplificationTolerance(c, p); d > tol {
-		return domination{p.Policy, fmt.Sprintf("%s with fewer attempts per request: %.2f against %.2f (tolerance %.3f)",
-			tie, p.Amplification.Mean, c.Amplification.Mean, tol), [2]float64{1, -(d - tol)}}, true
+		text := fmt.Sprintf("%s with fewer attempts per request: %.2f against %.2f (tolerance %.3f)",
+			tie, p.Amplification.Mean, c.Amplification.Mean, tol)
+		if gain := c.Success.Mean - p.Success.Mean; gain > 0 {
+			text += fmt.Sprintf(" (retryscope's %.2f more attempts per request came with %.1f pp more success: %.2f successes per extra attempt)",
+				d, 100*gain, gain/d)
+		}
+		return domination{p.Policy, text, [2]float64{1, -(d - tol)}}, true
 	}
 	// The p99 of successes is compared only when the comparator succeeds at
 	// least as often on average: when retryscope succeeds more often, its
@@ -242,10 +250,117 @@ func dominance(c, p *Cell) (domination, bool) {
 	// their latency lengthens its p99 without any caller waiting longer
 	// for an answer the comparator gave.
 	if d, tol := c.P99OK.Mean-p.P99OK.Mean, p99Tolerance(c, p); p.Success.Mean >= c.Success.Mean && d > tol {
-		return domination{p.Policy, fmt.Sprintf("%s with a lower p99 of successful requests: %s against %s (tolerance %s)",
-			tie, secs(p.P99OK.Mean), secs(c.P99OK.Mean), secs(tol)), [2]float64{2, -(d - tol) / max(p.P99OK.Mean, 1)}}, true
+		return domination{p.Policy, fmt.Sprintf("%s with a lower p99 of successful requests: %s against %s (tolerance %s)%s",
+			tie, secs(p.P99OK.Mean), secs(c.P99OK.Mean), secs(tol), p99Note(c, p, p.P99OK.Mean+tol)), [2]float64{2, -(d - tol) / max(p.P99OK.Mean, 1)}}, true
 	}
 	return domination{}, false
+}
+
+// tailByChance says, for a one-seed cell c whose p99 of successes is longer
+// than limit (emulated ms), when that rests on so few requests that the
+// draw explains it: a p99 of n successes is the ceil(0.99 n)-th slowest,
+// so n - ceil(0.99 n) of them may take longer than limit; the count above
+// a p99 has a binomial 95% noise of 1.96 sqrt(0.0099 n) requests, and an
+// excess within it is chance (one request whose retry drew a slow
+// invocation moves a p99 of 200 successes by a whole timeout). Otherwise,
+// and with several seeds (whose spreads are the tolerance), "".
+func tailByChance(c *Cell, limit float64) string {
+	if c.Seeds() != 1 {
+		return ""
+	}
+	r := c.Runs[0]
+	n := r.Succeeded
+	slow := 0
+	for _, l := range r.SlowestOK {
+		if l > limit {
+			slow++
+		}
+	}
+	if n == 0 || len(r.SlowestOK) == 0 || (slow == len(r.SlowestOK) && slow < n) {
+		return "" // not kept, or more requests than kept are that slow
+	}
+	rank := int(math.Ceil(0.99 * float64(n)))
+	excess, band := slow-(n-rank), 1.96*math.Sqrt(0.0099*float64(n))
+	if float64(excess) > band {
+		return ""
+	}
+	return fmt.Sprintf(" -- by chance of the draw: that p99 is the %s slowest of %d successes, and %d more of them than that took longer than %s, "+
+		"within the one-seed noise of %.1f requests on the count above a p99", ordinal(n-rank+1), n, excess, secs(limit), band)
+}
+
+// p99Note is tailByChance, or else waitNote.
+func p99Note(c, p *Cell, limit float64) string {
+	if s := tailByChance(c, limit); s != "" {
+		return s
+	}
+	return waitNote(c, p)
+}
+
+// waitNote says, when the successes at or past both cells' p99s took
+// about as many attempts (less than half an attempt apart on average),
+// that the gap between the p99s is in the waits between attempts, not in
+// more attempts; otherwise "".
+func waitNote(c, p *Cell) string {
+	ac, ok := tailAttempts(c)
+	ap, pok := tailAttempts(p)
+	if !ok || !pok || math.Abs(ac-ap) >= 0.5 {
+		return ""
+	}
+	return fmt.Sprintf(" -- the successes at or past both p99s took about as many attempts (retryscope %.1f on average, %s %.1f): the gap is in the waits between attempts, retryscope's backoff",
+		ac, p.Policy, ap)
+}
+
+// tailAttempts is the mean attempts of the successes at or past each run's
+// p99 of successes, over the cell's runs; false when a run kept too few
+// (Result.SlowestOKAttempts) or none succeeded.
+func tailAttempts(c *Cell) (float64, bool) {
+	sum, n := 0, 0
+	for _, r := range c.Runs {
+		k := r.Succeeded - int(math.Ceil(0.99*float64(r.Succeeded))) + 1
+		if r.Succeeded == 0 || len(r.SlowestOKAttempts) < k {
+			return 0, false
+		}
+		for _, a := range r.SlowestOKAttempts[len(r.SlowestOKAttempts)-k:] {
+			sum += a
+			n++
+		}
+	}
+	if n == 0 {
+		return 0, false
+	}
+	return float64(sum) / float64(n), true
+}
+
+// ordinal writes n as "2nd", "11th".
+func ordinal(n int) string {
+	suffix := "th"
+	if n%100 < 11 || n%100 > 13 {
+		switch n % 10 {
+		case 1:
+			suffix = "st"
+		case 2:
+			suffix = "nd"
+		case 3:
+			suffix = "rd"
+		}
+	}
+	return fmt.Sprintf("%d%s", n, suffix)
+}
+
+// outageCapNote says, when comparator peer out-succeeds retryscope in an
+// outage scenario while sending more than MaxOutageAttempts attempts per
+// request issued during the outage, that its extra success came with load
+// retryscope may not send; otherwise "".
+func outageCapNote(cells []Cell, scenario, peer, deadline string) string {
+	if !slices.Contains(OutageScenarios, scenario) {
+		return ""
+	}
+	pc := findCell(cells, scenario, peer, deadline)
+	if pc == nil || pc.WindowAttempts.Mean <= MaxOutageAttempts {
+		return ""
+	}
+	return fmt.Sprintf(" -- %s's extra successes came with %.2f attempts per request issued during the outage, past the %.1f retryscope is held to",
+		peer, pc.WindowAttempts.Mean, MaxOutageAttempts)
 }
 
 // cellTarget starts the target name about policy's cell of scenario: met,
@@ -300,6 +415,9 @@ func dominanceTarget(cells []Cell, scenario string) Target {
 		})
 		t.Status = StatusNotMet
 		t.Why = doms[0].text
+		if doms[0].rank[0] == 0 {
+			t.Why += outageCapNote(cells, scenario, doms[0].peer, c.Deadline)
+		}
 		if doms[0].peer == "none" && doms[0].rank[0] > 0 {
 			t.Why += " (retries add no success here beyond the seeds' spread, so any retry or wait shows as a cost)"
 		}

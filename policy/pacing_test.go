@@ -31,7 +31,8 @@ func TestThrottleBackoff(t *testing.T) {
 		{"429, capped at 20 s", gateway, 6, 20 * time.Second},
 		{"Lambda throttle 500, first retry", lambdaThrottle, 1, time.Second},
 		{"Lambda throttle 500, second retry", lambdaThrottle, 2, 2 * time.Second},
-		{"Lambda throttle 500, capped at 2 s", lambdaThrottle, 3, 2 * time.Second},
+		{"Lambda throttle 500, third retry", lambdaThrottle, 3, 4 * time.Second},
+		{"Lambda throttle 500, capped at 4 s", lambdaThrottle, 4, 4 * time.Second},
 		{"connection refused, first retry", notSent, 1, 100 * time.Millisecond},
 		{"connection refused, capped at 10 s", notSent, 9, 10 * time.Second},
 		{"CloudFront 503 is not a throttle", edge503, 1, 100 * time.Millisecond},
@@ -49,8 +50,8 @@ func TestThrottleBackoff(t *testing.T) {
 	if d := zero.Decide(policy.State{Method: "GET", Replayable: true, Attempts: 1}, gateway, now); d.Wait != time.Second {
 		t.Errorf("zero Policy after a 429: wait %v, want 1s", d.Wait)
 	}
-	if d := zero.Decide(policy.State{Method: "GET", Replayable: true, Attempts: 3}, lambdaThrottle, now); d.Wait != 2*time.Second {
-		t.Errorf("zero Policy after a third Lambda throttle: wait %v, want 2s", d.Wait)
+	if d := zero.Decide(policy.State{Method: "GET", Replayable: true, Attempts: 3}, lambdaThrottle, now); d.Wait != 4*time.Second {
+		t.Errorf("zero Policy after a third Lambda throttle: wait %v, want 4s", d.Wait)
 	}
 	// LambdaThrottleCap moves it, and never above ThrottleBackoff's cap.
 	p.LambdaThrottleCap = 5 * time.Second
@@ -84,7 +85,7 @@ func TestLambdaThrottleWaitFloor(t *testing.T) {
 	}{
 		{"Lambda throttle 500, first retry: half of 1 s", p, lambdaThrottle, 1, 500 * time.Millisecond},
 		{"Lambda throttle 500, second retry: half of 2 s", p, lambdaThrottle, 2, time.Second},
-		{"Lambda throttle 500, third retry: half of the 2 s cap", p, lambdaThrottle, 3, time.Second},
+		{"Lambda throttle 500, third retry: half of the 4 s cap", p, lambdaThrottle, 3, 2 * time.Second},
 		{"429: full jitter, no floor", p, gateway, 1, 0},
 		{"Lambda throttle 500, the user's constant jitter", constant, lambdaThrottle, 2, time.Second},
 	}

@@ -24,7 +24,7 @@ type Policy struct {
 	ThrottleBackoff Backoff
 	// LambdaThrottleCap caps the throttle backoff after API Gateway's 500
 	// for a throttled Lambda (a concurrency limit, which frees as running
-	// invocations end); default DefaultLambdaThrottleCap (2 s).
+	// invocations end); default DefaultLambdaThrottleCap (4 s).
 	LambdaThrottleCap time.Duration
 	// MaxRetryAfter caps the delay a server may ask for with Retry-After;
 	// default 30 s. A longer request ends retrying at once (the last

@@ -170,3 +170,97 @@ func TestQueueOrderIsTheCallersArrival(t *testing.T) {
 		}
 	})
 }
+
+// An extra probe is due one ProbeInterval after the last, or, at most one
+// every probeGap, as soon as probeAtRisk waiters would give up before the
+// next regular one could release them: those whose limit falls after the
+// host's landing time from now and no later than the next regular probe
+// plus that time.
+func TestExtraProbeComesForwardForWaitersAtRisk(t *testing.T) {
+	const interval = 5 * time.Second
+	for _, tc := range []struct {
+		name   string
+		since  time.Duration   // since the last probe
+		limits []time.Duration // the waiters' limits, from now
+		want   bool
+	}{
+		{"none waits, interval not up", 2 * time.Second, nil, false},
+		{"interval up", interval, nil, true},
+		{"10 at risk", 2 * time.Second, repeat(10, 2*time.Second), true},
+		{"9 at risk", 2 * time.Second, repeat(9, 2*time.Second), false},
+		{"10 at risk, but a probe went under probeGap ago", probeGap - time.Millisecond, repeat(10, 2*time.Second), false},
+		{"10 at risk at probeGap", probeGap, repeat(10, 2*time.Second), true},
+		// The next regular probe is 3 s away: limits up to 3 s + 400 ms
+		// (landing time: 8 x 50 ms) count, those within 400 ms are lost anyway.
+		{"at the far edge", 2 * time.Second, repeat(10, 3400*time.Millisecond), true},
+		{"past the far edge: the regular probe can release them", 2 * time.Second, repeat(10, 3401*time.Millisecond), false},
+		{"within the landing time: lost anyway", 2 * time.Second, repeat(10, 400*time.Millisecond), false},
+		{"mixed", 2 * time.Second, append(repeat(9, 2*time.Second), 100*time.Millisecond, time.Hour, 3*time.Second), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				w := newHostWait(config{wait: &WaitConfig{Tick: 100 * time.Millisecond, ProbeInterval: interval}}, &hostState{name: "h"})
+				now := time.Now()
+				w.usual = 50 * time.Millisecond
+				w.lastProbe = now.Add(-tc.since)
+				for _, l := range tc.limits {
+					w.queue = append(w.queue, &waiter{grant: make(chan waitGrant, 1), limit: now.Add(l)})
+				}
+				w.mu.Lock()
+				got := w.probeDueLocked(now)
+				last := w.lastProbe
+				w.mu.Unlock()
+				if got != tc.want {
+					t.Errorf("due %v, want %v", got, tc.want)
+				}
+				if want := map[bool]time.Time{true: now, false: now.Add(-tc.since)}[got]; !last.Equal(want) {
+					t.Errorf("last probe at %v, want %v", last.Sub(now), want.Sub(now))
+				}
+			})
+		})
+	}
+}
+
+func repeat(n int, d time.Duration) []time.Duration {
+	out := make([]time.Duration, n)
+	for i := range out {
+		out[i] = d
+	}
+	return out
+}
+
+// A host looks stalled when no attempt succeeded within the slow-call
+// threshold and stallCount attempts have been in flight past it, one of
+// them sent since the last success: slow attempts sent before a success
+// and a lull in the requests are no stall.
+func TestStalledNeedsAnAttemptSinceTheLastSuccess(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		old, late int           // attempts sent 10 s ago (before the success), and 2.5 s ago (after it)
+		okAgo     time.Duration // the last success
+		want      bool
+	}{
+		{"a lull: slow attempts from before the last success only", 12, 0, 3 * time.Second, false},
+		{"one attempt since the last success hangs too", 11, 1, 3 * time.Second, true},
+		{"all since the last success", 0, 10, 3 * time.Second, true},
+		{"too few in flight", 8, 1, 3 * time.Second, false},
+		{"a success within the threshold", 11, 1, time.Second, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				w := newHostWait(config{wait: &WaitConfig{}}, &hostState{name: "h"})
+				now := time.Now()
+				for range tc.old {
+					w.track(now.Add(-10 * time.Second))
+				}
+				for range tc.late {
+					w.track(now.Add(-2500 * time.Millisecond))
+				}
+				w.lastOK = now.Add(-tc.okAgo)
+				if got := w.stalled(now); got != tc.want {
+					t.Errorf("stalled %v, want %v", got, tc.want)
+				}
+			})
+		})
+	}
+}
