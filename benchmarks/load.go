@@ -180,13 +180,14 @@ func (g *generator) send(ctx context.Context, i int) {
 	rec.Latency = time.Duration(float64(time.Since(start)) / g.scale)
 }
 
-// errorClass names an error for Result.Outcomes.
+// errorClass names an error for Result.Outcomes: a request retryscope
+// refused by the name its spans give it (error.type), else how it ended.
 func errorClass(err error) string {
+	var te *transport.Error
+	if errors.As(err, &te) && (errors.Is(te, transport.ErrCircuitOpen) || errors.Is(te, transport.ErrThrottledLocally)) {
+		return te.ErrorType()
+	}
 	switch {
-	case errors.Is(err, transport.ErrCircuitOpen):
-		return "circuit_open"
-	case errors.Is(err, transport.ErrThrottledLocally):
-		return "throttled_locally"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "deadline"
 	case errors.Is(err, context.Canceled):

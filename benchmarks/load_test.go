@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -94,6 +95,7 @@ func TestErrorClass(t *testing.T) {
 		want string
 	}{
 		{&transport.Error{Err: transport.ErrCircuitOpen}, "circuit_open"},
+		{&url.Error{Op: "Get", URL: "http://api.example/", Err: &transport.Error{Err: transport.ErrCircuitOpen}}, "circuit_open"}, // as http.Client returns it
 		{&transport.Error{Err: fmt.Errorf("%w: api.example", transport.ErrThrottledLocally)}, "throttled_locally"},
 		{context.DeadlineExceeded, "deadline"},
 		{context.Canceled, "canceled"},
