@@ -1080,32 +1080,31 @@ func (w *hostWait) untrackLocked(id uint64) {
 // attempts per request.
 //
 // A stall does not end with failures: when the attempts that hung end as
-// failures (504s at the integration timeout, their callers'
-// cancellations), fewer than stallCount are left in flight and the
-// breaker, which counts failures as they land, may be one short of
-// opening, yet nothing has shown the host back. The host stays stalled
-// until an attempt succeeds (however slowly) or every attempt sent by the
-// time the stall was seen is back (then the breaker has counted them all),
-// and meanwhile its waiters go one a tick, as the breaker's (see step; the
-// slow start's allowance grows as it would, and a failure still sets it
-// back to one). Without this rule the pacer took
-// such a host for healthy and released its queue with its slow start, 63
-// waiters in 0.6 s before the breaker's tenth failure opened it: -quick
-// -seed 10, outage-60s without a caller deadline, 9 of 14 hanging attempts
-// had come back as 504s at 61.2 s; 1.39 attempts per request in the
-// window, over the 1.2 allowed. With it, 1.14 (100% success at 1.15
-// attempts per request became 100% at 1.06, p99 of successes 92 s became
-// 60 s); under a 60 s deadline 91.9% at 1.07 became 98.5% at 1.04 (1.19
-// in the window became 1.11); under 10 s 63.9% at 0.76 became 63.9% at
-// 0.73 (0.39 in the window, 0.31). Letting one waiter go at the stall's
-// end and the others only after a success (an extra probe's, one an
-// interval) held the window to 1.12, but cost fleet (seed 1) 100% success
-// at 1.77 attempts per request for 95.4% at 2.07, and holding every
-// waiter until a probe's success cost cold-start (-quick -seed 4) its p99 of
-// successes, 11 s to 12 s, as did one a tick with the slow start's
-// allowance back to one for when the stall is over. With this rule, fleet
-// 99.5% at 1.86 (seeds 2 and 3: 100% at 1.25 and 1.57 became 100% at 1.30
-// and 1.67, p99 of successes 84 s and 144 s became 77 s and 116 s).
+// failures (504s at the integration timeout, their callers' cancellations),
+// fewer than stallCount are left in flight and the breaker, which counts
+// failures as they land, may be one short of opening, yet nothing has shown
+// the host back. The host stays stalled until an attempt succeeds (however
+// slowly) or every attempt sent by the time the stall was seen is back
+// (then the breaker has counted them all), and meanwhile its waiters go one
+// a tick, as the breaker's (see step; the slow start's allowance grows as
+// it would, and a failure still sets it back to one). Without this rule the
+// pacer took such a host for healthy and released its queue with its slow
+// start, 63 waiters in 0.6 s before the breaker's tenth failure opened it:
+// -quick -seed 10, outage-60s without a caller deadline, 9 of 14 hanging
+// attempts had come back as 504s at 61.2 s; 1.39 attempts per request in
+// the window, over the 1.2 allowed. With it, 1.14 (100% success at 1.15
+// attempts per request became 100% at 1.06, p99 of successes 92 s became 60
+// s); under a 60 s deadline 91.9% at 1.07 became 98.5% at 1.04 (1.19 in the
+// window became 1.11); under 10 s 63.9% at 0.76 became 63.9% at 0.73 (0.39
+// in the window, 0.31). Letting one waiter go at the stall's end and the
+// others only after a success (an extra probe's, one an interval) held the
+// window to 1.12, but cost fleet (seed 1) 100% success at 1.77 attempts per
+// request for 95.4% at 2.07, and holding every waiter until a probe's
+// success cost cold-start (-quick -seed 4) its p99 of successes, 11 s to 12
+// s, as did one a tick with the slow start's allowance back to one for when
+// the stall is over. With this rule, fleet 99.5% at 1.86 (seeds 2 and 3:
+// 100% at 1.25 and 1.57 became 100% at 1.30 and 1.67, p99 of successes 84 s
+// and 144 s became 77 s and 116 s).
 func (w *hostWait) stalled(now time.Time) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
