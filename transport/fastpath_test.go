@@ -135,8 +135,8 @@ func TestLandSuccessAsLand(t *testing.T) {
 func snapshotHost(h *hostState) string {
 	w := h.wait
 	w.mu.Lock()
-	s := fmt.Sprintf("wait{inflight %v free %v n %d usual %v lastOK %v verdicts %+v queue %d recovered %v burst %d}",
-		w.inflight, w.free, w.nInflight, w.usual, w.lastOK, w.verdicts, len(w.queue), w.recovered, w.burst)
+	s := fmt.Sprintf("wait{inflight %v free %v n %d usual %v lastOK %v stallSeen %v verdicts %+v queue %d recovered %v burst %d}",
+		w.inflight, w.free, w.nInflight, w.usual, w.lastOK, w.stallSeen, w.verdicts, len(w.queue), w.recovered, w.burst)
 	w.mu.Unlock()
 	if h.breaker != nil {
 		s += fmt.Sprintf(" breaker{%v %+v}", h.breaker.State(), h.breaker.Counts())

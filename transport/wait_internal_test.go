@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -259,6 +260,98 @@ func TestStalledNeedsAnAttemptSinceTheLastSuccess(t *testing.T) {
 				w.lastOK = now.Add(-tc.okAgo)
 				if got := w.stalled(now); got != tc.want {
 					t.Errorf("stalled %v, want %v", got, tc.want)
+				}
+			})
+		})
+	}
+}
+
+// A stall does not end with failures: when the attempts that hung end as
+// failures (504s at the integration timeout, the callers' cancellations),
+// fewer than stallCount are left in flight and the breaker may still be
+// one failure short of opening, yet nothing has shown the host back. The
+// waiters go one a tick, not with the slow start (before, the pacer took
+// the host for healthy and let 63 go within 0.6 s, into the outage), until
+// an attempt succeeds (then the slow start goes on with its allowance) or
+// the stall's last attempt is back (a failure: the slow start from one).
+func TestStallDoesNotEndWithFailures(t *testing.T) {
+	fail := &OutcomeError{}
+	for _, end := range []string{"a success", "the last hanging attempt fails"} {
+		t.Run(end, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				w := newHostWait(config{wait: &WaitConfig{Tick: 100 * time.Millisecond}}, &hostState{name: "h"})
+				w.usual = 50 * time.Millisecond
+				start := time.Now()
+				w.lastOK = start
+				var ids []uint64
+				for range stallCount {
+					ids = append(ids, w.track(start.Add(time.Millisecond)))
+				}
+				time.Sleep(3 * time.Second)
+				if !w.stalled(time.Now()) {
+					t.Fatalf("%d attempts hanging past the slow-call threshold: not stalled", stallCount)
+				}
+				var queue []*waiter
+				for range 40 {
+					wt := &waiter{grant: make(chan waitGrant, 1), start: time.Now(), limit: time.Now().Add(time.Minute)}
+					queue = append(queue, wt)
+					w.enqueue(wt)
+				}
+				w.running = true // the test steps the pacer itself
+				granted := func() (n int) {
+					for _, wt := range queue {
+						if len(wt.grant) > 0 {
+							if g := <-wt.grant; g.probe {
+								t.Error("a waiter released as a probe")
+							}
+							n++
+						}
+					}
+					return n
+				}
+				land := func(id uint64, answer error) {
+					now := time.Now()
+					w.landed(id)
+					w.learn(now, start, now.Sub(start), answer, answer, false)
+				}
+
+				// All but one of the hanging attempts end as failures.
+				time.Sleep(26 * time.Second)
+				for _, id := range ids[:stallCount-1] {
+					land(id, fail)
+				}
+				for i := range 10 {
+					time.Sleep(100 * time.Millisecond)
+					if !w.stalled(time.Now()) {
+						t.Fatalf("step %d after failures only: not stalled", i)
+					}
+					w.step(time.Now())
+					if n := granted(); n != 1 {
+						t.Fatalf("step %d after the failures: %d released, want 1", i, n)
+					}
+				}
+
+				time.Sleep(50 * time.Millisecond)
+				if end == "a success" {
+					land(ids[stallCount-1], nil)
+				} else {
+					land(ids[stallCount-1], fail)
+				}
+				if w.stalled(time.Now()) {
+					t.Fatalf("stalled after %s", end)
+				}
+				var got []int
+				for range 3 {
+					time.Sleep(100 * time.Millisecond)
+					w.step(time.Now())
+					got = append(got, granted())
+				}
+				if end == "a success" {
+					if got[0] <= 1 {
+						t.Errorf("after a success, released %v a step, want more than one at the first", got)
+					}
+				} else if want := []int{1, 2, 4}; !slices.Equal(got, want) {
+					t.Errorf("after %s, released %v a step, want %v (the slow start from one)", end, got, want)
 				}
 			})
 		})
