@@ -589,8 +589,9 @@ func (w *hostWait) step(now time.Time) bool {
 		state = h.breaker.State() // moves open to half-open when its time has come
 	}
 	open := state == gobreaker.StateOpen || (h.fleet != nil && h.fleet.CircuitOpen(h.name, now))
-	closed := !open && state == gobreaker.StateClosed && !w.stalled(now)
 	w.mu.Lock()
+	stalled := !open && state == gobreaker.StateClosed && w.stalledLocked(now)
+	closed := !open && state == gobreaker.StateClosed && !stalled
 	w.applyVerdicts(now)
 	if !closed && !w.openSeen {
 		w.lastProbe = now // the first extra probe one interval after the opening is seen
@@ -600,7 +601,7 @@ func (w *hostWait) step(now time.Time) bool {
 		w.recovered = false // the breaker's own probes closed it: evidence enough
 	}
 	burst, recovered := w.burst, w.recovered
-	ended := !open && state == gobreaker.StateClosed && !closed && w.stallEndedLocked(now)
+	ended := stalled && w.stallEndedLocked(now)
 	w.mu.Unlock()
 	if ended {
 		// The stall's attempts ended without a success: one waiter a
@@ -1136,7 +1137,7 @@ func (w *hostWait) hangingLocked(now time.Time) bool {
 	if w.nInflight < stallCount { // first: one comparison on a healthy host
 		return false
 	}
-	thr := max(w.slow, slowCallFactor*w.usual)
+	thr := w.slowAfterLocked()
 	if now.Sub(w.lastOK) < thr {
 		return false
 	}
