@@ -13,6 +13,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/failsafe-go/failsafe-go/circuitbreaker"
+	"github.com/sony/gobreaker/v2"
+
 	"github.com/retryscope/retryscope/transport"
 )
 
@@ -181,13 +184,19 @@ func (g *generator) send(ctx context.Context, i int) {
 }
 
 // errorClass names an error for Result.Outcomes: a request retryscope
-// refused by the name its spans give it (error.type), else how it ended.
+// refused by the name its spans give it (error.type), a request a peer's
+// circuit breaker refused as "circuit_open" too (sony/gobreaker's open and
+// half-open refusals, failsafe-go's circuitbreaker.ErrOpen, also when
+// failsafe-go's retry policy gave up on it), else how it ended.
 func errorClass(err error) string {
 	var te *transport.Error
 	if errors.As(err, &te) && (errors.Is(te, transport.ErrCircuitOpen) || errors.Is(te, transport.ErrThrottledLocally)) {
 		return te.ErrorType()
 	}
 	switch {
+	case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests),
+		errors.Is(err, circuitbreaker.ErrOpen):
+		return "circuit_open"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "deadline"
 	case errors.Is(err, context.Canceled):

@@ -13,6 +13,10 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/failsafe-go/failsafe-go/circuitbreaker"
+	"github.com/failsafe-go/failsafe-go/retrypolicy"
+	"github.com/sony/gobreaker/v2"
+
 	"github.com/retryscope/retryscope/transport"
 )
 
@@ -100,6 +104,12 @@ func TestErrorClass(t *testing.T) {
 		{context.DeadlineExceeded, "deadline"},
 		{context.Canceled, "canceled"},
 		{errors.New("connection refused"), "error"},
+		// Peers' breakers: sony/gobreaker open and half-open, failsafe-go's
+		// refusal as its retry policy hands it back once retries ran out.
+		{&url.Error{Op: "Get", URL: "http://api.example/", Err: gobreaker.ErrOpenState}, "circuit_open"},
+		{gobreaker.ErrTooManyRequests, "circuit_open"},
+		{&url.Error{Op: "Get", URL: "http://api.example/", Err: retrypolicy.ExceededError{LastError: circuitbreaker.ErrOpen}}, "circuit_open"},
+		{retrypolicy.ExceededError{LastError: errors.New("connection reset")}, "error"},
 	} {
 		if got := errorClass(tc.err); got != tc.want {
 			t.Errorf("errorClass(%v) = %q, want %q", tc.err, got, tc.want)

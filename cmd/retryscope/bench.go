@@ -32,8 +32,7 @@ p99 latency and recovery per scenario, policy and callers' deadline.
 
 Runs happen in virtual time (testing/synctest): a 29 s timeout costs no
 wall time, and the same flags give the same numbers, byte for byte, on any
-machine (but retryscope-hedge's p99 in one overload job, which can move
-by tens of milliseconds). Without -quick: seeds 1..3 (each cell's mean and spread), the
+machine. Without -quick: seeds 1..3 (each cell's mean and spread), the
 scale scenarios (storm, fleet) included: about 200 s of CPU time, under
 2 minutes on 2 idle cores. -quick: one seed (-seed), without the scale
 scenarios unless named: about 35 s of CPU time, 18 s on 2 idle cores.
@@ -89,7 +88,7 @@ func parseBenchFlags(args []string, stderr io.Writer) (*benchConfig, int) {
 	parallel := fs.Int("parallel", 0, fmt.Sprintf("runs at once (default: one per core in virtual time, %d here; %d with -realtime)",
 		benchmarks.DefaultVirtualParallel(), benchmarks.DefaultParallel))
 	scale := fs.Float64("scale", 0, "with -realtime: time scale for every scenario, real/emulated (default: each scenario's, 0.04 with -quick, 0.1 without)")
-	seeds := fs.Int("seeds", 0, "run seeds 1..N and report each cell's mean and spread (overrides -seed)")
+	seeds := fs.String("seeds", "", "seeds to run, each cell reported as their mean and spread (overrides -seed): N for 1..N, or a list of seeds and ranges, e.g. 1,4-12")
 	deadlines := fs.String("deadlines", "none,60s,10s", "comma-separated callers' deadlines per logical request: none or a Go duration")
 	realtime := fs.Bool("realtime", false, "run in real time over loopback sockets, time-scaled (results move with the machine's load)")
 	quiet := fs.Bool("quiet", false, "no progress bar")
@@ -104,7 +103,7 @@ func parseBenchFlags(args []string, stderr io.Writer) (*benchConfig, int) {
 			fs.PrintDefaults()
 			return nil, 0
 		}
-		return nil, benchError(stderr, "%v (flags: -scenarios, -policies, -quick, -seed N, -seeds N, -deadlines LIST, -realtime, -quiet, -parallel N, -scale F, -json FILE, -out DIR, -cpuprofile FILE, -memprofile FILE)", err)
+		return nil, benchError(stderr, "%v (flags: -scenarios, -policies, -quick, -seed N, -seeds LIST, -deadlines LIST, -realtime, -quiet, -parallel N, -scale F, -json FILE, -out DIR, -cpuprofile FILE, -memprofile FILE)", err)
 	}
 	if fs.NArg() > 0 {
 		return nil, benchError(stderr, "unexpected argument %q (bench takes only flags)", fs.Arg(0))
@@ -131,23 +130,19 @@ func parseBenchFlags(args []string, stderr io.Writer) (*benchConfig, int) {
 	if *seed == 0 {
 		return nil, benchError(stderr, "invalid -seed 0 (want a non-zero integer)")
 	}
-	if *seeds < 0 || *seeds > maxSeeds {
-		return nil, benchError(stderr, "invalid -seeds %d (want 1 to %d: seeds 1..N)", *seeds, maxSeeds)
-	}
+	var err error
 	seedSet := false
 	fs.Visit(func(f *flag.Flag) { seedSet = seedSet || f.Name == "seed" })
-	n := *seeds
-	if n == 0 && !seedSet && !*quick {
-		n = defaultSeeds
-	}
-	cfg.seeds = []int64{*seed}
-	if n > 0 {
-		cfg.seeds = nil
-		for s := range n {
-			cfg.seeds = append(cfg.seeds, int64(s+1))
+	switch {
+	case *seeds != "":
+		if cfg.seeds, err = parseSeeds(*seeds); err != nil {
+			return nil, benchError(stderr, "invalid -seeds %q: %v (want N for seeds 1..N, or seeds and ranges such as 1,4-12; at most %d seeds)", *seeds, err, maxSeeds)
 		}
+	case !seedSet && !*quick:
+		cfg.seeds = seedRange(1, defaultSeeds)
+	default:
+		cfg.seeds = []int64{*seed}
 	}
-	var err error
 	if cfg.deadlines, err = parseDeadlines(*deadlines); err != nil {
 		return nil, benchError(stderr, "invalid -deadlines %q: %v (want none or Go durations, e.g. none,60s,10s)", *deadlines, err)
 	}
@@ -327,9 +322,9 @@ func runsLabel(cfg *benchConfig) string {
 	if cfg.realtime {
 		engine = "real time"
 	}
-	seeds := fmt.Sprintf("seed %d", cfg.seeds[0])
+	seeds := "seed " + formatSeeds(cfg.seeds)
 	if len(cfg.seeds) > 1 {
-		seeds = fmt.Sprintf("seeds %d-%d", cfg.seeds[0], cfg.seeds[len(cfg.seeds)-1])
+		seeds = "seeds " + formatSeeds(cfg.seeds)
 	}
 	var ds []string
 	for _, d := range cfg.deadlines {
@@ -377,12 +372,79 @@ func benchCommand(args []string) string {
 	return strings.Join(parts, " ")
 }
 
-// maxSeeds bounds -seeds; defaultSeeds is the number of seeds of a run
-// without -quick, -seed or -seeds.
+// maxSeeds bounds how many seeds -seeds asks for; defaultSeeds is the
+// number of seeds of a run without -quick, -seed or -seeds.
 const (
 	maxSeeds     = 100
 	defaultSeeds = 3
 )
+
+// parseSeeds reads -seeds: "N" alone for seeds 1..N, or a comma-separated
+// list of non-zero seeds and ascending ranges ("1,4-12"), in the order
+// given, without repeats, at most maxSeeds in all.
+func parseSeeds(list string) ([]int64, error) {
+	if n, err := strconv.ParseInt(list, 10, 64); err == nil {
+		if n < 1 || n > maxSeeds {
+			return nil, fmt.Errorf("%d seeds: want 1 to %d", n, maxSeeds)
+		}
+		return seedRange(1, n), nil
+	}
+	var out []int64
+	for part := range strings.SplitSeq(list, ",") {
+		part = strings.TrimSpace(part)
+		lo, hi, isRange := strings.Cut(part, "-")
+		if !isRange {
+			hi = lo
+		}
+		from, err1 := strconv.ParseInt(lo, 10, 64)
+		to, err2 := strconv.ParseInt(hi, 10, 64)
+		switch {
+		case err1 != nil || err2 != nil:
+			return nil, fmt.Errorf("%q is not a seed or a range of seeds", part)
+		case from == 0 || to == 0:
+			return nil, fmt.Errorf("seed 0 in %q: seeds are non-zero", part)
+		case from > to:
+			return nil, fmt.Errorf("range %q runs backwards", part)
+		case to-from >= maxSeeds || len(out)+int(to-from+1) > maxSeeds:
+			return nil, fmt.Errorf("more than %d seeds", maxSeeds)
+		}
+		for s := from; s <= to; s++ {
+			if slices.Contains(out, s) {
+				return nil, fmt.Errorf("seed %d given twice", s)
+			}
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// seedRange is the seeds from..to.
+func seedRange(from, to int64) []int64 {
+	var out []int64
+	for s := from; s <= to; s++ {
+		out = append(out, s)
+	}
+	return out
+}
+
+// formatSeeds writes seeds as parseSeeds reads them, runs of consecutive
+// seeds as ranges: "1-3", "1,4-12", "7".
+func formatSeeds(seeds []int64) string {
+	var parts []string
+	for i := 0; i < len(seeds); {
+		j := i
+		for j+1 < len(seeds) && seeds[j+1] == seeds[j]+1 {
+			j++
+		}
+		if j > i {
+			parts = append(parts, fmt.Sprintf("%d-%d", seeds[i], seeds[j]))
+		} else {
+			parts = append(parts, strconv.FormatInt(seeds[i], 10))
+		}
+		i = j + 1
+	}
+	return strings.Join(parts, ",")
+}
 
 // parseDeadlines reads -deadlines: "none" (no deadline) or positive Go
 // durations, in the order given, without repeats.

@@ -41,7 +41,9 @@ func TestBenchBadInput(t *testing.T) {
 		{[]string{"-parallel", "0"}, []string{"invalid -parallel 0", "1 or more"}},
 		{[]string{"-scale", "2"}, []string{"invalid -scale 2", "(0, 1]"}},
 		{[]string{"-scale", "0.1"}, []string{"-scale 0.1 applies only with -realtime"}},
-		{[]string{"-seeds", "-1"}, []string{"invalid -seeds -1", "seeds 1..N"}},
+		{[]string{"-seeds", "-1"}, []string{`invalid -seeds "-1"`, "want 1 to 100", "seeds 1..N"}},
+		{[]string{"-seeds", "4-2"}, []string{`invalid -seeds "4-2"`, "runs backwards", "1,4-12"}},
+		{[]string{"-seeds", "1,x"}, []string{`"x" is not a seed or a range of seeds`}},
 		{[]string{"-deadlines", "none,soon"}, []string{`invalid -deadlines "none,soon"`, `"soon" is not a duration`}},
 		{[]string{"-deadlines", "-5s"}, []string{`"-5s" is not positive`}},
 		{[]string{"-deadlines", ","}, []string{"no deadline named"}},
@@ -170,6 +172,8 @@ func TestBenchFlagDefaults(t *testing.T) {
 		{[]string{"-seed", "7"}, []int64{7}, "none,60s,10s", true},
 		{[]string{"-quick", "-seeds", "2", "-deadlines", "1m,none"}, []int64{1, 2}, "60s,none", false},
 		{[]string{"-quick", "-scenarios", "storm"}, []int64{1}, "none,60s,10s", true},
+		{[]string{"-quick", "-seeds", "1,4-6,9"}, []int64{1, 4, 5, 6, 9}, "none,60s,10s", false},
+		{[]string{"-seed", "7", "-seeds", "8"}, []int64{1, 2, 3, 4, 5, 6, 7, 8}, "none,60s,10s", true},
 	} {
 		var errb bytes.Buffer
 		cfg, _ := parseBenchFlags(tc.args, &errb)
@@ -213,4 +217,88 @@ func TestBenchProfiles(t *testing.T) {
 			t.Errorf("%s: %d bytes, not a gzipped profile", f, len(b))
 		}
 	}
+}
+
+// -seeds: N for 1..N, or seeds and ranges; what it refuses, and why.
+func TestParseSeeds(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in   string
+		want []int64
+		err  string // in the error; "" when it parses
+	}{
+		{"3", []int64{1, 2, 3}, ""},
+		{"1", []int64{1}, ""},
+		{"100", seedRange(1, 100), ""},
+		{"7-7", []int64{7}, ""},
+		{"1,4-12", []int64{1, 4, 5, 6, 7, 8, 9, 10, 11, 12}, ""},
+		{"9, 2 ,5-6", []int64{9, 2, 5, 6}, ""},
+		{"0", nil, "want 1 to 100"},
+		{"101", nil, "want 1 to 100"},
+		{"1,0", nil, "seed 0"},
+		{"5-3", nil, "runs backwards"},
+		{"1,2,1", nil, "seed 1 given twice"},
+		{"1-3,2", nil, "seed 2 given twice"},
+		{"1-101", nil, "more than 100 seeds"},
+		{"1,3-102", nil, "more than 100 seeds"},
+		{"1-9223372036854775807", nil, "more than 100 seeds"},
+		{"", nil, "is not a seed"},
+		{"1,,2", nil, `"" is not a seed`},
+		{"1-", nil, "is not a seed"},
+		{"a-b", nil, "is not a seed"},
+	} {
+		got, err := parseSeeds(tc.in)
+		switch {
+		case tc.err == "" && (err != nil || !slices.Equal(got, tc.want)):
+			t.Errorf("parseSeeds(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+			t.Errorf("parseSeeds(%q) = %v, %v; want an error with %q", tc.in, got, err, tc.err)
+		}
+	}
+}
+
+// The report's label writes seeds as -seeds reads them.
+func TestFormatSeeds(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in   []int64
+		want string
+	}{
+		{[]int64{7}, "7"},
+		{[]int64{1, 2, 3}, "1-3"},
+		{[]int64{1, 4, 5, 6, 9}, "1,4-6,9"},
+		{[]int64{9, 2, 3}, "9,2-3"},
+		{[]int64{-2, -1, 0, 1}, "-2-1"}, // -seed allows negative seeds; -seeds never makes these
+	} {
+		if got := formatSeeds(tc.in); got != tc.want {
+			t.Errorf("formatSeeds(%v) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// Whatever -seeds accepts (more than one seed), it accepts again as
+// formatSeeds writes it, with the same seeds; it never panics and never returns more than maxSeeds.
+func FuzzParseSeeds(f *testing.F) {
+	for _, s := range []string{"3", "1,4-12", "5-3", "1,,2", "0", "1-9223372036854775807", " 2 , 9"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		seeds, err := parseSeeds(in)
+		if err != nil {
+			return
+		}
+		if len(seeds) == 0 || len(seeds) > maxSeeds {
+			t.Fatalf("parseSeeds(%q): %d seeds", in, len(seeds))
+		}
+		if slices.Contains(seeds, 0) {
+			t.Fatalf("parseSeeds(%q) = %v: seed 0", in, seeds)
+		}
+		if len(seeds) == 1 {
+			return // a lone seed is labelled "seed N"; "N" alone would read as a count
+		}
+		again, err := parseSeeds(formatSeeds(seeds))
+		if err != nil || !slices.Equal(again, seeds) {
+			t.Fatalf("parseSeeds(%q) = %v; written back %q reads %v, %v", in, seeds, formatSeeds(seeds), again, err)
+		}
+	})
 }
