@@ -218,3 +218,68 @@ func sameBytesFourTimes(t *testing.T, scenario, policy string, deadlines []time.
 		}
 	}
 }
+
+// The stall rule once remembered the instant of whichever goroutine first
+// saw the host stalled; when an attempt landed at the very instant of a
+// check, the scheduler's order moved the stall's end, and the outage under
+// a 10 s caller deadline with retryscope-no-breaker gave two outputs
+// (its load per second moved one attempt between two seconds). Eight
+// copies of that job, two at a time, byte-identical JSON.
+func TestVirtualSameBytesStallOutage(t *testing.T) {
+	t.Parallel()
+	sameBytesCopies(t, 8, "outage", "retryscope-no-breaker", 10*time.Second, 7)
+}
+
+// sameBytesCopies runs n copies of one scenario and policy under deadline
+// with one seed, two at a time, and fails when a copy's JSON differs from
+// the first's.
+func sameBytesCopies(t *testing.T, n int, scenario, policy string, deadline time.Duration, seed int64) {
+	t.Helper()
+	p, ok := PolicyByName(policy)
+	if !ok {
+		t.Fatalf("no policy %s", policy)
+	}
+	sc, ok := ScenarioByName(scenario)
+	if !ok {
+		t.Fatalf("no scenario %s", scenario)
+	}
+	job := Expand(Plan([]Scenario{sc}, []Policy{p}, true), []time.Duration{deadline}, []int64{seed})
+	if len(job) != 1 {
+		t.Fatalf("%d jobs, want 1", len(job))
+	}
+	jobs := make([]Job, n)
+	for i := range jobs {
+		jobs[i] = job[0]
+	}
+	res, err := RunVirtual(WithTesting(context.Background(), t), jobs, Config{Parallel: 2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first []byte
+	differ := 0
+	for k, r := range res {
+		var b bytes.Buffer
+		if err := WriteJSON(&b, []Result{r}); err != nil {
+			t.Fatal(err)
+		}
+		if k == 0 {
+			first = b.Bytes()
+			continue
+		}
+		if out := b.Bytes(); !bytes.Equal(first, out) {
+			differ++
+			if differ > 1 {
+				continue
+			}
+			i := 0
+			for i < len(first) && i < len(out) && first[i] == out[i] {
+				i++
+			}
+			lo := max(0, i-300)
+			t.Errorf("copy %d differs from the first at byte %d:\n%s\n---\n%s", k+1, i, first[lo:min(len(first), i+100)], out[lo:min(len(out), i+100)])
+		}
+	}
+	if differ > 0 {
+		t.Errorf("%d of %d copies differ from the first", differ, n-1)
+	}
+}
