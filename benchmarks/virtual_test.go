@@ -182,18 +182,7 @@ func TestVirtualSameBytesHedgedOverload(t *testing.T) {
 // one seed four times, and fails when a run's JSON differs from the first's.
 func sameBytesFourTimes(t *testing.T, scenario, policy string, deadlines []time.Duration, seed int64) {
 	t.Helper()
-	p, ok := PolicyByName(policy)
-	if !ok {
-		t.Fatalf("no policy %s", policy)
-	}
-	sc, ok := ScenarioByName(scenario)
-	if !ok {
-		t.Fatalf("no scenario %s", scenario)
-	}
-	jobs := Expand(Plan([]Scenario{sc}, []Policy{p}, true), deadlines, []int64{seed})
-	if len(jobs) != len(deadlines) {
-		t.Fatalf("%d jobs, want %d", len(jobs), len(deadlines))
-	}
+	jobs := planOne(t, scenario, policy, deadlines, seed)
 	var first []byte
 	for k := range 4 {
 		res, err := RunVirtual(WithTesting(context.Background(), t), jobs, Config{Parallel: 2}, nil)
@@ -235,18 +224,7 @@ func TestVirtualSameBytesStallOutage(t *testing.T) {
 // the first's.
 func sameBytesCopies(t *testing.T, n int, scenario, policy string, deadline time.Duration, seed int64) {
 	t.Helper()
-	p, ok := PolicyByName(policy)
-	if !ok {
-		t.Fatalf("no policy %s", policy)
-	}
-	sc, ok := ScenarioByName(scenario)
-	if !ok {
-		t.Fatalf("no scenario %s", scenario)
-	}
-	job := Expand(Plan([]Scenario{sc}, []Policy{p}, true), []time.Duration{deadline}, []int64{seed})
-	if len(job) != 1 {
-		t.Fatalf("%d jobs, want 1", len(job))
-	}
+	job := planOne(t, scenario, policy, []time.Duration{deadline}, seed)
 	jobs := make([]Job, n)
 	for i := range jobs {
 		jobs[i] = job[0]
@@ -282,4 +260,23 @@ func sameBytesCopies(t *testing.T, n int, scenario, policy string, deadline time
 	if differ > 0 {
 		t.Errorf("%d of %d copies differ from the first", differ, n-1)
 	}
+}
+
+// planOne is one scenario's jobs for one policy under the deadlines, with
+// one seed.
+func planOne(t *testing.T, scenario, policy string, deadlines []time.Duration, seed int64) []Job {
+	t.Helper()
+	p, ok := PolicyByName(policy)
+	if !ok {
+		t.Fatalf("no policy %s", policy)
+	}
+	sc, ok := ScenarioByName(scenario)
+	if !ok {
+		t.Fatalf("no scenario %s", scenario)
+	}
+	jobs := Expand(Plan([]Scenario{sc}, []Policy{p}, true), deadlines, []int64{seed})
+	if len(jobs) != len(deadlines) {
+		t.Fatalf("%d jobs, want %d", len(jobs), len(deadlines))
+	}
+	return jobs
 }

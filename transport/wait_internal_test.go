@@ -279,14 +279,7 @@ func TestStallDoesNotEndWithFailures(t *testing.T) {
 	for _, end := range []string{"a success", "the last hanging attempt fails"} {
 		t.Run(end, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				w := newHostWait(config{wait: &WaitConfig{Tick: 100 * time.Millisecond}}, &hostState{name: "h"})
-				w.usual = 50 * time.Millisecond
-				start := time.Now()
-				w.lastOK = start
-				var ids []uint64
-				for range stallCount {
-					ids = append(ids, w.track(start.Add(time.Millisecond)))
-				}
+				w, start, ids := hangingHost()
 				time.Sleep(3 * time.Second)
 				if !w.stalled(time.Now()) {
 					t.Fatalf("%d attempts hanging past the slow-call threshold: not stalled", stallCount)
@@ -486,14 +479,7 @@ func TestStallSameWhicheverComesFirst(t *testing.T) {
 			n := len(tc.at) + 1
 			for _, perm := range permutations(n) {
 				synctest.Test(t, func(t *testing.T) {
-					w := newHostWait(config{wait: &WaitConfig{Tick: 100 * time.Millisecond}}, &hostState{name: "h"})
-					w.usual = 50 * time.Millisecond
-					start := time.Now()
-					w.lastOK = start
-					var ids []uint64
-					for range stallCount {
-						ids = append(ids, w.track(start.Add(time.Millisecond)))
-					}
+					w, start, ids := hangingHost()
 					for i, d := range tc.before {
 						time.Sleep(d)
 						if i < len(tc.before)-1 {
@@ -534,6 +520,21 @@ func TestStallSameWhicheverComesFirst(t *testing.T) {
 			}
 		})
 	}
+}
+
+// hangingHost is a host whose last success was at start, with stallCount
+// attempts (ids) sent a millisecond later that have not come back: with a
+// usual latency of 50 ms they hang past the slow-call threshold from
+// start + 2.001 s. Called in a synctest bubble.
+func hangingHost() (w *hostWait, start time.Time, ids []uint64) {
+	w = newHostWait(config{wait: &WaitConfig{Tick: 100 * time.Millisecond}}, &hostState{name: "h"})
+	w.usual = 50 * time.Millisecond
+	start = time.Now()
+	w.lastOK = start
+	for range stallCount {
+		ids = append(ids, w.track(start.Add(time.Millisecond)))
+	}
+	return w, start, ids
 }
 
 // permutations lists every order of 0..n-1.
