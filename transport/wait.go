@@ -1185,11 +1185,12 @@ func (w *hostWait) cameBackLocked(now time.Time) {
 // same results as before but for that cell's two values. Dating the stall
 // instead from when it came to hold, whoever asked (the slow-call threshold
 // after the later of the stallCount-th send and the first send after the
-// last success), was as steady but ended stalls sooner, before the
-// attempts that the pacer had spread over the tick before were back:
-// overload under a 10 s deadline with retryscope-no-breaker went from 62.0%
+// last success), was as steady but ended stalls sooner, an earlier start
+// counting fewer attempts as the stall's own (those the pacer had spread
+// over the tick before the stall was seen, for one): overload under a 10 s deadline with retryscope-no-breaker went from 62.0%
 // success at 0.82 attempts per request (seeds 1-3) to 59.9% at 0.80 (seed
-// 3: 62.1% to 56.6%); nothing else moved.
+// 3: 62.1% to 56.6%); nothing else moved but five of that variant's
+// per-second load timelines.
 func (w *hostWait) stalled(now time.Time) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
