@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"slices"
 	"sync"
@@ -208,6 +209,12 @@ type hostWait struct {
 	// just before the instant it is asked at (see stallViewLocked).
 	back []cameBack
 	edge time.Time
+	// undated: back ends with attempts not yet dated (cameBackLocked).
+	undated bool
+	// keepFrom is how many attempts in flight (back's counted) make
+	// untrackLocked keep one that comes back: stallCount, 0 while a stall
+	// is on, never when the rule is off.
+	keepFrom int
 	// prevOK and prevUsual are lastOK and usual as they were before the
 	// success at lastOK.
 	prevOK    time.Time
@@ -247,9 +254,12 @@ type waitGrant struct {
 }
 
 func newHostWait(cfg config, h *hostState) *hostWait {
-	w := &hostWait{h: h, slow: cfg.slowCall, wake: make(chan struct{}, 1), burst: 1}
+	w := &hostWait{h: h, slow: cfg.slowCall, wake: make(chan struct{}, 1), burst: 1, keepFrom: stallCount}
 	if w.slow == 0 {
 		w.slow = DefaultSlowCallThreshold
+	}
+	if w.slow < 0 {
+		w.keepFrom = math.MaxInt // the stall rule is off: it needs nothing back
 	}
 	if cfg.wait != nil {
 		w.cfg, w.on = cfg.wait.withDefaults(), true
@@ -968,7 +978,10 @@ func (w *hostWait) learn(now, sentAt time.Time, elapsed time.Duration, answer, v
 func (w *hostWait) learnLocked(now, sentAt time.Time, elapsed time.Duration, answer, verdict error, probe bool) {
 	w.cameBackLocked(now) // the fast path's landSuccess untracked it in this section
 	if answer == nil {
-		if w.lastOK.Before(now) { // the first success at this instant
+		// The first success at this instant, on a host where the stall rule
+		// can read it (see untrackLocked; this attempt counted): the view
+		// just before now needs the last success before it.
+		if w.nInflight+len(w.back)+1 >= w.keepFrom && w.lastOK.Before(now) {
 			w.prevOK, w.prevUsual = w.lastOK, w.usual
 		}
 		w.lastOK = now
@@ -1082,33 +1095,38 @@ func (w *hostWait) untrack(id uint64) {
 // instant counted). The caller dates it (cameBackLocked) in the same lock
 // section. Called with w.mu held.
 func (w *hostWait) untrackLocked(id uint64) {
-	at, ok := w.freeLocked(id)
-	if ok && w.slow >= 0 && (!w.stallSeen.IsZero() || w.nInflight+1+len(w.back) >= stallCount) {
-		w.back = append(w.back, cameBack{sentAt: at})
+	if id < uint64(len(w.inflight)) && !w.inflight[id].IsZero() { // freed once only
+		if w.nInflight+len(w.back) >= w.keepFrom {
+			w.back, w.undated = append(w.back, cameBack{sentAt: w.inflight[id]}), true
+		}
+		w.inflight[id] = time.Time{}
+		w.free = append(w.free, id)
+		w.nInflight--
 	}
 }
 
-// freeLocked frees an attempt's slot once, and returns its send time.
-// Called with w.mu held.
-func (w *hostWait) freeLocked(id uint64) (time.Time, bool) {
-	if id >= uint64(len(w.inflight)) || w.inflight[id].IsZero() { // freed once only
-		return time.Time{}, false
+// freeLocked frees an attempt's slot once. Called with w.mu held.
+func (w *hostWait) freeLocked(id uint64) {
+	if id < uint64(len(w.inflight)) && !w.inflight[id].IsZero() { // freed once only
+		w.inflight[id] = time.Time{}
+		w.free = append(w.free, id)
+		w.nInflight--
 	}
-	at := w.inflight[id]
-	w.inflight[id] = time.Time{}
-	w.free = append(w.free, id)
-	w.nInflight--
-	return at, true
 }
 
 // cameBackLocked dates the attempts untracked in this lock section: they
 // came back at now. The entries of earlier instants go: the rule is never
 // asked about an earlier instant again. Called with w.mu held.
 func (w *hostWait) cameBackLocked(now time.Time) {
-	n := len(w.back)
-	if n == 0 || !w.back[n-1].at.IsZero() { // none undated: they are appended last
-		return
+	if w.undated {
+		w.dateBackLocked(now)
 	}
+}
+
+// dateBackLocked is cameBackLocked's work when there is some (the undated
+// entries are back's last). Called with w.mu held.
+func (w *hostWait) dateBackLocked(now time.Time) {
+	w.undated = false
 	if now.After(w.edge) {
 		w.edge = now
 		w.back = slices.DeleteFunc(w.back, func(b cameBack) bool { return !b.at.IsZero() })
@@ -1207,10 +1225,10 @@ func (w *hostWait) stalledLocked(now time.Time) bool {
 		if v.ok.Before(w.stallSeen) && w.sentByLocked(v, w.stallSeen) {
 			return true // no success since, and the stall's attempts are not all back
 		}
-		w.stallSeen = time.Time{}
+		w.stallSeen, w.keepFrom = time.Time{}, stallCount
 	}
 	if w.hangingLocked(v) {
-		w.stallSeen = now
+		w.stallSeen, w.keepFrom = now, 0
 		return true
 	}
 	return false
