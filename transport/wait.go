@@ -249,13 +249,15 @@ func newHostWait(cfg config, h *hostState) *hostWait {
 var errWaitedOut = errors.New("waited as long as allowed")
 
 // admitFirst asks for permission to send the call's first attempt from the
-// breaker, waiting for it when it is open and waiting is on.
-func (c *call) admitFirst() (landing, error) {
+// breaker, waiting for it when it is open and waiting is on. It fills l,
+// a zero landing.
+func (c *call) admitFirst(l *landing) (err error) {
 	now := c.start // read a moment ago: one clock read fewer on the success path
-	if l, ok := c.host.wait.admitHealthy(now); ok {
-		return l, nil
+	if c.host.wait.admitHealthy(now, l) {
+		return nil
 	}
-	return c.admitGeneral(now)
+	*l, err = c.admitGeneral(now)
+	return err
 }
 
 // admitGeneral is admitFirst's path for any host: the queue and the stall
