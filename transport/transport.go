@@ -94,7 +94,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	c.prepare()
 	c.ctx, c.span = t.tel.StartRequest(ctx, req, c.start)
 	resp, err := c.run()
-	c.span.End(resp, err, c.sent)
+	if c.span != nil { // nil: nothing to record (the common case), not even a call
+		c.span.End(resp, err, c.sent)
+	}
 	t.hosts.release(c.host, c.end)
 	return resp, err
 }
