@@ -122,8 +122,11 @@ type SendRate struct {
 	lastMax  float64 // the rate in force at the last cut (the measured rate at the first)
 	okSince  float64 // successes since lastCut: the rate the host delivered
 	// measurement: sends counted in the current period, and a smoothed rate
-	// of the periods before it.
+	// of the periods before it. periodEnd is periodStart plus Period, kept
+	// with it: a time before it is in the period (one comparison where
+	// now.Sub(periodStart) >= Period is a subtraction and a comparison).
 	periodStart time.Time
+	periodEnd   time.Time
 	count       float64
 	measured    float64
 }
@@ -141,22 +144,27 @@ func (s *SendRate) Config() SendRateConfig { return s.cfg }
 // sends counts as a zero rate.
 func (s *SendRate) measure(now time.Time) {
 	if s.periodStart.IsZero() {
-		s.periodStart = now
+		s.startPeriod(now)
 		return
 	}
-	for now.Sub(s.periodStart) >= s.cfg.Period {
+	for !now.Before(s.periodEnd) { // now.Sub(s.periodStart) >= s.cfg.Period
 		if s.measured == 0 {
 			s.measured = s.count
 		} else {
 			s.measured = 0.8*s.measured + 0.2*s.count
 		}
 		s.count = 0
-		s.periodStart = s.periodStart.Add(s.cfg.Period)
+		s.startPeriod(s.periodEnd)
 		if s.measured < 1e-3 { // idle for long: restart from now
 			s.measured = 0
-			s.periodStart = now
+			s.startPeriod(now)
 		}
 	}
+}
+
+// startPeriod starts the measuring period at t.
+func (s *SendRate) startPeriod(t time.Time) {
+	s.periodStart, s.periodEnd = t, t.Add(s.cfg.Period)
 }
 
 // current is the measured send rate: the smoothed rate, or this period's
