@@ -210,14 +210,14 @@ func (s *SendRate) Reserve(now time.Time, maxWait time.Duration) (time.Duration,
 // nothing and reports false: Reserve then says how long the send waits.
 // It spares a caller the bound Reserve needs only for a paced wait.
 func (s *SendRate) TakeIfFree(now time.Time) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.Lock() // no defer: nothing here panics, and this runs once a request
 	s.measure(now)
-	if s.engaged {
-		return false
+	free := !s.engaged
+	if free {
+		s.count++
 	}
-	s.count++
-	return true
+	s.mu.Unlock()
+	return free
 }
 
 // Throttled tells the SendRate that an attempt answered at now was
@@ -258,12 +258,13 @@ func (s *SendRate) Throttled(now time.Time) {
 // the cap is twice the measured rate.
 func (s *SendRate) Succeeded(now time.Time) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.measure(now)
 	s.okSince++
 	if !s.engaged {
+		s.mu.Unlock() // no defer on the path taken once a request
 		return
 	}
+	defer s.mu.Unlock()
 	if dt := now.Sub(s.lastGrow); dt > 0 {
 		dt = min(dt, s.cfg.Period)
 		g := s.cfg.Growth * float64(dt) / float64(s.cfg.Period)
