@@ -43,7 +43,7 @@ func (w *hostWait) admitHealthy(now time.Time, l *landing) bool {
 	}
 	l.id = w.trackLocked(now)
 	w.mu.Unlock()
-	l.done, l.w, l.sendAt = done, w, now
+	l.done, l.w, l.sendAt, l.fast = done, w, now, f != nil
 	return true
 }
 
@@ -72,9 +72,20 @@ func (l *landing) landSuccess(now time.Time) bool {
 		return false
 	}
 	w.untrackLocked(l.id)
-	w.learnLocked(now, l.sendAt, elapsed, nil, nil, l.probe)
+	if l.probe {
+		w.learnLocked(now, l.sendAt, elapsed, nil, nil, true)
+	} else {
+		// learnLocked for an answer and a verdict that are both a success,
+		// of an attempt that was no probe: no verdict to note.
+		w.learnOKLocked(now, elapsed)
+		w.settleLocked(now)
+	}
 	w.mu.Unlock()
-	l.done(nil)
+	if l.fast {
+		w.h.fast.done(nil) // l.done is its method value
+	} else {
+		l.done(nil)
+	}
 	if w.rate != nil {
 		w.rate.Succeeded(now)
 	}
