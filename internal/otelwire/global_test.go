@@ -15,6 +15,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/retryscope/retryscope/internal/otelwire"
 	"github.com/retryscope/retryscope/policy"
@@ -108,6 +109,10 @@ func globalsUnsetNoRequest(t *testing.T, tracerFirst bool) {
 	}
 	parent := trace.ContextWithSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{
 		TraceID: trace.TraceID{1}, SpanID: trace.SpanID{2}, TraceFlags: trace.FlagsSampled}))
+	invalid, _ := tracenoop.NewTracerProvider().Tracer("").Start(context.Background(), "x")
+	if trace.SpanFromContext(invalid) == trace.SpanFromContext(context.Background()) {
+		t.Fatal("the context carries no span of its own")
+	}
 	// start reports whether StartRequest handed out a Request, whether it
 	// is traced, and the traceparent its first attempt sends.
 	start := func(ctx context.Context) (bool, bool, string) {
@@ -139,6 +144,7 @@ func globalsUnsetNoRequest(t *testing.T, tracerFirst bool) {
 		spans                   int  // spans exported after the step
 	}{
 		{name: "both unset, no parent span", ctx: context.Background()},
+		{name: "both unset, a span that is not valid", ctx: invalid},
 		{name: "both unset, a parent span", ctx: parent, request: true, traced: true, parent: true},
 		{name: "one set", set: first, ctx: context.Background(), request: true, traced: tracerFirst, spans: map[bool]int{true: 1}[tracerFirst]},
 		{name: "both set", set: second, ctx: context.Background(), request: true, traced: true, spans: map[bool]int{true: 2, false: 1}[tracerFirst]},

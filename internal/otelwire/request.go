@@ -133,8 +133,13 @@ func sameURL(a, b *url.URL) bool {
 // span: then no span is started at all, which saves their allocations. Once
 // otel.SetTracerProvider is called, spans flow again.
 func (in *Instrumentation) tracingUnset(ctx context.Context) bool {
-	return in.unsetGlobal != nil && otel.GetTracerProvider() == in.unsetGlobal &&
-		!trace.SpanContextFromContext(ctx).IsValid()
+	if in.unsetGlobal == nil || otel.GetTracerProvider() != in.unsetGlobal {
+		return false
+	}
+	// No parent span: none in ctx (the usual case, told by one
+	// comparison), or one whose SpanContext is not valid.
+	span := trace.SpanFromContext(ctx)
+	return span == in.noSpan || !span.SpanContext().IsValid()
 }
 
 func logicalName(method string) string {
