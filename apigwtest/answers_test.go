@@ -14,10 +14,9 @@ import (
 )
 
 var (
-	uuidRe       = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
-	apigwIDRe    = regexp.MustCompile(`^[A-Za-z0-9_-]{15}=$`) // URL-safe base64
-	rootOnlyRe   = regexp.MustCompile(`^Root=1-[0-9a-f]{8}-[0-9a-f]{24}$`)
-	rootSampleRe = regexp.MustCompile(`^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Sampled=[01]$`)
+	uuidRe     = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+	apigwIDRe  = regexp.MustCompile(`^[A-Za-z0-9_-]{15}=$`) // URL-safe base64
+	rootOnlyRe = regexp.MustCompile(`^Root=1-[0-9a-f]{8}-[0-9a-f]{24}$`)
 )
 
 // golden is one row of the answers table in docs/aws-behaviour.md.

@@ -42,7 +42,8 @@ func (e *inProcessEnv) invoke(ctx context.Context, c *call) (payload []byte, fer
 	})
 	// aws-lambda-go passes the trace id under this string key; handlers
 	// written for Lambda read it from there.
-	ctx = context.WithValue(ctx, "x-amzn-trace-id", c.trace) //nolint:staticcheck // the key aws-lambda-go uses
+	//lint:ignore SA1029 the key is aws-lambda-go's, not ours to choose
+	ctx = context.WithValue(ctx, "x-amzn-trace-id", c.trace)
 	ctx = context.WithValue(ctx, timeScaleKey{}, e.timeScale)
 	defer func() {
 		if v := recover(); v != nil {

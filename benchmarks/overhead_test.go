@@ -64,6 +64,11 @@ func overheadClients(base http.RoundTripper) []struct {
 		{"otelhttp", &http.Client{Transport: otelhttp.NewTransport(base)}},
 		{"retryscope-no-correlation", &http.Client{Transport: transport.New(base, transport.WithCorrelation(false))}},
 		{"retryscope-traced", &http.Client{Transport: transport.New(base, transport.WithTracerProvider(tp))}},
+		// The same headers on the wire as otelhttp-traced (traceparent
+		// alone): over loopback the server's parsing of the three
+		// correlation headers is counted too.
+		{"retryscope-traced-no-correlation", &http.Client{Transport: transport.New(base,
+			transport.WithTracerProvider(tp), transport.WithCorrelation(false))}},
 		{"otelhttp-traced", &http.Client{Transport: otelhttp.NewTransport(base, otelhttp.WithTracerProvider(tp))}},
 		{"gobreaker", &http.Client{Transport: &breakerTransport{base: base,
 			cb: gobreaker.NewCircuitBreaker[*http.Response](gobreaker.Settings{Name: "overhead"})}}},

@@ -128,18 +128,19 @@ func (b *Budget) advance(now time.Time) {
 // Request counts a first attempt at time now: it deposits Ratio tokens.
 // Retries and hedges are not requests; they call Retry.
 func (b *Budget) Request(now time.Time) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	b.mu.Lock() // no defer: nothing here panics, and this runs once a request
 	if b.tokens >= b.cfg.MaxTokens && !b.last.IsZero() {
 		// Full, as a healthy client's budget stays: the accrual and the
 		// deposit are both capped, so only the clock moves.
 		if now.After(b.last) { // now.Sub(b.last) > 0, inlined
 			b.last = now
 		}
+		b.mu.Unlock()
 		return
 	}
 	b.advance(now)
 	b.tokens = min(b.cfg.MaxTokens, b.tokens+b.cfg.Ratio)
+	b.mu.Unlock()
 }
 
 // Retry withdraws one token for a retry (or a hedge) at time now. It reports

@@ -122,8 +122,11 @@ type SendRate struct {
 	lastMax  float64 // the rate in force at the last cut (the measured rate at the first)
 	okSince  float64 // successes since lastCut: the rate the host delivered
 	// measurement: sends counted in the current period, and a smoothed rate
-	// of the periods before it.
+	// of the periods before it. periodEnd is periodStart plus Period, kept
+	// with it: a time before it is in the period (one comparison where
+	// now.Sub(periodStart) >= Period is a subtraction and a comparison).
 	periodStart time.Time
+	periodEnd   time.Time
 	count       float64
 	measured    float64
 }
@@ -141,22 +144,27 @@ func (s *SendRate) Config() SendRateConfig { return s.cfg }
 // sends counts as a zero rate.
 func (s *SendRate) measure(now time.Time) {
 	if s.periodStart.IsZero() {
-		s.periodStart = now
+		s.startPeriod(now)
 		return
 	}
-	for now.Sub(s.periodStart) >= s.cfg.Period {
+	for !now.Before(s.periodEnd) { // now.Sub(s.periodStart) >= s.cfg.Period
 		if s.measured == 0 {
 			s.measured = s.count
 		} else {
 			s.measured = 0.8*s.measured + 0.2*s.count
 		}
 		s.count = 0
-		s.periodStart = s.periodStart.Add(s.cfg.Period)
+		s.startPeriod(s.periodEnd)
 		if s.measured < 1e-3 { // idle for long: restart from now
 			s.measured = 0
-			s.periodStart = now
+			s.startPeriod(now)
 		}
 	}
+}
+
+// startPeriod starts the measuring period at t.
+func (s *SendRate) startPeriod(t time.Time) {
+	s.periodStart, s.periodEnd = t, t.Add(s.cfg.Period)
 }
 
 // current is the measured send rate: the smoothed rate, or this period's
@@ -202,14 +210,14 @@ func (s *SendRate) Reserve(now time.Time, maxWait time.Duration) (time.Duration,
 // nothing and reports false: Reserve then says how long the send waits.
 // It spares a caller the bound Reserve needs only for a paced wait.
 func (s *SendRate) TakeIfFree(now time.Time) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.Lock() // no defer: nothing here panics, and this runs once a request
 	s.measure(now)
-	if s.engaged {
-		return false
+	free := !s.engaged
+	if free {
+		s.count++
 	}
-	s.count++
-	return true
+	s.mu.Unlock()
+	return free
 }
 
 // Throttled tells the SendRate that an attempt answered at now was
@@ -250,12 +258,13 @@ func (s *SendRate) Throttled(now time.Time) {
 // the cap is twice the measured rate.
 func (s *SendRate) Succeeded(now time.Time) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.measure(now)
 	s.okSince++
 	if !s.engaged {
+		s.mu.Unlock() // no defer on the path taken once a request
 		return
 	}
+	defer s.mu.Unlock()
 	if dt := now.Sub(s.lastGrow); dt > 0 {
 		dt = min(dt, s.cfg.Period)
 		g := s.cfg.Growth * float64(dt) / float64(s.cfg.Period)

@@ -153,9 +153,10 @@ type hostState struct {
 	budget  *policy.Budget
 	fleet   Fleet
 
-	// For expiry (hosts.go): requests in flight, when the last one ended
-	// and until when the breaker is open (unix nanos of the table's clock).
-	inflight  atomic.Int64
+	// For expiry (hosts.go): requests in flight (see hostUse), when the
+	// last one ended and until when the breaker is open (unix nanos of the
+	// table's clock).
+	inflight  atomic.Uint64
 	lastUsed  atomic.Int64
 	openUntil atomic.Int64
 	evicted   bool      // guarded by the table's lock
@@ -223,16 +224,18 @@ func (t *hostTable) init(cfg config, tel *otelwire.Instrumentation) {
 // get returns u's host state, counting a request in flight until release.
 func (t *hostTable) get(u *url.URL) *hostState {
 	k := hostKey{u.Scheme, u.Host}
+	// The entry found last, without the table's lock: counting the
+	// request tells whether a sweep dropped its state meanwhile (see
+	// hostUse), and then the state is not used.
+	if e := t.last.Load(); e != nil && e.key == k && e.h.use() {
+		return e.h
+	}
 	var h *hostState
 	t.mu.RLock()
-	if e := t.last.Load(); e != nil && e.key == k {
-		h = e.h
-	} else if e = t.byKey[k]; e != nil {
+	if e := t.byKey[k]; e != nil {
 		h = e.h
 		t.last.Store(e)
-	}
-	if h != nil {
-		h.inflight.Add(1) // under the lock: a sweep sees it
+		h.inflight.Add(hostUse) // under the lock: no sweep runs, none dropped it
 	}
 	t.mu.RUnlock()
 	if h != nil {
@@ -251,8 +254,27 @@ func (t *hostTable) get(u *url.URL) *hostState {
 		t.byName[name] = h
 	}
 	t.byKey[k] = &hostEntry{key: k, h: h}
-	h.inflight.Add(1)
+	h.inflight.Add(hostUse)
 	return h
+}
+
+// A host state's inflight word counts its requests in flight in its low
+// 31 bits and the requests it was handed in its high 32 (wrapping), and
+// its bit 31 (hostDropped) marks a state a sweep dropped: get adds
+// hostUse, release takes one off the count, and a sweep drops a state by
+// swapping the very word in which it saw no request in flight for one
+// with hostDropped set, so a request counted since (even one already
+// released) keeps it. A state, once dropped, is never used again.
+const (
+	hostUse     = 1<<32 | 1
+	hostDropped = 1 << 31
+	hostCount   = hostDropped - 1
+)
+
+// use counts a request in flight on h, found without the table's lock,
+// and reports whether h may serve it: false when a sweep dropped it.
+func (h *hostState) use() bool {
+	return h.inflight.Add(hostUse)&hostDropped == 0
 }
 
 // hostName is scheme://host:port with the scheme's default port filled in.

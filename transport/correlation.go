@@ -200,7 +200,9 @@ func (c *call) attemptRequest(actx context.Context, r *attemptResult, body io.Re
 		}
 		// Untraced, the attempt's telemetry is its metrics: neither its
 		// context nor its header changes.
-		_, r.span = c.span.StartAttempt(actx, areq, r.n, r.hedge)
+		if c.span != nil {
+			_, r.span = c.span.StartAttempt(actx, areq, r.n, r.hedge)
+		}
 		return areq
 	}
 	tmp := *c.req

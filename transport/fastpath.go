@@ -10,38 +10,41 @@ import "time"
 // has not stalled, its breaker (if any) takes its fast path and its send
 // rate lets everything through (then the landing time, which bounds only a
 // paced wait, is not read). The breaker's fast path and the send rate are
-// asked in the same order as admitGeneral asks them. It reports false,
-// and nothing has changed, when one of those does not hold.
-func (w *hostWait) admitHealthy(now time.Time) (landing, bool) {
+// asked in the same order as admitGeneral asks them. It fills l, a zero
+// landing, and reports true; it reports false, and nothing has changed,
+// when one of those does not hold. (An out parameter: the landing, 64
+// bytes, is not copied through two returns.)
+func (w *hostWait) admitHealthy(now time.Time, l *landing) bool {
 	h := w.h
 	f, done := h.fast, h.fastDone
 	switch {
 	case h.fleet != nil:
-		return landing{}, false
+		return false
 	case h.breaker == nil:
 		f, done = nil, noopDone
 	case f == nil || !f.healthy.Load():
-		return landing{}, false
+		return false
 	}
 	w.mu.Lock()
 	if w.on && (len(w.queue) > 0 || w.stalledLocked(now)) {
 		w.mu.Unlock()
-		return landing{}, false
+		return false
 	}
 	if f != nil && !f.allow() {
 		w.mu.Unlock()
-		return landing{}, false
+		return false
 	}
 	if w.rate != nil && !w.rate.TakeIfFree(now) {
 		if f != nil {
 			f.unallow() // the send rate may make it wait: admitGeneral asks again
 		}
 		w.mu.Unlock()
-		return landing{}, false
+		return false
 	}
-	id := w.trackLocked(now)
+	l.id = w.trackLocked(now)
 	w.mu.Unlock()
-	return landing{done: done, w: w, sendAt: now, id: id}, true
+	l.done, l.w, l.sendAt, l.fast = done, w, now, f != nil
+	return true
 }
 
 // landSuccess lands, at now, an attempt whose breaker verdict is a success
@@ -69,9 +72,20 @@ func (l *landing) landSuccess(now time.Time) bool {
 		return false
 	}
 	w.untrackLocked(l.id)
-	w.learnLocked(now, l.sendAt, elapsed, nil, nil, l.probe)
+	if l.probe {
+		w.learnLocked(now, l.sendAt, elapsed, nil, nil, true)
+	} else {
+		// learnLocked for an answer and a verdict that are both a success,
+		// of an attempt that was no probe: no verdict to note.
+		w.learnOKLocked(now, elapsed)
+		w.settleLocked(now)
+	}
 	w.mu.Unlock()
-	l.done(nil)
+	if l.fast {
+		w.h.fast.done(nil) // l.done is its method value
+	} else {
+		l.done(nil)
+	}
 	if w.rate != nil {
 		w.rate.Succeeded(now)
 	}

@@ -70,7 +70,7 @@ func TestLandSuccessAsLand(t *testing.T) {
 						c.start = now
 						l, ok := landing{}, false
 						if viaLandSuccess {
-							l, ok = c.host.wait.admitHealthy(now)
+							ok = c.host.wait.admitHealthy(now, &l)
 						}
 						var err error
 						if ok {

@@ -126,7 +126,7 @@ func (h *hedger) pending(c *call, r *attemptResult) bool {
 		return false
 	}
 	r.discard()
-	c.finish(r, policy.Decision{Rule: policy.RuleHedgePending, Reason: "another attempt is still in flight: " + r.outcome.Reason})
+	c.finish(r, &policy.Decision{Rule: policy.RuleHedgePending, Reason: "another attempt is still in flight: " + r.outcome.Reason})
 	return true
 }
 
@@ -140,11 +140,11 @@ func (h *hedger) stopAll(c *call, d policy.Decision) {
 		r := <-h.results
 		h.land(r.n).land(c, errExcluded, r.end)
 		r.discard()
-		c.finish(&r, d)
+		c.finish(&r, &d)
 	}
 	for _, f := range h.unsent {
 		f.l.land(c, errExcluded, f.r.end)
-		c.finish(&f.r, d)
+		c.finish(&f.r, &d)
 	}
 	h.unsent = nil
 }

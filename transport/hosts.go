@@ -21,9 +21,10 @@ const DefaultHostIdleTTL = 10 * time.Minute
 // sweep the table.
 func (t *hostTable) release(h *hostState, at time.Time) {
 	now := t.clock(at)
-	h.lastUsed.Store(now.UnixNano()) // before the count drops: a sweep that sees 0 sees this use
-	h.inflight.Add(-1)
-	if t.due(now) {
+	n := now.UnixNano()
+	h.lastUsed.Store(n) // before the count drops: a sweep that sees 0 sees this use
+	h.inflight.Add(^uint64(0))
+	if t.dueAt(n) {
 		t.mu.Lock()
 		t.sweepLocked(now)
 		t.mu.Unlock()
@@ -44,12 +45,15 @@ func (t *hostTable) clock(at time.Time) time.Time {
 
 // due reports whether a sweep is due at now, and if so claims it: of the
 // goroutines that ask at once, one gets true.
-func (t *hostTable) due(now time.Time) bool {
+func (t *hostTable) due(now time.Time) bool { return t.dueAt(now.UnixNano()) }
+
+// dueAt is due at n, now's unix nanos.
+func (t *hostTable) dueAt(n int64) bool {
 	ttl := t.cfg.hostIdleTTL
 	if ttl <= 0 {
 		return false
 	}
-	last, n := t.swept.Load(), now.UnixNano()
+	last := t.swept.Load()
 	return n-last >= int64(sweepEvery(ttl)) && t.swept.CompareAndSwap(last, n)
 }
 
@@ -75,7 +79,11 @@ func (t *hostTable) sweepLocked(now time.Time) {
 	n := now.UnixNano()
 	dropped := false
 	for name, h := range t.byName {
-		if h.inflight.Load() == 0 && n-h.lastUsed.Load() >= int64(ttl) && n >= h.openUntil.Load() {
+		// get may count a request on h without the table's lock: h goes
+		// only if the word that shows none in flight is still the same
+		// (see hostUse).
+		if v := h.inflight.Load(); v&hostCount == 0 && n-h.lastUsed.Load() >= int64(ttl) && n >= h.openUntil.Load() &&
+			h.inflight.CompareAndSwap(v, v|hostDropped) {
 			h.evicted = true
 			delete(t.byName, name)
 			dropped = true

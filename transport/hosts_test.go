@@ -296,3 +296,42 @@ func TestHostTableLastEntryDropped(t *testing.T) {
 		t.Errorf("the host was handed its dropped state (evicted %v, in the table %v)", evicted, kept)
 	}
 }
+
+// TestHostUseWord: a state found without the table's lock is used only if
+// no sweep dropped it, and a sweep keeps a state that a request used
+// between its look at the state and its drop, even one already released.
+func TestHostUseWord(t *testing.T) {
+	rt, clk := withClock(okBase)
+	u, err := url.Parse("https://a.example/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := rt.hosts.get(u)
+	rt.hosts.release(h, time.Time{})
+	if got := h.inflight.Load() & hostCount; got != 0 {
+		t.Fatalf("%d in flight after release, want 0", got)
+	}
+	seen := h.inflight.Load() // what a sweep saw: none in flight
+	if !h.use() {
+		t.Fatal("a state no sweep dropped refused a request")
+	}
+	rt.hosts.release(h, time.Time{})
+	if h.inflight.CompareAndSwap(seen, seen|hostDropped) {
+		t.Fatal("a sweep dropped a state used since it looked at it")
+	}
+	clk.add(DefaultHostIdleTTL + time.Second)
+	rt.hosts.sweep(clk.now())
+	if h.inflight.Load()&hostDropped == 0 || rt.hosts.has("https://a.example:443") {
+		t.Fatal("the idle state was not dropped")
+	}
+	if h.use() {
+		t.Error("a dropped state took a request")
+	}
+	// A get that loaded the entry found last before the sweep cleared it.
+	rt.hosts.last.Store(&hostEntry{key: hostKey{u.Scheme, u.Host}, h: h})
+	h2 := rt.hosts.get(u)
+	defer rt.hosts.release(h2, time.Time{})
+	if h2 == h || h2.inflight.Load()&hostCount != 1 {
+		t.Errorf("get handed the dropped state (%v) or miscounted (%d)", h2 == h, h2.inflight.Load()&hostCount)
+	}
+}

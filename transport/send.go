@@ -222,11 +222,11 @@ func (b *sentBody) failed(contentLength int64) bool {
 
 // finish records attempt r with decision d: into the call's history when
 // anyone may read it, into the caller's Recorder, and into the log.
-func (c *call) finish(r *attemptResult, d policy.Decision) {
+func (c *call) finish(r *attemptResult, d *policy.Decision) {
 	cfg := &c.t.cfg
 	c.sent++
 	if r.span != nil {
-		r.span.End(otelwire.AttemptResult{Response: r.resp, Err: r.err, Duration: r.end.Sub(r.start), Outcome: r.outcome, Decision: d})
+		r.span.End(otelwire.AttemptResult{Response: r.resp, Err: r.err, Duration: r.end.Sub(r.start), Outcome: r.outcome, Decision: *d})
 	}
 	if c.rec == nil && cfg.logger == nil && !d.Retry && r.err == nil && c.history == nil {
 		return // a first attempt that ends the call: nobody reads a record

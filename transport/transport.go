@@ -94,7 +94,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	c.prepare()
 	c.ctx, c.span = t.tel.StartRequest(ctx, req, c.start)
 	resp, err := c.run()
-	c.span.End(resp, err, c.sent)
+	if c.span != nil { // nil: nothing to record (the common case), not even a call
+		c.span.End(resp, err, c.sent)
+	}
 	t.hosts.release(c.host, c.end)
 	return resp, err
 }
@@ -164,8 +166,8 @@ func (c *call) safeToRepeat() bool {
 // breaker's verdict, the slow-call rule, the host's latency and send rate)
 // and is decided by the policy the same way.
 func (c *call) run() (*http.Response, error) {
-	next, err := c.admitFirst()
-	if err != nil {
+	var next landing
+	if err := c.admitFirst(&next); err != nil {
 		rule := policy.RuleCircuitOpen
 		if errors.Is(err, ErrThrottledLocally) {
 			rule = policy.RuleDeadline
@@ -197,6 +199,7 @@ func (c *call) run() (*http.Response, error) {
 		} else {
 			hg.launch(c, launched, false, next)
 			for {
+				var err error
 				if res, err = hg.await(c, &launched); err != nil {
 					c.replay.close()
 					return nil, &Error{Attempts: c.history, Err: err}
@@ -218,7 +221,7 @@ func (c *call) run() (*http.Response, error) {
 				d = policy.Decision{Rule: policy.RuleRequestBody, Reason: "not retried: the request body could not be produced again (GetBody failed)"}
 			}
 		}
-		c.finish(&res, d)
+		c.finish(&res, &d)
 		if !d.Retry {
 			if hg != nil {
 				hg.stopAll(c, policy.Decision{Rule: policy.RuleHedgeLost, Reason: "cancelled: another attempt answered first"})

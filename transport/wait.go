@@ -274,13 +274,15 @@ func newHostWait(cfg config, h *hostState) *hostWait {
 var errWaitedOut = errors.New("waited as long as allowed")
 
 // admitFirst asks for permission to send the call's first attempt from the
-// breaker, waiting for it when it is open and waiting is on.
-func (c *call) admitFirst() (landing, error) {
+// breaker, waiting for it when it is open and waiting is on. It fills l,
+// a zero landing.
+func (c *call) admitFirst(l *landing) (err error) {
 	now := c.start // read a moment ago: one clock read fewer on the success path
-	if l, ok := c.host.wait.admitHealthy(now); ok {
-		return l, nil
+	if c.host.wait.admitHealthy(now, l) {
+		return nil
 	}
-	return c.admitGeneral(now)
+	*l, err = c.admitGeneral(now)
+	return err
 }
 
 // admitGeneral is admitFirst's path for any host: the queue and the stall
@@ -895,6 +897,7 @@ type landing struct {
 	done   func(error) // the breaker's; nil for none
 	w      *hostWait
 	probe  bool
+	fast   bool // done is the host's fast breaker's (admitHealthy): called as a method, not through the func value
 	sendAt time.Time
 	cost   float64
 	id     uint64
@@ -976,20 +979,8 @@ func (w *hostWait) learn(now, sentAt time.Time, elapsed time.Duration, answer, v
 // learnLocked is learn's part under w.mu: the usual latency, and the
 // verdicts that steer the release.
 func (w *hostWait) learnLocked(now, sentAt time.Time, elapsed time.Duration, answer, verdict error, probe bool) {
-	w.cameBackLocked(now) // the fast path's landSuccess untracked it in this section
 	if answer == nil {
-		// The first success at this instant, on a host where the stall rule
-		// can read it (see untrackLocked; this attempt counted): the view
-		// just before now needs the last success before it.
-		if w.nInflight+len(w.back)+1 >= w.keepFrom && w.lastOK.Before(now) {
-			w.prevOK, w.prevUsual = w.lastOK, w.usual
-		}
-		w.lastOK = now
-		if w.usual == 0 {
-			w.usual = elapsed
-		} else {
-			w.usual += (elapsed - w.usual) / 10
-		}
+		w.learnOKLocked(now, elapsed)
 	}
 	switch {
 	case verdict == nil && probe:
@@ -997,6 +988,30 @@ func (w *hostWait) learnLocked(now, sentAt time.Time, elapsed time.Duration, ans
 	case verdict != nil && !isExcluded(verdict):
 		w.verdicts = append(w.verdicts, verdictEvent{at: now, sentAt: sentAt})
 	}
+	w.settleLocked(now)
+}
+
+// learnOKLocked is learnLocked's part for a success at now that took
+// elapsed: the last success and the usual latency. Called with w.mu held.
+func (w *hostWait) learnOKLocked(now time.Time, elapsed time.Duration) {
+	w.cameBackLocked(now) // the fast path's landSuccess untracked it in this section
+	// The first success at this instant, on a host where the stall rule
+	// can read it (see untrackLocked; this attempt counted): the view just
+	// before now needs the last success before it.
+	if w.nInflight+len(w.back)+1 >= w.keepFrom && w.lastOK.Before(now) {
+		w.prevOK, w.prevUsual = w.lastOK, w.usual
+	}
+	w.lastOK = now
+	if w.usual == 0 {
+		w.usual = elapsed
+	} else {
+		w.usual += (elapsed - w.usual) / 10
+	}
+}
+
+// settleLocked applies the verdicts due at now when no pacer runs to do it.
+// Called with w.mu held.
+func (w *hostWait) settleLocked(now time.Time) {
 	if !w.running && len(w.verdicts) > 0 { // none: applyVerdicts has nothing to do
 		w.applyVerdicts(now)
 	}

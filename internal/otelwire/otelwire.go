@@ -1,6 +1,7 @@
 package otelwire
 
 import (
+	"context"
 	"net/http"
 	"reflect"
 	"strings"
@@ -64,6 +65,10 @@ type Instrumentation struct {
 	// unsetGlobal is the global tracer provider as New found it, when it
 	// was the OpenTelemetry default that nobody had set.
 	unsetGlobal trace.TracerProvider
+	// noSpan is what trace.SpanFromContext returns for a context without
+	// a span: a request whose context gives it has no parent span (one
+	// comparison instead of reading its SpanContext).
+	noSpan trace.Span
 }
 
 // header is an opted-in header: its canonical name for lookups and its
@@ -100,6 +105,7 @@ func New(cfg Config) *Instrumentation {
 	in.untraced = Request{in: in}
 	if cfg.TracerProvider == nil && isUnsetGlobal(tp) {
 		in.unsetGlobal = tp
+		in.noSpan = trace.SpanFromContext(context.Background())
 	}
 	if cfg.MeterProvider == nil && isUnsetGlobal(mp) {
 		in.unsetMeter = mp

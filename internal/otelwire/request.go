@@ -53,12 +53,19 @@ type Request struct {
 // start, under ctx (the caller's context, whose span, if any, is the
 // parent). It returns the context to pass to StartAttempt, ctx itself: no
 // span is started yet (see Request). It does not touch req. A nil
-// Instrumentation returns ctx and a nil *Request.
+// Instrumentation returns ctx and a nil *Request, and so does one whose
+// request would record nothing at all: no span (see tracingUnset) and no
+// metric (the global meter provider is unset, see metricsUnset). That is
+// decided here, once per request, instead of at each of its attempts; a
+// provider set while a request runs counts from the next request on.
 func (in *Instrumentation) StartRequest(ctx context.Context, req *http.Request, start time.Time) (context.Context, *Request) {
 	if in == nil {
 		return ctx, nil
 	}
 	if !in.tracing || in.tracingUnset(ctx) {
+		if in.metricsUnset() {
+			return ctx, nil // nothing to record: every method of a nil Request is free
+		}
 		return ctx, &in.untraced
 	}
 	return ctx, &Request{in: in, traced: true, own: true, parent: ctx, start: start, method: req.Method,
@@ -126,8 +133,13 @@ func sameURL(a, b *url.URL) bool {
 // span: then no span is started at all, which saves their allocations. Once
 // otel.SetTracerProvider is called, spans flow again.
 func (in *Instrumentation) tracingUnset(ctx context.Context) bool {
-	return in.unsetGlobal != nil && otel.GetTracerProvider() == in.unsetGlobal &&
-		!trace.SpanContextFromContext(ctx).IsValid()
+	if in.unsetGlobal == nil || otel.GetTracerProvider() != in.unsetGlobal {
+		return false
+	}
+	// No parent span: none in ctx (the usual case, told by one
+	// comparison), or one whose SpanContext is not valid.
+	span := trace.SpanFromContext(ctx)
+	return span == in.noSpan || !span.SpanContext().IsValid()
 }
 
 func logicalName(method string) string {
