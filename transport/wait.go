@@ -203,12 +203,12 @@ type hostWait struct {
 	// and found stalled, read as it was just before that instant (see
 	// stalled); the zero time once the stall is over.
 	stallSeen time.Time
-	// back holds the attempts that came back at the latest instant, edge
-	// (one whose instant is zero came back in the current lock section),
-	// while the stall rule could need them: it reads the host as it was
-	// just before the instant it is asked at (see stallViewLocked).
+	// back holds attempts that came back, from the latest instant at
+	// which one did (one whose instant is zero came back in the current
+	// lock section), while the stall rule could need them: it reads the
+	// host as it was just before the instant it is asked at (see
+	// stallViewLocked).
 	back []cameBack
-	edge time.Time
 	// undated: back ends with attempts not yet dated (cameBackLocked).
 	undated bool
 	// keepFrom is how many attempts in flight (back's counted) make
@@ -994,11 +994,15 @@ func (w *hostWait) learnLocked(now, sentAt time.Time, elapsed time.Duration, ans
 // learnOKLocked is learnLocked's part for a success at now that took
 // elapsed: the last success and the usual latency. Called with w.mu held.
 func (w *hostWait) learnOKLocked(now time.Time, elapsed time.Duration) {
-	w.cameBackLocked(now) // the fast path's landSuccess untracked it in this section
-	// The first success at this instant, on a host where the stall rule
-	// can read it (see untrackLocked; this attempt counted): the view just
-	// before now needs the last success before it.
-	if w.nInflight+len(w.back)+1 >= w.keepFrom && w.lastOK.Before(now) {
+	if w.undated { // the fast path's landSuccess untracked it, alone, in this section
+		w.back[len(w.back)-1].at, w.undated = now, false
+	}
+	// The first success at this instant (lastOK is only ever set from the
+	// instants given here: ==, cheaper than Equal, keeps this function
+	// inlined on the success path), on a host where the stall rule can read
+	// it (see untrackLocked; this attempt counted): the view just before
+	// now needs the last success before it.
+	if w.nInflight+len(w.back)+1 >= w.keepFrom && w.lastOK != now {
 		w.prevOK, w.prevUsual = w.lastOK, w.usual
 	}
 	w.lastOK = now
@@ -1130,8 +1134,7 @@ func (w *hostWait) freeLocked(id uint64) {
 }
 
 // cameBackLocked dates the attempts untracked in this lock section: they
-// came back at now. The entries of earlier instants go: the rule is never
-// asked about an earlier instant again. Called with w.mu held.
+// came back at now. Called with w.mu held.
 func (w *hostWait) cameBackLocked(now time.Time) {
 	if w.undated {
 		w.dateBackLocked(now)
@@ -1142,15 +1145,18 @@ func (w *hostWait) cameBackLocked(now time.Time) {
 // entries are back's last). Called with w.mu held.
 func (w *hostWait) dateBackLocked(now time.Time) {
 	w.undated = false
-	if now.After(w.edge) {
-		w.edge = now
-		w.back = slices.DeleteFunc(w.back, func(b cameBack) bool { return !b.at.IsZero() })
-	}
+	w.pruneBackLocked(now)
 	for i := range w.back {
 		if w.back[i].at.IsZero() {
 			w.back[i].at = now
 		}
 	}
+}
+
+// pruneBackLocked drops the attempts that came back before now: the rule
+// is never asked about an earlier instant again. Called with w.mu held.
+func (w *hostWait) pruneBackLocked(now time.Time) {
+	w.back = slices.DeleteFunc(w.back, func(b cameBack) bool { return !b.at.IsZero() && b.at.Before(now) })
 }
 
 // stalled reports whether the host looks down before its breaker can know:
@@ -1235,6 +1241,7 @@ func (w *hostWait) stalledLocked(now time.Time) bool {
 	if w.slow < 0 || (w.stallSeen.IsZero() && w.nInflight+len(w.back) < stallCount) {
 		return false // first: two comparisons on a healthy host
 	}
+	w.pruneBackLocked(now) // the fast path's successes leave theirs
 	v := w.stallViewLocked(now)
 	if !w.stallSeen.IsZero() {
 		if v.ok.Before(w.stallSeen) && w.sentByLocked(v, w.stallSeen) {
