@@ -1221,7 +1221,8 @@ func (w *hostWait) pruneBackLocked(now time.Time) {
 // waited for: retryscope-no-breaker in the outage under a 10 s caller
 // deadline (-quick -seed 7) gave two outputs in 4 runs, one attempt moved
 // between two seconds; now one in 6, and the full suite (1,313 runs) the
-// same results as before but for that cell's two values. Dating the stall
+// same results as one of two runs before, the other differing in that
+// variant's per-second load in outage-300s (seed 1). Dating the stall
 // instead from when it came to hold, whoever asked (the slow-call threshold
 // after the later of the stallCount-th send and the first send after the
 // last success), was as steady but ended stalls sooner, an earlier start
