@@ -76,7 +76,9 @@ type Phase struct {
 type Moment struct {
 	// Elapsed is the emulated time since the server started.
 	Elapsed time.Duration
-	// InFlight is the number of invocations running now.
+	// InFlight is the number of invocations running just before now
+	// (one that ends at this very instant counted, one that starts at it
+	// not), the same for every request that arrives at one instant.
 	InFlight int
 	// Header is the client's request header (read only).
 	Header http.Header
@@ -84,7 +86,9 @@ type Moment struct {
 
 // Latency draws an added function latency (emulated time; the server
 // scales it). A nil Latency in a Fault adds none. inFlight is the number of
-// invocations running, this one included, when it starts.
+// invocations running just before it starts (as Moment.InFlight), this
+// one added: invocations that start at one instant each count themselves
+// but not each other.
 // Implementations are called under the server's lock, one at a time.
 type Latency interface {
 	Draw(r *rand.Rand, inFlight int) time.Duration

@@ -127,7 +127,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			s.quotaUsed[key]++
 		}
 	}
-	inFlight := s.running
+	inFlight := s.runningBeforeLocked(now)
 	s.mu.Unlock()
 
 	if !allowed {
@@ -475,7 +475,7 @@ func (s *Server) drawGatewayLatency(l Latency, rng *rand.Rand) time.Duration {
 	if rng == nil {
 		rng = s.rng
 	}
-	return l.Draw(rng, s.running)
+	return l.Draw(rng, s.runningBeforeLocked(time.Now()))
 }
 
 // keyedSource returns the source for the next request whose draw key is

@@ -117,12 +117,13 @@ func (s *Server) acquire(now time.Time, f Fault, rng *rand.Rand) (we *warmEnv, d
 		d.fail = true
 	default:
 		if f.Latency != nil {
-			d.latency = f.Latency.Draw(rng, s.running+1)
+			d.latency = f.Latency.Draw(rng, s.runningBeforeLocked(now)+1)
 		}
 		d.fail = f.ErrorRate > 0 && rng.Float64() < f.ErrorRate
 		d.malformed = f.MalformedRate > 0 && rng.Float64() < f.MalformedRate
 	}
 	s.running++
+	s.startedLocked(now)
 	if s.running == 1 {
 		s.idle = make(chan struct{})
 	}
@@ -145,6 +146,47 @@ func (s *Server) acquire(now time.Time, f Fault, rng *rand.Rand) (we *warmEnv, d
 	return we, d, expired, true
 }
 
+// runningBeforeLocked is the number of invocations running just before
+// now: those that started at now are not counted, those that ended at now
+// are. Invocations that start or end at one instant (in virtual time,
+// where instants meet) are then seen alike whichever the scheduler runs
+// first: two arrivals at one instant see the same count, as do an arrival
+// and an invocation ending at that instant in either order. Called with
+// s.mu held.
+func (s *Server) runningBeforeLocked(now time.Time) int {
+	if !now.Equal(s.instant) {
+		return s.running
+	}
+	return s.running - s.startedAt + s.endedAt
+}
+
+// startedLocked and endedLocked count an invocation that started or
+// ended at now (s.running already changed) for runningBeforeLocked. A
+// later instant than the last one counted starts the counts afresh; an
+// earlier one (a time read before another goroutine's, in real time) is
+// not counted: for any later instant it is simply before. Called with
+// s.mu held.
+func (s *Server) startedLocked(now time.Time) {
+	if s.atInstantLocked(now) {
+		s.startedAt++
+	}
+}
+
+func (s *Server) endedLocked(now time.Time) {
+	if s.atInstantLocked(now) {
+		s.endedAt++
+	}
+}
+
+// atInstantLocked moves the instant counted to now when now is later,
+// and reports whether now is that instant. Called with s.mu held.
+func (s *Server) atInstantLocked(now time.Time) bool {
+	if now.After(s.instant) {
+		s.instant, s.startedAt, s.endedAt = now, 0, 0
+	}
+	return now.Equal(s.instant)
+}
+
 // release gives back the environment when reusable, else ends it, and then
 // the slot: Wait and Close return only once a dead environment (its
 // process, its Runtime API, its last output) is gone.
@@ -160,6 +202,7 @@ func (s *Server) release(env environment, reusable bool) {
 	}
 	s.mu.Lock()
 	s.running--
+	s.endedLocked(time.Now())
 	if s.running == 0 {
 		close(s.idle)
 	}

@@ -42,17 +42,22 @@ type Server struct {
 	handlers  sync.WaitGroup
 	closeOnce sync.Once
 
-	mu          sync.Mutex
-	closed      bool
-	rng         *rand.Rand
-	keyed       map[string]uint64 // requests seen per draw key (WithDrawKey)
-	bucket      tokenBucket
-	idleEnvs    []*warmEnv // most recently used last
-	running     int        // invocations holding a concurrency slot
-	idle        chan struct{}
-	stats       Stats
-	invocations []*Invocation
-	quotaUsed   map[string]int // by API key
+	mu       sync.Mutex
+	closed   bool
+	rng      *rand.Rand
+	keyed    map[string]uint64 // requests seen per draw key (WithDrawKey)
+	bucket   tokenBucket
+	idleEnvs []*warmEnv // most recently used last
+	running  int        // invocations holding a concurrency slot
+	// instant is the last instant an invocation started or ended at, and
+	// startedAt and endedAt how many did at it: with running, what the
+	// invocations in flight were just before it (runningBeforeLocked).
+	instant            time.Time
+	startedAt, endedAt int
+	idle               chan struct{}
+	stats              Stats
+	invocations        []*Invocation
+	quotaUsed          map[string]int // by API key
 }
 
 // NewServer starts a server whose function is fn, run in-process: each
