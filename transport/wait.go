@@ -1111,8 +1111,9 @@ func (w *hostWait) untrack(id uint64) {
 // untrackLocked frees the slot of an attempt that came back, keeping its
 // send time in back when the stall rule could need it at this instant: a
 // stall is on, or stallCount attempts were in flight (those back at this
-// instant counted). The caller dates it (cameBackLocked) in the same lock
-// section. Called with w.mu held.
+// instant counted). The caller dates it in the same lock section
+// (cameBackLocked; for the fast path's success, learnOKLocked). Called with
+// w.mu held.
 func (w *hostWait) untrackLocked(id uint64) {
 	if id < uint64(len(w.inflight)) && !w.inflight[id].IsZero() { // freed once only
 		if w.nInflight+len(w.back) >= w.keepFrom {
@@ -1212,25 +1213,25 @@ func (w *hostWait) pruneBackLocked(now time.Time) {
 // and 144 s became 77 s and 116 s).
 //
 // A stall is seen from the first instant at which the host was asked about
-// (an admission, the pacer's step) and found hanging, and the rule reads
-// the host as it was just before the instant it is asked at (see
-// stallView): the goroutines acting at one instant all get the same answer
-// and the same start, whichever runs first (TestStallSameWhicheverComesFirst).
-// Before, an attempt that landed at the instant of a question decided, by
-// scheduling, whether that instant saw the stall, and so which attempts it
-// waited for: retryscope-no-breaker in the outage under a 10 s caller
-// deadline (-quick -seed 7) gave two outputs in 4 runs, one attempt moved
-// between two seconds; now one in 6, and the full suite (1,313 runs) the
-// same results as one of two runs before, the other differing in that
-// variant's per-second load in outage-300s (seed 1). Dating the stall
-// instead from when it came to hold, whoever asked (the slow-call threshold
-// after the later of the stallCount-th send and the first send after the
-// last success), was as steady but ended stalls sooner, an earlier start
-// counting fewer attempts as the stall's own (those the pacer had spread
-// over the tick before the stall was seen, for one): overload under a 10 s deadline with retryscope-no-breaker went from 62.0%
-// success at 0.82 attempts per request (seeds 1-3) to 59.9% at 0.80 (seed
-// 3: 62.1% to 56.6%); nothing else moved but five of that variant's
-// per-second load timelines.
+// (an admission, the pacer's step) and found hanging, and the rule reads the
+// host as it was just before the instant it is asked at (see stallView): the
+// goroutines acting at one instant all get the same answer and the same
+// start, whichever runs first (TestStallSameWhicheverComesFirst). Before, an
+// attempt that landed at the instant of a question decided, by scheduling,
+// whether that instant saw the stall, and so which attempts it waited for:
+// retryscope-no-breaker in the outage under a 10 s caller deadline (-quick
+// -seed 7) gave two outputs in 4 runs, one attempt moved between two
+// seconds; now one in 6, and the full suite (1,313 runs) the same results as
+// one of two runs before, the other differing in that variant's per-second
+// load in outage-300s (seed 1). Dating the stall instead from when it came
+// to hold, whoever asked (the slow-call threshold after the later of the
+// stallCount-th send and the first send after the last success), was as
+// steady but ended stalls sooner, an earlier start counting fewer attempts
+// as the stall's own (those the pacer had spread over the tick before the
+// stall was seen, for one): overload under a 10 s deadline with
+// retryscope-no-breaker went from 62.0% success at 0.82 attempts per request
+// (seeds 1-3) to 59.9% at 0.80 (seed 3: 62.1% to 56.6%); nothing else moved
+// but five of that variant's per-second load timelines.
 func (w *hostWait) stalled(now time.Time) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
