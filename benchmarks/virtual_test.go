@@ -182,18 +182,7 @@ func TestVirtualSameBytesHedgedOverload(t *testing.T) {
 // one seed four times, and fails when a run's JSON differs from the first's.
 func sameBytesFourTimes(t *testing.T, scenario, policy string, deadlines []time.Duration, seed int64) {
 	t.Helper()
-	p, ok := PolicyByName(policy)
-	if !ok {
-		t.Fatalf("no policy %s", policy)
-	}
-	sc, ok := ScenarioByName(scenario)
-	if !ok {
-		t.Fatalf("no scenario %s", scenario)
-	}
-	jobs := Expand(Plan([]Scenario{sc}, []Policy{p}, true), deadlines, []int64{seed})
-	if len(jobs) != len(deadlines) {
-		t.Fatalf("%d jobs, want %d", len(jobs), len(deadlines))
-	}
+	jobs := planOne(t, scenario, policy, deadlines, seed)
 	var first []byte
 	for k := range 4 {
 		res, err := RunVirtual(WithTesting(context.Background(), t), jobs, Config{Parallel: 2}, nil)
@@ -217,4 +206,78 @@ func sameBytesFourTimes(t *testing.T, scenario, policy string, deadlines []time.
 			t.Fatalf("run %d differs from the first at byte %d:\n%s\n---\n%s", k+1, i, first[lo:min(len(first), i+100)], out[lo:min(len(out), i+100)])
 		}
 	}
+}
+
+// The stall rule once remembered the instant of whichever goroutine first
+// saw the host stalled; when an attempt landed at the very instant of a
+// check, the scheduler's order moved the stall's end, and the outage under
+// a 10 s caller deadline with retryscope-no-breaker gave two outputs
+// (its load per second moved one attempt between two seconds). Twelve
+// copies of that job, two at a time, byte-identical JSON (on the old rule
+// 4 to 8 of the 11 differed from the first in each of 8 test runs).
+func TestVirtualSameBytesStallOutage(t *testing.T) {
+	t.Parallel()
+	sameBytesCopies(t, 12, "outage", "retryscope-no-breaker", 10*time.Second, 7)
+}
+
+// sameBytesCopies runs n copies of one scenario and policy under deadline
+// with one seed, two at a time, and fails when a copy's JSON differs from
+// the first's.
+func sameBytesCopies(t *testing.T, n int, scenario, policy string, deadline time.Duration, seed int64) {
+	t.Helper()
+	job := planOne(t, scenario, policy, []time.Duration{deadline}, seed)
+	jobs := make([]Job, n)
+	for i := range jobs {
+		jobs[i] = job[0]
+	}
+	res, err := RunVirtual(WithTesting(context.Background(), t), jobs, Config{Parallel: 2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first []byte
+	differ := 0
+	for k, r := range res {
+		var b bytes.Buffer
+		if err := WriteJSON(&b, []Result{r}); err != nil {
+			t.Fatal(err)
+		}
+		if k == 0 {
+			first = b.Bytes()
+			continue
+		}
+		if out := b.Bytes(); !bytes.Equal(first, out) {
+			differ++
+			if differ > 1 {
+				continue
+			}
+			i := 0
+			for i < len(first) && i < len(out) && first[i] == out[i] {
+				i++
+			}
+			lo := max(0, i-300)
+			t.Errorf("copy %d differs from the first at byte %d:\n%s\n---\n%s", k+1, i, first[lo:min(len(first), i+100)], out[lo:min(len(out), i+100)])
+		}
+	}
+	if differ > 0 {
+		t.Errorf("%d of %d copies differ from the first", differ, n-1)
+	}
+}
+
+// planOne is one scenario's jobs for one policy under the deadlines, with
+// one seed.
+func planOne(t *testing.T, scenario, policy string, deadlines []time.Duration, seed int64) []Job {
+	t.Helper()
+	p, ok := PolicyByName(policy)
+	if !ok {
+		t.Fatalf("no policy %s", policy)
+	}
+	sc, ok := ScenarioByName(scenario)
+	if !ok {
+		t.Fatalf("no scenario %s", scenario)
+	}
+	jobs := Expand(Plan([]Scenario{sc}, []Policy{p}, true), deadlines, []int64{seed})
+	if len(jobs) != len(deadlines) {
+		t.Fatalf("%d jobs, want %d", len(jobs), len(deadlines))
+	}
+	return jobs
 }

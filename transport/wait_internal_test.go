@@ -279,14 +279,7 @@ func TestStallDoesNotEndWithFailures(t *testing.T) {
 	for _, end := range []string{"a success", "the last hanging attempt fails"} {
 		t.Run(end, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				w := newHostWait(config{wait: &WaitConfig{Tick: 100 * time.Millisecond}}, &hostState{name: "h"})
-				w.usual = 50 * time.Millisecond
-				start := time.Now()
-				w.lastOK = start
-				var ids []uint64
-				for range stallCount {
-					ids = append(ids, w.track(start.Add(time.Millisecond)))
-				}
+				w, start, ids := hangingHost()
 				time.Sleep(3 * time.Second)
 				if !w.stalled(time.Now()) {
 					t.Fatalf("%d attempts hanging past the slow-call threshold: not stalled", stallCount)
@@ -311,7 +304,7 @@ func TestStallDoesNotEndWithFailures(t *testing.T) {
 				}
 				land := func(id uint64, answer error) {
 					now := time.Now()
-					w.landed(id)
+					w.landed(id, now)
 					w.learn(now, start, now.Sub(start), answer, answer, false)
 				}
 
@@ -337,6 +330,12 @@ func TestStallDoesNotEndWithFailures(t *testing.T) {
 				} else {
 					land(ids[stallCount-1], fail)
 				}
+				// At the landing's instant the rule reads the host as it was
+				// just before it; from the next instant the stall is over.
+				if !w.stalled(time.Now()) {
+					t.Fatalf("not stalled at the instant of %s", end)
+				}
+				time.Sleep(time.Nanosecond)
 				if w.stalled(time.Now()) {
 					t.Fatalf("stalled after %s", end)
 				}
@@ -356,4 +355,199 @@ func TestStallDoesNotEndWithFailures(t *testing.T) {
 			})
 		})
 	}
+}
+
+// The stall rule reads the host as it was just before the instant it is
+// asked at: an attempt that came back at that instant is still in flight,
+// a success at it (and the usual latency it teaches) not yet known; from
+// the next instant they are. Attempts back earlier, or never sent, are not
+// kept; nor is anything on a host with fewer than stallCount in flight.
+func TestStallView(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		inflight  int           // attempts sent at start
+		answers   []error       // attempts landing at the instant, with these answers
+		askAfter  time.Duration // asked this long after the instant
+		wantN     int           // attempts in flight in the view
+		wantOKAgo time.Duration // the view's last success, before the instant
+		wantThr   time.Duration
+		wantKept  int // attempts kept in back
+	}{
+		{"a failure at the instant: still in flight", 12, []error{errFail}, 0, 12, 10 * time.Second, 4 * time.Second, 1},
+		{"the instant after: back", 12, []error{errFail}, time.Nanosecond, 11, 10*time.Second + time.Nanosecond, 4 * time.Second, 1},
+		{"a success at the instant: not known yet", 12, []error{nil}, 0, 12, 10 * time.Second, 4 * time.Second, 1},
+		{"two successes at the instant: the success before both", 12, []error{nil, nil}, 0, 12, 10 * time.Second, 4 * time.Second, 2},
+		{"the instant after a success: known, with its usual latency", 12, []error{nil, errFail}, time.Nanosecond, 10, time.Nanosecond,
+			slowCallFactor * (time.Second + (5*time.Second-time.Second)/10), 2},
+		{"back an instant earlier: gone", 12, []error{errFail, errFail}, time.Millisecond, 10, 10*time.Second + time.Millisecond, 4 * time.Second, 2},
+		{"a host with few in flight keeps nothing", stallCount - 2, []error{errFail}, 0, stallCount - 3, 10 * time.Second, 4 * time.Second, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				w := newHostWait(config{wait: &WaitConfig{}}, &hostState{name: "h"})
+				w.usual = time.Second // slow-call threshold 4 s
+				start := time.Now()
+				var ids []uint64
+				for range tc.inflight {
+					ids = append(ids, w.track(start))
+				}
+				never := w.track(start.Add(time.Hour))
+				time.Sleep(5 * time.Second)
+				w.lastOK = start.Add(-5 * time.Second)
+				now := time.Now()
+				for i, answer := range tc.answers {
+					w.landed(ids[i], now)
+					w.learn(now, start, now.Sub(start), answer, answer, false)
+				}
+				w.untrack(never) // never sent: its send time still to come
+				time.Sleep(tc.askAfter)
+				at := time.Now()
+				w.mu.Lock()
+				defer w.mu.Unlock()
+				v := w.stallViewLocked(at)
+				n := 0
+				for _, s := range w.inflight {
+					if !s.IsZero() {
+						n++
+					}
+				}
+				for _, b := range w.back {
+					if inView(b, at) {
+						n++
+					}
+				}
+				if n != tc.wantN || at.Sub(v.ok) != tc.wantOKAgo || v.thr != tc.wantThr || len(w.back) != tc.wantKept {
+					t.Errorf("%d in flight, last success %v before, threshold %v, %d kept; want %d, %v, %v, %d",
+						n, at.Sub(v.ok), v.thr, len(w.back), tc.wantN, tc.wantOKAgo, tc.wantThr, tc.wantKept)
+				}
+			})
+		})
+	}
+}
+
+var errFail = &OutcomeError{}
+
+// When attempts land at the very instant the stall rule is asked about
+// (the benchmark's virtual time makes many such instants), the answer
+// and the stall's start do not depend on which comes first: the rule
+// reads the host as it was just before that instant, and from the next
+// instant on sees what landed.
+func TestStallSameWhicheverComesFirst(t *testing.T) {
+	fail := errFail
+	const thr = DefaultSlowCallThreshold
+	type event struct {
+		name string
+		do   func(w *hostWait, ids []uint64, start, now time.Time) // at now
+	}
+	land := func(name string, i int, answer error) event {
+		return event{name, func(w *hostWait, ids []uint64, start, now time.Time) {
+			w.landed(ids[i], now)
+			w.learn(now, start, now.Sub(start), answer, answer, false)
+		}}
+	}
+	for _, tc := range []struct {
+		name string
+		// before: after stallCount attempts sent at start+1ms, how long
+		// to wait before the instant (and whether the stall is asked
+		// about then); at: what lands at the instant.
+		before []time.Duration
+		// failFirst of the attempts fail at the last of before's instants
+		// but the instant's own.
+		failFirst int
+		at        []event
+		stalled   bool          // at the instant
+		after     bool          // an instant later
+		from      time.Duration // the stall seen from, after start
+	}{
+		{"the tenth attempt crosses the threshold as one lands", []time.Duration{time.Millisecond + thr}, 0,
+			[]event{land("a failure", 0, fail)}, true, true, time.Millisecond + thr},
+		{"the threshold crossed earlier, unseen, as two land", []time.Duration{time.Millisecond + thr + 300*time.Millisecond}, 0,
+			[]event{land("a failure", 0, fail), land("another failure", 1, fail)}, true, true, time.Millisecond + thr + 300*time.Millisecond},
+		{"a success as the host is asked", []time.Duration{3 * time.Second, 100 * time.Millisecond}, 0,
+			[]event{land("a success", 4, nil)}, true, false, 3 * time.Second},
+		{"the stall's last attempts fail as the host is asked", []time.Duration{3 * time.Second, 26 * time.Second}, stallCount - 2,
+			[]event{land("a failure", 8, fail), land("the last failure", 9, fail)}, true, false, 3 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			type seen struct {
+				stalled, after bool
+				from           time.Duration
+			}
+			var outs []seen
+			var names []string
+			// Every order of the landings and the question at the instant.
+			n := len(tc.at) + 1
+			for _, perm := range permutations(n) {
+				synctest.Test(t, func(t *testing.T) {
+					w, start, ids := hangingHost()
+					for i, d := range tc.before {
+						time.Sleep(d)
+						if i < len(tc.before)-1 {
+							w.stalled(time.Now())
+						}
+						if i == len(tc.before)-2 {
+							for j := range tc.failFirst {
+								land("", j, fail).do(w, ids, start, time.Now())
+							}
+						}
+					}
+					now := time.Now()
+					var s seen
+					order := ""
+					for _, k := range perm {
+						if k == n-1 {
+							s.stalled = w.stalled(now)
+							s.from = w.stallSeen.Sub(start)
+							order += "ask; "
+							continue
+						}
+						tc.at[k].do(w, ids, start, now)
+						order += tc.at[k].name + "; "
+					}
+					time.Sleep(time.Nanosecond)
+					s.after = w.stalled(time.Now())
+					outs = append(outs, s)
+					names = append(names, order)
+				})
+			}
+			for i, s := range outs {
+				if s != outs[0] {
+					t.Errorf("%s: stalled %v, from %v, then %v; %s: %+v", names[i], s.stalled, s.from, s.after, names[0], outs[0])
+				}
+				if s.stalled != tc.stalled || s.after != tc.after || s.from != tc.from {
+					t.Errorf("%s: stalled %v then %v, seen from %v; want %v then %v, from %v", names[i], s.stalled, s.after, s.from, tc.stalled, tc.after, tc.from)
+				}
+			}
+		})
+	}
+}
+
+// hangingHost is a host whose last success was at start, with stallCount
+// attempts (ids) sent a millisecond later that have not come back: with a
+// usual latency of 50 ms they hang past the slow-call threshold from
+// start + 2.001 s. Called in a synctest bubble.
+func hangingHost() (w *hostWait, start time.Time, ids []uint64) {
+	w = newHostWait(config{wait: &WaitConfig{Tick: 100 * time.Millisecond}}, &hostState{name: "h"})
+	w.usual = 50 * time.Millisecond
+	start = time.Now()
+	w.lastOK = start
+	for range stallCount {
+		ids = append(ids, w.track(start.Add(time.Millisecond)))
+	}
+	return w, start, ids
+}
+
+// permutations lists every order of 0..n-1.
+func permutations(n int) [][]int {
+	if n == 0 {
+		return [][]int{nil}
+	}
+	var out [][]int
+	for _, p := range permutations(n - 1) {
+		for i := 0; i <= len(p); i++ {
+			q := slices.Insert(slices.Clone(p), i, n-1)
+			out = append(out, q)
+		}
+	}
+	return out
 }
