@@ -32,7 +32,8 @@ p99 latency and recovery per scenario, policy and callers' deadline.
 
 Runs happen in virtual time (testing/synctest): a 29 s timeout costs no
 wall time, and the same flags give the same numbers, byte for byte, on any
-machine. Without -quick: seeds 1..3 (each cell's mean and spread), the
+machine (but retryscope-hedge's p99 in one overload job, which has moved
+by tens of milliseconds between two whole-suite runs). Without -quick: seeds 1..3 (each cell's mean and spread), the
 scale scenarios (storm, fleet) included: about 200 s of CPU time, under
 2 minutes on 2 idle cores. -quick: one seed (-seed), without the scale
 scenarios unless named: about 35 s of CPU time, 18 s on 2 idle cores.
