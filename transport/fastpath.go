@@ -72,20 +72,13 @@ func (l *landing) landSuccess(now time.Time) bool {
 		return false
 	}
 	w.untrackLocked(l.id)
+	w.cameBackLocked(now)
 	if l.probe {
 		w.learnLocked(now, l.sendAt, elapsed, nil, nil, true)
 	} else {
 		// learnLocked for an answer and a verdict that are both a success,
 		// of an attempt that was no probe: no verdict to note.
 		w.learnOKLocked(now, elapsed)
-		if len(w.back) > stallCount {
-			// Let go of what came back before now here too: without
-			// waiting for the host no admission asks the stall rule,
-			// which does (TestCameBackStaysBounded). The rule never
-			// reads them: it sees the host as just before the instant
-			// it is asked at.
-			w.pruneBackLocked(now)
-		}
 		w.settleLocked(now)
 	}
 	w.mu.Unlock()

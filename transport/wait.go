@@ -994,9 +994,6 @@ func (w *hostWait) learnLocked(now, sentAt time.Time, elapsed time.Duration, ans
 // learnOKLocked is learnLocked's part for a success at now that took
 // elapsed: the last success and the usual latency. Called with w.mu held.
 func (w *hostWait) learnOKLocked(now time.Time, elapsed time.Duration) {
-	if w.undated { // the fast path's landSuccess untracked it, alone, in this section
-		w.back[len(w.back)-1].at, w.undated = now, false
-	}
 	// The first success at this instant (lastOK is only ever set from the
 	// instants given here: ==, cheaper than Equal, keeps this function
 	// inlined on the success path), on a host where the stall rule can read
@@ -1112,8 +1109,9 @@ func (w *hostWait) untrack(id uint64) {
 // send time in back when the stall rule could need it at this instant: a
 // stall is on, or stallCount attempts were in flight (those back at this
 // instant counted). The caller dates it in the same lock section
-// (cameBackLocked; for the fast path's success, learnOKLocked). Called with
-// w.mu held.
+// (cameBackLocked, which also lets go of those from earlier instants, so
+// that back stays bounded whether or not anyone asks the stall rule:
+// TestCameBackStaysBounded). Called with w.mu held.
 func (w *hostWait) untrackLocked(id uint64) {
 	if id < uint64(len(w.inflight)) && !w.inflight[id].IsZero() { // freed once only
 		if w.nInflight+len(w.back) >= w.keepFrom {
