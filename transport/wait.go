@@ -1124,6 +1124,8 @@ func (w *hostWait) untrackLocked(id uint64) {
 }
 
 // freeLocked frees an attempt's slot once. Called with w.mu held.
+// (untrackLocked repeats its three lines rather than call it: with the
+// call it no longer inlines into the success path.)
 func (w *hostWait) freeLocked(id uint64) {
 	if id < uint64(len(w.inflight)) && !w.inflight[id].IsZero() { // freed once only
 		w.inflight[id] = time.Time{}
@@ -1241,7 +1243,7 @@ func (w *hostWait) stalledLocked(now time.Time) bool {
 	if w.slow < 0 || (w.stallSeen.IsZero() && w.nInflight+len(w.back) < stallCount) {
 		return false // first: two comparisons on a healthy host
 	}
-	w.pruneBackLocked(now) // the fast path's successes leave theirs
+	w.pruneBackLocked(now) // those of earlier instants stay until a landing dates its own
 	v := w.stallViewLocked(now)
 	if !w.stallSeen.IsZero() {
 		if v.ok.Before(w.stallSeen) && w.sentByLocked(v, w.stallSeen) {
