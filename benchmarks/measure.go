@@ -44,9 +44,13 @@ func Percentile(sorted []float64, p float64) float64 {
 	if n == 0 {
 		return 0
 	}
-	rank := int(math.Ceil(p / 100 * float64(n)))
-	rank = min(max(rank, 1), n)
-	return sorted[rank-1]
+	return sorted[percentileRank(n, p)-1]
+}
+
+// percentileRank is the nearest rank of the p-th percentile of n > 0
+// values, 1 to n: the ceil(p/100 n)-th smallest.
+func percentileRank(n int, p float64) int {
+	return min(max(int(math.Ceil(p/100*float64(n))), 1), n)
 }
 
 // Latencies returns the latencies, in emulated milliseconds, of the

@@ -279,7 +279,7 @@ func tailByChance(c *Cell, limit float64) string {
 	if n == 0 || len(r.SlowestOK) == 0 || (slow == len(r.SlowestOK) && slow < n) {
 		return "" // not kept, or more requests than kept are that slow
 	}
-	rank := int(math.Ceil(0.99 * float64(n)))
+	rank := percentileRank(n, 99)
 	excess, band := slow-(n-rank), 1.96*math.Sqrt(0.0099*float64(n))
 	if float64(excess) > band {
 		return ""
@@ -316,8 +316,11 @@ func waitNote(c, p *Cell) string {
 func tailAttempts(c *Cell) (float64, bool) {
 	sum, n := 0, 0
 	for _, r := range c.Runs {
-		k := r.Succeeded - int(math.Ceil(0.99*float64(r.Succeeded))) + 1
-		if r.Succeeded == 0 || len(r.SlowestOKAttempts) < k {
+		if r.Succeeded == 0 {
+			return 0, false
+		}
+		k := r.Succeeded - percentileRank(r.Succeeded, 99) + 1
+		if len(r.SlowestOKAttempts) < k {
 			return 0, false
 		}
 		for _, a := range r.SlowestOKAttempts[len(r.SlowestOKAttempts)-k:] {
