@@ -323,10 +323,11 @@ func runsLabel(cfg *benchConfig) string {
 	if cfg.realtime {
 		engine = "real time"
 	}
-	seeds := "seed " + formatSeeds(cfg.seeds)
+	seeds := "seed"
 	if len(cfg.seeds) > 1 {
-		seeds = "seeds " + formatSeeds(cfg.seeds)
+		seeds = "seeds"
 	}
+	seeds += " " + formatSeeds(cfg.seeds)
 	var ds []string
 	for _, d := range cfg.deadlines {
 		ds = append(ds, benchmarks.FormatDeadline(d))
