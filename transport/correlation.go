@@ -205,6 +205,12 @@ func (c *call) attemptRequest(actx context.Context, r *attemptResult, body io.Re
 		}
 		return areq
 	}
+	return c.attemptRequestOwnContext(actx, r, body, getBody)
+}
+
+// attemptRequestOwnContext is attemptRequest for an attempt with a context
+// of its own: a traced one's, or one it may be cancelled by alone.
+func (c *call) attemptRequestOwnContext(actx context.Context, r *attemptResult, body io.ReadCloser, getBody func() (io.ReadCloser, error)) *http.Request {
 	tmp := *c.req
 	c.fillAttempt(&tmp, nil, nil, r, body, getBody)
 	if c.span != nil {
@@ -272,7 +278,7 @@ func (c *call) header(n int, buf []string, ids *[72]byte) (http.Header, string) 
 			h[k] = nil
 			continue
 		}
-		if folded && !isCanonical(k) && c.t.cfg.managedHeader(http.CanonicalHeaderKey(k)) {
+		if folded && c.foldedManaged(k) {
 			continue // below, after the canonical name's own values
 		}
 		i := len(vals)
@@ -280,26 +286,14 @@ func (c *call) header(n int, buf []string, ids *[72]byte) (http.Header, string) 
 		h[k] = vals[i:len(vals):len(vals)]
 	}
 	if folded {
-		// net/http sends a non-canonical name as it is, next to the
-		// canonical one: the caller's "idempotency-key" and the
-		// transport's "Idempotency-Key" would both reach the server. The
-		// copy carries such headers under their canonical name, after the
-		// values already there, so the transport sees and replaces them.
-		for k, v := range src {
-			if ck := http.CanonicalHeaderKey(k); ck != k && c.t.cfg.managedHeader(ck) {
-				i := len(vals)
-				vals = append(vals, h[ck]...)
-				vals = append(vals, v...)
-				h[ck] = vals[i:len(vals):len(vals)]
-			}
-		}
+		vals = c.fold(h, src, vals)
 	}
-	set := func(k, v string) {
-		vals = append(vals, v)
-		h[k] = vals[len(vals)-1 : len(vals) : len(vals)]
-	}
+	// vals has room for every value added below: one append each, no
+	// growth.
 	if c.idemKey != "" {
-		set(policy.HeaderIdempotencyKey, c.idemKey)
+		i := len(vals)
+		vals = append(vals, c.idemKey)
+		h[policy.HeaderIdempotencyKey] = vals[i : i+1 : i+1]
 	}
 	sent := c.hdr.requestID
 	if !c.t.cfg.correlation {
@@ -317,12 +311,43 @@ func (c *call) header(n int, buf []string, ids *[72]byte) (http.Header, string) 
 			sent = newUUID(ids)
 		}
 	}
-	set(policy.HeaderRequestID, sent)
-	set(headerInvocationID, c.invID)
+	i := len(vals)
+	vals = append(vals, sent, c.invID)
+	h[policy.HeaderRequestID] = vals[i : i+1 : i+1]
+	h[headerInvocationID] = vals[i+1 : i+2 : i+2]
 	if !c.hdr.sdkRequest { // a caller that counts its own attempts keeps its value
-		set(headerSDKRequest, sdkRequest(n, c.t.cfg.policy.Attempts()))
+		vals = append(vals, sdkRequest(n, c.t.cfg.policy.Attempts()))
+		h[headerSDKRequest] = vals[i+2 : i+3 : i+3]
 	}
 	return h, sent
+}
+
+// foldedManaged reports whether the caller's header name k is a
+// non-canonical spelling of a header the transport reads or sets. Out of
+// line: only a header with such a name runs it (see run).
+//
+//go:noinline
+func (c *call) foldedManaged(k string) bool {
+	return !isCanonical(k) && c.t.cfg.managedHeader(http.CanonicalHeaderKey(k))
+}
+
+// fold files the caller's values under a non-canonical spelling of a
+// header the transport reads or sets (see foldedManaged) under its
+// canonical name in h, after the values already there, and returns vals
+// grown by them. net/http sends a non-canonical name as it is, next to
+// the canonical one: the caller's "idempotency-key" and the transport's
+// "Idempotency-Key" would both reach the server; in the copy the
+// transport sees and replaces them.
+func (c *call) fold(h, src http.Header, vals []string) []string {
+	for k, v := range src {
+		if ck := http.CanonicalHeaderKey(k); ck != k && c.t.cfg.managedHeader(ck) {
+			i := len(vals)
+			vals = append(vals, h[ck]...)
+			vals = append(vals, v...)
+			h[ck] = vals[i:len(vals):len(vals)]
+		}
+	}
+	return vals
 }
 
 // headerValue is h.Get(key) for a key already in canonical form, without

@@ -37,10 +37,41 @@ type flight struct {
 	r      attemptResult // for an unsent attempt, its result
 }
 
-// newHedger starts the hedge delay. The hedger keeps no pointer to the
-// call, so that a call without hedging stays on its caller's stack.
-func (c *call) newHedger() *hedger {
+// hedgerIfSafe starts the hedge delay of a call that may be hedged: its
+// request is safe to repeat and its body can be sent again. It returns nil
+// for any other call. The hedger keeps no pointer to the call, so that a
+// call without hedging stays on its caller's stack.
+func (c *call) hedgerIfSafe() *hedger {
+	if !c.replay.replayable || !c.safeToRepeat() {
+		return nil
+	}
 	return &hedger{results: make(chan attemptResult, 1), timer: time.NewTimer(c.t.cfg.hedgeDelay), on: true}
+}
+
+// next launches attempt *launched (a first attempt or a retry, admitted
+// with l) and waits, launching hedges meanwhile, for the next answer that
+// ends the wait: a success, or a failure with no other attempt in flight.
+// It fills r with it, landed. When the caller gives up it stops every
+// attempt and returns the caller's error.
+func (h *hedger) next(c *call, launched *int, l landing, r *attemptResult) error {
+	h.launch(c, *launched, false, l)
+	for {
+		var err error
+		if *r, err = h.await(c, launched); err != nil {
+			return err
+		}
+		if !h.pending(c, r) {
+			return nil
+		}
+	}
+}
+
+// lost stops the attempts still in flight once another one's answer ends
+// the call.
+//
+//go:noinline
+func (h *hedger) lost(c *call) {
+	h.stopAll(c, policy.Decision{Rule: policy.RuleHedgeLost, Reason: "cancelled: another attempt answered first"})
 }
 
 // launch starts attempt n, admitted with l, on a goroutine of its own. A

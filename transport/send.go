@@ -84,38 +84,53 @@ func (c *call) prepareAttempt(ctx context.Context, n int, hedge bool, r *attempt
 		err = checkLength(body, c.req.ContentLength)
 	}
 	if err != nil {
-		r.start = time.Now()
-		r.end, r.err = r.start, err
-		r.outcome = policy.Outcome{Reach: policy.ReachNotSent, Cause: policy.CauseRequestBody,
-			Reason: "the request body could not be produced (it failed, or its length differs from ContentLength); nothing was sent"}
+		bodyFailed(r, err)
 		return nil
 	}
 	actx := ctx
-	if d := c.t.cfg.policy.AttemptTimeout; d > 0 {
-		actx, r.cancel, r.timeout = withAttemptTimeout(ctx, d)
-	} else if hedge || c.t.cfg.hedgeDelay > 0 {
-		actx, r.cancel = context.WithCancel(ctx) // a losing hedge is cancelled alone
+	if c.t.cfg.policy.AttemptTimeout > 0 || hedge || c.t.cfg.hedgeDelay > 0 {
+		actx = c.attemptContext(ctx, hedge, r)
 	}
 	areq := c.attemptRequest(actx, r, body, getBody)
 	r.traceID = c.traceRoot(areq)
 	return areq
 }
 
+// bodyFailed fills r for an attempt whose body could not be produced:
+// nothing was sent.
+//
+//go:noinline
+func bodyFailed(r *attemptResult, err error) {
+	r.start = time.Now()
+	r.end, r.err = r.start, err
+	r.outcome = policy.Outcome{Reach: policy.ReachNotSent, Cause: policy.CauseRequestBody,
+		Reason: "the request body could not be produced (it failed, or its length differs from ContentLength); nothing was sent"}
+}
+
+// attemptContext returns the attempt's own context, under ctx: one that
+// Policy.AttemptTimeout ends, or, with hedging, one that is cancelled
+// alone when the attempt loses. It sets r's means to end it.
+func (c *call) attemptContext(ctx context.Context, hedge bool, r *attemptResult) context.Context {
+	if d := c.t.cfg.policy.AttemptTimeout; d > 0 {
+		actx, cancel, timer := withAttemptTimeout(ctx, d)
+		r.cancel, r.timeout = cancel, timer
+		return actx
+	}
+	actx, cancel := context.WithCancel(ctx) // a losing hedge is cancelled alone
+	r.cancel = cancel
+	return actx
+}
+
 // send sends areq through the base transport and classifies the answer. It
-// is safe to run on its own goroutine.
+// is safe to run on its own goroutine. Its rare branches are helpers of
+// their own (see run).
 func (c *call) send(areq *http.Request, r *attemptResult) {
-	pol := &c.t.cfg.policy
 	if r.n == 1 {
 		r.start = c.start // a moment earlier, one clock read fewer
 	} else {
 		r.start = time.Now()
 	}
-	if c.cancelClosed() {
-		// The caller closed Request.Cancel before this attempt (a hedge or
-		// a retry) went out: it is not sent at all.
-		r.end, r.err = r.start, errCanceled
-		r.outcome = policy.Outcome{Reach: policy.ReachNotSent, Cause: policy.CauseCanceled,
-			Reason: "the caller canceled the request (Request.Cancel was closed); nothing was sent"}
+	if c.req.Cancel != nil && c.canceledBeforeSend(r) {
 		return
 	}
 	resp, err := c.t.base.RoundTrip(areq)
@@ -124,26 +139,11 @@ func (c *call) send(areq *http.Request, r *attemptResult) {
 		resp = nil
 	}
 	if r.timeout != nil {
-		// The timer bounds the wait for the headers only: it stops before
-		// any of the body is read, so it never cuts a body that may be
-		// returned (the peek below has its own bound).
-		if !r.timeout.Stop() && err == nil {
-			// It fired as the base returned: the attempt's context is
-			// ending and this body would die part way. The attempt timed
-			// out before its answer was handed over.
-			discard(resp)
-			resp = nil
-			err = errAttemptTimeout
-			if cause := context.Cause(areq.Context()); cause != nil && cause != errAttemptTimeout {
-				err = cause // ended by a hedge's win or by the caller
-			}
-		} else if err != nil && context.Cause(areq.Context()) == errAttemptTimeout && !errors.Is(err, context.DeadlineExceeded) {
-			err = errAttemptTimeout // a base that reports the cancellation, not its cause
-		}
+		resp, err = stopAttemptTimeout(areq, r.timeout, resp, err)
 	}
 	var prefix []byte
 	if resp != nil && resp.StatusCode >= 400 && areq.Method != http.MethodHead {
-		prefix = peek(resp, pol.Peek())
+		prefix = peek(resp, c.t.cfg.policy.Peek())
 	}
 	// One monotonic clock read instead of time.Now's two: the same
 	// instant, its wall reading carried forward from the start's.
@@ -151,12 +151,55 @@ func (c *call) send(areq *http.Request, r *attemptResult) {
 	r.resp, r.err = resp, err
 	if err == nil && c.t.ok.covers(resp) {
 		r.outcome, r.plain = c.t.ok.outcome, true
-	} else {
-		r.outcome = pol.Classify(policy.Exchange{
-			Request: areq, Response: resp, Body: prefix, Err: err,
-			Elapsed: r.end.Sub(r.start), Now: r.end,
-		})
+		return
 	}
+	c.classify(areq, r, prefix)
+}
+
+// canceledBeforeSend reports whether the caller closed Request.Cancel
+// before this attempt (a hedge or a retry) went out; if so it is not sent
+// at all, and r says so.
+func (c *call) canceledBeforeSend(r *attemptResult) bool {
+	if !c.cancelClosed() {
+		return false
+	}
+	r.end, r.err = r.start, errCanceled
+	r.outcome = policy.Outcome{Reach: policy.ReachNotSent, Cause: policy.CauseCanceled,
+		Reason: "the caller canceled the request (Request.Cancel was closed); nothing was sent"}
+	return true
+}
+
+// stopAttemptTimeout stops the attempt's timer once the base has answered
+// areq, and returns the answer to go on with. The timer bounds the wait
+// for the headers only: it stops before any of the body is read, so it
+// never cuts a body that may be returned (the peek has its own bound).
+func stopAttemptTimeout(areq *http.Request, timeout *time.Timer, resp *http.Response, err error) (*http.Response, error) {
+	if !timeout.Stop() && err == nil {
+		// It fired as the base returned: the attempt's context is ending
+		// and this body would die part way. The attempt timed out before
+		// its answer was handed over.
+		discard(resp)
+		err = errAttemptTimeout
+		if cause := context.Cause(areq.Context()); cause != nil && cause != errAttemptTimeout {
+			err = cause // ended by a hedge's win or by the caller
+		}
+		return nil, err
+	}
+	if err != nil && context.Cause(areq.Context()) == errAttemptTimeout && !errors.Is(err, context.DeadlineExceeded) {
+		err = errAttemptTimeout // a base that reports the cancellation, not its cause
+	}
+	return resp, err
+}
+
+// classify classifies an answer other than the Transport's plain success
+// (see answered): Classify's outcome, then what only the transport knows
+// (a broken base, the caller's own body, the caller's cancellation).
+func (c *call) classify(areq *http.Request, r *attemptResult, prefix []byte) {
+	resp, err := r.resp, r.err
+	r.outcome = c.t.cfg.policy.Classify(policy.Exchange{
+		Request: areq, Response: resp, Body: prefix, Err: err,
+		Elapsed: r.end.Sub(r.start), Now: r.end,
+	})
 	switch {
 	case err == nil:
 		if resp == nil {
@@ -226,11 +269,23 @@ func (c *call) finish(r *attemptResult, d *policy.Decision) {
 	cfg := &c.t.cfg
 	c.sent++
 	if r.span != nil {
-		r.span.End(otelwire.AttemptResult{Response: r.resp, Err: r.err, Duration: r.end.Sub(r.start), Outcome: r.outcome, Decision: *d})
+		r.endSpan(d)
 	}
 	if c.rec == nil && cfg.logger == nil && !d.Retry && r.err == nil && c.history == nil {
 		return // a first attempt that ends the call: nobody reads a record
 	}
+	c.record(r, d)
+}
+
+// endSpan ends the attempt's span with decision d.
+func (r *attemptResult) endSpan(d *policy.Decision) {
+	r.span.End(otelwire.AttemptResult{Response: r.resp, Err: r.err, Duration: r.end.Sub(r.start), Outcome: r.outcome, Decision: *d})
+}
+
+// record records attempt r with decision d: into the call's history, into
+// the caller's Recorder, and into the log.
+func (c *call) record(r *attemptResult, d *policy.Decision) {
+	cfg := &c.t.cfg
 	a := Attempt{
 		InvocationID:  c.invID,
 		Number:        r.n,
