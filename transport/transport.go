@@ -187,10 +187,15 @@ func (c *call) run() (*http.Response, error) {
 		if hg == nil {
 			c.attempt(c.ctx, launched, false, &res)
 			c.host.noteEnd(res.end)
+			c.end = res.end
 			if v := c.verdict(&res); v != nil || !next.landSuccess(res.end) {
 				next.land(c, v, res.end)
+			} else if res.plain && c.unrecorded(&res) {
+				// A plain success, landed: the policy's decision is
+				// answered's (no retry), and nobody reads a record of it.
+				c.sent++
+				return res.resp, nil
 			}
-			c.end = res.end
 		} else if err := hg.next(c, &launched, next, &res); err != nil {
 			return c.fail(nil, err)
 		}
@@ -211,6 +216,15 @@ func (c *call) run() (*http.Response, error) {
 			return c.fail(&next, err)
 		}
 	}
+}
+
+// unrecorded reports whether attempt r, if it ends the call without an
+// error, leaves nothing to record or wrap: no span, no context of its own,
+// no Recorder, no logger, no earlier attempt in the history. decide,
+// finish and result then have nothing to do for a plain success but count
+// it.
+func (c *call) unrecorded(r *attemptResult) bool {
+	return r.span == nil && r.cancel == nil && c.rec == nil && c.t.cfg.logger == nil && c.history == nil
 }
 
 // The helpers below are run's rare branches, kept out of its body (the
