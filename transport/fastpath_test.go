@@ -109,6 +109,10 @@ func TestLandSuccessAsLand(t *testing.T) {
 					case '9':
 						time.Sleep(9 * time.Second)
 					}
+					// The host's pacer may act at this very instant (a tick
+					// that falls on the end of a sleep): the snapshot is
+					// taken once it has, in both runs alike.
+					synctest.Wait()
 					states = append(states, snapshotHost(c.host))
 				}
 				time.Sleep(time.Minute) // a pacer that released a waiter sees its queue empty and ends
