@@ -24,13 +24,16 @@ func TestStartClock(t *testing.T) {
 			t.Fatalf("reading %d: wall %v, not between %v and %v", i, w, before.Round(0), after.Round(0))
 		}
 	}
-	for name, base := range map[string]time.Time{
-		"too old":        time.Now().Add(-clockReuse),
-		"in the future":  time.Now().Add(time.Millisecond),
-		"another clock":  time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), // a synctest bubble's
-		"no monotonic":   time.Now().Round(0).Add(-2 * clockReuse),
-		"zero wall time": {},
+	// Each base is read from the clock just before it is used: built ahead,
+	// "in the future" was in the past by then on a loaded machine.
+	for name, newBase := range map[string]func() time.Time{
+		"too old":        func() time.Time { return time.Now().Add(-clockReuse) },
+		"in the future":  func() time.Time { return time.Now().Add(time.Hour) },
+		"another clock":  func() time.Time { return time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC) }, // a synctest bubble's
+		"no monotonic":   func() time.Time { return time.Now().Round(0).Add(-2 * clockReuse) },
+		"zero wall time": func() time.Time { return time.Time{} },
 	} {
+		base := newBase()
 		s.base.Store(&base)
 		before := time.Now()
 		got := s.now()
