@@ -37,6 +37,8 @@ type replay struct {
 	given      io.ReadCloser                 // the caller's body, sent by the first attempt when it cannot be buffered
 	getBody    func() (io.ReadCloser, error) // a fresh copy for each later attempt; nil: no body or not replayable
 	replayable bool
+	unread     io.ReadCloser // the caller's body, still to be buffered by fill
+	limit      int64         // how much of unread fill keeps
 }
 
 // errBodyRead marks a request body that failed while it was being buffered:
@@ -44,33 +46,45 @@ type replay struct {
 var errBodyRead = errors.New("retryscope: reading the request body")
 
 // newReplay prepares req's body for replay. It uses req.GetBody when set;
-// otherwise it buffers up to limit bytes. A larger body is sent once, as it
-// is, and marked not replayable. The caller's body is always closed, by the
-// base transport that sends it or by close.
-func newReplay(req *http.Request, limit int64) (replay, error) {
+// otherwise fill buffers up to limit bytes of the body once the call's
+// first attempt is admitted, so that a call waiting for its host holds no
+// copy of it. The caller's body is always closed, by the base transport
+// that sends it or by close.
+func newReplay(req *http.Request, limit int64) replay {
 	switch {
 	case req.Body == nil || req.Body == http.NoBody:
-		return replay{replayable: true}, nil
+		return replay{replayable: true}
 	case req.GetBody != nil:
-		return replay{given: req.Body, getBody: req.GetBody, replayable: true}, nil
+		return replay{given: req.Body, getBody: req.GetBody, replayable: true}
 	}
-	n := limit + 1 // one byte more tells a body over the limit
+	return replay{unread: req.Body, limit: limit}
+}
+
+// fill buffers the body newReplay left unread, up to the limit. A larger
+// body is sent once, as it is, and marked not replayable. It fails, having
+// closed the body, when the body's Read fails.
+func (r *replay) fill() error {
+	body := r.unread
+	r.unread = nil
+	n := r.limit + 1 // one byte more tells a body over the limit
 	if n <= 0 {
 		n = math.MaxInt64
 	}
-	buf, err := io.ReadAll(io.LimitReader(req.Body, n))
+	buf, err := io.ReadAll(io.LimitReader(body, n))
 	if err != nil {
-		req.Body.Close()
-		return replay{}, fmt.Errorf("%w: %w", errBodyRead, err)
+		body.Close()
+		return fmt.Errorf("%w: %w", errBodyRead, err)
 	}
-	if int64(len(buf)) > limit {
+	if int64(len(buf)) > r.limit {
 		// Too large to keep: send what was read followed by the rest, once.
-		return replay{given: &prefixedBody{prefix: buf, rest: req.Body}}, nil
+		r.given = &prefixedBody{prefix: buf, rest: body}
+		return nil
 	}
-	req.Body.Close()
-	return replay{replayable: true, getBody: func() (io.ReadCloser, error) {
+	body.Close()
+	r.replayable, r.getBody = true, func() (io.ReadCloser, error) {
 		return io.NopCloser(bytes.NewReader(buf)), nil
-	}}, nil
+	}
+	return nil
 }
 
 // inMemoryLen returns the unread length of a body that is one of the
@@ -153,6 +167,10 @@ func (r *replay) close() {
 	if r.given != nil {
 		r.given.Close()
 		r.given = nil
+	}
+	if r.unread != nil {
+		r.unread.Close()
+		r.unread = nil
 	}
 }
 

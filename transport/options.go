@@ -60,6 +60,8 @@ func WithPolicy(p policy.Policy) Option {
 // WithBodyLimit sets how many bytes of a request body without GetBody are
 // buffered for replay; default DefaultBodyLimit (1 MiB). A larger body is
 // sent once and not retried (its attempt records rule "not_replayable").
+// The body is buffered once the first attempt may go: a request waiting
+// for its host (see WithWaitForHost) holds no copy of it.
 func WithBodyLimit(n int64) Option {
 	return func(c *config) {
 		if n >= 0 {

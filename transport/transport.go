@@ -84,12 +84,8 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return nil, &Error{Err: err}
 	}
-	rp, err := newReplay(req, t.cfg.bodyLimit)
-	if err != nil {
-		return nil, &Error{Err: err}
-	}
 	var c call // set field by field: no temporary of 320 bytes to copy
-	c.t, c.req, c.ctx, c.replay = t, req, ctx, rp
+	c.t, c.req, c.ctx, c.replay = t, req, ctx, newReplay(req, t.cfg.bodyLimit)
 	c.host, c.rec = t.hosts.get(req.URL), recorderFrom(ctx)
 	c.prepare()
 	c.ctx, c.span = t.tel.StartRequest(ctx, req, c.start)
@@ -170,6 +166,13 @@ func (c *call) run() (*http.Response, error) {
 	if err := c.admitFirst(&next); err != nil {
 		return c.refused(err)
 	}
+	if c.replay.unread != nil {
+		// Buffered only now that the attempt may go: a call that waited
+		// for its host held no copy of its body meanwhile.
+		if err := c.replay.fill(); err != nil {
+			return c.fail(&next, err)
+		}
+	}
 	c.countFirst()
 	// Without hedging (nil) one attempt at a time, on this goroutine; a
 	// hedge must send the same bytes.
@@ -243,8 +246,9 @@ func (c *call) refused(err error) (*http.Response, error) {
 	return nil, &Error{Err: err}
 }
 
-// fail ends a call whose caller gave up between attempts: the retry
-// admitted with next (nil: none) is let go unsent.
+// fail ends a call that cannot go on: its caller gave up between
+// attempts, or its body could not be read. The attempt admitted with next
+// (nil: none) is let go unsent.
 //
 //go:noinline
 func (c *call) fail(next *landing, err error) (*http.Response, error) {

@@ -66,8 +66,8 @@ type WaitConfig struct {
 //     at all: 70.0% at 1.00); 2000, 71.4% at 0.77; 4000, 77.1% at 0.82;
 //     8000, 88.5% at 0.94 (`retryscope bench -quick -scenarios storm`,
 //     seed 1). It bounds the memory a dead host can hold: each waiter is
-//     a few hundred bytes, plus its request's body when the transport
-//     had to buffer it (no GetBody; up to WithBodyLimit, 1 MiB).
+//     a few hundred bytes; a body the transport has to buffer (no
+//     GetBody) is read only once the waiter is let go.
 //   - DefaultProbeInterval, 5 s: a probe during an outage learns nothing
 //     for 29 s (the integration timeout), so the breaker's own probes after
 //     its 10 s open time see the host back only up to 39 s late; an extra
