@@ -86,7 +86,10 @@ func TestOutageStopsTheWholeFleet(t *testing.T) {
 		st, err, d := b.get(be.URL)
 		if isOpen(err) {
 			stopped = time.Since(opened)
-			if d > 10*time.Millisecond {
+			// Local, at once: well under a sync interval (100 ms), which
+			// a refusal that waited for Redis or a sync would take; 50 ms
+			// leaves room for -race on a loaded machine.
+			if d > 50*time.Millisecond {
 				t.Errorf("B's refusal took %v", d)
 			}
 			break
