@@ -38,7 +38,6 @@ type replay struct {
 	getBody    func() (io.ReadCloser, error) // a fresh copy for each later attempt; nil: no body or not replayable
 	replayable bool
 	unread     io.ReadCloser // the caller's body, still to be buffered by fill
-	limit      int64         // how much of unread fill keeps
 }
 
 // errBodyRead marks a request body that failed while it was being buffered:
@@ -46,27 +45,27 @@ type replay struct {
 var errBodyRead = errors.New("retryscope: reading the request body")
 
 // newReplay prepares req's body for replay. It uses req.GetBody when set;
-// otherwise fill buffers up to limit bytes of the body once the call's
-// first attempt is admitted, so that a call waiting for its host holds no
-// copy of it. The caller's body is always closed, by the base transport
-// that sends it or by close.
-func newReplay(req *http.Request, limit int64) replay {
+// otherwise fill buffers the body once the call's first attempt is
+// admitted, so that a call waiting for its host holds no copy of it. The
+// caller's body is always closed, by the base transport that sends it or
+// by close.
+func newReplay(req *http.Request) replay {
 	switch {
 	case req.Body == nil || req.Body == http.NoBody:
 		return replay{replayable: true}
 	case req.GetBody != nil:
 		return replay{given: req.Body, getBody: req.GetBody, replayable: true}
 	}
-	return replay{unread: req.Body, limit: limit}
+	return replay{unread: req.Body}
 }
 
-// fill buffers the body newReplay left unread, up to the limit. A larger
+// fill buffers the body newReplay left unread, up to limit bytes. A larger
 // body is sent once, as it is, and marked not replayable. It fails, having
 // closed the body, when the body's Read fails.
-func (r *replay) fill() error {
+func (r *replay) fill(limit int64) error {
 	body := r.unread
 	r.unread = nil
-	n := r.limit + 1 // one byte more tells a body over the limit
+	n := limit + 1 // one byte more tells a body over the limit
 	if n <= 0 {
 		n = math.MaxInt64
 	}
@@ -75,7 +74,7 @@ func (r *replay) fill() error {
 		body.Close()
 		return fmt.Errorf("%w: %w", errBodyRead, err)
 	}
-	if int64(len(buf)) > r.limit {
+	if int64(len(buf)) > limit {
 		// Too large to keep: send what was read followed by the rest, once.
 		r.given = &prefixedBody{prefix: buf, rest: body}
 		return nil

@@ -85,7 +85,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, &Error{Err: err}
 	}
 	var c call // set field by field: no temporary of 320 bytes to copy
-	c.t, c.req, c.ctx, c.replay = t, req, ctx, newReplay(req, t.cfg.bodyLimit)
+	c.t, c.req, c.ctx, c.replay = t, req, ctx, newReplay(req)
 	c.host, c.rec = t.hosts.get(req.URL), recorderFrom(ctx)
 	c.prepare()
 	c.ctx, c.span = t.tel.StartRequest(ctx, req, c.start)
@@ -169,7 +169,7 @@ func (c *call) run() (*http.Response, error) {
 	if c.replay.unread != nil {
 		// Buffered only now that the attempt may go: a call that waited
 		// for its host held no copy of its body meanwhile.
-		if err := c.replay.fill(); err != nil {
+		if err := c.replay.fill(c.t.cfg.bodyLimit); err != nil {
 			return c.fail(&next, err)
 		}
 	}
