@@ -259,21 +259,6 @@ func (c *call) fail(next *landing, err error) (*http.Response, error) {
 	return nil, &Error{Attempts: c.history, Err: err}
 }
 
-// admitRetry admits the retry that d, the decision after attempt r, asks
-// for (admitRetryWaiting): d becomes the retry's decision and next its
-// landing. The retry's body is made before this answer is let go: when it
-// cannot be, the retry is let go unsent and d says the answer is the one
-// returned.
-func (c *call) admitRetry(d *policy.Decision, r *attemptResult, next *landing) {
-	if *d, *next = c.admitRetryWaiting(*d, r); !d.Retry {
-		return
-	}
-	if err := c.replay.stage(); err != nil {
-		next.land(c, errExcluded, time.Now())
-		*d = policy.Decision{Rule: policy.RuleRequestBody, Reason: "not retried: the request body could not be produced again (GetBody failed)"}
-	}
-}
-
 // decide is the policy's decision after attempt r, n attempts made: none
 // once the caller has given up.
 func (c *call) decide(n int, prevWait time.Duration, r *attemptResult) policy.Decision {

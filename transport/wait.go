@@ -331,24 +331,30 @@ func (w *hostWait) paceFirst(sendAt, limit time.Time) (time.Duration, bool) {
 	return w.rate.Reserve(sendAt, limit.Sub(sendAt)-w.landingTime())
 }
 
-// admitRetryWaiting is admitRetry for the sequential loop: the retry may
-// wait for budget tokens (at a throttle's lower price), for the breaker and
-// for the send rate, within the caller's deadline. The returned decision's
-// Wait covers the backoff and those waits but the breaker's, which has
-// already passed.
-func (c *call) admitRetryWaiting(d policy.Decision, r *attemptResult) (policy.Decision, landing) {
+// admitRetry admits the retry that d, the decision after attempt r, asks
+// for. The retry may wait for budget tokens (at a throttle's lower price),
+// for the breaker and for the send rate, within the caller's deadline: d
+// becomes the retry's decision, its Wait covering the backoff and those
+// waits but the breaker's, which has already passed, and next its
+// landing. The retry's body is made before this answer is let go: when it
+// cannot be, the retry is let go unsent. A retry refused or let go leaves
+// d saying why, no longer a retry, and next zero or landed.
+func (c *call) admitRetry(d *policy.Decision, r *attemptResult, next *landing) {
+	*next = landing{}
 	now := time.Now()
 	sendAt := r.end.Add(d.Wait)
 	cost, ok := c.reserveRetry(now, r.outcome, &sendAt)
 	if !ok {
 		c.span.Refused(policy.RuleBudget, c.host.name)
-		return policy.Decision{Rule: policy.RuleBudget, Reason: "not retried: the retry budget for this host is spent"}, landing{}
+		*d = policy.Decision{Rule: policy.RuleBudget, Reason: "not retried: the retry budget for this host is spent"}
+		return
 	}
 	done, probe, _, err := c.waitForHost(now, sendAt)
 	if err != nil {
 		c.refund(cost)
 		c.span.Refused(policy.RuleCircuitOpen, c.host.name)
-		return policy.Decision{Rule: policy.RuleCircuitOpen, Reason: "not retried: the circuit breaker for this host is open"}, landing{}
+		*d = policy.Decision{Rule: policy.RuleCircuitOpen, Reason: "not retried: the circuit breaker for this host is open"}
+		return
 	}
 	planned := r.end.Add(d.Wait)
 	now = time.Now()
@@ -357,13 +363,18 @@ func (c *call) admitRetryWaiting(d policy.Decision, r *attemptResult) (policy.De
 	if !ok {
 		done(errExcluded)
 		c.refund(cost)
-		return policy.Decision{Rule: policy.RuleDeadline, Reason: "not retried: the host's send rate has no slot for it before the caller's deadline"}, landing{}
+		*d = policy.Decision{Rule: policy.RuleDeadline, Reason: "not retried: the host's send rate has no slot for it before the caller's deadline"}
+		return
 	}
 	sendAt = sendAt.Add(pw)
 	if sendAt.After(planned) { // the budget, the breaker or the send rate made it later
 		d.Wait = sendAt.Sub(now)
 	}
-	return d, c.host.wait.observed(done, probe, sendAt, cost)
+	*next = c.host.wait.observed(done, probe, sendAt, cost)
+	if err := c.replay.stage(); err != nil {
+		next.land(c, errExcluded, time.Now())
+		*d = policy.Decision{Rule: policy.RuleRequestBody, Reason: "not retried: the request body could not be produced again (GetBody failed)"}
+	}
 }
 
 func later(a, b time.Time) time.Time {
