@@ -227,15 +227,17 @@ func (b *trackedBody) Close() error {
 	return b.ReadCloser.Close()
 }
 
-// requestBody is a request body without GetBody that records its Close.
+// requestBody is a request body without GetBody that records whether it
+// was read and its Close.
 type requestBody struct {
 	r      io.Reader
+	read   atomic.Bool
 	closed atomic.Int32
 }
 
 func newRequestBody(s string) *requestBody { return &requestBody{r: strings.NewReader(s)} }
 
-func (b *requestBody) Read(p []byte) (int, error) { return b.r.Read(p) }
+func (b *requestBody) Read(p []byte) (int, error) { b.read.Store(true); return b.r.Read(p) }
 func (b *requestBody) Close() error               { b.closed.Add(1); return nil }
 
 // roundTripFunc adapts a function to http.RoundTripper.

@@ -3,6 +3,7 @@ package transport_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -29,13 +30,15 @@ type host struct {
 type arrival struct {
 	at    time.Time
 	order string // the X-Order header
+	body  string
 }
 
 func newHost(t *testing.T) *host {
 	h := &host{}
 	h.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
 		h.mu.Lock()
-		h.arrivals = append(h.arrivals, arrival{time.Now(), r.Header.Get("X-Order")})
+		h.arrivals = append(h.arrivals, arrival{time.Now(), r.Header.Get("X-Order"), string(body)})
 		h.mu.Unlock()
 		if h.down.Load() {
 			w.Header().Set("X-Amzn-Errortype", "InternalServerErrorException")
