@@ -210,9 +210,10 @@ func (f *Fleet) CountRequest(host string, retry bool) {
 // now for one more retry of this member's: the fleet's retries in the
 // window, as last read, leave room under Ratio × its first attempts +
 // MinRetriesPerSecond × the window's seconds, and this member's retries
-// since are fewer than its share of that room, its share of the fleet's
-// first attempts (policy.FleetBudget). True when the view is older than
-// StaleAfter or the budget is off. It never touches the network.
+// since are fewer than its part of that room (about half its share of the
+// fleet's first attempts, one more counted for each member:
+// policy.FleetBudget). True when the view is older than StaleAfter or the
+// budget is off. It never touches the network.
 func (f *Fleet) RetryAllowed(host string, now time.Time) bool {
 	if !f.cfg.budget {
 		return true

@@ -123,7 +123,7 @@ func WithStaleAfter(d time.Duration) Option {
 
 // WithBudget sets the fleet-wide retry budget: retries in the window must
 // stay under ratio × first attempts + minPerSecond × window seconds, each
-// member taking its share of the room (policy.FleetBudget); defaults
+// member taking its part of the room (policy.FleetBudget); defaults
 // DefaultBudgetRatio (0.2) and DefaultBudgetMinRetriesPerSecond (1).
 // Negative values mean 0.
 func WithBudget(ratio, minPerSecond float64) Option {
