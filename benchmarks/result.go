@@ -64,6 +64,12 @@ type Result struct {
 	// fault window, over WindowRequests such requests (0 without a window).
 	WindowAttempts float64 `json:"window_attempts_per_request"`
 	WindowRequests int     `json:"window_requests"`
+	// FleetBudgetUse is, for a policy that shares a fleet-wide budget
+	// (retryscope-fleet), the most the fleet's retries used of that budget
+	// in any window of the store's (10 s, by whole seconds): retries over
+	// 0.2 × first attempts + 10. Above 1 the members together overshot
+	// it. Absent without a shared budget.
+	FleetBudgetUse float64 `json:"fleet_budget_use,omitempty"`
 	// Outcomes counts the logical requests' final answers by status
 	// ("200", "504") or error ("circuit_open", "throttled_locally", "deadline", "error", "dropped").
 	Outcomes map[string]int `json:"outcomes"`

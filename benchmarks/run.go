@@ -287,8 +287,10 @@ func runJob(ctx context.Context, j Job, c Config, e engine) Result {
 	g := &generator{sc: &sc, scale: scale, url: srv.URL + "/orders", clients: clients,
 		workers: workers, deadline: j.Deadline, recs: make([]Record, len(times))}
 	g.run(ctx, t0, times)
+	var fleetUse float64
 	if fleet != nil {
 		fleet.Close()
+		fleetUse = fleet.budgetUse()
 	}
 	srv.Wait() // functions that run on after a 504 count too
 	wall := time.Since(t0)
@@ -317,6 +319,7 @@ func runJob(ctx context.Context, j Job, c Config, e engine) Result {
 	r.Success = SuccessSeries(g.recs[:hi], Bucket, RecoveryWindow, sc.Duration)
 	r.Policy = p.Name
 	r.PeakInFlight = PeakInFlight(g.recs)
+	r.FleetBudgetUse = fleetUse
 	r.Seed = seed
 	r.Deadline = FormatDeadline(j.Deadline)
 	r.Scale = scale

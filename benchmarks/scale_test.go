@@ -53,7 +53,8 @@ func TestMemFleet(t *testing.T) {
 
 // The storm keeps over 10,000 callers waiting at once; the fleet scenario
 // splits its callers over 200 clients, and sharing the fleet's state
-// sends fewer attempts during the stall than deciding alone.
+// sends fewer attempts during the stall than deciding alone, within the
+// shared budget.
 func TestScaleScenarios(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		t.Skip("runs the storm and fleet scenarios (gigabytes under the race detector)")
@@ -75,5 +76,15 @@ func TestScaleScenarios(t *testing.T) {
 	if res[2].WindowAttempts >= res[1].WindowAttempts {
 		t.Errorf("fleet: %.2f attempts per request in the stall shared, %.2f alone; want fewer shared",
 			res[2].WindowAttempts, res[1].WindowAttempts)
+	}
+	// Shared, the members take their parts of the budget's room: at most
+	// a little over it (the parts' rounding, a few retries in the windows
+	// after the load, when only its floor of 1 per second pays), and the
+	// retries it refuses wait for room instead of failing at once.
+	if res[2].FleetBudgetUse > 1.25 {
+		t.Errorf("fleet: the members' retries used %.2f of the shared budget in one window; want at most 1.25", res[2].FleetBudgetUse)
+	}
+	if res[2].SuccessRate < 0.95 {
+		t.Errorf("fleet: %.1f%% success shared; want at least 95%%", 100*res[2].SuccessRate)
 	}
 }

@@ -2,6 +2,9 @@ package redisfleet
 
 import (
 	"context"
+	"math"
+	"math/rand/v2"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -9,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/sony/gobreaker/v2"
 
+	"github.com/retryscope/retryscope/policy"
 	"github.com/retryscope/retryscope/transport"
 )
 
@@ -21,6 +25,7 @@ import (
 type Fleet struct {
 	client redis.UniversalClient
 	cfg    config
+	id     string // this member's name in the hosts' member sets: random
 
 	hosts  sync.Map     // host name -> *host
 	readAt atomic.Int64 // unix nanos of the last successful sync; 0 before
@@ -55,10 +60,17 @@ type host struct {
 	publish atomic.Int64
 
 	// The fleet's view, from the last successful sync that covered it.
-	openUntil    atomic.Int64 // unix nanos; 0 when the fleet holds nothing open
-	fleetReqs    atomic.Int64 // first attempts in the window
-	fleetRetries atomic.Int64 // retries in the window
-	readAt       atomic.Int64 // unix nanos of that sync; 0 before
+	openUntil    atomic.Int64  // unix nanos; 0 when the fleet holds nothing open
+	fleetReqs    atomic.Int64  // first attempts in the window
+	fleetRetries atomic.Int64  // retries in the window
+	ownReqs      atomic.Int64  // this member's first attempts in fleetReqs
+	members      atomic.Int64  // members that synced within the window
+	draw         atomic.Uint64 // float64 bits: the view's draw that rounds this member's share
+	readAt       atomic.Int64  // unix nanos of that sync; 0 before
+
+	// This member's first attempts written per second of the window,
+	// slot = second mod the window's seconds; the sync goroutine's.
+	own []ownSecond
 
 	listed   atomic.Bool  // in Fleet.listed, for the next sync
 	lastUsed atomic.Int64 // unix nanos of the last sync that covered it
@@ -87,6 +99,7 @@ func newFleet(client redis.UniversalClient, cfg config) *Fleet {
 	return &Fleet{
 		client: client,
 		cfg:    cfg,
+		id:     strconv.FormatUint(rand.Uint64(), 36),
 		kick:   make(chan struct{}, 1),
 		ctx:    ctx,
 		cancel: cancel,
@@ -194,10 +207,13 @@ func (f *Fleet) CountRequest(host string, retry bool) {
 }
 
 // RetryAllowed reports whether the fleet-wide budget for host has room at
-// now: the fleet's retries in the window (as last read, plus this member's
-// own not yet read back) are fewer than Ratio × its first attempts +
-// MinRetriesPerSecond × the window's seconds. True when the view is older
-// than StaleAfter or the budget is off. It never touches the network.
+// now for one more retry of this member's: the fleet's retries in the
+// window, as last read, leave room under Ratio × its first attempts +
+// MinRetriesPerSecond × the window's seconds, and this member's retries
+// since are fewer than its part of that room (about half its share of the
+// fleet's first attempts, one more counted for each member:
+// policy.FleetBudget). True when the view is older than StaleAfter or the
+// budget is off. It never touches the network.
 func (f *Fleet) RetryAllowed(host string, now time.Time) bool {
 	if !f.cfg.budget {
 		return true
@@ -206,9 +222,16 @@ func (f *Fleet) RetryAllowed(host string, now time.Time) bool {
 	if !f.fresh(h, now) {
 		return true
 	}
-	reqs := h.fleetReqs.Load() + h.sendingReqs.Load() + h.pendingReqs.Load()
-	retries := h.fleetRetries.Load() + h.sendingRetries.Load() + h.pendingRetries.Load()
-	return float64(retries) < f.cfg.ratio*float64(reqs)+f.cfg.minPerSecond*f.cfg.window.Seconds()
+	v := policy.FleetView{
+		Firsts:     h.fleetReqs.Load(),
+		Retries:    h.fleetRetries.Load(),
+		OwnFirsts:  h.ownReqs.Load(),
+		Members:    h.members.Load(),
+		NewFirsts:  h.sendingReqs.Load() + h.pendingReqs.Load(),
+		NewRetries: h.sendingRetries.Load() + h.pendingRetries.Load(),
+	}
+	b := policy.FleetBudget{Ratio: f.cfg.ratio, MinRetriesPerSecond: f.cfg.minPerSecond, Window: f.cfg.window}
+	return b.Allows(v, math.Float64frombits(h.draw.Load()))
 }
 
 // Synced returns when the last successful sync read the fleet's view; zero

@@ -137,7 +137,9 @@ func TestBudgetCountsAndRatio(t *testing.T) {
 	c := newClock()
 	f := unitFleet(c) // ratio 0.2, 1 retry/s over 10 s: floor 10
 	now := c.now()
-	f.CountRequest(h1, false)
+	for range 100 {
+		f.CountRequest(h1, false) // the fleet's only member: its share is all the room
+	}
 	syncWith(f, c, true, func(it *syncItem) { it.fleetReqs, it.fleetRetries = 100, 29 })
 	// 29 (+1 pending below) against 0.2*100 + 10 = 30.
 	if !f.RetryAllowed(h1, now) {
@@ -156,6 +158,7 @@ func TestBudgetCountsAndRatio(t *testing.T) {
 		t.Fatal("own first attempts not counted")
 	}
 	// Handed to a sync, still counted until it is read back.
+	f.cfg.draw = func() float64 { return 0.99 } // no share rounded up below
 	items := f.collect(c.now())
 	if items[0].reqs != 5 || items[0].retries != 1 {
 		t.Fatalf("collect took %d reqs, %d retries; want 5, 1", items[0].reqs, items[0].retries)
@@ -183,6 +186,63 @@ func TestBudgetCountsAndRatio(t *testing.T) {
 	if !f.RetryAllowed(h1, c.now().Add(2*time.Second)) {
 		t.Fatal("stale view still refuses retries")
 	}
+}
+
+// TestBudgetShare: a member takes its part of the room the view shows
+// (policy.FleetBudget): p / (2P - p), p its first attempts in the window
+// plus one, P the fleet's plus one per member, rounded up when the draw of
+// its last sync is below the part's fraction; a member whose own first
+// attempts have left the window still has one first attempt's weight.
+func TestBudgetShare(t *testing.T) {
+	c := newClock()
+	f := unitFleet(c) // ratio 0.2, 1 retry/s over 10 s: floor 10
+	draw := 0.99
+	f.cfg.draw = func() float64 { return draw }
+	for range 10 {
+		f.CountRequest(h1, false)
+	}
+	// 10 of the fleet's 100 first attempts, 10 members: 11/209 of the room
+	// 0.2*100 + 10 - 5 = 25, 1.32, rounded down by a draw of 0.99.
+	syncWith(f, c, true, func(it *syncItem) { it.fleetReqs, it.fleetRetries, it.members = 100, 5, 10 })
+	if got := allowedRetries(f, c); got != 1 {
+		t.Errorf("part 1.32, draw 0.99: %d retries allowed, want 1", got)
+	}
+	// Rounded up by a draw under its fraction.
+	draw = 0.3
+	f.CountRequest(h1, false) // in use: the next sync covers it; 11 of 101
+	syncWith(f, c, true, func(it *syncItem) { it.fleetReqs, it.fleetRetries, it.members = 101, 6, 10 })
+	// 12/210 of 0.2*101 + 10 - 6 = 24.2: 1.38, rounded up.
+	if got := allowedRetries(f, c); got != 2 {
+		t.Errorf("part 1.38, draw 0.3: %d retries allowed, want 2", got)
+	}
+	// 11 s later this member's first attempts have left the window; the
+	// fleet's have not (others keep sending): one first attempt's weight.
+	c.add(11 * time.Second)
+	draw = 0
+	f.CountRequest(h1, true) // in use; a retry of a call begun before
+	syncWith(f, c, true, func(it *syncItem) { it.fleetReqs, it.fleetRetries, it.members = 100, 0, 10 })
+	if v := f.hostState(h1).ownReqs.Load(); v != 0 {
+		t.Fatalf("own first attempts in the window: %d, want 0 (they left it)", v)
+	}
+	// 1/219 of 30: 0.14, rounded up by a draw of 0.
+	if got := allowedRetries(f, c); got != 1 {
+		t.Errorf("no own first attempts in the window: %d retries allowed, want 1", got)
+	}
+	draw = 0.5
+	syncWith(f, c, true, func(it *syncItem) { it.fleetReqs, it.fleetRetries, it.members = 100, 1, 10 })
+	if got := allowedRetries(f, c); got != 0 {
+		t.Errorf("no own first attempts, part 0.14, draw 0.5: %d retries allowed, want 0", got)
+	}
+}
+
+// allowedRetries counts the retries f allows for h1 before it refuses one,
+// each counted as it would be when sent.
+func allowedRetries(f *Fleet, c *clock) int {
+	n := 0
+	for ; n < 1000 && f.RetryAllowed(h1, c.now()); n++ {
+		f.CountRequest(h1, true)
+	}
+	return n
 }
 
 func TestWithoutBudget(t *testing.T) {

@@ -1,6 +1,7 @@
 package redisfleet
 
 import (
+	"math/rand/v2"
 	"time"
 
 	"github.com/retryscope/retryscope/policy"
@@ -51,6 +52,7 @@ type config struct {
 	budget       bool
 	onError      func(error)
 	now          func() time.Time
+	draw         func() float64 // a uniform value in [0, 1) per host per sync: rounds its share (policy.FleetBudget)
 	hostIdleTTL  time.Duration
 }
 
@@ -65,6 +67,7 @@ func defaultConfig() config {
 		minPerSecond: DefaultBudgetMinRetriesPerSecond,
 		budget:       true,
 		now:          time.Now,
+		draw:         rand.Float64,
 		hostIdleTTL:  DefaultHostIdleTTL,
 	}
 }
@@ -119,9 +122,10 @@ func WithStaleAfter(d time.Duration) Option {
 }
 
 // WithBudget sets the fleet-wide retry budget: retries in the window must
-// stay under ratio × first attempts + minPerSecond × window seconds;
-// defaults DefaultBudgetRatio (0.2) and DefaultBudgetMinRetriesPerSecond
-// (1). Negative values mean 0.
+// stay under ratio × first attempts + minPerSecond × window seconds, each
+// member taking its part of the room (policy.FleetBudget); defaults
+// DefaultBudgetRatio (0.2) and DefaultBudgetMinRetriesPerSecond (1).
+// Negative values mean 0.
 func WithBudget(ratio, minPerSecond float64) Option {
 	return func(c *config) {
 		c.ratio, c.minPerSecond, c.budget = max(ratio, 0), max(minPerSecond, 0), true

@@ -37,6 +37,16 @@ func TestSyncBetweenTwoFleets(t *testing.T) {
 		h := b.hostState(h1)
 		return h.fleetReqs.Load() == 10 && h.fleetRetries.Load() == 1
 	})
+	// Both members counted, each once, and a's first attempts are its own.
+	eventually(t, 2*time.Second, "both see two members", func() bool {
+		return a.hostState(h1).members.Load() == 2 && b.hostState(h1).members.Load() == 2
+	})
+	if own := a.hostState(h1).ownReqs.Load(); own != 10 {
+		t.Errorf("a's own first attempts in the window: %d, want 10", own)
+	}
+	if own := b.hostState(h1).ownReqs.Load(); own != 0 {
+		t.Errorf("b's own first attempts in the window: %d, want 0", own)
+	}
 	// The opening ends by itself, read as a remaining time.
 	eventually(t, 3*time.Second, "the opening ends", func() bool { return !b.CircuitOpen(h1, time.Now()) })
 	// A shorter opening does not cut a longer one short.

@@ -2,6 +2,7 @@ package redisfleet
 
 import (
 	"context"
+	"math"
 	"strconv"
 	"time"
 
@@ -11,14 +12,15 @@ import (
 // hostKeys are a host's Redis keys. The hash tag {host} puts them all in
 // one cluster slot, so one MGET reads a whole window.
 type hostKeys struct {
-	open  string // held open; PTTL is how long
-	req   string // + unix second: first attempts in that second
-	retry string // + unix second: retries and hedges in that second
+	open    string // held open; PTTL is how long
+	req     string // + unix second: first attempts in that second
+	retry   string // + unix second: retries and hedges in that second
+	members string // sorted set: each member by the unix milliseconds of its last sync
 }
 
 func newHostKeys(prefix, name string) hostKeys {
 	base := prefix + "{" + name + "}:"
-	return hostKeys{open: base + "open", req: base + "req:", retry: base + "retry:"}
+	return hostKeys{open: base + "open", req: base + "req:", retry: base + "retry:", members: base + "members"}
 }
 
 // buckets returns the keys of the window's seconds ending at sec.
@@ -31,17 +33,31 @@ func buckets(base string, sec int64, window time.Duration) []string {
 	return keys
 }
 
+// countMembers notes this member's sync (ARGV[2], at unix milliseconds
+// ARGV[1]) in a host's member set, drops the members that have not synced
+// since ARGV[3] and returns how many are left: the members within the
+// budget's window. One command in the sync's pipeline instead of four.
+var countMembers = redis.NewScript(`
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return redis.call('ZCARD', KEYS[1])
+`)
+
 // syncItem is one host's part of a sync: what was handed to Redis and what
 // came back.
 type syncItem struct {
 	h              *host
+	sec            int64 // the unix second the counts are written under
 	reqs, retries  int64 // counts written by this sync
 	publish        int64 // the opening written (unix nanos), 0 for none
 	openTTL        time.Duration
 	fleetReqs      int64
 	fleetRetries   int64
+	members        int64 // members that synced within the window, this one included
 	pttl           *redis.DurationCmd
 	reqSum, rtySum *redis.SliceCmd
+	memberCount    *redis.Cmd
 }
 
 // run is the Fleet's goroutine: a sync now, then one every SyncInterval
@@ -78,7 +94,7 @@ func (f *Fleet) collect(now time.Time) []syncItem {
 	for _, h := range hs {
 		h.listed.Store(false) // a use from now on lists it for the next sync
 		h.lastUsed.Store(now.UnixNano())
-		it := syncItem{h: h}
+		it := syncItem{h: h, sec: now.Unix()}
 		if f.cfg.budget {
 			it.reqs = h.pendingReqs.Swap(0)
 			h.sendingReqs.Add(it.reqs)
@@ -114,6 +130,9 @@ func (f *Fleet) settle(items []syncItem, ok bool, end time.Time) {
 			}
 			h.fleetReqs.Store(it.fleetReqs)
 			h.fleetRetries.Store(it.fleetRetries)
+			h.ownReqs.Store(h.wrote(it.sec, it.reqs, f.cfg.window))
+			h.members.Store(it.members)
+			h.draw.Store(math.Float64bits(f.cfg.draw()))
 			h.readAt.Store(end.UnixNano())
 			if it.publish != 0 {
 				h.publish.CompareAndSwap(it.publish, 0)
@@ -192,6 +211,9 @@ func (f *Fleet) sync() {
 		if f.cfg.budget {
 			it.reqSum = pipe.MGet(ctx, buckets(k.req, sec, f.cfg.window)...)
 			it.rtySum = pipe.MGet(ctx, buckets(k.retry, sec, f.cfg.window)...)
+			ms := now.UnixMilli()
+			it.memberCount = countMembers.Eval(ctx, pipe, []string{k.members},
+				ms, f.id, ms-f.cfg.window.Milliseconds(), expire.Milliseconds())
 		}
 	}
 	_, err := pipe.Exec(ctx)
@@ -203,6 +225,7 @@ func (f *Fleet) sync() {
 			if f.cfg.budget {
 				it.fleetReqs = sum(it.reqSum.Val())
 				it.fleetRetries = sum(it.rtySum.Val())
+				it.members, _ = it.memberCount.Int64() // 0, taken as 1, if it is not a number
 			}
 		}
 	} else if f.cfg.onError != nil && f.ctx.Err() == nil {
@@ -222,4 +245,29 @@ func sum(vals []any) int64 {
 		}
 	}
 	return n
+}
+
+// ownSecond is this member's first attempts written under one second.
+type ownSecond struct{ sec, n int64 }
+
+// wrote notes that this member wrote n first attempts under second sec and
+// returns its own first attempts in the window ending there: its part of
+// what the same sync read. It runs on the sync goroutine.
+func (h *host) wrote(sec, n int64, window time.Duration) int64 {
+	w := int64(window / time.Second)
+	if int64(len(h.own)) != w {
+		h.own = make([]ownSecond, w)
+	}
+	slot := &h.own[sec%w]
+	if slot.sec != sec {
+		*slot = ownSecond{sec: sec}
+	}
+	slot.n += n
+	var total int64
+	for _, s := range h.own {
+		if s.sec > sec-w && s.sec <= sec {
+			total += s.n
+		}
+	}
+	return total
 }

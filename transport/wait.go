@@ -343,7 +343,7 @@ func (c *call) admitRetry(d *policy.Decision, r *attemptResult, next *landing) {
 	*next = landing{}
 	now := time.Now()
 	sendAt := r.end.Add(d.Wait)
-	cost, ok := c.reserveRetry(now, r.outcome, &sendAt)
+	cost, ok := c.reserveRetry(&now, r.outcome, &sendAt)
 	if !ok {
 		c.span.Refused(policy.RuleBudget, c.host.name)
 		*d = policy.Decision{Rule: policy.RuleBudget, Reason: "not retried: the retry budget for this host is spent"}
@@ -416,13 +416,18 @@ func (c *call) deadline() time.Time {
 }
 
 // reserveRetry pays for a retry after outcome o from the fleet's and the
-// host's budgets; the host's may make it wait for tokens, moving *sendAt
-// later. It returns the cost paid.
-func (c *call) reserveRetry(now time.Time, o policy.Outcome, sendAt *time.Time) (float64, bool) {
+// host's budgets; the fleet's may make it wait for room (waitForFleet) and
+// the host's for tokens, each moving *sendAt later; *at, when it was
+// asked, moves to when the fleet had room. It returns the cost paid.
+func (c *call) reserveRetry(at *time.Time, o policy.Outcome, sendAt *time.Time) (float64, bool) {
 	h := c.host
-	if h.fleet != nil && !h.fleet.RetryAllowed(h.name, now) {
-		return 0, false
+	if h.fleet != nil && !h.fleet.RetryAllowed(h.name, *at) {
+		if !c.waitForFleet(at) {
+			return 0, false
+		}
+		*sendAt = later(*sendAt, *at)
 	}
+	now := *at
 	var cost float64
 	if h.budget != nil {
 		cost = h.budget.Cost(o)
