@@ -117,14 +117,16 @@ func (w WaitConfig) withDefaults() WaitConfig {
 
 // WithWaitForHost makes requests wait, within w's bounds and the caller's
 // deadline, for a host whose breaker is open instead of failing with
-// ErrCircuitOpen at once. On by default with WaitConfig{}; see
-// WithFailFast.
+// ErrCircuitOpen at once; a retry waits the same way for its host's retry
+// budget, and a fleet's (WithFleet), to have room. On by default with
+// WaitConfig{}; see WithFailFast.
 func WithWaitForHost(w WaitConfig) Option {
 	return func(c *config) { w = w.withDefaults(); c.wait = &w }
 }
 
 // WithFailFast turns waiting off: a request to a host whose breaker is open
-// fails with ErrCircuitOpen at once, nothing sent.
+// fails with ErrCircuitOpen at once, nothing sent, and a retry that a
+// retry budget (the host's or a fleet's) cannot pay at once is not made.
 func WithFailFast() Option {
 	return func(c *config) { c.wait = nil }
 }
