@@ -17,11 +17,12 @@ import (
 // DefaultSyncInterval) and at once when its breaker opens. The store holds
 // each host's circuit open until the latest opening's half-open time, and
 // counts first attempts and retries per second over a 10 s window; a
-// member allows a retry while its share of the room under 0.2 x the
+// member allows a retry while its part of the room under 0.2 x the
 // fleet's first attempts + 1 per second of the window is not spent
 // (policy.FleetBudget with redisfleet's defaults, those of
-// policy.BudgetConfig), rounding its share with a draw per sync from a
-// generator of its own, seeded with its number. Created inside a run's
+// policy.BudgetConfig, and the members counted as redisfleet counts them),
+// rounding its part with a draw per sync from a generator of its own,
+// seeded with its number. Created inside a run's
 // bubble, its members' sync goroutines advance in virtual time.
 type memFleet struct {
 	mu        sync.Mutex
@@ -68,8 +69,8 @@ type memberHost struct {
 	window    [2]int
 	own       map[int64]int // this member's first attempts written, per unix second
 	ownWindow int           // of which in the window at the last sync
-	members   int           // members that wrote to the window, at the last sync
-	draw      float64       // the last sync's draw, which rounds this member's share
+	members   int           // members that synced within the window, at the last sync
+	draw      float64       // the last sync's draw, which rounds this member's part
 	seed      uint64        // the state of the draws (splitmix64), from the member's and the host's
 }
 
