@@ -14,9 +14,8 @@
 //	       SET NX PX, PEXPIRE GT  <prefix>{<host>}:open         a local breaker opened: held open until
 //	read   PTTL           <prefix>{<host>}:open                 how long the fleet holds the circuit open
 //	       MGET           the req and retry buckets of the budget window (10 s)
-//	both   EVAL           <prefix>{<host>}:members              this member's sync noted (ZADD, by time),
-//	                                                            those silent for the window dropped,
-//	                                                            the members left counted (ZCARD)
+//	both   ZADD, ZREMRANGEBYSCORE, ZCARD, EXPIRE  <prefix>{<host>}:members   this member's sync noted
+//	                      (scored by time), the members silent for the window dropped, the rest counted
 //
 // A sync covers only the hosts in use: those the transport asked about
 // since the last sync, and those with an opening still to publish or that

@@ -33,17 +33,6 @@ func buckets(base string, sec int64, window time.Duration) []string {
 	return keys
 }
 
-// countMembers notes this member's sync (ARGV[2], at unix milliseconds
-// ARGV[1]) in a host's member set, drops the members that have not synced
-// since ARGV[3] and returns how many are left: the members within the
-// budget's window. One command in the sync's pipeline instead of four.
-var countMembers = redis.NewScript(`
-redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-return redis.call('ZCARD', KEYS[1])
-`)
-
 // syncItem is one host's part of a sync: what was handed to Redis and what
 // came back.
 type syncItem struct {
@@ -57,7 +46,7 @@ type syncItem struct {
 	members        int64 // members that synced within the window, this one included
 	pttl           *redis.DurationCmd
 	reqSum, rtySum *redis.SliceCmd
-	memberCount    *redis.Cmd
+	memberCount    *redis.IntCmd
 }
 
 // run is the Fleet's goroutine: a sync now, then one every SyncInterval
@@ -211,9 +200,14 @@ func (f *Fleet) sync() {
 		if f.cfg.budget {
 			it.reqSum = pipe.MGet(ctx, buckets(k.req, sec, f.cfg.window)...)
 			it.rtySum = pipe.MGet(ctx, buckets(k.retry, sec, f.cfg.window)...)
+			// This member's sync noted, the members silent for the window
+			// dropped, the rest counted: plain sorted-set commands, so a
+			// Redis user without scripting rights syncs too.
 			ms := now.UnixMilli()
-			it.memberCount = countMembers.Eval(ctx, pipe, []string{k.members},
-				ms, f.id, ms-f.cfg.window.Milliseconds(), expire.Milliseconds())
+			pipe.ZAdd(ctx, k.members, redis.Z{Score: float64(ms), Member: f.id})
+			pipe.ZRemRangeByScore(ctx, k.members, "-inf", "("+strconv.FormatInt(ms-f.cfg.window.Milliseconds(), 10))
+			it.memberCount = pipe.ZCard(ctx, k.members)
+			pipe.Expire(ctx, k.members, expire)
 		}
 	}
 	_, err := pipe.Exec(ctx)
@@ -225,7 +219,7 @@ func (f *Fleet) sync() {
 			if f.cfg.budget {
 				it.fleetReqs = sum(it.reqSum.Val())
 				it.fleetRetries = sum(it.rtySum.Val())
-				it.members, _ = it.memberCount.Int64() // 0, taken as 1, if it is not a number
+				it.members = it.memberCount.Val()
 			}
 		}
 	} else if f.cfg.onError != nil && f.ctx.Err() == nil {
