@@ -37,6 +37,7 @@ type memFleet struct {
 const (
 	fleetSync          = 100 * time.Millisecond
 	fleetWindow        = 10 * time.Second
+	fleetWindowSeconds = int64(fleetWindow / time.Second)
 	fleetRatio         = 0.2
 	fleetMinPerSecond  = 1.0
 	fleetStaggerMember = 500 * time.Microsecond
@@ -105,7 +106,7 @@ func (c *memberCount) synced(id int, sec int64) int {
 		c.inSec[sec]++
 	}
 	n := 0
-	for s := sec - int64(fleetWindow/time.Second) + 1; s <= sec; s++ {
+	for s := sec - fleetWindowSeconds + 1; s <= sec; s++ {
 		n += c.inSec[s]
 	}
 	return n
@@ -226,12 +227,7 @@ func (m *fleetMember) sync() {
 			f.openUntil[name] = h.publish
 		}
 		h.openUntil = f.openUntil[name]
-		var w [2]int
-		for s := sec - int64(fleetWindow/time.Second) + 1; s <= sec; s++ {
-			w[0] += b[s][0]
-			w[1] += b[s][1]
-		}
-		h.window = w
+		h.window = windowCounts(b, sec)
 		mc := f.members[name]
 		if mc == nil {
 			mc = &memberCount{last: map[int]int64{}, inSec: map[int64]int{}}
@@ -240,7 +236,7 @@ func (m *fleetMember) sync() {
 		h.members = mc.synced(m.id, sec)
 		h.ownWindow = 0
 		for s, n := range h.own {
-			if s <= sec-int64(fleetWindow/time.Second) {
+			if s <= sec-fleetWindowSeconds {
 				delete(h.own, s)
 			} else {
 				h.ownWindow += n
@@ -260,20 +256,26 @@ func (m *fleetMember) sync() {
 func (f *memFleet) budgetUse() float64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	n := int64(fleetWindow / time.Second)
 	use := 0.0
 	for _, b := range f.buckets {
 		for end, c := range b {
 			if c[1] == 0 {
 				continue // a window's use counts when a retry is sent in it
 			}
-			var w [2]int
-			for s := end - n + 1; s <= end; s++ {
-				w[0] += b[s][0]
-				w[1] += b[s][1]
-			}
-			use = max(use, float64(w[1])/(fleetRatio*float64(w[0])+fleetMinPerSecond*float64(n)))
+			w := windowCounts(b, end)
+			use = max(use, float64(w[1])/(fleetRatio*float64(w[0])+fleetMinPerSecond*float64(fleetWindowSeconds)))
 		}
 	}
 	return use
+}
+
+// windowCounts sums a host's {first attempts, retries} over the window of
+// whole seconds ending at second end.
+func windowCounts(b map[int64][2]int, end int64) [2]int {
+	var w [2]int
+	for s := end - fleetWindowSeconds + 1; s <= end; s++ {
+		w[0] += b[s][0]
+		w[1] += b[s][1]
+	}
+	return w
 }
