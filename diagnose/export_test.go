@@ -206,8 +206,18 @@ func FuzzReadFile(f *testing.F) {
 				t.Fatalf("malformed line %d outside 1..%d", m.Line, lines)
 			}
 		}
-		if sum.Malformed > sum.Lines+1 {
-			t.Fatalf("summary %+v", sum)
+		// A line is malformed once at most, and the document once more
+		// (a JSON export cut short); a payload nested in it (awslogs
+		// data, a "log" string) that cannot be read is a problem of its
+		// own, listed apart from the document's.
+		payloads := 0
+		for _, m := range e.malformed {
+			if strings.Contains(m.Problem, " unreadable: ") && !strings.HasPrefix(m.Problem, "JSON export ") {
+				payloads++
+			}
+		}
+		if sum.Malformed > sum.Lines+1+payloads {
+			t.Fatalf("summary %+v, malformed %+v", sum, e.malformed)
 		}
 		var out bytes.Buffer
 		if err := e.Report().WriteText(&out); err != nil {
