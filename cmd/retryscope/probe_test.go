@@ -448,7 +448,7 @@ func FuzzParseHeaderLine(f *testing.F) {
 			// Only a valid name may be shown; never the value, nor a line
 			// that is no header. Told by changing every letter and digit
 			// that must not show: the error must read the same.
-			hidden := s
+			var hidden string
 			if rawName, raw, ok := strings.Cut(s, ":"); ok && isToken(rawName) {
 				hidden = rawName + ":" + shiftAlnum(raw)
 			} else {
