@@ -492,8 +492,16 @@ func TestBug101BodyNotWritable(t *testing.T) {
 func TestBugHedgeSentAfterRequestCancel(t *testing.T) {
 	t.Parallel()
 	var calls atomic.Int32
+	// The caller closes Request.Cancel while the first attempt is in
+	// flight, before the hedge's delay: closed by the base itself, not by
+	// a timer, which on a loaded machine could fire before the first
+	// attempt was sent (then nothing is sent at all, and the test proves
+	// nothing).
+	cancel := make(chan struct{})
+	var cancelOnce sync.Once
 	base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		calls.Add(1)
+		cancelOnce.Do(func() { close(cancel) })
 		select { // ignores Request.Cancel, as a custom base may
 		case <-r.Context().Done():
 			return nil, r.Context().Err()
@@ -503,8 +511,6 @@ func TestBugHedgeSentAfterRequestCancel(t *testing.T) {
 	})
 	rt := transport.New(base, fast(transport.WithHedging(10*time.Millisecond))...)
 	req := newRequest(t, "GET", "http://example.invalid/", nil)
-	cancel := make(chan struct{})
-	time.AfterFunc(3*time.Millisecond, func() { close(cancel) })
 	req.Cancel = cancel //nolint:staticcheck // the deprecated field is the one under test
 	resp, err, as := do(t, rt, req)
 	if err == nil {
