@@ -67,11 +67,16 @@ func (h *hedger) next(c *call, launched *int, l landing, r *attemptResult) error
 }
 
 // lost stops the attempts still in flight once another one's answer ends
-// the call.
+// the call with decision d. When d is the caller's cancellation they end
+// for it too: the answer that came first may be an attempt that failed
+// because the caller gave up, before the call saw the cancellation itself.
 //
 //go:noinline
-func (h *hedger) lost(c *call) {
-	h.stopAll(c, policy.Decision{Rule: policy.RuleHedgeLost, Reason: "cancelled: another attempt answered first"})
+func (h *hedger) lost(c *call, d policy.Decision) {
+	if d.Rule != policy.RuleCanceled {
+		d = policy.Decision{Rule: policy.RuleHedgeLost, Reason: "cancelled: another attempt answered first"}
+	}
+	h.stopAll(c, d)
 }
 
 // launch starts attempt n, admitted with l, on a goroutine of its own. A

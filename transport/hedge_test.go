@@ -309,6 +309,40 @@ func TestBugHedgeCallerCancelRecordedAsLost(t *testing.T) {
 	}
 }
 
+// TestHedgeCallerCancelWhileLaunching: the caller gives up while the
+// transport prepares a hedge (its GetBody, which runs on the call's
+// goroutine, cancels the context), so that when the call next looks, an
+// attempt that failed for the caller's cancellation may be its answer
+// before the cancellation itself is seen. Either way every attempt ends
+// as canceled, none as a hedge that lost to another's answer.
+func TestHedgeCallerCancelWhileLaunching(t *testing.T) {
+	t.Parallel()
+	g := newGateway(t, blocked)
+	rt := transport.New(newBase(t), fast(transport.WithHedging(5*time.Millisecond))...)
+	for i := range 20 {
+		ctx, cancel := context.WithCancel(context.Background())
+		req := newRequest(t, "PUT", g.URL, strings.NewReader("x")).WithContext(ctx)
+		getBody := req.GetBody
+		req.GetBody = func() (io.ReadCloser, error) {
+			cancel() // the hedge's body: the caller gives up meanwhile,
+			// and the first attempt has failed for it by the time the
+			// call looks again
+			time.Sleep(20 * time.Millisecond)
+			return getBody()
+		}
+		resp, err, as := do(t, rt, req)
+		cancel()
+		if resp != nil || !errors.Is(err, context.Canceled) {
+			t.Fatalf("call %d: resp %v err %v", i, resp, err)
+		}
+		for _, a := range as {
+			if a.Rule != policy.RuleCanceled {
+				t.Errorf("call %d: attempt %d rule %s, want canceled (%s)", i, a.Number, a.Rule, rules(as))
+			}
+		}
+	}
+}
+
 // TestHedgeSpendsBudget: hedges are paid from the retry budget; with none
 // left no hedge is sent.
 func TestHedgeSpendsBudget(t *testing.T) {

@@ -209,7 +209,7 @@ func (c *call) run() (*http.Response, error) {
 		c.finish(&res, &d)
 		if !d.Retry {
 			if hg != nil {
-				hg.lost(c)
+				hg.lost(c, d)
 			}
 			return c.result(&res)
 		}
