@@ -42,10 +42,12 @@ func flagError(stderr io.Writer, fs *flag.FlagSet, usage string, err error) int 
 		return 0
 	}
 	msg := err.Error()
+	// A mistyped flag may carry a value ("-Authorization: Bearer ...") or
+	// a line break: only names that look like flag names are shown.
 	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok && !flagLikeName(name) {
-		// A mistyped flag may carry a value ("-Authorization: Bearer ..."):
-		// only names that look like flag names are shown.
 		msg = "unknown flag (not shown: it does not look like a flag name)"
+	} else if arg, ok := strings.CutPrefix(msg, "bad flag syntax: "); ok && !flagLikeName(strings.TrimLeft(arg, "-=")) {
+		msg = "bad flag syntax (not shown: it does not look like a flag)"
 	}
 	fmt.Fprintf(stderr, "retryscope %s: %s (run 'retryscope %s -h' for usage)\n", fs.Name(), msg, fs.Name())
 	return 2
