@@ -498,10 +498,10 @@ func TestBugHedgeSentAfterRequestCancel(t *testing.T) {
 	// attempt was sent (then nothing is sent at all, and the test proves
 	// nothing).
 	cancel := make(chan struct{})
-	var cancelOnce sync.Once
 	base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
-		calls.Add(1)
-		cancelOnce.Do(func() { close(cancel) })
+		if calls.Add(1) == 1 {
+			close(cancel)
+		}
 		select { // ignores Request.Cancel, as a custom base may
 		case <-r.Context().Done():
 			return nil, r.Context().Err()
