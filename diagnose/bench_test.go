@@ -43,3 +43,21 @@ func BenchmarkReadFileIgnoredLines(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkScrub hides the credentials in execution-log lines of the
+// kinds a report quotes: header maps, event bodies, plain lines.
+func BenchmarkScrub(b *testing.B) {
+	const id = "(aaaaaaaa-1111-4222-8333-444444444444) "
+	lines := [][]byte{
+		[]byte(id + `Method request headers: {Authorization=Bearer abc, X-Auth-Token=x, Accept=*/*, Host=example.com, User-Agent=curl/8}`),
+		[]byte(id + `Endpoint request body after transformations: {"resource":"/p","routeKey":"POST /p","headers":{"Authorization":"Bearer x","Accept":"*/*"},"body":"{}"}`),
+		[]byte(id + `Starting authorizer: 123 for request: bbbbbbbb-1111-4222-8333-444444444444`),
+		[]byte(id + `Method completed with status: 504`),
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, l := range lines {
+			scrub(l)
+		}
+	}
+}

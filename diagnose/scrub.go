@@ -3,8 +3,6 @@ package diagnose
 import (
 	"bytes"
 	"regexp"
-	"sort"
-	"strings"
 
 	"github.com/retryscope/retryscope/internal/redact"
 )
@@ -14,30 +12,13 @@ import (
 // with full request logging print "Method request headers: {Authorization=
 // ...}" and the Lambda event (headers, query strings), a damaged line may
 // be anything. scrub hides them before a line is quoted, with the rules the
-// transport uses when it logs: values of the headers that carry secrets
-// (the one list in internal/redact), URL userinfo, URL query values.
+// transport uses when it logs: values of the names that carry secrets
+// (the one rule in internal/redact), URL userinfo, URL query values.
 
 // scrubPlaceholder replaces every hidden value (the transport's REDACTED).
 const scrubPlaceholder = redact.Placeholder
 
-// secretNames are the names whose values are hidden: the credential
-// headers, and "cookies", the HTTP API event's list of the Cookie header's
-// values.
-var secretNames = func() []string {
-	names := []string{"cookies"}
-	for _, n := range redact.SensitiveHeaderNames() {
-		names = append(names, strings.ToLower(n))
-	}
-	// Longest first, so "set-cookie" is not read as "cookie".
-	sort.Slice(names, func(i, j int) bool { return len(names[i]) > len(names[j]) })
-	return names
-}()
-
 var (
-	// reSecretName is a credential name followed by the separator a
-	// header map ("Name=value"), a header line ("Name: value") or JSON
-	// (escaped or not: "Name": ..., \"Name\": ...) writes after it.
-	reSecretName = regexp.MustCompile(`(?i)(?:^|[^a-z0-9-])(` + quoteAll(secretNames) + `)(\\?"?[ \t]*[:=][ \t]*)`)
 	// reAuthParam starts one more parameter of a Digest or SigV4
 	// Authorization value: ", Signature=...", ", response=\"...\"".
 	reAuthParam = regexp.MustCompile(`^,[ \t]*(?i:credential|signedheaders|signature|username|realm|nonce|uri|response|algorithm|cnonce|opaque|qop|nc|userhash)=`)
@@ -59,28 +40,12 @@ var (
 	reEscObjValue   = regexp.MustCompile(`(\\"(?:[^"\\]|\\[^"])*\\"[ \t]*:[ \t]*)(\\"(?:[^"\\]|\\[^"])*\\"|\[[^\]]*\])`)
 )
 
-func quoteAll(names []string) string {
-	q := make([]string, len(names))
-	for i, n := range names {
-		q[i] = regexp.QuoteMeta(n)
-	}
-	return strings.Join(q, "|")
-}
-
 // scrubHints are the lower-case fragments without which a line has nothing
 // to hide, so most lines skip the regular expressions.
 var scrubHints = func() [][]byte {
 	h := [][]byte{[]byte("://"), []byte(`:\/\/`), []byte("query string"), []byte("querystring")}
-	// A name that contains another ("set-cookie", "cookie") needs no
-	// hint of its own.
-	for _, n := range secretNames {
-		covered := false
-		for _, m := range secretNames {
-			covered = covered || (m != n && strings.Contains(n, m))
-		}
-		if !covered {
-			h = append(h, []byte(n))
-		}
+	for _, f := range redact.Fragments() {
+		h = append(h, []byte(f))
 	}
 	return h
 }()
@@ -92,50 +57,117 @@ func scrub(b []byte) []byte {
 		return b
 	}
 	b = scrubSecretValues(b)
-	b = reQueryString.ReplaceAllFunc(b, func(m []byte) []byte {
-		i := bytes.IndexByte(m, '{') + 1
-		return append(append([]byte(nil), m[:i]...), reMapValue.ReplaceAll(m[i:], []byte("="+scrubPlaceholder))...)
-	})
-	b = reEventRawQuery.ReplaceAllFunc(b, func(m []byte) []byte {
-		sub := reEventRawQuery.FindSubmatchIndex(m)
-		return append(append([]byte(nil), m[:sub[3]]...), redactQuery(m[sub[4]:sub[5]])...)
-	})
-	b = reEventQueryObj.ReplaceAllFunc(b, func(m []byte) []byte {
-		sub := reEventQueryObj.FindSubmatchIndex(m)
-		obj := reObjValue.ReplaceAll(m[sub[4]:sub[5]], []byte(`${1}"`+scrubPlaceholder+`"`))
-		obj = reEscObjValue.ReplaceAll(obj, []byte(`${1}\"`+scrubPlaceholder+`\"`))
-		return append(append([]byte(nil), m[:sub[4]]...), obj...)
-	})
-	b = reEscapedURL.ReplaceAllFunc(b, func(u []byte) []byte {
-		plain := bytes.ReplaceAll(u, []byte(`\/`), []byte("/"))
-		return bytes.ReplaceAll(scrubURL(plain), []byte("/"), []byte(`\/`))
-	})
+	// Each rule runs only on lines that hold its literal part: the
+	// regular expressions cost far more than the scans.
+	if containsFold(b, []byte("query string: {")) {
+		b = reQueryString.ReplaceAllFunc(b, func(m []byte) []byte {
+			i := bytes.IndexByte(m, '{') + 1
+			return append(append([]byte(nil), m[:i]...), reMapValue.ReplaceAll(m[i:], []byte("="+scrubPlaceholder))...)
+		})
+	}
+	if containsFold(b, []byte("rawquerystring")) {
+		b = reEventRawQuery.ReplaceAllFunc(b, func(m []byte) []byte {
+			sub := reEventRawQuery.FindSubmatchIndex(m)
+			return append(append([]byte(nil), m[:sub[3]]...), redactQuery(m[sub[4]:sub[5]])...)
+		})
+	}
+	if containsFold(b, []byte("querystringparameters")) {
+		b = reEventQueryObj.ReplaceAllFunc(b, func(m []byte) []byte {
+			sub := reEventQueryObj.FindSubmatchIndex(m)
+			obj := reObjValue.ReplaceAll(m[sub[4]:sub[5]], []byte(`${1}"`+scrubPlaceholder+`"`))
+			obj = reEscObjValue.ReplaceAll(obj, []byte(`${1}\"`+scrubPlaceholder+`\"`))
+			return append(append([]byte(nil), m[:sub[4]]...), obj...)
+		})
+	}
+	if bytes.Contains(b, []byte(`:\/\/`)) {
+		b = reEscapedURL.ReplaceAllFunc(b, func(u []byte) []byte {
+			plain := bytes.ReplaceAll(u, []byte(`\/`), []byte("/"))
+			return bytes.ReplaceAll(scrubURL(plain), []byte("/"), []byte(`\/`))
+		})
+	}
+	if !bytes.Contains(b, []byte("://")) {
+		return b
+	}
 	return reURL.ReplaceAllFunc(b, scrubURL)
 }
 
-// scrubSecretValues hides the value after every credential name: a JSON
-// string (up to its closing quote, escaped quotes included), a JSON array
-// of them ("Authorization": [ "Bearer ..." ]), or an unquoted value up to
-// the end of its map entry, together with any further Digest or SigV4
-// parameters (", Signature=...") that follow it.
+// scrubSecretValues hides the value after every name that carries a
+// credential (see secretName): a JSON string (up to its closing quote,
+// escaped quotes included), a JSON array of them ("Authorization": [
+// "Bearer ..." ]), or an unquoted value up to the end of its map entry,
+// together with any further Digest or SigV4 parameters (", Signature=...")
+// that follow it.
 func scrubSecretValues(b []byte) []byte {
-	locs := reSecretName.FindAllSubmatchIndex(b, -1)
-	if locs == nil {
-		return b
-	}
-	out := make([]byte, 0, len(b))
+	var out []byte
 	last := 0
-	for _, loc := range locs {
-		start := loc[5] // after the separator
-		if start < last {
+	for i := 0; i < len(b); {
+		if !isNameByte(b[i]) {
+			i++
+			continue
+		}
+		from := i
+		for i < len(b) && isNameByte(b[i]) {
+			i++
+		}
+		start, ok := secretName(b, from, i)
+		if !ok {
 			continue
 		}
 		end := secretValueEnd(b, start)
 		out = append(out, b[last:start]...)
 		out = append(out, redactedValue(b[start:end])...)
-		last = end
+		last, i = end, end
+	}
+	if out == nil {
+		return b
 	}
 	return append(out, b[last:]...)
+}
+
+// isNameByte reports whether c may be part of a header or field name.
+func isNameByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-'
+}
+
+// secretName reports whether the name b[from:to] carries a credential and
+// is followed by the separator a header map ("Name=value"), a header line
+// ("Name: value") or JSON (escaped or not: "Name": ..., \"Name\": ...)
+// writes after a name; if so, it returns where the value starts. The
+// name's words decide (redact.SensitiveHeader). A name right after '?',
+// '&' or '/' is part of a URL or a query string, which the URL and query
+// rules scrub; a name that opens with a quote closes it before its
+// separator (a JSON key), one inside a string ("x=token=1") does not.
+func secretName(b []byte, from, to int) (valueStart int, ok bool) {
+	if from > 0 && (b[from-1] == '?' || b[from-1] == '&' || b[from-1] == '/') {
+		return 0, false
+	}
+	i := to
+	if i < len(b) && b[i] == '\\' {
+		i++
+	}
+	closed := i < len(b) && b[i] == '"'
+	if closed {
+		i++
+	} else if i > to {
+		return 0, false
+	}
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
+		i++
+	}
+	if i >= len(b) || (b[i] != ':' && b[i] != '=') {
+		return 0, false
+	}
+	if opened := from > 0 && b[from-1] == '"'; opened != closed {
+		return 0, false
+	}
+	if !redact.SensitiveHeader(string(b[from:to])) {
+		return 0, false
+	}
+	i++
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
+		i++
+	}
+	return i, true
 }
 
 // redactedValue keeps a value's quoting and replaces what it holds.

@@ -127,3 +127,46 @@ func FuzzScrub(f *testing.F) {
 		_ = termSafe(string(out))
 	})
 }
+
+// The scrubber knew six header names, so the custom headers APIs carry
+// their tokens in (X-Auth-Token, X-Session-Id, a Lambda authorizer's
+// authorizationToken, accessToken in a JSON body) were quoted as they
+// came. Names are now judged by their words (internal/redact), and words
+// that only look alike (authorizer, routeKey, Idempotency-Key) stay.
+func TestBugScrubberMissesCustomCredentialNames(t *testing.T) {
+	t.Parallel()
+	const id = "(aaaaaaaa-1111-4222-8333-444444444444) "
+	lines := []string{
+		id + `Method request headers: {X-Auth-Token=SEC01X, X-Session-Id=SEC02X, Idempotency-Key=keep-1, Accept=*/*}`,
+		id + `Endpoint request body after transformations: {"routeKey":"POST /p","headers":{"x-auth-token":"SEC03X","Ocp-Apim-Subscription-Key":"SEC04X"},"multiValueHeaders":{"X-Session-Id":["SEC05X"]},"body":"{\"accessToken\":\"SEC06X\",\"user\":\"keep-2\"}"}`,
+		`{"msg":"x","event":"{\"type\":\"TOKEN\",\"authorizationToken\":\"Bearer SEC07X\",\"methodArn\":\"keep-3\"}"}`,
+		id + `Starting authorizer: keep-4 for request: bbbbbbbb-1111-4222-8333-444444444444`,
+		id + `Execution failed due to configuration error: authorizerError keep-5`,
+		`x-api-secret: SEC08X`,
+		id + `Method request query string: {session=SEC09X, page=2}`,
+		id + `Endpoint request body after transformations: {"rawQueryString":"a=1&client_secret=SEC10X"}`,
+	}
+	var quoted []string
+	for _, l := range lines {
+		quoted = append(quoted, string(scrub([]byte(l))))
+	}
+	out := strings.Join(quoted, "\n")
+	for i := 1; i <= 10; i++ {
+		if secret := fmt.Sprintf("SEC%02dX", i); strings.Contains(out, secret) {
+			t.Errorf("secret %s quoted", secret)
+		}
+	}
+	for i := 1; i <= 5; i++ {
+		if keep := fmt.Sprintf("keep-%d", i); !strings.Contains(out, keep) {
+			t.Errorf("%s hidden too", keep)
+		}
+	}
+	for _, keep := range []string{`"routeKey":"POST /p"`, "X-Auth-Token=", `\"accessToken\":\"`, "Starting authorizer:", "page="} {
+		if !strings.Contains(out, keep) {
+			t.Errorf("%q not kept", keep)
+		}
+	}
+	if t.Failed() {
+		t.Logf("quoted:\n%s", out)
+	}
+}

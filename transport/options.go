@@ -166,8 +166,12 @@ func WithPropagator(p propagation.TextMapPropagator) Option {
 
 // WithRecordedHeaders records the named request and response headers on
 // attempt spans (http.request.header.<name>, http.response.header.<name>).
-// Credentials (Authorization, Proxy-Authorization, Cookie, Set-Cookie,
-// X-Api-Key, X-Amz-Security-Token) are never recorded, even when named.
+// Headers whose names carry credentials by their words are never recorded,
+// even when named: Authorization, Proxy-Authorization, Cookie, Set-Cookie,
+// X-Api-Key, X-Amz-Security-Token, and any name with a word such as auth,
+// session, credential, signature, a word ending in token, secret or
+// password, or "key" after api, access, secret, private or subscription
+// (X-Auth-Token, X-Session-Id, Ocp-Apim-Subscription-Key).
 // Default none.
 func WithRecordedHeaders(request, response []string) Option {
 	return func(c *config) { c.reqHeaders, c.respHeaders = request, response }

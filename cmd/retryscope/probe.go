@@ -35,9 +35,12 @@ the X-Ray trace id, how far the attempt got (reach) and the retry decision
 with its reason. Then the CloudWatch Logs Insights queries that find these
 requests in API Gateway's and the function's logs, ready to paste.
 
-Credentials are sent but never shown: Authorization, Proxy-Authorization,
-Cookie, X-Api-Key and X-Amz-Security-Token values, URL userinfo and query
-values print as REDACTED. URL userinfo (http://user:password@host/) is sent
+Credentials are sent but never shown: the values of headers whose names
+carry them (Authorization, Cookie, X-Api-Key, X-Amz-Security-Token,
+X-Auth-Token, X-Session-Id: any name with a word such as auth, session,
+credential or signature, a word ending in token, secret or password, or an
+api, access or subscription key), URL userinfo and query values print as
+REDACTED. URL userinfo (http://user:password@host/) is sent
 as Basic authorization, as curl does, unless -H gives an Authorization.
 
 With -L, redirects are followed as curl -L follows them (at most

@@ -20,7 +20,7 @@ import (
 
 // seenRequest is what a test server saw of one request.
 type seenRequest struct {
-	method, path, body, auth, cookie, apiKey string
+	method, path, body, auth, cookie, apiKey, authToken string
 }
 
 // recordingServer answers with answer and records every request.
@@ -31,7 +31,7 @@ func recordingServer(t *testing.T, answer func(w http.ResponseWriter, r *http.Re
 	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		mu.Lock()
-		seen = append(seen, seenRequest{r.Method, r.URL.Path, string(b), r.Header.Get("Authorization"), r.Header.Get("Cookie"), r.Header.Get("X-Api-Key")})
+		seen = append(seen, seenRequest{r.Method, r.URL.Path, string(b), r.Header.Get("Authorization"), r.Header.Get("Cookie"), r.Header.Get("X-Api-Key"), r.Header.Get("X-Auth-Token")})
 		mu.Unlock()
 		answer(w, r)
 	}))
@@ -109,14 +109,14 @@ func TestProbeFollowsRedirects(t *testing.T) {
 	}
 
 	// Credentials go to the URL's own origin only.
-	stdout, stderr, code := runProbeCmd(t, "-L", "-H", "Cookie: c=s3cret", "-H", "X-Api-Key: s3cret", u+"/away")
+	stdout, stderr, code := runProbeCmd(t, "-L", "-H", "Cookie: c=s3cret", "-H", "X-Api-Key: s3cret", "-H", "X-Auth-Token: s3cret", u+"/away")
 	if code != 0 {
 		t.Errorf("-L to another host: exit %d\n%s%s", code, stdout, stderr)
 	}
-	if o := otherSeen(); len(o) != 1 || o[0].auth != "" || o[0].cookie != "" || o[0].apiKey != "" {
+	if o := otherSeen(); len(o) != 1 || o[0].auth != "" || o[0].cookie != "" || o[0].apiKey != "" || o[0].authToken != "" {
 		t.Errorf("the other host saw %+v, want no credentials", o)
 	}
-	if g := seen(); g[len(g)-1].auth == "" || g[len(g)-1].cookie != "c=s3cret" {
+	if g := seen(); g[len(g)-1].auth == "" || g[len(g)-1].cookie != "c=s3cret" || g[len(g)-1].authToken != "s3cret" {
 		t.Errorf("the first host saw %+v, want its credentials", g[len(g)-1])
 	}
 	if strings.Contains(stdout, "s3cret") {

@@ -34,9 +34,9 @@ type Config struct {
 	// RequestHeaders and ResponseHeaders name the headers recorded on each
 	// attempt span as http.request.header.<name> and
 	// http.response.header.<name> (lower case); default none. Headers that
-	// carry credentials (Authorization, Proxy-Authorization, Cookie,
-	// Set-Cookie, X-Api-Key, X-Amz-Security-Token) are never recorded, even
-	// when listed.
+	// carry credentials by their name's words (Authorization, Cookie,
+	// X-Api-Key, X-Amz-Security-Token, X-Auth-Token, X-Session-Id...: see
+	// redact.SensitiveHeader) are never recorded, even when listed.
 	RequestHeaders, ResponseHeaders []string
 }
 
@@ -164,7 +164,7 @@ func headers(names []string, prefix string) []header {
 	for _, n := range names {
 		n = strings.TrimSpace(n)
 		c := http.CanonicalHeaderKey(n)
-		if n == "" || redact.SensitiveHeader(c) || seen[c] {
+		if n == "" || redact.SensitiveHeader(n) || redact.SensitiveHeader(c) || seen[c] {
 			continue
 		}
 		seen[c] = true

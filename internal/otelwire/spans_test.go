@@ -102,6 +102,8 @@ func simulate(t *testing.T, in *otelwire.Instrumentation, ss []step) []string {
 	orig.Header.Set("Proxy-Authorization", "Basic secret")
 	orig.Header.Set("Cookie", "session=secret")
 	orig.Header.Set("X-Api-Key", "secret")
+	orig.Header.Set("X-Auth-Token", "secret")
+	orig.Header.Set("mySession", "secret") // canonical "Mysession": one word
 	orig.Header.Set("Accept", "application/json")
 
 	pol := policy.Default()
@@ -139,7 +141,7 @@ func simulate(t *testing.T, in *otelwire.Instrumentation, ss []step) []string {
 func TestSpanTree(t *testing.T) {
 	t.Parallel()
 	rec := newRecorder(t, otelwire.Config{
-		RequestHeaders:  []string{"Authorization", "cookie", "X-API-KEY", "Proxy-Authorization", "Accept", "x-amzn-requestid"},
+		RequestHeaders:  []string{"Authorization", "cookie", "X-API-KEY", "Proxy-Authorization", "x-auth-token", "mySession", "Accept", "x-amzn-requestid"},
 		ResponseHeaders: []string{"Set-Cookie", "Content-Type"},
 	})
 	ss := steps()
