@@ -348,14 +348,14 @@ func (c *call) admitRetry(d *policy.Decision, r *attemptResult, next *landing) {
 	cost, ok := c.reserveRetry(&now, r.outcome, &sendAt)
 	if !ok {
 		c.span.Refused(policy.RuleBudget, c.host.name)
-		*d = policy.Decision{Rule: policy.RuleBudget, Reason: "not retried: the retry budget for this host is spent"}
+		*d = c.waitEnded("the retry budget", policy.Decision{Rule: policy.RuleBudget, Reason: "not retried: the retry budget for this host is spent"})
 		return
 	}
 	done, probe, _, err := c.waitForHost(now, sendAt)
 	if err != nil {
 		c.refund(cost)
 		c.span.Refused(policy.RuleCircuitOpen, c.host.name)
-		*d = policy.Decision{Rule: policy.RuleCircuitOpen, Reason: "not retried: the circuit breaker for this host is open"}
+		*d = c.waitEnded("the circuit breaker", policy.Decision{Rule: policy.RuleCircuitOpen, Reason: "not retried: the circuit breaker for this host is open"})
 		return
 	}
 	planned := r.end.Add(d.Wait)
@@ -384,6 +384,23 @@ func later(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// waitEnded is the decision when a retry that the host's budget or
+// breaker held back is not sent: refused, the refusal's decision, unless
+// the wait for them was ended by the caller giving up (as decide says
+// once the caller is done) or by Policy.MaxElapsed (as Decide says when a
+// wait would pass it).
+//
+//go:noinline
+func (c *call) waitEnded(what string, refused policy.Decision) policy.Decision {
+	switch now := time.Now(); {
+	case c.callerDone():
+		return policy.Decision{Rule: policy.RuleCanceled, Reason: "not retried: the caller gave up while the retry waited for " + what}
+	case c.t.cfg.policy.MaxElapsed > 0 && !now.Before(c.start.Add(c.t.cfg.policy.MaxElapsed)):
+		return policy.Decision{Rule: policy.RuleMaxElapsed, Reason: "not retried: Policy.MaxElapsed passed while the retry waited for " + what}
+	}
+	return refused
 }
 
 // limit is when the call's waits must end: its context's deadline,

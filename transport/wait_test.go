@@ -15,6 +15,7 @@ import (
 
 	"github.com/sony/gobreaker/v2"
 
+	"github.com/retryscope/retryscope/policy"
 	"github.com/retryscope/retryscope/transport"
 )
 
@@ -414,5 +415,54 @@ func TestWaitStalledHost(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Errorf("a later request failed: %v", err)
 		}
+	}
+}
+
+// A retry that waited for the breaker and was not sent because the caller
+// gave up, or Policy.MaxElapsed passed, was recorded as refused by the
+// breaker (circuit_open): the user read "the breaker refused it" where the
+// deadline ended it. The wait's own bound (MaxWait) is still the breaker's.
+func TestBugRetryWaitEndedRule(t *testing.T) {
+	t.Parallel()
+	elapsed := fastPolicy()
+	elapsed.MaxElapsed = 150 * time.Millisecond
+	tests := []struct {
+		name     string
+		timeout  time.Duration // the caller's deadline; 0: none
+		opts     []transport.Option
+		maxWait  time.Duration
+		wantRule policy.Rule
+	}{
+		{"caller deadline", 150 * time.Millisecond, nil, 0, policy.RuleCanceled},
+		{"max elapsed", 0, []transport.Option{transport.WithPolicy(elapsed)}, 0, policy.RuleMaxElapsed},
+		{"wait bound", 0, nil, 150 * time.Millisecond, policy.RuleCircuitOpen},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHost(t)
+			h.down.Store(true) // the first attempt's 504 opens the breaker
+			rt := waitingTransport(t, time.Hour, transport.WaitConfig{ProbeInterval: time.Hour, MaxWait: tt.maxWait}, tt.opts...)
+			ctx := context.Background()
+			if tt.timeout > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tt.timeout)
+				defer cancel()
+			}
+			start := time.Now()
+			resp, err, as := do(t, rt, newRequest(t, "GET", h.URL, nil).WithContext(ctx))
+			if d := time.Since(start); d < 140*time.Millisecond {
+				t.Errorf("returned after %v: the retry did not wait", d)
+			}
+			if err != nil || resp.StatusCode != http.StatusGatewayTimeout {
+				t.Fatalf("got %v, %v; want the 504", resp, err)
+			}
+			if len(as) != 1 || as[0].Rule != tt.wantRule || as[0].Retry {
+				t.Fatalf("attempts %s, want one with rule %s", rules(as), tt.wantRule)
+			}
+			if n := len(h.seen()); n != 1 {
+				t.Errorf("%d requests reached the host, want 1", n)
+			}
+		})
 	}
 }
