@@ -461,6 +461,14 @@ func (c *call) reserveRetry(at *time.Time, o policy.Outcome, sendAt *time.Time) 
 		*sendAt = later(*sendAt, now.Add(w))
 	}
 	if h.fleet != nil {
+		// Counted when granted, before the breaker and the send rate are
+		// asked: the count reserves the fleet's room, which the members
+		// read from each other late. A retry the breaker then holds back
+		// stays counted. Counting only the retries admitted by them
+		// (retryscope bench -quick -scenarios fleet -deadlines none)
+		// let more retries through while the breaker was open: seed 7
+		// 97.8% to 96.8% success, 1.14 to 1.25 attempts per request,
+		// recovery 0 to 44 s; seed 1 97.6% to 91.5%.
 		h.fleet.CountRequest(h.name, true)
 	}
 	return cost, true
