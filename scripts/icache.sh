@@ -32,11 +32,14 @@ go test -c -o "$bin" ./benchmarks
 # counts CLIENT N: "instructions misses" of one run of N requests. Go's
 # preemption signals are off (callgrind and cachegrind mishandle them in
 # some versions) and so is the collector, whose share follows the bytes
-# allocated rather than the code run.
+# allocated rather than the code run. One P (-test.cpu 1): with two, the
+# idle one spins looking for work for as long as valgrind's serialised
+# threads let it, and the instruction counts moved by hundreds of
+# thousands a request between runs (negative differences included).
 counts() {
   (cd benchmarks && GODEBUG=asyncpreemptoff=1 GOGC=off valgrind --tool=cachegrind --cache-sim=yes \
     --I1="$i1" --cachegrind-out-file=/dev/null "$bin" -test.run '^$' \
-    -test.bench "OverheadInMemory\$/^$1\$" -test.benchtime "$2x" 2>&1) |
+    -test.cpu 1 -test.bench "OverheadInMemory\$/^$1\$" -test.benchtime "$2x" 2>&1) |
     awk -v c="$1" '$1 ~ "^BenchmarkOverheadInMemory/" c "(-[0-9]+)?$" {ran=1}
       /I +refs:/ {gsub(",", "", $4); i=$4} /I1 +misses:/ {gsub(",", "", $4); m=$4}
       END {if (ran) print i, m}'
@@ -47,7 +50,8 @@ for c in "${clients[@]}"; do
   read -r ia ma <<<"$(counts "$c" "$n1")"
   read -r ib mb <<<"$(counts "$c" "$n2")"
   if [ -z "$ia" ] || [ -z "$ib" ]; then
-    echo "$c: no counts (is it a client of BenchmarkOverheadInMemory?)" >&2
+    echo "$c: no counts (is it a client of BenchmarkOverheadInMemory? does --I1=$i1 give" \
+      "cachegrind a power-of-two number of sets, size / (ways * line)?)" >&2
     exit 1
   fi
   d=$((n2 - n1))
