@@ -16,6 +16,7 @@
 //	       MGET           the req and retry buckets of the budget window (10 s)
 //	both   ZADD, ZREMRANGEBYSCORE, ZCARD, EXPIRE  <prefix>{<host>}:members   this member's sync noted
 //	                      (scored by time), the members silent for the window dropped, the rest counted
+//	read   TIME           Redis's clock, for the next sync's seconds and scores
 //
 // A sync covers only the hosts in use: those the transport asked about
 // since the last sync, and those with an opening still to publish or that
@@ -30,7 +31,11 @@
 // An opening does not wait for the next tick: BreakerChanged wakes the
 // goroutine, so the others hear of it within one SyncInterval plus a round
 // trip or two. Openings are read as a remaining time (PTTL), not as a
-// timestamp, so the members' clocks need not agree. The hash tag {<host>}
+// timestamp, and the budget's seconds and the members' scores are Redis's
+// clock (TIME, read at each sync; its offset from the member's serves the
+// next sync), so the members' clocks need not agree. A server that
+// refuses TIME (an ACL without it) leaves each member on its own clock,
+// and then they must agree to within a second or so. The hash tag {<host>}
 // keeps a host's keys in one cluster slot, so MGET works on Redis Cluster.
 //
 // Why no PUBLISH: a sync interval already spreads an opening well within

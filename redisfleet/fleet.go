@@ -30,6 +30,11 @@ type Fleet struct {
 	hosts  sync.Map     // host name -> *host
 	readAt atomic.Int64 // unix nanos of the last successful sync; 0 before
 
+	// Redis's clock less this member's, read at the last sync (TIME);
+	// noTime once the server refused TIME.
+	redisOffset atomic.Int64
+	noTime      atomic.Bool
+
 	// The hosts the next sync covers: those used since the last one, and
 	// those a sync must still cover (an opening to publish, a circuit the
 	// fleet holds open). A host is listed at most once (host.listed).

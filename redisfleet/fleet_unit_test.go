@@ -34,7 +34,7 @@ const h1 = "https://api.example.com:443"
 // syncWith runs collect and settle as a sync at the clock's time whose
 // read returned view for every host.
 func syncWith(f *Fleet, c *clock, ok bool, view func(*syncItem)) []syncItem {
-	items := f.collect(c.now())
+	items := f.collect(c.now(), c.now().Unix())
 	for i := range items {
 		if view != nil {
 			view(&items[i])
@@ -102,7 +102,7 @@ func TestBreakerChangedPublishesOpenings(t *testing.T) {
 	for _, st := range []gobreaker.State{gobreaker.StateClosed, gobreaker.StateHalfOpen} {
 		f.BreakerChanged(h1, st, c.now().Add(time.Minute))
 	}
-	if items := f.collect(c.now()); len(items) != 0 && items[0].publish != 0 {
+	if items := f.collect(c.now(), c.now().Unix()); len(items) != 0 && items[0].publish != 0 {
 		t.Fatalf("closed/half-open published: %+v", items)
 	}
 	until := c.now().Add(10 * time.Second)
@@ -121,14 +121,14 @@ func TestBreakerChangedPublishesOpenings(t *testing.T) {
 	if items[0].publish != until.UnixNano() {
 		t.Fatalf("opening not retried after a failed sync: %+v", items)
 	}
-	if items = f.collect(c.now()); len(items) != 0 {
+	if items = f.collect(c.now(), c.now().Unix()); len(items) != 0 {
 		// Not in use since, nothing left to write: not synced at all.
 		t.Errorf("opening published twice, or an idle host synced: %+v", items)
 	}
 	// An opening whose time is over is not published.
 	f.BreakerChanged(h1, gobreaker.StateOpen, c.now().Add(time.Second))
 	c.add(2 * time.Second)
-	if items = f.collect(c.now()); items[0].publish != 0 {
+	if items = f.collect(c.now(), c.now().Unix()); items[0].publish != 0 {
 		t.Error("an expired opening was published")
 	}
 }
@@ -159,7 +159,7 @@ func TestBudgetCountsAndRatio(t *testing.T) {
 	}
 	// Handed to a sync, still counted until it is read back.
 	f.cfg.draw = func() float64 { return 0.99 } // no share rounded up below
-	items := f.collect(c.now())
+	items := f.collect(c.now(), c.now().Unix())
 	if items[0].reqs != 5 || items[0].retries != 1 {
 		t.Fatalf("collect took %d reqs, %d retries; want 5, 1", items[0].reqs, items[0].retries)
 	}
@@ -254,7 +254,7 @@ func TestWithoutBudget(t *testing.T) {
 		t.Fatal("WithoutBudget refused a retry")
 	}
 	f.CircuitOpen(h1, c.now())
-	if items := f.collect(c.now()); len(items) != 1 || items[0].reqs != 0 || items[0].retries != 0 {
+	if items := f.collect(c.now(), c.now().Unix()); len(items) != 1 || items[0].reqs != 0 || items[0].retries != 0 {
 		t.Fatalf("WithoutBudget counted: %+v", items)
 	}
 }

@@ -1,13 +1,16 @@
 package redisfleet
 
 import (
+	"context"
 	"net"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/sony/gobreaker/v2"
 
 	"github.com/retryscope/retryscope/policy"
@@ -375,4 +378,76 @@ func quantile(ds []time.Duration, q float64) time.Duration {
 	s := slices.Clone(ds)
 	slices.Sort(s)
 	return s[min(len(s)-1, int(q*float64(len(s))))]
+}
+
+// The budget's seconds and the members' scores were each member's own
+// clock: a member whose clock ran 40 s behind wrote its first attempts
+// under seconds the others never read and scored itself as silent, so
+// the others dropped it from the member set. Both now read Redis's clock
+// (TIME) at each sync.
+func TestBugMembersClocksDisagree(t *testing.T) {
+	checkLeaks(t)
+	client := newTestClient(t)
+	prefix := testPrefix(t)
+	a := New(client, WithKeyPrefix(prefix))
+	defer a.Close()
+	cfg := defaultConfig()
+	WithKeyPrefix(prefix)(&cfg)
+	cfg.now = func() time.Time { return time.Now().Add(-40 * time.Second) }
+	cfg.fix()
+	b := newFleet(client, cfg)
+	go b.run()
+	defer b.Close()
+
+	// b's first sync learns the offset; its counts from then on land in
+	// the seconds a reads.
+	b.CountRequest(h1, false)
+	eventually(t, 2*time.Second, "b synced", func() bool { return !b.Synced().IsZero() })
+	for range 10 {
+		b.CountRequest(h1, false)
+	}
+	eventually(t, 2*time.Second, "a sees b's first attempts", func() bool {
+		a.CircuitOpen(h1, time.Now()) // keeps the host in a's syncs
+		return a.hostState(h1).fleetReqs.Load() >= 10
+	})
+	eventually(t, 2*time.Second, "both see two members", func() bool {
+		a.CircuitOpen(h1, time.Now())
+		b.CircuitOpen(h1, time.Now())
+		return a.hostState(h1).members.Load() == 2 && b.hostState(h1).members.Load() == 2
+	})
+	if own := b.hostState(h1).ownReqs.Load(); own < 10 {
+		t.Errorf("b's own first attempts in the window: %d, want at least 10", own)
+	}
+}
+
+// A server that refuses TIME (an ACL without it, a renamed command) does
+// not stop the fleet: its syncs succeed on the member's own clock.
+func TestSyncWithoutTime(t *testing.T) {
+	checkLeaks(t)
+	admin := newTestClient(t)
+	ctx := context.Background()
+	user := "notime" + testPrefix(t)[:8]
+	user = strings.NewReplacer(":", "", "{", "", "}", "").Replace(user)
+	if err := admin.Do(ctx, "ACL", "SETUSER", user, "on", ">pw", "~*", "&*", "+@all", "-time").Err(); err != nil {
+		t.Fatalf("ACL SETUSER: %v", err)
+	}
+	t.Cleanup(func() { admin.Do(context.Background(), "ACL", "DELUSER", user) })
+	client := redis.NewClient(&redis.Options{Addr: redisAddr(), Username: user, Password: "pw", MaxRetries: -1})
+	t.Cleanup(func() { client.Close() })
+	if err := client.Time(ctx).Err(); err == nil {
+		t.Fatal("TIME allowed: the test needs a user without it")
+	}
+	var failed atomic.Int64
+	f := New(client, WithKeyPrefix(testPrefix(t)), WithErrorHandler(func(error) { failed.Add(1) }))
+	defer f.Close()
+	for range 5 {
+		f.CountRequest(h1, false)
+	}
+	eventually(t, 2*time.Second, "a sync without TIME", func() bool {
+		f.CircuitOpen(h1, time.Now())
+		return f.hostState(h1).fleetReqs.Load() == 5
+	})
+	if !f.noTime.Load() || failed.Load() != 0 {
+		t.Errorf("noTime %v, %d failed syncs; want the refusal noted and no failure", f.noTime.Load(), failed.Load())
+	}
 }

@@ -2,6 +2,7 @@ package redisfleet
 
 import (
 	"context"
+	"errors"
 	"math"
 	"strconv"
 	"time"
@@ -67,11 +68,11 @@ func (f *Fleet) run() {
 }
 
 // collect takes the pending counts and opening of every host listed for
-// this sync at now: the hosts used since the last sync and those a sync
+// this sync at now, whose counts go under second sec: the hosts used since the last sync and those a sync
 // must still cover. The counts move to "sending", where RetryAllowed still
 // sees them until settle. Hosts not listed cost nothing: a member that has
 // met many hosts syncs only those in use.
-func (f *Fleet) collect(now time.Time) []syncItem {
+func (f *Fleet) collect(now time.Time, sec int64) []syncItem {
 	f.mu.Lock()
 	hs := f.listed
 	f.listed = nil
@@ -83,7 +84,7 @@ func (f *Fleet) collect(now time.Time) []syncItem {
 	for _, h := range hs {
 		h.listed.Store(false) // a use from now on lists it for the next sync
 		h.lastUsed.Store(now.UnixNano())
-		it := syncItem{h: h, sec: now.Unix()}
+		it := syncItem{h: h, sec: sec}
 		if f.cfg.budget {
 			it.reqs = h.pendingReqs.Swap(0)
 			h.sendingReqs.Add(it.reqs)
@@ -167,15 +168,23 @@ func (f *Fleet) sweep(now time.Time) {
 func (f *Fleet) sync() {
 	now := f.cfg.now()
 	f.sweep(now)
-	items := f.collect(now)
+	// The budget's seconds and the members' scores are Redis's clock, as
+	// this member read it at its last sync: every member writes and reads
+	// the same seconds whatever its own clock says.
+	redisNow := now.Add(time.Duration(f.redisOffset.Load()))
+	sec := redisNow.Unix()
+	items := f.collect(now, sec)
 	if len(items) == 0 {
 		return
 	}
 	ctx, cancel := context.WithTimeout(f.ctx, f.cfg.timeout)
 	defer cancel()
-	sec := now.Unix()
 	expire := f.cfg.window + 2*time.Second
 	pipe := f.client.Pipeline()
+	var redisTime *redis.TimeCmd
+	if f.cfg.budget && !f.noTime.Load() {
+		redisTime = pipe.Time(ctx)
+	}
 	for i := range items {
 		it := &items[i]
 		k := it.h.keys
@@ -203,15 +212,18 @@ func (f *Fleet) sync() {
 			// This member's sync noted, the members silent for the window
 			// dropped, the rest counted: plain sorted-set commands, so a
 			// Redis user without scripting rights syncs too.
-			ms := now.UnixMilli()
+			ms := redisNow.UnixMilli()
 			pipe.ZAdd(ctx, k.members, redis.Z{Score: float64(ms), Member: f.id})
 			pipe.ZRemRangeByScore(ctx, k.members, "-inf", "("+strconv.FormatInt(ms-f.cfg.window.Milliseconds(), 10))
 			it.memberCount = pipe.ZCard(ctx, k.members)
 			pipe.Expire(ctx, k.members, expire)
 		}
 	}
-	_, err := pipe.Exec(ctx)
+	cmds, err := pipe.Exec(ctx)
 	end := f.cfg.now()
+	if redisTime != nil {
+		err = f.learnClock(redisTime, cmds, err, now, end)
+	}
 	if err == nil {
 		for i := range items {
 			it := &items[i]
@@ -226,6 +238,30 @@ func (f *Fleet) sync() {
 		f.cfg.onError(err)
 	}
 	f.settle(items, err == nil, end)
+}
+
+// learnClock takes Redis's clock from a sync that ran from start to end:
+// its offset from this member's, at the sync's midpoint, for the next
+// sync's seconds. It returns the pipeline's error, cmds' first, leaving out
+// a TIME that Redis answered with an error (a server that renames or
+// forbids the command): the member then stops asking, and its own clock
+// serves.
+func (f *Fleet) learnClock(cmd *redis.TimeCmd, cmds []redis.Cmder, err error, start, end time.Time) error {
+	t, terr := cmd.Result()
+	var refused redis.Error
+	switch {
+	case terr == nil:
+		f.redisOffset.Store(int64(t.Sub(start.Add(end.Sub(start) / 2))))
+	case errors.As(terr, &refused):
+		f.noTime.Store(true)
+		err = nil
+		for _, c := range cmds {
+			if c != redis.Cmder(cmd) && c.Err() != nil && c.Err() != redis.Nil {
+				return c.Err()
+			}
+		}
+	}
+	return err
 }
 
 // sum adds up MGET's answer: decimal strings, nil for missing keys.
