@@ -37,16 +37,45 @@ type parsedLine struct {
 
 var errInvocationNoIDs = errors.New("lambdalog line without lambda_request_id or apigw_request_id")
 
-// jsonProbe holds the keys that tell the JSON line kinds apart.
+// jsonProbe holds the keys that tell the JSON line kinds apart. They are
+// kept raw: other loggers write some of them as numbers (pino's "level":30
+// and "time":1795654800120), and such a line is still valid JSON of no
+// known kind, not a damaged one.
 type jsonProbe struct {
-	Message   *string          `json:"msg"`
-	RequestID *json.RawMessage `json:"requestId"`
-	Type      *string          `json:"type"`
-	Record    *json.RawMessage `json:"record"`
-	Time      *string          `json:"time"`
-	Level     *string          `json:"level"`
-	Status    *json.RawMessage `json:"status"`
-	Timestamp *string          `json:"timestamp"`
+	Message    *json.RawMessage `json:"msg"`
+	RequestID  *json.RawMessage `json:"requestId"`
+	Type       *json.RawMessage `json:"type"`
+	Record     *json.RawMessage `json:"record"`
+	Time       *json.RawMessage `json:"time"`
+	Level      *json.RawMessage `json:"level"`
+	Status     *json.RawMessage `json:"status"`
+	Timestamp  *json.RawMessage `json:"timestamp"`
+	AppMessage *json.RawMessage `json:"message"`
+}
+
+// rawString returns a probed key's value when it is a JSON string.
+func rawString(r *json.RawMessage) (string, bool) {
+	if r == nil {
+		return "", false
+	}
+	var s string
+	if json.Unmarshal(*r, &s) != nil {
+		return "", false
+	}
+	return s, true
+}
+
+// isLambdaAppRecord reports whether a probed object is a line of Lambda's
+// JSON application log format: "timestamp", "level", "message" and
+// "requestId" (docs/aws-behaviour.md#file-shapes). The runtime adds the
+// function's own keys next to them (Python's extra=), and one may be
+// "status": the four keys still tell it from an access-log record, which
+// never has a "level" and a "message" together with a "timestamp".
+func (p *jsonProbe) isLambdaAppRecord() bool {
+	if p.RequestID == nil || p.Level == nil {
+		return false
+	}
+	return p.Status == nil || (p.Timestamp != nil && p.AppMessage != nil)
 }
 
 // classifyLine decides what line is and parses it. A non-nil error means
@@ -114,11 +143,12 @@ func classifyJSON(line []byte) (parsedLine, error) {
 	if err := json.Unmarshal(line, &probe); err != nil {
 		return parsedLine{kind: kindOtherJSON}, fmt.Errorf("invalid or truncated JSON: %w", err)
 	}
+	msg, _ := rawString(probe.Message)
 	switch {
-	case probe.Message != nil && *probe.Message == "attempt":
+	case msg == "attempt":
 		a, err := parseAttemptRecord(line)
 		return parsedLine{kind: kindAttempt, attempt: a}, err
-	case probe.Message != nil && *probe.Message == lambdalog.RecordMessage:
+	case msg == lambdalog.RecordMessage:
 		var r lambdalog.Record
 		if err := json.Unmarshal(line, &r); err != nil {
 			return parsedLine{kind: kindInvocation}, err
@@ -127,23 +157,33 @@ func classifyJSON(line []byte) (parsedLine, error) {
 			return parsedLine{kind: kindInvocation}, errInvocationNoIDs
 		}
 		return parsedLine{kind: kindInvocation, invocation: r}, nil
-	case probe.RequestID != nil && probe.Level != nil && probe.Status == nil:
+	case probe.isLambdaAppRecord():
 		// Lambda's JSON application log format: the function logged this
 		// under its Lambda request id.
 		var id string
-		if err := json.Unmarshal(*probe.RequestID, &id); err != nil || id == "" {
+		if err := json.Unmarshal(*probe.RequestID, &id); err != nil {
 			return parsedLine{kind: kindPlatform}, errPlatformNoRequestID
 		}
+		if id == "" {
+			// Logged outside any invocation: the Python runtime writes
+			// "requestId": "" for what the function logs during init.
+			return parsedLine{kind: kindPlatform, platform: platformLine{Event: platformRuntime}}, nil
+		}
 		p := parsedLine{kind: kindPlatform, platform: platformLine{Event: platformApp, RequestID: id}}
-		if probe.Timestamp != nil {
-			p.time, _ = parseTime(*probe.Timestamp)
+		if ts, ok := rawString(probe.Timestamp); ok {
+			p.time, _ = parseTime(ts)
 		}
 		return p, nil
 	case probe.RequestID != nil:
 		a, err := parseAccessRecord(line)
 		return parsedLine{kind: kindAccess, access: a}, err
 	case probe.Type != nil && probe.Record != nil:
-		return classifyLambdaJSONPlatform(*probe.Type, *probe.Record, probe.Time)
+		typ, _ := rawString(probe.Type)
+		var at *string
+		if t, ok := rawString(probe.Time); ok {
+			at = &t
+		}
+		return classifyLambdaJSONPlatform(typ, *probe.Record, at)
 	}
 	return parsedLine{kind: kindOtherJSON}, nil
 }

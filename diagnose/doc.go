@@ -73,7 +73,9 @@
 //     window from the request to 10 s (Lambda's init limit) after the
 //     gateway gave up and every invocation that started in it is tied to
 //     another request, since Lambda writes START as soon as an invocation
-//     begins; otherwise maybe, naming the untied invocation or the gap.
+//     begins (a single-stream export, get-log-events or a subscription
+//     payload, covers one execution environment and counts for no
+//     window); otherwise maybe, naming the untied invocation or the gap.
 //   - A gateway answer with every integration field "-" (429, 403, a 504 of
 //     another response type) or an execution log without "Sending request
 //     to" / "Endpoint request URI": not_run. Such 504s are safe to retry.

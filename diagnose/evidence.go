@@ -195,6 +195,17 @@ func (c *coverage) add(t time.Time, file string) {
 	}
 }
 
+// merge adds the span and files of o.
+func (c *coverage) merge(o coverage) {
+	if o.first.IsZero() {
+		return
+	}
+	for _, f := range o.files {
+		c.add(o.first, f)
+		c.add(o.last, f)
+	}
+}
+
 // covers reports whether the span contains [from, to] with skew to spare on
 // both sides.
 func (c *coverage) covers(from, to time.Time, skew time.Duration) bool {

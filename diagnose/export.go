@@ -108,6 +108,10 @@ type documentReader struct {
 	dec    *json.Decoder
 	depth  int
 	stream string // a subscription payload's logStream
+	// oneStream is set when the object being read holds a single log
+	// stream: get-log-events output (its "nextForwardToken" and
+	// "nextBackwardToken") or a subscription payload (its "logStream").
+	oneStream bool
 }
 
 func (e *Evidence) readDocument(name string, br *bufio.Reader, sum *FileSummary, depth int) error {
@@ -131,7 +135,7 @@ func (e *Evidence) readDocument(name string, br *bufio.Reader, sum *FileSummary,
 				return d.broken(err)
 			}
 		case json.Delim('{'):
-			if err := d.object(); err != nil {
+			if err := d.singleStreamAware(d.object); err != nil {
 				return d.broken(err)
 			}
 		default:
@@ -142,6 +146,30 @@ func (e *Evidence) readDocument(name string, br *bufio.Reader, sum *FileSummary,
 		return fmt.Errorf("%s: %w (a JSON document without \"events\", \"results\" or \"logEvents\")", name, ErrUnknownFormat)
 	}
 	return nil
+}
+
+// singleStreamAware runs read (one top-level object: a file may hold
+// several, as a Firehose delivery of subscription payloads does) and keeps
+// the coverage its lines give only when the object holds more than one log
+// stream. A Lambda log stream is one execution environment, and API
+// Gateway spreads a stage's log events over many streams too: the lines
+// of a single-stream export prove what they name, but say nothing of what
+// the other streams logged meanwhile, so they are no evidence that no
+// invocation started or that a request never arrived. Whether the object
+// is one is known only once its keys are read (get-log-events writes its
+// tokens after the events).
+func (d *documentReader) singleStreamAware(read func() error) error {
+	e := d.e
+	outerLambda, outerGateway := e.lambdaSpan, e.gatewaySpan
+	e.lambdaSpan, e.gatewaySpan = coverage{}, coverage{}
+	d.oneStream = false
+	err := read()
+	if !d.oneStream {
+		outerLambda.merge(e.lambdaSpan)
+		outerGateway.merge(e.gatewaySpan)
+	}
+	e.lambdaSpan, e.gatewaySpan = outerLambda, outerGateway
+	return err
 }
 
 // broken reports a JSON export that cannot be read further: a decoder
@@ -195,7 +223,11 @@ func (d *documentReader) object() error {
 			d.setFormat(FormatInsightsJSON)
 			err = d.array(d.queryResultRow)
 		case "logStream":
+			d.oneStream = true
 			err = d.dec.Decode(&d.stream)
+		case "nextForwardToken", "nextBackwardToken":
+			d.oneStream = true
+			err = d.skip()
 		case "logEvents":
 			d.setFormat(FormatSubscription)
 			err = d.array(d.event)

@@ -96,14 +96,32 @@ func peekHead(br *bufio.Reader) *fileHead {
 	for len(rest) > 0 && len(h.lines) < headLines {
 		line, tail, found := bytes.Cut(rest, []byte("\n"))
 		if !found && len(raw) == headBytes {
-			break // cut by the peek
+			// Cut by the peek. A first line longer than the peek (a
+			// function that logged a large payload first) still shows
+			// how its lines are framed by its start: without it no
+			// format would see any line, and a framed export would be
+			// read as plain lines, its prefixes unrecognised.
+			if line = bytes.TrimRight(headLine(line), " \t\r"); len(h.lines) == 0 && len(line) > 0 {
+				h.lines = append(h.lines, line)
+			}
+			break
 		}
 		rest = tail
-		if line = bytes.TrimRight(line, " \t\r"); len(line) > 0 {
+		if line = bytes.TrimRight(headLine(line), " \t\r"); len(line) > 0 {
 			h.lines = append(h.lines, line)
 		}
 	}
 	return h
+}
+
+// headLine is a line of the head as the readers will see it: without
+// terminal colour sequences (see stripSGR), which are removed from a copy,
+// the peeked bytes being the reader's own buffer.
+func headLine(line []byte) []byte {
+	if bytes.IndexByte(line, 0x1b) < 0 {
+		return line
+	}
+	return stripSGR(bytes.Clone(line))
 }
 
 // detectFormat returns the table row that takes a file.

@@ -14,7 +14,32 @@ import (
 // tokens) are skipped.
 const FormatCLIText Format = "logs-cli-text"
 
-var cliTextFormat = framedFormat(FormatCLIText, framing{split: splitCLIText, header: cliTextOtherRow})
+var cliTextFormat = framedFormat(FormatCLIText, framing{split: splitCLIText, header: cliTextOtherRow, trailer: cliTextTrailer})
+
+// cliTextTrailer takes the timestamp from the last line of a message that
+// spans lines: the text output prints the message as it is, its line
+// breaks included (Lambda ends every message, START and REPORT too, with
+// one), then a tab and the timestamp.
+func cliTextTrailer(msg []byte) (time.Time, []byte, bool) {
+	nl := bytes.LastIndexByte(msg, '\n')
+	if nl < 0 {
+		return time.Time{}, nil, false
+	}
+	last := msg[nl+1:]
+	tab := bytes.LastIndexByte(last, '\t')
+	if tab < 0 {
+		return time.Time{}, nil, false
+	}
+	ms, err := strconv.ParseInt(string(last[tab+1:]), 10, 64)
+	if err != nil {
+		return time.Time{}, nil, false
+	}
+	at, ok := epochMillis(ms)
+	if !ok {
+		return time.Time{}, nil, false
+	}
+	return at, append(msg[:nl+1:nl+1], last[:tab]...), true
+}
 
 func cliTextOtherRow(line []byte) bool {
 	word, _, _ := bytes.Cut(line, []byte("\t"))

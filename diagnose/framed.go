@@ -18,6 +18,11 @@ type framing struct {
 	// header reports a line that names columns rather than holding an
 	// event; nil when the format has none.
 	header func(line []byte) bool
+	// trailer, when set, takes the event's timestamp from the end of a
+	// message that went on over several lines and whose first line had
+	// none (the CLI's text output writes it after the message's last
+	// line); it returns the message without it.
+	trailer func(msg []byte) (time.Time, []byte, bool)
 }
 
 // framedFormat is the table row of a format read through f: detected by
@@ -62,6 +67,11 @@ func (e *Evidence) readFramed(name string, br *bufio.Reader, sum *FileSummary, f
 			e.addMalformed(p.pos, fmt.Sprintf("message longer than %d bytes", e.opts.MaxLineBytes), p.msg)
 			sum.Malformed++
 		} else {
+			if p.at.IsZero() && f.trailer != nil {
+				if at, msg, ok := f.trailer(p.msg); ok {
+					p.at, p.msg = at, msg
+				}
+			}
 			e.addMessage(sum, p.pos, p.at, p.stream, p.msg)
 		}
 		p = pendingMessage{msg: p.msg[:0]}

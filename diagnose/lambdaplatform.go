@@ -123,7 +123,12 @@ func isPlatformLine(line []byte) bool {
 			return true
 		}
 	}
-	return bytes.Contains(line, []byte("Task timed out after"))
+	// "Task timed out after" is also the errorMessage Lambda returns for a
+	// timed-out function, which API Gateway quotes in its "Lambda execution
+	// failed ... due to customer function error: <time> <id> Task timed out
+	// after 3.00 seconds. Lambda request id: <id>" line: an unprefixed one
+	// (older exports, the console's test invoke) is the gateway's.
+	return bytes.Contains(line, []byte("Task timed out after")) && !isExecutionText(line)
 }
 
 // parsePlatformLine parses a line for which isPlatformLine is true.

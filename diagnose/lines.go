@@ -60,7 +60,35 @@ func (lr *lineReader) next() (line []byte, tooLong bool, err error) {
 
 func trimEOL(b []byte) []byte {
 	b = bytes.TrimSuffix(b, []byte("\n"))
-	return bytes.TrimSuffix(b, []byte("\r"))
+	return stripSGR(bytes.TrimSuffix(b, []byte("\r")))
+}
+
+// stripSGR removes, in place, the terminal colour sequences (ESC [ n;n m)
+// that `aws logs tail --color on` and `sam logs` put around each line's
+// timestamp and log stream name (sam logs also colours a "Task timed out"
+// message): with them the line's framing is not recognised and every
+// event of the file is ignored.
+func stripSGR(b []byte) []byte {
+	i := bytes.IndexByte(b, 0x1b)
+	if i < 0 {
+		return b
+	}
+	out := b[:i]
+	for i < len(b) {
+		if b[i] == 0x1b && i+1 < len(b) && b[i+1] == '[' {
+			j := i + 2
+			for j < len(b) && (b[j] >= '0' && b[j] <= '9' || b[j] == ';') {
+				j++
+			}
+			if j < len(b) && b[j] == 'm' {
+				i = j + 1
+				continue
+			}
+		}
+		out = append(out, b[i])
+		i++
+	}
+	return out
 }
 
 // excerpt cuts a log line for storage in a report, credentials hidden

@@ -219,7 +219,9 @@ func TestClassifyLine(t *testing.T) {
 		{"END of batch", kindOtherText, false},
 		{"2026-11-26T01:00:00.000Z\t5f8e7d6c-1111-2222-3333-444455556666\tINFO\tprocessing", kindPlatform, false},
 		{`{"timestamp":"2026-11-26T01:00:00Z","level":"INFO","requestId":"5f8e7d6c-1111-2222-3333-444455556666","message":"hi"}`, kindPlatform, false},
-		{`{"timestamp":"2026-11-26T01:00:00Z","level":"INFO","requestId":"","message":"hi"}`, kindPlatform, true},
+		// Logged during init: no invocation, but not damaged (awslambdaric's JsonFormatter writes "requestId": "").
+		{`{"timestamp":"2026-11-26T01:00:00Z","level":"INFO","requestId":"","message":"hi"}`, kindPlatform, false},
+		{`{"timestamp":"2026-11-26T01:00:00Z","level":"INFO","requestId":7,"message":"hi"}`, kindPlatform, true},
 	}
 	for _, tt := range tests {
 		p, err := classifyLine([]byte(tt.line))

@@ -174,6 +174,17 @@ func (j *judgement) gatewaySide() bool {
 		j.decide(VerdictNotRun, line, "API Gateway answered %s itself without calling the integration", statusWords(j.v.Status, acc))
 		return true
 	}
+	if acc != nil && acc.HasIntegrationLatency {
+		// The format logs the integration latency, so the gateway did
+		// call Lambda; what it lacks is Lambda's answer.
+		advice := `add "integration_integrationStatus": "$context.integration.integrationStatus" and "integration_requestId": "$context.integration.requestId" to the access-log format, or add the execution log`
+		if acc.Layout != layoutJSON {
+			advice = `the XML format gives no Lambda status: log JSON with "integration_integrationStatus": "$context.integration.integrationStatus" and "integration_requestId": "$context.integration.requestId", or add the execution log`
+		}
+		j.decide(VerdictMaybe, g.accessLine, "API Gateway answered %s after calling Lambda (integration latency %v ms), and its access log does not say whether Lambda ran the function (%s)",
+			statusWords(j.v.Status, acc), acc.IntegrationLatencyMS, advice)
+		return true
+	}
 	if acc != nil {
 		j.decide(VerdictMaybe, g.accessLine, "API Gateway answered %s and its access log does not say whether it called Lambda (%s)", statusWords(j.v.Status, acc), acc.Layout.missingIntegrationAdvice())
 		return true
@@ -224,12 +235,15 @@ func (j *judgement) afterIntegrationCall(line *LogLine) {
 		return
 	}
 	end := to.Add(lambdaInitAllowance)
-	if !j.e.lambdaSpan.covers(from, end, j.e.opts.ClockSkew) {
-		j.decide(VerdictMaybe, line, "%s; no Lambda line names this request, and no Lambda log covers %s to %s", what, stamp(from), stamp(end))
-		return
-	}
+	// An untied invocation that started in the window is named whether
+	// or not the logs cover all of it: it is the one that may have been
+	// this request's.
 	if inv := j.e.unattributedInvocation(from.Add(-j.e.opts.ClockSkew), end.Add(j.e.opts.ClockSkew)); inv != nil {
 		j.decide(VerdictMaybe, line, "%s; Lambda invocation %s started in that window and no log ties it to a request (wrap the handler with lambdalog to tie it)", what, inv.id)
+		return
+	}
+	if !j.e.lambdaSpan.covers(from, end, j.e.opts.ClockSkew) {
+		j.decide(VerdictMaybe, line, "%s; no Lambda line names this request, and no Lambda log covers %s to %s", what, stamp(from), stamp(end))
 		return
 	}
 	j.decide(VerdictNotRun, line, "%s, but the function did not start: Lambda logs %v cover %s to %s and every invocation started then belongs to another request", what, j.e.lambdaSpan.files, stamp(from), stamp(end))

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -45,6 +46,7 @@ func (e *Evidence) readTable(name string, br *bufio.Reader, sum *FileSummary, t 
 			e.addMalformed(rowPos, fmt.Sprintf("row longer than %d bytes", e.opts.MaxLineBytes), nil)
 			sum.Malformed++
 		} else {
+			row = joinMessageCells(columns, row)
 			m := make(map[string]json.RawMessage, len(columns))
 			for i, c := range row {
 				if i < len(columns) {
@@ -85,6 +87,24 @@ func (e *Evidence) readTable(name string, br *bufio.Reader, sum *FileSummary, t 
 		}
 		return nil
 	})
+}
+
+// joinMessageCells gives the cells a row has beyond the header's columns
+// back to the @message column: a message may hold tabs of its own (Lambda's
+// REPORT lines and the runtimes' "<time>\t<id>\tINFO\t<text>" lines do),
+// which a tab-separated copy cannot tell from its separators, while the
+// other columns (@timestamp, @logStream, @log) never do.
+func joinMessageCells(columns, row []string) []string {
+	extra := len(row) - len(columns)
+	if extra <= 0 {
+		return row
+	}
+	m := slices.Index(columns, "@message")
+	if m < 0 {
+		return row
+	}
+	joined := append(append([]string(nil), row[:m]...), strings.Join(row[m:m+extra+1], "\t"))
+	return append(joined, row[m+extra+1:]...)
 }
 
 func startsWithTime(cells []string) bool {

@@ -199,10 +199,15 @@ func (j *judgement) integrationCalled() (called, known bool) {
 		// integration, whatever else the format logs.
 		return false, true
 	}
-	if acc := g.access; acc != nil && acc.LogsIntegration && acc.Status >= 400 && (acc.Status != 504 || acc.ErrorResponseType != "") {
+	if acc := g.access; acc != nil && acc.LogsIntegration && acc.Status >= 400 && (acc.Status != 504 && acc.Status != 503 || acc.ErrorResponseType != "") &&
+		!(acc.HasResponseLatency && acc.ResponseLatencyMS >= nearTimeoutFraction*float64(j.e.opts.IntegrationTimeout.Milliseconds())) {
 		// An error the gateway answered with every integration field "-":
 		// a 429, 403, ..., or a 504 of a response type other than
-		// INTEGRATION_TIMEOUT (which calledIntegration already took).
+		// INTEGRATION_TIMEOUT (which calledIntegration already took). A
+		// 503 without a response type is what an HTTP API answers after
+		// its integration timeout (docs/aws-behaviour.md#http-apis), and
+		// an answer that took about the integration timeout was waiting
+		// for something: neither is the gateway answering on its own.
 		return false, true
 	}
 	return false, false

@@ -1,0 +1,459 @@
+package diagnose
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// reportOfFiles reads files (name, content) in order and returns the report.
+func reportOfFiles(t *testing.T, files ...[2]string) Report {
+	t.Helper()
+	e := NewEvidence(Options{})
+	for _, f := range files {
+		if _, err := e.ReadFile(f[0], strings.NewReader(f[1])); err != nil {
+			t.Fatalf("%s: %v", f[0], err)
+		}
+	}
+	return e.Report()
+}
+
+// TestBugLambdaJSONAppLineWithStatusKey: in Lambda's JSON log format the
+// runtime writes the function's own keys next to timestamp, level, message
+// and requestId (Python's logger.info(..., extra={"status": ...})). A line
+// with a "status" key was read as an API Gateway access-log record keyed
+// by the Lambda request id: a phantom gateway request in the report, and
+// its time counted as gateway-log coverage, so an attempt the exported
+// gateway logs do not cover was judged not_run ("never reached the
+// gateway") although a Lambda invocation started in its window.
+func TestBugLambdaJSONAppLineWithStatusKey(t *testing.T) {
+	t.Parallel()
+	const (
+		r1 = "a1b2c3d4-0000-4000-8000-000000000001"
+		r2 = "a1b2c3d4-0000-4000-8000-000000000002"
+		l2 = "c0000002-0000-4000-8000-000000000002"
+	)
+	attempt := func(n int, id, start string, dur, status int, reach string) string {
+		return fmt.Sprintf(`{"time":"2026-11-26T01:01:00Z","level":"INFO","msg":"attempt","invocation_id":"inv-1","attempt":%d,"max_attempts":2,"method":"PUT",`+
+			`"url":"https://abc123.execute-api.eu-west-1.amazonaws.com/prod/orders","start":%q,"duration_ms":%d,"status":%d,"reach":%q,"request_id_sent":%q,"request_id":%q,"retry":true}`,
+			n, start, dur, status, reach, id, id) + "\n"
+	}
+	attempts := attempt(1, r1, "2026-11-26T01:00:00.000Z", 29050, 504, "backend_timeout") +
+		attempt(2, r2, "2026-11-26T01:00:40.000Z", 10000, 0, "unknown")
+	exec := "2026-11-26T01:00:00.010Z (" + r1 + ") Starting execution for request: " + r1 + "\n" +
+		"2026-11-26T01:00:00.012Z (" + r1 + ") Sending request to https://lambda.eu-west-1.amazonaws.com/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:orders/invocations\n" +
+		"2026-11-26T01:00:29.012Z (" + r1 + ") Execution failed due to a timeout error\n" +
+		"2026-11-26T01:00:29.013Z (" + r1 + ") Method completed with status: 504\n"
+	const base = 1795654800000 // 2026-11-26T01:00:00Z
+	appLine := `{"timestamp":"2026-11-26T01:00:55.000Z","level":"INFO","message":"order saved","logger":"root","status":"CREATED","requestId":"` + l2 + `"}`
+	events := []struct {
+		at  int64
+		msg string
+	}{
+		{base - 5000, "START RequestId: 0e000000-0000-4000-8000-000000000000 Version: $LATEST\n"},
+		{base + 40100, "START RequestId: " + l2 + " Version: $LATEST\n"},
+		{base + 55000, appLine + "\n"},
+		{base + 56000, "END RequestId: " + l2 + "\n"},
+		{base + 56000, "REPORT RequestId: " + l2 + "\tDuration: 15900.00 ms\tBilled Duration: 15900 ms\tMemory Size: 128 MB\tMax Memory Used: 70 MB\t\n"},
+	}
+	type event struct {
+		LogStreamName string `json:"logStreamName"`
+		Timestamp     int64  `json:"timestamp"`
+		Message       string `json:"message"`
+		IngestionTime int64  `json:"ingestionTime"`
+		EventID       string `json:"eventId"`
+	}
+	var doc struct {
+		Events             []event  `json:"events"`
+		SearchedLogStreams []string `json:"searchedLogStreams"`
+	}
+	for i, ev := range events {
+		doc.Events = append(doc.Events, event{"2026/11/26/[$LATEST]0123456789abcdef0123456789abcdef", ev.at, ev.msg, ev.at + 400, fmt.Sprint(i)})
+	}
+	doc.SearchedLogStreams = []string{}
+	fle, err := json.MarshalIndent(doc, "", "    ")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The line on its own is the function's, not the gateway's.
+	if p, err := classifyLine([]byte(appLine)); err != nil || p.kind != kindPlatform || p.platform.Event != platformApp || p.platform.RequestID != l2 {
+		t.Errorf("classifyLine(%s) = kind %d, event %d, id %q, err %v; want a Lambda application line of %s", appLine, p.kind, p.platform.Event, p.platform.RequestID, err, l2)
+	}
+
+	rep := reportOfFiles(t, [2]string{"attempts.jsonl", attempts}, [2]string{"execution.log", exec}, [2]string{"lambda.json", string(fle)})
+	if len(rep.Attempts) != 2 {
+		t.Fatalf("attempts = %d, want 2: %+v", len(rep.Attempts), rep.Attempts)
+	}
+	if v := rep.Attempts[1]; v.Verdict == VerdictNotRun {
+		t.Errorf("attempt 2 verdict %s (%s): the gateway logs given end at 01:00:29 and a Lambda invocation (%s) started at 01:00:40.1, in its window; a Lambda log line is not gateway coverage", v.Verdict, v.Reason, l2)
+	}
+
+	// Without an attempt log, the line must not become a gateway request.
+	rep = reportOfFiles(t, [2]string{"execution.log", exec}, [2]string{"lambda.json", string(fle)})
+	for _, v := range rep.Attempts {
+		if v.RequestID == l2 {
+			t.Errorf("the Lambda request id %s is reported as an API Gateway request: %s", l2, v.Reason)
+		}
+	}
+}
+
+// TestBugNumericLevelJSONIsNotDamaged: pino, the common Node logger,
+// writes {"level":30,"time":<epoch ms>,...,"msg":...} straight to stdout,
+// so a Lambda log holds such lines as they are. They are valid JSON of no
+// known kind, but were listed as malformed "invalid or truncated JSON"
+// (the probe wanted "level" and "time" to be strings).
+func TestBugNumericLevelJSONIsNotDamaged(t *testing.T) {
+	t.Parallel()
+	const l = "c0000001-0000-4000-8000-000000000001"
+	pino := `{"level":30,"time":1795654800120,"pid":8,"hostname":"169.254.10.1","awsRequestId":"` + l + `","msg":"creating order"}`
+	if p, err := classifyLine([]byte(pino)); err != nil {
+		t.Errorf("classifyLine(%s): kind %d, err %v; valid JSON is not damaged", pino, p.kind, err)
+	}
+	log := "2026-11-26T01:00:00.100Z START RequestId: " + l + " Version: $LATEST\n" +
+		"2026-11-26T01:00:00.120Z " + pino + "\n" +
+		"2026-11-26T01:00:00.300Z END RequestId: " + l + "\n" +
+		"2026-11-26T01:00:00.300Z REPORT RequestId: " + l + "\tDuration: 200.00 ms\tBilled Duration: 200 ms\tMemory Size: 128 MB\tMax Memory Used: 70 MB\t\n"
+	rep := reportOfFiles(t, [2]string{"lambda.log", log})
+	if rep.MalformedCount != 0 {
+		t.Errorf("malformed = %d, want 0: %+v", rep.MalformedCount, rep.Malformed)
+	}
+}
+
+// TestBugLogsTailFirstLineLongerThanPeek: `aws logs tail` output whose
+// first event is longer than the 64 KiB detection peek (a function that
+// logged a large payload; Lambda log events go up to 256 KB) was not
+// detected as logs-tail: no head line was complete, so the file was read
+// as plain lines, and every START, REPORT and "Task timed out" line after
+// it was silently ignored ("<timestamp> <stream> START ..." is no known
+// line), so the verdict's reason said no Lambda log covered the window.
+func TestBugLogsTailFirstLineLongerThanPeek(t *testing.T) {
+	t.Parallel()
+	const (
+		r = "a1b2c3d4-0000-4000-8000-000000000001"
+		l = "c0000001-0000-4000-8000-000000000001"
+		s = "2026/11/26/[$LATEST]0123456789abcdef0123456789abcdef"
+	)
+	big := strings.Repeat("x", headBytes+1000)
+	tail := strings.Join([]string{
+		"2026-11-26T00:59:50.000000+00:00 " + s + " 2026-11-26T00:59:50.000Z\t0e000000-0000-4000-8000-000000000000\tINFO\tpayload " + big,
+		"2026-11-26T00:59:50.100000+00:00 " + s + " REPORT RequestId: 0e000000-0000-4000-8000-000000000000\tDuration: 100.00 ms\tBilled Duration: 100 ms\tMemory Size: 128 MB\tMax Memory Used: 70 MB\t",
+		"2026-11-26T01:00:00.100000+00:00 " + s + " START RequestId: " + l + " Version: $LATEST",
+		"2026-11-26T01:00:30.105000+00:00 " + s + " 2026-11-26T01:00:30.105Z " + l + " Task timed out after 30.01 seconds",
+		"2026-11-26T01:00:30.106000+00:00 " + s + " END RequestId: " + l,
+		"2026-11-26T01:00:30.106000+00:00 " + s + " REPORT RequestId: " + l + "\tDuration: 30005.51 ms\tBilled Duration: 30000 ms\tMemory Size: 128 MB\tMax Memory Used: 70 MB\tStatus: timeout",
+		"2026-11-26T01:00:45.000000+00:00 " + s + " START RequestId: c0000002-0000-4000-8000-000000000002 Version: $LATEST",
+	}, "\n") + "\n"
+	exec := "2026-11-26T01:00:00.010Z (" + r + ") Starting execution for request: " + r + "\n" +
+		"2026-11-26T01:00:00.012Z (" + r + ") Sending request to https://lambda.eu-west-1.amazonaws.com/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:orders/invocations\n" +
+		"2026-11-26T01:00:29.012Z (" + r + ") Execution failed due to a timeout error\n" +
+		"2026-11-26T01:00:29.013Z (" + r + ") Method completed with status: 504\n"
+	access := `{"requestId":"` + r + `","status":"504","integration_requestId":"-","integration_latency":"-","error_message":"Endpoint request timed out",` +
+		`"error_responseType":"INTEGRATION_TIMEOUT","responseLatency":"29004","requestTimeEpoch":"1795654800000"}` + "\n"
+	rep := reportOfFiles(t, [2]string{"access.jsonl", access}, [2]string{"execution.log", exec}, [2]string{"tail.txt", tail})
+	f := rep.Files[2]
+	if f.Format != FormatLogsTail || f.Ignored != 0 || f.Records != 7 {
+		t.Errorf("tail.txt read as %s: %d records, %d ignored, %d malformed; want logs-tail, 7 records", f.Format, f.Records, f.Ignored, f.Malformed)
+	}
+	if len(rep.Attempts) != 1 || !strings.Contains(rep.Attempts[0].Reason, l) {
+		t.Errorf("verdict does not name invocation %s, which started in the window: %+v", l, rep.Attempts)
+	}
+}
+
+// TestBugFunctionTimeoutQuotedInUnprefixedExecutionLine: when the
+// function's own timeout is shorter than the integration timeout, Lambda
+// answers 200 with X-Amz-Function-Error and the errorMessage "<time> <id>
+// Task timed out after 3.00 seconds" (newer runtimes: "RequestId: <id>
+// Error: Task timed out after 3.00 seconds"), which API Gateway quotes in
+// "Lambda execution failed with status 200 due to customer function error:
+// ... Lambda request id: <id>" (a 502). Without the "(id) " prefix (the
+// console's test invoke, older exports) that line was taken for Lambda's
+// own "Task timed out" line (or reported malformed, for the newer
+// wording), so the customer function error that proves the function ran
+// was lost and the verdict was maybe.
+func TestBugFunctionTimeoutQuotedInUnprefixedExecutionLine(t *testing.T) {
+	t.Parallel()
+	const (
+		r = "a6000001-0000-4000-8000-000000000001"
+		l = "b6000001-0000-4000-8000-000000000001"
+	)
+	for _, msg := range []string{
+		"2021-04-01T21:58:35.512Z " + l + " Task timed out after 3.00 seconds",
+		"RequestId: " + l + " Error: Task timed out after 3.00 seconds",
+	} {
+		log := "Execution log for request " + r + "\n" +
+			"Thu Apr 01 21:58:32 UTC 2021 : Starting execution for request: " + r + "\n" +
+			"Thu Apr 01 21:58:32 UTC 2021 : HTTP Method: POST, Resource Path: /orders\n" +
+			"Thu Apr 01 21:58:32 UTC 2021 : Sending request to https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:orders/invocations\n" +
+			"Thu Apr 01 21:58:35 UTC 2021 : Lambda execution failed with status 200 due to customer function error: " + msg + ". Lambda request id: " + l + "\n" +
+			"Thu Apr 01 21:58:35 UTC 2021 : Method completed with status: 502\n"
+		rep := reportOfFiles(t, [2]string{"test-invoke.txt", log})
+		if len(rep.Attempts) != 1 {
+			t.Fatalf("attempts = %+v", rep.Attempts)
+		}
+		if v := rep.Attempts[0]; v.Verdict != VerdictRan || v.LambdaRequestID != l {
+			t.Errorf("errorMessage %q: verdict %s, Lambda request id %q (%s); want ran, %s: the customer function error line proves it", msg, v.Verdict, v.LambdaRequestID, v.Reason, l)
+		}
+		if rep.MalformedCount != 0 {
+			t.Errorf("errorMessage %q: malformed %+v", msg, rep.Malformed)
+		}
+	}
+}
+
+// TestBugGetLogEventsIsOneStream: `aws logs get-log-events` reads one
+// log stream (its output carries nextForwardToken and nextBackwardToken,
+// and its events no logStreamName), and a Lambda log stream is one
+// execution environment. Its lines were counted as coverage of the whole
+// function, so a 504 whose invocation ran in another environment was
+// judged not_run ("safe to retry") because this one stream shows no
+// invocation starting in the window. The same holds for a subscription
+// payload (one "logStream") and for gateway coverage (API Gateway writes
+// a stage's events over many streams).
+func TestBugGetLogEventsIsOneStream(t *testing.T) {
+	t.Parallel()
+	const r = "a1b2c3d4-0000-4000-8000-000000000001"
+	access := `{"requestId":"` + r + `","status":"504","integration_requestId":"-","integration_latency":"-","error_message":"Endpoint request timed out",` +
+		`"error_responseType":"INTEGRATION_TIMEOUT","responseLatency":"29004","requestTimeEpoch":"1795654800000"}` + "\n"
+	const base = 1795654800000
+	type event struct {
+		Timestamp     int64  `json:"timestamp"`
+		Message       string `json:"message"`
+		IngestionTime int64  `json:"ingestionTime"`
+	}
+	inv := func(id string, at int64) []event {
+		return []event{
+			{at, "START RequestId: " + id + " Version: $LATEST\n", at + 300},
+			{at + 100, "END RequestId: " + id + "\n", at + 400},
+			{at + 100, "REPORT RequestId: " + id + "\tDuration: 100.00 ms\tBilled Duration: 100 ms\tMemory Size: 128 MB\tMax Memory Used: 70 MB\t\n", at + 400},
+		}
+	}
+	events := append(inv("0e000000-0000-4000-8000-000000000000", base-10000), inv("0f000000-0000-4000-8000-00000000000f", base+50000)...)
+	gle, err := json.MarshalIndent(map[string]any{
+		"events":            events,
+		"nextForwardToken":  "f/37000000000000000000000000000000000000000000000000000001/s",
+		"nextBackwardToken": "b/37000000000000000000000000000000000000000000000000000000/s",
+	}, "", "    ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := reportOfFiles(t, [2]string{"access.jsonl", access}, [2]string{"get-log-events.json", string(gle)})
+	if len(rep.Attempts) != 1 {
+		t.Fatalf("attempts = %+v", rep.Attempts)
+	}
+	if v := rep.Attempts[0]; v.Verdict == VerdictNotRun {
+		t.Errorf("verdict %s (%s): one log stream cannot show that no other execution environment started an invocation for it", v.Verdict, v.Reason)
+	}
+	for _, f := range rep.Findings {
+		if f.Kind == FindingSafeToRetry504 {
+			t.Errorf("finding %s from a single log stream: %+v", f.Kind, f)
+		}
+	}
+}
+
+// TestBugCLITextTimestampAfterMultiLineMessage: Lambda ends every log
+// message with a line break ("START RequestId: ... Version: $LATEST\n"), so
+// `aws logs filter-log-events --output text` prints each Lambda event over
+// two lines, the timestamp after the break: "EVENTS\t<id>\t<ingestion>\t
+// <stream>\tSTART RequestId: ...\n\t<timestamp>". The timestamp was lost
+// for every such event, so the Lambda log covered no time and an invocation
+// that started in a 504's window was not named (the reason said no Lambda
+// log covered it).
+func TestBugCLITextTimestampAfterMultiLineMessage(t *testing.T) {
+	t.Parallel()
+	const (
+		r = "a1b2c3d4-0000-4000-8000-000000000001"
+		l = "c0000001-0000-4000-8000-000000000001"
+		s = "2026/11/26/[$LATEST]0123456789abcdef0123456789abcdef"
+	)
+	access := `{"requestId":"` + r + `","status":"504","integration_requestId":"-","integration_latency":"-","error_message":"Endpoint request timed out",` +
+		`"error_responseType":"INTEGRATION_TIMEOUT","responseLatency":"29004","requestTimeEpoch":"1795654800000"}` + "\n"
+	const base = 1795654800000
+	var b strings.Builder
+	for i, ev := range []struct {
+		at  int64
+		msg string
+	}{
+		{base - 20000, "START RequestId: 0e000000-0000-4000-8000-000000000000 Version: $LATEST\n"},
+		{base - 19900, "REPORT RequestId: 0e000000-0000-4000-8000-000000000000\tDuration: 100.00 ms\tBilled Duration: 100 ms\tMemory Size: 128 MB\tMax Memory Used: 70 MB\t\n"},
+		{base + 100, "START RequestId: " + l + " Version: $LATEST\n"},
+		{base + 30105, "2026-11-26T01:00:30.105Z " + l + " Task timed out after 30.01 seconds\n\n"},
+		{base + 30106, "REPORT RequestId: " + l + "\tDuration: 30005.51 ms\tBilled Duration: 30000 ms\tMemory Size: 128 MB\tMax Memory Used: 70 MB\tStatus: timeout\n"},
+		{base + 45000, "START RequestId: c0000002-0000-4000-8000-000000000002 Version: $LATEST\n"},
+	} {
+		fmt.Fprintf(&b, "EVENTS\t%056d\t%d\t%s\t%s\t%d\n", i+1, ev.at+400, s, ev.msg, ev.at)
+	}
+	rep := reportOfFiles(t, [2]string{"access.jsonl", access}, [2]string{"lambda.txt", b.String()})
+	if f := rep.Files[1]; f.Format != FormatCLIText {
+		t.Fatalf("lambda.txt read as %s", f.Format)
+	}
+	if len(rep.Attempts) != 1 || !strings.Contains(rep.Attempts[0].Reason, l) {
+		t.Errorf("verdict does not name invocation %s, which started 100 ms into the window: %+v", l, rep.Attempts)
+	}
+}
+
+// TestBugLogsTailColour: `aws logs tail --color on` (colour is also on
+// whenever the output is a terminal, as in a captured session) wraps each
+// line's timestamp and log stream name in terminal colour sequences
+// (awscli's formatter: green timestamp, cyan stream, then a reset). Such a
+// file was read as plain lines with every START, END and REPORT ignored.
+func TestBugLogsTailColour(t *testing.T) {
+	t.Parallel()
+	const (
+		l = "c0000001-0000-4000-8000-000000000001"
+		s = "2026/11/26/[$LATEST]0123456789abcdef0123456789abcdef"
+	)
+	line := func(ts, msg string) string {
+		return "\x1b[32m" + ts + "\x1b[0m \x1b[36m" + s + "\x1b[0m " + msg + "\n"
+	}
+	tail := line("2026-11-26T01:00:00.100000+00:00", "START RequestId: "+l+" Version: $LATEST") +
+		line("2026-11-26T01:00:00.300000+00:00", "END RequestId: "+l) +
+		line("2026-11-26T01:00:00.300000+00:00", "REPORT RequestId: "+l+"\tDuration: 200.00 ms\tBilled Duration: 200 ms\tMemory Size: 128 MB\tMax Memory Used: 70 MB")
+	rep := reportOfFiles(t, [2]string{"tail.txt", tail})
+	if f := rep.Files[0]; f.Format != FormatLogsTail || f.Records != 3 {
+		t.Errorf("tail.txt read as %s: %d records, %d ignored, %d malformed; want logs-tail, 3 records", f.Format, f.Records, f.Ignored, f.Malformed)
+	}
+	// sam logs' formatter: cyan stream, yellow timestamp, and a "Task
+	// timed out" message in red.
+	sam := func(ts, msg string) string {
+		return "\x1b[36m" + s + "\x1b[0m \x1b[33m" + ts + "\x1b[0m " + msg + "\n"
+	}
+	samLog := sam("2026-11-26T01:00:00.100000", "START RequestId: "+l+" Version: $LATEST") +
+		sam("2026-11-26T01:00:03.105000", "\x1b[31m2026-11-26T01:00:03.105Z "+l+" Task timed out after 3.00 seconds\x1b[0m") +
+		sam("2026-11-26T01:00:03.106000", "END RequestId: "+l)
+	rep = reportOfFiles(t, [2]string{"sam.txt", samLog})
+	if f := rep.Files[0]; f.Format != FormatSAMLogs || f.Records != 3 {
+		t.Errorf("sam.txt read as %s: %d records, %d ignored, %d malformed; want sam-logs, 3 records", f.Format, f.Records, f.Ignored, f.Malformed)
+	}
+}
+
+// TestBugLatencyLoggedButReasonSaysNotKnownIfCalled: a JSON format with
+// $context.integrationLatency but no Lambda status (common: integration
+// latency and status, no integration.integrationStatus) logged a 200 with
+// "integrationLatency":"120". The row printed "integration latency 120 ms"
+// and then "its access log does not say whether it called Lambda", with
+// advice to add the integration latency it already has.
+func TestBugLatencyLoggedButReasonSaysNotKnownIfCalled(t *testing.T) {
+	t.Parallel()
+	access := `{"requestId":"a1b2c3d4-0000-4000-8000-000000000009","requestTime":"26/Nov/2026:01:00:01 +0000","status":"200","integrationLatency":"120","responseLatency":"131"}` + "\n"
+	rep := reportOfFiles(t, [2]string{"access.jsonl", access})
+	if len(rep.Attempts) != 1 {
+		t.Fatalf("attempts = %+v", rep.Attempts)
+	}
+	v := rep.Attempts[0]
+	if v.IntegrationLatencyMS == nil || *v.IntegrationLatencyMS != 120 {
+		t.Fatalf("integration latency not read: %+v", v)
+	}
+	if strings.Contains(v.Reason, "whether it called Lambda") || strings.Contains(v.Reason, `add "error_responseType": "$context.error.responseType" and "integration_latency"`) {
+		t.Errorf("reason contradicts the logged integration latency: %s", v.Reason)
+	}
+}
+
+// TestBugInsightsTSVMessageWithTabs: Lambda's REPORT lines and the
+// runtimes' application lines ("<time>\t<id>\tINFO\t<text>") hold tabs, so
+// in Logs Insights results copied as tab-separated text their @message
+// spans several cells. Only the first cell was kept: the REPORT line lost
+// its Duration (and "Status: timeout"), the application line was ignored.
+func TestBugInsightsTSVMessageWithTabs(t *testing.T) {
+	t.Parallel()
+	const (
+		r = "a1b2c3d4-0000-4000-8000-000000000001"
+		l = "c0000001-0000-4000-8000-000000000001"
+		s = "2026/11/26/[$LATEST]0123456789abcdef0123456789abcdef"
+	)
+	exec := "2026-11-26T01:00:00.010Z (" + r + ") Starting execution for request: " + r + "\n" +
+		"2026-11-26T01:00:00.012Z (" + r + ") Sending request to https://lambda.eu-west-1.amazonaws.com/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:orders/invocations\n" +
+		"2026-11-26T01:00:01.200Z (" + r + ") Received response. Status: 200, Integration latency: 1188 ms\n" +
+		"2026-11-26T01:00:01.200Z (" + r + ") Endpoint response headers: {Date=Thu, 26 Nov 2026 01:00:01 GMT, Content-Type=application/json, x-amzn-RequestId=" + l + ", X-Amz-Executed-Version=$LATEST}\n" +
+		"2026-11-26T01:00:01.201Z (" + r + ") Method completed with status: 200\n"
+	tsv := "@timestamp\t@message\t@logStream\n" +
+		"2026-11-26 01:00:00.020\tSTART RequestId: " + l + " Version: $LATEST\t" + s + "\n" +
+		"2026-11-26 01:00:00.030\t2026-11-26T01:00:00.030Z\t" + l + "\tINFO\tcreating order\t" + s + "\n" +
+		"2026-11-26 01:00:01.190\tEND RequestId: " + l + "\t" + s + "\n" +
+		"2026-11-26 01:00:01.190\tREPORT RequestId: " + l + "\tDuration: 1170.25 ms\tBilled Duration: 1171 ms\tMemory Size: 128 MB\tMax Memory Used: 70 MB\t\t" + s + "\n"
+	rep := reportOfFiles(t, [2]string{"execution.log", exec}, [2]string{"insights.tsv", tsv})
+	if f := rep.Files[1]; f.Format != FormatInsightsTSV || f.Records != 4 || f.Ignored != 0 {
+		t.Errorf("insights.tsv read as %s: %d records, %d ignored; want insights-tsv, 4 records", f.Format, f.Records, f.Ignored)
+	}
+	if len(rep.Attempts) != 1 {
+		t.Fatalf("attempts = %+v", rep.Attempts)
+	}
+	if d := rep.Attempts[0].FunctionDurationMS; d == nil || *d != 1170.25 {
+		t.Errorf("function duration = %v, want the REPORT line's 1170.25 ms", d)
+	}
+}
+
+// TestBugUntiedInvocationNamedWithoutFullCoverage: a Lambda log exported
+// from just after the request arrived (here Lambda's JSON log format, whose
+// platform.initStart is not an invocation line) holds the platform.start
+// of an invocation 100 ms into a 504's window, with "status": "timeout" at
+// the end. The reason said only that no Lambda log covered the window and
+// did not name that invocation, the one most likely to be this request's.
+func TestBugUntiedInvocationNamedWithoutFullCoverage(t *testing.T) {
+	t.Parallel()
+	const (
+		r = "a1b2c3d4-0000-4000-8000-000000000001"
+		l = "c0000001-0000-4000-8000-000000000001"
+	)
+	access := `{"requestId":"` + r + `","status":"504","integration_requestId":"-","integration_latency":"-","error_message":"Endpoint request timed out",` +
+		`"error_responseType":"INTEGRATION_TIMEOUT","responseLatency":"29004","requestTimeEpoch":"1795654800000"}` + "\n"
+	lambda := `{"time":"2026-11-26T01:00:00.050Z","type":"platform.initStart","record":{"initializationType":"on-demand","phase":"init","runtimeVersion":"python:3.12.v40","functionName":"orders","functionVersion":"$LATEST"}}` + "\n" +
+		`{"time":"2026-11-26T01:00:00.100Z","type":"platform.start","record":{"requestId":"` + l + `","version":"$LATEST"}}` + "\n" +
+		`{"time":"2026-11-26T01:00:30.100Z","type":"platform.runtimeDone","record":{"requestId":"` + l + `","status":"timeout","metrics":{"durationMs":30000.0,"producedBytes":0}}}` + "\n" +
+		`{"time":"2026-11-26T01:00:30.101Z","type":"platform.report","record":{"requestId":"` + l + `","metrics":{"durationMs":30000.94,"billedDurationMs":30000,"memorySizeMB":128,"maxMemoryUsedMB":71,"initDurationMs":40.12},"status":"timeout","errorType":"Sandbox.Timedout"}}` + "\n"
+	rep := reportOfFiles(t, [2]string{"access.jsonl", access}, [2]string{"lambda.log", lambda})
+	if len(rep.Attempts) != 1 {
+		t.Fatalf("attempts = %+v", rep.Attempts)
+	}
+	if v := rep.Attempts[0]; v.Verdict != VerdictMaybe || !strings.Contains(v.Reason, l) {
+		t.Errorf("verdict %s (%s); want maybe, naming invocation %s", v.Verdict, v.Reason, l)
+	}
+}
+
+// TestBugHTTPAPITimeout503NotAnsweredItself: an HTTP API answers its
+// integration timeout with 503 Service Unavailable, not 504
+// (docs/aws-behaviour.md#http-apis). A JSON access record of one whose
+// integration fields are "-" (as REST logs them after a timeout) and whose
+// responseLatency is the full 30 s was judged not_run, "API Gateway
+// answered 503 itself without calling the integration", while the Lambda
+// log shows an invocation starting 100 ms into it and timing out. An
+// answer that took the integration timeout was not the gateway answering
+// on its own.
+func TestBugHTTPAPITimeout503NotAnsweredItself(t *testing.T) {
+	t.Parallel()
+	const l = "c0000001-0000-4000-8000-000000000001"
+	access := `{"requestId":"U9euFi_ySQ0EPsw=","ip":"203.0.113.7","requestTime":"26/Nov/2026:01:00:00 +0000","httpMethod":"POST","routeKey":"POST /orders",` +
+		`"status":"503","protocol":"HTTP/1.1","responseLength":"33","integrationLatency":"-","integrationErrorMessage":"-","responseLatency":"30002"}` + "\n"
+	lambda := "2026-11-26T00:59:50.000Z START RequestId: 0e000000-0000-4000-8000-000000000000 Version: $LATEST\n" +
+		"2026-11-26T00:59:50.100Z REPORT RequestId: 0e000000-0000-4000-8000-000000000000\tDuration: 100.00 ms\tBilled Duration: 100 ms\tMemory Size: 128 MB\tMax Memory Used: 70 MB\t\n" +
+		"2026-11-26T01:00:00.100Z START RequestId: " + l + " Version: $LATEST\n" +
+		"2026-11-26T01:00:30.105Z " + l + " Task timed out after 30.01 seconds\n" +
+		"2026-11-26T01:00:30.106Z REPORT RequestId: " + l + "\tDuration: 30005.51 ms\tBilled Duration: 30000 ms\tMemory Size: 128 MB\tMax Memory Used: 70 MB\tStatus: timeout\n" +
+		"2026-11-26T01:00:45.000Z START RequestId: c0000002-0000-4000-8000-000000000002 Version: $LATEST\n"
+	rep := reportOfFiles(t, [2]string{"access.jsonl", access}, [2]string{"lambda.log", lambda})
+	if len(rep.Attempts) != 1 {
+		t.Fatalf("attempts = %+v", rep.Attempts)
+	}
+	if v := rep.Attempts[0]; v.Verdict == VerdictNotRun {
+		t.Errorf("verdict %s (%s): a 503 after 30 s is an HTTP API's integration timeout, not an answer without a call", v.Verdict, v.Reason)
+	}
+}
+
+// TestBugPythonJSONInitLineIsNotDamaged: in Lambda's JSON log format the
+// Python runtime's formatter (awslambdaric JsonFormatter) writes
+// "requestId": "" for what the function logs outside an invocation, such
+// as module-level logging during init. Such lines were listed as malformed
+// ("Lambda platform line without a RequestId").
+func TestBugPythonJSONInitLineIsNotDamaged(t *testing.T) {
+	t.Parallel()
+	const l = "c0000001-0000-4000-8000-000000000001"
+	log := `{"time":"2026-11-26T01:00:00.050Z","type":"platform.initStart","record":{"initializationType":"on-demand","phase":"init","runtimeVersion":"python:3.12.v40","functionName":"orders","functionVersion":"$LATEST"}}` + "\n" +
+		`{"timestamp":"2026-11-26T01:00:00.060Z","level":"INFO","message":"loading configuration","logger":"root","requestId":""}` + "\n" +
+		`{"time":"2026-11-26T01:00:00.100Z","type":"platform.start","record":{"requestId":"` + l + `","version":"$LATEST"}}` + "\n" +
+		`{"timestamp":"2026-11-26T01:00:00.110Z","level":"INFO","message":"creating order","logger":"root","requestId":"` + l + `"}` + "\n" +
+		`{"time":"2026-11-26T01:00:00.300Z","type":"platform.report","record":{"requestId":"` + l + `","metrics":{"durationMs":200.0,"billedDurationMs":200,"memorySizeMB":128,"maxMemoryUsedMB":71},"status":"success"}}` + "\n"
+	rep := reportOfFiles(t, [2]string{"lambda.log", log})
+	if rep.MalformedCount != 0 {
+		t.Errorf("malformed = %d, want 0: %+v", rep.MalformedCount, rep.Malformed)
+	}
+}
