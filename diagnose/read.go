@@ -87,6 +87,11 @@ func (e *Evidence) readStream(name string, r io.Reader, sum *FileSummary, depth 
 		}()
 		br = bufio.NewReaderSize(gz, headBytes)
 	}
+	if head, _ := br.Peek(len(zipMagic)); string(head) == zipMagic {
+		// The console's and S3's downloads are sometimes zipped by hand;
+		// an archive holds files, which diagnose reads one by one.
+		return fmt.Errorf("%s: %w (a zip archive: unzip it and pass the files it holds)", name, ErrUnknownFormat)
+	}
 	if head, _ := br.Peek(len(utf8BOM)); string(head) == utf8BOM {
 		// Windows tools start UTF-8 text (CSV exports above all) with a
 		// byte order mark; it is not part of the first line or header.
@@ -102,6 +107,7 @@ func (e *Evidence) readStream(name string, r io.Reader, sum *FileSummary, depth 
 const (
 	utf8BOM   = "\xef\xbb\xbf"
 	gzipMagic = "\x1f\x8b"
+	zipMagic  = "PK\x03\x04"
 )
 
 // gzipReader ends a truncated gzip stream like a truncated text file (what

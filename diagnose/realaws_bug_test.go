@@ -1,7 +1,10 @@
 package diagnose
 
 import (
+	"archive/zip"
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -455,5 +458,25 @@ func TestBugPythonJSONInitLineIsNotDamaged(t *testing.T) {
 	rep := reportOfFiles(t, [2]string{"lambda.log", log})
 	if rep.MalformedCount != 0 {
 		t.Errorf("malformed = %d, want 0: %+v", rep.MalformedCount, rep.Malformed)
+	}
+}
+
+// A zip archive was reported as an unknown format with its first bytes
+// ("PK\x03\x04...") as the first line; it now says what it is and what to
+// do.
+func TestBugZipArchiveNamed(t *testing.T) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, err := zw.Create("execution.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte("(aaaaaaaa-1111-4222-8333-444444444444) Method completed with status: 504\n"))
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = NewEvidence(Options{}).ReadFile("logs.zip", &buf)
+	if !errors.Is(err, ErrUnknownFormat) || !strings.Contains(err.Error(), "zip archive: unzip it") {
+		t.Errorf("err %v, want ErrUnknownFormat naming a zip archive", err)
 	}
 }
