@@ -109,6 +109,12 @@ const (
 	// CauseRequestBody: the request body could not be produced (or read)
 	// before sending; nothing about the host.
 	CauseRequestBody Cause = "request_body"
+	// CauseInvalidRequest: the base refused the request before sending
+	// it, and the request is one no HTTP/1.1 or HTTP/2 client may send (a
+	// header name that is no token, a header value with a control
+	// character, a URL without a host); nothing about the host, and
+	// every attempt would fail alike.
+	CauseInvalidRequest Cause = "invalid_request"
 	// CauseSlowCall: told to the circuit breaker for an attempt that took
 	// longer than its slow-call threshold.
 	CauseSlowCall Cause = "slow_call"

@@ -33,7 +33,7 @@ var (
 		"CauseConnect": policy.CauseConnect, "CauseAttemptTimeout": policy.CauseAttemptTimeout,
 		"CauseConnectionReset": policy.CauseConnectionReset, "CauseEOF": policy.CauseEOF,
 		"CauseTimeout": policy.CauseTimeout, "CauseTransportError": policy.CauseTransportError,
-		"CauseRequestBody": policy.CauseRequestBody, "CauseSlowCall": policy.CauseSlowCall,
+		"CauseRequestBody": policy.CauseRequestBody, "CauseInvalidRequest": policy.CauseInvalidRequest, "CauseSlowCall": policy.CauseSlowCall,
 	}
 	allRules = map[string]policy.Rule{
 		"RuleNotRetryable": policy.RuleNotRetryable, "RuleUnsafe": policy.RuleUnsafe,

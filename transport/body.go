@@ -127,8 +127,10 @@ func checkLength(body io.ReadCloser, contentLength int64) error {
 }
 
 // stage produces the next attempt's body now, so that a retry whose body
-// cannot be produced is known before the previous answer is let go.
-func (r *replay) stage() error {
+// cannot be produced (GetBody fails, or gives an in-memory body whose
+// length is not contentLength: see checkLength) is known before the
+// previous answer is let go.
+func (r *replay) stage(contentLength int64) error {
 	if r.given != nil || r.getBody == nil {
 		return nil
 	}
@@ -138,6 +140,8 @@ func (r *replay) stage() error {
 	}
 	if b == nil {
 		b = http.NoBody
+	} else if err := checkLength(b, contentLength); err != nil {
+		return err
 	}
 	r.given = b
 	return nil

@@ -111,7 +111,8 @@ func (r *attemptResult) breakerVerdict() error {
 		status = r.resp.StatusCode
 	}
 	switch {
-	case r.outcome.Cause == policy.CauseCanceled || r.outcome.Cause == policy.CauseRequestBody || throttled(status, r.outcome):
+	case r.outcome.Cause == policy.CauseCanceled || r.outcome.Cause == policy.CauseRequestBody ||
+		r.outcome.Cause == policy.CauseInvalidRequest || throttled(status, r.outcome):
 		return &OutcomeError{Status: status, Outcome: r.outcome, Excluded: true}
 	case r.resp != nil && status < 500:
 		return nil

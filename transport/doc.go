@@ -29,7 +29,10 @@
 // The caller giving up (its context, its deadline, Request.Cancel as
 // http.Client's Timeout uses it) ends the call with the caller's error: it
 // is not retried and not counted against the host. Neither is a failure of
-// the caller's own request body.
+// the caller's own request body (its Read failed, its length is not
+// ContentLength, GetBody failed), nor a request the base refused that no
+// client may send (a header with a line break or a name that is no token,
+// a URL without a host): cause request_body or invalid_request.
 //
 // Wrap an http.Client's transport:
 //

@@ -154,9 +154,9 @@ func (h *hedger) land(n int) landing {
 // pending reports whether r, just landed, is a failure that waits for
 // another attempt still in flight; if so r is recorded as such and let go.
 func (h *hedger) pending(c *call, r *attemptResult) bool {
-	notSent := r.outcome.Cause == policy.CauseRequestBody
+	notSent := r.outcome.Cause == policy.CauseRequestBody || r.outcome.Cause == policy.CauseInvalidRequest
 	if notSent && r.hedge {
-		h.on = false // its body could not be made: later hedges would fail alike
+		h.on = false // its body or request could not be sent: later hedges would fail alike
 	}
 	if !(r.outcome.Retryable || notSent) || len(h.flights) == 0 {
 		return false

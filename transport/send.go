@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -82,6 +83,10 @@ func (c *call) prepareAttempt(ctx context.Context, n int, hedge bool, r *attempt
 	body, getBody, err := c.replay.body()
 	if err == nil && body != nil {
 		err = checkLength(body, c.req.ContentLength)
+	} else if err == nil && c.req.Body == nil && c.req.ContentLength != 0 {
+		// net/http refuses it before writing anything: the caller's
+		// mistake, not the host's, and the same on every attempt.
+		err = fmt.Errorf("%w: ContentLength=%d with a nil Body", errBodyRead, c.req.ContentLength)
 	}
 	if err != nil {
 		bodyFailed(r, err)
@@ -212,6 +217,11 @@ func (c *call) classify(areq *http.Request, r *attemptResult, prefix []byte) {
 		// and sending it again would fail the same way.
 		r.outcome = policy.Outcome{Reach: r.outcome.Reach, Cause: policy.CauseRequestBody,
 			Reason: "the request body failed while it was sent (its Read failed, or its length differs from ContentLength); not retried"}
+	case r.outcome.Cause != policy.CauseCanceled && invalidRequest(areq) != nil:
+		// net/http refuses such a request before it writes anything (and
+		// says so in a plain error): the caller's mistake, not the host's.
+		r.outcome = policy.Outcome{Reach: policy.ReachNotSent, Cause: policy.CauseInvalidRequest,
+			Reason: invalidRequest(areq).Error() + "; nothing was sent, not retried"}
 	case r.outcome.Cause != policy.CauseCanceled && c.cancelClosed():
 		// http.Client's Timeout cancels through Request.Cancel; the base
 		// says "request canceled", which is no context error.
@@ -358,3 +368,48 @@ type cancelRWBody struct {
 }
 
 func (b *cancelRWBody) Write(p []byte) (int, error) { return b.w.Write(p) }
+
+// invalidRequest returns why no HTTP client may send req, or nil: a URL
+// without a host, a header name that is not an RFC 9110 token, or a header
+// value with a control character other than a tab (what net/http checks
+// before it writes a request). It runs only on an attempt that failed.
+func invalidRequest(req *http.Request) error {
+	if req.URL == nil || req.URL.Host == "" {
+		return errors.New("the request's URL has no host")
+	}
+	for name, values := range req.Header {
+		if !validFieldName(name) {
+			return fmt.Errorf("header name %q is not a token", name)
+		}
+		for _, v := range values {
+			if !validFieldValue(v) {
+				return fmt.Errorf("the value of header %q holds a control character", name)
+			}
+		}
+	}
+	return nil
+}
+
+// validFieldName reports whether name is an RFC 9110 token.
+func validFieldName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c >= 0x80 || !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// validFieldValue reports whether v holds no control character but tabs.
+func validFieldValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}

@@ -373,9 +373,9 @@ func (c *call) admitRetry(d *policy.Decision, r *attemptResult, next *landing) {
 		d.Wait = sendAt.Sub(now)
 	}
 	*next = c.host.wait.observed(done, probe, sendAt, cost)
-	if err := c.replay.stage(); err != nil {
+	if err := c.replay.stage(c.req.ContentLength); err != nil {
 		next.land(c, errExcluded, time.Now())
-		*d = policy.Decision{Rule: policy.RuleRequestBody, Reason: "not retried: the request body could not be produced again (GetBody failed)"}
+		*d = policy.Decision{Rule: policy.RuleRequestBody, Reason: "not retried: the request body could not be produced again (GetBody failed, or its body's length differs from ContentLength)"}
 	}
 }
 

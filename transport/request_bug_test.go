@@ -1,0 +1,134 @@
+package transport_test
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/sony/gobreaker/v2"
+
+	"github.com/retryscope/retryscope/policy"
+	"github.com/retryscope/retryscope/transport"
+)
+
+// TestBugNilBodyWithContentLength: a request with a nil Body and a
+// ContentLength other than 0 is the caller's own body mistake (net/http
+// refuses it before writing anything: "http: Request.ContentLength=5 with
+// nil Body"). The package doc says such a failure is neither retried nor
+// counted against the host; it was classified as a transport error with
+// reach unknown, retried to MaxAttempts and fed to the breaker, which
+// opened on it.
+func TestBugNilBodyWithContentLength(t *testing.T) {
+	for _, cl := range []int64{5, -1} {
+		g := newGateway(t, ok200)
+		var changed atomic.Bool
+		s := transport.DefaultBreaker()
+		s.OnStateChange = func(string, gobreaker.State, gobreaker.State) { changed.Store(true) }
+		rt := transport.New(newBase(t), transport.WithPolicy(fastPolicy()), transport.WithBreaker(s), transport.WithoutBudget(), transport.WithFailFast())
+		for i := 0; i < 8; i++ {
+			req := newRequest(t, "GET", g.URL, nil)
+			req.ContentLength = cl
+			resp, err, as := do(t, rt, req)
+			if err == nil {
+				resp.Body.Close()
+				t.Fatalf("ContentLength %d: request %d succeeded", cl, i)
+			}
+			if len(as) != 1 || as[0].Cause != policy.CauseRequestBody || as[0].Retry {
+				t.Fatalf("ContentLength %d: request %d: %d attempts (%s), cause %q: the caller's mistake was retried or blamed on the host",
+					cl, i, len(as), rules(as), as[len(as)-1].Cause)
+			}
+		}
+		if g.hits() != 0 {
+			t.Errorf("the server got %d requests", g.hits())
+		}
+		hostStillServed(t, rt, g.URL, changed.Load())
+	}
+}
+
+// TestBugLocalRequestErrorCountedAgainstHost: a request that net/http
+// refuses before it opens a connection (an invalid header value, here
+// one a caller copied unchecked from its input) is classified as a
+// "transport error; the request may have been sent", retried to
+// MaxAttempts and fed to the host's breaker as failures. Nothing was
+// sent and every attempt fails the same way: it is not transient, and
+// one caller's bad header opens the breaker for every valid request to
+// that host (ErrCircuitOpen below). Expected: one attempt, not retried,
+// the breaker untouched.
+func TestBugLocalRequestErrorCountedAgainstHost(t *testing.T) {
+	tests := []struct {
+		name  string
+		spoil func(*http.Request)
+	}{
+		{"line break in a value", func(r *http.Request) { r.Header["X-Note"] = []string{"line one\nline two"} }},
+		{"space in a name", func(r *http.Request) { r.Header["X Note"] = []string{"v"} }},
+		{"no host", func(r *http.Request) { r.URL.Host = "" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := newGateway(t, ok200)
+			var changed atomic.Bool
+			s := transport.DefaultBreaker()
+			s.OnStateChange = func(string, gobreaker.State, gobreaker.State) { changed.Store(true) }
+			rt := transport.New(newBase(t), transport.WithPolicy(fastPolicy()), transport.WithBreaker(s), transport.WithoutBudget(), transport.WithFailFast())
+			for i := 0; i < 8; i++ {
+				req := newRequest(t, "GET", g.URL, nil)
+				tt.spoil(req)
+				resp, err, as := do(t, rt, req)
+				if err == nil {
+					resp.Body.Close()
+					t.Fatalf("request %d succeeded", i)
+				}
+				if errors.Is(err, transport.ErrCircuitOpen) {
+					t.Fatalf("request %d refused by the breaker: %v", i, err)
+				}
+				if len(as) != 1 || as[0].Retry || as[0].Cause != policy.CauseInvalidRequest || as[0].Reach != policy.ReachNotSent {
+					t.Fatalf("request %d: %d attempts (%s), cause %q, reach %q: a local refusal was retried or blamed on the host",
+						i, len(as), rules(as), as[0].Cause, as[0].Reach)
+				}
+			}
+			if g.hits() != 0 {
+				t.Errorf("the server got %d requests", g.hits())
+			}
+			hostStillServed(t, rt, g.URL, changed.Load())
+		})
+	}
+}
+
+// TestBugGetBodyWrongLengthLosesResponse: the sibling of
+// TestBugGetBodyFailureLosesResponse. GetBody's copy for the retry is
+// in memory but not ContentLength bytes long: the retry's body cannot be
+// produced (bodyFailed's own words: "it failed, or its length differs
+// from ContentLength"). admitRetry promises "The retry's body is made
+// before this answer is let go: when it cannot be, the retry is let go
+// unsent", so the 504 received should be returned. The length was checked
+// only when the retry was about to go, after the 504 had been discarded:
+// the caller got an error saying nothing was sent, and lost the answer.
+func TestBugGetBodyWrongLengthLosesResponse(t *testing.T) {
+	g := newGateway(t, gw504, ok200)
+	ct := newCounting(t)
+	rt := transport.New(ct, fast()...)
+	req := newRequest(t, "PUT", g.URL, strings.NewReader("order"))
+	req.GetBody = func() (io.ReadCloser, error) {
+		return io.NopCloser(strings.NewReader("a longer order")), nil
+	}
+	resp, err, as := do(t, rt, req)
+	if err != nil {
+		t.Fatalf("%v (attempts %s): the 504 received was lost", err, rules(as))
+	}
+	if resp.StatusCode != 504 {
+		t.Errorf("status %d", resp.StatusCode)
+	}
+	if got := readAll(t, resp.Body); got != gw504.body {
+		t.Errorf("body %q", got)
+	}
+	resp.Body.Close()
+	if g.hits() != 1 || len(as) != 1 || as[0].Retry {
+		t.Errorf("%d hits, attempts %s", g.hits(), rules(as))
+	}
+	if n := ct.open(); n != 0 {
+		t.Errorf("%d bodies left open", n)
+	}
+}
