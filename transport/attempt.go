@@ -48,7 +48,10 @@ type Attempt struct {
 	HTTPAPIRequestID string
 	// TraceID is the X-Ray trace Root sent or answered.
 	TraceID string
-	// Retry says whether another attempt followed, after Wait.
+	// Retry says whether the decision was another attempt, after Wait: it
+	// follows unless the caller gives up during the wait (the attempt is
+	// recorded when its decision is made, before the wait), when the call
+	// ends with the caller's error.
 	Retry bool
 	Wait  time.Duration
 	// Rule and Reason explain the decision (policy.Decision); URLs in
