@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/retryscope/retryscope/internal/termsafe"
 )
 
 // The scrubber missed secrets in URLs with JSON-escaped slashes,
@@ -86,24 +88,6 @@ func jsonEsc(s string) string {
 	return string(b[1 : len(b)-1])
 }
 
-func TestTermSafe(t *testing.T) {
-	t.Parallel()
-	tests := []struct{ in, want string }{
-		{"plain id 0f1e-é", "plain id 0f1e-é"},
-		{"a\x1b[2Jb", `a\x1b[2Jb`},
-		{"tab\tnl\ncr\r", `tab\tnl\ncr\r`},
-		{"c1\u009bx", `c1\u009bx`},
-		{"bad\xffutf8", `bad\xffutf8`},
-		{"del\x7f", `del\x7f`},
-		{"bidi\u202egnp.exe", `bidi\u202egnp.exe`},
-	}
-	for _, tt := range tests {
-		if got := termSafe(tt.in); got != tt.want {
-			t.Errorf("termSafe(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
 func FuzzScrub(f *testing.F) {
 	for _, s := range []string{
 		`{Authorization=Digest username="u", response="r"}`,
@@ -124,7 +108,7 @@ func FuzzScrub(f *testing.F) {
 		if again := scrub(out); !bytes.Equal(again, out) && len(again) > len(out)+len(scrubPlaceholder)*8 {
 			t.Fatalf("scrub not settling: %q -> %q", out, again)
 		}
-		_ = termSafe(string(out))
+		_ = termsafe.String(string(out))
 	})
 }
 

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/retryscope/retryscope/internal/redact"
 	"github.com/retryscope/retryscope/policy"
@@ -423,6 +424,10 @@ func (cfg *probeConfig) send(ctx context.Context, rt http.RoundTripper, i int) (
 	defer func() {
 		res.duration = time.Since(start)
 		res.attempts = rec.Attempts()
+		for i := range res.attempts {
+			a := &res.attempts[i]
+			a.RequestID, a.ExtendedRequestID, a.HTTPAPIRequestID = boundID(a.RequestID), boundID(a.ExtendedRequestID), boundID(a.HTTPAPIRequestID)
+		}
 	}()
 	for {
 		req, err := cfg.newRequest(ctx, hop, trace)
@@ -458,4 +463,24 @@ func newXRayRoot(now time.Time) string {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
 	return fmt.Sprintf("1-%08x-%x", uint32(now.Unix()), b)
+}
+
+// maxIDBytes bounds the request ids probe keeps of an answer: AWS's are
+// 16 to 36 characters, and a server answering ids of megabytes made -json
+// hold them for every attempt of every request (gigabytes), and the
+// tables print them whole. Longer ids are cut there, ending in "…"; at
+// 131 bytes they are no id a query lists (validQueryID).
+const maxIDBytes = 128
+
+// boundID returns id, or a copy of its first maxIDBytes bytes (whole
+// runes) and "…" when longer: a copy, so the answer's header can be freed.
+func boundID(id string) string {
+	if len(id) <= maxIDBytes {
+		return id
+	}
+	n := maxIDBytes
+	for n > 0 && !utf8.RuneStart(id[n]) {
+		n--
+	}
+	return id[:n] + "…"
 }

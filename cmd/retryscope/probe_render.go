@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/retryscope/retryscope/internal/redact"
+	"github.com/retryscope/retryscope/internal/termsafe"
 	"github.com/retryscope/retryscope/policy"
 	"github.com/retryscope/retryscope/transport"
 )
@@ -83,11 +84,11 @@ func (o *probeOutput) table(r probeResult) {
 		r.index+1, o.ending(r), len(r.attempts), fmtDuration(r.duration))
 	trace := sharedTrace(r.attempts)
 	if !o.cfg.wide && trace != "" {
-		heading += ", trace " + trace
+		heading += ", trace " + termsafe.String(trace)
 	}
 	fmt.Fprintf(o.w, "\n%s\n", heading)
 	for _, rd := range r.redirects {
-		fmt.Fprintf(o.w, "  followed %d %s to %s\n", rd.status, http.StatusText(rd.status), redact.URL(rd.url))
+		fmt.Fprintf(o.w, "  followed %d %s to %s\n", rd.status, http.StatusText(rd.status), termsafe.String(redact.URL(rd.url)))
 	}
 	if len(r.attempts) > 0 {
 		if o.cfg.wide {
@@ -97,7 +98,7 @@ func (o *probeOutput) table(r probeResult) {
 		}
 		for i := range r.attempts {
 			if a := &r.attempts[i]; a.Err != nil {
-				o.line(fmt.Sprintf("  attempt %d error: %s", a.Number, o.text(a.Err.Error())))
+				o.line(fmt.Sprintf("  attempt %d error: %s", a.Number, o.shown(a.Err.Error())))
 			}
 		}
 	}
@@ -153,8 +154,8 @@ func (o *probeOutput) wideTable(r probeResult) {
 		a := &r.attempts[i]
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
 			attemptLabel(a), attemptStatus(a), fmtDuration(a.Duration),
-			dash(a.RequestIDSent), dash(a.RequestID), dash(apigwID(a)), dash(a.TraceID),
-			dash(string(a.Reach)), decision(a), o.text(a.Reason))
+			dash(termsafe.String(a.RequestIDSent)), dash(termsafe.String(a.RequestID)), dash(termsafe.String(apigwID(a))), dash(termsafe.String(a.TraceID)),
+			dash(string(a.Reach)), decision(a), o.shown(a.Reason))
 	}
 	tw.Flush()
 }
@@ -180,12 +181,12 @@ func (o *probeOutput) narrowTable(r probeResult) {
 		if a.Hedge {
 			label += "h"
 		}
-		cells := []string{label, attemptStatus(a), fmtDuration(a.Duration), dash(queryID(a)), dash(string(a.Reach)), decision(a), o.text(a.Reason)}
+		cells := []string{label, attemptStatus(a), fmtDuration(a.Duration), dash(termsafe.String(queryID(a))), dash(string(a.Reach)), decision(a), o.shown(a.Reason)}
 		for c, v := range cells {
 			cols[c].cells = append(cols[c].cells, v)
 		}
 		if gatewayIDs(a).Replaced() {
-			replaced = append(replaced, fmt.Sprintf("  attempt %s sent request id %s; API Gateway answered %s", label, a.RequestIDSent, a.RequestID))
+			replaced = append(replaced, fmt.Sprintf("  attempt %s sent request id %s; API Gateway answered %s", label, termsafe.String(a.RequestIDSent), termsafe.String(a.RequestID)))
 		}
 	}
 	defer func() {
@@ -193,6 +194,22 @@ func (o *probeOutput) narrowTable(r probeResult) {
 			o.line(l)
 		}
 	}()
+	// An id longer than a UUID takes the room it can without leaving the
+	// reason less than its 12 columns; -wide shows it whole.
+	const idCol, uuidLen, reasonMin = 3, 36, 12
+	room := tableWidth - 2 - reasonMin
+	for c, col := range cols {
+		if c != idCol && c < len(cols)-1 {
+			w := max(col.min, utf8.RuneCountInString(col.name))
+			for _, v := range col.cells {
+				w = max(w, utf8.RuneCountInString(v))
+			}
+			room -= w + 2
+		}
+	}
+	for i, v := range cols[idCol].cells {
+		cols[idCol].cells[i] = cut(v, max(room-2, uuidLen))
+	}
 	widths := make([]int, len(cols))
 	used := 2 // the indent
 	for c, col := range cols {
@@ -252,9 +269,9 @@ func cut(s string, n int) string {
 func (o *probeOutput) ending(r probeResult) string {
 	switch {
 	case r.err != nil:
-		return "error: " + o.text(finalError(r.err))
+		return "error: " + o.shown(finalError(r.err))
 	case r.bodyErr != nil:
-		return fmt.Sprintf("%d %s, body cut short: %s", r.status, http.StatusText(r.status), o.text(r.bodyErr.Error()))
+		return fmt.Sprintf("%d %s, body cut short: %s", r.status, http.StatusText(r.status), o.shown(r.bodyErr.Error()))
 	}
 	return fmt.Sprintf("%d %s", r.status, http.StatusText(r.status))
 }
@@ -276,6 +293,11 @@ func (o *probeOutput) text(s string) string {
 	s = redact.Text(s, o.cfg.url)
 	return strings.Join(strings.Fields(s), " ")
 }
+
+// shown is o.text(s) fit to print on a terminal, for the text output (-json
+// keeps the text as it is, in JSON strings): error texts quote what a server
+// sent, such as the names in its TLS certificate.
+func (o *probeOutput) shown(s string) string { return termsafe.String(o.text(s)) }
 
 func attemptLabel(a *transport.Attempt) string {
 	if a.Hedge {

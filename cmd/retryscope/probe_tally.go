@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/retryscope/retryscope/internal/redact"
+	"github.com/retryscope/retryscope/internal/termsafe"
 	"github.com/retryscope/retryscope/policy"
 	"github.com/retryscope/retryscope/transport"
 )
@@ -107,7 +108,7 @@ func (t *probeTally) unreachable() (string, bool) {
 	}
 	u := t.cfg.url
 	if t.notSent == 0 {
-		return fmt.Sprintf("cannot reach %s: %s", u.Host, redact.Text(last.Error(), u)), true
+		return fmt.Sprintf("cannot reach %s: %s", u.Host, termsafe.String(redact.Text(last.Error(), u))), true
 	}
-	return fmt.Sprintf("cannot reach %s: %s (%d attempt(s), nothing was sent)", u.Host, redact.Text(last.Error(), u), t.notSent), true
+	return fmt.Sprintf("cannot reach %s: %s (%d attempt(s), nothing was sent)", u.Host, termsafe.String(redact.Text(last.Error(), u)), t.notSent), true
 }
