@@ -85,11 +85,16 @@ const tokenSlack = 1e-9
 // Budget keeps retries to a share of requests: a token bucket in the spirit
 // of Finagle's and Linkerd's retry budget. Every first attempt deposits
 // Ratio tokens (Request), tokens also accrue at MinRetriesPerSecond, the
-// balance never exceeds MaxTokens, and every retry withdraws one token
-// (Retry), which is refused when less than one remains. A new Budget starts
-// full. Over any run, then,
+// balance never exceeds MaxTokens, and every retry withdraws its cost
+// (Retry: one token; Reserve with Cost: one, or ThrottleCost after a
+// throttle), which is refused when the balance does not hold it. A new
+// Budget starts full. Over any run, then,
 //
-//	retries <= Ratio*requests + MinRetriesPerSecond*seconds + MaxTokens.
+//	otherRetries + ThrottleCost*throttleRetries
+//	    <= Ratio*requests + MinRetriesPerSecond*seconds + MaxTokens:
+//
+// with the default ThrottleCost (5/14) a full default budget pays 28
+// retries after throttles at once, against 10 after other failures.
 //
 // Time is an argument (now), as in golang.org/x/time/rate's ...N methods, so
 // simulations need no clock; a now earlier than one already seen accrues

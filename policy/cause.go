@@ -51,6 +51,11 @@ const (
 	CauseMissingAuthToken Cause = "missing_auth_token"
 	// CauseGatewayRefused: any other 403 carrying x-amzn-ErrorType.
 	CauseGatewayRefused Cause = "gateway_refused"
+	// CauseAuthorizerError: API Gateway's 500 for an authorizer that
+	// failed, timed out or could not be reached (x-amzn-ErrorType
+	// AuthorizerConfigurationException or AuthorizerFailureException); the
+	// function did not run.
+	CauseAuthorizerError Cause = "authorizer_error"
 	// CauseEdgeError: an error page CloudFront generated itself (502, 503
 	// or another status); API Gateway did not run the request.
 	CauseEdgeError Cause = "edge_error"

@@ -25,7 +25,7 @@ var (
 		"CauseServerError": policy.CauseServerError, "CauseClientError": policy.CauseClientError,
 		"CauseIntegrationTimeout": policy.CauseIntegrationTimeout, "CauseFunctionError": policy.CauseFunctionError,
 		"CauseQuotaExceeded": policy.CauseQuotaExceeded, "CauseMissingAuthToken": policy.CauseMissingAuthToken,
-		"CauseGatewayRefused": policy.CauseGatewayRefused, "CauseEdgeError": policy.CauseEdgeError,
+		"CauseGatewayRefused": policy.CauseGatewayRefused, "CauseAuthorizerError": policy.CauseAuthorizerError, "CauseEdgeError": policy.CauseEdgeError,
 		"CauseEdgeTimeout": policy.CauseEdgeTimeout, "CauseThrottled": policy.CauseThrottled,
 		"CauseGatewayError": policy.CauseGatewayError, "CauseCanceled": policy.CauseCanceled,
 		"CauseDNS": policy.CauseDNS, "CauseTLSCertificate": policy.CauseTLSCertificate,

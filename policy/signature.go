@@ -137,6 +137,20 @@ var apiGatewaySignatures = []Signature{
 	{Cause: CauseQuotaExceeded, Status: 429, BodyContains: "Limit Exceeded",
 		Reach: ReachGateway, Retryable: false,
 		Reason: "usage plan quota exceeded: retrying cannot succeed before the quota period resets"},
+	// The same answers without a body (to a HEAD request, RFC 9110
+	// §9.3.2, which has no content) are told by x-amzn-ErrorType alone.
+	{Cause: CauseQuotaExceeded, Status: 429, Header: HeaderErrorType, HeaderContains: "LimitExceededException",
+		Reach: ReachGateway, Retryable: false,
+		Reason: "usage plan quota exceeded: retrying cannot succeed before the quota period resets"},
+	{Cause: CauseFunctionError, Status: 502, Header: HeaderErrorType, HeaderContains: "InternalServerErrorException",
+		Reach: ReachBackend, Retryable: true,
+		Reason: "function error or malformed proxy response: the function ran and failed"},
+	// A Lambda or Cognito authorizer that failed, timed out or could not be
+	// reached: API Gateway answers 500 {"message": null} (AUTHORIZER_FAILURE,
+	// AUTHORIZER_CONFIGURATION_ERROR) before it calls the integration.
+	{Cause: CauseAuthorizerError, Status: 500, Header: HeaderErrorType, HeaderContains: "Authorizer",
+		Reach: ReachGateway, Retryable: true,
+		Reason: "API Gateway 500 from the authorizer (failed, timed out or unreachable): the function did not run"},
 	{Cause: CauseMissingAuthToken, Status: 403, BodyContains: "Missing Authentication Token",
 		Reach: ReachGateway, Retryable: false,
 		Reason: "missing authentication token or unknown route: the function did not run"},
