@@ -53,8 +53,10 @@ type Policy struct {
 	// precedence.
 	InProgressDelay time.Duration
 	// AssumeIdempotent treats every request as safe to repeat, as if it
-	// carried an Idempotency-Key; default false. Set it only when every
-	// handler behind the API deduplicates.
+	// carried an Idempotency-Key (SafeToRepeat); default false. Set it only
+	// when every handler behind the API deduplicates. InProgressDelay still
+	// waits only for requests that carry a key: without one the wait after
+	// an integration timeout is the backoff's.
 	AssumeIdempotent bool
 	// Rand returns a uniform value in [0, n) for n > 0 and drives the
 	// jitter; default math/rand/v2's Int64N. Inject one for deterministic
