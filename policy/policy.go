@@ -133,7 +133,9 @@ func (p Policy) maxRetryAfter() time.Duration {
 type State struct {
 	// Method is the request's method.
 	Method string
-	// HasIdempotencyKey is true when the request carries an Idempotency-Key.
+	// HasIdempotencyKey is true when the request carries an Idempotency-Key
+	// (the transport also takes X-Idempotency-Key, and either with a nil
+	// value, as net/http does).
 	HasIdempotencyKey bool
 	// Replayable is false when the body cannot be sent again.
 	Replayable bool

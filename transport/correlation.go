@@ -426,8 +426,24 @@ type callerHeader struct {
 	requestID  string
 	invID      string // amz-sdk-invocation-id
 	sdkRequest bool   // amz-sdk-request is set
-	hasKey     bool   // Idempotency-Key is set
+	hasKey     bool   // Idempotency-Key or X-Idempotency-Key is set (see isKey)
 	traceRoot  string // X-Amzn-Trace-Id's Root (internal/xray's rules)
+}
+
+// headerXIdempotencyKey is the other name net/http takes for an idempotency
+// key (Transport's doc: a request with either is retried as idempotent).
+const headerXIdempotencyKey = "X-Idempotency-Key"
+
+// isKey reports whether the header named k, with values v, marks its
+// request as carrying an idempotency key, as net/http reads it: an
+// Idempotency-Key or X-Idempotency-Key, in any case, with a value, or
+// present with a nil value (which net/http does not send: the caller's
+// way to say the request is idempotent without a key on the wire).
+func isKey(k string, v []string) bool {
+	if !strings.EqualFold(k, policy.HeaderIdempotencyKey) && !strings.EqualFold(k, headerXIdempotencyKey) {
+		return false
+	}
+	return v == nil || (len(v) > 0 && v[0] != "")
 }
 
 // readHeader reads the caller's header h. When every name is in canonical
@@ -448,6 +464,9 @@ func (c *config) readHeaderInto(ch *callerHeader, h http.Header) {
 	canonical := true
 	for k, v := range h {
 		ch.values += len(v)
+		if len(k) == len(policy.HeaderIdempotencyKey) || len(k) == len(headerXIdempotencyKey) {
+			ch.hasKey = ch.hasKey || isKey(k, v)
+		}
 		if !isCanonical(k) {
 			canonical = false
 			if !ch.folded && c.managedHeader(http.CanonicalHeaderKey(k)) {
@@ -462,6 +481,5 @@ func (c *config) readHeaderInto(ch *callerHeader, h http.Header) {
 	ch.requestID = get(h, policy.HeaderRequestID)
 	ch.invID = get(h, headerInvocationID)
 	ch.sdkRequest = get(h, headerSDKRequest) != ""
-	ch.hasKey = get(h, policy.HeaderIdempotencyKey) != ""
 	ch.traceRoot = xray.Root(get(h, policy.HeaderTraceID))
 }

@@ -173,3 +173,40 @@ func TestBugAttemptRecordsPinRequests(t *testing.T) {
 	runtime.KeepAlive(kept)
 	t.Error("the caller's context value is still alive: the records hold the attempt request")
 }
+
+// net/http retries a request as idempotent when it carries an
+// Idempotency-Key or an X-Idempotency-Key, or either with a nil value
+// (marked idempotent, nothing sent); the transport knew only a non-empty
+// Idempotency-Key, so such a POST after a 504 was not retried ("unsafe").
+func TestBugIdempotencyKeyAsNetHTTPReadsIt(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		mark  func(http.Header)
+		rules string
+	}{
+		{"X-Idempotency-Key", func(h http.Header) { h.Set("X-Idempotency-Key", "k1") }, "retry,not_retryable"},
+		{"nil Idempotency-Key", func(h http.Header) { h["Idempotency-Key"] = nil }, "retry,not_retryable"},
+		{"nil x-idempotency-key", func(h http.Header) { h["x-idempotency-key"] = nil }, "retry,not_retryable"},
+		{"empty Idempotency-Key", func(h http.Header) { h["Idempotency-Key"] = []string{""} }, "unsafe"},
+		{"none", func(http.Header) {}, "unsafe"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			g := newGateway(t, gw504, ok200)
+			p := fastPolicy()
+			p.InProgressDelay = time.Millisecond
+			rt := transport.New(newBase(t), transport.WithPolicy(p), transport.WithoutBreaker(), transport.WithoutBudget())
+			req := newRequest(t, "POST", g.URL, strings.NewReader("{}"))
+			tt.mark(req.Header)
+			_, err, as := do(t, rt, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := rules(as); got != tt.rules {
+				t.Errorf("rules %s, want %s", got, tt.rules)
+			}
+		})
+	}
+}
