@@ -196,9 +196,16 @@ func TestGoldenTooLarge(t *testing.T) {
 	defer s.Close()
 	req, _ := http.NewRequest(http.MethodPost, s.URL+"/upload", strings.NewReader(strings.Repeat("x", MaxPayload+1)))
 	checkGolden(t, do(t, req), golden{413, `{"message":"Request Too Long"}`, "RequestTooLongException", nil})
+	// 10 MB passes API Gateway, but Lambda refuses a synchronous Invoke
+	// over 6 MB (API_Invoke.html), and a refused Invoke is a 500
+	// (services-apigateway-errors.html).
 	req, _ = http.NewRequest(http.MethodPost, s.URL+"/upload", strings.NewReader(strings.Repeat("x", MaxPayload)))
+	if got := do(t, req); got.status != 500 || s.Stats().Invocations != 0 {
+		t.Errorf("10 MB exactly: %d, %d invocations", got.status, s.Stats().Invocations)
+	}
+	req, _ = http.NewRequest(http.MethodPost, s.URL+"/upload", strings.NewReader(strings.Repeat("x", 5<<20)))
 	if got := do(t, req); got.status != 200 {
-		t.Errorf("10 MB exactly: %d", got.status)
+		t.Errorf("5 MB: %d", got.status)
 	}
 }
 

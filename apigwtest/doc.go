@@ -14,7 +14,8 @@
 //	          stage route (403), payload limit (413)
 //	       -> fault for this moment (WithFault, WithSchedule, WithFaultFunc)
 //	       -> bad permissions (OutageConfiguration: 500)
-//	       -> Lambda: concurrency slot (none: 429, the client gets 500),
+//	       -> Lambda: event over 6 MB (413, the client gets 500),
+//	          concurrency slot (none: 429, the client gets 500),
 //	          warm environment or cold start, proxy event, the function
 //	       -> API Gateway waits up to the integration timeout: the
 //	          function's response (mapped; malformed: 502), its error
@@ -77,8 +78,8 @@
 // values of integration_status on function errors and of error_responseType
 // on malformed responses and Lambda throttles; the execution log's
 // "Endpoint response headers" beyond the Lambda request id (the Date, the
-// Content-Length of the payload) and its cut of long bodies at 1000 bytes
-// (" [TRUNCATED]"); the Apigw-Requestid spelling over HTTP/1.1 (captures show
+// Content-Length of the payload) and the " [TRUNCATED]" mark on lines cut
+// at API Gateway's documented 1024-byte log event limit; the Apigw-Requestid spelling over HTTP/1.1 (captures show
 // both it and apigw-requestid); base64 for bodies that are not valid UTF-8;
 // a function's 1xx statusCode treated as a malformed response (502).
 package apigwtest

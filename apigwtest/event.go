@@ -40,12 +40,12 @@ func (s *Server) buildEvent(r *http.Request, path string, body []byte, g *gatewa
 	}
 	// API Gateway passes every header, the last value in headers and all of
 	// them in multiValueHeaders, and adds its own forwarding headers.
-	n := len(r.Header) + 5
+	n := len(r.Header) + 6
 	ev.Headers = make(map[string]string, n)
 	ev.MultiValueHeaders = make(map[string][]string, n)
 	// Every value list is a copy of its own, all carved from one array
 	// (each capped at its length, so an append by the handler copies).
-	total := 4
+	total := 5
 	for _, vs := range r.Header {
 		total += len(vs)
 	}
@@ -56,7 +56,7 @@ func (s *Server) buildEvent(r *http.Request, path string, body []byte, g *gatewa
 		return values[i:len(values):len(values)]
 	}
 	for k, vs := range r.Header {
-		if len(vs) == 0 {
+		if len(vs) == 0 || !s.cfg.httpAPI && droppedForLambda[k] {
 			continue
 		}
 		ev.Headers[k] = vs[len(vs)-1]
@@ -66,6 +66,11 @@ func (s *Server) buildEvent(r *http.Request, path string, body []byte, g *gatewa
 	set := func(k, v string) {
 		ev.Headers[k] = v
 		ev.MultiValueHeaders[k] = own(v)
+	}
+	if r.Host != "" {
+		// The Host the client addressed ("<api id>.execute-api...." in
+		// AWS's sample events); net/http keeps it out of r.Header.
+		set("Host", r.Host)
 	}
 	set("X-Forwarded-For", clientIP)
 	set("X-Forwarded-Port", "443")
@@ -115,6 +120,17 @@ func (s *Server) buildEvent(r *http.Request, path string, body []byte, g *gatewa
 		APIID:             apiID,
 	}
 	return ev
+}
+
+// droppedForLambda are the request headers a REST API does not pass to a
+// Lambda integration (the request column, "lambda", of the table in
+// "Amazon API Gateway important notes for REST APIs",
+// https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-known-issues.html);
+// keys canonical, as net/http leaves them. Host is set from r.Host.
+var droppedForLambda = map[string]bool{
+	"Connection": true, "Content-Md5": true, "Expect": true, "Max-Forwards": true,
+	"Proxy-Authenticate": true, "Server": true, "Te": true, "Trailer": true,
+	"Transfer-Encoding": true, "Upgrade": true, "Www-Authenticate": true,
 }
 
 func (s *Server) stageName() string {

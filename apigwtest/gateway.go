@@ -1,6 +1,7 @@
 package apigwtest
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"math/rand/v2"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/retryscope/retryscope/internal/xray"
 )
@@ -177,6 +179,20 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.gatewayAnswer(w, g, nil, answerConfiguration)
 		return
 	}
+	if eventSizeAtLeast(r, body) > maxInvokePayload {
+		// Lambda refuses the Invoke (RequestTooLargeException, 413) before
+		// any code runs; a refused Invoke is a 500. The log wording follows
+		// the 429's and the message is Lambda's for this error [inferred].
+		if s.execLog != nil {
+			s.execLog.exec(id, "Lambda invocation failed with status: 413. Lambda request id: %s", lambdaID)
+		}
+		g.entry.IntegrationRequestID = lambdaID
+		g.entry.IntegrationIntegrationStatus = "413"
+		g.entry.IntegrationError = "Request must be smaller than 6291456 bytes for the InvokeFunction operation"
+		s.setIntegrationLatency(g, time.Since(sent))
+		s.gatewayAnswer(w, g, nil, answerConfiguration)
+		return
+	}
 	var we *warmEnv
 	var d draws
 	var expired []environment
@@ -287,12 +303,6 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.functionAnswer(w, g, rec, resp)
 }
 
-// maxLoggedBody is how much of an endpoint response body the execution log
-// keeps; the rest is replaced by " [TRUNCATED]" as API Gateway does with
-// long values [inferred: the mark is seen, the exact limit is not
-// documented].
-const maxLoggedBody = 1000
-
 // logEndpointResponse writes what API Gateway logs when Lambda's Invoke call
 // returns (today's wording): the status and latency, Lambda's response
 // headers (its x-amzn-RequestId is the Lambda request id), and the payload.
@@ -312,11 +322,34 @@ func (s *Server) logEndpointResponse(g *gatewayRequest, lambdaID string, res res
 	s.execLog.exec(id, "Endpoint response headers: {Date=%s, Content-Type=application/json, Content-Length=%d, Connection=keep-alive, "+
 		"x-amzn-RequestId=%s, %sx-amzn-Remapped-Content-Length=0, X-Amz-Executed-Version=$LATEST, X-Amzn-Trace-Id=root=%s;sampled=%s}",
 		time.Now().UTC().Format(http.TimeFormat), len(payload), lambdaID, functionError, g.trace.Root, g.trace.Sampled)
-	body := string(payload)
-	if len(body) > maxLoggedBody {
-		body = strings.ToValidUTF8(body[:maxLoggedBody], "") + " [TRUNCATED]"
+	// exec cuts the event at 1024 bytes; a longer payload is not copied
+	// whole first.
+	body := payload
+	if len(body) > maxLogEvent {
+		body = body[:maxLogEvent]
 	}
 	s.execLog.exec(id, "Endpoint response body before transformations: %s", body)
+}
+
+// maxInvokePayload is Lambda's limit on a synchronous invocation's request
+// payload, 6 MB ("For synchronous invocations, the maximum payload size is 6
+// MB", https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html).
+const maxInvokePayload = 6 << 20
+
+// eventSizeAtLeast is a lower bound on the size of the proxy event's JSON
+// for r and body, without building it: the body (base64 when not UTF-8)
+// and every header name and value twice (headers and multiValueHeaders).
+func eventSizeAtLeast(r *http.Request, body []byte) int {
+	n := len(body)
+	if n > 0 && !utf8.Valid(body) {
+		n = base64.StdEncoding.EncodedLen(n)
+	}
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += 2 * (len(k) + len(v))
+		}
+	}
+	return n + 2*len(r.URL.RawQuery)
 }
 
 // abortAnswer ends a request without an answer: the connection drops. A
@@ -376,6 +409,14 @@ func (s *Server) gatewayAnswer(w http.ResponseWriter, g *gatewayRequest, rec *In
 func (s *Server) functionAnswer(w http.ResponseWriter, g *gatewayRequest, rec *Invocation, p proxyResponse) {
 	h := w.Header()
 	for k, vs := range p.header {
+		if !s.cfg.httpAPI {
+			if to, listed := restResponseHeaders[k]; listed {
+				if to != "" {
+					h[to] = vs
+				}
+				continue
+			}
+		}
 		h[k] = vs
 	}
 	if h.Get("Content-Type") == "" {
@@ -386,6 +427,33 @@ func (s *Server) functionAnswer(w http.ResponseWriter, g *gatewayRequest, rec *I
 	delete(h, "Connection")
 	s.idHeaders(h, g, traceFull)
 	s.finishRequest(w, g, rec, p.status, p.body, true)
+}
+
+// restResponseHeaders is what a REST API does with the headers of a Lambda
+// proxy response that its documentation lists (keys canonical, as
+// mapProxyResponse leaves them): "" drops the header, any other value is
+// the name it is remapped to ("Remapped" and "Remapped Overwritten" in the
+// response column of the table in "Amazon API Gateway important notes for
+// REST APIs",
+// https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-known-issues.html).
+// Content-Length is passed through there; the emulator writes its own.
+var restResponseHeaders = map[string]string{
+	"Authorization":      "x-amzn-Remapped-Authorization",
+	"Connection":         "x-amzn-Remapped-Connection",
+	"Content-Md5":        "x-amzn-Remapped-Content-MD5",
+	"Date":               "x-amzn-Remapped-Date",
+	"Max-Forwards":       "x-amzn-Remapped-Max-Forwards",
+	"Server":             "x-amzn-Remapped-Server",
+	"User-Agent":         "x-amzn-Remapped-User-Agent",
+	"Www-Authenticate":   "x-amzn-Remapped-WWW-Authenticate",
+	"Expect":             "",
+	"Host":               "",
+	"Proxy-Authenticate": "",
+	"Te":                 "",
+	"Trailer":            "",
+	"Transfer-Encoding":  "",
+	"Upgrade":            "",
+	"Via":                "",
 }
 
 // The response headers API Gateway sets, spelled as it writes them over

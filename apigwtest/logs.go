@@ -123,12 +123,33 @@ func (l *lineLog) access(e *AccessLogEntry) {
 	l.line(string(b))
 }
 
-// executionLog writes "(<requestId>) <text>" lines.
+// maxLogEvent is the longest execution-log event API Gateway writes:
+// "API Gateway currently limits log events to 1024 bytes. Log events larger
+// than 1024 bytes, such as request and response bodies, will be truncated by
+// API Gateway before submission to CloudWatch Logs."
+// (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-known-issues.html).
+// A cut event ends in truncatedMark, as in published captures [observed].
+const (
+	maxLogEvent   = 1024
+	truncatedMark = " [TRUNCATED]"
+)
+
+// executionLog writes "(<requestId>) <text>" lines, each at most
+// maxLogEvent bytes.
 func (l *lineLog) exec(requestID, format string, args ...any) {
 	if l == nil {
 		return
 	}
-	l.line("(" + requestID + ") " + fmt.Sprintf(format, args...))
+	s := "(" + requestID + ") " + fmt.Sprintf(format, args...)
+	if len(s) > maxLogEvent {
+		if strings.ContainsAny(s, "\r\n") {
+			s = lineBreaks.Replace(s)
+		}
+		if len(s) > maxLogEvent {
+			s = strings.ToValidUTF8(s[:maxLogEvent-len(truncatedMark)], "") + truncatedMark
+		}
+	}
+	l.line(s)
 }
 
 // emulatedMillis converts a real duration to emulated milliseconds.
@@ -147,8 +168,15 @@ func (s *Server) report(lambdaID string, d, initDur time.Duration, cold bool) {
 		return
 	}
 	ms := s.emulatedMillis(d)
+	// Since August 1, 2025 the init phase is billed for every runtime (it
+	// always was for OS-only runtimes, which Go functions use):
+	// https://aws.amazon.com/blogs/compute/aws-lambda-standardizes-billing-for-init-phase/
+	billed := ms
+	if cold {
+		billed += s.emulatedMillis(initDur)
+	}
 	line := fmt.Sprintf("REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB",
-		lambdaID, ms, int64(math.Ceil(ms)), s.cfg.memoryMB, min(s.cfg.memoryMB, 64))
+		lambdaID, ms, int64(math.Ceil(billed)), s.cfg.memoryMB, min(s.cfg.memoryMB, 64))
 	if cold {
 		line += fmt.Sprintf("\tInit Duration: %.2f ms", s.emulatedMillis(initDur))
 	}
