@@ -183,14 +183,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		// Lambda refuses the Invoke (RequestTooLargeException, 413) before
 		// any code runs; a refused Invoke is a 500. The log wording follows
 		// the 429's and the message is Lambda's for this error [inferred].
-		if s.execLog != nil {
-			s.execLog.exec(id, "Lambda invocation failed with status: 413. Lambda request id: %s", lambdaID)
-		}
-		g.entry.IntegrationRequestID = lambdaID
-		g.entry.IntegrationIntegrationStatus = "413"
-		g.entry.IntegrationError = "Request must be smaller than 6291456 bytes for the InvokeFunction operation"
-		s.setIntegrationLatency(g, time.Since(sent))
-		s.gatewayAnswer(w, g, nil, answerConfiguration)
+		s.invokeRefused(w, g, lambdaID, sent, 413, "Request must be smaller than 6291456 bytes for the InvokeFunction operation", answerConfiguration)
 		return
 	}
 	var we *warmEnv
@@ -216,15 +209,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.stats.LambdaThrottled++
 		s.mu.Unlock()
-		if s.execLog != nil {
-			s.execLog.exec(id, "Lambda invocation failed with status: 429. Lambda request id: %s", lambdaID)
-			s.execLog.exec(id, "Execution failed due to configuration error: Rate Exceeded.")
-		}
-		g.entry.IntegrationRequestID = lambdaID
-		g.entry.IntegrationIntegrationStatus = "429"
-		g.entry.IntegrationError = "Rate Exceeded."
-		s.setIntegrationLatency(g, time.Since(sent))
-		s.gatewayAnswer(w, g, nil, answerLambdaThrottled)
+		s.invokeRefused(w, g, lambdaID, sent, 429, "Rate Exceeded.", answerLambdaThrottled)
 		return
 	}
 
@@ -329,6 +314,25 @@ func (s *Server) logEndpointResponse(g *gatewayRequest, lambdaID string, res res
 		body = body[:maxLogEvent]
 	}
 	s.execLog.exec(id, "Endpoint response body before transformations: %s", body)
+}
+
+// invokeRefused answers a request whose Invoke Lambda refused with status
+// and message before any code ran (429: throttled; 413: the payload is too
+// large), as the gateway logs and answers it: a 500 without the function.
+// A throttle's execution log adds the configuration-error line published
+// captures show; a 413's follows the 429's wording [inferred].
+func (s *Server) invokeRefused(w http.ResponseWriter, g *gatewayRequest, lambdaID string, sent time.Time, status int, message string, a answerKind) {
+	if s.execLog != nil {
+		s.execLog.exec(g.requestID, "Lambda invocation failed with status: %d. Lambda request id: %s", status, lambdaID)
+		if status == http.StatusTooManyRequests {
+			s.execLog.exec(g.requestID, "Execution failed due to configuration error: %s", message)
+		}
+	}
+	g.entry.IntegrationRequestID = lambdaID
+	g.entry.IntegrationIntegrationStatus = strconv.Itoa(status)
+	g.entry.IntegrationError = message
+	s.setIntegrationLatency(g, time.Since(sent))
+	s.gatewayAnswer(w, g, nil, a)
 }
 
 // maxInvokePayload is Lambda's limit on a synchronous invocation's request

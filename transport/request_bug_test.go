@@ -17,40 +17,6 @@ import (
 	"github.com/retryscope/retryscope/transport"
 )
 
-// TestBugNilBodyWithContentLength: a request with a nil Body and a
-// ContentLength other than 0 is the caller's own body mistake (net/http
-// refuses it before writing anything: "http: Request.ContentLength=5 with
-// nil Body"). The package doc says such a failure is neither retried nor
-// counted against the host; it was classified as a transport error with
-// reach unknown, retried to MaxAttempts and fed to the breaker, which
-// opened on it.
-func TestBugNilBodyWithContentLength(t *testing.T) {
-	for _, cl := range []int64{5, -1} {
-		g := newGateway(t, ok200)
-		var changed atomic.Bool
-		s := transport.DefaultBreaker()
-		s.OnStateChange = func(string, gobreaker.State, gobreaker.State) { changed.Store(true) }
-		rt := transport.New(newBase(t), transport.WithPolicy(fastPolicy()), transport.WithBreaker(s), transport.WithoutBudget(), transport.WithFailFast())
-		for i := 0; i < 8; i++ {
-			req := newRequest(t, "GET", g.URL, nil)
-			req.ContentLength = cl
-			resp, err, as := do(t, rt, req)
-			if err == nil {
-				resp.Body.Close()
-				t.Fatalf("ContentLength %d: request %d succeeded", cl, i)
-			}
-			if len(as) != 1 || as[0].Cause != policy.CauseRequestBody || as[0].Retry {
-				t.Fatalf("ContentLength %d: request %d: %d attempts (%s), cause %q: the caller's mistake was retried or blamed on the host",
-					cl, i, len(as), rules(as), as[len(as)-1].Cause)
-			}
-		}
-		if g.hits() != 0 {
-			t.Errorf("the server got %d requests", g.hits())
-		}
-		hostStillServed(t, rt, g.URL, changed.Load())
-	}
-}
-
 // TestBugLocalRequestErrorCountedAgainstHost: a request that net/http
 // refuses before it opens a connection (an invalid header value, here
 // one a caller copied unchecked from its input) is classified as a
@@ -60,14 +26,21 @@ func TestBugNilBodyWithContentLength(t *testing.T) {
 // one caller's bad header opens the breaker for every valid request to
 // that host (ErrCircuitOpen below). Expected: one attempt, not retried,
 // the breaker untouched.
+//
+// A nil Body with a ContentLength other than 0 is the same mistake with
+// the caller's body ("http: Request.ContentLength=5 with nil Body"):
+// cause request_body, as a body that fails.
 func TestBugLocalRequestErrorCountedAgainstHost(t *testing.T) {
 	tests := []struct {
 		name  string
 		spoil func(*http.Request)
+		cause policy.Cause
 	}{
-		{"line break in a value", func(r *http.Request) { r.Header["X-Note"] = []string{"line one\nline two"} }},
-		{"space in a name", func(r *http.Request) { r.Header["X Note"] = []string{"v"} }},
-		{"no host", func(r *http.Request) { r.URL.Host = "" }},
+		{"line break in a value", func(r *http.Request) { r.Header["X-Note"] = []string{"line one\nline two"} }, policy.CauseInvalidRequest},
+		{"space in a name", func(r *http.Request) { r.Header["X Note"] = []string{"v"} }, policy.CauseInvalidRequest},
+		{"no host", func(r *http.Request) { r.URL.Host = "" }, policy.CauseInvalidRequest},
+		{"nil body, ContentLength 5", func(r *http.Request) { r.ContentLength = 5 }, policy.CauseRequestBody},
+		{"nil body, ContentLength -1", func(r *http.Request) { r.ContentLength = -1 }, policy.CauseRequestBody},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -87,7 +60,7 @@ func TestBugLocalRequestErrorCountedAgainstHost(t *testing.T) {
 				if errors.Is(err, transport.ErrCircuitOpen) {
 					t.Fatalf("request %d refused by the breaker: %v", i, err)
 				}
-				if len(as) != 1 || as[0].Retry || as[0].Cause != policy.CauseInvalidRequest || as[0].Reach != policy.ReachNotSent {
+				if len(as) != 1 || as[0].Retry || as[0].Cause != tt.cause || as[0].Reach != policy.ReachNotSent {
 					t.Fatalf("request %d: %d attempts (%s), cause %q, reach %q: a local refusal was retried or blamed on the host",
 						i, len(as), rules(as), as[0].Cause, as[0].Reach)
 				}
