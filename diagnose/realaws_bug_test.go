@@ -10,6 +10,14 @@ import (
 	"testing"
 )
 
+// timeoutAccessRecord is a REST access-log record (JSON) of request r's
+// integration timeout, received at 2026-11-26T01:00:00Z (1795654800000):
+// the integration fields "-", as the gateway logs an answer it gave up on.
+func timeoutAccessRecord(r string) string {
+	return `{"requestId":"` + r + `","status":"504","integration_requestId":"-","integration_latency":"-","error_message":"Endpoint request timed out",` +
+		`"error_responseType":"INTEGRATION_TIMEOUT","responseLatency":"29004","requestTimeEpoch":"1795654800000"}` + "\n"
+}
+
 // reportOfFiles reads files (name, content) in order and returns the report.
 func reportOfFiles(t *testing.T, files ...[2]string) Report {
 	t.Helper()
@@ -152,8 +160,7 @@ func TestBugLogsTailFirstLineLongerThanPeek(t *testing.T) {
 		"2026-11-26T01:00:00.012Z (" + r + ") Sending request to https://lambda.eu-west-1.amazonaws.com/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:orders/invocations\n" +
 		"2026-11-26T01:00:29.012Z (" + r + ") Execution failed due to a timeout error\n" +
 		"2026-11-26T01:00:29.013Z (" + r + ") Method completed with status: 504\n"
-	access := `{"requestId":"` + r + `","status":"504","integration_requestId":"-","integration_latency":"-","error_message":"Endpoint request timed out",` +
-		`"error_responseType":"INTEGRATION_TIMEOUT","responseLatency":"29004","requestTimeEpoch":"1795654800000"}` + "\n"
+	access := timeoutAccessRecord(r)
 	rep := reportOfFiles(t, [2]string{"access.jsonl", access}, [2]string{"execution.log", exec}, [2]string{"tail.txt", tail})
 	f := rep.Files[2]
 	if f.Format != FormatLogsTail || f.Ignored != 0 || f.Records != 7 {
@@ -216,8 +223,7 @@ func TestBugFunctionTimeoutQuotedInUnprefixedExecutionLine(t *testing.T) {
 func TestBugGetLogEventsIsOneStream(t *testing.T) {
 	t.Parallel()
 	const r = "a1b2c3d4-0000-4000-8000-000000000001"
-	access := `{"requestId":"` + r + `","status":"504","integration_requestId":"-","integration_latency":"-","error_message":"Endpoint request timed out",` +
-		`"error_responseType":"INTEGRATION_TIMEOUT","responseLatency":"29004","requestTimeEpoch":"1795654800000"}` + "\n"
+	access := timeoutAccessRecord(r)
 	const base = 1795654800000
 	type event struct {
 		Timestamp     int64  `json:"timestamp"`
@@ -269,8 +275,7 @@ func TestBugCLITextTimestampAfterMultiLineMessage(t *testing.T) {
 		l = "c0000001-0000-4000-8000-000000000001"
 		s = "2026/11/26/[$LATEST]0123456789abcdef0123456789abcdef"
 	)
-	access := `{"requestId":"` + r + `","status":"504","integration_requestId":"-","integration_latency":"-","error_message":"Endpoint request timed out",` +
-		`"error_responseType":"INTEGRATION_TIMEOUT","responseLatency":"29004","requestTimeEpoch":"1795654800000"}` + "\n"
+	access := timeoutAccessRecord(r)
 	const base = 1795654800000
 	var b strings.Builder
 	for i, ev := range []struct {
@@ -398,8 +403,7 @@ func TestBugUntiedInvocationNamedWithoutFullCoverage(t *testing.T) {
 		r = "a1b2c3d4-0000-4000-8000-000000000001"
 		l = "c0000001-0000-4000-8000-000000000001"
 	)
-	access := `{"requestId":"` + r + `","status":"504","integration_requestId":"-","integration_latency":"-","error_message":"Endpoint request timed out",` +
-		`"error_responseType":"INTEGRATION_TIMEOUT","responseLatency":"29004","requestTimeEpoch":"1795654800000"}` + "\n"
+	access := timeoutAccessRecord(r)
 	lambda := `{"time":"2026-11-26T01:00:00.050Z","type":"platform.initStart","record":{"initializationType":"on-demand","phase":"init","runtimeVersion":"python:3.12.v40","functionName":"orders","functionVersion":"$LATEST"}}` + "\n" +
 		`{"time":"2026-11-26T01:00:00.100Z","type":"platform.start","record":{"requestId":"` + l + `","version":"$LATEST"}}` + "\n" +
 		`{"time":"2026-11-26T01:00:30.100Z","type":"platform.runtimeDone","record":{"requestId":"` + l + `","status":"timeout","metrics":{"durationMs":30000.0,"producedBytes":0}}}` + "\n" +
