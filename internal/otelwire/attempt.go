@@ -158,14 +158,15 @@ func methodName(method string) string {
 	case "":
 		return http.MethodGet
 	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
-		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace, methodQuery:
 		return method
 	}
 	return "HTTP"
 }
 
 // End ends the attempt span and records the attempt's metrics. On the span:
-// http.response.status_code; error.type (the status code for 4xx and 5xx, as
+// http.response.status_code; network.protocol.version (the response's,
+// as negotiated); error.type (the status code for 4xx and 5xx, as
 // the HTTP conventions ask of CLIENT spans, else the outcome's cause, else
 // the error's type) with the span status Error; aws.request_id, the id API
 // Gateway logged the attempt under by internal/gatewayid's rule (an HTTP
@@ -196,6 +197,9 @@ func (a *Attempt) endSpan(r AttemptResult, errType string) {
 	}
 	if resp := r.Response; resp != nil {
 		attrs = append(attrs, semconv.HTTPResponseStatusCode(resp.StatusCode))
+		if v := protocolVersion(resp); v != "" {
+			attrs = append(attrs, semconv.NetworkProtocolVersion(v))
+		}
 		if id := extendedRequestID(resp.Header); id != "" {
 			attrs = append(attrs, semconv.AWSExtendedRequestID(id))
 		}

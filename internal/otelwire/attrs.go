@@ -67,6 +67,11 @@ const (
 	HeaderXRayTraceID = "X-Amzn-Trace-Id"
 )
 
+// methodQuery is the QUERY method, which semconv v1.43.0 counts among the
+// known methods (HTTPRequestMethodQuery: RFC 9110's, PATCH and
+// draft-ietf-httpbis-safe-method-w-body's QUERY).
+const methodQuery = "QUERY"
+
 // target is what the HTTP conventions record about where a request goes.
 type target struct {
 	method string // semconv http.request.method: a known method or "_OTHER"
@@ -81,7 +86,7 @@ func targetOf(req *http.Request) target {
 	case "":
 		t.method = http.MethodGet
 	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
-		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace, methodQuery:
 	default:
 		t.method, t.orig = "_OTHER", req.Method
 	}
@@ -148,6 +153,26 @@ func (t target) attrs(dst []attribute.KeyValue) []attribute.KeyValue {
 		dst = append(dst, semconv.HTTPRequestMethodOriginal(t.orig))
 	}
 	return dst
+}
+
+// protocolVersion is network.protocol.version for a response's protocol,
+// as net/http reports it (resp.ProtoMajor and ProtoMinor): "1.0", "1.1",
+// "2" or "3"; "" when it is not known, as the conventions ask.
+func protocolVersion(resp *http.Response) string {
+	if resp == nil {
+		return ""
+	}
+	switch {
+	case resp.ProtoMajor == 1 && resp.ProtoMinor == 1:
+		return "1.1"
+	case resp.ProtoMajor == 1 && resp.ProtoMinor == 0:
+		return "1.0"
+	case resp.ProtoMajor == 2 && resp.ProtoMinor == 0:
+		return "2"
+	case resp.ProtoMajor == 3 && resp.ProtoMinor == 0:
+		return "3"
+	}
+	return ""
 }
 
 // isErrorStatus follows the HTTP conventions for CLIENT spans: 4xx and 5xx

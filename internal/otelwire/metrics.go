@@ -56,8 +56,8 @@ func refusalAttrs(kind string) []attribute.KeyValue {
 }
 
 type durationKey struct {
-	method, host, errType string
-	port, status          int
+	method, host, errType, proto string
+	port, status                 int
 }
 
 type attemptKey struct {
@@ -66,13 +66,16 @@ type attemptKey struct {
 }
 
 func (k durationKey) attrs() []attribute.KeyValue {
-	attrs := make([]attribute.KeyValue, 0, 5)
+	attrs := make([]attribute.KeyValue, 0, 6)
 	attrs = append(attrs,
 		semconv.HTTPRequestMethodKey.String(k.method),
 		semconv.ServerAddress(k.host),
 		semconv.ServerPort(k.port))
 	if k.status != 0 {
 		attrs = append(attrs, semconv.HTTPResponseStatusCode(k.status))
+	}
+	if k.proto != "" {
+		attrs = append(attrs, semconv.NetworkProtocolVersion(k.proto))
 	}
 	if k.errType != "" {
 		attrs = append(attrs, semconv.ErrorTypeKey.String(k.errType))
@@ -125,7 +128,7 @@ func (is *instruments) attempt(ctx context.Context, t target, r AttemptResult, e
 	if h := is.duration.Inst(); h.Enabled(ctx) {
 		k := durationKey{method: t.method, host: t.host, port: t.port, errType: errType}
 		if r.Response != nil {
-			k.status = r.Response.StatusCode
+			k.status, k.proto = r.Response.StatusCode, protocolVersion(r.Response)
 		}
 		h.Record(ctx, r.Duration.Seconds(), is.durationSets.get(k, durationKey.attrs).record...)
 	}

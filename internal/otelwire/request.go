@@ -162,6 +162,8 @@ func logicalName(method string) string {
 		return "retryscope CONNECT"
 	case http.MethodTrace:
 		return "retryscope TRACE"
+	case methodQuery:
+		return "retryscope QUERY"
 	}
 	return "retryscope HTTP"
 }
