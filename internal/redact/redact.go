@@ -64,18 +64,18 @@ func query(raw string) string {
 // credentialWords name a credential alone: "Proxy-Authorization",
 // "X-Session-Id", "Set-Cookie", "X-Amz-Credential".
 var credentialWords = []string{
-	"authorization", "auth", "bearer", "cookie", "cookies", "session", "sessionid",
-	"credential", "credentials", "jwt", "signature", "apikey",
+	"authorization", "authentication", "auth", "bearer", "cookie", "cookies", "session", "sessionid",
+	"credential", "credentials", "jwt", "signature", "apikey", "apikeys", "passcode",
 }
 
 // credentialEndings name one at a word's end too: "X-Amz-Security-Token",
 // "Authtoken", "client_secret", "X-Password".
-var credentialEndings = []string{"token", "tokens", "secret", "secrets", "password", "passwd", "apikey"}
+var credentialEndings = []string{"token", "tokens", "secret", "secrets", "password", "passwd", "passcode", "apikey", "apikeys"}
 
-// keyKinds make the word "key" after them a credential: "X-Api-Key",
+// keyKinds make the word "key" (or "keys") after them a credential: "X-Api-Key",
 // "X-Functions-Key", "Ocp-Apim-Subscription-Key". Other keys are not
 // ("Idempotency-Key", an HTTP API's "routeKey").
-var keyKinds = []string{"api", "access", "secret", "private", "subscription", "functions", "client", "master", "signing", "auth", "session"}
+var keyKinds = []string{"api", "access", "secret", "private", "subscription", "functions", "client", "consumer", "master", "signing", "auth", "session"}
 
 // SensitiveHeader reports whether a header or field whose name is name
 // may carry a credential and must never be recorded: one with a word
@@ -116,7 +116,7 @@ func credentialWord(w, prev string) bool {
 			return true
 		}
 	}
-	if equalFold(w, "key") {
+	if equalFold(w, "key") || equalFold(w, "keys") {
 		for _, k := range keyKinds {
 			if equalFold(prev, k) {
 				return true
@@ -170,7 +170,7 @@ func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 // SensitiveHeader reports holds one, in some case (a new slice each
 // call): text without any of them names no credential.
 func Fragments() []string {
-	return []string{"auth", "bearer", "cookie", "session", "credential", "jwt", "signature", "key", "token", "secret", "passw"}
+	return []string{"auth", "bearer", "cookie", "session", "credential", "jwt", "signature", "key", "token", "secret", "passw", "passc"}
 }
 
 // Text returns s with every spelling of u that may appear in it (with or

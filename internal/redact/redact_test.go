@@ -84,6 +84,11 @@ func TestSensitiveHeader(t *testing.T) {
 		{"identity.apiKey", true}, // an access log's $context.identity.apiKey
 		{"Authtoken", true},
 		{"cookies", true}, // an HTTP API event's cookie list
+		{"X-Api-Keys", true},
+		{"X-Apikeys", true},
+		{"X-Authentication", true},
+		{"X-Consumer-Key", true}, // OAuth 1's consumer key
+		{"X-Passcode", true},
 		// Names that only look alike: evidence, ids, challenges.
 		{"WWW-Authenticate", false},
 		{"Proxy-Authenticate", false},
@@ -107,6 +112,22 @@ func TestSensitiveHeader(t *testing.T) {
 	for _, tt := range tests {
 		if got := SensitiveHeader(tt.name); got != tt.want {
 			t.Errorf("SensitiveHeader(%q) = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// Every word that names a credential holds one of Fragments (the fuzz
+// test below looks for names, this for the lists themselves).
+func TestFragmentsCoverTheWords(t *testing.T) {
+	t.Parallel()
+	words := append(append([]string{"key", "keys"}, credentialWords...), credentialEndings...)
+	for _, w := range words {
+		covered := false
+		for _, f := range Fragments() {
+			covered = covered || strings.Contains(w, f)
+		}
+		if !covered {
+			t.Errorf("%q holds none of %q", w, Fragments())
 		}
 	}
 }
