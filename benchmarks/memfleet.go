@@ -48,7 +48,8 @@ func newMemFleet() *memFleet {
 		members: map[string]*memberCount{}, stop: make(chan struct{})}
 }
 
-// Close stops every member's sync goroutine.
+// Close stops every member's sync goroutine, each after a last sync: the
+// counts since its previous one reach the store, for budgetUse.
 func (f *memFleet) Close() {
 	close(f.stop)
 	f.wg.Wait()
@@ -188,6 +189,7 @@ func (m *fleetMember) run(offset time.Duration) {
 	for {
 		select {
 		case <-m.store.stop:
+			m.sync() // what was counted since the last sync reaches the store (budgetUse)
 			return
 		case <-t.C:
 			m.sync()
