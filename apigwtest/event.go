@@ -13,6 +13,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/retryscope/retryscope/internal/httpsyntax"
 )
 
 // Constants of the emulated account, as they appear in events and logs.
@@ -219,7 +221,7 @@ func mapRawProxyResponse(raw *rawProxyResponse) (proxyResponse, error) {
 	}
 	h := make(http.Header, len(raw.Headers)+len(raw.MultiValueHeaders)+4)
 	for k, vs := range raw.MultiValueHeaders {
-		if !validHeaderName(k) {
+		if !httpsyntax.IsToken(k) {
 			return proxyResponse{}, fmt.Errorf("%w: header name %q", errMalformed, k)
 		}
 		for _, v := range vs {
@@ -227,7 +229,7 @@ func mapRawProxyResponse(raw *rawProxyResponse) (proxyResponse, error) {
 		}
 	}
 	for k, v := range raw.Headers {
-		if !validHeaderName(k) {
+		if !httpsyntax.IsToken(k) {
 			return proxyResponse{}, fmt.Errorf("%w: header name %q", errMalformed, k)
 		}
 		if _, dup := raw.MultiValueHeaders[k]; !dup {
@@ -248,36 +250,21 @@ func mapRawProxyResponse(raw *rawProxyResponse) (proxyResponse, error) {
 	return proxyResponse{status: status, header: h, body: body}, nil
 }
 
-func validHeaderName(k string) bool {
-	if k == "" {
-		return false
-	}
-	for i := 0; i < len(k); i++ {
-		c := k[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte("()<>@,;:\\\"/[]?={}", c) >= 0 {
-			return false
-		}
-	}
-	return true
-}
-
 // cleanHeaderValue drops the control characters a header value may not
 // hold (RFC 9110 5.5: all but HTAB), so a function cannot break the
 // connection: net/http sends them, and clients (net/http's among them)
 // refuse the response as malformed.
 func cleanHeaderValue(v string) string {
-	if strings.IndexFunc(v, isHeaderCTL) < 0 {
+	if strings.IndexFunc(v, httpsyntax.IsCTL) < 0 {
 		return v
 	}
 	return strings.Map(func(r rune) rune {
-		if isHeaderCTL(r) {
+		if httpsyntax.IsCTL(r) {
 			return -1
 		}
 		return r
 	}, v)
 }
-
-func isHeaderCTL(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }
 
 // requestTimeEpoch formats t as $context.requestTimeEpoch (milliseconds).
 func requestTimeEpoch(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }

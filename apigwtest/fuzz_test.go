@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
+
+	"github.com/retryscope/retryscope/internal/httpsyntax"
 )
 
 func FuzzMapProxyResponse(f *testing.F) {
@@ -39,7 +41,7 @@ func FuzzMapProxyResponse(f *testing.F) {
 			t.Fatalf("invalid JSON accepted: %q", payload)
 		}
 		for k, vs := range header {
-			if !validHeaderName(k) {
+			if !httpsyntax.IsToken(k) {
 				t.Fatalf("header name %q", k)
 			}
 			for _, v := range vs {

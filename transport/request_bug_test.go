@@ -3,7 +3,6 @@ package transport_test
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"runtime"
 	"strings"
@@ -70,42 +69,6 @@ func TestBugLocalRequestErrorCountedAgainstHost(t *testing.T) {
 			}
 			hostStillServed(t, rt, g.URL, changed.Load())
 		})
-	}
-}
-
-// TestBugGetBodyWrongLengthLosesResponse: the sibling of
-// TestBugGetBodyFailureLosesResponse. GetBody's copy for the retry is
-// in memory but not ContentLength bytes long: the retry's body cannot be
-// produced (bodyFailed's own words: "it failed, or its length differs
-// from ContentLength"). admitRetry promises "The retry's body is made
-// before this answer is let go: when it cannot be, the retry is let go
-// unsent", so the 504 received should be returned. The length was checked
-// only when the retry was about to go, after the 504 had been discarded:
-// the caller got an error saying nothing was sent, and lost the answer.
-func TestBugGetBodyWrongLengthLosesResponse(t *testing.T) {
-	g := newGateway(t, gw504, ok200)
-	ct := newCounting(t)
-	rt := transport.New(ct, fast()...)
-	req := newRequest(t, "PUT", g.URL, strings.NewReader("order"))
-	req.GetBody = func() (io.ReadCloser, error) {
-		return io.NopCloser(strings.NewReader("a longer order")), nil
-	}
-	resp, err, as := do(t, rt, req)
-	if err != nil {
-		t.Fatalf("%v (attempts %s): the 504 received was lost", err, rules(as))
-	}
-	if resp.StatusCode != 504 {
-		t.Errorf("status %d", resp.StatusCode)
-	}
-	if got := readAll(t, resp.Body); got != gw504.body {
-		t.Errorf("body %q", got)
-	}
-	resp.Body.Close()
-	if g.hits() != 1 || len(as) != 1 || as[0].Retry {
-		t.Errorf("%d hits, attempts %s", g.hits(), rules(as))
-	}
-	if n := ct.open(); n != 0 {
-		t.Errorf("%d bodies left open", n)
 	}
 }
 

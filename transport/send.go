@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/retryscope/retryscope/internal/httpsyntax"
 	"github.com/retryscope/retryscope/internal/otelwire"
 	"github.com/retryscope/retryscope/internal/xray"
 	"github.com/retryscope/retryscope/policy"
@@ -217,16 +218,20 @@ func (c *call) classify(areq *http.Request, r *attemptResult, prefix []byte) {
 		// and sending it again would fail the same way.
 		r.outcome = policy.Outcome{Reach: r.outcome.Reach, Cause: policy.CauseRequestBody,
 			Reason: "the request body failed while it was sent (its Read failed, or its length differs from ContentLength); not retried"}
-	case r.outcome.Cause != policy.CauseCanceled && invalidRequest(areq) != nil:
-		// net/http refuses such a request before it writes anything (and
-		// says so in a plain error): the caller's mistake, not the host's.
-		r.outcome = policy.Outcome{Reach: policy.ReachNotSent, Cause: policy.CauseInvalidRequest,
-			Reason: invalidRequest(areq).Error() + "; nothing was sent, not retried"}
-	case r.outcome.Cause != policy.CauseCanceled && c.cancelClosed():
-		// http.Client's Timeout cancels through Request.Cancel; the base
-		// says "request canceled", which is no context error.
-		r.outcome = policy.Outcome{Reach: r.outcome.Reach, Cause: policy.CauseCanceled,
-			Reason: "the caller canceled the request (Request.Cancel was closed)"}
+	case r.outcome.Cause == policy.CauseCanceled:
+	default:
+		if why := invalidRequest(areq); why != nil {
+			// net/http refuses such a request before it writes anything
+			// (and says so in a plain error): the caller's mistake, not
+			// the host's.
+			r.outcome = policy.Outcome{Reach: policy.ReachNotSent, Cause: policy.CauseInvalidRequest,
+				Reason: why.Error() + "; nothing was sent, not retried"}
+		} else if c.cancelClosed() {
+			// http.Client's Timeout cancels through Request.Cancel; the
+			// base says "request canceled", which is no context error.
+			r.outcome = policy.Outcome{Reach: r.outcome.Reach, Cause: policy.CauseCanceled,
+				Reason: "the caller canceled the request (Request.Cancel was closed)"}
+		}
 	}
 }
 
@@ -379,40 +384,16 @@ func invalidRequest(req *http.Request) error {
 		return errors.New("the request's URL has no host")
 	}
 	for name, values := range req.Header {
-		if !validFieldName(name) {
+		if !httpsyntax.IsToken(name) {
 			return fmt.Errorf("header name %q is not a token", name)
 		}
 		for _, v := range values {
-			if !validFieldValue(v) {
+			if !httpsyntax.ValidValue(v) {
 				return fmt.Errorf("the value of header %q holds a control character", name)
 			}
 		}
 	}
 	return nil
-}
-
-// validFieldName reports whether name is an RFC 9110 token.
-func validFieldName(name string) bool {
-	if name == "" {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if c >= 0x80 || !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
-			return false
-		}
-	}
-	return true
-}
-
-// validFieldValue reports whether v holds no control character but tabs.
-func validFieldValue(v string) bool {
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; c < ' ' && c != '\t' || c == 0x7f {
-			return false
-		}
-	}
-	return true
 }
 
 // ownIDs returns copies of inv and sent in one allocation, for a record

@@ -18,6 +18,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/retryscope/retryscope/internal/httpsyntax"
 	"github.com/retryscope/retryscope/internal/redact"
 	"github.com/retryscope/retryscope/policy"
 	"github.com/retryscope/retryscope/transport"
@@ -314,7 +315,7 @@ func parseProbeFlags(args []string, stderr io.Writer) (cfg *probeConfig, code in
 			cfg.method = http.MethodPost
 		}
 	}
-	if !isToken(cfg.method) {
+	if !httpsyntax.IsToken(cfg.method) {
 		return nil, usageError(stderr, "probe", "-X %q is not a valid method", cfg.method)
 	}
 	if cfg.hasBody && cfg.header.get("Content-Type") == "" {

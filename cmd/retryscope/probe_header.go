@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/retryscope/retryscope/internal/httpsyntax"
 	"github.com/retryscope/retryscope/internal/redact"
 )
 
@@ -73,10 +74,10 @@ func parseHeaderLine(s string) (name, value string, err error) {
 	if name == "" {
 		return "", "", errors.New("empty header name")
 	}
-	if !isToken(name) {
+	if !httpsyntax.IsToken(name) {
 		// The name is not shown: a mistyped -H may hold a secret there.
 		for i := 0; i < len(name); i++ {
-			if !isToken(name[i : i+1]) {
+			if !httpsyntax.IsToken(name[i : i+1]) {
 				return "", "", fmt.Errorf("the header name is not a valid HTTP token: byte %d is %s", i+1, describeByte(name[i]))
 			}
 		}
@@ -102,21 +103,4 @@ func describeByte(c byte) string {
 		return "a non-ASCII byte"
 	}
 	return fmt.Sprintf("%q", string(c))
-}
-
-// isToken reports whether s is an RFC 9110 token (header names, methods).
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
 }

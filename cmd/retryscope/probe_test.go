@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/retryscope/retryscope/apigwtest"
+	"github.com/retryscope/retryscope/internal/httpsyntax"
 	"github.com/retryscope/retryscope/internal/xray"
 )
 
@@ -449,7 +450,7 @@ func FuzzParseHeaderLine(f *testing.F) {
 			// that is no header. Told by changing every letter and digit
 			// that must not show: the error must read the same.
 			var hidden string
-			if rawName, raw, ok := strings.Cut(s, ":"); ok && isToken(rawName) {
+			if rawName, raw, ok := strings.Cut(s, ":"); ok && httpsyntax.IsToken(rawName) {
 				hidden = rawName + ":" + shiftAlnum(raw)
 			} else {
 				hidden = shiftAlnum(s)
@@ -459,7 +460,7 @@ func FuzzParseHeaderLine(f *testing.F) {
 			}
 			return
 		}
-		if !isToken(name) {
+		if !httpsyntax.IsToken(name) {
 			t.Fatalf("name %q is not a token", name)
 		}
 		if strings.ContainsAny(value, "\r\n\x00") || value != strings.Trim(value, " \t") {

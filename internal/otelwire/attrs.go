@@ -81,13 +81,8 @@ type target struct {
 }
 
 func targetOf(req *http.Request) target {
-	t := target{method: req.Method}
-	switch req.Method {
-	case "":
-		t.method = http.MethodGet
-	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
-		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace, methodQuery:
-	default:
+	t := target{method: methodName(req.Method)}
+	if t.method == "HTTP" { // a method the conventions do not know
 		t.method, t.orig = "_OTHER", req.Method
 	}
 	hostport := req.Host
