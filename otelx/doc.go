@@ -35,7 +35,10 @@
 //
 // Each attempt span follows the stable HTTP semantic conventions
 // (http.request.method, url.full, server.address, server.port,
-// http.response.status_code, network.protocol.version, error.type) and adds aws.request_id (the id
+// http.response.status_code, network.protocol.version, error.type; the
+// first four, which the conventions list for sampling decisions, are given
+// when the span starts, so that a sampler can decide on them) and adds
+// aws.request_id (the id
 // API Gateway logged the attempt under, as Attempt.APIGatewayRequestID
 // gives it: an HTTP API's apigw-requestid, else the x-amzn-RequestId a REST
 // API answered, else the UUID the attempt sent, which a REST API adopts),

@@ -10,6 +10,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -459,21 +461,105 @@ func TestSemconvNoProvider(t *testing.T) {
 	}
 }
 
+// The attributes the conventions list for sampling decisions reach the
+// sampler when each attempt span starts: http.request.method,
+// server.address, server.port and url.full (query values redacted), on
+// the first attempt (the trace's root here) and on the retry. A sampler
+// that drops health checks by their URL then drops them, and keeps the
+// rest.
+func TestSemconvSamplerSeesStartAttributes(t *testing.T) {
+	var mu sync.Mutex
+	calls := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		calls[r.URL.Path]++
+		n := calls[r.URL.Path]
+		mu.Unlock()
+		if n == 1 {
+			w.WriteHeader(503)
+		}
+	}))
+	defer srv.Close()
+	host, port := hostPort(t, srv.URL)
+	s := &seeingSampler{drop: "/health"}
+	rig := newSemconvRig(t, s)
+	sendOnce(t, rig.rt, context.Background(), http.MethodGet, srv.URL+"/orders?token=s3cr3t")
+	sendOnce(t, rig.rt, context.Background(), http.MethodGet, srv.URL+"/health")
+
+	want := map[attribute.Key]attribute.Value{
+		semconv.HTTPRequestMethodKey: attribute.StringValue("GET"),
+		semconv.ServerAddressKey:     attribute.StringValue(host),
+		semconv.ServerPortKey:        attribute.IntValue(port),
+	}
+	if len(s.starts) != 4 {
+		t.Fatalf("the sampler saw %d CLIENT spans start, want 4 (two attempts each)", len(s.starts))
+	}
+	for i, got := range s.starts {
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("start %d: %s = %v, want %v", i+1, k, got[k].Emit(), v.Emit())
+			}
+		}
+		path := "/orders?token=REDACTED"
+		if i >= 2 {
+			path = "/health"
+		}
+		if u := got[semconv.URLFullKey].AsString(); u != srv.URL+path {
+			t.Errorf("start %d: url.full = %q, want %q", i+1, u, srv.URL+path)
+		}
+	}
+	spans := rig.clientSpans()
+	if len(spans) != 2 {
+		t.Fatalf("%d CLIENT spans recorded, want the two of /orders", len(spans))
+	}
+	for _, sp := range spans {
+		a := scAttrs(sp.Attributes())
+		if !strings.HasSuffix(a[semconv.URLFullKey].AsString(), "/orders?token=REDACTED") {
+			t.Errorf("recorded %v", a[semconv.URLFullKey].Emit())
+		}
+		n := 0
+		for _, kv := range sp.Attributes() {
+			if kv.Key == semconv.URLFullKey {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("url.full recorded %d times", n)
+		}
+	}
+}
+
+func hostPort(t *testing.T, raw string) (string, int) {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port, err := strconv.Atoi(u.Port())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Hostname(), port
+}
+
+// seeingSampler keeps the attributes every CLIENT span starts with, and
+// drops the spans whose url.full ends in drop.
 type seeingSampler struct {
-	mu   sync.Mutex
-	seen map[attribute.Key]bool
+	drop   string
+	mu     sync.Mutex
+	starts []map[attribute.Key]attribute.Value
 }
 
 func (s *seeingSampler) ShouldSample(p sdktrace.SamplingParameters) sdktrace.SamplingResult {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.seen == nil {
-		s.seen = map[attribute.Key]bool{}
+	if p.Kind != trace.SpanKindClient {
+		return sdktrace.AlwaysSample().ShouldSample(p)
 	}
-	if p.Kind == trace.SpanKindClient {
-		for _, kv := range p.Attributes {
-			s.seen[kv.Key] = true
-		}
+	a := scAttrs(p.Attributes)
+	s.mu.Lock()
+	s.starts = append(s.starts, a)
+	s.mu.Unlock()
+	if s.drop != "" && strings.HasSuffix(a[semconv.URLFullKey].AsString(), s.drop) {
+		return sdktrace.NeverSample().ShouldSample(p)
 	}
 	return sdktrace.AlwaysSample().ShouldSample(p)
 }

@@ -70,16 +70,21 @@ type AttemptResult struct {
 // attempt's own clone: only its Header is modified. Send the request with
 // the returned context so that the attempt span is current while it runs.
 //
-// The span's attributes are set in one call when the attempt ends (the
-// opted-in request headers excepted, read at once): one copy and one
-// normalisation pass in the SDK per span instead of two. As before, a
-// sampler does not see them.
+// The attributes the HTTP semantic conventions list for sampling decisions
+// (http.request.method, server.address, server.port, url.full) are given
+// to the tracer when the span starts, so that a sampler sees them: a
+// sampler that drops health checks by their URL, or keeps one host's
+// traces, can decide on the attempt's span, the trace's root when the
+// caller has no span. They are built once per request and shared by its
+// attempts. The other attributes are set in one call when the attempt
+// ends (the opted-in request headers excepted, read at once).
 func (r *Request) StartAttempt(ctx context.Context, req *http.Request, n int, hedge bool) (context.Context, *Attempt) {
 	if r == nil {
 		return ctx, nil
 	}
 	in := r.in
 	var span trace.Span
+	var t target
 	if r.traced {
 		if n > 1 || hedge {
 			ctx = r.logical() // later attempts are the logical span's children
@@ -88,7 +93,8 @@ func (r *Request) StartAttempt(ctx context.Context, req *http.Request, n int, he
 		if n == 1 && r.started {
 			ctx = r.lctx // the logical span came first (a refusal): its child
 		}
-		ctx, span = in.tracer.Start(ctx, methodName(req.Method), in.clientStart...)
+		t = targetOf(req)
+		ctx, span = in.tracer.Start(ctx, methodName(req.Method), r.startOptions(t, req.URL)...)
 		if n == 1 {
 			r.firstSC = span.SpanContext()
 		}
@@ -105,8 +111,11 @@ func (r *Request) StartAttempt(ctx context.Context, req *http.Request, n int, he
 	if span == nil && (in.metricsUnset() || !in.m.enabled(ctx)) {
 		return ctx, nil
 	}
+	if !r.traced {
+		t = targetOf(req)
+	}
 	a := r.newAttempt(span != nil)
-	a.in, a.ctx, a.span, a.url, a.t, a.n, a.hedge = in, ctx, span, req.URL, targetOf(req), n, hedge
+	a.in, a.ctx, a.span, a.url, a.t, a.n, a.hedge = in, ctx, span, req.URL, t, n, hedge
 	if span == nil {
 		return ctx, a
 	}
@@ -135,10 +144,35 @@ func (r *Request) newAttempt(recording bool) *Attempt {
 	return new(Attempt)
 }
 
-// startAttrs are the attributes known when the attempt started.
+// samplingAttrCount bounds the attributes a span starts with: the method
+// (and the original one, for a method the conventions do not know),
+// server.address, server.port and url.full.
+const samplingAttrCount = 5
+
+// startOptions returns the start options of an attempt span for target t
+// and URL u: its kind and its sampling attributes (see StartAttempt).
+// Those of an attempt to the request's URL are built once, in r, and
+// shared; another URL gets options of its own. Called with r.mu held.
+func (r *Request) startOptions(t target, u *url.URL) []trace.SpanStartOption {
+	if r.clientStart != nil && r.url == u {
+		return r.clientStart
+	}
+	full := r.urlFull(u)
+	if full != r.full {
+		attrs := append(t.attrs(make([]attribute.KeyValue, 0, samplingAttrCount)), semconv.URLFull(full))
+		return []trace.SpanStartOption{r.in.clientStart[0], trace.WithAttributes(attrs...)}
+	}
+	if r.clientStart == nil {
+		attrs := append(t.attrs(r.samplingAttrs[:0]), semconv.URLFull(r.full))
+		r.clientOpts = [2]trace.SpanStartOption{r.in.clientStart[0], trace.WithAttributes(attrs...)}
+		r.clientStart = r.clientOpts[:]
+	}
+	return r.clientStart
+}
+
+// startAttrs are the attributes known when the attempt started that its
+// span did not start with.
 func (a *Attempt) startAttrs(attrs []attribute.KeyValue) []attribute.KeyValue {
-	attrs = a.t.attrs(attrs)
-	attrs = append(attrs, semconv.URLFull(a.full))
 	if a.n > 1 {
 		attrs = append(attrs, semconv.HTTPRequestResendCount(a.n-1))
 	}

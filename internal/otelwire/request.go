@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
@@ -42,6 +43,15 @@ type Request struct {
 	lctx    context.Context   // a context carrying the logical span, once started
 	span    trace.Span        // the logical span while it records; nil otherwise
 	firstSC trace.SpanContext // the first attempt's span, the logical span's parent when the caller has none
+
+	// clientStart are the start options of the attempts whose URL is the
+	// request's: the CLIENT kind, and the attributes the HTTP conventions
+	// ask to have at span creation, where a sampler sees them (see
+	// StartAttempt). The first attempt to start builds them, in the
+	// arrays below; nil before.
+	clientStart   []trace.SpanStartOption
+	clientOpts    [2]trace.SpanStartOption
+	samplingAttrs [samplingAttrCount]attribute.KeyValue
 
 	// first is the first recording attempt's telemetry, allocated with
 	// the request.

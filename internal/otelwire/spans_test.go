@@ -2,6 +2,7 @@ package otelwire_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -302,5 +303,45 @@ func checkPropagated(t *testing.T, span sdktrace.ReadOnlySpan, traceparent strin
 	sc := trace.SpanContextFromContext(propagation.TraceContext{}.Extract(context.Background(), propagation.HeaderCarrier(h)))
 	if !sc.IsValid() || sc.SpanID() != span.SpanContext().SpanID() || sc.TraceID() != span.SpanContext().TraceID() {
 		t.Errorf("traceparent %q does not carry the attempt span %s", traceparent, span.SpanContext().SpanID())
+	}
+}
+
+// An attempt whose URL is not its request's starts with its own url.full
+// and server attributes; one to the request's URL starts with the
+// request's, however many attempts share them.
+func TestAttemptStartsWithItsOwnURL(t *testing.T) {
+	t.Parallel()
+	rec := newRecorder(t, otelwire.Config{})
+	orig, _ := http.NewRequest(http.MethodGet, "https://api.example.com/orders?key=s3cr3t", nil)
+	_, r := rec.StartRequest(context.Background(), orig, time.Now())
+	moved, _ := http.NewRequest(http.MethodGet, "http://other.example.net:8080/v2/orders?key=s3cr3t", nil)
+	for n, req := range []*http.Request{orig, moved, orig.Clone(context.Background())} {
+		_, a := r.StartAttempt(context.Background(), req, n+1, false)
+		a.End(otelwire.AttemptResult{Err: errors.New("no answer")})
+	}
+	r.End(nil, errors.New("no answer"), 3)
+	want := []struct {
+		full, host string
+		port       int64
+	}{
+		{"https://api.example.com/orders?key=REDACTED", "api.example.com", 443},
+		{"http://other.example.net:8080/v2/orders?key=REDACTED", "other.example.net", 8080},
+		{"https://api.example.com/orders?key=REDACTED", "api.example.com", 443},
+	}
+	var clients []sdktrace.ReadOnlySpan
+	for _, s := range rec.spans.Ended() {
+		if s.SpanKind() == trace.SpanKindClient {
+			clients = append(clients, s)
+		}
+	}
+	if len(clients) != len(want) {
+		t.Fatalf("%d attempt spans, want %d", len(clients), len(want))
+	}
+	for i, w := range want {
+		a := attrs(clients[i].Attributes())
+		if a["url.full"].AsString() != w.full || a["server.address"].AsString() != w.host || a["server.port"].AsInt64() != w.port {
+			t.Errorf("attempt %d: url.full %q, server %q:%d; want %q, %q:%d", i+1,
+				a["url.full"].AsString(), a["server.address"].AsString(), a["server.port"].AsInt64(), w.full, w.host, w.port)
+		}
 	}
 }
