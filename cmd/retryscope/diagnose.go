@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/retryscope/retryscope/diagnose"
+	"github.com/retryscope/retryscope/internal/termsafe"
 )
 
 func init() {
@@ -90,7 +91,7 @@ func runDiagnose(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
+		enc := json.NewEncoder(termsafe.JSONWriter(stdout))
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(rep); err != nil {
 			fmt.Fprintf(stderr, "retryscope diagnose: %v\n", err)

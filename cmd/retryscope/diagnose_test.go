@@ -137,3 +137,27 @@ func TestBugDiagnoseStopsAtUnreadableFile(t *testing.T) {
 		}
 	}
 }
+
+// What a log holds reaches -json escaped where a terminal would act on it
+// (a C1 CSI, a bidi override), and decodes to what the log held.
+func TestDiagnoseJSONTerminalSafe(t *testing.T) {
+	t.Parallel()
+	log := filepath.Join(t.TempDir(), "access.jsonl")
+	line := `{"requestId":"11111111-1111-4111-8111-111111111111","status":"504","integrationLatency":"-",` +
+		"\"error_message\":\"Endpoint request timed out\u009b2J\u202egnp.exe\",\"error_responseType\":\"INTEGRATION_TIMEOUT\"," +
+		`"responseLatency":"29012","requestTimeEpoch":"1795654800010"}` + "\n"
+	if err := os.WriteFile(log, []byte(line), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"diagnose", "-json", log}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	out := stdout.String()
+	if strings.ContainsAny(out, "\u009b\u202e") {
+		t.Fatalf("raw C1 or bidi override in -json output:\n%s", out)
+	}
+	if !strings.Contains(out, `\u009b2J\u202egnp.exe`) {
+		t.Errorf("the log's text is not in the output, escaped:\n%s", out)
+	}
+}

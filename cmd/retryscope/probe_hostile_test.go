@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"io"
 	"log"
 	"math/big"
@@ -53,11 +54,28 @@ func TestBugProbeIDsTerminalInjection(t *testing.T) {
 		w.WriteHeader(200)
 	}))
 	defer s.Close()
-	for _, mode := range [][]string{nil, {"-wide"}} {
+	for _, mode := range [][]string{nil, {"-wide"}, {"-json"}} {
 		args := append(append([]string{"-attempts", "1"}, mode...), s.URL+"/x")
 		stdout, stderr, _ := runProbeCmd(t, args...)
 		if i, bad := terminalUnsafe(stdout + stderr); bad {
 			t.Errorf("%v: terminal-unsafe output at %d: %q", mode, i, (stdout + stderr)[max(0, i-40):min(len(stdout+stderr), i+20)])
+		}
+		if len(mode) == 1 && mode[0] == "-json" {
+			// Escaped, not lost: the document still holds the id the server sent.
+			var doc struct {
+				Requests []struct {
+					Attempts []struct {
+						RequestID string `json:"request_id"`
+					} `json:"attempts"`
+				} `json:"requests"`
+			}
+			if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+				t.Fatalf("-json: %v\n%s", err, stdout)
+			}
+			if len(doc.Requests) != 1 || len(doc.Requests[0].Attempts) != 1 ||
+				!strings.HasPrefix(doc.Requests[0].Attempts[0].RequestID, "id\u009b2J\u202eevil") {
+				t.Errorf("-json request ids: %+v\n%s", doc, stdout)
+			}
 		}
 	}
 }
@@ -89,7 +107,7 @@ func TestBugProbeTLSNameTerminalInjection(t *testing.T) {
 	defer s.Close()
 	u, _ := url.Parse(s.URL)
 	target := "https://localhost:" + u.Port() + "/x"
-	for _, mode := range [][]string{nil, {"-wide"}} {
+	for _, mode := range [][]string{nil, {"-wide"}, {"-json"}} {
 		args := append(append([]string{"-attempts", "1"}, mode...), target)
 		stdout, stderr, _ := runProbeCmd(t, args...)
 		out := stdout + stderr

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/retryscope/retryscope/internal/redact"
+	"github.com/retryscope/retryscope/internal/termsafe"
 )
 
 // probeJSON is the -json document.
@@ -106,7 +107,7 @@ func (o *probeOutput) json(t *probeTally, queries []insightsQuery) {
 		}
 		doc.Requests = append(doc.Requests, rj)
 	}
-	enc := json.NewEncoder(o.w)
+	enc := json.NewEncoder(termsafe.JSONWriter(o.w))
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(doc)
 }

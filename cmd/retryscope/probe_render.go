@@ -295,8 +295,9 @@ func (o *probeOutput) text(s string) string {
 }
 
 // shown is o.text(s) fit to print on a terminal, for the text output (-json
-// keeps the text as it is, in JSON strings): error texts quote what a server
-// sent, such as the names in its TLS certificate.
+// keeps the text in JSON strings, written through termsafe.JSONWriter):
+// error texts quote what a server sent, such as the names in its TLS
+// certificate.
 func (o *probeOutput) shown(s string) string { return termsafe.String(o.text(s)) }
 
 func attemptLabel(a *transport.Attempt) string {

@@ -4,6 +4,7 @@ package termsafe
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"unicode/utf8"
 )
@@ -65,4 +66,52 @@ func unsafeRune(r rune, size int) bool {
 		return true
 	}
 	return false
+}
+
+// JSONWriter returns a writer that passes JSON text on to w with the C1
+// control characters and the bidirectional overrides (see String) written
+// as JSON escapes (\u009b, \u202e), which decode to the same strings:
+// encoding/json escapes the C0 controls but writes those as they are, and
+// a document piped to a terminal (jq -r, less) would act on them. Outside
+// JSON strings such characters cannot occur in valid JSON, so the text
+// keeps its meaning. Each Write must hold whole UTF-8 characters, as
+// json.Encoder's do (it writes each value in one call); invalid UTF-8 is
+// passed on unchanged (encoding/json never writes it).
+func JSONWriter(w io.Writer) io.Writer { return jsonWriter{w} }
+
+type jsonWriter struct{ w io.Writer }
+
+func (j jsonWriter) Write(p []byte) (int, error) {
+	out := escapeJSON(p)
+	if _, err := j.w.Write(out); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// escapeJSON returns p with the runes String escapes beyond ASCII written
+// as \u escapes; p itself when it has none.
+func escapeJSON(p []byte) []byte {
+	var out []byte
+	last := 0
+	for i := 0; i < len(p); {
+		if p[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(p[i:])
+		if size > 1 && unsafeRune(r, size) {
+			if out == nil {
+				out = make([]byte, 0, len(p)+16)
+			}
+			out = append(out, p[last:i]...)
+			out = fmt.Appendf(out, `\u%04x`, r)
+			last = i + size
+		}
+		i += size
+	}
+	if out == nil {
+		return p
+	}
+	return append(out, p[last:]...)
 }
