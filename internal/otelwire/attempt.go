@@ -25,7 +25,6 @@ type Attempt struct {
 	span     trace.Span  // nil when the span does not record
 	url      *url.URL    // the attempt's URL, to redact messages
 	header   http.Header // the attempt's own header, while injecting
-	full     string      // url.full
 	t        target
 	sentID   string
 	sentRoot string
@@ -122,7 +121,6 @@ func (r *Request) StartAttempt(ctx context.Context, req *http.Request, n int, he
 	a.header = req.Header
 	in.propagator.Inject(ctx, (*carrier)(a))
 	a.header = nil
-	a.full = r.urlFull(req.URL)
 	a.sentID = headerValue(req.Header, HeaderRequestID)
 	a.sentRoot = TraceRoot(req.Header)
 	if len(in.reqHeaders) > 0 {
