@@ -44,7 +44,8 @@ const (
 	// function that ran and failed (or returned a malformed proxy response).
 	CauseFunctionError Cause = "function_error"
 	// CauseQuotaExceeded: a 429 "Limit Exceeded", a usage-plan quota; not
-	// retried.
+	// retried. Reach says whether API Gateway answered it
+	// (x-amzn-ErrorType LimitExceededException) or someone else.
 	CauseQuotaExceeded Cause = "quota_exceeded"
 	// CauseMissingAuthToken: API Gateway's 403 "Missing Authentication
 	// Token" (also an unknown route).
@@ -64,13 +65,17 @@ const (
 	CauseEdgeTimeout Cause = "edge_timeout"
 )
 
-// Causes of the answers that say "too many requests": a throttle is a
-// refusal before any work, not a failure, and it is retried on the
-// throttle scale (Policy.ThrottleBackoff) for less of the retry budget
-// (BudgetConfig.ThrottleCost). Outcome.IsThrottle reports them.
+// Causes of the answers that say "too many requests": a throttle asks to
+// slow down, it is not a failure, and it is retried on the throttle scale
+// (Policy.ThrottleBackoff) for less of the retry budget
+// (BudgetConfig.ThrottleCost). Outcome.IsThrottle reports them. Whether
+// the request was refused before any work is the Reach's to say: only API
+// Gateway's own throttles have ReachGateway.
 const (
-	// CauseThrottled is a 429 that asks to slow down (API Gateway's "Too
-	// Many Requests", or a plain server's 429).
+	// CauseThrottled is a 429 that asks to slow down: API Gateway's "Too
+	// Many Requests" (reach gateway), the function's own 429 through a
+	// proxy integration (reach backend), or a 429 that does not show who
+	// answered it (reach unknown).
 	CauseThrottled Cause = "throttled"
 	// CauseGatewayError is API Gateway's 500 for a throttled Lambda (the
 	// same answer covers configuration errors).

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -56,10 +57,13 @@ type Outcome struct {
 // its cause and the server-requested delay. Policy.Signatures are matched
 // first (on every status), then APIGatewaySignatures() (on statuses of 400
 // and above), then the rules for plain HTTP servers:
-// 429 is a refusal before any work (gateway reach); 503 and 408 are
-// transient; 504 is a timeout behind a gateway (backend_timeout); other
-// statuses are the backend's final word. Errors are classified with
-// errors.Is and errors.As, never by their text.
+// any other 429 is a throttle (transient, or a quota that is not when its
+// body says "Limit Exceeded") that nothing shows to be a refusal before
+// any work: the function's own through a REST API (x-amz-apigw-id without
+// x-amzn-ErrorType) has reach backend, any other reach unknown;
+// 503 and 408 are transient; 504 is a timeout behind a gateway
+// (backend_timeout); other statuses are the backend's final word. Errors
+// are classified with errors.Is and errors.As, never by their text.
 func (p Policy) Classify(e Exchange) Outcome {
 	if e.Err != nil {
 		return classifyError(e.Err)
@@ -93,8 +97,7 @@ func (p Policy) classifyResponse(e Exchange) Outcome {
 	case status < 400:
 		return Outcome{Reach: ReachBackend, Cause: CauseOK, Reason: "the server answered"}
 	case status == http.StatusTooManyRequests:
-		return Outcome{Reach: ReachGateway, Retryable: true, Cause: CauseThrottled,
-			Reason: "429: the server refused the request before doing any work"}
+		return tooManyRequests(h, e.Body)
 	case status == http.StatusConflict && e.Request != nil && e.Request.Header.Get(HeaderIdempotencyKey) != "":
 		return Outcome{Reach: ReachBackend, Retryable: true, Cause: CauseInProgress,
 			Reason: "409 for an Idempotency-Key: the first request with this key is still being processed"}
@@ -119,6 +122,35 @@ func (p Policy) classifyResponse(e Exchange) Outcome {
 		return Outcome{Reach: ReachBackend, Cause: CauseClientError,
 			Reason: "the server refused the request: " + http.StatusText(status)}
 	}
+}
+
+// tooManyRequests classifies a 429 that no signature matched, so one that
+// does not carry the x-amzn-ErrorType of API Gateway's own throttle or
+// quota: nothing shows that it was refused before any work. With a REST
+// API's x-amz-apigw-id (which only the gateway makes) and no error type at
+// all it is the function's own answer through the proxy integration: the
+// function ran. Otherwise (an HTTP API, which names no error type even on
+// its own throttle; a server that is not API Gateway; another error type)
+// it does not show who answered, and the request may have run
+// (docs/aws-behaviour.md#whose-429). Its words decide the rest, as for
+// the gateway's: "Limit Exceeded" is a quota, not retried; anything else
+// a throttle, retried on the throttle scale when Decide finds it safe.
+func tooManyRequests(h http.Header, body []byte) Outcome {
+	o := Outcome{Reach: ReachUnknown, Retryable: true, Cause: CauseThrottled}
+	what := "429"
+	if bytes.Contains(body, []byte("Limit Exceeded")) {
+		o.Retryable, o.Cause = false, CauseQuotaExceeded
+		what = `429 "Limit Exceeded" (a quota: not retried)`
+	}
+	_, restAPI := h[HeaderExtendedRequestID]
+	_, errorType := h[HeaderErrorType]
+	if restAPI && !errorType {
+		o.Reach = ReachBackend
+		o.Reason = what + " from the function itself, through a REST API (x-amz-apigw-id, no x-amzn-ErrorType): the function ran"
+		return o
+	}
+	o.Reason = what + " without API Gateway's x-amzn-ErrorType for a throttle: nothing shows it was refused before any work, the request may have run"
+	return o
 }
 
 // classifyError places a transport error: a failed dial or DNS lookup never

@@ -11,19 +11,22 @@ const (
 	// refused, TLS handshake failure). Retrying is safe for every method.
 	ReachNotSent Reach = "not_sent"
 	// ReachUnknown: the request may have been sent and no response came
-	// (reset after write, attempt timeout, EOF), or an edge such as
-	// CloudFront gave up waiting for the origin (its own 504). The function
-	// may have run.
+	// (reset after write, attempt timeout, EOF), an edge such as
+	// CloudFront gave up waiting for the origin (its own 504), or a 429
+	// does not show who answered it (an HTTP API's, a plain server's). The
+	// function may have run.
 	ReachUnknown Reach = "unknown"
 	// ReachGateway: a gateway or edge answered without running the function
-	// (API Gateway 429, gateway 500 for a throttled Lambda, 403,
+	// (API Gateway's own 429, which names its error type in
+	// x-amzn-ErrorType; gateway 500 for a throttled Lambda; 403;
 	// CloudFront-generated 502 and 503). Retrying is safe for every method.
 	ReachGateway Reach = "gateway"
 	// ReachBackendTimeout: the function was invoked (or queued) and may still
 	// be running (REST 504 "Endpoint request timed out", HTTP API 503).
 	ReachBackendTimeout Reach = "backend_timeout"
 	// ReachBackend: the function (or a plain HTTP server) produced the
-	// response, including a 502 for a function error.
+	// response, including a 502 for a function error and a 429 the
+	// function returned through a REST API's proxy integration.
 	ReachBackend Reach = "backend"
 )
 

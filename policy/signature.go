@@ -131,17 +131,19 @@ var apiGatewaySignatures = []Signature{
 	{Cause: CauseGatewayError, Status: 500, Header: HeaderErrorType, BodyContains: "Internal server error",
 		Reach: ReachGateway, Retryable: true,
 		Reason: "API Gateway 500: Lambda throttled or a configuration error, the function did not run"},
-	{Cause: CauseThrottled, Status: 429, BodyContains: "Too Many Requests",
+	// API Gateway's own 429s are told by x-amzn-ErrorType, not by their
+	// words: a function behind a proxy integration may answer 429 with
+	// any body, "Too Many Requests" included, and then it ran. A 429 that
+	// matches neither is classified by Policy.Classify's 429 rule
+	// (docs/aws-behaviour.md#whose-429). The header also tells the
+	// answers to a HEAD request, which have no body (RFC 9110 §9.3.2).
+	{Cause: CauseThrottled, Status: 429, Header: HeaderErrorType, HeaderContains: "TooManyRequestsException",
 		Reach: ReachGateway, Retryable: true,
-		Reason: "API Gateway throttled the request: the function did not run"},
-	{Cause: CauseQuotaExceeded, Status: 429, BodyContains: "Limit Exceeded",
-		Reach: ReachGateway, Retryable: false,
-		Reason: "usage plan quota exceeded: retrying cannot succeed before the quota period resets"},
-	// The same answers without a body (to a HEAD request, RFC 9110
-	// §9.3.2, which has no content) are told by x-amzn-ErrorType alone.
+		Reason: "API Gateway throttled the request (x-amzn-ErrorType TooManyRequestsException): the function did not run"},
 	{Cause: CauseQuotaExceeded, Status: 429, Header: HeaderErrorType, HeaderContains: "LimitExceededException",
 		Reach: ReachGateway, Retryable: false,
 		Reason: "usage plan quota exceeded: retrying cannot succeed before the quota period resets"},
+	// A 502 without a body (to a HEAD request) is told by its error type.
 	{Cause: CauseFunctionError, Status: 502, Header: HeaderErrorType, HeaderContains: "InternalServerErrorException",
 		Reach: ReachBackend, Retryable: true,
 		Reason: "function error or malformed proxy response: the function ran and failed"},

@@ -51,7 +51,7 @@ func TestMetrics(t *testing.T) {
 	wantSum(t, got, otelwire.MetricAttempts, map[string]int64{
 		"backend_timeout/integration_timeout/true": 1,
 		"unknown/attempt_timeout/true":             1,
-		"gateway/throttled/true":                   1,
+		"unknown/throttled/true":                   1,
 		"not_sent/connection_refused/true":         1,
 		"backend/ok/false":                         1,
 		"unknown/canceled/false":                   1,
