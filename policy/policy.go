@@ -44,19 +44,22 @@ type Policy struct {
 	// every status; default none.
 	Signatures []Signature
 	// InProgressDelay is the least wait before retrying a request with an
-	// Idempotency-Key whose first attempt is probably still running: after
-	// a 409 that says so, or after a 504/503 integration timeout (the
-	// function runs on); default 5 s. Asking again at once only meets the
-	// key in progress: a 409, or with Powertools behind a proxy integration
-	// a 502 that is not retried (the benchmark's post-timeouts scenario:
-	// keys gained nothing with backoff alone). A Retry-After takes
-	// precedence.
+	// Idempotency-Key whose first attempt is probably still running; default
+	// 5 s. It applies after a 409 that says so, and after every answer or
+	// error that means someone stopped waiting while the request may still
+	// be processed: API Gateway's integration timeout (REST 504, HTTP API
+	// 503), a plain 504, CloudFront's own 504 and the attempt's own timeout
+	// (AttemptTimeout). Asking again at once only meets the key in
+	// progress: a 409, or with Powertools behind a proxy integration a 502
+	// (the benchmark's post-timeouts scenario: keys gained nothing with
+	// backoff alone). A Retry-After takes precedence.
 	InProgressDelay time.Duration
 	// AssumeIdempotent treats every request as safe to repeat, as if it
 	// carried an Idempotency-Key (SafeToRepeat); default false. Set it only
 	// when every handler behind the API deduplicates. InProgressDelay still
-	// waits only for requests that carry a key: without one the wait after
-	// an integration timeout is the backoff's.
+	// waits only for requests that carry a key: a request without one
+	// holds no key for a retry to find in progress, so, as for a GET, the
+	// wait after an integration timeout is the backoff's.
 	AssumeIdempotent bool
 	// Rand returns a uniform value in [0, n) for n > 0 and drives the
 	// jitter; default math/rand/v2's Int64N. Inject one for deterministic
@@ -204,7 +207,7 @@ func (p Policy) Decide(s State, o Outcome, now time.Time) Decision {
 		return Decision{Rule: RuleNotReplayable, Reason: "not retried: the request body was too large to buffer and has no GetBody"}
 	}
 	wait := p.backoffFor(o).Delay(s.Attempts, s.PrevWait, p.Rand)
-	if o.Cause == CauseInProgress || (o.Reach == ReachBackendTimeout && s.HasIdempotencyKey) {
+	if o.Cause == CauseInProgress || (s.HasIdempotencyKey && o.mayStillRun()) {
 		wait = max(wait, p.inProgressDelay())
 	}
 	if o.HasRetryAfter {

@@ -38,3 +38,17 @@ func (r Reach) MayHaveRun() bool {
 
 // String returns the reach as it is recorded, e.g. "backend_timeout".
 func (r Reach) String() string { return string(r) }
+
+// mayStillRun reports whether the outcome says that someone stopped
+// waiting for an answer while the request may still be processed, so that
+// a first run may still be going when a retry is sent: the reach
+// ReachBackendTimeout (API Gateway's integration timeout, a plain 504),
+// CloudFront's own 504 (CauseEdgeTimeout: it stopped waiting for API
+// Gateway, which may have invoked the function) and the attempt's own
+// timeout (CauseAttemptTimeout: the client stopped waiting). A reset or an
+// EOF is not: the connection ended, which says nothing of a run still
+// going. Policy.Decide waits at least Policy.InProgressDelay before
+// retrying a request with an Idempotency-Key after such an outcome.
+func (o Outcome) mayStillRun() bool {
+	return o.Reach == ReachBackendTimeout || o.Cause == CauseEdgeTimeout || o.Cause == CauseAttemptTimeout
+}
