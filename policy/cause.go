@@ -69,13 +69,15 @@ const (
 // slow down, it is not a failure, and it is retried on the throttle scale
 // (Policy.ThrottleBackoff) for less of the retry budget
 // (BudgetConfig.ThrottleCost). Outcome.IsThrottle reports them. Whether
-// the request was refused before any work is the Reach's to say: only API
-// Gateway's own throttles have ReachGateway.
+// the request was refused before any work is the Reach's to say: a 429
+// that API Gateway made, or that no function behind API Gateway can have
+// made (a plain server's), has ReachGateway.
 const (
 	// CauseThrottled is a 429 that asks to slow down: API Gateway's "Too
-	// Many Requests" (reach gateway), the function's own 429 through a
-	// proxy integration (reach backend), or a 429 that does not show who
-	// answered it (reach unknown).
+	// Many Requests" or a plain server's rate limiting (reach gateway),
+	// the function's own 429 through a proxy integration (reach backend),
+	// or an HTTP API's 429, which does not show who answered it (reach
+	// unknown).
 	CauseThrottled Cause = "throttled"
 	// CauseGatewayError is API Gateway's 500 for a throttled Lambda (the
 	// same answer covers configuration errors).

@@ -58,9 +58,11 @@ type Outcome struct {
 // first (on every status), then APIGatewaySignatures() (on statuses of 400
 // and above), then the rules for plain HTTP servers:
 // any other 429 is a throttle (transient, or a quota that is not when its
-// body says "Limit Exceeded") that nothing shows to be a refusal before
-// any work: the function's own through a REST API (x-amz-apigw-id without
-// x-amzn-ErrorType) has reach backend, any other reach unknown;
+// body says "Limit Exceeded"): the function's own through a REST API
+// (x-amz-apigw-id without x-amzn-ErrorType) has reach backend, one with
+// another mark of API Gateway (an HTTP API's apigw-requestid, another
+// error type) reach unknown, and a plain server's, a rate limiter's
+// refusal before any work, reach gateway;
 // 503 and 408 are transient; 504 is a timeout behind a gateway
 // (backend_timeout); other statuses are the backend's final word. Errors
 // are classified with errors.Is and errors.As, never by their text.
@@ -126,15 +128,17 @@ func (p Policy) classifyResponse(e Exchange) Outcome {
 
 // tooManyRequests classifies a 429 that no signature matched, so one that
 // does not carry the x-amzn-ErrorType of API Gateway's own throttle or
-// quota: nothing shows that it was refused before any work. With a REST
-// API's x-amz-apigw-id (which only the gateway makes) and no error type at
-// all it is the function's own answer through the proxy integration: the
-// function ran. Otherwise (an HTTP API, which names no error type even on
-// its own throttle; a server that is not API Gateway; another error type)
-// it does not show who answered, and the request may have run
-// (docs/aws-behaviour.md#whose-429). Its words decide the rest, as for
-// the gateway's: "Limit Exceeded" is a quota, not retried; anything else
-// a throttle, retried on the throttle scale when Decide finds it safe.
+// quota. With a REST API's x-amz-apigw-id (which only the gateway makes)
+// and no error type at all it is the function's own answer through the
+// proxy integration: the function ran. With another mark of API Gateway
+// (an HTTP API's apigw-requestid: an HTTP API names no error type even on
+// its own throttle; or another error type) it does not show who answered,
+// and the request may have run (docs/aws-behaviour.md#whose-429). Without
+// any, it is a server's rate limiting, which refuses a request before
+// doing its work (RFC 6585, section 4), as HTTP clients take it. Its words
+// decide the rest, as for the gateway's: "Limit Exceeded" is a quota, not
+// retried; anything else a throttle, retried on the throttle scale when
+// Decide finds it safe.
 func tooManyRequests(h http.Header, body []byte) Outcome {
 	o := Outcome{Reach: ReachUnknown, Retryable: true, Cause: CauseThrottled}
 	what := "429"
@@ -143,13 +147,18 @@ func tooManyRequests(h http.Header, body []byte) Outcome {
 		what = `429 "Limit Exceeded" (a quota: not retried)`
 	}
 	_, restAPI := h[HeaderExtendedRequestID]
+	_, httpAPI := h[HeaderHTTPAPIRequestID]
 	_, errorType := h[HeaderErrorType]
-	if restAPI && !errorType {
+	switch {
+	case restAPI && !errorType:
 		o.Reach = ReachBackend
 		o.Reason = what + " from the function itself, through a REST API (x-amz-apigw-id, no x-amzn-ErrorType): the function ran"
-		return o
+	case restAPI || httpAPI || errorType:
+		o.Reason = what + " from API Gateway without the x-amzn-ErrorType of its own throttle: nothing shows it was refused before any work, the request may have run"
+	default:
+		o.Reach = ReachGateway
+		o.Reason = what + ": the server refused the request before doing any work (rate limiting)"
 	}
-	o.Reason = what + " without API Gateway's x-amzn-ErrorType for a throttle: nothing shows it was refused before any work, the request may have run"
 	return o
 }
 

@@ -250,10 +250,9 @@ func TestClassifyPlainHTTP(t *testing.T) {
 		{"408", answer(408, ""), policy.ReachBackend, true, "request_timeout"},
 		{"409 without key", answer(409, "conflict"), policy.ReachBackend, false, "client_error"},
 		{"422", answer(422, ""), policy.ReachBackend, false, "client_error"},
-		// A throttle, but nothing shows that the server refused it before
-		// doing any work (TestClassify429Origin).
-		{"429", answer(429, ""), policy.ReachUnknown, true, "throttled"},
-		{"429 nginx body", answer(429, "<html>429 Too Many Requests</html>"), policy.ReachUnknown, true, "throttled"},
+		// A rate limiter's refusal before any work (TestClassify429Origin).
+		{"429", answer(429, ""), policy.ReachGateway, true, "throttled"},
+		{"429 nginx body", answer(429, "<html>429 Too Many Requests</html>"), policy.ReachGateway, true, "throttled"},
 		{"500", answer(500, "oops"), policy.ReachBackend, true, "server_error"},
 		{"501", answer(501, ""), policy.ReachBackend, false, "server_error"},
 		{"502", answer(502, "bad gateway"), policy.ReachBackend, false, "server_error"},

@@ -13,12 +13,13 @@ const (
 	// ReachUnknown: the request may have been sent and no response came
 	// (reset after write, attempt timeout, EOF), an edge such as
 	// CloudFront gave up waiting for the origin (its own 504), or a 429
-	// does not show who answered it (an HTTP API's, a plain server's). The
-	// function may have run.
+	// does not show who answered it (an HTTP API's). The function may have
+	// run.
 	ReachUnknown Reach = "unknown"
 	// ReachGateway: a gateway or edge answered without running the function
 	// (API Gateway's own 429, which names its error type in
-	// x-amzn-ErrorType; gateway 500 for a throttled Lambda; 403;
+	// x-amzn-ErrorType, or a plain server's rate limiting; gateway 500 for
+	// a throttled Lambda; 403;
 	// CloudFront-generated 502 and 503). Retrying is safe for every method.
 	ReachGateway Reach = "gateway"
 	// ReachBackendTimeout: the function was invoked (or queued) and may still

@@ -34,9 +34,10 @@ func headRequest(ex policy.Exchange) policy.Exchange {
 // comes with the REST API's x-amz-apigw-id and no error type is the
 // function's own answer through the proxy integration: the function ran
 // (reach backend).
-// A 429 that shows neither (an HTTP API, which sends no error type; a
-// server that is not API Gateway; an error type that is not a throttle's)
-// has reach unknown: it may have run. The cause and whether it is
+// A 429 with another mark of API Gateway (an HTTP API, which sends no
+// error type; an error type that is not a throttle's) has reach unknown:
+// it may have run. One without any mark is a server's rate limiting
+// (reach gateway), as HTTP clients take it. The cause and whether it is
 // transient follow the words, as before.
 func TestClassify429Origin(t *testing.T) {
 	t.Parallel()
@@ -64,12 +65,15 @@ func TestClassify429Origin(t *testing.T) {
 		// Neither shown.
 		{"HTTP API throttle", answer(429, gatewayTooMany, httpAPIIDs...), unknown, true, policy.CauseThrottled},
 		{"HTTP API, Limit Exceeded", answer(429, gatewayLimit, httpAPIIDs...), unknown, false, policy.CauseQuotaExceeded},
-		{"plain 429", answer(429, ""), unknown, true, policy.CauseThrottled},
-		{"plain 429 in API Gateway's words", answer(429, gatewayTooMany), unknown, true, policy.CauseThrottled},
-		{"plain 429 saying Limit Exceeded", answer(429, gatewayLimit), unknown, false, policy.CauseQuotaExceeded},
+		// No mark of API Gateway: a server's rate limiting, which refuses
+		// a request before doing its work.
+		{"plain 429", answer(429, ""), gw, true, policy.CauseThrottled},
+		{"plain 429 in API Gateway's words", answer(429, gatewayTooMany), gw, true, policy.CauseThrottled},
+		{"plain 429 saying Limit Exceeded", answer(429, gatewayLimit), gw, false, policy.CauseQuotaExceeded},
 		// x-amzn-RequestId alone is no REST API's mark: other AWS services
-		// send it too, and a client may choose its value.
-		{"429 with x-amzn-RequestId only", answer(429, gatewayTooMany, "x-amzn-RequestId", "6f1c7d3e-8a44-4b9e-9d1f-2f0b3c4d5e6f"), unknown, true, policy.CauseThrottled},
+		// send it too (their throttles refuse before any work), and a
+		// client may choose its value.
+		{"429 with x-amzn-RequestId only", answer(429, gatewayTooMany, "x-amzn-RequestId", "6f1c7d3e-8a44-4b9e-9d1f-2f0b3c4d5e6f"), gw, true, policy.CauseThrottled},
 		// An HTTP API's throttle with an id from behind it.
 		{"HTTP API 429 with x-amzn-RequestId", answer(429, gatewayTooMany, join(httpAPIIDs, []string{"x-amzn-RequestId", "replaced"})...), unknown, true, policy.CauseThrottled},
 		// A gateway response of another kind given status 429 (its
@@ -121,7 +125,7 @@ func TestDecide429Origin(t *testing.T) {
 		{"POST, HTTP API 429", fixed(), httpAPI429, "POST", false, policy.RuleUnsafe},
 		{"POST with key, HTTP API 429", fixed(), httpAPI429, "POST", true, policy.RuleRetry},
 		{"GET, HTTP API 429", fixed(), httpAPI429, "GET", false, policy.RuleRetry},
-		{"POST, plain 429", fixed(), plain429, "POST", false, policy.RuleUnsafe},
+		{"POST, plain 429", fixed(), plain429, "POST", false, policy.RuleRetry},
 		{"POST with key, plain 429", fixed(), plain429, "POST", true, policy.RuleRetry},
 		{"DELETE, plain 429", fixed(), plain429, "DELETE", false, policy.RuleRetry},
 	}
