@@ -13,7 +13,9 @@ import (
 // ...}" and the Lambda event (headers, query strings), a damaged line may
 // be anything. scrub hides them before a line is quoted, with the rules the
 // transport uses when it logs: values of the names that carry secrets
-// (the one rule in internal/redact), URL userinfo, URL query values.
+// (the one rule in internal/redact), URL userinfo, query values and bare
+// query parts, path parameters (redact.Query and redact.Path), in URLs and
+// in paths written without a scheme and host.
 
 // scrubPlaceholder replaces every hidden value (the transport's REDACTED).
 const scrubPlaceholder = redact.Placeholder
@@ -22,11 +24,12 @@ var (
 	// reAuthParam starts one more parameter of a Digest or SigV4
 	// Authorization value: ", Signature=...", ", response=\"...\"".
 	reAuthParam = regexp.MustCompile(`^,[ \t]*(?i:credential|signedheaders|signature|username|realm|nonce|uri|response|algorithm|cnonce|opaque|qop|nc|userhash)=`)
-	// reURL is a URL in free text.
-	reURL = regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s"'<>\\]+`)
+	// reURL is a URL in free text (or in a JSON string whose '&' are
+	// escaped, as encoding/json writes them: \u0026).
+	reURL = regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.\-]*://(?:[^\s"'<>\\]|\\u0026)+`)
 	// reEscapedURL is a URL inside a JSON string, its slashes escaped
 	// ("https:\/\/user:pw@host\/p?x=1").
-	reEscapedURL = regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.\-]*:\\/\\/(?:[^\s"'<>\\]|\\/)+`)
+	reEscapedURL = regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.\-]*:\\/\\/(?:[^\s"'<>\\]|\\/|\\u0026)+`)
 	// reQueryString is the execution log's "Method request query string:
 	// {k=v, ...}" (and its multi-value form).
 	reQueryString = regexp.MustCompile(`(?i)(query string: \{)([^}\r\n]*)`)
@@ -38,6 +41,13 @@ var (
 	reEventQueryObj = regexp.MustCompile(`(?i)(\\?"(?:multiValue)?queryStringParameters\\?"[ \t]*:[ \t]*)(\{[^}]*\})`)
 	reObjValue      = regexp.MustCompile(`("(?:[^"\\]|\\.)*"[ \t]*:[ \t]*)("(?:[^"\\]|\\.)*"|\[[^\]]*\])`)
 	reEscObjValue   = regexp.MustCompile(`(\\"(?:[^"\\]|\\[^"])*\\"[ \t]*:[ \t]*)(\\"(?:[^"\\]|\\[^"])*\\"|\[[^\]]*\])`)
+	// reTarget is a path, with any query and fragment, written without
+	// a scheme and host: an execution log's "Resource Path: /p", an
+	// event's "path":"/p", a request line's "GET /p?q HTTP/1.1". It
+	// starts with '/' (or a JSON-escaped "\/") at the start of the line
+	// or after a blank, a quote, '=', ',' or an opening bracket, never
+	// inside a URL; submatch 1 is the target.
+	reTarget = regexp.MustCompile(`(?:^|[\s"'=,(\[{])((?:/|\\/)(?:[^\s"'<>\\{}]|\\/|\\u0026)*)`)
 )
 
 // scrubHints are the lower-case fragments without which a line has nothing
@@ -54,7 +64,7 @@ var scrubHints = func() [][]byte {
 // modified.
 func scrub(b []byte) []byte {
 	if !mayHoldSecret(b) {
-		return b
+		return scrubTargets(b)
 	}
 	b = scrubSecretValues(b)
 	// Each rule runs only on lines that hold its literal part: the
@@ -80,15 +90,54 @@ func scrub(b []byte) []byte {
 		})
 	}
 	if bytes.Contains(b, []byte(`:\/\/`)) {
-		b = reEscapedURL.ReplaceAllFunc(b, func(u []byte) []byte {
-			plain := bytes.ReplaceAll(u, []byte(`\/`), []byte("/"))
-			return bytes.ReplaceAll(scrubURL(plain), []byte("/"), []byte(`\/`))
-		})
+		b = reEscapedURL.ReplaceAllFunc(b, func(u []byte) []byte { return unescaped(u, scrubURL) })
 	}
-	if !bytes.Contains(b, []byte("://")) {
+	if bytes.Contains(b, []byte("://")) {
+		b = reURL.ReplaceAllFunc(b, func(u []byte) []byte { return unescaped(u, scrubURL) })
+	}
+	return scrubTargets(b)
+}
+
+// scrubTargets redacts the paths and request targets in b written without
+// a scheme and host (see reTarget) that hold a ';' or a '?': their path
+// parameters and query as scrubURL does, their fragment dropped.
+// Punctuation after a target (".,;:!)]") is kept out of it. A line
+// without '/' and without ';' or '?' is returned at once.
+func scrubTargets(b []byte) []byte {
+	if bytes.IndexByte(b, '/') < 0 || bytes.IndexAny(b, ";?") < 0 {
 		return b
 	}
-	return reURL.ReplaceAllFunc(b, scrubURL)
+	var out []byte
+	last := 0
+	for _, m := range reTarget.FindAllSubmatchIndex(b, -1) {
+		start, end := m[2], m[3]
+		for end > start+1 && bytes.IndexByte([]byte(".,;:!)]"), b[end-1]) >= 0 {
+			end--
+		}
+		t := b[start:end]
+		if bytes.IndexAny(t, ";?") < 0 {
+			continue
+		}
+		out = append(append(out, b[last:start]...), unescaped(t, scrubTarget)...)
+		last = end
+	}
+	if out == nil {
+		return b
+	}
+	return append(out, b[last:]...)
+}
+
+// unescaped returns f(t) for a URL or path t that may be written inside a
+// JSON string, with its escaped '/' (\/) and '&' (\u0026, as encoding/json
+// writes it) read as themselves; f's result is escaped again in the same
+// way.
+func unescaped(t []byte, f func([]byte) []byte) []byte {
+	for _, esc := range [...][2]string{{`\/`, "/"}, {`\u0026`, "&"}} {
+		if bytes.Contains(t, []byte(esc[0])) {
+			return bytes.ReplaceAll(unescaped(bytes.ReplaceAll(t, []byte(esc[0]), []byte(esc[1])), f), []byte(esc[1]), []byte(esc[0]))
+		}
+	}
+	return f(t)
 }
 
 // scrubSecretValues hides the value after every name that carries a
@@ -260,20 +309,9 @@ func lineEnd(b []byte, i int) int {
 	return len(b)
 }
 
-// redactQuery replaces each value of a raw query string, keeping its keys.
+// redactQuery redacts a raw query string as redact.Query does.
 func redactQuery(q []byte) []byte {
-	var out []byte
-	for i, part := range bytes.Split(q, []byte("&")) {
-		if i > 0 {
-			out = append(out, '&')
-		}
-		key, _, hasValue := bytes.Cut(part, []byte("="))
-		out = append(out, key...)
-		if hasValue {
-			out = append(out, "="+scrubPlaceholder...)
-		}
-	}
-	return out
+	return []byte(redact.Query(string(q)))
 }
 
 func mayHoldSecret(b []byte) bool {
@@ -320,24 +358,32 @@ func foldEqual(b, lower []byte) bool {
 	return true
 }
 
-// scrubURL drops a URL's userinfo and fragment and replaces each query
-// value, keeping the keys.
+// scrubURL drops a URL's userinfo and fragment and redacts its path and
+// query (see scrubTarget).
 func scrubURL(u []byte) []byte {
 	scheme := bytes.Index(u, []byte("://")) + 3
 	out := append([]byte(nil), u[:scheme]...)
 	rest := u[scheme:]
-	if i := bytes.IndexByte(rest, '#'); i >= 0 {
-		rest = rest[:i]
-	}
 	authority := rest
-	if i := bytes.IndexAny(rest, "/?"); i >= 0 {
+	if i := bytes.IndexAny(rest, "/?#"); i >= 0 {
 		authority = rest[:i]
 	}
+	rest = rest[len(authority):]
 	if at := bytes.LastIndexByte(authority, '@'); at >= 0 {
-		rest = rest[at+1:]
+		authority = authority[at+1:]
 	}
-	path, query, hasQuery := bytes.Cut(rest, []byte("?"))
-	out = append(out, path...)
+	return append(append(out, authority...), scrubTarget(rest)...)
+}
+
+// scrubTarget redacts a path with any query and fragment: the path's
+// parameters (redact.Path) and the query (redact.Query); the fragment is
+// dropped.
+func scrubTarget(t []byte) []byte {
+	if i := bytes.IndexByte(t, '#'); i >= 0 {
+		t = t[:i]
+	}
+	path, query, hasQuery := bytes.Cut(t, []byte("?"))
+	out := []byte(redact.Path(string(path)))
 	if !hasQuery {
 		return out
 	}

@@ -96,6 +96,7 @@ func FuzzScrub(f *testing.F) {
 		`"queryStringParameters":{"a":"b"}`,
 		`"rawQueryString":"a=1"`,
 		`Authorization=\"`, `cookie="`, `x-api-key=[`,
+		`Resource Path: /a;b=c/d`, `"GET /p;x?y#z HTTP/1.1"`, `"path":"\/a;b=c\/d?e\u0026f"`, `https://h/p?a\u0026b=c`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -148,6 +149,66 @@ func TestBugScrubberMissesCustomCredentialNames(t *testing.T) {
 	for _, keep := range []string{`"routeKey":"POST /p"`, "X-Auth-Token=", `\"accessToken\":\"`, "Starting authorizer:", "page="} {
 		if !strings.Contains(out, keep) {
 			t.Errorf("%q not kept", keep)
+		}
+	}
+	if t.Failed() {
+		t.Logf("quoted:\n%s", out)
+	}
+}
+
+// A query part without '=' (a token passed as the whole query) and path
+// parameters (";jsessionid=" in a segment) were quoted as they came: in
+// URLs, in escaped URLs, in an event's rawQueryString and in paths and
+// request targets written without a scheme and host (an execution log's
+// "Resource Path:", an event's "path", a request line). Parameter names,
+// keys and the paths' segments stay.
+func TestBugScrubberMissesBarePartsAndPathParams(t *testing.T) {
+	t.Parallel()
+	const id = "(aaaaaaaa-1111-4222-8333-444444444444) "
+	lines := []string{
+		id + `HTTP Method: GET, Resource Path: /app;jsessionid=SEC01X/orders`,
+		id + `Endpoint request body after transformations: {"path":"/app;jsessionid=SEC02X;SEC03X/orders","rawPath":"\/app;sid=SEC04X\/orders","rawQueryString":"SEC05X&page=2"}`,
+		`{"msg":"x","event":"{\"path\":\"/app;jsessionid=SEC06X/o\",\"rawQueryString\":\"SEC07X\"}"}`,
+		`callback failed: Get "https://hooks.example.com/in;jsessionid=SEC08X/x?SEC09X&debug": EOF`,
+		`{"callback":"https:\/\/hooks.example.com\/in;sid=SEC10X\/x?SEC11X"}`,
+		`127.0.0.1 - - [04/Dec/2026:09:15:31 +0000] "GET /app;jsessionid=SEC12X/orders?SEC13X&keep-4=SEC14X HTTP/1.1" 200 2`,
+		`redirect to /login?SEC15X#SEC16X (path=/a;b=SEC17X)`,
+		`{"callback":"https://hooks.example.com/x?a=1\u0026SEC18X","path":"/p?b=2\u0026SEC19X","e":"https:\/\/h\/y?SEC20X\u0026c=SEC21X"}`,
+	}
+	var quoted []string
+	for _, l := range lines {
+		quoted = append(quoted, string(scrub([]byte(l))))
+	}
+	out := strings.Join(quoted, "\n")
+	for i := 1; i <= 21; i++ {
+		if secret := fmt.Sprintf("SEC%02dX", i); strings.Contains(out, secret) {
+			t.Errorf("secret %s quoted", secret)
+		}
+	}
+	for _, keep := range []string{
+		"Resource Path: /app;jsessionid=REDACTED/orders",
+		`"path":"/app;jsessionid=REDACTED;REDACTED/orders"`,
+		`"rawQueryString":"REDACTED&page=REDACTED"`,
+		"https://hooks.example.com/in;jsessionid=REDACTED/x?REDACTED&REDACTED",
+		`"GET /app;jsessionid=REDACTED/orders?REDACTED&keep-4=REDACTED HTTP/1.1"`,
+		"redirect to /login?REDACTED (path=/a;b=REDACTED)",
+		"sid=REDACTED",
+		`"https://hooks.example.com/x?a=REDACTED\u0026REDACTED"`,
+		`"/p?b=REDACTED\u0026REDACTED"`,
+		`"https:\/\/h\/y?REDACTED\u0026c=REDACTED"`,
+	} {
+		if !strings.Contains(out, keep) {
+			t.Errorf("%q not quoted", keep)
+		}
+	}
+	// Lines with ';' and '?' that hold no path keep them.
+	for _, l := range []string{
+		id + `Method request headers: {Content-Type=application/json;charset=UTF-8, Accept=text/html;q=0.9}`,
+		id + `Endpoint response body before transformations: {"message":"why?"}`,
+		id + `Method request path: {id=a;b}`,
+	} {
+		if got := string(scrub([]byte(l))); got != l {
+			t.Errorf("scrub(%q) = %q", l, got)
 		}
 	}
 	if t.Failed() {

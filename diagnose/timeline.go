@@ -10,7 +10,8 @@ type Timing struct {
 	// RequestID is the attempt's request id, as in its AttemptVerdict.
 	RequestID string
 	// Method and URL are the attempt log's (the transport logs the URL
-	// without userinfo or query values); empty without an attempt line.
+	// without userinfo, query values or path parameters' values); empty
+	// without an attempt line.
 	Method, URL string
 	// Sent and Answered bound the attempt: the attempt log's start and
 	// start plus duration; without an attempt line, the access log's

@@ -60,8 +60,10 @@
 // echoes is recorded even when its header holds only a Root, as after a
 // 504.
 //
-// url.full never carries userinfo or query values, error messages are
-// recorded with the URL redacted, and credential headers are never recorded.
+// url.full never carries userinfo, query values or path parameter values
+// (";jsessionid=..."; a query part or parameter without '=' is hidden
+// whole), error messages are recorded with the URL redacted, and
+// credential headers are never recorded.
 //
 // # Metrics
 //

@@ -24,7 +24,8 @@ type Attempt struct {
 	Number int
 	// Hedge is true for an attempt sent while another was still running.
 	Hedge bool
-	// Method and URL (redacted: no userinfo, no query values).
+	// Method and URL (redacted: no userinfo, no query values, no path
+	// parameter values; a query part without '=' is hidden whole).
 	Method, URL string
 	// Start and Duration of the attempt.
 	Start    time.Time
@@ -33,8 +34,8 @@ type Attempt struct {
 	Status int
 	// Err is the attempt's error, nil when a response came. When the
 	// error's text holds a URL with credentials (a *url.Error does), Err
-	// wraps it with that text redacted (no userinfo, query values or
-	// fragment); errors.Is and errors.As see through to the original.
+	// wraps it with that text redacted (no userinfo, query values, path
+	// parameter values or fragment); errors.Is and errors.As see through to the original.
 	Err error
 	// Reach, Cause and the classification's reason come from policy.Classify.
 	Reach policy.Reach
@@ -149,8 +150,8 @@ func (r *Recorder) Attempts() []Attempt {
 // error, so errors.Is(err, context.DeadlineExceeded) and
 // errors.Is(err, ErrCircuitOpen) work through it.
 //
-// Error() redacts every URL in its text (no userinfo, query values or
-// fragment), as the attempts' records are. Err is the error exactly as the
+// Error() redacts every URL in its text (no userinfo, query values, path
+// parameter values or fragment), as the attempts' records are. Err is the error exactly as the
 // base transport returned it, for errors.Is and errors.As: its own text
 // is not redacted (a *url.Error's holds the request's URL).
 type Error struct {

@@ -96,7 +96,7 @@ func WithIdempotencyKeys() Option {
 // wait_ms, rule, reason. Default none. `retryscope diagnose` reads these
 // records as JSON lines (slog.NewJSONHandler). Every URL in error and
 // reason (a *url.Error quotes the request's) is written without userinfo,
-// query values or fragment.
+// query values, path parameter values or fragment.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) { c.logger = l }
 }

@@ -8,12 +8,12 @@ import (
 
 // scrubURLs returns s with every URL-looking piece of text (a scheme, "://"
 // and what follows up to a space, a quote or a bracket) stripped of its
-// userinfo and fragment and with its query values replaced by
-// redact.Placeholder, as redact.URL does for a parsed URL. Error messages
-// carry URLs as text: net/http's *url.Error quotes the request's URL with
-// its user name, query and fragment (it hides only the password), and so
-// do the errors of clients built on it. Text without "://" is returned as
-// it is, without allocating.
+// userinfo and fragment and with its query and path parameters redacted,
+// as redact.URL does for a parsed URL. Error messages carry URLs as text:
+// net/http's *url.Error quotes the request's URL with its user name, query
+// and fragment (it hides only the password), and so do the errors of
+// clients built on it. Text without "://" is returned as it is, without
+// allocating.
 func scrubURLs(s string) string {
 	i := strings.Index(s, "://")
 	if i < 0 {
@@ -59,40 +59,27 @@ func scrubURLs(s string) string {
 	return b.String()
 }
 
-// scrubURL redacts one URL's text: u starts with a scheme and "://".
+// scrubURL redacts one URL's text: u starts with a scheme and "://". Its
+// path and query are redacted by the rules of redact.Path and
+// redact.Query.
 func scrubURL(u string) string {
 	rest := u[strings.Index(u, "://")+3:]
 	head := u[:len(u)-len(rest)]
-	auth := rest
-	if k := strings.IndexAny(rest, "/?#"); k >= 0 {
-		auth = rest[:k]
-	}
-	if at := strings.LastIndexByte(auth, '@'); at >= 0 {
-		rest = rest[at+1:]
-	}
 	if k := strings.IndexByte(rest, '#'); k >= 0 {
 		rest = rest[:k]
 	}
-	if k := strings.IndexByte(rest, '?'); k >= 0 {
-		rest = rest[:k+1] + scrubQuery(rest[k+1:])
+	rest, query, hasQuery := strings.Cut(rest, "?")
+	auth, path := rest, ""
+	if k := strings.IndexByte(rest, '/'); k >= 0 {
+		auth, path = rest[:k], rest[k:]
 	}
-	return head + rest
-}
-
-// scrubQuery keeps a raw query's keys and replaces each value.
-func scrubQuery(q string) string {
-	var b strings.Builder
-	for n, part := range strings.Split(q, "&") {
-		if n > 0 {
-			b.WriteByte('&')
-		}
-		key, _, hasValue := strings.Cut(part, "=")
-		b.WriteString(key)
-		if hasValue {
-			b.WriteString("=" + redact.Placeholder)
-		}
+	if at := strings.LastIndexByte(auth, '@'); at >= 0 {
+		auth = auth[at+1:]
 	}
-	return b.String()
+	if !hasQuery {
+		return head + auth + redact.Path(path)
+	}
+	return head + auth + redact.Path(path) + "?" + redact.Query(query)
 }
 
 func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }

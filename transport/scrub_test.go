@@ -18,7 +18,7 @@ func TestScrubURLs(t *testing.T) {
 		{"no scheme ://here", "no scheme ://here"},
 		{`Get "http://alice:***@h:1/p?token=t&x=y#frag": dial tcp h:1: refused`,
 			`Get "http://h:1/p?token=REDACTED&x=REDACTED": dial tcp h:1: refused`},
-		{`Post "https://h/p?flag&a=": EOF`, `Post "https://h/p?flag&a=REDACTED": EOF`},
+		{`Post "https://h/p?flag&a=": EOF`, `Post "https://h/p?REDACTED&a=REDACTED": EOF`},
 		{"see https://u@h/x, then http://h2/y?k=v.", "see https://h/x, then http://h2/y?k=REDACTED."},
 		{"(proxy http://user:pw@proxy:3128)", "(proxy http://proxy:3128)"},
 		{"http://h/p#only-fragment", "http://h/p"},
@@ -29,6 +29,14 @@ func TestScrubURLs(t *testing.T) {
 		{"http://h/clean/path", "http://h/clean/path"},
 		{"http://h/a'http://u@h2/b", "http://h/a'http://h2/b"},
 		{`https:\/\/u:p@h/x`, `https:\/\/u:p@h/x`}, // JSON-escaped: not a URL to this scanner
+		// A bare query part may be the token itself; a path parameter's
+		// value may be a session id.
+		{`Get "https://api.example/x?s3cr3tT0ken": EOF`, `Get "https://api.example/x?REDACTED": EOF`},
+		{`Get "https://api.example/x?AKIAIOSFODNN7EXAMPLE&debug": EOF`, `Get "https://api.example/x?REDACTED&REDACTED": EOF`},
+		{`Get "https://api.example/app;jsessionid=ABC123/orders": EOF`, `Get "https://api.example/app;jsessionid=REDACTED/orders": EOF`},
+		{"see http://u@h/a;sid=ABC123;s3cr3t/b;c=1?t, then", "see http://h/a;sid=REDACTED;REDACTED/b;c=REDACTED?REDACTED, then"},
+		{"http://h/a%3Bsid=keep/b", "http://h/a%3Bsid=keep/b"},
+		{"http://h/a;", "http://h/a;"},
 	}
 	for _, tt := range tests {
 		if got := scrubURLs(tt.in); got != tt.want {
@@ -46,6 +54,10 @@ func TestScrubURLsMatchesRedactURL(t *testing.T) {
 		"https://example.com/?a=%20b&c",
 		"https://user@example.com/path%2Fenc?sig=abc%3D",
 		"http://[::1]:80/x?q=v",
+		"https://api.example/x?s3cr3tT0ken&debug",
+		"https://u@api.example/app;jsessionid=ABC123/orders;v=2?tok",
+		"https://api.example/a%2Fb;sid=ABC123/c",
+		"https://api.example/a%3Bsid=keep/c",
 	} {
 		u, err := url.Parse(s)
 		if err != nil {
@@ -86,7 +98,8 @@ func TestScrubURLsNoAllocWithoutURL(t *testing.T) {
 }
 
 // FuzzScrubURLs: whatever the text around it, a URL's userinfo, query
-// values and fragment never survive; scrubbing is idempotent, never
+// values, bare query parts, path parameters' values and fragment never
+// survive; scrubbing is idempotent, never
 // panics and keeps valid UTF-8 valid.
 func FuzzScrubURLs(f *testing.F) {
 	for _, s := range []string{
@@ -107,7 +120,7 @@ func FuzzScrubURLs(f *testing.F) {
 		if !token(user) || !token(secret) {
 			return
 		}
-		u := "https://" + user + ":" + secret + "@h.example/p?k=" + secret + "#" + secret
+		u := "https://" + user + ":" + secret + "@h.example/p;sid=" + secret + ";" + secret + "/q?k=" + secret + "&" + secret + "#" + secret
 		in := sanitize(text) + " " + u + " " + sanitize(text)
 		got := scrubURLs(in)
 		if strings.Contains(got, secret) && !strings.Contains(sanitize(text), secret) {

@@ -5,10 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/retryscope/retryscope/apigwtest"
 )
 
 // TestBugEmulateBadPortExitsOne pins an -addr whose port is out of range
@@ -232,5 +235,58 @@ func TestBugHelpCommandIgnored(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	if code := run([]string{"help", "nope"}, &stdout, &stderr); code != 0 || !strings.Contains(stderr.String(), "usage: retryscope <command>") {
 		t.Errorf("help nope: exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+// TestBugProbeBarePartsAndPathParams: a query part without '=' (a token
+// passed as the whole query) and a path parameter's value (";jsessionid=")
+// were printed as they came: in probe's text and JSON output, its attempt
+// log, and its page, whose lanes name the request's path.
+func TestBugProbeBarePartsAndPathParams(t *testing.T) {
+	t.Parallel()
+	secrets := []string{"s3cr3tT0ken", "ABC123sess"}
+	const pathQuery = "/app;jsessionid=ABC123sess/orders?s3cr3tT0ken&page=2"
+	s := newProbeServer(t, firstAttemptFault(apigwtest.Fault{Outage: apigwtest.OutageTimeout}))
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + l.Addr().String()
+	l.Close()
+	dir := t.TempDir()
+	page, log := filepath.Join(dir, "probe.html"), filepath.Join(dir, "attempts.log")
+	printed := map[string]string{}
+	for i, args := range [][]string{
+		{"-html", page, "-attempt-log", log, s.URL + pathQuery},
+		{"-json", s.URL + pathQuery},
+		{"-attempts", "2", closed + pathQuery},
+		{"-json", "-attempts", "2", closed + pathQuery},
+	} {
+		stdout, stderr, _ := runProbeCmd(t, args...)
+		printed[fmt.Sprintf("run %d stdout", i+1)] = stdout
+		printed[fmt.Sprintf("run %d stderr", i+1)] = stderr
+	}
+	for name, path := range map[string]string{"page": page, "attempt log": log} {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		printed[name] = string(b)
+	}
+	for name, text := range printed {
+		for _, secret := range secrets {
+			if strings.Contains(text, secret) {
+				t.Errorf("%s holds %s:\n%s", name, secret, text)
+			}
+		}
+	}
+	for name, want := range map[string]string{
+		"run 1 stdout": "/prod/app;jsessionid=REDACTED/orders?REDACTED&page=REDACTED",
+		"attempt log":  "/prod/app;jsessionid=REDACTED/orders?REDACTED",
+		"page":         "GET /prod/app;jsessionid=REDACTED/orders",
+	} {
+		if !strings.Contains(printed[name], want) {
+			t.Errorf("%s lacks %q", name, want)
+		}
 	}
 }

@@ -90,7 +90,7 @@ func probeHTMLInput(cfg *probeConfig, all []probeResult) timeline.Input {
 	}
 	text := func(s string) string { return strings.Join(strings.Fields(redact.Text(s, cfg.url)), " ") }
 	for _, r := range all {
-		req := timeline.Request{Label: fmt.Sprintf("request %d", r.index+1), What: cfg.method + " " + cfg.url.EscapedPath()}
+		req := timeline.Request{Label: fmt.Sprintf("request %d", r.index+1), What: cfg.method + " " + redact.Path(cfg.url.EscapedPath())}
 		for i := range r.attempts {
 			a := &r.attempts[i]
 			req.ID = a.InvocationID

@@ -41,8 +41,9 @@ Credentials are sent but never shown: the values of headers whose names
 carry them (Authorization, Cookie, X-Api-Key, X-Amz-Security-Token,
 X-Auth-Token, X-Session-Id: any name with a word such as auth, session,
 credential or signature, a word ending in token, secret or password, or an
-api, access or subscription key), URL userinfo and query values print as
-REDACTED. URL userinfo (http://user:password@host/) is sent
+api, access or subscription key), URL userinfo, query values (a query
+part without '=' whole) and path parameter values (;jsessionid=...) print
+as REDACTED. URL userinfo (http://user:password@host/) is sent
 as Basic authorization, as curl does, unless -H gives an Authorization.
 
 With -L, redirects are followed as curl -L follows them (at most

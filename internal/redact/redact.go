@@ -1,5 +1,6 @@
 // Package redact removes credentials from what retryscope records: URL
-// userinfo and query values, and the headers that carry secrets.
+// userinfo, query values and path parameters, and the headers that carry
+// secrets.
 package redact
 
 import (
@@ -10,43 +11,104 @@ import (
 // Placeholder replaces every redacted value.
 const Placeholder = "REDACTED"
 
-// URL returns u as a string without userinfo, with every query value
-// replaced by Placeholder (the keys stay: they say what was asked) and
-// without the fragment. A nil URL gives "".
+// URL returns u as a string without userinfo and without the fragment,
+// with its query redacted by Query (the keys stay: they say what was
+// asked) and its path by Path (the segments stay, their parameters'
+// values do not). A nil URL gives "".
 func URL(u *url.URL) string {
 	if u == nil {
 		return ""
 	}
-	if u.User == nil && u.RawQuery == "" && u.Fragment == "" {
+	if !hides(u) {
 		return u.String()
 	}
 	c := *u
 	c.User = nil
 	c.Fragment, c.RawFragment = "", ""
 	if c.RawQuery != "" {
-		c.RawQuery = query(c.RawQuery)
+		c.RawQuery = Query(c.RawQuery)
+	}
+	if c.Opaque != "" {
+		c.Opaque = Path(c.Opaque)
+	} else if p := c.EscapedPath(); strings.IndexByte(p, ';') >= 0 {
+		// The parameters are found in the escaped path, where an escaped
+		// ';' (%3B) is data; the redacted path is set escaped, so that the
+		// rest of it is printed as it came.
+		p = Path(p)
+		if unescaped, err := url.PathUnescape(p); err == nil {
+			c.Path, c.RawPath = unescaped, p
+		}
 	}
 	return c.String()
 }
 
-// query keeps the keys of a raw query and replaces each value, without
-// decoding or reordering (a malformed query is still redacted).
-func query(raw string) string {
+// hides reports whether URL(u) has something of u's to leave out: a
+// userinfo, a query, a fragment or a ';' that may start path parameters.
+func hides(u *url.URL) bool {
+	return u.User != nil || u.RawQuery != "" || u.Fragment != "" ||
+		strings.IndexByte(u.Path, ';') >= 0 || strings.IndexByte(u.Opaque, ';') >= 0
+}
+
+// Query redacts a raw query without decoding or reordering it (a malformed
+// query is still redacted): each part between '&' keeps its key and has
+// its value after '=' replaced by Placeholder, and a part without '=' is
+// replaced whole. Such a part is a flag ("?debug") as often as the
+// credential itself (a token or a signed key passed as the whole query),
+// and the two cannot be told apart. An empty part stays empty.
+func Query(raw string) string {
 	var b strings.Builder
 	b.Grow(len(raw))
 	first := true
-	for part := range strings.SplitSeq(raw, "&") {
+	for p := range strings.SplitSeq(raw, "&") {
 		if !first {
 			b.WriteByte('&')
 		}
 		first = false
-		key, _, hasValue := strings.Cut(part, "=")
-		b.WriteString(key)
-		if hasValue {
-			b.WriteString("=" + Placeholder)
+		b.WriteString(param(p))
+	}
+	return b.String()
+}
+
+// Path redacts the parameters of an escaped path (as URL.EscapedPath
+// gives it, or as a URL's text spells it): in a segment, what follows its
+// first ';' is parameters separated by ';' ("/app;jsessionid=ABC/orders"),
+// each redacted as a query part is: its name stays, its value after '=' is
+// replaced by Placeholder, a parameter without '=' is replaced whole. The
+// segments themselves stay, and so does an escaped ';' (%3B), which is
+// data. A path without ';' is returned as it is.
+func Path(p string) string {
+	if strings.IndexByte(p, ';') < 0 {
+		return p
+	}
+	var b strings.Builder
+	b.Grow(len(p))
+	for i, seg := range strings.Split(p, "/") {
+		if i > 0 {
+			b.WriteByte('/')
+		}
+		name, params, ok := strings.Cut(seg, ";")
+		b.WriteString(name)
+		if !ok {
+			continue
+		}
+		for par := range strings.SplitSeq(params, ";") {
+			b.WriteByte(';')
+			b.WriteString(param(par))
 		}
 	}
 	return b.String()
+}
+
+// param redacts one query part or path parameter: "name=value" gives
+// "name=REDACTED", "" stays "", anything else gives "REDACTED".
+func param(p string) string {
+	if p == "" {
+		return ""
+	}
+	if name, _, ok := strings.Cut(p, "="); ok {
+		return name + "=" + Placeholder
+	}
+	return Placeholder
 }
 
 // Which names carry credentials is told by the words they are made of,
@@ -178,7 +240,7 @@ func Fragments() []string {
 // URL(u). Error messages and reasons pass through it before they are
 // recorded. A nil u, or one with nothing to hide, returns s unchanged.
 func Text(s string, u *url.URL) string {
-	if u == nil || (u.User == nil && u.RawQuery == "" && u.Fragment == "") || !strings.Contains(s, u.Host) {
+	if u == nil || !hides(u) || !strings.Contains(s, u.Host) {
 		return s
 	}
 	safe := URL(u)

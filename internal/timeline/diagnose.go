@@ -5,6 +5,7 @@ import (
 	"net/url"
 
 	"github.com/retryscope/retryscope/diagnose"
+	"github.com/retryscope/retryscope/internal/redact"
 )
 
 // FromDiagnose turns a diagnosis into the page's input: one request per
@@ -74,8 +75,9 @@ func FromDiagnose(tl diagnose.Timeline) Input {
 	return in
 }
 
-// what is "METHOD /path" of a logged URL: the path only, as query values
-// and userinfo have no place on the page.
+// what is "METHOD /path" of a logged URL: the path only, its parameters
+// redacted (an attempt log written before the transport redacted them may
+// hold them), as query values and userinfo have no place on the page.
 func what(method, raw string) string {
 	if method == "" {
 		return ""
@@ -84,5 +86,5 @@ func what(method, raw string) string {
 	if err != nil || raw == "" {
 		return method
 	}
-	return method + " " + u.EscapedPath()
+	return method + " " + redact.Path(u.EscapedPath())
 }

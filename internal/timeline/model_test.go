@@ -350,3 +350,19 @@ func TestWriteEscapes(t *testing.T) {
 		t.Error("the escaped text is missing")
 	}
 }
+
+// A lane named its request by the logged URL's path as it came, path
+// parameters (";jsessionid=...") included: an attempt log written before
+// the transport redacted them holds them.
+func TestBugWhatKeepsPathParams(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ method, url, want string }{
+		{"GET", "https://h/prod/app;jsessionid=ABC123sess/orders?s3cr3tT0ken", "GET /prod/app;jsessionid=REDACTED/orders"},
+		{"GET", "https://h/prod/orders?page=2", "GET /prod/orders"},
+		{"", "https://h/p", ""},
+	} {
+		if got := what(tt.method, tt.url); got != tt.want {
+			t.Errorf("what(%q, %q) = %q, want %q", tt.method, tt.url, got, tt.want)
+		}
+	}
+}
