@@ -100,7 +100,7 @@ func (p Policy) classifyResponse(e Exchange) Outcome {
 		return Outcome{Reach: ReachBackend, Cause: CauseOK, Reason: "the server answered"}
 	case status == http.StatusTooManyRequests:
 		return tooManyRequests(h, e.Body)
-	case status == http.StatusConflict && e.Request != nil && e.Request.Header.Get(HeaderIdempotencyKey) != "":
+	case status == http.StatusConflict && e.Request != nil && sentKey(e.Request.Header):
 		return Outcome{Reach: ReachBackend, Retryable: true, Cause: CauseInProgress,
 			Reason: "409 for an Idempotency-Key: the first request with this key is still being processed"}
 	case status == http.StatusRequestTimeout:
@@ -124,6 +124,12 @@ func (p Policy) classifyResponse(e Exchange) Outcome {
 		return Outcome{Reach: ReachBackend, Cause: CauseClientError,
 			Reason: "the server refused the request: " + http.StatusText(status)}
 	}
+}
+
+// sentKey reports whether a request's header sends an idempotency key,
+// under either of its names.
+func sentKey(h http.Header) bool {
+	return h.Get(HeaderIdempotencyKey) != "" || h.Get(HeaderXIdempotencyKey) != ""
 }
 
 // tooManyRequests classifies a 429 that no signature matched, so one that

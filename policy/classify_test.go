@@ -268,7 +268,7 @@ func TestClassifyPlainHTTP(t *testing.T) {
 	}
 }
 
-// TestClassifyInProgress: with an Idempotency-Key, 409 means the first
+// TestClassifyInProgress: with an Idempotency-Key (or X-Idempotency-Key), 409 means the first
 // request with this key is still being processed (IETF draft), and is
 // transient.
 func TestClassifyInProgress(t *testing.T) {
@@ -277,6 +277,11 @@ func TestClassifyInProgress(t *testing.T) {
 	ex.Request = &http.Request{Method: http.MethodPost, Header: http.Header{}}
 	ex.Request.Header.Set(policy.HeaderIdempotencyKey, `"8e03978e-40d5-43e8-bc93-6894a57f9324"`)
 	checkClassify(t, policy.Default(), classifyCase{"409 with key", ex, policy.ReachBackend, true, "in_progress"})
+
+	// The key under its other name, which the transport also takes.
+	ex.Request = &http.Request{Method: http.MethodPost, Header: http.Header{}}
+	ex.Request.Header.Set(policy.HeaderXIdempotencyKey, "k-1")
+	checkClassify(t, policy.Default(), classifyCase{"409 with X-Idempotency-Key", ex, policy.ReachBackend, true, "in_progress"})
 
 	ex.Request = nil // no request: no key
 	checkClassify(t, policy.Default(), classifyCase{"409 without request", ex, policy.ReachBackend, false, "client_error"})

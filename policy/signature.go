@@ -93,6 +93,10 @@ const (
 	HeaderErrorType         = "X-Amzn-Errortype" // x-amzn-ErrorType: set when API Gateway itself answered
 	HeaderTraceID           = "X-Amzn-Trace-Id"  // X-Ray trace header
 	HeaderIdempotencyKey    = "Idempotency-Key"  // IETF draft-ietf-httpapi-idempotency-key-header
+	// HeaderXIdempotencyKey is the other name of the key that net/http's
+	// Transport takes as marking a request idempotent; the transport and
+	// the 409 "still in progress" rule read either.
+	HeaderXIdempotencyKey = "X-Idempotency-Key"
 )
 
 // APIGatewaySignatures returns API Gateway's default gateway responses for

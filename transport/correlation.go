@@ -430,17 +430,13 @@ type callerHeader struct {
 	traceRoot  string // X-Amzn-Trace-Id's Root (internal/xray's rules)
 }
 
-// headerXIdempotencyKey is the other name net/http takes for an idempotency
-// key (Transport's doc: a request with either is retried as idempotent).
-const headerXIdempotencyKey = "X-Idempotency-Key"
-
 // isKey reports whether the header named k, with values v, marks its
 // request as carrying an idempotency key, as net/http reads it: an
 // Idempotency-Key or X-Idempotency-Key, in any case, with a value, or
 // present with a nil value (which net/http does not send: the caller's
 // way to say the request is idempotent without a key on the wire).
 func isKey(k string, v []string) bool {
-	if !strings.EqualFold(k, policy.HeaderIdempotencyKey) && !strings.EqualFold(k, headerXIdempotencyKey) {
+	if !strings.EqualFold(k, policy.HeaderIdempotencyKey) && !strings.EqualFold(k, policy.HeaderXIdempotencyKey) {
 		return false
 	}
 	return v == nil || (len(v) > 0 && v[0] != "")
@@ -464,7 +460,7 @@ func (c *config) readHeaderInto(ch *callerHeader, h http.Header) {
 	canonical := true
 	for k, v := range h {
 		ch.values += len(v)
-		if len(k) == len(policy.HeaderIdempotencyKey) || len(k) == len(headerXIdempotencyKey) {
+		if len(k) == len(policy.HeaderIdempotencyKey) || len(k) == len(policy.HeaderXIdempotencyKey) {
 			ch.hasKey = ch.hasKey || isKey(k, v)
 		}
 		if !isCanonical(k) {
