@@ -128,6 +128,21 @@ func classifyBody(line []byte) (parsedLine, error) {
 }
 
 func classifyJSON(line []byte) (parsedLine, error) {
+	p, err := classifyJSONObject(line)
+	if err != nil && p.kind == kindOtherJSON {
+		// Not JSON: perhaps an access-log format with a variable left
+		// unquoted, which logs a missing value as a bare "-".
+		if quoted, ok := quoteBareDashes(line); ok {
+			if q, qerr := classifyJSONObject(quoted); qerr == nil || q.kind != kindOtherJSON {
+				return q, qerr
+			}
+		}
+	}
+	return p, err
+}
+
+// classifyJSONObject is classifyJSON for the line as it is.
+func classifyJSONObject(line []byte) (parsedLine, error) {
 	// Fast path for access logs, the bulk of most inputs: one decode.
 	if bytes.Contains(line, []byte(`"requestId"`)) && !bytes.Contains(line, []byte(`"msg"`)) && !bytes.Contains(line, []byte(`"record"`)) && !bytes.Contains(line, []byte(`"level"`)) {
 		a, err := parseAccessRecord(line)

@@ -187,6 +187,7 @@ func FuzzReadFile(f *testing.F) {
 		"timestamp,message\n1795674000011,\"(r) x\"\n",
 		"[ERROR] Runtime.ImportModuleError: x\nSTART RequestId: l Version: $LATEST\n",
 		`{"status": 500, "log": "Execution log for request r\nThu Apr 01 21:58:32 UTC 2021 : Received response. Status: 429, Integration latency: 5 ms\n"}`,
+		`{"requestId":"r1","status":504,"integrationLatency":-,"responseLatency":29004,"requestTimeEpoch":1795654800000}` + "\n" + `{"requestId":"r2","status":-`,
 	} {
 		f.Add([]byte(s))
 	}

@@ -1,6 +1,7 @@
 package diagnose
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -222,6 +223,12 @@ func TestClassifyLine(t *testing.T) {
 		// Logged during init: no invocation, but not damaged (awslambdaric's JsonFormatter writes "requestId": "").
 		{`{"timestamp":"2026-11-26T01:00:00Z","level":"INFO","requestId":"","message":"hi"}`, kindPlatform, false},
 		{`{"timestamp":"2026-11-26T01:00:00Z","level":"INFO","requestId":7,"message":"hi"}`, kindPlatform, true},
+		// Unquoted $context variables: bare numbers, and a bare "-" where
+		// a value is missing.
+		{`{"requestId":"r","status":504,"integrationLatency":-,"xrayTraceId": - }`, kindAccess, false},
+		{`{"requestId":"r","status":504,"integrationLatency":-`, kindOtherJSON, true},
+		{`{"requestId":"r","status":504,"integrationLatency":-5,}`, kindOtherJSON, true},
+		{`{"requestId":"r","note":"a -, b","integrationLatency":"-"}`, kindAccess, false},
 	}
 	for _, tt := range tests {
 		p, err := classifyLine([]byte(tt.line))
@@ -245,6 +252,7 @@ func FuzzClassifyLine(f *testing.F) {
 		"2026-11-26T01:00:00.000Z REPORT RequestId: l\tDuration: 1.5 ms\tStatus: timeout",
 		"2026-11-26 01:00:00.000 (r) Method completed with status: 504",
 		"l Task timed out after 3.00 seconds",
+		`{"requestId":"r","status":504,"integrationLatency":-,"integration_requestId": - }`,
 		"{", "(", "START", "",
 	} {
 		f.Add([]byte(s))
@@ -317,6 +325,32 @@ func FuzzParseAccessRecord(f *testing.F) {
 			t.Fatalf("%+v", r)
 		}
 		_ = r.gaveUpAt()
+	})
+}
+
+// FuzzQuoteBareDashes: the repair only quotes lone "-" values, so valid
+// JSON is never touched, and taking the added quotes out again gives the
+// line back.
+func FuzzQuoteBareDashes(f *testing.F) {
+	for _, s := range []string{
+		`{"requestId":"r","integrationLatency":-}`, `{"a": - , "b":-5, "c":"-", "d":"x\"-"}`, `{"a":[-]}`, `{"a":-`, `-`, `{":-}`, `{"a":"\\",-}`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out, ok := quoteBareDashes([]byte(s))
+		if !ok {
+			if string(out) != s {
+				t.Fatalf("quoteBareDashes(%q) changed it to %q without saying so", s, out)
+			}
+			return
+		}
+		if json.Valid([]byte(s)) {
+			t.Fatalf("quoteBareDashes changed valid JSON %q to %q", s, out)
+		}
+		if back := strings.ReplaceAll(string(out), `"-"`, "-"); back != strings.ReplaceAll(s, `"-"`, "-") {
+			t.Fatalf("quoteBareDashes(%q) = %q: more than quotes added", s, out)
+		}
 	})
 }
 

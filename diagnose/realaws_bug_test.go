@@ -484,3 +484,39 @@ func TestBugZipArchiveNamed(t *testing.T) {
 		t.Errorf("err %v, want ErrUnknownFormat naming a zip archive", err)
 	}
 }
+
+// TestBugAccessLogUnquotedValues: an access-log format written as
+// "status": $context.status, without quotes around the variable (AWS's
+// examples quote every value), gives bare numbers, and "-" bare where the
+// value is missing: `"integrationLatency":-` is not JSON. Every record of
+// such a format was listed as malformed ("invalid or truncated JSON") and
+// the file read as damaged, so no request got a verdict from it.
+func TestBugAccessLogUnquotedValues(t *testing.T) {
+	t.Parallel()
+	const (
+		r1 = "a1b2c3d4-0000-4000-8000-0000000000a1"
+		r2 = "a1b2c3d4-0000-4000-8000-0000000000a2"
+		r3 = "a1b2c3d4-0000-4000-8000-0000000000a3"
+		l3 = "c0000003-0000-4000-8000-000000000003"
+	)
+	access := `{"requestId":"` + r1 + `","status":504,"responseLatency":29012,"integrationLatency":-,"integration_requestId":-,"integration_integrationStatus":-,` +
+		`"error_responseType":"INTEGRATION_TIMEOUT","requestTimeEpoch":1795654800000,"xrayTraceId":-}` + "\n" +
+		`{"requestId":"` + r2 + `", "status": 429, "responseLatency": 2, "integrationLatency": - , "integration_requestId": -, "error_responseType": "THROTTLED", "requestTimeEpoch": 1795654840000}` + "\n" +
+		`{"requestId":"` + r3 + `","status":200,"responseLatency":131,"integrationLatency":120,"integration_requestId":"` + l3 + `","integration_integrationStatus":200,"error_message":"-","requestTimeEpoch":1795654850000}` + "\n"
+	rep := reportOfFiles(t, [2]string{"access.jsonl", access})
+	if f := rep.Files[0]; f.Format != FormatAccessLog || f.Records != 3 || f.Malformed != 0 {
+		t.Errorf("access.jsonl read as %s: %d records, %d malformed (%+v); want access-log, 3 records", f.Format, f.Records, f.Malformed, rep.Malformed)
+	}
+	want := map[string]Verdict{r1: VerdictMaybe, r2: VerdictNotRun, r3: VerdictRan}
+	if len(rep.Attempts) != len(want) {
+		t.Fatalf("attempts = %+v, want one per record", rep.Attempts)
+	}
+	for _, v := range rep.Attempts {
+		if v.Verdict != want[v.RequestID] {
+			t.Errorf("%s: verdict %s (%s), want %s", v.RequestID, v.Verdict, v.Reason, want[v.RequestID])
+		}
+	}
+	if v := rep.Attempts[0]; v.Status != 504 || !v.GatewayTimedOut || v.IntegrationLatencyMS != nil {
+		t.Errorf("%s: status %d, timed out %v, integration latency %v; want 504, timed out, no latency (\"-\")", r1, v.Status, v.GatewayTimedOut, v.IntegrationLatencyMS)
+	}
+}
