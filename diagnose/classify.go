@@ -51,6 +51,13 @@ type jsonProbe struct {
 	Status     *json.RawMessage `json:"status"`
 	Timestamp  *json.RawMessage `json:"timestamp"`
 	AppMessage *json.RawMessage `json:"message"`
+
+	// AWSRequestID is where Java's runtime (and the
+	// aws-lambda-java-log4j2 JSON layout) puts the request id of a
+	// function's line (docs/aws-behaviour.md#runtimes-own-lines). encoding/json
+	// matches keys regardless of case, so it also takes the awsRequestId
+	// some Node loggers add.
+	AWSRequestID *json.RawMessage `json:"AWSRequestId"`
 }
 
 // rawString returns a probed key's value when it is a JSON string.
@@ -67,15 +74,24 @@ func rawString(r *json.RawMessage) (string, bool) {
 
 // isLambdaAppRecord reports whether a probed object is a line of Lambda's
 // JSON application log format: "timestamp", "level", "message" and
-// "requestId" (docs/aws-behaviour.md#file-shapes). The runtime adds the
-// function's own keys next to them (Python's extra=), and one may be
-// "status": the four keys still tell it from an access-log record, which
-// never has a "level" and a "message" together with a "timestamp".
+// "requestId", or Java's "AWSRequestId" (docs/aws-behaviour.md#file-shapes).
+// The runtime adds the function's own keys next to them (Python's extra=,
+// .NET's message properties), and one may be "status": the four keys still
+// tell it from an access-log record, which never has a "level" and a
+// "message" together with a "timestamp".
 func (p *jsonProbe) isLambdaAppRecord() bool {
-	if p.RequestID == nil || p.Level == nil {
+	if p.appRequestID() == nil || p.Level == nil {
 		return false
 	}
 	return p.Status == nil || (p.Timestamp != nil && p.AppMessage != nil)
+}
+
+// appRequestID is the raw request id of a function's JSON line.
+func (p *jsonProbe) appRequestID() *json.RawMessage {
+	if p.RequestID != nil {
+		return p.RequestID
+	}
+	return p.AWSRequestID
 }
 
 // classifyLine decides what line is and parses it. A non-nil error means
@@ -176,7 +192,7 @@ func classifyJSONObject(line []byte) (parsedLine, error) {
 		// Lambda's JSON application log format: the function logged this
 		// under its Lambda request id.
 		var id string
-		if err := json.Unmarshal(*probe.RequestID, &id); err != nil {
+		if err := json.Unmarshal(*probe.appRequestID(), &id); err != nil {
 			return parsedLine{kind: kindPlatform}, errPlatformNoRequestID
 		}
 		if id == "" {

@@ -107,6 +107,17 @@ func TestCorpusVerdicts(t *testing.T) {
 				"a9000002-0000-4000-8000-000000000002": VerdictRan,
 			},
 			reason: map[string]string{"a9000002-0000-4000-8000-000000000002": "lambda-python-only.log:1"}},
+		{name: "an access format with unquoted variables; Java's and .NET's own lines only",
+			files: []file{{"access-unquoted.jsonl", FormatAccessLog}, {"lambda-java-json.log", FormatLambdaLog}, {"lambda-dotnet.log", FormatLambdaLog}},
+			want: map[string]Verdict{
+				"b1500001-0000-4000-8000-000000000001": VerdictMaybe,
+				"b1500002-0000-4000-8000-000000000002": VerdictNotRun,
+				"b1500003-0000-4000-8000-000000000003": VerdictRan,
+			},
+			reason: map[string]string{
+				"b1500001-0000-4000-8000-000000000001": "c1500001-0000-4000-8000-000000000001",
+				"b1500003-0000-4000-8000-000000000003": "lambda-dotnet.log:1",
+			}},
 		{name: "a function that prints execution-log words is still a Lambda log",
 			files: []file{{"lambda-prints-gateway-words.log", FormatLambdaLog}},
 			want:  map[string]Verdict{}},

@@ -21,7 +21,8 @@ const (
 	platformInit                              // INIT_START ... (no request id)
 	// platformApp is a line the function logged under its request id:
 	// "<time>\t<id>\tINFO\t<message>" or Lambda's JSON application log
-	// format {"timestamp":..,"level":"INFO","requestId":"<id>",...}.
+	// format {"timestamp":..,"level":"INFO","requestId":"<id>",...} (Java:
+	// "AWSRequestId").
 	platformApp
 	// platformRuntime is a runtime's own line without a request id
 	// ("[ERROR] Runtime.ImportModuleError: ...", "INIT_REPORT ...").
@@ -52,7 +53,11 @@ var (
 	rePlatformID     = regexp.MustCompile(`^(?:START|END|REPORT) RequestId: ([0-9A-Za-z-]{1,128})(?:\s|$)`)
 	reReportDuration = regexp.MustCompile(`\tDuration: ([0-9]+(?:\.[0-9]+)?) ms|^REPORT RequestId: \S+\s+Duration: ([0-9]+(?:\.[0-9]+)?) ms`)
 	reTaskTimedOut   = regexp.MustCompile(`(?:^|\s)([0-9a-fA-F-]{36})\s+Task timed out after`)
-	reAppLine        = regexp.MustCompile(`^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\t(?:TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL|CRITICAL)\t`)
+	// "<id>\t<LEVEL>\t", the Node runtime's text format; "<id>\tinfo\t",
+	// .NET's (levels trce, dbug, info, warn, fail, crit); and
+	// "<id> INFO  ", the aws-lambda-java-log4j2 pattern
+	// "%X{AWSRequestId} %-5p".
+	reAppLine = regexp.MustCompile(`^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})[\t ]+(?:TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL|CRITICAL|trce|dbug|info|warn|fail|crit)[\t ]`)
 	// The Python runtime's format: "[INFO]\t<time>\t<request id>\t<message>".
 	reBracketAppLine = regexp.MustCompile(`^\[(?:TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL|CRITICAL)\]\t\S+\t([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\t`)
 	reRuntimeLine    = regexp.MustCompile(`^(?:\[(?:TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL|CRITICAL)\][ \t]|INIT_REPORT |EXTENSION\t|TELEMETRY\t)`)
@@ -77,7 +82,8 @@ func traceRoot(s string) string {
 }
 
 // parseAppLine recognises "<id>\t<LEVEL>\t<message>", the managed
-// runtimes' text format (timestamp already removed).
+// runtimes' text format, and the like with spaces (timestamp already
+// removed); see reAppLine.
 func parseAppLine(line []byte) (platformLine, bool) {
 	if len(line) < 38 || line[8] != '-' {
 		return platformLine{}, false

@@ -229,6 +229,11 @@ func TestClassifyLine(t *testing.T) {
 		{`{"requestId":"r","status":504,"integrationLatency":-`, kindOtherJSON, true},
 		{`{"requestId":"r","status":504,"integrationLatency":-5,}`, kindOtherJSON, true},
 		{`{"requestId":"r","note":"a -, b","integrationLatency":"-"}`, kindAccess, false},
+		// Java's and .NET's lines under their request id.
+		{`{"timestamp":"2026-11-26T01:00:00.000Z","message":"hi","level":"INFO","AWSRequestId":"5f8e7d6c-1111-2222-3333-444455556666"}`, kindPlatform, false},
+		{"2026-11-26 01:00:00 5f8e7d6c-1111-2222-3333-444455556666 INFO  Handler:42 - hi", kindPlatform, false},
+		{"2026-11-26T01:00:00.000Z\t5f8e7d6c-1111-2222-3333-444455556666\tinfo\thi", kindPlatform, false},
+		{`{"timestamp":"2026-11-26T01:00:00.000Z","level":"Information","requestId":"5f8e7d6c-1111-2222-3333-444455556666","message":"hi"}`, kindPlatform, false},
 	}
 	for _, tt := range tests {
 		p, err := classifyLine([]byte(tt.line))
@@ -253,6 +258,9 @@ func FuzzClassifyLine(f *testing.F) {
 		"2026-11-26 01:00:00.000 (r) Method completed with status: 504",
 		"l Task timed out after 3.00 seconds",
 		`{"requestId":"r","status":504,"integrationLatency":-,"integration_requestId": - }`,
+		`{"timestamp":"2026-11-26T01:00:00.000Z","message":"m","level":"INFO","AWSRequestId":"l"}`,
+		"2026-11-26 01:00:00 5f8e7d6c-1111-2222-3333-444455556666 INFO  Handler:42 - m",
+		"2026-11-26T01:00:00.000Z\t5f8e7d6c-1111-2222-3333-444455556666\tinfo\tm",
 		"{", "(", "START", "",
 	} {
 		f.Add([]byte(s))

@@ -520,3 +520,91 @@ func TestBugAccessLogUnquotedValues(t *testing.T) {
 		t.Errorf("%s: status %d, timed out %v, integration latency %v; want 504, timed out, no latency (\"-\")", r1, v.Status, v.GatewayTimedOut, v.IntegrationLatencyMS)
 	}
 }
+
+// TestBugLambdaLinesOfJavaAndDotNet: the function's own lines carry its
+// Lambda request id in each runtime's own way, and Java's and .NET's were
+// not read: Java's JSON log format ("AWSRequestId", also what the
+// aws-lambda-java-log4j2 JSON layout writes), the aws-lambda-java-log4j2
+// text pattern ("<time> <id> INFO  <logger> - ..."), and .NET's text
+// format ("<time>\t<id>\tinfo\t...", lower-case levels). A Lambda log of
+// such lines alone (a query of the function's own messages; with the JSON
+// log format and system log level WARN Lambda writes no platform.start or
+// platform.report) was refused as an unknown format, and the invocation
+// that started in a 504's window went unnoticed. .NET's JSON format
+// ("requestId", "Information") was read already and stays so.
+func TestBugLambdaLinesOfJavaAndDotNet(t *testing.T) {
+	t.Parallel()
+	const (
+		r0 = "a1b2c3d4-0000-4000-8000-0000000000b0"
+		r1 = "a1b2c3d4-0000-4000-8000-0000000000b1"
+		r2 = "a1b2c3d4-0000-4000-8000-0000000000b2"
+		l0 = "c0000000-0000-4000-8000-0000000000b0"
+		l1 = "c0000001-0000-4000-8000-0000000000b1"
+		l2 = "c0000002-0000-4000-8000-0000000000b2"
+	)
+	// r0 and r2 were answered by invocations l0 and l2; r1 timed out, and
+	// l1, which no gateway log names, started 1 s into its window.
+	access := `{"requestId":"` + r0 + `","status":"200","integration_requestId":"` + l0 + `","integration_integrationStatus":"200","integration_latency":"80","requestTimeEpoch":"1795654800000","responseLatency":"90"}` + "\n" +
+		`{"requestId":"` + r1 + `","status":"504","integration_requestId":"-","integration_latency":"-","error_message":"Endpoint request timed out","error_responseType":"INTEGRATION_TIMEOUT","requestTimeEpoch":"1795654805000","responseLatency":"29004"}` + "\n" +
+		`{"requestId":"` + r2 + `","status":"200","integration_requestId":"` + l2 + `","integration_integrationStatus":"200","integration_latency":"80","requestTimeEpoch":"1795654850000","responseLatency":"90"}` + "\n"
+	lines := []struct {
+		at  string // 2026-11-26T01:00:<at>Z
+		id  string
+		msg string
+	}{
+		{"00", l0, "order 16 saved"}, {"06", l1, "creating order 17"}, {"40", l1, "order 17 saved"}, {"50", l2, "order 18 saved"}, {"51", l2, "done"},
+	}
+	runtimes := []struct {
+		name string
+		line func(at, id, msg string) string
+	}{
+		{"Java LambdaLogger, JSON log format", func(at, id, msg string) string {
+			return `{"timestamp":"2026-11-26T01:00:` + at + `.000Z","message":"` + msg + `","level":"INFO","AWSRequestId":"` + id + `"}`
+		}},
+		{"aws-lambda-java-log4j2 JSON layout", func(at, id, msg string) string {
+			return `{"timestamp":"2026-11-26T01:00:` + at + `.000Z","level":"INFO","message":"` + msg + `","logger":"example.Handler","AWSRequestId":"` + id + `"}`
+		}},
+		{"aws-lambda-java-log4j2 text pattern", func(at, id, msg string) string {
+			return "2026-11-26 01:00:" + at + " " + id + " INFO  Handler:42 - " + msg
+		}},
+		{".NET text format", func(at, id, msg string) string {
+			return "2026-11-26T01:00:" + at + ".000Z\t" + id + "\tinfo\t" + msg
+		}},
+		{".NET JSON log format", func(at, id, msg string) string {
+			return `{"timestamp":"2026-11-26T01:00:` + at + `.000Z","level":"Information","requestId":"` + id + `","traceId":"1-69265000-000000000000000000000001","message":"` + msg + `"}`
+		}},
+	}
+	for _, rt := range runtimes {
+		t.Run(rt.name, func(t *testing.T) {
+			t.Parallel()
+			var lambda strings.Builder
+			for _, l := range lines {
+				lambda.WriteString(rt.line(l.at, l.id, l.msg) + "\n")
+			}
+			first := rt.line(lines[0].at, lines[0].id, lines[0].msg)
+			if p, err := classifyLine([]byte(first)); err != nil || p.kind != kindPlatform || p.platform.Event != platformApp || p.platform.RequestID != l0 {
+				t.Errorf("classifyLine(%s) = kind %d, event %d, id %q, err %v; want a function line of %s", first, p.kind, p.platform.Event, p.platform.RequestID, err, l0)
+			}
+			e := NewEvidence(Options{})
+			for _, f := range [][2]string{{"access.jsonl", access}, {"lambda.log", lambda.String()}} {
+				sum, err := e.ReadFile(f[0], strings.NewReader(f[1]))
+				if err != nil {
+					t.Fatalf("%s: %v", f[0], err)
+				}
+				if f[0] == "lambda.log" && (sum.Format != FormatLambdaLog || sum.Records != len(lines)) {
+					t.Errorf("lambda.log read as %s with %d records, want lambda-log with %d", sum.Format, sum.Records, len(lines))
+				}
+			}
+			rep := e.Report()
+			want := map[string]Verdict{r0: VerdictRan, r1: VerdictMaybe, r2: VerdictRan}
+			for _, v := range rep.Attempts {
+				if v.Verdict != want[v.RequestID] {
+					t.Errorf("%s: verdict %s (%s), want %s", v.RequestID, v.Verdict, v.Reason, want[v.RequestID])
+				}
+				if v.RequestID == r1 && !strings.Contains(v.Reason, l1) {
+					t.Errorf("%s: reason does not name invocation %s, which started in its window: %s", r1, l1, v.Reason)
+				}
+			}
+		})
+	}
+}
