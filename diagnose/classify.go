@@ -221,6 +221,10 @@ func classifyJSONObject(line []byte) (parsedLine, error) {
 
 // classifyLambdaJSONPlatform reads the platform events of Lambda's JSON log
 // format ({"time":..,"type":"platform.start","record":{"requestId":..}}).
+// The init phase's records (platform.initStart, platform.initRuntimeDone,
+// platform.initReport) name no request: like the text format's INIT_START
+// and INIT_REPORT lines they say when the log was written, and whether an
+// init timed out.
 func classifyLambdaJSONPlatform(typ string, raw json.RawMessage, at *string) (parsedLine, error) {
 	var ev platformEvent
 	switch typ {
@@ -230,6 +234,8 @@ func classifyLambdaJSONPlatform(typ string, raw json.RawMessage, at *string) (pa
 		ev = platformReport
 	case "platform.runtimeDone":
 		ev = platformEnd
+	case "platform.initStart", "platform.initRuntimeDone", "platform.initReport":
+		ev = platformInit
 	default:
 		return parsedLine{kind: kindOtherJSON}, nil
 	}
@@ -245,6 +251,13 @@ func classifyLambdaJSONPlatform(typ string, raw json.RawMessage, at *string) (pa
 	}
 	if err := json.Unmarshal(raw, &rec); err != nil {
 		return parsedLine{kind: kindPlatform}, err
+	}
+	if ev == platformInit {
+		p := parsedLine{kind: kindPlatform, platform: platformLine{Event: platformInit, InitTimedOut: typ == "platform.initReport" && rec.Status == "timeout"}}
+		if at != nil {
+			p.time, _ = parseTime(*at)
+		}
+		return p, nil
 	}
 	if rec.RequestID == "" {
 		return parsedLine{kind: kindPlatform}, errPlatformNoRequestID

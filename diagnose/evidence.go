@@ -55,6 +55,9 @@ type Evidence struct {
 	invocationIDs []string
 
 	gatewaySpan, lambdaSpan coverage
+	// initTimeouts are the times of the Lambda init phases that timed
+	// out (up to maxInitTimeouts), for the slow-function finding.
+	initTimeouts []time.Time
 
 	// Built by link for judging: invocations no log ties to a request,
 	// those with a start time sorted by it, and the first without one.
@@ -101,6 +104,9 @@ func (e *Evidence) stream(name string) *streamState {
 
 // maxStreams bounds the per-stream state of one file.
 const maxStreams = 4096
+
+// maxInitTimeouts bounds the init timeouts kept.
+const maxInitTimeouts = 1000
 
 // NewEvidence returns an empty Evidence using opts.
 func NewEvidence(opts Options) *Evidence {
@@ -395,7 +401,12 @@ func (e *Evidence) addExecution(x executionLine, line LogLine, st *streamState) 
 func (e *Evidence) addPlatform(p platformLine, line LogLine, st *streamState) {
 	e.lambdaSpan.add(line.Time, line.File)
 	switch p.Event {
-	case platformInit, platformRuntime:
+	case platformInit:
+		if p.InitTimedOut && !line.Time.IsZero() && len(e.initTimeouts) < maxInitTimeouts {
+			e.initTimeouts = append(e.initTimeouts, line.Time)
+		}
+		return
+	case platformRuntime:
 		return
 	case platformTrace:
 		if inv := st.lastReport; inv != nil && inv.traceRoot == "" {

@@ -188,6 +188,8 @@ func FuzzReadFile(f *testing.F) {
 		"[ERROR] Runtime.ImportModuleError: x\nSTART RequestId: l Version: $LATEST\n",
 		`{"status": 500, "log": "Execution log for request r\nThu Apr 01 21:58:32 UTC 2021 : Received response. Status: 429, Integration latency: 5 ms\n"}`,
 		`{"requestId":"r1","status":504,"integrationLatency":-,"responseLatency":29004,"requestTimeEpoch":1795654800000}` + "\n" + `{"requestId":"r2","status":-`,
+		`{"time":"2026-11-26T01:00:00Z","type":"platform.initStart","record":{"phase":"init"}}` + "\n" + `{"timestamp":"2026-11-26T01:00:01Z","level":"INFO","message":"m","AWSRequestId":"l"}` + "\n",
+		"2026-11-26 01:00:00 5f8e7d6c-1111-2222-3333-444455556666 INFO  Handler:42 - m\nINIT_REPORT Init Duration: 10000.00 ms\tPhase: init\tStatus: timeout\n",
 	} {
 		f.Add([]byte(s))
 	}

@@ -91,13 +91,48 @@ func (e *Evidence) slowFunction(attempts []AttemptVerdict) (Finding, bool) {
 	if maxDuration >= 0 {
 		summary += fmt.Sprintf("; longest REPORT Duration seen %s", time.Duration(maxDuration*float64(time.Millisecond)).Round(time.Millisecond))
 	}
+	advice := "check the function's Duration metric and REPORT lines for the same period; a spike in IntegrationLatency that Duration matches means " +
+		"the time is spent in the function (add X-Ray or OpenTelemetry spans to see where); make sure it finishes well under the integration timeout"
+	if n, first := e.initTimeoutsDuring(attempts, ids); n > 0 {
+		summary += fmt.Sprintf("; %d Lambda init phase(s) timed out meanwhile (first at %s), and Lambda runs a timed-out init again inside the next invocation, which waits for both", n, stamp(first))
+		advice += "; shorten the function's init code (what runs outside the handler), which a cold start waits for, or keep environments initialized with provisioned concurrency"
+	}
 	return Finding{
-		Kind:    FindingLatencyNearTimeout,
-		Summary: summary,
-		Advice: "check the function's Duration metric and REPORT lines for the same period; a spike in IntegrationLatency that Duration matches means " +
-			"the time is spent in the function (add X-Ray or OpenTelemetry spans to see where); make sure it finishes well under the integration timeout",
+		Kind:       FindingLatencyNearTimeout,
+		Summary:    summary,
+		Advice:     advice,
 		RequestIDs: ids,
 	}, true
+}
+
+// initTimeoutsDuring counts the Lambda init phases that timed out while
+// one of the attempts ids name was waiting (from its start to the
+// integration timeout and Lambda's init allowance after it), and returns
+// the first one's time. A timed-out init is run again inside the next
+// invocation (docs/aws-behaviour.md#the-init-phase), so a request that
+// started an environment waited for both.
+func (e *Evidence) initTimeoutsDuring(attempts []AttemptVerdict, ids []string) (int, time.Time) {
+	slow := map[string]bool{}
+	for _, id := range ids {
+		slow[id] = true
+	}
+	n, first := 0, time.Time{}
+	skew := e.opts.ClockSkew
+	for _, t := range e.initTimeouts {
+		for _, a := range attempts {
+			if !slow[a.RequestID] || a.Start.IsZero() {
+				continue
+			}
+			if !t.Before(a.Start.Add(-skew)) && !t.After(a.Start.Add(e.opts.IntegrationTimeout+lambdaInitAllowance+skew)) {
+				n++
+				if first.IsZero() || t.Before(first) {
+					first = t
+				}
+				break
+			}
+		}
+	}
+	return n, first
 }
 
 func safeToRetry504s(attempts []AttemptVerdict) (Finding, bool) {

@@ -20,9 +20,10 @@ const (
 	// execution for request: <id>" line; a header map or body may go on
 	// over several lines.
 	FormatExecutionLog Format = "execution-log"
-	// FormatLambdaLog is a Lambda log: START/END/REPORT and lambdalog
-	// lines, the runtimes' own lines, and Lambda's JSON log format
-	// (platform.start, platform.report, JSON application lines).
+	// FormatLambdaLog is a Lambda log: START/END/REPORT, INIT_START,
+	// INIT_REPORT and lambdalog lines, the runtimes' own lines, and
+	// Lambda's JSON log format (platform.start, platform.report, the init
+	// phase's records, JSON application lines).
 	FormatLambdaLog Format = "lambda-log"
 )
 

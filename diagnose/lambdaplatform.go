@@ -18,14 +18,17 @@ const (
 	platformEnd                               // END RequestId: <id>
 	platformReport                            // REPORT RequestId: <id>	Duration: 12.34 ms ...
 	platformTimedOut                          // <id> Task timed out after 3.00 seconds
-	platformInit                              // INIT_START ... (no request id)
+	// platformInit is a line of the init phase, which names no request:
+	// INIT_START and INIT_REPORT, or the JSON log format's
+	// platform.initStart, platform.initRuntimeDone and platform.initReport.
+	platformInit
 	// platformApp is a line the function logged under its request id:
 	// "<time>\t<id>\tINFO\t<message>" or Lambda's JSON application log
 	// format {"timestamp":..,"level":"INFO","requestId":"<id>",...} (Java:
 	// "AWSRequestId").
 	platformApp
 	// platformRuntime is a runtime's own line without a request id
-	// ("[ERROR] Runtime.ImportModuleError: ...", "INIT_REPORT ...").
+	// ("[ERROR] Runtime.ImportModuleError: ...", "EXTENSION\t...").
 	platformRuntime
 	// platformTrace is a line "XRAY TraceId: ..." on its own, which
 	// continues the REPORT line before it.
@@ -41,6 +44,10 @@ type platformLine struct {
 	// TimedOut is set on REPORT lines with "Status: timeout" and on
 	// "Task timed out" lines.
 	TimedOut bool
+	// InitTimedOut is set on an init report whose status is timeout
+	// ("INIT_REPORT ... Status: timeout", a platform.initReport record
+	// with "status": "timeout").
+	InitTimedOut bool
 	// TraceRoot is the X-Ray trace id's Root (1-<8 hex>-<24 hex>) a
 	// REPORT line ("XRAY TraceId: ...") or a platform record's tracing
 	// value carries; "" when none.
@@ -60,7 +67,7 @@ var (
 	reAppLine = regexp.MustCompile(`^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})[\t ]+(?:TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL|CRITICAL|trce|dbug|info|warn|fail|crit)[\t ]`)
 	// The Python runtime's format: "[INFO]\t<time>\t<request id>\t<message>".
 	reBracketAppLine = regexp.MustCompile(`^\[(?:TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL|CRITICAL)\]\t\S+\t([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\t`)
-	reRuntimeLine    = regexp.MustCompile(`^(?:\[(?:TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL|CRITICAL)\][ \t]|INIT_REPORT |EXTENSION\t|TELEMETRY\t)`)
+	reRuntimeLine    = regexp.MustCompile(`^(?:\[(?:TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL|CRITICAL)\][ \t]|EXTENSION\t|TELEMETRY\t)`)
 	reXRayTraceID    = regexp.MustCompile(`XRAY TraceId: (1-[0-9a-fA-F]{8}-[0-9a-fA-F]{24})`)
 )
 
@@ -124,7 +131,7 @@ func parseRuntimeLine(line []byte) (platformLine, bool) {
 func isPlatformLine(line []byte) bool {
 	// Only the runtime's exact prefixes: function output such as "END of
 	// batch" must not be taken for a damaged platform line.
-	for _, p := range [][]byte{[]byte("START RequestId:"), []byte("END RequestId:"), []byte("REPORT RequestId:"), []byte("INIT_START")} {
+	for _, p := range [][]byte{[]byte("START RequestId:"), []byte("END RequestId:"), []byte("REPORT RequestId:"), []byte("INIT_START"), []byte("INIT_REPORT")} {
 		if bytes.HasPrefix(line, p) {
 			return true
 		}
@@ -141,6 +148,10 @@ func isPlatformLine(line []byte) bool {
 func parsePlatformLine(line []byte) (platformLine, error) {
 	if bytes.HasPrefix(line, []byte("INIT_START")) {
 		return platformLine{Event: platformInit}, nil
+	}
+	if bytes.HasPrefix(line, []byte("INIT_REPORT")) {
+		// "INIT_REPORT Init Duration: 10000.00 ms\tPhase: init\tStatus: timeout"
+		return platformLine{Event: platformInit, InitTimedOut: bytes.Contains(line, []byte("Status: timeout"))}, nil
 	}
 	if m := reTaskTimedOut.FindSubmatch(line); m != nil {
 		return platformLine{Event: platformTimedOut, RequestID: string(m[1]), TimedOut: true}, nil

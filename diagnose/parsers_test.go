@@ -76,6 +76,8 @@ func TestParsePlatformLine(t *testing.T) {
 		{"REPORT RequestId: " + lid + " Duration: 7 ms Billed Duration: 7 ms", platformLine{Event: platformReport, RequestID: lid, DurationMS: 7, HasDuration: true}},
 		{lid + " Task timed out after 3.00 seconds", platformLine{Event: platformTimedOut, RequestID: lid, TimedOut: true}},
 		{"INIT_START Runtime Version: provided:al2023.v80", platformLine{Event: platformInit}},
+		{"INIT_REPORT Init Duration: 10000.00 ms\tPhase: init\tStatus: timeout", platformLine{Event: platformInit, InitTimedOut: true}},
+		{"INIT_REPORT Init Duration: 412.51 ms\tPhase: init\tStatus: error\tError Type: Runtime.ImportModuleError", platformLine{Event: platformInit}},
 	}
 	for _, tt := range tests {
 		if !isPlatformLine([]byte(tt.line)) {
@@ -234,6 +236,11 @@ func TestClassifyLine(t *testing.T) {
 		{"2026-11-26 01:00:00 5f8e7d6c-1111-2222-3333-444455556666 INFO  Handler:42 - hi", kindPlatform, false},
 		{"2026-11-26T01:00:00.000Z\t5f8e7d6c-1111-2222-3333-444455556666\tinfo\thi", kindPlatform, false},
 		{`{"timestamp":"2026-11-26T01:00:00.000Z","level":"Information","requestId":"5f8e7d6c-1111-2222-3333-444455556666","message":"hi"}`, kindPlatform, false},
+		// The init phase in the JSON log format.
+		{`{"time":"2026-11-26T01:00:00Z","type":"platform.initStart","record":{"initializationType":"on-demand","phase":"init"}}`, kindPlatform, false},
+		{`{"time":"2026-11-26T01:00:10Z","type":"platform.initReport","record":{"initializationType":"on-demand","phase":"init","status":"timeout","metrics":{"durationMs":10000.0}}}`, kindPlatform, false},
+		{`{"time":"2026-11-26T01:00:10Z","type":"platform.initReport","record":[]}`, kindPlatform, true},
+		{`{"time":"2026-11-26T01:00:00Z","type":"platform.telemetrySubscription","record":{"name":"x"}}`, kindOtherJSON, false},
 	}
 	for _, tt := range tests {
 		p, err := classifyLine([]byte(tt.line))
@@ -261,6 +268,8 @@ func FuzzClassifyLine(f *testing.F) {
 		`{"timestamp":"2026-11-26T01:00:00.000Z","message":"m","level":"INFO","AWSRequestId":"l"}`,
 		"2026-11-26 01:00:00 5f8e7d6c-1111-2222-3333-444455556666 INFO  Handler:42 - m",
 		"2026-11-26T01:00:00.000Z\t5f8e7d6c-1111-2222-3333-444455556666\tinfo\tm",
+		`{"time":"2026-11-26T01:00:10Z","type":"platform.initReport","record":{"phase":"init","status":"timeout"}}`,
+		"INIT_REPORT Init Duration: 10000.00 ms\tPhase: init\tStatus: timeout",
 		"{", "(", "START", "",
 	} {
 		f.Add([]byte(s))
@@ -305,7 +314,7 @@ func FuzzParseExecutionLine(f *testing.F) {
 }
 
 func FuzzParsePlatformLine(f *testing.F) {
-	for _, s := range []string{"START RequestId: l Version: $LATEST", "REPORT RequestId: l\tDuration: 12.34 ms", "END RequestId: l", "INIT_START x", "REPORT RequestId:"} {
+	for _, s := range []string{"START RequestId: l Version: $LATEST", "REPORT RequestId: l\tDuration: 12.34 ms", "END RequestId: l", "INIT_START x", "REPORT RequestId:", "INIT_REPORT Init Duration: 1 ms\tPhase: init\tStatus: timeout"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -608,3 +608,73 @@ func TestBugLambdaLinesOfJavaAndDotNet(t *testing.T) {
 		})
 	}
 }
+
+// TestBugLambdaJSONInitRecords: with Lambda's JSON log format the init
+// phase is logged as platform.initStart, platform.initRuntimeDone and
+// platform.initReport records, where the text format writes INIT_START
+// and INIT_REPORT lines. The records were ignored as JSON of no known
+// kind: the same log told in JSON covered less time than told in text (a
+// 504 that the text log showed never started an invocation was "maybe"),
+// and an init that timed out (INIT_REPORT ... Status: timeout, or a
+// platform.initReport with "status": "timeout"), which makes a cold start
+// wait 10 s more, was not mentioned in either format.
+func TestBugLambdaJSONInitRecords(t *testing.T) {
+	t.Parallel()
+	const (
+		r0 = "a1b2c3d4-0000-4000-8000-0000000000c0"
+		r1 = "a1b2c3d4-0000-4000-8000-0000000000c1"
+		r3 = "a1b2c3d4-0000-4000-8000-0000000000c3"
+		l0 = "c0000000-0000-4000-8000-0000000000c0"
+		l3 = "c0000003-0000-4000-8000-0000000000c3"
+	)
+	// r0 is answered by l0 after a cold start; r1 times out with no
+	// invocation starting in its window; r3 times out while a new
+	// environment's init times out and l3 then starts.
+	access := `{"requestId":"` + r0 + `","status":"200","integration_requestId":"` + l0 + `","integration_integrationStatus":"200","integration_latency":"790","requestTimeEpoch":"1795654800200","responseLatency":"800"}` + "\n" +
+		`{"requestId":"` + r1 + `","status":"504","integration_requestId":"-","integration_latency":"-","error_message":"Endpoint request timed out","error_responseType":"INTEGRATION_TIMEOUT","requestTimeEpoch":"1795654801500","responseLatency":"29004"}` + "\n" +
+		`{"requestId":"` + r3 + `","status":"504","integration_requestId":"-","integration_latency":"-","error_message":"Endpoint request timed out","error_responseType":"INTEGRATION_TIMEOUT","requestTimeEpoch":"1795654920000","responseLatency":"29004"}` + "\n"
+	text := "2026-11-26T01:00:00.300Z INIT_START Runtime Version: python:3.12.v40\tRuntime Version ARN: arn:aws:lambda:eu-west-1::runtime:abc\n" +
+		"2026-11-26T01:00:00.800Z START RequestId: " + l0 + " Version: $LATEST\n" +
+		"2026-11-26T01:00:00.990Z END RequestId: " + l0 + "\n" +
+		"2026-11-26T01:00:00.990Z REPORT RequestId: " + l0 + "\tDuration: 190.00 ms\tBilled Duration: 690 ms\tMemory Size: 128 MB\tMax Memory Used: 70 MB\tInit Duration: 500.00 ms\t\n" +
+		"2026-11-26T01:02:00.100Z INIT_START Runtime Version: python:3.12.v40\tRuntime Version ARN: arn:aws:lambda:eu-west-1::runtime:abc\n" +
+		"2026-11-26T01:02:10.100Z INIT_REPORT Init Duration: 10000.00 ms\tPhase: init\tStatus: timeout\n" +
+		"2026-11-26T01:02:10.200Z START RequestId: " + l3 + " Version: $LATEST\n" +
+		"2026-11-26T01:02:40.200Z END RequestId: " + l3 + "\n" +
+		"2026-11-26T01:02:40.200Z REPORT RequestId: " + l3 + "\tDuration: 30000.00 ms\tBilled Duration: 30000 ms\tMemory Size: 128 MB\tMax Memory Used: 70 MB\tStatus: timeout\n"
+	initStart := func(at string) string {
+		return `{"time":"` + at + `","type":"platform.initStart","record":{"initializationType":"on-demand","phase":"init","runtimeVersion":"python:3.12.v40","runtimeVersionArn":"arn:aws:lambda:eu-west-1::runtime:abc","functionName":"orders","functionVersion":"$LATEST"}}` + "\n"
+	}
+	json := initStart("2026-11-26T01:00:00.300Z") +
+		`{"time":"2026-11-26T01:00:00.800Z","type":"platform.initRuntimeDone","record":{"initializationType":"on-demand","phase":"init","status":"success"}}` + "\n" +
+		`{"time":"2026-11-26T01:00:00.800Z","type":"platform.initReport","record":{"initializationType":"on-demand","phase":"init","status":"success","metrics":{"durationMs":500.0}}}` + "\n" +
+		`{"time":"2026-11-26T01:00:00.800Z","type":"platform.start","record":{"requestId":"` + l0 + `","version":"$LATEST"}}` + "\n" +
+		`{"time":"2026-11-26T01:00:00.990Z","type":"platform.runtimeDone","record":{"requestId":"` + l0 + `","status":"success","metrics":{"durationMs":190.0,"producedBytes":52}}}` + "\n" +
+		`{"time":"2026-11-26T01:00:00.990Z","type":"platform.report","record":{"requestId":"` + l0 + `","metrics":{"durationMs":190.0,"billedDurationMs":690,"memorySizeMB":128,"maxMemoryUsedMB":70,"initDurationMs":500.0},"status":"success"}}` + "\n" +
+		initStart("2026-11-26T01:02:00.100Z") +
+		`{"time":"2026-11-26T01:02:10.100Z","type":"platform.initReport","record":{"initializationType":"on-demand","phase":"init","status":"timeout","metrics":{"durationMs":10000.0}}}` + "\n" +
+		`{"time":"2026-11-26T01:02:10.200Z","type":"platform.start","record":{"requestId":"` + l3 + `","version":"$LATEST"}}` + "\n" +
+		`{"time":"2026-11-26T01:02:40.200Z","type":"platform.runtimeDone","record":{"requestId":"` + l3 + `","status":"timeout","metrics":{"durationMs":30000.0,"producedBytes":0}}}` + "\n" +
+		`{"time":"2026-11-26T01:02:40.200Z","type":"platform.report","record":{"requestId":"` + l3 + `","metrics":{"durationMs":30000.0,"billedDurationMs":30000,"memorySizeMB":128,"maxMemoryUsedMB":70},"status":"timeout","errorType":"Sandbox.Timedout"}}` + "\n"
+	want := map[string]Verdict{r0: VerdictRan, r1: VerdictNotRun, r3: VerdictMaybe}
+	for _, format := range []struct{ name, log string }{{"text", text}, {"JSON", json}} {
+		rep := reportOfFiles(t, [2]string{"access.jsonl", access}, [2]string{"lambda.log", format.log})
+		if f := rep.Files[1]; f.Format != FormatLambdaLog || f.Ignored != 0 || f.Malformed != 0 {
+			t.Errorf("%s: lambda.log read as %s, %d records, %d ignored, %d malformed; want lambda-log, every line read", format.name, f.Format, f.Records, f.Ignored, f.Malformed)
+		}
+		for _, v := range rep.Attempts {
+			if v.Verdict != want[v.RequestID] {
+				t.Errorf("%s: %s: verdict %s (%s), want %s", format.name, v.RequestID, v.Verdict, v.Reason, want[v.RequestID])
+			}
+		}
+		var slow *Finding
+		for i, f := range rep.Findings {
+			if f.Kind == FindingLatencyNearTimeout {
+				slow = &rep.Findings[i]
+			}
+		}
+		if slow == nil || !strings.Contains(slow.Summary, "init") || !strings.Contains(slow.Summary, "2026-11-26T01:02:10.100Z") {
+			t.Errorf("%s: findings %+v; want the slow-function finding to name the init that timed out at 01:02:10.100", format.name, rep.Findings)
+		}
+	}
+}
