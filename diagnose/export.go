@@ -50,7 +50,11 @@ var jsonDocumentFormat = fileFormat{
 	},
 }
 
-var reDocumentStart = regexp.MustCompile(`^\s*\{\s*"(events|results|searchedLogStreams|nextToken|nextForwardToken|nextBackwardToken|statistics|status|messageType|owner|logGroup|logStream|subscriptionFilters|logEvents|awslogs)"\s*:`)
+// reDocumentStart matches the first key of a JSON export document. A
+// Logs Insights result's "status" counts only with one of its values (a
+// query's state): an access-log record may start with its own "status",
+// the answer's HTTP status.
+var reDocumentStart = regexp.MustCompile(`^\s*\{\s*(?:"(events|results|searchedLogStreams|nextToken|nextForwardToken|nextBackwardToken|statistics|messageType|owner|logGroup|logStream|subscriptionFilters|logEvents|awslogs)"\s*:|"status"\s*:\s*"(Scheduled|Running|Complete|Failed|Cancelled|Timeout|Unknown)")`)
 
 // errElementTooLarge stops a JSON export whose element exceeds the bound.
 var errElementTooLarge = errors.New("JSON export element larger than the line bound")

@@ -678,3 +678,25 @@ func TestBugLambdaJSONInitRecords(t *testing.T) {
 		}
 	}
 }
+
+// TestBugAccessLogStatusFirst: an access-log format that puts "status"
+// first ({"status":504,"requestId":...}) was taken for a JSON export
+// document (a Logs Insights result starts {"status":"Complete", ...}) and
+// the file refused as of an unknown format. A Logs Insights result is
+// still read as one.
+func TestBugAccessLogStatusFirst(t *testing.T) {
+	t.Parallel()
+	const r1, r2 = "a1b2c3d4-0000-4000-8000-0000000000b1", "a1b2c3d4-0000-4000-8000-0000000000b2"
+	access := `{"status":504,"requestId":"` + r1 + `","responseLatency":29012,"integrationLatency":"-","error_responseType":"INTEGRATION_TIMEOUT","requestTimeEpoch":1795654800000}` + "\n" +
+		`{"status":"200","requestId":"` + r2 + `","responseLatency":"131","integrationLatency":"120","requestTimeEpoch":"1795654850000"}` + "\n"
+	rep := reportOfFiles(t, [2]string{"access.jsonl", access})
+	if f := rep.Files[0]; f.Format != FormatAccessLog || f.Records != 2 {
+		t.Errorf("access.jsonl read as %q with %d records, want %q with 2", f.Format, f.Records, FormatAccessLog)
+	}
+	insights := `{"status":"Complete","results":[[{"field":"@timestamp","value":"2026-11-26 01:00:29.012"},` +
+		`{"field":"@message","value":"(` + r1 + `) Method completed with status: 504"}]],"statistics":{"recordsMatched":1.0}}` + "\n"
+	rep = reportOfFiles(t, [2]string{"insights.json", insights})
+	if f := rep.Files[0]; f.Format == FormatAccessLog || f.Records == 0 {
+		t.Errorf("a Logs Insights result read as %q with %d records", f.Format, f.Records)
+	}
+}
