@@ -700,3 +700,26 @@ func TestBugAccessLogStatusFirst(t *testing.T) {
 		t.Errorf("a Logs Insights result read as %q with %d records", f.Format, f.Records)
 	}
 }
+
+// TestBugUnknownAnswerSaysWhatCame: an attempt of reach unknown that API
+// Gateway's logs cannot be searched for (an HTTP API makes its own ids)
+// was explained as "no response came" even when the transport saw an
+// answer: an HTTP API's 429, which does not show who made it.
+func TestBugUnknownAnswerSaysWhatCame(t *testing.T) {
+	t.Parallel()
+	const sent = "a1b2c3d4-0000-4000-8000-0000000000c1"
+	attempts := `{"time":"2026-11-26T01:01:00Z","level":"INFO","msg":"attempt","invocation_id":"inv-1","attempt":1,"max_attempts":1,"method":"POST",` +
+		`"url":"https://abc123.execute-api.eu-west-1.amazonaws.com/orders","start":"2026-11-26T01:00:10.000Z","duration_ms":15,"status":429,` +
+		`"reach":"unknown","request_id_sent":"` + sent + `","retry":false}` + "\n"
+	// An HTTP API's access log: its own ids, covering the attempt.
+	access := `{"requestId":"Ab1cDeFgIAMEb2Q=","status":"200","responseLatency":"40","integrationLatency":"35","requestTimeEpoch":"1795654805000"}` + "\n" +
+		`{"requestId":"Ab1cDeFgIAMEb3Q=","status":"200","responseLatency":"41","integrationLatency":"36","requestTimeEpoch":"1795654815000"}` + "\n"
+	rep := reportOfFiles(t, [2]string{"attempts.jsonl", attempts}, [2]string{"access.jsonl", access})
+	if len(rep.Attempts) != 1 {
+		t.Fatalf("attempts = %+v", rep.Attempts)
+	}
+	v := rep.Attempts[0]
+	if v.Verdict != VerdictMaybe || strings.Contains(v.Reason, "no response came") || !strings.Contains(v.Reason, "429") {
+		t.Errorf("verdict %s: %s; want maybe, naming the 429 the transport saw", v.Verdict, v.Reason)
+	}
+}

@@ -267,7 +267,7 @@ func (j *judgement) attemptOnly() {
 	case r.Reach == "backend":
 		j.decide(VerdictRan, line, "no gateway log has it; the transport saw the function's own %d response", r.Status)
 	case r.Reach == "unknown" && j.e.gatewaySpan.covers(from, to, j.e.opts.ClockSkew):
-		j.decide(VerdictMaybe, line, "no response came, and although API Gateway's logs %v cover %s to %s, none of their records carries an id the client sent (an HTTP API makes its own ids), so this attempt cannot be found in them", j.e.gatewaySpan.files, stamp(from), stamp(to))
+		j.decide(VerdictMaybe, line, "%s, and although API Gateway's logs %v cover %s to %s, none of their records carries an id the client sent (an HTTP API makes its own ids), so this attempt cannot be found in them", unknownAnswer(r.Status), j.e.gatewaySpan.files, stamp(from), stamp(to))
 	case r.Reach == "backend_timeout":
 		j.v.GatewayTimedOut = true
 		j.afterIntegrationCall(line)
@@ -275,6 +275,16 @@ func (j *judgement) attemptOnly() {
 	default:
 		j.decide(VerdictMaybe, line, "no API Gateway log has request id %s and none covers %s to %s (reach %s)", orDash(j.v.RequestID), stamp(from), stamp(to), orDash(r.Reach))
 	}
+}
+
+// unknownAnswer says what the transport saw of an attempt of reach
+// unknown: no response, or an answer (an HTTP API's 429, say) that does
+// not show who made it.
+func unknownAnswer(status int) string {
+	if status == 0 {
+		return "no response came"
+	}
+	return fmt.Sprintf("the transport saw a %d that does not show whether API Gateway or the function made it", status)
 }
 
 func throttleWord(status int) string {
