@@ -42,6 +42,14 @@
 //     every id in those captures.
 //   - an HTTP API's 503 has no Content-Type (a curl transcript of 2020).
 //
+// The proxy event carries each request header of a REST API under the
+// name the client wrote, case included, as AWS does; net/http would
+// canonicalise the names, so the server reads them off the connection as
+// they arrive (it serves HTTP/1.1, where names keep their case; HTTP/2
+// clients send them in lower case anyway). An HTTP API's event lowercases
+// the names but for Content-Length, Content-Type, Host, User-Agent and the
+// X-Forwarded-* and X-Amzn-Trace-Id headers, as published events show.
+//
 // Every request writes an access-log JSON line (WithAccessLog) and
 // execution-log lines "(<requestId>) <text>" (WithExecutionLog) in today's
 // wording: "Received response. Status: 200, Integration latency: N ms",
@@ -81,5 +89,7 @@
 // Content-Length of the payload) and the " [TRUNCATED]" mark on lines cut
 // at API Gateway's documented 1024-byte log event limit; the Apigw-Requestid spelling over HTTP/1.1 (captures show
 // both it and apigw-requestid); base64 for bodies that are not valid UTF-8;
-// a function's 1xx statusCode treated as a malformed response (502).
+// a function's 1xx statusCode treated as a malformed response (502); which
+// header names an HTTP API's event keeps capitalised (those seen in few
+// published events).
 package apigwtest

@@ -57,12 +57,28 @@ func (s *Server) buildEvent(r *http.Request, path string, body []byte, g *gatewa
 		values = append(values, vs...)
 		return values[i:len(values):len(values)]
 	}
-	for k, vs := range r.Header {
-		if len(vs) == 0 || !s.cfg.httpAPI && droppedForLambda[k] {
-			continue
+	add := func(name, k string) {
+		vs := r.Header[k]
+		if len(vs) == 0 || gatewayHeaders[k] || !s.cfg.httpAPI && (droppedForLambda[k] || k == "X-Amzn-Trace-Id") {
+			return
 		}
-		ev.Headers[k] = vs[len(vs)-1]
-		ev.MultiValueHeaders[k] = own(vs...)
+		ev.Headers[name] = vs[len(vs)-1]
+		ev.MultiValueHeaders[name] = own(vs...)
+	}
+	switch {
+	case s.cfg.httpAPI:
+		for k := range r.Header {
+			add(httpAPIHeaderName(k), k)
+		}
+	case g.wire != nil:
+		// A REST API keeps the names as the client wrote them.
+		for _, w := range g.wire {
+			add(w.raw, w.canonical)
+		}
+	default:
+		for k := range r.Header {
+			add(k, k)
+		}
 	}
 	clientIP, _, _ := net.SplitHostPort(r.RemoteAddr)
 	set := func(k, v string) {
@@ -133,6 +149,24 @@ var droppedForLambda = map[string]bool{
 	"Connection": true, "Content-Md5": true, "Expect": true, "Max-Forwards": true,
 	"Proxy-Authenticate": true, "Server": true, "Te": true, "Trailer": true,
 	"Transfer-Encoding": true, "Upgrade": true, "Www-Authenticate": true,
+}
+
+// gatewayHeaders are the request headers the gateway writes into the
+// event itself, replacing any the client sent (keys canonical).
+var gatewayHeaders = map[string]bool{
+	"X-Forwarded-For": true, "X-Forwarded-Port": true, "X-Forwarded-Proto": true,
+}
+
+// httpAPIHeaderName is the name under which an HTTP API's payload 1.0
+// event carries the header whose canonical name is k: lower case, but for
+// the names published events show capitalised.
+func httpAPIHeaderName(k string) string {
+	switch k {
+	case "Content-Length", "Content-Type", "Host", "User-Agent",
+		"X-Amzn-Trace-Id", "X-Forwarded-For", "X-Forwarded-Port", "X-Forwarded-Proto":
+		return k
+	}
+	return strings.ToLower(k)
 }
 
 func (s *Server) stageName() string {

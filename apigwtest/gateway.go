@@ -24,6 +24,9 @@ type gatewayRequest struct {
 	start      time.Time
 	entry      AccessLogEntry
 	rng        *rand.Rand // the request's own source (WithDrawKey), else nil
+	// wire is the request's header names as the client wrote them (REST
+	// APIs), nil when unknown.
+	wire []wireName
 	// timer, when not nil, is the integration timeout's, which the
 	// gateway's own latency reuses once the integration has answered.
 	timer *time.Timer
@@ -50,6 +53,9 @@ func (g *gatewayRequest) traceString() string {
 
 func (s *Server) newGatewayRequest(r *http.Request, now time.Time) *gatewayRequest {
 	g := &gatewayRequest{extendedID: newExtendedID(), start: now}
+	if !s.cfg.httpAPI {
+		g.wire = wireNames(r)
+	}
 	if k := s.cfg.drawKey; k != "" {
 		g.rng = s.keyedSource(&g.src, r.Header.Get(k))
 	}

@@ -130,7 +130,9 @@ func WithTimeScale(f float64) Option {
 // 1.0: 503 {"message":"Service Unavailable"} on an integration timeout, 500
 // {"message":"Internal Server Error"} on a function failure, an
 // apigw-requestid header instead of x-amzn-RequestId, the $default stage (no
-// path prefix) and a 30 s integration timeout unless set. HTTP APIs
+// path prefix), a 30 s integration timeout unless set, and header names in
+// lower case in the event (but Content-Length, Content-Type, Host,
+// User-Agent, X-Forwarded-* and X-Amzn-Trace-Id). HTTP APIs
 // generate their own request ids (a client's x-amzn-RequestId is not
 // adopted) and send no X-Amzn-Trace-Id or x-amzn-ErrorType. Default: REST API.
 func WithHTTPAPI() Option {
@@ -279,7 +281,9 @@ func WithDrawKey(header string) Option {
 
 // WithListener makes the server serve on ln, which it closes on Close,
 // instead of a new listener on 127.0.0.1:0 (the default). Server.URL is
-// taken from ln's address. For a standing emulator on a chosen port.
+// taken from ln's address. For a standing emulator on a chosen port. A
+// REST API's events carry header names as the client wrote them unless ln
+// yields TLS connections (then they are canonical).
 func WithListener(ln net.Listener) Option {
 	return func(c *config) { c.listener = ln }
 }

@@ -116,10 +116,16 @@ func newServer(newBackend func(*Server) backend, opts []Option) *Server {
 		s.URL += "/" + cfg.stage
 	}
 	s.http = &http.Server{Handler: http.HandlerFunc(s.serveHTTP), ReadHeaderTimeout: 10 * time.Second, ErrorLog: cfg.errorLog}
+	serve := ln
+	if !cfg.httpAPI {
+		// A REST API's events need the header names as written.
+		serve = wireListener{ln}
+		s.http.ConnContext = connContext
+	}
 	s.handlers.Add(1)
 	go func() {
 		defer s.handlers.Done()
-		_ = s.http.Serve(ln)
+		_ = s.http.Serve(serve)
 	}()
 	return s
 }

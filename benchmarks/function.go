@@ -3,6 +3,7 @@ package benchmarks
 import (
 	"context"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -59,11 +60,11 @@ func (f *Function) Executions(i int) int { return int(f.execs[i].Load()) }
 
 // Handle is the apigwtest.Handler.
 func (f *Function) Handle(ctx context.Context, ev events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-	id, err := strconv.Atoi(ev.Headers[HeaderRequest])
+	id, err := strconv.Atoi(header(&ev, HeaderRequest))
 	if err != nil || id < 0 || id >= len(f.execs) {
 		return events.APIGatewayProxyResponse{StatusCode: 400, Body: `{"message":"missing X-Bench-Request"}`}, nil
 	}
-	key := ev.Headers[headerIdempotencyKey]
+	key := header(&ev, headerIdempotencyKey)
 	if key != "" {
 		f.mu.Lock()
 		rec := f.keys[key]
@@ -81,7 +82,7 @@ func (f *Function) Handle(ctx context.Context, ev events.APIGatewayProxyRequest)
 		f.mu.Unlock()
 	}
 	if f.work != nil {
-		d := f.work.Draw(f.fates.next(ev.Headers[HeaderRequest]), 0)
+		d := f.work.Draw(f.fates.next(header(&ev, HeaderRequest)), 0)
 		if err := apigwtest.Sleep(ctx, d); err != nil {
 			return events.APIGatewayProxyResponse{}, err
 		}
@@ -94,4 +95,19 @@ func (f *Function) Handle(ctx context.Context, ev events.APIGatewayProxyRequest)
 		f.mu.Unlock()
 	}
 	return resp, nil
+}
+
+// header returns the event's value of the named header whatever the case
+// of its name, as a function behind API Gateway must read it: a REST API's
+// event keeps the client's spelling, an HTTP API's lowercases it.
+func header(ev *events.APIGatewayProxyRequest, name string) string {
+	if v, ok := ev.Headers[name]; ok {
+		return v
+	}
+	for k, v := range ev.Headers {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
 }

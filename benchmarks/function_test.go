@@ -73,3 +73,20 @@ func testFunctionDedupes(t *testing.T) {
 		t.Fatalf("unknown request id: status %d, want 400", r.StatusCode)
 	}
 }
+
+// Behind an HTTP API the event's header names are in lower case: the
+// function still finds the request index and the idempotency key.
+func TestFunctionReadsLowerCaseHeaders(t *testing.T) {
+	t.Parallel()
+	f := NewFunction(1, nil, 1)
+	ev := events.APIGatewayProxyRequest{HTTPMethod: "POST",
+		Headers: map[string]string{"x-bench-request": "0", "idempotency-key": "k"}}
+	for range 2 {
+		if resp, err := f.Handle(context.Background(), ev); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("lower-case headers: %d %v", resp.StatusCode, err)
+		}
+	}
+	if n := f.Executions(0); n != 1 {
+		t.Errorf("%d executions with one idempotency key, want 1", n)
+	}
+}

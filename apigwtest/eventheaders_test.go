@@ -1,0 +1,170 @@
+package apigwtest
+
+// What the function sees of the client's headers, compared over real
+// local HTTP with what AWS documents or published events show. The
+// sources are in docs/aws-behaviour.md ("Header names in the Lambda
+// event").
+
+import (
+	"bufio"
+	"crypto/tls"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A REST API passes the header names to the function as the client wrote
+// them (a snapshot LocalStack recorded against AWS has "tEsT-HEADeR" arrive
+// as "tEsT-HEADeR"); Go's server canonicalises them, so the emulator must
+// take them from the wire. The headers the gateway adds keep their own
+// spelling.
+func TestBugFidelityRESTEventHeaderCase(t *testing.T) {
+	t.Parallel()
+	var c captured
+	s := NewServer(c.handler, fastScale)
+	defer s.Close()
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/x", strings.NewReader(`{}`))
+	req.Header["x-custom-header"] = []string{"v"}
+	req.Header["tEsT-HEADeR"] = []string{"aValUE"}
+	req.Header["x-multi"] = []string{"one", "two"}
+	req.Header["x-forwarded-for"] = []string{"10.0.0.1"} // the gateway's own
+	req.Header["x-amzn-trace-id"] = []string{"Root=1-5759e988-bd862e3fe1be46a994272793"}
+	do(t, req)
+	ev := c.events[0]
+	for name, want := range map[string]string{"x-custom-header": "v", "tEsT-HEADeR": "aValUE", "x-multi": "two",
+		"Content-Length": "2", "User-Agent": "Go-http-client/1.1"} {
+		if ev.Headers[name] != want || len(ev.MultiValueHeaders[name]) == 0 {
+			t.Errorf("headers[%q] = %q, want %q (headers %v)", name, ev.Headers[name], want, ev.Headers)
+		}
+	}
+	if got := strings.Join(ev.MultiValueHeaders["x-multi"], ","); got != "one,two" {
+		t.Errorf("multiValueHeaders[x-multi] = %q", got)
+	}
+	for _, name := range []string{"X-Custom-Header", "Test-Header", "X-Multi", "x-forwarded-for", "x-amzn-trace-id"} {
+		if _, ok := ev.Headers[name]; ok {
+			t.Errorf("headers carry %q, a spelling the client did not send (headers %v)", name, ev.Headers)
+		}
+	}
+	for _, name := range []string{"Host", "X-Forwarded-For", "X-Forwarded-Port", "X-Forwarded-Proto", "X-Amzn-Trace-Id"} {
+		if ev.Headers[name] == "" {
+			t.Errorf("no %q in headers %v", name, ev.Headers)
+		}
+	}
+	if !strings.HasPrefix(ev.Headers["X-Amzn-Trace-Id"], "Root=1-5759e988-bd862e3fe1be46a994272793;") {
+		t.Errorf("X-Amzn-Trace-Id %q does not continue the client's Root", ev.Headers["X-Amzn-Trace-Id"])
+	}
+}
+
+// Requests that follow each other on one connection, pipelined, each with
+// its own spelling: the names are matched to their request, with a chunked
+// body, a body that looks like a header block, and a request net/http
+// answers without the handler in between.
+func TestBugFidelityRESTEventHeaderCasePipelined(t *testing.T) {
+	t.Parallel()
+	var c captured
+	s := NewServer(c.handler, fastScale)
+	defer s.Close()
+	u, _ := url.Parse(s.URL)
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fake := "GET /prod/x HTTP/1.1\r\nHost: h\r\nx-fake: 1\r\n\r\n"
+	wire := "POST /prod/one HTTP/1.1\r\nHost: h\r\nx-ONE: 1\r\nContent-Length: " + strconv.Itoa(len(fake)) + "\r\n\r\n" + fake +
+		"POST /prod/two HTTP/1.1\r\nHost: h\r\nX-two: 2\r\nTransfer-Encoding: chunked\r\n\r\n" +
+		"5;ext=1\r\nx-fak\r\n" + strconv.FormatInt(int64(len(fake)-5), 16) + "\r\n" + fake[5:] + "\r\n0\r\nx-trailer: t\r\n\r\n" +
+		"OPTIONS * HTTP/1.1\r\nHost: h\r\nx-three: 0\r\nx-options: 1\r\n\r\n" + // net/http answers it itself
+		"GET /prod/three HTTP/1.1\r\nHost: h\r\nx-THREE: 3\r\n\r\n"
+	if _, err := io.WriteString(conn, wire); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	br := bufio.NewReader(conn)
+	for range 4 {
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	want := map[string]string{"/one": "x-ONE", "/two": "X-two", "/three": "x-THREE"}
+	if len(c.events) != 3 {
+		t.Fatalf("%d events, want 3", len(c.events))
+	}
+	for _, ev := range c.events {
+		name := want[ev.Path]
+		if _, ok := ev.Headers[name]; !ok {
+			t.Errorf("%s: no %q in headers %v", ev.Path, name, ev.Headers)
+		}
+		for k := range ev.Headers {
+			if strings.EqualFold(k, "x-fake") || strings.EqualFold(k, "x-trailer") {
+				t.Errorf("%s: headers carry %q from a body or trailer: %v", ev.Path, k, ev.Headers)
+			}
+		}
+	}
+}
+
+// A TLS listener given with WithListener keeps net/http's own handling
+// of TLS connections: HTTP/2 is negotiated and the request answered (the
+// names are then canonical).
+func TestWireNamesLeaveTLSToNetHTTP(t *testing.T) {
+	t.Parallel()
+	certs := httptest.NewUnstartedServer(nil)
+	certs.StartTLS()
+	cfg := certs.TLS.Clone()
+	certs.Close()
+	cfg.NextProtos = []string{"h2", "http/1.1"}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c captured
+	s := NewServer(c.handler, fastScale, WithListener(tls.NewListener(ln, cfg)))
+	defer s.Close()
+	client := &http.Client{Transport: &http.Transport{ForceAttemptHTTP2: true,
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec // a test certificate
+	defer client.CloseIdleConnections()
+	resp, err := client.Get("https" + strings.TrimPrefix(s.URL, "http") + "/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.ProtoMajor != 2 || c.events[0].RequestContext.Protocol != "HTTP/2.0" {
+		t.Errorf("status %d over %s, event protocol %q; want 200 over HTTP/2", resp.StatusCode, resp.Proto, c.events[0].RequestContext.Protocol)
+	}
+}
+
+// An HTTP API lowercases header names ("All header names are lowercase",
+// the payload format page), except those its payload 1.0 events show
+// capitalised (captures of 2020 and 2023).
+func TestBugFidelityHTTPAPIEventHeaderCase(t *testing.T) {
+	t.Parallel()
+	var c captured
+	s := NewServer(c.handler, fastScale, WithHTTPAPI())
+	defer s.Close()
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/x", strings.NewReader(`{}`))
+	req.Header.Set("X-Custom-Header", "v")
+	req.Header["tEsT-HEADeR"] = []string{"aValUE"}
+	req.Header.Set("Content-Type", "application/json")
+	do(t, req)
+	ev := c.events[0]
+	for _, name := range []string{"x-custom-header", "test-header", "accept-encoding",
+		"Content-Length", "Content-Type", "Host", "User-Agent", "X-Forwarded-For", "X-Forwarded-Port", "X-Forwarded-Proto"} {
+		if ev.Headers[name] == "" || len(ev.MultiValueHeaders[name]) != 1 {
+			t.Errorf("no %q in headers %v / %v", name, ev.Headers, ev.MultiValueHeaders)
+		}
+	}
+	for _, name := range []string{"X-Custom-Header", "tEsT-HEADeR", "Test-Header", "Accept-Encoding"} {
+		if _, ok := ev.Headers[name]; ok {
+			t.Errorf("headers carry %q: %v", name, ev.Headers)
+		}
+	}
+}
