@@ -48,7 +48,8 @@
 // they arrive (it serves HTTP/1.1, where names keep their case; HTTP/2
 // clients send them in lower case anyway). An HTTP API's event lowercases
 // the names but for Content-Length, Content-Type, Host, User-Agent and the
-// X-Forwarded-* and X-Amzn-Trace-Id headers, as published events show.
+// X-Forwarded-* and X-Amzn-Trace-Id headers, as published events show, and
+// its X-Amzn-Trace-Id holds the X-Ray Root alone.
 //
 // Every request writes an access-log JSON line (WithAccessLog) and
 // execution-log lines "(<requestId>) <text>" (WithExecutionLog) in today's
@@ -91,5 +92,6 @@
 // both it and apigw-requestid); base64 for bodies that are not valid UTF-8;
 // a function's 1xx statusCode treated as a malformed response (502); which
 // header names an HTTP API's event keeps capitalised (those seen in few
-// published events).
+// published events), and that its X-Amzn-Trace-Id continues a client's
+// Root.
 package apigwtest

@@ -59,7 +59,7 @@ func (s *Server) buildEvent(r *http.Request, path string, body []byte, g *gatewa
 	}
 	add := func(name, k string) {
 		vs := r.Header[k]
-		if len(vs) == 0 || gatewayHeaders[k] || !s.cfg.httpAPI && (droppedForLambda[k] || k == "X-Amzn-Trace-Id") {
+		if len(vs) == 0 || gatewayHeaders[k] || !s.cfg.httpAPI && droppedForLambda[k] {
 			return
 		}
 		ev.Headers[name] = vs[len(vs)-1]
@@ -93,7 +93,10 @@ func (s *Server) buildEvent(r *http.Request, path string, body []byte, g *gatewa
 	set("X-Forwarded-For", clientIP)
 	set("X-Forwarded-Port", "443")
 	set("X-Forwarded-Proto", "https")
-	if !s.cfg.httpAPI {
+	if s.cfg.httpAPI {
+		// An HTTP API passes the Root alone.
+		set("X-Amzn-Trace-Id", "Root="+g.trace.Root)
+	} else {
 		set("X-Amzn-Trace-Id", g.traceString())
 	}
 	if r.URL.RawQuery == "" {
@@ -154,7 +157,7 @@ var droppedForLambda = map[string]bool{
 // gatewayHeaders are the request headers the gateway writes into the
 // event itself, replacing any the client sent (keys canonical).
 var gatewayHeaders = map[string]bool{
-	"X-Forwarded-For": true, "X-Forwarded-Port": true, "X-Forwarded-Proto": true,
+	"X-Amzn-Trace-Id": true, "X-Forwarded-For": true, "X-Forwarded-Port": true, "X-Forwarded-Proto": true,
 }
 
 // httpAPIHeaderName is the name under which an HTTP API's payload 1.0

@@ -3,7 +3,7 @@ package apigwtest
 // What the function sees of the client's headers, compared over real
 // local HTTP with what AWS documents or published events show. The
 // sources are in docs/aws-behaviour.md ("Header names in the Lambda
-// event").
+// event", "X-Ray").
 
 import (
 	"bufio"
@@ -17,6 +17,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/retryscope/retryscope/internal/xray"
 )
 
 // A REST API passes the header names to the function as the client wrote
@@ -166,5 +168,31 @@ func TestBugFidelityHTTPAPIEventHeaderCase(t *testing.T) {
 		if _, ok := ev.Headers[name]; ok {
 			t.Errorf("headers carry %q: %v", name, ev.Headers)
 		}
+	}
+}
+
+// An HTTP API hands the function the X-Ray Root as "X-Amzn-Trace-Id:
+// Root=..." (payload 1.0 captures of 2020 and 2023; payload 2.0 events,
+// aws-lambda-go's own sample among them, carry it too, lowercased), even
+// though HTTP APIs do not trace. The Root is the one the function's
+// context carries; a Root the client sent is continued.
+func TestBugFidelityHTTPAPIEventTraceHeader(t *testing.T) {
+	t.Parallel()
+	var c captured
+	s := NewServer(c.handler, fastScale, WithHTTPAPI())
+	defer s.Close()
+	get(t, s.URL+"/x")
+	const root = "1-5759e988-bd862e3fe1be46a994272793"
+	req, _ := http.NewRequest(http.MethodGet, s.URL+"/x", nil)
+	req.Header.Set("X-Amzn-Trace-Id", "Root="+root+";Parent=53995c3f42cd8ad8;Sampled=1")
+	do(t, req)
+	for i, ev := range c.events {
+		fn, ok := xray.Parse(c.traces[i])
+		if got := ev.Headers["X-Amzn-Trace-Id"]; !ok || got != "Root="+fn.Root || len(ev.MultiValueHeaders["X-Amzn-Trace-Id"]) != 1 {
+			t.Errorf("X-Amzn-Trace-Id %q, want Root=%s (the function's trace %q)", got, fn.Root, c.traces[i])
+		}
+	}
+	if got := c.events[1].Headers["X-Amzn-Trace-Id"]; got != "Root="+root {
+		t.Errorf("client's trace: X-Amzn-Trace-Id %q, want Root=%s", got, root)
 	}
 }

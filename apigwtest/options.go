@@ -134,7 +134,9 @@ func WithTimeScale(f float64) Option {
 // lower case in the event (but Content-Length, Content-Type, Host,
 // User-Agent, X-Forwarded-* and X-Amzn-Trace-Id). HTTP APIs
 // generate their own request ids (a client's x-amzn-RequestId is not
-// adopted) and send no X-Amzn-Trace-Id or x-amzn-ErrorType. Default: REST API.
+// adopted) and send no X-Amzn-Trace-Id or x-amzn-ErrorType in their
+// answers; the event's X-Amzn-Trace-Id is "Root=..." alone. Default: REST
+// API.
 func WithHTTPAPI() Option {
 	return func(c *config) { c.httpAPI = true }
 }
