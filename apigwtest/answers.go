@@ -24,8 +24,10 @@ var (
 		"InternalServerErrorException", "INTEGRATION_FAILURE", "Internal server error"}
 	restMalformed = gatewayAnswer{502, `{"message": "Internal server error"}`,
 		"InternalServerErrorException", "API_CONFIGURATION_ERROR", "Internal server error"}
+	// A Lambda throttle's access log says INTEGRATION_FAILURE too
+	// (published access logs).
 	restLambdaThrottled = gatewayAnswer{500, `{"message": "Internal server error"}`,
-		"InternalServerErrorException", "API_CONFIGURATION_ERROR", "Internal server error"}
+		"InternalServerErrorException", "INTEGRATION_FAILURE", "Internal server error"}
 	restConfiguration = gatewayAnswer{500, `{"message": "Internal server error"}`,
 		"InternalServerErrorException", "API_CONFIGURATION_ERROR", "Internal server error"}
 	restThrottled = gatewayAnswer{429, `{"message":"Too Many Requests"}`,

@@ -59,11 +59,14 @@
 // "Successfully completed execution" or the failure, and "Method completed
 // with status: N". A function error's access line says error_responseType
 // INTEGRATION_FAILURE, error_message "Internal server error" and
-// integration_error "Lambda Customer Function Error:<message>" (published
-// access logs of 2024). The wording is that of test-invoke transcripts of
-// 2020 to 2023 and CloudWatch exports of 2025. Every invocation writes
-// START, END and REPORT lines (WithLambdaLog). Each source is named in
-// docs/aws-behaviour.md.
+// integration_error "Lambda Customer Function Error:<message>", and a
+// Lambda throttle's says INTEGRATION_FAILURE, the same message and
+// integration_error "Execution failed due to configuration error: Rate
+// Exceeded." (published access logs of 2024); API Gateway's own throttle
+// says THROTTLED and calls nothing. The wording is that of test-invoke
+// transcripts of 2020 to 2023 and CloudWatch exports of 2025. Every
+// invocation writes START, END and REPORT lines (WithLambdaLog). Each
+// source is named in docs/aws-behaviour.md.
 //
 // Ground truth: Server.Invocations lists every invocation with its API
 // Gateway and Lambda request ids, its request headers, whether it finished
@@ -85,7 +88,8 @@
 // body and that 413 carries no trace header (as 403 does not); a Root-only
 // trace header on 429 (one published 429 carries none); the access-log
 // values of integration_status on function errors and of error_responseType
-// on malformed responses and Lambda throttles; the execution log's
+// on malformed responses; an access line for every throttled request
+// (AWS may log too many 429s only in part); the execution log's
 // "Endpoint response headers" beyond the Lambda request id (the Date, the
 // Content-Length of the payload) and the " [TRUNCATED]" mark on lines cut
 // at API Gateway's documented 1024-byte log event limit; the Apigw-Requestid spelling over HTTP/1.1 (captures show

@@ -1,13 +1,15 @@
 package apigwtest
 
-// What the function sees of the client's headers, compared over real
-// local HTTP with what AWS documents or published events show. The
-// sources are in docs/aws-behaviour.md ("Header names in the Lambda
-// event", "X-Ray").
+// What the function sees of the client's headers, and what the gateway
+// logs around throttles, compared over real local HTTP with what AWS
+// documents or published events and logs show. The sources are in
+// docs/aws-behaviour.md ("Header names in the Lambda event", "X-Ray",
+// "Access log of a Lambda throttle").
 
 import (
 	"bufio"
 	"crypto/tls"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -194,5 +196,43 @@ func TestBugFidelityHTTPAPIEventTraceHeader(t *testing.T) {
 	}
 	if got := c.events[1].Headers["X-Amzn-Trace-Id"]; got != "Root="+root {
 		t.Errorf("client's trace: X-Amzn-Trace-Id %q, want Root=%s", got, root)
+	}
+}
+
+// When Lambda throttles the Invoke, a REST API's access log says
+// INTEGRATION_FAILURE, the gateway's message, and the execution log's
+// error as the integration error (published access logs of 2024); the
+// gateway's own throttle says THROTTLED and never calls Lambda.
+func TestBugFidelityThrottleAccessLog(t *testing.T) {
+	t.Parallel()
+	var access, exec syncBuffer
+	s := NewServer(ok, fastScale, WithConcurrencyLimit(0), WithThrottle(0, 1), WithAccessLog(&access), WithExecutionLog(&exec))
+	defer s.Close()
+	lambda := get(t, s.URL+"/x")
+	gateway := get(t, s.URL+"/x")
+	if lambda.status != 500 || gateway.status != 429 {
+		t.Fatalf("statuses %d, %d; want 500 (Lambda throttled), 429 (gateway throttled)", lambda.status, gateway.status)
+	}
+	lines := access.lines()
+	if len(lines) != 2 {
+		t.Fatalf("access log %q", lines)
+	}
+	var l, g map[string]string
+	if json.Unmarshal([]byte(lines[0]), &l) != nil || json.Unmarshal([]byte(lines[1]), &g) != nil {
+		t.Fatalf("access log %q", lines)
+	}
+	if l["status"] != "500" || l["error_responseType"] != "INTEGRATION_FAILURE" || l["error_message"] != "Internal server error" ||
+		l["integration_error"] != "Execution failed due to configuration error: Rate Exceeded." || l["integration_integrationStatus"] != "429" {
+		t.Errorf("Lambda throttle access line %v", l)
+	}
+	if g["status"] != "429" || g["error_responseType"] != "THROTTLED" || g["error_message"] != "Too Many Requests" ||
+		g["integration_error"] != "-" || g["integration_integrationStatus"] != "-" || g["integration_latency"] != "-" {
+		t.Errorf("gateway throttle access line %v", g)
+	}
+	id := gateway.header.Get("x-amzn-RequestId")
+	for _, line := range exec.lines() {
+		if strings.HasPrefix(line, "("+id+")") && strings.Contains(line, "Sending request to") {
+			t.Errorf("the gateway's throttle called Lambda: %q", line)
+		}
 	}
 }

@@ -326,17 +326,22 @@ func (s *Server) logEndpointResponse(g *gatewayRequest, lambdaID string, res res
 // and message before any code ran (429: throttled; 413: the payload is too
 // large), as the gateway logs and answers it: a 500 without the function.
 // A throttle's execution log adds the configuration-error line published
-// captures show; a 413's follows the 429's wording [inferred].
+// captures show, and published access logs give that line as the
+// integration error; a 413's follows the 429's wording [inferred] and
+// gives Lambda's message.
 func (s *Server) invokeRefused(w http.ResponseWriter, g *gatewayRequest, lambdaID string, sent time.Time, status int, message string, a answerKind) {
-	if s.execLog != nil {
+	g.entry.IntegrationError = message
+	if status == http.StatusTooManyRequests {
+		g.entry.IntegrationError = "Execution failed due to configuration error: " + message
+	}
+	if s.execLog != nil { // the arguments would be boxed even for no log
 		s.execLog.exec(g.requestID, "Lambda invocation failed with status: %d. Lambda request id: %s", status, lambdaID)
 		if status == http.StatusTooManyRequests {
-			s.execLog.exec(g.requestID, "Execution failed due to configuration error: %s", message)
+			s.execLog.exec(g.requestID, "%s", g.entry.IntegrationError)
 		}
 	}
 	g.entry.IntegrationRequestID = lambdaID
 	g.entry.IntegrationIntegrationStatus = strconv.Itoa(status)
-	g.entry.IntegrationError = message
 	s.setIntegrationLatency(g, time.Since(sent))
 	s.gatewayAnswer(w, g, nil, a)
 }
