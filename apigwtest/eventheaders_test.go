@@ -1,13 +1,14 @@
 package apigwtest
 
 // What the function sees of the client's headers, and what the gateway
-// logs around throttles, compared over real local HTTP with what AWS
-// documents or published events and logs show. The sources are in
-// docs/aws-behaviour.md ("Header names in the Lambda event", "X-Ray",
-// "Access log of a Lambda throttle").
+// logs around throttles and timeouts, compared over real local HTTP with
+// what AWS documents or published events and logs show. The sources are
+// in docs/aws-behaviour.md ("Header names in the Lambda event", "X-Ray",
+// "Access log of a Lambda throttle", "Execution-log wording").
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
 	"encoding/json"
 	"io"
@@ -19,6 +20,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/retryscope/retryscope/internal/xray"
 )
@@ -234,5 +237,39 @@ func TestBugFidelityThrottleAccessLog(t *testing.T) {
 		if strings.HasPrefix(line, "("+id+")") && strings.Contains(line, "Sending request to") {
 			t.Errorf("the gateway's throttle called Lambda: %q", line)
 		}
+	}
+}
+
+// After an integration timeout the execution log says "Execution failed
+// due to a timeout error" and then "Method completed with status: 504"
+// (after any gateway latency), the order of every failure in the
+// published logs, and nothing more for that request when the function
+// ends later.
+func TestExecutionLogIntegrationTimeoutOrder(t *testing.T) {
+	t.Parallel()
+	var exec syncBuffer
+	release := make(chan struct{})
+	s := NewServer(func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		<-release
+		return events.APIGatewayProxyResponse{StatusCode: 200}, nil
+	}, fastScale, WithExecutionLog(&exec), WithGatewayLatency(Uniform{Min: time.Second, Max: time.Second}))
+	defer s.Close()
+	got := get(t, s.URL+"/slow")
+	close(release)
+	s.Wait()
+	if got.status != 504 {
+		t.Fatalf("status %d, want 504", got.status)
+	}
+	id := got.header.Get("x-amzn-RequestId")
+	var texts []string
+	for _, line := range exec.lines() {
+		if rest, found := strings.CutPrefix(line, "("+id+") "); found {
+			texts = append(texts, rest)
+		}
+	}
+	want := []string{"Starting execution for request: " + id, "HTTP Method: GET, Resource Path: /slow",
+		"Sending request to " + lambdaURL, "Execution failed due to a timeout error", "Method completed with status: 504"}
+	if strings.Join(texts, "\n") != strings.Join(want, "\n") {
+		t.Errorf("execution log of the 504:\n%s\nwant:\n%s", strings.Join(texts, "\n"), strings.Join(want, "\n"))
 	}
 }
