@@ -60,9 +60,10 @@
 // echoes is recorded even when its header holds only a Root, as after a
 // 504.
 //
-// url.full never carries userinfo, query values or path parameter values
-// (";jsessionid=..."; a query part or parameter without '=' is hidden
-// whole), error messages are recorded with the URL redacted, and
+// url.full never carries credentials: a userinfo is written
+// "REDACTED:REDACTED@", as the HTTP conventions ask, and query values and
+// path parameter values (";jsessionid=..."; a query part or parameter
+// without '=' is hidden whole) are redacted; error messages are recorded with the URL redacted, and
 // credential headers are never recorded.
 //
 // # Metrics

@@ -59,7 +59,8 @@ type AttemptResult struct {
 // StartRequest returned, or one derived from it), the others as children
 // of the logical span, which the second attempt starts. The span is named
 // after the method ("GET") and carries http.request.method, url.full
-// (without userinfo; query values and path parameter values redacted),
+// (a userinfo as REDACTED:REDACTED; query values and path parameter values
+// redacted),
 // server.address, server.port, http.request.resend_count (n-1, only when
 // n > 1), aws.xray.trace_id (the Root it sends, if any), retryscope.hedge
 // when hedge is true, and the opted-in request headers.

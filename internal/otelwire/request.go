@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -79,7 +80,7 @@ func (in *Instrumentation) StartRequest(ctx context.Context, req *http.Request, 
 		return ctx, &in.untraced
 	}
 	return ctx, &Request{in: in, traced: true, own: true, parent: ctx, start: start, method: req.Method,
-		url: req.URL, full: redact.URL(req.URL)}
+		url: req.URL, full: urlFull(req.URL)}
 }
 
 // Traced reports whether StartAttempt starts spans, and puts them into the
@@ -124,7 +125,22 @@ func (r *Request) urlFull(u *url.URL) string {
 	if r.url != nil && u != nil && (r.url == u || sameURL(r.url, u)) {
 		return r.full
 	}
-	return redact.URL(u)
+	return urlFull(u)
+}
+
+// urlFull is the url.full attribute of u: redact.URL's text (no fragment,
+// query values and path parameters redacted), with a userinfo written as
+// "REDACTED:REDACTED@", as the HTTP semantic conventions ask, so that the
+// attribute still shows that the URL carried credentials.
+func urlFull(u *url.URL) string {
+	s := redact.URL(u)
+	if u == nil || u.User == nil || u.Host == "" {
+		return s
+	}
+	if i := strings.Index(s, "://"); i >= 0 {
+		s = s[:i+3] + "REDACTED:REDACTED@" + s[i+3:]
+	}
+	return s
 }
 
 // sameURL compares two URLs; a clone's Userinfo is a copy, so compare it

@@ -24,8 +24,11 @@ import (
 
 const (
 	secretURL = "https://user:pass@api.example.com/prod/items?token=secret&page=2"
-	safeURL   = "https://api.example.com/prod/items?token=REDACTED&page=REDACTED"
-	xrayRoot  = "1-67891233-abcdef012345678912345678"
+	// safeURL is url.full of secretURL: its userinfo written as
+	// REDACTED:REDACTED, as the HTTP conventions ask, its query values
+	// redacted.
+	safeURL  = "https://REDACTED:REDACTED@api.example.com/prod/items?token=REDACTED&page=REDACTED"
+	xrayRoot = "1-67891233-abcdef012345678912345678"
 )
 
 func response(status int, h map[string]string) *http.Response {
