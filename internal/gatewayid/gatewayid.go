@@ -124,23 +124,30 @@ func (ids IDs) Replaced() bool {
 
 // IsUUID reports whether s is a UUID in its 36-character textual form
 // (8-4-4-4-12 hexadecimal digits, either case), the form a REST API
-// adopts from a client's x-amzn-RequestId.
+// adopts from a client's x-amzn-RequestId. It runs on every traced
+// attempt (the id its span records), hence a table lookup per digit
+// rather than a switch on each byte's position.
 func IsUUID(s string) bool {
-	if len(s) != 36 {
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
 		return false
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
+	var bad uint8
+	for _, i := range uuidDigits {
+		bad |= notHex[s[i]]
+	}
+	return bad == 0
+}
+
+// uuidDigits are the positions of a UUID's hexadecimal digits in its text.
+var uuidDigits = [32]uint8{0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 14, 15, 16, 17, 19, 20, 21, 22,
+	24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35}
+
+// notHex is 1 for every byte that is not a hexadecimal digit.
+var notHex = func() (t [256]uint8) {
+	for c := range t {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			t[c] = 1
 		}
 	}
-	return true
-}
+	return t
+}()
