@@ -295,7 +295,17 @@ func (d *documentReader) array(each func(Position) error) error {
 	return err
 }
 
-// skip consumes one value token by token, holding no more than one token.
+// maxSkipDepth bounds the nesting of a value skip walks: the decoder keeps
+// an entry per open bracket, so a value of nothing but "[" would otherwise
+// hold memory in proportion to its length. It is encoding/json's own bound
+// on the values it decodes.
+const maxSkipDepth = 10000
+
+// errTooDeep stops a JSON export whose nesting passes maxSkipDepth.
+var errTooDeep = fmt.Errorf("JSON nested more than %d levels deep", maxSkipDepth)
+
+// skip consumes one value token by token, holding no more than one token
+// and one entry per level of nesting.
 func (d *documentReader) skip() error {
 	depth := 0
 	for {
@@ -306,7 +316,9 @@ func (d *documentReader) skip() error {
 		}
 		switch tok {
 		case json.Delim('{'), json.Delim('['):
-			depth++
+			if depth++; depth > maxSkipDepth {
+				return errTooDeep
+			}
 		case json.Delim('}'), json.Delim(']'):
 			depth--
 		}

@@ -1,0 +1,92 @@
+package diagnose
+
+import (
+	"io"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// repeatReader yields s n times without holding the whole of it.
+type repeatReader struct {
+	s   []byte
+	n   int
+	off int
+}
+
+func (r *repeatReader) Read(p []byte) (int, error) {
+	total := 0
+	for total < len(p) && r.n > 0 {
+		c := copy(p[total:], r.s[r.off:])
+		total += c
+		r.off += c
+		if r.off == len(r.s) {
+			r.off = 0
+			r.n--
+		}
+	}
+	if total == 0 {
+		return 0, io.EOF
+	}
+	return total, nil
+}
+
+// heapGrowth runs f and returns how far the heap in use grew during it,
+// sampled from a goroutine while f runs. Not for parallel tests.
+func heapGrowth(f func()) uint64 {
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	stop := make(chan struct{})
+	peak := make(chan uint64)
+	go func() {
+		var top uint64
+		var m runtime.MemStats
+		for {
+			runtime.ReadMemStats(&m)
+			top = max(top, m.HeapAlloc)
+			select {
+			case <-stop:
+				peak <- top
+				return
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}()
+	f()
+	close(stop)
+	top := <-peak
+	if top < before.HeapAlloc {
+		return 0
+	}
+	return top - before.HeapAlloc
+}
+
+// A JSON export's value that diagnose skips (a key it has no use for) was
+// walked token by token, and the decoder keeps one entry per open bracket:
+// 100 MB of "[" held about 800 MB, as does a gzip file of 100 KB. Nesting past encoding/json's own bound now stops the
+// document as unreadable, keeping what came before it.
+func TestHostileDeeplyNestedSkippedValue(t *testing.T) {
+	const depth = 4 << 20
+	for _, open := range []string{"[", `{"a":`} {
+		doc := io.MultiReader(
+			strings.NewReader(`{"events":[{"timestamp":1795654800011,"message":`+jsonString(execTimeoutLine)+`}],"x":`),
+			&repeatReader{s: []byte(open), n: depth},
+		)
+		e := NewEvidence(Options{})
+		var sum FileSummary
+		var err error
+		grown := heapGrowth(func() { sum, err = e.ReadFile("deep.json", doc) })
+		if err != nil {
+			t.Fatalf("%q: %v", open, err)
+		}
+		if grown > 32<<20 {
+			t.Errorf("%q: %d MB of heap for a value nested %d deep", open, grown>>20, depth)
+		}
+		if sum.Format != FormatFilterLogEvents || sum.Records != 1 || sum.Malformed != 1 ||
+			len(e.malformed) != 1 || !strings.Contains(e.malformed[0].Problem, "nested more than") {
+			t.Errorf("%q: %+v %+v", open, sum, e.malformed)
+		}
+	}
+}
