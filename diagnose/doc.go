@@ -38,7 +38,9 @@
 // and three Lambda lines). Up to 1000 malformed lines are listed, all are
 // counted. Malformed or truncated lines are reported by file and line
 // number (within a decoded payload, by its own lines); they never stop the
-// reading.
+// reading. Time is bounded too: gzip data may expand to 64 MiB, then to
+// Options.MaxExpansion times its file's size (default 100); past that the
+// file stops with ErrExpansion, as for a decompression bomb.
 //
 // # Rules
 //

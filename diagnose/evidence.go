@@ -14,6 +14,14 @@ type Options struct {
 	// MaxLineBytes bounds one line or JSON export element. Default
 	// DefaultMaxLineBytes (1 MiB).
 	MaxLineBytes int
+	// MaxExpansion bounds decompression. A file's gzip data, all layers
+	// of it together (a gzip file, the gzip payloads inside it), may
+	// expand to 64 MiB whatever the file's size, and past that to
+	// MaxExpansion times the file's own bytes read so far; the file then
+	// stops with an error (errors.Is(err, ErrExpansion)), keeping what
+	// was read, rather than spend hours on a decompression bomb. Log text
+	// compresses about 5 to 30 times. Default DefaultMaxExpansion (100).
+	MaxExpansion int
 	// ClockSkew is how far apart the client's, API Gateway's and Lambda's
 	// clocks may be when deciding whether a log covers an attempt's time.
 	// Default 1s.
@@ -26,6 +34,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxLineBytes <= 0 {
 		o.MaxLineBytes = DefaultMaxLineBytes
+	}
+	if o.MaxExpansion <= 0 {
+		o.MaxExpansion = DefaultMaxExpansion
 	}
 	if o.ClockSkew <= 0 {
 		o.ClockSkew = time.Second
@@ -69,6 +80,9 @@ type Evidence struct {
 	// X-Ray trace Root.
 	traceRequests    map[string][]string
 	traceInvocations map[string][]*invocation
+
+	// inflation bounds the decompression of the file being read.
+	inflation *inflation
 
 	// streams is the reading state of the file being read, per log
 	// stream ("" for a file of one stream).

@@ -1,6 +1,10 @@
 package diagnose
 
 import (
+	"bytes"
+	"compress/gzip"
+	"encoding/base64"
+	"errors"
 	"io"
 	"runtime"
 	"strings"
@@ -88,5 +92,68 @@ func TestHostileDeeplyNestedSkippedValue(t *testing.T) {
 			len(e.malformed) != 1 || !strings.Contains(e.malformed[0].Problem, "nested more than") {
 			t.Errorf("%q: %+v %+v", open, sum, e.malformed)
 		}
+	}
+}
+
+// gzipped compresses what w writes.
+func gzipped(t *testing.T, write func(w io.Writer)) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
+	write(zw)
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// A gzip file of a few hundred KB that expands to gigabytes was read to
+// its end: bounded memory, but minutes to hours of work (a 2 MB gzip of a
+// repeated access-log line took 26 s, and gzip inside base64 inside gzip
+// multiplies the ratios). Reading now stops with ErrExpansion past the
+// bound, the records before it kept; a payload that expands too far stops
+// the JSON export around it too.
+func TestHostileGzipBomb(t *testing.T) {
+	t.Parallel()
+	const bomb = 80 << 20
+	zeros := make([]byte, 1<<20)
+	valid := strings.Repeat(accessTimeout+"\n", 3)
+	plain := gzipped(t, func(w io.Writer) {
+		_, _ = io.WriteString(w, valid)
+		for range bomb / len(zeros) {
+			_, _ = w.Write(zeros)
+		}
+	})
+	inner := base64.StdEncoding.EncodeToString(plain)
+	payload := `{"awslogs":{"data":"` + inner + `"}}` + "\n"
+	for _, c := range []struct {
+		name    string
+		data    []byte
+		records int
+	}{
+		{"gzip", plain, 3},
+		{"gzip of base64 of gzip", gzipped(t, func(w io.Writer) { _, _ = io.WriteString(w, inner) }), 3},
+		{"gzip of subscription payloads", gzipped(t, func(w io.Writer) {
+			for range 20 {
+				_, _ = io.WriteString(w, payload)
+			}
+		}), 3},
+	} {
+		e := NewEvidence(Options{})
+		sum, err := e.ReadFile("bomb.gz", bytes.NewReader(c.data))
+		if !errors.Is(err, ErrExpansion) || !strings.Contains(sum.Error, "more than 100 times") {
+			t.Errorf("%s (%d bytes): err %v, summary %+v", c.name, len(c.data), err, sum)
+		}
+		if sum.Records != c.records {
+			t.Errorf("%s: %d records, want the %d before the bomb", c.name, sum.Records, c.records)
+		}
+		if sum.Malformed > 1 {
+			t.Errorf("%s: went on past the bound: %+v", c.name, sum)
+		}
+	}
+	// The bound is the caller's to raise.
+	e := NewEvidence(Options{MaxExpansion: 1 << 20})
+	if _, err := e.ReadFile("bomb.gz", bytes.NewReader(plain)); err != nil {
+		t.Errorf("MaxExpansion 1<<20: %v", err)
 	}
 }

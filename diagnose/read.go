@@ -40,8 +40,9 @@ type FileSummary struct {
 func (e *Evidence) ReadFile(name string, r io.Reader) (sum FileSummary, err error) {
 	sum = FileSummary{Path: name}
 	e.streams = nil
-	err = e.readStream(name, r, &sum, 0)
-	e.streams = nil
+	e.inflation = &inflation{r: r, ratio: int64(e.opts.MaxExpansion)}
+	err = e.readStream(name, e.inflation, &sum, 0)
+	e.streams, e.inflation = nil, nil
 	if err != nil {
 		sum.Error = err.Error()
 		if sum.Format == "" || errors.Is(err, ErrUnknownFormat) {
@@ -78,7 +79,7 @@ func (e *Evidence) readStream(name string, r io.Reader, sum *FileSummary, depth 
 			return fmt.Errorf("%s: %w", name, &readError{zerr})
 		}
 		defer zr.Close()
-		gz := &gzipReader{r: zr}
+		gz := &gzipReader{r: zr, bound: e.inflation}
 		defer func() {
 			if gz.truncated && err == nil {
 				e.addMalformed(Position{File: name, Line: sum.Lines + 1}, "gzip data cut short: the rest of the file is missing", nil)
@@ -110,16 +111,66 @@ const (
 	zipMagic  = "PK\x03\x04"
 )
 
+// DefaultMaxExpansion is Options.MaxExpansion's default: gzip data may
+// expand to 100 times the size of the file it is in (past the first
+// expansionFloor bytes).
+const DefaultMaxExpansion = 100
+
+// expansionFloor is how far any file's gzip data may expand, however small
+// the file: 64 MiB.
+const expansionFloor = 64 << 20
+
+// ErrExpansion is returned (wrapped, with the sizes) by ReadFile when a
+// file's gzip data expands past Options.MaxExpansion.
+var ErrExpansion = errors.New("gzip data expands too far (a decompression bomb?)")
+
+// inflation reads the file and counts its bytes, and counts the bytes its
+// gzip readers produce. Once those pass the bound, every read of either
+// fails, so that a JSON export whose gzip payloads expand too far stops
+// too, not just the payload.
+type inflation struct {
+	r     io.Reader
+	in    int64 // the file's bytes read
+	out   int64 // bytes decompressed from them
+	ratio int64
+	err   error
+}
+
+func (f *inflation) Read(p []byte) (int, error) {
+	if f.err != nil {
+		return 0, f.err
+	}
+	n, err := f.r.Read(p)
+	f.in += int64(n)
+	return n, err
+}
+
+// inflated counts n more bytes decompressed and returns the error once
+// they pass the bound.
+func (f *inflation) inflated(n int) error {
+	f.out += int64(n)
+	if f.err == nil && f.out > expansionFloor && f.out/f.ratio > f.in {
+		f.err = &readError{fmt.Errorf("%w: %d bytes out of the file's first %d, more than %d times as many", ErrExpansion, f.out, f.in, f.ratio)}
+	}
+	return f.err
+}
+
 // gzipReader ends a truncated gzip stream like a truncated text file (what
 // was read is used, the cut is reported) and marks other damage as a read
-// error, which stops the file.
+// error, which stops the file, as is passing the expansion bound.
 type gzipReader struct {
 	r         io.Reader
+	bound     *inflation // nil: none
 	truncated bool
 }
 
 func (g *gzipReader) Read(p []byte) (int, error) {
 	n, err := g.r.Read(p)
+	if g.bound != nil {
+		if berr := g.bound.inflated(n); berr != nil {
+			return 0, berr
+		}
+	}
 	switch {
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		g.truncated = true

@@ -17,7 +17,7 @@ func init() {
 	register("diagnose", "say per attempt whether a request reached Lambda, from log exports", runDiagnose)
 }
 
-const diagnoseUsage = "usage: retryscope diagnose [-json] [-html FILE] [-timeout 29s] [-max-line BYTES] FILE... (attempt log, API Gateway access/execution logs, Lambda logs, CloudWatch exports; - for stdin)"
+const diagnoseUsage = "usage: retryscope diagnose [-json] [-html FILE] [-timeout 29s] [-max-line BYTES] [-max-expansion N] FILE... (attempt log, API Gateway access/execution logs, Lambda logs, CloudWatch exports; - for stdin)"
 
 // Exit statuses of diagnose.
 const (
@@ -41,6 +41,7 @@ func runDiagnose(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	timeout := fs.Duration("timeout", 29*time.Second, "the API's integration timeout, for the latency-near-timeout finding")
 	maxLine := fs.Int("max-line", diagnose.DefaultMaxLineBytes, "longest line read whole, in bytes")
+	maxExpansion := fs.Int("max-expansion", diagnose.DefaultMaxExpansion, "how many times its file's size gzip data may expand to (past 64 MiB)")
 	htmlFile := fs.String("html", "", htmlFlagUsage)
 	var files []string
 	// Flags may come before, between or after the files.
@@ -48,7 +49,7 @@ func runDiagnose(args []string, stdout, stderr io.Writer) int {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				fmt.Fprintln(stderr, diagnoseUsage)
-				fmt.Fprintln(stderr, "Formats are detected per file, gzip-compressed ones (CloudWatch exports to S3) too. Files are streamed: lines up to -max-line bytes, memory about 2-4 KiB per distinct request id.")
+				fmt.Fprintln(stderr, "Formats are detected per file, gzip-compressed ones (CloudWatch exports to S3) too. Files are streamed: lines up to -max-line bytes, memory about 2-4 KiB per distinct request id; gzip data that expands more than -max-expansion times stops its file.")
 				fmt.Fprintln(stderr, "Exit status: 0 ok; 1 no file could be read; 2 usage error; 3 some files could not be read (the report lists them and covers the others).")
 				fs.SetOutput(stderr)
 				fs.PrintDefaults()
@@ -67,11 +68,11 @@ func runDiagnose(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "retryscope diagnose: no log files given; %s\n", diagnoseUsage)
 		return diagnoseExitUsage
 	}
-	if *timeout <= 0 || *maxLine <= 0 {
-		fmt.Fprintf(stderr, "retryscope diagnose: -timeout and -max-line must be positive; %s\n", diagnoseUsage)
+	if *timeout <= 0 || *maxLine <= 0 || *maxExpansion <= 0 {
+		fmt.Fprintf(stderr, "retryscope diagnose: -timeout, -max-line and -max-expansion must be positive; %s\n", diagnoseUsage)
 		return diagnoseExitUsage
 	}
-	ev := diagnose.NewEvidence(diagnose.Options{IntegrationTimeout: *timeout, MaxLineBytes: *maxLine})
+	ev := diagnose.NewEvidence(diagnose.Options{IntegrationTimeout: *timeout, MaxLineBytes: *maxLine, MaxExpansion: *maxExpansion})
 	unreadable := 0
 	for _, path := range files {
 		if !readLogFile(ev, path, stderr) {
@@ -121,9 +122,12 @@ func readLogFile(ev *diagnose.Evidence, path string, stderr io.Writer) bool {
 		r = f
 	}
 	if _, err := ev.ReadFile(path, r); err != nil {
-		if errors.Is(err, diagnose.ErrUnknownFormat) {
+		switch {
+		case errors.Is(err, diagnose.ErrUnknownFormat):
 			fmt.Fprintf(stderr, "retryscope diagnose: %v\n", err)
-		} else {
+		case errors.Is(err, diagnose.ErrExpansion):
+			fmt.Fprintf(stderr, "retryscope diagnose: cannot read %s: %v; -max-expansion raises the bound\n", path, err)
+		default:
 			fmt.Fprintf(stderr, "retryscope diagnose: cannot read %s: %v\n", path, err)
 		}
 		return false
