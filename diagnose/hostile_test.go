@@ -157,3 +157,24 @@ func TestHostileGzipBomb(t *testing.T) {
 		t.Errorf("MaxExpansion 1<<20: %v", err)
 	}
 }
+
+// A gzip file compressed again was refused as an unknown format, its
+// compressed bytes printed as its first line.
+func TestHostileGzipInsideGzip(t *testing.T) {
+	t.Parallel()
+	once := gzipped(t, func(w io.Writer) { _, _ = io.WriteString(w, accessTimeout+"\n") })
+	twice := gzipped(t, func(w io.Writer) { _, _ = w.Write(once) })
+	e := NewEvidence(Options{})
+	sum, err := e.ReadFile("x.gz.gz", bytes.NewReader(twice))
+	if err != nil || sum.Format != FormatAccessLog || sum.Records != 1 {
+		t.Errorf("%+v, %v", sum, err)
+	}
+	// Without end: formats nested too deep are refused.
+	for range maxNesting {
+		twice = gzipped(t, func(w io.Writer) { _, _ = w.Write(twice) })
+	}
+	e = NewEvidence(Options{})
+	if _, err := e.ReadFile("x.gz.gz.gz", bytes.NewReader(twice)); !errors.Is(err, ErrUnknownFormat) || !strings.Contains(err.Error(), "nested more than") {
+		t.Errorf("nested %d deep: %v", maxNesting+2, err)
+	}
+}

@@ -87,6 +87,11 @@ func (e *Evidence) readStream(name string, r io.Reader, sum *FileSummary, depth 
 			}
 		}()
 		br = bufio.NewReaderSize(gz, headBytes)
+		if head, _ := br.Peek(2); string(head) == gzipMagic {
+			// Compressed twice (a .gz compressed again, or saved from
+			// a download sent with Content-Encoding: gzip).
+			return e.readStream(name, br, sum, depth+1)
+		}
 	}
 	if head, _ := br.Peek(len(zipMagic)); string(head) == zipMagic {
 		// The console's and S3's downloads are sometimes zipped by hand;
