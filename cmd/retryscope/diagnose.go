@@ -112,7 +112,7 @@ func runDiagnose(args []string, stdout, stderr io.Writer) int {
 func readLogFile(ev *diagnose.Evidence, path string, stderr io.Writer) bool {
 	var r io.Reader = os.Stdin
 	if path != "-" {
-		f, err := os.Open(path)
+		f, err := openLogFile(path)
 		if err != nil {
 			fmt.Fprintf(stderr, "retryscope diagnose: cannot read %s: %v\n", path, err)
 			ev.AddUnreadable(path, err)
@@ -133,4 +133,24 @@ func readLogFile(ev *diagnose.Evidence, path string, stderr io.Writer) bool {
 		return false
 	}
 	return true
+}
+
+// openLogFile opens path, refusing a device (/dev/zero, a terminal): a
+// device has no end, so reading it would never finish. Regular files,
+// pipes (a shell's <(command)) and sockets are read; a directory fails on
+// its first read.
+func openLogFile(path string) (*os.File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil && fi.Mode()&os.ModeDevice != 0 {
+		err = errors.New("a device, not a log file")
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
