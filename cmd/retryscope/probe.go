@@ -56,6 +56,9 @@ answer, not refusals of its own. -breaker turns it on to rehearse what a
 client with retryscope's defaults would see; probe then says so in one line
 when it opens. The retry budget stays on (-no-budget turns it off).
 
+Each answer's body is read up to 10 MiB (API Gateway's own limit); a
+longer one is said to be, and not read further.
+
 At most 10000 requests (-n) and 256 at a time (-c). Each request's table is
 printed as it ends, in request order; the tables fit 120 columns (-wide
 prints every column in full).
@@ -71,7 +74,8 @@ const (
 	// enough for three 29 s integration timeouts and their backoff.
 	defaultProbeTimeout = 2 * time.Minute
 	// probeBodyLimit is how much of each response body probe reads (and
-	// counts) before closing it.
+	// counts) before closing it: API Gateway's own limit, so a longer body
+	// did not come from it. Probe says when a body went on past it.
 	probeBodyLimit = 10 << 20
 	// maxProbeRequests bounds -n: the -json document holds every request,
 	// and the text output's queries list every id.
@@ -397,6 +401,7 @@ type probeResult struct {
 	err       error // final error
 	duration  time.Duration
 	bodyBytes int64
+	bodyLong  bool // the body went on past probeBodyLimit, not read further
 	bodyErr   error
 	attempts  []transport.Attempt
 	redirects []probeRedirect // followed with -L, in order
@@ -445,7 +450,10 @@ func (cfg *probeConfig) send(ctx context.Context, rt http.RoundTripper, i int) (
 		res.status = resp.StatusCode
 		next, follow, err := cfg.redirect(hop, resp, len(res.redirects))
 		if err != nil || !follow {
-			res.bodyBytes, res.bodyErr = io.Copy(io.Discard, io.LimitReader(resp.Body, probeBodyLimit))
+			res.bodyBytes, res.bodyErr = io.Copy(io.Discard, io.LimitReader(resp.Body, probeBodyLimit+1))
+			if res.bodyBytes > probeBodyLimit {
+				res.bodyBytes, res.bodyLong = probeBodyLimit, true
+			}
 			resp.Body.Close()
 			res.err = err
 			return res

@@ -184,3 +184,43 @@ func TestBugProbeResultsRetainAnswers(t *testing.T) {
 	}
 	runtime.KeepAlive(results)
 }
+
+// A body that never ends was read to probe's 10 MiB limit and the request
+// shown as a plain "200 OK" with body_bytes 10485760, as if that were the
+// whole body. Probe now says it stopped reading.
+func TestHostileProbeEndlessBody(t *testing.T) {
+	t.Parallel()
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		chunk := []byte(strings.Repeat("z", 64<<10))
+		for {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	}))
+	defer s.Close()
+	stdout, stderr, _ := runProbeCmd(t, "-attempts", "1", s.URL+"/x")
+	if !strings.Contains(stdout, "request 1: 200 OK, body longer than 10 MiB: read no further") {
+		t.Errorf("stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	}
+	stdout, stderr, _ = runProbeCmd(t, "-json", "-attempts", "1", s.URL+"/x")
+	var doc struct {
+		Requests []struct {
+			BodyBytes     int64 `json:"body_bytes"`
+			BodyTruncated bool  `json:"body_truncated"`
+		} `json:"requests"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil || len(doc.Requests) != 1 ||
+		!doc.Requests[0].BodyTruncated || doc.Requests[0].BodyBytes != probeBodyLimit {
+		t.Errorf("%+v %v\n%s\n%s", doc, err, stdout, stderr)
+	}
+	// A body of exactly the limit is whole.
+	s2 := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write(make([]byte, probeBodyLimit))
+	}))
+	defer s2.Close()
+	stdout, _, _ = runProbeCmd(t, "-json", "-attempts", "1", s2.URL+"/x")
+	if strings.Contains(stdout, "body_truncated") || !strings.Contains(stdout, `"body_bytes": 10485760`) {
+		t.Errorf("a body of exactly the limit:\n%s", stdout)
+	}
+}

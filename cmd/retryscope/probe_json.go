@@ -20,13 +20,16 @@ type probeJSON struct {
 }
 
 type probeRequestJSON struct {
-	Request    int                 `json:"request"`
-	Status     int                 `json:"status,omitempty"`
-	Error      string              `json:"error,omitempty"`
-	DurationMS float64             `json:"duration_ms"`
-	BodyBytes  int64               `json:"body_bytes"`
-	Redirects  []probeRedirectJSON `json:"redirects,omitempty"`
-	Attempts   []probeAttemptJSON  `json:"attempts"`
+	Request    int     `json:"request"`
+	Status     int     `json:"status,omitempty"`
+	Error      string  `json:"error,omitempty"`
+	DurationMS float64 `json:"duration_ms"`
+	BodyBytes  int64   `json:"body_bytes"`
+	// BodyTruncated says the body went on past body_bytes (probe's
+	// limit) and was not read further.
+	BodyTruncated bool                `json:"body_truncated,omitempty"`
+	Redirects     []probeRedirectJSON `json:"redirects,omitempty"`
+	Attempts      []probeAttemptJSON  `json:"attempts"`
 }
 
 // probeRedirectJSON is a redirect followed with -L.
@@ -81,7 +84,7 @@ func (o *probeOutput) json(t *probeTally, queries []insightsQuery) {
 			doc.OK = false
 		}
 		rj := probeRequestJSON{Request: r.index + 1, Status: r.status, DurationMS: millis(r.duration),
-			BodyBytes: r.bodyBytes, Attempts: make([]probeAttemptJSON, 0, len(r.attempts))}
+			BodyBytes: r.bodyBytes, BodyTruncated: r.bodyLong, Attempts: make([]probeAttemptJSON, 0, len(r.attempts))}
 		for _, rd := range r.redirects {
 			rj.Redirects = append(rj.Redirects, probeRedirectJSON{Status: rd.status, URL: redact.URL(rd.url)})
 		}

@@ -272,6 +272,8 @@ func (o *probeOutput) ending(r probeResult) string {
 		return "error: " + o.shown(finalError(r.err))
 	case r.bodyErr != nil:
 		return fmt.Sprintf("%d %s, body cut short: %s", r.status, http.StatusText(r.status), o.shown(r.bodyErr.Error()))
+	case r.bodyLong:
+		return fmt.Sprintf("%d %s, body longer than %d MiB: read no further", r.status, http.StatusText(r.status), probeBodyLimit>>20)
 	}
 	return fmt.Sprintf("%d %s", r.status, http.StatusText(r.status))
 }
