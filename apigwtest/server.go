@@ -40,6 +40,7 @@ type Server struct {
 	cancelRun context.CancelFunc
 	closing   chan struct{}
 	handlers  sync.WaitGroup
+	conns     sync.WaitGroup // connections net/http has not finished with
 	closeOnce sync.Once
 
 	mu       sync.Mutex
@@ -115,7 +116,7 @@ func newServer(newBackend func(*Server) backend, opts []Option) *Server {
 	if cfg.stage != "" {
 		s.URL += "/" + cfg.stage
 	}
-	s.http = &http.Server{Handler: http.HandlerFunc(s.serveHTTP), ReadHeaderTimeout: 10 * time.Second, ErrorLog: cfg.errorLog}
+	s.http = &http.Server{Handler: http.HandlerFunc(s.serveHTTP), ReadHeaderTimeout: 10 * time.Second, ErrorLog: cfg.errorLog, ConnState: s.trackConn}
 	serve := ln
 	if !cfg.httpAPI {
 		// A REST API's events need the header names as written.
@@ -141,7 +142,9 @@ func (s *Server) scale(d time.Duration) time.Duration {
 // functions still running. Past the grace it cancels their contexts (runtime
 // mode: kills their processes) and waits for them to return, so an
 // in-process handler that ignores its context keeps Close waiting. Finally
-// it ends every execution environment. Close is idempotent.
+// it ends every execution environment. Every connection's goroutine has
+// ended when Close returns (net/http keeps one half a second after
+// refusing a body or header block too large). Close is idempotent.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		s.mu.Lock()
@@ -150,6 +153,11 @@ func (s *Server) Close() {
 		close(s.closing)
 		_ = s.http.Close()
 		s.handlers.Wait()
+		// Serve has returned (it is one of the handlers), so no
+		// connection is added now. A connection closed after a refused
+		// request (a body or header block too large) lingers half a
+		// second in net/http before its goroutine ends.
+		s.conns.Wait()
 
 		grace := time.NewTimer(s.cfg.closeGrace)
 		waited := make(chan struct{})
@@ -171,6 +179,17 @@ func (s *Server) Close() {
 			e.env.close()
 		}
 	})
+}
+
+// trackConn counts the connections the server serves, from their
+// acceptance (in Serve's goroutine) to their end, for Close.
+func (s *Server) trackConn(_ net.Conn, state http.ConnState) {
+	switch state {
+	case http.StateNew:
+		s.conns.Add(1)
+	case http.StateHijacked, http.StateClosed:
+		s.conns.Done()
+	}
 }
 
 // enter registers a request handler unless the server is closing.
