@@ -77,6 +77,10 @@ const (
 	// counts) before closing it: API Gateway's own limit, so a longer body
 	// did not come from it. Probe says when a body went on past it.
 	probeBodyLimit = 10 << 20
+	// maxProbeData bounds -d @FILE's file, read whole before the first
+	// request: well above API Gateway's 10 MB payload limit, so a probe
+	// can still see the gateway refuse a body too large.
+	maxProbeData = 64 << 20
 	// maxProbeRequests bounds -n: the -json document holds every request,
 	// and the text output's queries list every id.
 	maxProbeRequests = 10000
@@ -247,7 +251,7 @@ func parseProbeFlags(args []string, stderr io.Writer) (cfg *probeConfig, code in
 	cfg = &probeConfig{}
 	fs := flag.NewFlagSet("probe", flag.ContinueOnError)
 	fs.StringVar(&cfg.method, "X", "", "request `method` (default GET, or POST with -d)")
-	data := fs.String("d", "", "request body `data`; @FILE reads it from FILE (implies POST unless -X is given)")
+	data := fs.String("d", "", "request body `data`; @FILE reads it from FILE, at most 64 MiB (implies POST unless -X is given)")
 	fs.Var(&cfg.header, "H", "request header `'Name: value'` (repeatable)")
 	fs.IntVar(&cfg.n, "n", 1, "number of logical requests (at most 10000)")
 	fs.IntVar(&cfg.c, "c", 1, "how many requests run at once (at most 256)")
@@ -361,15 +365,29 @@ func readData(v string) ([]byte, error) {
 	if name == "" {
 		return nil, errors.New("@ needs a file name")
 	}
-	b, err := os.ReadFile(name)
+	f, err := os.Open(name)
 	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			return nil, fmt.Errorf("reading %s: %v", name, pe.Err)
-		}
-		return nil, err
+		return nil, fmt.Errorf("reading %s: %v", name, unwrapPath(err))
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxProbeData+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %v", name, unwrapPath(err))
+	}
+	if len(b) > maxProbeData {
+		return nil, fmt.Errorf("%s is larger than %d MiB", name, maxProbeData>>20)
 	}
 	return b, nil
+}
+
+// unwrapPath returns an *os.PathError's own error, without the path and
+// operation the caller's message gives.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 func (cfg *probeConfig) transportOptions() []transport.Option {

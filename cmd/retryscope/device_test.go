@@ -34,3 +34,27 @@ func TestHostileDiagnoseDevice(t *testing.T) {
 		t.Fatal("diagnose /dev/zero still reading after 20 s")
 	}
 }
+
+// probe -d @/dev/zero read the file whole before sending anything: memory
+// grew until the process was killed. -d's file is now bounded, and the
+// flag error says so.
+func TestHostileProbeDataDevice(t *testing.T) {
+	t.Parallel()
+	type result struct {
+		code   int
+		stderr string
+	}
+	done := make(chan result, 1)
+	go func() {
+		_, stderr, code := runProbeCmd(t, "-d", "@/dev/zero", "http://127.0.0.1:1/x")
+		done <- result{code, stderr}
+	}()
+	select {
+	case r := <-done:
+		if r.code != 2 || !strings.Contains(r.stderr, "-d: /dev/zero is larger than 64 MiB") || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("probe -d @/dev/zero still reading after 20 s")
+	}
+}
