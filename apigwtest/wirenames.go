@@ -251,10 +251,22 @@ func (c *wireConn) take(h http.Header) []wireName {
 // Cache-Control, which net/http adds beside "Pragma: no-cache").
 func fit(names []string, h http.Header) ([]wireName, bool) {
 	w := make([]wireName, 0, len(names))
+	// Past a few names a set: a search of w per name would make a block
+	// of many names (a client may send 100000 within net/http's bound)
+	// quadratic.
+	var seen map[string]bool
+	if len(names) > 16 {
+		seen = make(map[string]bool, len(names))
+	}
 	named := 0
 	for _, n := range names {
 		k := textproto.CanonicalMIMEHeaderKey(n)
-		if slices.ContainsFunc(w, func(x wireName) bool { return x.canonical == k }) {
+		if seen != nil {
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+		} else if slices.ContainsFunc(w, func(x wireName) bool { return x.canonical == k }) {
 			continue
 		}
 		w = append(w, wireName{n, k})
