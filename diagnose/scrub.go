@@ -359,33 +359,8 @@ func foldEqual(b, lower []byte) bool {
 }
 
 // scrubURL drops a URL's userinfo and fragment and redacts its path and
-// query (see scrubTarget).
-func scrubURL(u []byte) []byte {
-	scheme := bytes.Index(u, []byte("://")) + 3
-	out := append([]byte(nil), u[:scheme]...)
-	rest := u[scheme:]
-	authority := rest
-	if i := bytes.IndexAny(rest, "/?#"); i >= 0 {
-		authority = rest[:i]
-	}
-	rest = rest[len(authority):]
-	if at := bytes.LastIndexByte(authority, '@'); at >= 0 {
-		authority = authority[at+1:]
-	}
-	return append(append(out, authority...), scrubTarget(rest)...)
-}
+// query (redact.URLText).
+func scrubURL(u []byte) []byte { return []byte(redact.URLText(string(u))) }
 
-// scrubTarget redacts a path with any query and fragment: the path's
-// parameters (redact.Path) and the query (redact.Query); the fragment is
-// dropped.
-func scrubTarget(t []byte) []byte {
-	if i := bytes.IndexByte(t, '#'); i >= 0 {
-		t = t[:i]
-	}
-	path, query, hasQuery := bytes.Cut(t, []byte("?"))
-	out := []byte(redact.Path(string(path)))
-	if !hasQuery {
-		return out
-	}
-	return append(append(out, '?'), redactQuery(query)...)
-}
+// scrubTarget redacts a path with any query and fragment (redact.Target).
+func scrubTarget(t []byte) []byte { return []byte(redact.Target(string(t))) }

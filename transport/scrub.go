@@ -38,7 +38,7 @@ func scrubURLs(s string) string {
 		}
 		next := end
 		if start < i {
-			if clean := scrubURL(s[start:end]); clean != s[start:end] {
+			if clean := redact.URLText(s[start:end]); clean != s[start:end] {
 				b.WriteString(s[done:start])
 				b.WriteString(clean)
 				done = end
@@ -57,29 +57,6 @@ func scrubURLs(s string) string {
 	}
 	b.WriteString(s[done:])
 	return b.String()
-}
-
-// scrubURL redacts one URL's text: u starts with a scheme and "://". Its
-// path and query are redacted by the rules of redact.Path and
-// redact.Query.
-func scrubURL(u string) string {
-	rest := u[strings.Index(u, "://")+3:]
-	head := u[:len(u)-len(rest)]
-	if k := strings.IndexByte(rest, '#'); k >= 0 {
-		rest = rest[:k]
-	}
-	rest, query, hasQuery := strings.Cut(rest, "?")
-	auth, path := rest, ""
-	if k := strings.IndexByte(rest, '/'); k >= 0 {
-		auth, path = rest[:k], rest[k:]
-	}
-	if at := strings.LastIndexByte(auth, '@'); at >= 0 {
-		auth = auth[at+1:]
-	}
-	if !hasQuery {
-		return head + auth + redact.Path(path)
-	}
-	return head + auth + redact.Path(path) + "?" + redact.Query(query)
 }
 
 func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }

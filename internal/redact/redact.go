@@ -49,6 +49,38 @@ func hides(u *url.URL) bool {
 		strings.IndexByte(u.Path, ';') >= 0 || strings.IndexByte(u.Opaque, ';') >= 0
 }
 
+// URLText redacts a URL written as text, which starts with a scheme and
+// "://" (as error messages and logs quote it), by URL's rules: the
+// userinfo and the fragment are dropped, the path parameters and the
+// query redacted (see Target).
+func URLText(u string) string {
+	scheme := strings.Index(u, "://") + 3
+	rest := u[scheme:]
+	authority := rest
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		authority = rest[:i]
+	}
+	rest = rest[len(authority):]
+	if at := strings.LastIndexByte(authority, '@'); at >= 0 {
+		authority = authority[at+1:]
+	}
+	return u[:scheme] + authority + Target(rest)
+}
+
+// Target redacts a request target written as text, a path with any query
+// and fragment: the path's parameters by Path, the query by Query; the
+// fragment is dropped.
+func Target(t string) string {
+	if i := strings.IndexByte(t, '#'); i >= 0 {
+		t = t[:i]
+	}
+	path, query, hasQuery := strings.Cut(t, "?")
+	if !hasQuery {
+		return Path(path)
+	}
+	return Path(path) + "?" + Query(query)
+}
+
 // Query redacts a raw query without decoding or reordering it (a malformed
 // query is still redacted): each part between '&' keeps its key and has
 // its value after '=' replaced by Placeholder, and a part without '=' is
