@@ -51,3 +51,38 @@ func TestStartClock(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkClock compares the clock reads of the success path: a call's
+// start (startClock.now) and an attempt's end (the start plus time.Since)
+// against time.Now, side by side in one run.
+//
+//	go test ./transport -run '^$' -bench Clock -cpu 1
+func BenchmarkClock(b *testing.B) {
+	var sink time.Time
+	b.Run("time.Now", func(b *testing.B) {
+		for b.Loop() {
+			sink = time.Now()
+		}
+	})
+	b.Run("time.Since", func(b *testing.B) {
+		start := time.Now()
+		var d time.Duration
+		for b.Loop() {
+			d += time.Since(start)
+		}
+		sink = sink.Add(d)
+	})
+	b.Run("startClock.now", func(b *testing.B) {
+		var s startClock
+		for b.Loop() {
+			sink = s.now()
+		}
+	})
+	b.Run("end", func(b *testing.B) {
+		start := time.Now()
+		for b.Loop() {
+			sink = start.Add(time.Since(start))
+		}
+	})
+	_ = sink
+}
