@@ -116,6 +116,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.handlers.Done()
+	bound := s.boundBody(w, r)
 	now := time.Now()
 	g := s.newGatewayRequest(r, now)
 
@@ -159,6 +160,13 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	var err error
 	if r.Body != http.NoBody { // a request without a body: no read buffer
 		body, err = io.ReadAll(io.LimitReader(r.Body, MaxPayload+1))
+	}
+	if err == nil && bound != nil {
+		// Lifted once the body is in: net/http's read that watches for
+		// the client going away while the function runs would otherwise
+		// end the request's context at the bound. After a failed read it
+		// stays, for net/http's read of the rest as it closes the body.
+		_ = bound.SetReadDeadline(time.Time{})
 	}
 	if err != nil {
 		// The client went away or sent a malformed body (bad chunked
@@ -629,4 +637,21 @@ func (s *Server) finishRequest(w http.ResponseWriter, g *gatewayRequest, rec *In
 	w.Header()["Content-Length"] = []string{strconv.Itoa(len(body))}
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+}
+
+// boundBody bounds, from now, the wait for r's body (see
+// bodyReadTimeout): the gateway's read of it, and the read net/http makes
+// of a body left unread when the gateway answers without it (a throttle,
+// an unknown route) before it writes that answer. It returns the means to
+// lift the bound once the body is in, nil when r has no body or its
+// connection has no read deadlines (some in-memory ones).
+func (s *Server) boundBody(w http.ResponseWriter, r *http.Request) *http.ResponseController {
+	if r.Body == http.NoBody {
+		return nil
+	}
+	rc := http.NewResponseController(w)
+	if rc.SetReadDeadline(time.Now().Add(s.cfg.bodyReadTimeout)) != nil {
+		return nil
+	}
+	return rc
 }

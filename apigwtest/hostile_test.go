@@ -2,7 +2,10 @@ package apigwtest
 
 import (
 	"bytes"
+	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -78,5 +81,68 @@ func TestHostileClientManyHeaderNames(t *testing.T) {
 	rest := elapsed()
 	if rest > 10*httpAPI+time.Second {
 		t.Errorf("%d header names: %v for a REST API, %v for an HTTP API", n, rest, httpAPI)
+	}
+}
+
+// A client that stops part way through its body held the gateway's
+// handler, its goroutine and its connection for as long as it kept the
+// connection open: the body had no read bound. Where the gateway answers
+// without the body (an unknown route, a throttle), net/http holds that
+// answer until it has read the rest, and so was held as long. Now a body
+// must arrive within the bound: the gateway's read of it fails after it
+// (the connection is closed without an answer, as for a body that
+// fails), an early answer goes out with the connection closed after it,
+// and the gateway goes on serving others.
+func TestHostileClientStalledBody(t *testing.T) {
+	const bound = 300 * time.Millisecond
+	for _, tc := range []struct {
+		name    string
+		inStage bool // else the path is outside the stage: 403 at once
+		answer  string
+	}{
+		{"read by the gateway", true, ""},
+		{"answered without it", false, "HTTP/1.1 403 Forbidden"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ignore := goleak.IgnoreCurrent()
+			s := NewServer(ok, fastScale, func(c *config) { c.bodyReadTimeout = bound })
+			u, _ := url.Parse(s.URL + "/x")
+			if !tc.inStage {
+				u.Path = "/elsewhere"
+			}
+			conn, err := net.Dial("tcp", u.Host)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			if _, err := io.WriteString(conn, "POST "+u.EscapedPath()+" HTTP/1.1\r\nHost: api\r\nContent-Length: 100\r\n\r\n0123456789"); err != nil {
+				t.Fatal(err)
+			}
+			conn.SetReadDeadline(time.Now().Add(10 * time.Second)) // a bound for the test itself
+			start := time.Now()
+			got, err := io.ReadAll(conn)
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				t.Fatalf("the stalled body held the connection for %v with no end; read %q", time.Since(start), got)
+			}
+			if !strings.HasPrefix(string(got), tc.answer) || (tc.answer == "" && len(got) != 0) {
+				t.Errorf("answer to a stalled body: %q, want %q", got, tc.answer)
+			}
+			if el := time.Since(start); el < bound {
+				t.Errorf("connection closed after %v, before the %v bound", el, bound)
+			}
+			client := &http.Client{Transport: &http.Transport{}}
+			resp, err := client.Post(s.URL+"/x", "text/plain", strings.NewReader("whole"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("a whole body after the stalled one: %d", resp.StatusCode)
+			}
+			client.CloseIdleConnections()
+			conn.Close()
+			s.Close()
+			goleak.VerifyNone(t, ignore)
+		})
 	}
 }

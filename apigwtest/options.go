@@ -39,6 +39,14 @@ const (
 	MaxPayload = 10 << 20
 )
 
+// bodyReadTimeout bounds, in real time (not scaled), how long the gateway
+// waits for a request's body once its headers are in; a client that
+// stalls part way through has its connection closed without an answer.
+// It is the emulator's own bound, not a figure AWS publishes: 30 s, well
+// past what a body of MaxPayload takes on loopback, so that a stalled
+// client cannot hold a handler and its connection for the server's life.
+const bodyReadTimeout = 30 * time.Second
+
 // Option configures a Server. Options are applied in order; a later option
 // overrides an earlier one.
 type Option func(*config)
@@ -73,6 +81,7 @@ type config struct {
 	memoryMB           int
 	listener           net.Listener
 	errorLog           *log.Logger // net/http's, for tests
+	bodyReadTimeout    time.Duration
 }
 
 func defaultConfig() config {
@@ -90,6 +99,7 @@ func defaultConfig() config {
 		seed:               1,
 		stage:              "prod",
 		memoryMB:           128,
+		bodyReadTimeout:    bodyReadTimeout,
 	}
 }
 
