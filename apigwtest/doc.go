@@ -98,4 +98,8 @@
 // header names an HTTP API's event keeps capitalised (those seen in few
 // published events), and that its X-Amzn-Trace-Id continues a client's
 // Root.
+//
+// The emulator's own bounds, which AWS does not publish: a request's
+// headers must arrive within 10 s and its body within 30 s of them (real
+// time, not scaled); a client that stalls has its connection closed.
 package apigwtest
