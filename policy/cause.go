@@ -96,14 +96,16 @@ const (
 	// was sent.
 	CauseTLSCertificate Cause = "tls_certificate"
 	// CauseTLSHandshake: the TLS handshake failed (the peer does not speak
-	// TLS); nothing was sent.
+	// TLS) or timed out (net/http's TLSHandshakeTimeout); nothing was sent.
+	// Only a timeout is retryable.
 	CauseTLSHandshake Cause = "tls_handshake"
 	// CauseConnectionRefused: the connection was refused; nothing was sent.
 	CauseConnectionRefused Cause = "connection_refused"
 	// CauseConnect: dialing failed otherwise; nothing was sent.
 	CauseConnect Cause = "connect"
 	// CauseAttemptTimeout: the attempt's deadline passed; the request may
-	// have been processed.
+	// have been processed. (The transport records reach not_sent instead
+	// when it knows that the attempt had no connection yet.)
 	CauseAttemptTimeout Cause = "attempt_timeout"
 	// CauseConnectionReset: the connection was reset (or a broken pipe);
 	// the request may have been processed.

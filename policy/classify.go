@@ -168,6 +168,22 @@ func tooManyRequests(h http.Header, body []byte) Outcome {
 	return o
 }
 
+// tlsHandshakeTimeout is the text of net/http's error for a TLS handshake
+// that outlasted Transport.TLSHandshakeTimeout; its type is unexported.
+const tlsHandshakeTimeout = "net/http: TLS handshake timeout"
+
+// isTLSHandshakeTimeout reports whether err, or an error it wraps, is
+// net/http's TLS handshake timeout: the connection was never ready, so
+// nothing of the request was written.
+func isTLSHandshakeTimeout(err error) bool {
+	for ; err != nil; err = errors.Unwrap(err) {
+		if t, ok := err.(interface{ Timeout() bool }); ok && t.Timeout() && err.Error() == tlsHandshakeTimeout {
+			return true
+		}
+	}
+	return false
+}
+
 // classifyError places a transport error: a failed dial or DNS lookup never
 // sent anything; a reset, EOF or timeout after the dial may have.
 func classifyError(err error) Outcome {
@@ -191,6 +207,9 @@ func classifyError(err error) Outcome {
 	case errors.As(err, &certErr), errors.As(err, &uaErr), errors.As(err, &hostErr), errors.As(err, &invErr):
 		return Outcome{Reach: ReachNotSent, Cause: CauseTLSCertificate,
 			Reason: "TLS certificate rejected, nothing was sent: " + msg}
+	case isTLSHandshakeTimeout(err):
+		return Outcome{Reach: ReachNotSent, Retryable: true, Cause: CauseTLSHandshake,
+			Reason: "the TLS handshake timed out, nothing was sent: " + msg}
 	case errors.As(err, &recErr), errors.Is(err, http.ErrSchemeMismatch):
 		return Outcome{Reach: ReachNotSent, Cause: CauseTLSHandshake,
 			Reason: "TLS handshake failed (the peer does not speak TLS), nothing was sent: " + msg}

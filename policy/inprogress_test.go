@@ -2,9 +2,12 @@ package policy_test
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"syscall"
 	"testing"
 	"time"
@@ -29,7 +32,8 @@ func failed(err error) policy.Exchange {
 // its key in progress. That holds for API Gateway's integration timeout
 // (REST 504, HTTP API 503) and a plain 504, and as much for CloudFront's
 // own 504 (it stopped waiting for API Gateway, which may have invoked the
-// function) and for the attempt timeout (the transport stopped waiting).
+// function), for the attempt timeout (the transport stopped waiting) and
+// for another network timeout after sending (a read deadline).
 // A reset or an EOF is no such evidence: the backoff stands. Without a
 // key, even under AssumeIdempotent, there is no key for a retry to meet:
 // the backoff stands too.
@@ -51,6 +55,7 @@ func TestDecideInProgressDelay(t *testing.T) {
 		{"plain 504", answer(504, "gateway timeout"), policy.CauseGatewayTimeout, delay},
 		{"CloudFront 504", answer(504, peek(cloudFrontPage(504, "CloudFront attempted to establish a connection with the origin, but either the attempt failed or the origin closed the connection.")), join([]string{"content-type", "text/html"}, edgeHops)...), policy.CauseEdgeTimeout, delay},
 		{"attempt timeout", failed(context.DeadlineExceeded), policy.CauseAttemptTimeout, delay},
+		{"read timeout", failed(&net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}), policy.CauseTimeout, delay},
 		{"connection reset", failed(syscall.ECONNRESET), policy.CauseConnectionReset, backoff},
 		{"EOF", failed(io.EOF), policy.CauseEOF, backoff},
 	}
@@ -92,6 +97,50 @@ func TestDecideInProgressDelay(t *testing.T) {
 					t.Errorf("Wait = %v, want %v", d.Wait, a.wait)
 				case !r.key && d.Wait != backoff:
 					t.Errorf("Wait = %v, want the backoff's %v: without a key there is no key in progress to meet", d.Wait, backoff)
+				}
+			})
+		}
+	}
+}
+
+// tlsTimeout is an error as net/http reports a TLS handshake that
+// outlasted Transport.TLSHandshakeTimeout (its type is unexported).
+type tlsTimeout struct{}
+
+func (tlsTimeout) Error() string   { return "net/http: TLS handshake timeout" }
+func (tlsTimeout) Timeout() bool   { return true }
+func (tlsTimeout) Temporary() bool { return true }
+
+// TestTimeoutBeforeSending: a timeout before the request had a connection
+// sent nothing: a POST without a key may be retried, and a keyed one waits
+// the backoff alone, since no run can be going. net/http's TLS handshake
+// timeout says so itself; the transport records an attempt timeout that
+// came before a connection as reach not_sent. Both were taken for
+// timeouts after sending: reach unknown, the POST not retried, the keyed
+// one waiting InProgressDelay.
+func TestTimeoutBeforeSending(t *testing.T) {
+	t.Parallel()
+	const backoff = 100 * time.Millisecond // fixed()'s first retry
+	p := fixed()
+	for _, tc := range []struct {
+		name  string
+		o     policy.Outcome
+		cause policy.Cause
+	}{
+		{"TLS handshake timeout", p.Classify(failed(tlsTimeout{})), policy.CauseTLSHandshake},
+		{"attempt timeout before a connection", policy.Outcome{Reach: policy.ReachNotSent, Retryable: true, Cause: policy.CauseAttemptTimeout}, policy.CauseAttemptTimeout},
+		{"read timeout before a connection", policy.Outcome{Reach: policy.ReachNotSent, Retryable: true, Cause: policy.CauseTimeout}, policy.CauseTimeout},
+	} {
+		for _, key := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/key=%t", tc.name, key), func(t *testing.T) {
+				t.Parallel()
+				if tc.o.Reach != policy.ReachNotSent || tc.o.Cause != tc.cause || !tc.o.Retryable {
+					t.Fatalf("outcome %+v, want a retryable %s with reach not_sent", tc.o, tc.cause)
+				}
+				s := after(http.MethodPost)
+				s.HasIdempotencyKey = key
+				if d := p.Decide(s, tc.o, now); !d.Retry || d.Wait != backoff {
+					t.Errorf("Decide = %+v, want a retry after the backoff's %v", d, backoff)
 				}
 			})
 		}

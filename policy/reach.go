@@ -45,11 +45,19 @@ func (r Reach) String() string { return string(r) }
 // a first run may still be going when a retry is sent: the reach
 // ReachBackendTimeout (API Gateway's integration timeout, a plain 504),
 // CloudFront's own 504 (CauseEdgeTimeout: it stopped waiting for API
-// Gateway, which may have invoked the function) and the attempt's own
-// timeout (CauseAttemptTimeout: the client stopped waiting). A reset or an
-// EOF is not: the connection ended, which says nothing of a run still
-// going. Policy.Decide waits at least Policy.InProgressDelay before
-// retrying a request with an Idempotency-Key after such an outcome.
+// Gateway, which may have invoked the function), the attempt's own
+// timeout (CauseAttemptTimeout: the client stopped waiting) and any other
+// network timeout after sending (CauseTimeout: a read deadline, say). A
+// reset or an EOF is not: the connection ended, which says nothing of a
+// run still going; nor is a timeout before anything was sent
+// (ReachNotSent). Policy.Decide waits at least Policy.InProgressDelay
+// before retrying a request with an Idempotency-Key after such an outcome.
 func (o Outcome) mayStillRun() bool {
-	return o.Reach == ReachBackendTimeout || o.Cause == CauseEdgeTimeout || o.Cause == CauseAttemptTimeout
+	switch {
+	case o.Reach == ReachNotSent:
+		return false
+	case o.Reach == ReachBackendTimeout:
+		return true
+	}
+	return o.Cause == CauseEdgeTimeout || o.Cause == CauseAttemptTimeout || o.Cause == CauseTimeout
 }

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/retryscope/retryscope/internal/httpsyntax"
@@ -32,6 +34,7 @@ type attemptResult struct {
 	timeout *time.Timer        // ends it with errAttemptTimeout; stopped once the answer is in
 	span    *otelwire.Attempt  // the attempt's span; nil without telemetry
 	body    *sentBody          // the request body as sent; nil without one
+	conn    *connWatch         // whether the base had a connection for it; nil without an attempt timeout
 }
 
 // release ends the attempt's own context, if it has one.
@@ -120,7 +123,8 @@ func (c *call) attemptContext(ctx context.Context, hedge bool, r *attemptResult)
 	if d := c.t.cfg.policy.AttemptTimeout; d > 0 {
 		actx, cancel, timer := withAttemptTimeout(ctx, d)
 		r.cancel, r.timeout = cancel, timer
-		return actx
+		r.conn = new(connWatch)
+		return httptrace.WithClientTrace(actx, r.conn.trace())
 	}
 	actx, cancel := context.WithCancel(ctx) // a losing hedge is cancelled alone
 	r.cancel = cancel
@@ -219,6 +223,9 @@ func (c *call) classify(areq *http.Request, r *attemptResult, prefix []byte) {
 		r.outcome = policy.Outcome{Reach: r.outcome.Reach, Cause: policy.CauseRequestBody,
 			Reason: "the request body failed while it was sent (its Read failed, or its length differs from ContentLength); not retried"}
 	case r.outcome.Cause == policy.CauseCanceled:
+	case r.conn.unsent() && (r.outcome.Cause == policy.CauseAttemptTimeout || r.outcome.Cause == policy.CauseTimeout):
+		r.outcome.Reach = policy.ReachNotSent
+		r.outcome.Reason = "the attempt timed out before it had a connection (while dialing, in the TLS handshake or waiting for a free one), nothing was sent: " + err.Error()
 	default:
 		if why := invalidRequest(areq); why != nil {
 			// net/http refuses such a request before it writes anything
@@ -234,6 +241,26 @@ func (c *call) classify(areq *http.Request, r *attemptResult, prefix []byte) {
 		}
 	}
 }
+
+// connWatch notes, through net/http's GetConn and GotConn hooks, whether
+// the base asked for a connection for an attempt and whether it got one.
+// An attempt that ended after asking and before getting one wrote nothing
+// of its request. A base that does not call the hooks (not net/http's)
+// never shows asking, and is not judged.
+type connWatch struct {
+	asked, got atomic.Bool
+}
+
+func (w *connWatch) trace() *httptrace.ClientTrace {
+	return &httptrace.ClientTrace{
+		GetConn: func(string) { w.asked.Store(true) },
+		GotConn: func(httptrace.GotConnInfo) { w.got.Store(true) },
+	}
+}
+
+// unsent reports whether the base asked for a connection and never had
+// one; false for a nil watch.
+func (w *connWatch) unsent() bool { return w != nil && w.asked.Load() && !w.got.Load() }
 
 // sentBody is an attempt's request body as handed to the base transport. It
 // notes how the body ended, so that a failure of the caller's own body (a
