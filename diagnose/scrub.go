@@ -15,7 +15,9 @@ import (
 // transport uses when it logs: values of the names that carry secrets
 // (the one rule in internal/redact), URL userinfo, query values and bare
 // query parts, path parameters (redact.Query and redact.Path), in URLs and
-// in paths written without a scheme and host.
+// in paths written without a scheme and host, and in the query maps of
+// execution logs and Lambda events, where a bare part is a key without a
+// value.
 
 // scrubPlaceholder replaces every hidden value (the transport's REDACTED).
 const scrubPlaceholder = redact.Placeholder
@@ -33,14 +35,19 @@ var (
 	// reQueryString is the execution log's "Method request query string:
 	// {k=v, ...}" (and its multi-value form).
 	reQueryString = regexp.MustCompile(`(?i)(query string: \{)([^}\r\n]*)`)
-	reMapValue    = regexp.MustCompile(`=[^,}]*`)
+	// reMapEntry is one entry of such a map: "k=v", a multi-value "k=[v,
+	// w]" (its list up to ']' whatever commas it holds) or a bare "k".
+	reMapEntry = regexp.MustCompile(`[^,=]*=(?:\[[^\]]*\]?|[^,]*)|[^,=]+`)
 	// reEventQuery is an API Gateway event's query: "rawQueryString" (HTTP
 	// APIs) as a string, "queryStringParameters" and
 	// "multiValueQueryStringParameters" as objects; JSON escaped or not.
 	reEventRawQuery = regexp.MustCompile(`(?i)(\\?"rawQueryString\\?"[ \t]*:[ \t]*\\?")((?:[^"\\]|\\[^"])*)`)
 	reEventQueryObj = regexp.MustCompile(`(?i)(\\?"(?:multiValue)?queryStringParameters\\?"[ \t]*:[ \t]*)(\{[^}]*\})`)
-	reObjValue      = regexp.MustCompile(`("(?:[^"\\]|\\.)*"[ \t]*:[ \t]*)("(?:[^"\\]|\\.)*"|\[[^\]]*\])`)
-	reEscObjValue   = regexp.MustCompile(`(\\"(?:[^"\\]|\\[^"])*\\"[ \t]*:[ \t]*)(\\"(?:[^"\\]|\\[^"])*\\"|\[[^\]]*\])`)
+	// reObjEntry and reEscObjEntry are one entry of such an object, as
+	// JSON writes it and inside a JSON string (\"k\":\"v\"); the
+	// submatches are the key, the ':' and the value (a string or a list).
+	reObjEntry    = regexp.MustCompile(`("(?:[^"\\]|\\.)*")([ \t]*:[ \t]*)("(?:[^"\\]|\\.)*"|\[[^\]]*\])`)
+	reEscObjEntry = regexp.MustCompile(`(\\"(?:[^"\\]|\\[^"])*\\")([ \t]*:[ \t]*)(\\"(?:[^"\\]|\\[^"])*\\"|\[[^\]]*\])`)
 	// reTarget is a path, with any query and fragment, written without
 	// a scheme and host: an execution log's "Resource Path: /p", an
 	// event's "path":"/p", a request line's "GET /p?q HTTP/1.1". It
@@ -66,13 +73,15 @@ func scrub(b []byte) []byte {
 	if !mayHoldSecret(b) {
 		return scrubTargets(b)
 	}
-	b = scrubSecretValues(b)
 	// Each rule runs only on lines that hold its literal part: the
-	// regular expressions cost far more than the scans.
+	// regular expressions cost far more than the scans. The query rules go
+	// before the names' rule, which would hide the empty value of a bare
+	// part named like a credential ("?xtoken": "xtoken":"") and so keep
+	// its key.
 	if containsFold(b, []byte("query string: {")) {
 		b = reQueryString.ReplaceAllFunc(b, func(m []byte) []byte {
 			i := bytes.IndexByte(m, '{') + 1
-			return append(append([]byte(nil), m[:i]...), reMapValue.ReplaceAll(m[i:], []byte("="+scrubPlaceholder))...)
+			return append(append([]byte(nil), m[:i]...), reMapEntry.ReplaceAllFunc(m[i:], scrubMapEntry)...)
 		})
 	}
 	if containsFold(b, []byte("rawquerystring")) {
@@ -84,11 +93,12 @@ func scrub(b []byte) []byte {
 	if containsFold(b, []byte("querystringparameters")) {
 		b = reEventQueryObj.ReplaceAllFunc(b, func(m []byte) []byte {
 			sub := reEventQueryObj.FindSubmatchIndex(m)
-			obj := reObjValue.ReplaceAll(m[sub[4]:sub[5]], []byte(`${1}"`+scrubPlaceholder+`"`))
-			obj = reEscObjValue.ReplaceAll(obj, []byte(`${1}\"`+scrubPlaceholder+`\"`))
+			obj := scrubObjEntries(m[sub[4]:sub[5]], reObjEntry, `"`)
+			obj = scrubObjEntries(obj, reEscObjEntry, `\"`)
 			return append(append([]byte(nil), m[:sub[4]]...), obj...)
 		})
 	}
+	b = scrubSecretValues(b)
 	if bytes.Contains(b, []byte(`:\/\/`)) {
 		b = reEscapedURL.ReplaceAllFunc(b, func(u []byte) []byte { return unescaped(u, scrubURL) })
 	}
@@ -312,6 +322,53 @@ func lineEnd(b []byte, i int) int {
 // redactQuery redacts a raw query string as redact.Query does.
 func redactQuery(q []byte) []byte {
 	return []byte(redact.Query(string(q)))
+}
+
+// A query map (an execution log's "{k=v, ...}", an event's
+// queryStringParameters) has no entry for a bare query part ("?s3cr3t",
+// which redact.Query hides whole because it may be the credential itself):
+// the part becomes a key with an empty value ("s3cr3t":"", "s3cr3t":[""],
+// {s3cr3t=}) or, in an execution log's map, a key alone ({s3cr3t}). Such
+// a key is hidden as redact.Query hides the part, replaced by
+// scrubPlaceholder; its empty value stays, there is nothing in it. A
+// "?k=" gives the same entry and is hidden too: the map cannot tell it
+// from a bare part. An entry with a value keeps its key (keys say what was
+// asked) and has its value replaced.
+
+// scrubMapEntry redacts one entry of an execution log's query map
+// (reMapEntry); blanks before it stay, and so does an entry with neither
+// key nor value.
+func scrubMapEntry(e []byte) []byte {
+	key, value, _ := bytes.Cut(e, []byte("="))
+	name := bytes.TrimLeft(key, " ")
+	switch {
+	case !blank(value):
+		return append(append([]byte(nil), key...), "="+scrubPlaceholder...)
+	case len(name) == 0:
+		return e
+	}
+	return append(append(append([]byte(nil), key[:len(key)-len(name)]...), scrubPlaceholder...), e[len(key):]...)
+}
+
+// scrubObjEntries redacts the entries of an event's query object obj that
+// re (reObjEntry or reEscObjEntry) finds; quote is how re's strings are
+// quoted (" or \").
+func scrubObjEntries(obj []byte, re *regexp.Regexp, quote string) []byte {
+	return re.ReplaceAllFunc(obj, func(m []byte) []byte {
+		sub := re.FindSubmatchIndex(m)
+		hidden := quote + scrubPlaceholder + quote
+		if blank(m[sub[6]:sub[7]]) {
+			return append([]byte(hidden), m[sub[3]:]...)
+		}
+		return append(append([]byte(nil), m[:sub[6]]...), hidden...)
+	})
+}
+
+// blank reports whether a query map's value holds nothing: "", [""],
+// [] or nothing at all, JSON escaped or not; a list of empty values
+// ("?k&k" gives ["",""] and [, ]) too.
+func blank(v []byte) bool {
+	return len(bytes.Trim(v, "[]\"\\, \t")) == 0
 }
 
 func mayHoldSecret(b []byte) bool {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/retryscope/retryscope/internal/redact"
 	"github.com/retryscope/retryscope/internal/termsafe"
 )
 
@@ -88,8 +89,26 @@ func jsonEsc(s string) string {
 	return string(b[1 : len(b)-1])
 }
 
+// bareQueryShapes are the places a bare query part (the token of
+// "?token", put in for %[1]s) takes in API Gateway's Lambda events and
+// execution logs.
+var bareQueryShapes = []string{
+	`"queryStringParameters":{"%[1]s":""}`,
+	`"queryStringParameters":{"a":"1","%[1]s":""}`,
+	`"multiValueQueryStringParameters":{"%[1]s":[""]}`,
+	`"multiValueQueryStringParameters":{"a":["1"],"%[1]s":[]}`,
+	`"rawQueryString":"a=1&%[1]s","queryStringParameters":{"a":"1","%[1]s":""}`,
+	`\"queryStringParameters\":{\"%[1]s\":\"\"}`,
+	`\"multiValueQueryStringParameters\":{\"a\":[\"1\"],\"%[1]s\":[\"\"]}`,
+	`Method request query string: {%[1]s=}`,
+	`Method request query string: {token=abc, %[1]s=}`,
+	`Method request query string: {page=2, %[1]s}`,
+}
+
+// FuzzScrub scrubs any line, and lines that hold a bare query part in one
+// of bareQueryShapes between any text: the part never comes out.
 func FuzzScrub(f *testing.F) {
-	for _, s := range []string{
+	for i, s := range []string{
 		`{Authorization=Digest username="u", response="r"}`,
 		`"Authorization": [ "Bearer x" ]`,
 		`https:\/\/u:p@h\/p?a=1`,
@@ -97,10 +116,11 @@ func FuzzScrub(f *testing.F) {
 		`"rawQueryString":"a=1"`,
 		`Authorization=\"`, `cookie="`, `x-api-key=[`,
 		`Resource Path: /a;b=c/d`, `"GET /p;x?y#z HTTP/1.1"`, `"path":"\/a;b=c\/d?e\u0026f"`, `https://h/p?a\u0026b=c`,
+		`{"a":"b"} Method request query string: {`, `x-api-key=`, `"queryStringParameters":{`,
 	} {
-		f.Add([]byte(s))
+		f.Add([]byte(s), "s3cr3t", uint8(i))
 	}
-	f.Fuzz(func(t *testing.T, b []byte) {
+	f.Fuzz(func(t *testing.T, b []byte, token string, shape uint8) {
 		in := append([]byte(nil), b...)
 		out := scrub(b)
 		if !bytes.Equal(b, in) {
@@ -110,6 +130,27 @@ func FuzzScrub(f *testing.F) {
 			t.Fatalf("scrub not settling: %q -> %q", out, again)
 		}
 		_ = termsafe.String(string(out))
+
+		// The part is "BaRe" and those characters of token that a URL
+		// leaves unreserved, as API keys use; b, cut in two, is the text
+		// around it.
+		const mark = "BaRe"
+		if bytes.Contains(b, []byte(mark)) {
+			return
+		}
+		part := mark + strings.Map(func(r rune) rune {
+			if 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune("-._~", r) {
+				return r
+			}
+			return -1
+		}, token)
+		line := string(b[:len(b)/2]) + fmt.Sprintf(bareQueryShapes[int(shape)%len(bareQueryShapes)], part) + string(b[len(b)/2:])
+		if !strings.Contains(line, part) {
+			t.Fatalf("%q not planted in %q", part, line)
+		}
+		if got := scrub([]byte(line)); bytes.Contains(got, []byte(mark)) {
+			t.Fatalf("bare query part kept:\nscrub(%q)\n  = %q", line, got)
+		}
 	})
 }
 
@@ -213,5 +254,78 @@ func TestBugScrubberMissesBarePartsAndPathParams(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("quoted:\n%s", out)
+	}
+}
+
+// A bare query part ("?SEC01X", a token passed as the whole query) was
+// quoted as the key of a query map: API Gateway's Lambda events carry it
+// as a key with an empty value ("queryStringParameters":{"SEC01X":""},
+// "multiValueQueryStringParameters":{"SEC01X":[""]}), also as JSON inside
+// a JSON string, and execution logs print their map as {SEC01X=}. Such a
+// key is now hidden as redact.Query hides the part; keys with a value stay.
+func TestBugScrubberKeepsBareQueryKeys(t *testing.T) {
+	t.Parallel()
+	const body = "(aaaaaaaa-1111-4222-8333-444444444444) Endpoint request body after transformations: "
+	const qs = "(aaaaaaaa-1111-4222-8333-444444444444) Method request query string: "
+	for _, c := range []struct{ name, in, want string }{{
+		"REST event",
+		body + `{"resource":"/p","queryStringParameters":{"SEC01X":""},"multiValueQueryStringParameters":{"SEC01X":[""]}}`,
+		body + `{"resource":"/p","queryStringParameters":{"REDACTED":""},"multiValueQueryStringParameters":{"REDACTED":[""]}}`,
+	}, {
+		"REST event, bare part after a value",
+		body + `{"queryStringParameters":{"a":"1","SEC02X":""},"multiValueQueryStringParameters":{"a":["1"],"SEC02X":[""]}}`,
+		body + `{"queryStringParameters":{"a":"REDACTED","REDACTED":""},"multiValueQueryStringParameters":{"a":"REDACTED","REDACTED":[""]}}`,
+	}, {
+		"HTTP API event: rawQueryString and its map hide the part alike",
+		body + `{"version":"2.0","rawQueryString":"SEC03X","queryStringParameters":{"SEC03X":""}}`,
+		body + `{"version":"2.0","rawQueryString":"` + redact.Query("SEC03X") + `","queryStringParameters":{"` + redact.Query("SEC03X") + `":""}}`,
+	}, {
+		"empty and repeated lists, blanks",
+		body + `{"multiValueQueryStringParameters":{"SEC04X":[],"SEC05X":["",""], "SEC06X" : [ "" ]}}`,
+		body + `{"multiValueQueryStringParameters":{"REDACTED":[],"REDACTED":["",""], "REDACTED" : [ "" ]}}`,
+	}, {
+		"escaped JSON in a JSON record",
+		`{"msg":"event","event":"{\"queryStringParameters\":{\"page\":\"2\",\"SEC07X\":\"\"},\"multiValueQueryStringParameters\":{\"SEC07X\":[\"\"]}}"}`,
+		`{"msg":"event","event":"{\"queryStringParameters\":{\"page\":\"REDACTED\",\"REDACTED\":\"\"},\"multiValueQueryStringParameters\":{\"REDACTED\":[\"\"]}}"}`,
+	}, {
+		"bare parts named like credentials",
+		body + `{"queryStringParameters":{"SEC08Xtoken":""},"headers":{},"rawQueryString":"SEC09Xsecret"}`,
+		body + `{"queryStringParameters":{"REDACTED":""},"headers":{},"rawQueryString":"REDACTED"}`,
+	}, {
+		"execution log, key=",
+		qs + `{SEC10X=}`,
+		qs + `{REDACTED=}`,
+	}, {
+		"execution log, key= after a value",
+		qs + `{token=abc, SEC11X=}`,
+		qs + `{token=REDACTED, REDACTED=}`,
+	}, {
+		"execution log, key alone",
+		qs + `{page=2, SEC12X}`,
+		qs + `{page=REDACTED, REDACTED}`,
+	}, {
+		"execution log, named like a credential",
+		qs + `{SEC13Xtoken=}`,
+		qs + `{REDACTED=}`,
+	}, {
+		"execution log, lists",
+		"Method request multi value query string: {page=[1, SEC14X], SEC15X=[], SEC16X=[, ]}",
+		"Method request multi value query string: {page=REDACTED, REDACTED=[], REDACTED=[, ]}",
+	}, {
+		"keys with values stay readable",
+		body + `{"queryStringParameters":{"page":"2","sort":"asc"},"multiValueQueryStringParameters":{"page":["2"]}}`,
+		body + `{"queryStringParameters":{"page":"REDACTED","sort":"REDACTED"},"multiValueQueryStringParameters":{"page":"REDACTED"}}`,
+	}, {
+		"execution log keys with values stay readable",
+		qs + `{page=2, sort=asc}`,
+		qs + `{page=REDACTED, sort=REDACTED}`,
+	}, {
+		"empty maps stay",
+		qs + `{}` + ` and {"queryStringParameters":{},"multiValueQueryStringParameters":null}`,
+		qs + `{}` + ` and {"queryStringParameters":{},"multiValueQueryStringParameters":null}`,
+	}} {
+		if got := string(scrub([]byte(c.in))); got != c.want || strings.Contains(got, "SEC") {
+			t.Errorf("%s:\nscrub(%s)\n  = %s\nwant %s", c.name, c.in, got, c.want)
+		}
 	}
 }
