@@ -145,11 +145,14 @@ func classifyBody(line []byte) (parsedLine, error) {
 
 func classifyJSON(line []byte) (parsedLine, error) {
 	p, err := classifyJSONObject(line)
-	if err != nil && p.kind == kindOtherJSON {
-		// Not JSON: perhaps an access-log format with a variable left
-		// unquoted, which logs a missing value as a bare "-".
-		if quoted, ok := quoteBareDashes(line); ok {
-			if q, qerr := classifyJSONObject(quoted); qerr == nil || q.kind != kindOtherJSON {
+	if err != nil && p.kind == kindOtherJSON && bytes.Contains(line, []byte(`"requestId"`)) {
+		// Not JSON, but it looks like an access-log record: perhaps its
+		// format leaves variables unquoted, which logs their text bare
+		// ("ip":203.0.113.7, a missing value as -). The repaired line is
+		// taken only as an access-log record: the other JSON lines are
+		// written by an encoder, and one that is not JSON is damaged.
+		if quoted, ok := quoteBareValues(line); ok {
+			if q, qerr := classifyJSONObject(quoted); q.kind == kindAccess {
 				return q, qerr
 			}
 		}

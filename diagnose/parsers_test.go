@@ -1,6 +1,7 @@
 package diagnose
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -250,6 +251,169 @@ func TestClassifyLine(t *testing.T) {
 	}
 }
 
+// TestQuoteBareValues: what an access-log format with unquoted $context
+// variables logs, and the JSON the repair makes of it. want "" means the
+// line is left as it is (false): JSON already, or not one the repair can
+// trust.
+func TestQuoteBareValues(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, line, want string
+	}{
+		{"missing value", `{"requestId":"r","integrationLatency":-}`, `{"requestId":"r","integrationLatency":"-"}`},
+		{"missing values with spaces", `{"requestId":"r", "status": 504, "integrationLatency": - , "xrayTraceId": - }`,
+			`{"requestId":"r", "status": 504, "integrationLatency": "-" , "xrayTraceId": "-" }`},
+		{"IP address", `{"requestId":"r","ip":203.0.113.7,"status":200}`, `{"requestId":"r","ip":"203.0.113.7","status":200}`},
+		{"UUID", `{"requestId":5f1c2a3e-7b9d-4e0f-a1b2-c3d4e5f6a7b8,"status":504}`, `{"requestId":"5f1c2a3e-7b9d-4e0f-a1b2-c3d4e5f6a7b8","status":504}`},
+		{"request time", `{"requestId":"r","requestTime":04/Dec/2026:10:00:00 +0000,"status":200}`, `{"requestId":"r","requestTime":"04/Dec/2026:10:00:00 +0000","status":200}`},
+		{"response type last", `{"requestId":"r","integrationStatus":200,"responseType":INTEGRATION_TIMEOUT}`, `{"requestId":"r","integrationStatus":200,"responseType":"INTEGRATION_TIMEOUT"}`},
+		{"user agent", `{"requestId":"r","userAgent":curl/8.5.0,"status":200}`, `{"requestId":"r","userAgent":"curl/8.5.0","status":200}`},
+		{"message with spaces", `{"requestId":"r","errorMessage":Endpoint request timed out,"status":504}`, `{"requestId":"r","errorMessage":"Endpoint request timed out","status":504}`},
+		{"comma inside the value", `{"requestId":"r","userAgent":Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36,"status":200}`,
+			`{"requestId":"r","userAgent":"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36","status":200}`},
+		{"comma and quote inside the value", `{"requestId":"r","userAgent":a, "b" c,"status":200}`, `{"requestId":"r","userAgent":"a, \"b\" c","status":200}`},
+		{"quote and backslash", `{"requestId":"r","errorMessage":say "hi" C:\tmp\,"status":200}`, `{"requestId":"r","errorMessage":"say \"hi\" C:\\tmp\\","status":200}`},
+		{"control byte", "{\"requestId\":\"r\",\"errorMessage\":a\tb}", `{"requestId":"r","errorMessage":"a\u0009b"}`},
+		{"empty", `{"requestId":"r","errorMessage":,"status":200}`, `{"requestId":"r","errorMessage":"","status":200}`},
+		{"JSON values kept", `{"requestId":"r","a":-5,"b":1.5e3,"c":true,"d":null,"e":[1,2],"f":{"g":0},"ip":10.0.0.1}`,
+			`{"requestId":"r","a":-5,"b":1.5e3,"c":true,"d":null,"e":[1,2],"f":{"g":0},"ip":"10.0.0.1"}`},
+		{"a value that starts like a JSON value", `{"requestId":"r","a":nullable,"b":truee,"c":0x1F,"d":01}`, `{"requestId":"r","a":"nullable","b":"truee","c":"0x1F","d":"01"}`},
+		{"nested object", `{"requestId":"r","identity":{"sourceIp":203.0.113.7,"userAgent":curl/8.5.0},"status":200}`,
+			`{"requestId":"r","identity":{"sourceIp":"203.0.113.7","userAgent":"curl/8.5.0"},"status":200}`},
+		{"nested object last", `{"requestId":"r","identity":{"sourceIp":203.0.113.7}}`, `{"requestId":"r","identity":{"sourceIp":"203.0.113.7"}}`},
+		{"brace inside the value", `{"requestId":"r","a":x}y,"b":1}`, `{"requestId":"r","a":"x}y","b":1}`},
+
+		{"JSON already", `{"requestId":"r","status":504,"ip":"203.0.113.7","a":[1,{"b":null}]}`, ""},
+		{"JSON already, bare numbers", `{"requestId":"r", "status":504 , "n":{"m":-1e-3} }`, ""},
+		{"truncated in a value", `{"requestId":"r","status":504,"ip":203.0.113.7`, ""},
+		{"truncated after a value", `{"requestId":"r","ip":203.0.113.7,`, ""},
+		{"truncated after a key", `{"requestId":"r","ip":`, ""},
+		{"truncated in a nested object", `{"requestId":"r","identity":{"sourceIp":203.0.113.7}`, ""},
+		{"one brace too many", `{"requestId":"r","ip":203.0.113.7}}`, ""},
+		{"one brace too many, nested", `{"requestId":"r","identity":{"sourceIp":203.0.113.7}}}`, ""},
+		{"one brace too few at the start", `{{"requestId":"r","ip":203.0.113.7}`, ""},
+		{"two records run together", `{"requestId":"a","status":50{"requestId":"b","status":200}`, ""},
+		{"a record right after", `{"requestId":"a","ip":203.0.113.7}{"requestId":"b"}`, ""},
+		{"trailing comma", `{"requestId":"r","status":504,"integrationLatency":-5,}`, ""},
+		{"key unquoted", `{requestId:"r","ip":203.0.113.7}`, ""},
+		{"not an object", `-`, ""},
+	}
+	for _, tt := range tests {
+		out, ok := quoteBareValues([]byte(tt.line))
+		if tt.want == "" {
+			if ok || string(out) != tt.line {
+				t.Errorf("%s: quoteBareValues(%s) = %s, %v; want it unchanged", tt.name, tt.line, out, ok)
+			}
+			continue
+		}
+		if !ok || string(out) != tt.want {
+			t.Errorf("%s: quoteBareValues(%s)\n got %s, %v\nwant %s, true", tt.name, tt.line, out, ok, tt.want)
+		}
+	}
+}
+
+// TestQuoteBareValuesLinear: the repair's work grows with the line's
+// length, whatever the line holds: the bytes it looks at stay under 4 per
+// byte of the line, for 100 kB as for 1 MB (1 MiB is the longest line
+// diagnose reads). Each shape is built to make a naive end-of-value search
+// go back over what it has seen.
+func TestQuoteBareValuesLinear(t *testing.T) {
+	t.Parallel()
+	shapes := []struct {
+		name   string
+		repair bool   // the repair succeeds
+		head   string // once
+		unit   string // repeated to the size
+		tail   string // once
+	}{
+		{"many short bare values", true, `{"requestId":"r"`, `,"ip":1.2.3.4`, `}`},
+		{"one value of near-keys", true, `{"requestId":"r","ua":`, `x, "y" z,"w`, `","status":200}`},
+		{"commas before quotes", true, `{"requestId":"r","ua":`, `,"a`, `,"status":200}`},
+		{"spaces between commas", true, `{"requestId":"r","ua":a`, `,      `, `,"status":200}`},
+		{"braces in a nested value", true, `{"requestId":"r","n":{"ua":a`, `}x`, `}}`},
+		{"escaped quotes after a comma", false, `{"requestId":"r","ua":a,"`, `\",`, ``},
+		{"a value without end", false, `{"requestId":"r","ua":`, `a, "b" `, ``},
+	}
+	for _, sh := range shapes {
+		var scanned [2]int
+		for i, size := range []int{100_000, 1_000_000} {
+			var b strings.Builder
+			b.WriteString(sh.head)
+			for b.Len() < size-len(sh.tail) {
+				b.WriteString(sh.unit)
+			}
+			b.WriteString(sh.tail)
+			line := []byte(b.String())
+			s := bareValueScan{line: line}
+			_, ok := s.repair()
+			if ok != sh.repair {
+				t.Errorf("%s, %d bytes: repaired %v, want %v", sh.name, len(line), ok, sh.repair)
+			}
+			if s.scanned > 4*len(line) {
+				t.Errorf("%s, %d bytes: looked at %d bytes, more than 4 per byte", sh.name, len(line), s.scanned)
+			}
+			scanned[i] = s.scanned
+		}
+		if scanned[1] > 12*scanned[0] {
+			t.Errorf("%s: looked at %d bytes for 100 kB and %d for 1 MB: more than linear", sh.name, scanned[0], scanned[1])
+		}
+	}
+}
+
+// TestClassifyLineUnquotedAccessValues: a record whose format leaves
+// string variables unquoted is read as the access-log record it is, each
+// field with its text, where every one of these was malformed.
+func TestClassifyLineUnquotedAccessValues(t *testing.T) {
+	t.Parallel()
+	const id = "5f1c2a3e-7b9d-4e0f-a1b2-c3d4e5f6a7b8"
+	at := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		line string
+		want accessRecord
+	}{
+		{"request id a bare UUID", `{"requestId":` + id + `,"status":504,"error_responseType":INTEGRATION_TIMEOUT}`,
+			accessRecord{RequestID: id, Status: 504, ErrorResponseType: "INTEGRATION_TIMEOUT"}},
+		{"source IP", `{"requestId":"` + id + `","ip":203.0.113.7,"status":200}`,
+			accessRecord{RequestID: id, Status: 200}},
+		{"request time", `{"requestId":"` + id + `","requestTime":04/Dec/2026:10:00:00 +0000,"status":429,"error_responseType":THROTTLED}`,
+			accessRecord{RequestID: id, Status: 429, ErrorResponseType: "THROTTLED", RequestTime: at}},
+		{"response type after a bare status", `{"requestId":"` + id + `","status":504,"integration_integrationStatus":200,"error_responseType":INTEGRATION_TIMEOUT}`,
+			accessRecord{RequestID: id, Status: 504, LambdaStatus: 200, ErrorResponseType: "INTEGRATION_TIMEOUT", LogsIntegration: true}},
+		{"user agent", `{"requestId":"` + id + `","userAgent":curl/8.5.0,"status":200}`,
+			accessRecord{RequestID: id, Status: 200}},
+		{"error message with spaces", `{"requestId":"` + id + `","status":504,"error_message":Endpoint request timed out,"integration_latency":-}`,
+			accessRecord{RequestID: id, Status: 504, ErrorMessage: "Endpoint request timed out", LogsIntegration: true}},
+		{"user agent with a comma", `{"requestId":"` + id + `","userAgent":Mozilla/5.0 (KHTML, like Gecko),"status":502,"error_responseType":INTEGRATION_FAILURE}`,
+			accessRecord{RequestID: id, Status: 502, ErrorResponseType: "INTEGRATION_FAILURE"}},
+		{"every value bare", `{"requestId":` + id + `,"ip":203.0.113.7,"requestTime":04/Dec/2026:10:00:00 +0000,"status":504,"userAgent":Mozilla/5.0 (KHTML, like Gecko),` +
+			`"integration_requestId":-,"integration_latency":-,"error_message":Endpoint request timed out,"error_responseType":INTEGRATION_TIMEOUT,"xrayTraceId":Root=1-67891233-abcdef012345678912345678}`,
+			accessRecord{RequestID: id, Status: 504, ErrorMessage: "Endpoint request timed out", ErrorResponseType: "INTEGRATION_TIMEOUT", RequestTime: at,
+				XRayTraceID: "Root=1-67891233-abcdef012345678912345678", LogsIntegration: true}},
+	}
+	for _, tt := range tests {
+		p, err := classifyLine([]byte(tt.line))
+		if err != nil || p.kind != kindAccess {
+			t.Errorf("%s: kind %d, err %v; want an access-log record", tt.name, p.kind, err)
+			continue
+		}
+		if p.access != tt.want {
+			t.Errorf("%s:\n got %+v\nwant %+v", tt.name, p.access, tt.want)
+		}
+	}
+	for _, bad := range []string{
+		`{"requestId":"` + id + `","status":504,"ip":203.0.113.7`,
+		`{"requestId":"` + id + `","ip":203.0.113.7}}`,
+		`{"requestId":"` + id + `","status":50{"requestId":"` + id + `","status":200}`,
+		// Repaired, but only an access-log record is taken so.
+		`{"msg":"attempt","invocation_id":"i","attempt":1,"requestId":x y}`,
+	} {
+		if p, err := classifyLine([]byte(bad)); err == nil || p.kind == kindAccess || p.kind == kindAttempt {
+			t.Errorf("classifyLine(%s) = kind %d, err %v; want malformed", bad, p.kind, err)
+		}
+	}
+}
+
 // Every parser must survive any input; a fuzz failure is a crash or an
 // impossible result.
 func FuzzClassifyLine(f *testing.F) {
@@ -265,6 +429,8 @@ func FuzzClassifyLine(f *testing.F) {
 		"2026-11-26 01:00:00.000 (r) Method completed with status: 504",
 		"l Task timed out after 3.00 seconds",
 		`{"requestId":"r","status":504,"integrationLatency":-,"integration_requestId": - }`,
+		`{"requestId":5f1c2a3e-7b9d-4e0f-a1b2-c3d4e5f6a7b8,"status":504,"error_responseType":INTEGRATION_TIMEOUT,"error_message":Endpoint request timed out,"requestTime":04/Dec/2026:10:00:00 +0000}`,
+		`{"requestId":"r","ip":203.0.113.7,"userAgent":Mozilla/5.0 (KHTML, like Gecko),"status":200}`,
 		`{"timestamp":"2026-11-26T01:00:00.000Z","message":"m","level":"INFO","AWSRequestId":"l"}`,
 		"2026-11-26 01:00:00 5f8e7d6c-1111-2222-3333-444455556666 INFO  Handler:42 - m",
 		"2026-11-26T01:00:00.000Z\t5f8e7d6c-1111-2222-3333-444455556666\tinfo\tm",
@@ -345,28 +511,45 @@ func FuzzParseAccessRecord(f *testing.F) {
 	})
 }
 
-// FuzzQuoteBareDashes: the repair only quotes lone "-" values, so valid
-// JSON is never touched, and taking the added quotes out again gives the
-// line back.
-func FuzzQuoteBareDashes(f *testing.F) {
+// FuzzQuoteBareValues: the repair never panics; it says whether it changed
+// the line, and a line it returns changed is valid JSON that the input was
+// not; and it only adds (quotes and escapes), so the input, less the
+// control bytes it writes as \u00XX, is still there in order.
+func FuzzQuoteBareValues(f *testing.F) {
 	for _, s := range []string{
 		`{"requestId":"r","integrationLatency":-}`, `{"a": - , "b":-5, "c":"-", "d":"x\"-"}`, `{"a":[-]}`, `{"a":-`, `-`, `{":-}`, `{"a":"\\",-}`,
+		`{"requestId":5f1c2a3e-7b9d-4e0f-a1b2-c3d4e5f6a7b8,"ip":203.0.113.7,"status":504}`,
+		`{"requestId":"r","requestTime":04/Dec/2026:10:00:00 +0000,"userAgent":Mozilla/5.0 (KHTML, like Gecko),"errorMessage":Endpoint request timed out}`,
+		`{"requestId":"r","integrationStatus":200,"responseType":INTEGRATION_TIMEOUT}`, `{"requestId":"r","integrationLatency":-,"ip":203.0.113.7}`,
+		`{"requestId":"r","identity":{"sourceIp":203.0.113.7,"userAgent":curl/8.5.0},"a":x "y" \z,"b":` + "\tt" + `}`,
+		`{"requestId":"r","ip":203.0.113.7}}`, `{"requestId":"a","status":50{"requestId":"b","status":200}`, `{"a":1,}`, `{"a":}`, `{"a":{"b":x},"c":[1,{"d":y}]}`,
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		out, ok := quoteBareDashes([]byte(s))
+		out, ok := quoteBareValues([]byte(s))
 		if !ok {
 			if string(out) != s {
-				t.Fatalf("quoteBareDashes(%q) changed it to %q without saying so", s, out)
+				t.Fatalf("quoteBareValues(%q) changed it to %q without saying so", s, out)
 			}
 			return
 		}
-		if json.Valid([]byte(s)) {
-			t.Fatalf("quoteBareDashes changed valid JSON %q to %q", s, out)
+		if !json.Valid(out) {
+			t.Fatalf("quoteBareValues(%q) = %q, not JSON", s, out)
 		}
-		if back := strings.ReplaceAll(string(out), `"-"`, "-"); back != strings.ReplaceAll(s, `"-"`, "-") {
-			t.Fatalf("quoteBareDashes(%q) = %q: more than quotes added", s, out)
+		if json.Valid([]byte(s)) {
+			t.Fatalf("quoteBareValues changed valid JSON %q to %q", s, out)
+		}
+		rest := out
+		for i := 0; i < len(s); i++ {
+			if s[i] < 0x20 {
+				continue
+			}
+			j := bytes.IndexByte(rest, s[i])
+			if j < 0 {
+				t.Fatalf("quoteBareValues(%q) = %q: byte %d (%q) is gone", s, out, i, s[i])
+			}
+			rest = rest[j+1:]
 		}
 	})
 }

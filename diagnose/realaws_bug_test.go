@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // timeoutAccessRecord is a REST access-log record (JSON) of request r's
@@ -518,6 +519,51 @@ func TestBugAccessLogUnquotedValues(t *testing.T) {
 	}
 	if v := rep.Attempts[0]; v.Status != 504 || !v.GatewayTimedOut || v.IntegrationLatencyMS != nil {
 		t.Errorf("%s: status %d, timed out %v, integration latency %v; want 504, timed out, no latency (\"-\")", r1, v.Status, v.GatewayTimedOut, v.IntegrationLatencyMS)
+	}
+}
+
+// TestBugAccessLogUnquotedStrings: a format that leaves string variables
+// unquoted ("ip":$context.identity.sourceIp, "requestId":$context.requestId)
+// logs their text bare: an IP address, a UUID, a request time with spaces
+// and colons, a response type, an error message, a user agent with a
+// comma in it. None of it is JSON, so each such record was listed as
+// malformed and its request left out of the diagnosis. They are read now;
+// a truncated record stays malformed.
+func TestBugAccessLogUnquotedStrings(t *testing.T) {
+	t.Parallel()
+	const (
+		r1 = "a1b2c3d4-0000-4000-8000-0000000000c1"
+		r2 = "a1b2c3d4-0000-4000-8000-0000000000c2"
+		r3 = "a1b2c3d4-0000-4000-8000-0000000000c3"
+		l3 = "c0000003-0000-4000-8000-0000000000c3"
+		ua = `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36`
+	)
+	access := `{"requestId":` + r1 + `,"ip":203.0.113.7,"requestTime":04/Dec/2026:10:00:00 +0000,"status":504,"userAgent":` + ua + `,"responseLatency":29012,` +
+		`"integration_requestId":-,"integration_latency":-,"error_message":Endpoint request timed out,"error_responseType":INTEGRATION_TIMEOUT}` + "\n" +
+		`{"requestId":` + r2 + `,"ip":203.0.113.7,"requestTime":04/Dec/2026:10:00:40 +0000,"status":429,"userAgent":curl/8.5.0,"responseLatency":2,` +
+		`"integration_requestId":-,"integration_latency":-,"error_message":Too Many Requests,"error_responseType":THROTTLED}` + "\n" +
+		`{"requestId":` + r3 + `,"ip":203.0.113.7,"requestTime":04/Dec/2026:10:00:50 +0000,"status":200,"userAgent":curl/8.5.0,"responseLatency":131,` +
+		`"integration_requestId":` + l3 + `,"integration_latency":120,"integration_integrationStatus":200,"error_message":-,"error_responseType":-}` + "\n" +
+		`{"requestId":a1b2c3d4-0000-4000-8000-0000000000c4,"ip":203.0.113.7,"requestTime":04/Dec/2026:10:01:00 +0000,"status":5` + "\n"
+	rep := reportOfFiles(t, [2]string{"access.jsonl", access})
+	if f := rep.Files[0]; f.Format != FormatAccessLog || f.Records != 3 || f.Malformed != 1 {
+		t.Errorf("access.jsonl read as %s: %d records, %d malformed (%+v); want access-log, 3 records, the truncated one malformed", f.Format, f.Records, f.Malformed, rep.Malformed)
+	}
+	want := map[string]Verdict{r1: VerdictMaybe, r2: VerdictNotRun, r3: VerdictRan}
+	if len(rep.Attempts) != len(want) {
+		t.Fatalf("attempts = %+v, want one per whole record", rep.Attempts)
+	}
+	for _, v := range rep.Attempts {
+		if v.Verdict != want[v.RequestID] {
+			t.Errorf("%s: verdict %s (%s), want %s", v.RequestID, v.Verdict, v.Reason, want[v.RequestID])
+		}
+	}
+	start := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	if v := rep.Attempts[0]; v.RequestID != r1 || v.Status != 504 || !v.GatewayTimedOut || !v.Start.Equal(start) {
+		t.Errorf("first attempt %s: status %d, timed out %v, start %v; want %s, 504, timed out (INTEGRATION_TIMEOUT), %v", v.RequestID, v.Status, v.GatewayTimedOut, v.Start, r1, start)
+	}
+	if v := rep.Attempts[2]; v.LambdaRequestID != l3 {
+		t.Errorf("%s: Lambda request id %q, want %s", v.RequestID, v.LambdaRequestID, l3)
 	}
 }
 
