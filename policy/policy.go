@@ -34,7 +34,9 @@ type Policy struct {
 	// reads for Classify (the body is returned intact); default 512.
 	PeekBytes int
 	// AttemptTimeout bounds each attempt; default 0, no bound beyond the
-	// caller's context. An attempt that times out has ReachUnknown.
+	// caller's context. An attempt that times out has ReachUnknown, or
+	// ReachNotSent when the transport saw that net/http had no connection
+	// for it yet.
 	AttemptTimeout time.Duration
 	// MaxElapsed bounds the whole logical request, waits included; default
 	// 0, no bound beyond the caller's context.

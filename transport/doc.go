@@ -24,7 +24,10 @@
 // caller closes it. The same holds for a hedge that wins. The transport's
 // own reads of a body (the first bytes of an error answer, the drain of one
 // it lets go) wait at most ErrorBodyWait, so a stalled error body never
-// holds RoundTrip.
+// holds RoundTrip. An attempt whose timeout fires before net/http had a
+// connection for it (read from httptrace's GetConn and GotConn) sent
+// nothing: it is recorded with reach not_sent, and any request may be
+// retried after it.
 //
 // The caller giving up (its context, its deadline, Request.Cancel as
 // http.Client's Timeout uses it) ends the call with the caller's error: it
