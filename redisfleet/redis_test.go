@@ -2,7 +2,6 @@ package redisfleet
 
 import (
 	"context"
-	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -13,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/sony/gobreaker/v2"
 
+	"github.com/retryscope/retryscope/internal/silentpeer"
 	"github.com/retryscope/retryscope/policy"
 	"github.com/retryscope/retryscope/transport"
 )
@@ -298,36 +298,7 @@ func TestRedisDiesMidFlow(t *testing.T) {
 // no request waits, and Close returns at once.
 func TestRedisThatNeverAnswers(t *testing.T) {
 	checkLeaks(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		conns []net.Conn
-		mu    sync.Mutex
-		lwg   sync.WaitGroup
-	)
-	lwg.Go(func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	})
-	t.Cleanup(func() {
-		l.Close()
-		lwg.Wait()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-	})
-	client := NewClient(l.Addr().String())
+	client := NewClient(silentpeer.Start(t))
 	t.Cleanup(func() { client.Close() })
 	var syncErrs atomic.Int64
 	be := newBackend(t)

@@ -2,57 +2,18 @@ package transport_test
 
 import (
 	"io"
-	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/retryscope/retryscope/internal/silentpeer"
 	"github.com/retryscope/retryscope/policy"
 	"github.com/retryscope/retryscope/transport"
 )
 
-// silentTLS returns an https URL on a local listener that accepts
-// connections and never answers the TLS handshake: an attempt to it
-// times out before it has a connection, so nothing of the request left
-// the client.
-func silentTLS(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		mu    sync.Mutex
-		conns []net.Conn
-	)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		<-done
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-	})
-	return "https://" + ln.Addr().String() + "/orders"
-}
-
-// TestTimeoutBeforeAnythingWasSent: an attempt that timed out before the
+// TestTimeoutBeforeAnythingWasSent, against a peer that never answers the
+// TLS handshake: an attempt that timed out before the
 // base had a connection for it (the attempt's own timeout during the TLS
 // handshake, or the base's TLSHandshakeTimeout) sent nothing, so a POST
 // without a key may be retried and a keyed one needs no wait for a run
@@ -87,7 +48,7 @@ func TestTimeoutBeforeAnythingWasSent(t *testing.T) {
 			}
 			rt := transport.New(base, opts...)
 			start := time.Now()
-			_, err, as := do(t, rt, newRequest(t, http.MethodPost, silentTLS(t), strings.NewReader(`{"item":"book"}`)))
+			_, err, as := do(t, rt, newRequest(t, http.MethodPost, "https://"+silentpeer.Start(t)+"/orders", strings.NewReader(`{"item":"book"}`)))
 			if err == nil {
 				t.Fatal("no error from a server that never answers")
 			}
