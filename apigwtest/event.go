@@ -90,7 +90,13 @@ func (s *Server) buildEvent(r *http.Request, path string, body []byte, g *gatewa
 		// AWS's sample events); net/http keeps it out of r.Header.
 		set("Host", r.Host)
 	}
-	set("X-Forwarded-For", clientIP)
+	// The gateway appends the address that called it to the client's own
+	// X-Forwarded-For (docs/aws-behaviour.md#x-forwarded-for).
+	forwarded := clientIP
+	if prior := r.Header.Values("X-Forwarded-For"); len(prior) > 0 {
+		forwarded = strings.Join(prior, ", ") + ", " + clientIP
+	}
+	set("X-Forwarded-For", forwarded)
 	set("X-Forwarded-Port", "443")
 	set("X-Forwarded-Proto", "https")
 	if s.cfg.httpAPI {

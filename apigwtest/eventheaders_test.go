@@ -40,7 +40,7 @@ func TestBugFidelityRESTEventHeaderCase(t *testing.T) {
 	req.Header["x-custom-header"] = []string{"v"}
 	req.Header["tEsT-HEADeR"] = []string{"aValUE"}
 	req.Header["x-multi"] = []string{"one", "two"}
-	req.Header["x-forwarded-for"] = []string{"10.0.0.1"} // the gateway's own
+	req.Header["x-forwarded-for"] = []string{"10.0.0.1"} // the gateway writes its own, appended to
 	req.Header["x-amzn-trace-id"] = []string{"Root=1-5759e988-bd862e3fe1be46a994272793"}
 	do(t, req)
 	ev := c.events[0]
@@ -62,6 +62,11 @@ func TestBugFidelityRESTEventHeaderCase(t *testing.T) {
 		if ev.Headers[name] == "" {
 			t.Errorf("no %q in headers %v", name, ev.Headers)
 		}
+	}
+	// The gateway appends its caller to the client's X-Forwarded-For, and
+	// takes the caller as the source IP; it replaced the client's list.
+	if got, want := ev.Headers["X-Forwarded-For"], "10.0.0.1, 127.0.0.1"; got != want || ev.RequestContext.Identity.SourceIP != "127.0.0.1" {
+		t.Errorf("X-Forwarded-For %q, source IP %q; want %q and 127.0.0.1", got, ev.RequestContext.Identity.SourceIP, want)
 	}
 	if !strings.HasPrefix(ev.Headers["X-Amzn-Trace-Id"], "Root=1-5759e988-bd862e3fe1be46a994272793;") {
 		t.Errorf("X-Amzn-Trace-Id %q does not continue the client's Root", ev.Headers["X-Amzn-Trace-Id"])
