@@ -61,3 +61,20 @@ func BenchmarkScrub(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkScrubQueryMaps hides the query values in the query maps of an
+// event body and an execution log, some of them holding a '}' or a '"'.
+func BenchmarkScrubQueryMaps(b *testing.B) {
+	const id = "(aaaaaaaa-1111-4222-8333-444444444444) "
+	lines := [][]byte{
+		[]byte(id + `Endpoint request body after transformations: {"resource":"/p","queryStringParameters":{"q":"a}b","sig":"x","page":"2"},"multiValueQueryStringParameters":{"q":["a}b"],"sig":["x"],"page":["2"]},"headers":{"Accept":"*/*"},"body":null}`),
+		[]byte(`{"msg":"event","event":"{\"queryStringParameters\":{\"q\":\"a\\\"}b\",\"sig\":\"x\"},\"path\":\"/p\"}"}`),
+		[]byte(id + `Method request query string: {q=a}b, sig=x, page=2}`),
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, l := range lines {
+			scrub(l)
+		}
+	}
+}

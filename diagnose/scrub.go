@@ -3,6 +3,7 @@ package diagnose
 import (
 	"bytes"
 	"regexp"
+	"strconv"
 
 	"github.com/retryscope/retryscope/internal/redact"
 )
@@ -32,22 +33,13 @@ var (
 	// reEscapedURL is a URL inside a JSON string, its slashes escaped
 	// ("https:\/\/user:pw@host\/p?x=1").
 	reEscapedURL = regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.\-]*:\\/\\/(?:[^\s"'<>\\]|\\/|\\u0026)+`)
-	// reQueryString is the execution log's "Method request query string:
-	// {k=v, ...}" (and its multi-value form).
-	reQueryString = regexp.MustCompile(`(?i)(query string: \{)([^}\r\n]*)`)
-	// reMapEntry is one entry of such a map: "k=v", a multi-value "k=[v,
-	// w]" (its list up to ']' whatever commas it holds) or a bare "k".
+	// reMapEntry is one entry of an execution log's query map (see
+	// scrubQueryStrings): "k=v", a multi-value "k=[v, w]" (its list up to
+	// ']' whatever commas it holds) or a bare "k".
 	reMapEntry = regexp.MustCompile(`[^,=]*=(?:\[[^\]]*\]?|[^,]*)|[^,=]+`)
-	// reEventQuery is an API Gateway event's query: "rawQueryString" (HTTP
-	// APIs) as a string, "queryStringParameters" and
-	// "multiValueQueryStringParameters" as objects; JSON escaped or not.
+	// reEventRawQuery is an HTTP API event's "rawQueryString", JSON
+	// escaped or not; its query objects are found by scrubEventQueryObjects.
 	reEventRawQuery = regexp.MustCompile(`(?i)(\\?"rawQueryString\\?"[ \t]*:[ \t]*\\?")((?:[^"\\]|\\[^"])*)`)
-	reEventQueryObj = regexp.MustCompile(`(?i)(\\?"(?:multiValue)?queryStringParameters\\?"[ \t]*:[ \t]*)(\{[^}]*\})`)
-	// reObjEntry and reEscObjEntry are one entry of such an object, as
-	// JSON writes it and inside a JSON string (\"k\":\"v\"); the
-	// submatches are the key, the ':' and the value (a string or a list).
-	reObjEntry    = regexp.MustCompile(`("(?:[^"\\]|\\.)*")([ \t]*:[ \t]*)("(?:[^"\\]|\\.)*"|\[[^\]]*\])`)
-	reEscObjEntry = regexp.MustCompile(`(\\"(?:[^"\\]|\\[^"])*\\")([ \t]*:[ \t]*)(\\"(?:[^"\\]|\\[^"])*\\"|\[[^\]]*\])`)
 	// reTarget is a path, with any query and fragment, written without
 	// a scheme and host: an execution log's "Resource Path: /p", an
 	// event's "path":"/p", a request line's "GET /p?q HTTP/1.1". It
@@ -79,10 +71,7 @@ func scrub(b []byte) []byte {
 	// part named like a credential ("?xtoken": "xtoken":"") and so keep
 	// its key.
 	if containsFold(b, []byte("query string: {")) {
-		b = reQueryString.ReplaceAllFunc(b, func(m []byte) []byte {
-			i := bytes.IndexByte(m, '{') + 1
-			return append(append([]byte(nil), m[:i]...), reMapEntry.ReplaceAllFunc(m[i:], scrubMapEntry)...)
-		})
+		b = scrubQueryStrings(b)
 	}
 	if containsFold(b, []byte("rawquerystring")) {
 		b = reEventRawQuery.ReplaceAllFunc(b, func(m []byte) []byte {
@@ -91,12 +80,7 @@ func scrub(b []byte) []byte {
 		})
 	}
 	if containsFold(b, []byte("querystringparameters")) {
-		b = reEventQueryObj.ReplaceAllFunc(b, func(m []byte) []byte {
-			sub := reEventQueryObj.FindSubmatchIndex(m)
-			obj := scrubObjEntries(m[sub[4]:sub[5]], reObjEntry, `"`)
-			obj = scrubObjEntries(obj, reEscObjEntry, `\"`)
-			return append(append([]byte(nil), m[:sub[4]]...), obj...)
-		})
+		b = scrubEventQueryObjects(b)
 	}
 	b = scrubSecretValues(b)
 	if bytes.Contains(b, []byte(`:\/\/`)) {
@@ -337,11 +321,20 @@ func redactQuery(q []byte) []byte {
 
 // scrubMapEntry redacts one entry of an execution log's query map
 // (reMapEntry); blanks before it stay, and so does an entry with neither
-// key nor value.
+// key nor value. An entry that holds a '}' is hidden whole, key and value:
+// the map was read past that '}' (see scrubQueryStrings), which may as
+// well have ended it, after a key that was a bare part ("{s3cr3t=}}" is
+// "?s3cr3t=%7D" or "?s3cr3t" followed by a '}').
 func scrubMapEntry(e []byte) []byte {
-	key, value, _ := bytes.Cut(e, []byte("="))
+	key, value, hasValue := bytes.Cut(e, []byte("="))
 	name := bytes.TrimLeft(key, " ")
 	switch {
+	case bytes.IndexByte(e, '}') >= 0:
+		out := append(append([]byte(nil), key[:len(key)-len(name)]...), scrubPlaceholder...)
+		if hasValue {
+			out = append(out, "="+scrubPlaceholder...)
+		}
+		return out
 	case !blank(value):
 		return append(append([]byte(nil), key...), "="+scrubPlaceholder...)
 	case len(name) == 0:
@@ -350,18 +343,383 @@ func scrubMapEntry(e []byte) []byte {
 	return append(append(append([]byte(nil), key[:len(key)-len(name)]...), scrubPlaceholder...), e[len(key):]...)
 }
 
-// scrubObjEntries redacts the entries of an event's query object obj that
-// re (reObjEntry or reEscObjEntry) finds; quote is how re's strings are
-// quoted (" or \").
-func scrubObjEntries(obj []byte, re *regexp.Regexp, quote string) []byte {
-	return re.ReplaceAllFunc(obj, func(m []byte) []byte {
-		sub := re.FindSubmatchIndex(m)
-		hidden := quote + scrubPlaceholder + quote
-		if blank(m[sub[6]:sub[7]]) {
-			return append([]byte(hidden), m[sub[3]:]...)
+// scrubQueryStrings redacts the entries of every execution-log query map
+// in b ("Method request query string: {k=v, ...}" and its multi-value
+// form) with scrubMapEntry.
+//
+// Such a map is Java's Map.toString: neither its keys nor its values are
+// quoted or escaped, so a '}' in one of them looks like the map's end and
+// "{q=a}b, sig=S3CR3T}" may be a map of two entries or a map of one
+// followed by text. It is read the safe way (see queryStringEnd): the map
+// runs on past a '}' while more entries seem to follow, so that no value
+// after it is left readable, and an entry that holds such a '}' is hidden
+// whole (see scrubMapEntry). A map that does not end (a line cut short)
+// runs to the end of the line.
+func scrubQueryStrings(b []byte) []byte {
+	const opener = "query string: {"
+	f := newFoldFinder(b, []byte(opener))
+	var out []byte
+	last := 0
+	for at := 0; ; {
+		i := f.index(at)
+		if i < 0 {
+			break
 		}
-		return append(append([]byte(nil), m[:sub[6]]...), hidden...)
-	})
+		start := i + len(opener)
+		end := queryStringEnd(b, start)
+		out = append(out, b[last:start]...)
+		out = append(out, reMapEntry.ReplaceAllFunc(b[start:end], scrubMapEntry)...)
+		last, at = end, end
+	}
+	if out == nil {
+		return b
+	}
+	return append(out, b[last:]...)
+}
+
+// queryStringEnd returns where the entries of the execution-log query map
+// whose entries start at b[start] end: at the '}' that closes it, or at
+// the end of the line ('\r' or '\n') if none does. A '}' closes the map
+// unless more of it seems to follow: ", " (the map's separator) before
+// the next '}' or the end of the line, or nothing but that next '}' (and
+// no '"', which would end a JSON string the line is quoted in) before the
+// end of the line, as in "{q=a}b}". Each byte is looked at a bounded
+// number of times.
+func queryStringEnd(b []byte, start int) int {
+	// nextEnd returns where the next '}', '\r' or '\n' from i is, or
+	// len(b).
+	nextEnd := func(i int) int {
+		if j := bytes.IndexAny(b[i:], "}\r\n"); j >= 0 {
+			return i + j
+		}
+		return len(b)
+	}
+	end := nextEnd(start)
+	for end < len(b) && b[end] == '}' {
+		next := nextEnd(end + 1)
+		between := b[end+1 : next]
+		switch {
+		case bytes.Contains(between, []byte(", ")):
+		case next < len(b) && b[next] == '}' && bytes.IndexByte(between, '"') < 0 && lineEndsAt(b, next+1):
+		default:
+			return end
+		}
+		end = next
+	}
+	return end
+}
+
+// lineEndsAt reports whether nothing but blanks follows b[i] to the end
+// of its line.
+func lineEndsAt(b []byte, i int) bool {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
+		i++
+	}
+	return i == len(b) || b[i] == '\r' || b[i] == '\n'
+}
+
+// scrubEventQueryObjects redacts the entries of every query object of an
+// API Gateway event in b: "queryStringParameters" and
+// "multiValueQueryStringParameters" (any case), as JSON writes them or as
+// JSON inside a JSON string (\"queryStringParameters\":{\"k\":\"v\"}).
+// Each object is walked as JSON (see scrubQueryObject), so a '}', '"' or
+// '{' in a key or a value does not end it early.
+func scrubEventQueryObjects(b []byte) []byte {
+	const name = "querystringparameters"
+	f := newFoldFinder(b, []byte(name))
+	var out []byte
+	last := 0
+	for at := 0; ; {
+		i := f.index(at)
+		if i < 0 {
+			break
+		}
+		at = i + 1
+		obj, esc, ok := queryObjectStart(b, i, i+len(name))
+		if !ok {
+			continue
+		}
+		out = append(out, b[last:obj]...)
+		var end int
+		out, end = scrubQueryObject(out, b, obj, esc)
+		last, at = end, max(at, end)
+	}
+	if out == nil {
+		return b
+	}
+	return append(out, b[last:]...)
+}
+
+// queryObjectStart returns where the object of the key whose name
+// ends in "queryStringParameters" at b[from:to] starts, and whether the key
+// is JSON inside a JSON string (\"...\"): the name, or "multiValue" before
+// it, must open with a quote, close with one (escaped any number of times)
+// and be followed by ':' and '{' (blanks around the ':' allowed). JSON
+// escaped twice is read as escaped once, and so, not being JSON there, is
+// redacted to the end of its line by scrubQueryObject.
+func queryObjectStart(b []byte, from, to int) (obj int, esc, ok bool) {
+	const multi = "multivalue"
+	if from >= len(multi) && foldEqual(b[from-len(multi):from], []byte(multi)) {
+		from -= len(multi)
+	}
+	if from < 1 || b[from-1] != '"' {
+		return 0, false, false
+	}
+	esc = from >= 2 && b[from-2] == '\\'
+	i := to
+	for i < len(b) && b[i] == '\\' {
+		i++
+	}
+	if i >= len(b) || b[i] != '"' {
+		return 0, false, false
+	}
+	i = skipBlanks(b, i+1)
+	if i >= len(b) || b[i] != ':' {
+		return 0, false, false
+	}
+	i = skipBlanks(b, i+1)
+	if i >= len(b) || b[i] != '{' {
+		return 0, false, false
+	}
+	return i, esc, true
+}
+
+func skipBlanks(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
+		i++
+	}
+	return i
+}
+
+// scrubQueryObject appends to out the query object that starts with the
+// '{' at b[start], its entries redacted, and returns where the object
+// ends. esc says the object is JSON inside a JSON string, its quotes
+// written \" and its backslashes \\ (see jsonText). The object is walked
+// as JSON, strings and their escapes honoured, to its real closing brace.
+// An entry keeps its key and has its value (a string, a list of them or
+// anything else) replaced by a quoted scrubPlaceholder; an entry whose
+// value holds nothing ("", [], [""], ["",""]: a bare query part) has its
+// key replaced instead and its value kept. If the object does not end
+// before its line does (a line cut short) or is not what JSON allows,
+// everything from the first entry that cannot be read to the end of the
+// line is replaced by a single scrubPlaceholder.
+func scrubQueryObject(out, b []byte, start int, esc bool) ([]byte, int) {
+	t := jsonText{b: b, esc: esc}
+	hidden := `"` + scrubPlaceholder + `"`
+	if esc {
+		hidden = `\"` + scrubPlaceholder + `\"`
+	}
+	out = append(out, b[start])
+	last, entry := start+1, start+1
+	for i := start + 1; ; {
+		i = t.skipSpace(i)
+		entry = i
+		c, w := t.at(i)
+		if c == '}' && w > 0 {
+			return append(out, b[last:i+w]...), i + w
+		}
+		if c != '"' || w == 0 {
+			break
+		}
+		key := i
+		i, _ = t.skipString(i)
+		keyEnd := i
+		if i < 0 {
+			break
+		}
+		i = t.skipSpace(i)
+		if c, w := t.at(i); c != ':' || w == 0 {
+			break
+		}
+		val := t.skipSpace(i + 1)
+		var empty bool
+		if i, empty = t.skipValue(val); i < 0 {
+			break
+		}
+		if empty {
+			out = append(append(append(out, b[last:key]...), hidden...), b[keyEnd:i]...)
+		} else {
+			out = append(append(out, b[last:val]...), hidden...)
+		}
+		last = i
+		i = t.skipSpace(i)
+		if c, w := t.at(i); c == ',' && w > 0 {
+			i += w
+		}
+	}
+	// b[last:entry] holds nothing but blanks and a comma.
+	out = append(out, b[last:entry]...)
+	end := lineEnd(b, entry)
+	if entry < end {
+		out = append(out, scrubPlaceholder...)
+	}
+	return out, end
+}
+
+// jsonText reads JSON in b byte by byte: as it is written (esc false) or,
+// esc true, as it is written inside a JSON string, where each byte of it
+// may be escaped (\" for '"', \\ for '\', \uXXXX). The end of the line
+// ends it, and so, inside a JSON string, does an unescaped '"' (the end of
+// the string that holds it).
+type jsonText struct {
+	b   []byte
+	esc bool
+}
+
+// at returns the byte of the JSON text at b[i] and how many bytes of b
+// write it; width 0 at its end. A character beyond ASCII written \uXXXX is
+// read as 'x', a byte that is neither a quote nor a backslash.
+func (t jsonText) at(i int) (c byte, width int) {
+	if i < 0 || i >= len(t.b) || t.b[i] == '\n' || t.b[i] == '\r' {
+		return 0, 0
+	}
+	c = t.b[i]
+	if !t.esc {
+		return c, 1
+	}
+	switch {
+	case c == '"':
+		return 0, 0
+	case c != '\\':
+		return c, 1
+	case i+1 >= len(t.b):
+		return 0, 0
+	}
+	switch e := t.b[i+1]; e {
+	case 'u':
+		if i+6 <= len(t.b) {
+			if r, err := strconv.ParseUint(string(t.b[i+2:i+6]), 16, 16); err == nil {
+				if r < 0x80 {
+					return byte(r), 6
+				}
+				return 'x', 6
+			}
+		}
+		return 'x', 2
+	case 'n':
+		return '\n', 2
+	case 't':
+		return '\t', 2
+	case 'r':
+		return '\r', 2
+	case '"', '\\', '/':
+		return e, 2
+	}
+	return 'x', 2
+}
+
+func (t jsonText) skipSpace(i int) int {
+	for {
+		c, w := t.at(i)
+		if w == 0 || (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+			return i
+		}
+		i += w
+	}
+}
+
+// skipString returns where the JSON string that opens at i ends and
+// whether it is empty; -1 if it does not end.
+func (t jsonText) skipString(i int) (end int, empty bool) {
+	_, w := t.at(i)
+	i += w
+	empty = true
+	for {
+		c, w := t.at(i)
+		switch {
+		case w == 0:
+			return -1, false
+		case c == '"':
+			return i + w, empty
+		case c == '\\':
+			i += w
+			if _, w = t.at(i); w == 0 {
+				return -1, false
+			}
+		}
+		i += w
+		empty = false
+	}
+}
+
+// skipValue returns where the JSON value at i ends and whether it holds
+// nothing: an empty string, or a list of nothing but empty strings; -1 if
+// it does not end. Values nested in it are skipped by counting brackets,
+// not by recursion.
+func (t jsonText) skipValue(i int) (end int, empty bool) {
+	c, w := t.at(i)
+	switch {
+	case w == 0:
+		return -1, false
+	case c == '"':
+		return t.skipString(i)
+	case c == '[':
+		// A list is empty while its members are empty strings.
+		empty = true
+		for i += w; ; {
+			i = t.skipSpace(i)
+			c, w := t.at(i)
+			switch {
+			case w == 0:
+				return -1, false
+			case c == ']':
+				return i + w, empty
+			case c == ',':
+				i += w
+			case c == '"':
+				var e bool
+				if i, e = t.skipString(i); i < 0 {
+					return -1, false
+				}
+				empty = empty && e
+			default:
+				if i = t.skipNested(i); i < 0 {
+					return -1, false
+				}
+				empty = false
+			}
+		}
+	}
+	return t.skipNested(i), false
+}
+
+// skipNested returns where the JSON value at i that is not a string ends
+// (an object or a list, with whatever they hold, or a number, true, false
+// or null), -1 if it does not end.
+func (t jsonText) skipNested(i int) int {
+	depth := 0
+	from := i
+	for {
+		c, w := t.at(i)
+		switch {
+		case w == 0:
+			return -1
+		case c == '"':
+			if i, _ = t.skipString(i); i < 0 {
+				return -1
+			}
+			continue
+		case c == '{' || c == '[':
+			depth++
+		case c == '}' || c == ']':
+			if depth == 0 {
+				if i == from {
+					return -1
+				}
+				return i
+			}
+			depth--
+			if depth == 0 {
+				return i + w
+			}
+		case depth == 0 && (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r'):
+			if i == from {
+				return -1
+			}
+			return i
+		}
+		i += w
+	}
 }
 
 // blank reports whether a query map's value holds nothing: "", [""],
@@ -383,24 +741,62 @@ func mayHoldSecret(b []byte) bool {
 // containsFold reports whether b contains the lower-case ASCII lower in
 // any case, without allocating.
 func containsFold(b, lower []byte) bool {
-	first, upper := lower[0], lower[0]
-	if 'a' <= first && first <= 'z' {
-		upper = first - 'a' + 'A'
+	f := newFoldFinder(b, lower)
+	return f.index(0) >= 0
+}
+
+// foldFinder finds a lower-case ASCII word in b in any case, again and
+// again from later offsets, in time linear in len(b) however many times
+// it is asked: the next instances of the word's first byte in either case
+// are remembered, so no part of b is searched for them twice.
+type foldFinder struct {
+	b, lower     []byte
+	first, upper byte
+	nextLo       int // where the next first byte in lower case is, from lo on; -1 none
+	nextUp       int // the same in upper case
+	lo, up       int // where the searches for them started
+}
+
+func newFoldFinder(b, lower []byte) *foldFinder {
+	f := &foldFinder{b: b, lower: lower, first: lower[0], upper: lower[0], lo: -1, up: -1}
+	if 'a' <= f.first && f.first <= 'z' {
+		f.upper = f.first - 'a' + 'A'
 	}
-	for len(b) >= len(lower) {
-		i := bytes.IndexByte(b, first)
-		if j := bytes.IndexByte(b, upper); j >= 0 && (i < 0 || j < i) {
-			i = j
+	return f
+}
+
+// next returns where c is next found in f.b at or after at, or -1; pos and
+// from are the remembered answer and where its search began.
+func (f *foldFinder) next(c byte, at int, pos, from *int) int {
+	if *from < 0 || at < *from || (*pos >= 0 && *pos < at) {
+		*from = at
+		*pos = bytes.IndexByte(f.b[at:], c)
+		if *pos >= 0 {
+			*pos += at
 		}
-		if i < 0 || len(b)-i < len(lower) {
-			return false
-		}
-		if foldEqual(b[i:i+len(lower)], lower) {
-			return true
-		}
-		b = b[i+1:]
 	}
-	return false
+	return *pos
+}
+
+// index returns the index of the first instance of the word in f.b at or
+// after at, or -1.
+func (f *foldFinder) index(at int) int {
+	for len(f.b)-at >= len(f.lower) {
+		i := f.next(f.first, at, &f.nextLo, &f.lo)
+		if f.upper != f.first {
+			if j := f.next(f.upper, at, &f.nextUp, &f.up); j >= 0 && (i < 0 || j < i) {
+				i = j
+			}
+		}
+		if i < 0 || len(f.b)-i < len(f.lower) {
+			return -1
+		}
+		if foldEqual(f.b[i:i+len(f.lower)], f.lower) {
+			return i
+		}
+		at = i + 1
+	}
+	return -1
 }
 
 func foldEqual(b, lower []byte) bool {

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/retryscope/retryscope/internal/redact"
 	"github.com/retryscope/retryscope/internal/termsafe"
@@ -91,7 +93,8 @@ func jsonEsc(s string) string {
 
 // bareQueryShapes are the places a bare query part (the token of
 // "?token", put in for %[1]s) takes in API Gateway's Lambda events and
-// execution logs.
+// execution logs, some after a value that holds a '}', '"' or '{', and
+// places a query value takes after such a value.
 var bareQueryShapes = []string{
 	`"queryStringParameters":{"%[1]s":""}`,
 	`"queryStringParameters":{"a":"1","%[1]s":""}`,
@@ -103,6 +106,17 @@ var bareQueryShapes = []string{
 	`Method request query string: {%[1]s=}`,
 	`Method request query string: {token=abc, %[1]s=}`,
 	`Method request query string: {page=2, %[1]s}`,
+	`"queryStringParameters":{"q":"a}b","%[1]s":""}`,
+	`"queryStringParameters":{"q":"a\"}b","%[1]s":""}`,
+	`"queryStringParameters":{"q":"{","%[1]s":""}`,
+	`"queryStringParameters":{"q}":"}","sig":"%[1]s"}`,
+	`"multiValueQueryStringParameters":{"q":["}"],"%[1]s":[""]}`,
+	`"multiValueQueryStringParameters":{"q":["]}\"",""],"sig":["%[1]s"]}`,
+	`\"queryStringParameters\":{\"q\":\"}\",\"%[1]s\":\"\"}`,
+	`\"queryStringParameters\":{\"q\":\"a\\\"}b\",\"sig\":\"%[1]s\"}`,
+	`Method request query string: {q=a}b, %[1]s=}`,
+	`Method request query string: {q=a}b, %[1]s}`,
+	`Method request query string: {q=}, sig=%[1]s}`,
 }
 
 // FuzzScrub scrubs any line, and lines that hold a bare query part in one
@@ -119,6 +133,10 @@ func FuzzScrub(f *testing.F) {
 		`{"a":"b"} Method request query string: {`, `x-api-key=`, `"queryStringParameters":{`,
 	} {
 		f.Add([]byte(s), "s3cr3t", uint8(i))
+	}
+	// Every shape, between plain text.
+	for i := range bareQueryShapes {
+		f.Add([]byte("x y"), "s3cr3t", uint8(i))
 	}
 	f.Fuzz(func(t *testing.T, b []byte, token string, shape uint8) {
 		in := append([]byte(nil), b...)
@@ -327,5 +345,133 @@ func TestBugScrubberKeepsBareQueryKeys(t *testing.T) {
 		if got := string(scrub([]byte(c.in))); got != c.want || strings.Contains(got, "SEC") {
 			t.Errorf("%s:\nscrub(%s)\n  = %s\nwant %s", c.name, c.in, got, c.want)
 		}
+	}
+}
+
+// A query map's extent was found with [^}]*, so a '}' in a key or a value
+// (decoded query values, which whoever sends the request chooses) ended
+// the map early and every entry after it was quoted as it came: in an
+// event's queryStringParameters and multiValueQueryStringParameters, as
+// JSON and as JSON inside a JSON string, and in an execution log's map.
+// The event's objects are now walked as JSON to their real end, strings
+// and escapes honoured; an execution log's map, which does not quote,
+// runs on past a '}' while more entries seem to follow, and an entry that
+// holds such a '}' is hidden whole: the '}' may have ended the map after a
+// bare part.
+func TestBugScrubberQueryMapEndsAtBraceInValue(t *testing.T) {
+	t.Parallel()
+	const body = "(aaaaaaaa-1111-4222-8333-444444444444) Endpoint request body after transformations: "
+	const qs = "(aaaaaaaa-1111-4222-8333-444444444444) Method request query string: "
+	for _, c := range []struct{ name, in, want string }{{
+		"'}' in a value",
+		body + `{"queryStringParameters":{"q":"a}b","sig":"SEC01X"},"path":"/p"}`,
+		body + `{"queryStringParameters":{"q":"REDACTED","sig":"REDACTED"},"path":"/p"}`,
+	}, {
+		"'}' in a list",
+		body + `{"multiValueQueryStringParameters":{"q":["}"],"sig":["SEC02X"]},"httpMethod":"GET"}`,
+		body + `{"multiValueQueryStringParameters":{"q":"REDACTED","sig":"REDACTED"},"httpMethod":"GET"}`,
+	}, {
+		"'}' in a key, bare part after it",
+		body + `{"queryStringParameters":{"a}b":"1","SEC03X":""}}`,
+		body + `{"queryStringParameters":{"a}b":"REDACTED","REDACTED":""}}`,
+	}, {
+		"escaped '\"' and '}' in a value",
+		body + `{"queryStringParameters":{"q":"a\"}b","sig":"SEC04X"},"headers":{"Accept":"*/*"}}`,
+		body + `{"queryStringParameters":{"q":"REDACTED","sig":"REDACTED"},"headers":{"Accept":"*/*"}}`,
+	}, {
+		"'{' and ']' in values",
+		body + `{"queryStringParameters":{"q":"{","r":"{}}","sig":"SEC05X"},"multiValueQueryStringParameters":{"q":["]}",""],"SEC06X":[""]}}`,
+		body + `{"queryStringParameters":{"q":"REDACTED","r":"REDACTED","sig":"REDACTED"},"multiValueQueryStringParameters":{"q":"REDACTED","REDACTED":[""]}}`,
+	}, {
+		"escaped JSON: '}' in a value",
+		`{"msg":"event","event":"{\"queryStringParameters\":{\"q\":\"}\",\"sig\":\"SEC07X\"},\"path\":\"/p\"}"}`,
+		`{"msg":"event","event":"{\"queryStringParameters\":{\"q\":\"REDACTED\",\"sig\":\"REDACTED\"},\"path\":\"/p\"}"}`,
+	}, {
+		"escaped JSON: escaped '\"' and '}' in a value, bare part after it",
+		`{"msg":"event","event":"{\"queryStringParameters\":{\"q\":\"a\\\"}b\",\"SEC08X\":\"\"},\"path\":\"/p\"}"}`,
+		`{"msg":"event","event":"{\"queryStringParameters\":{\"q\":\"REDACTED\",\"REDACTED\":\"\"},\"path\":\"/p\"}"}`,
+	}, {
+		"escaped JSON: '}' and '\"' in a list",
+		`{"event":"{\"multiValueQueryStringParameters\":{\"q\":[\"}\\\"\"],\"sig\":[\"SEC09X\"]}}"}`,
+		`{"event":"{\"multiValueQueryStringParameters\":{\"q\":\"REDACTED\",\"sig\":\"REDACTED\"}}"}`,
+	}, {
+		"object cut short: redacted to the end of the line",
+		body + `{"queryStringParameters":{"q":"a}b","sig":"SEC10X`,
+		body + `{"queryStringParameters":{"q":"REDACTED",REDACTED`,
+	}, {
+		"escaped object cut short by its string's end",
+		`{"event":"{\"queryStringParameters\":{\"q\":\"a}b","x":"SEC11X"}`,
+		`{"event":"{\"queryStringParameters\":{REDACTED`,
+	}, {
+		"execution log: '}' in a value",
+		qs + `{q=a}b, sig=SEC12X}`,
+		qs + `{REDACTED=REDACTED, sig=REDACTED}`,
+	}, {
+		"execution log: '}' ending a value, bare part after it",
+		qs + `{q=}, SEC13X}`,
+		qs + `{REDACTED=REDACTED, REDACTED}`,
+	}, {
+		"execution log: '}' in a value, nothing after it",
+		qs + `{q=a}SEC14X}`,
+		qs + `{REDACTED=REDACTED}`,
+	}, {
+		"execution log: '}' in a list",
+		"Method request multi value query string: {q=[}], sig=[SEC15X]}",
+		"Method request multi value query string: {REDACTED=REDACTED, sig=REDACTED}",
+	}, {
+		"execution log quoted in a JSON record: the record stays",
+		`{"timestamp":1,"message":"` + qs + `{q=a}b, sig=SEC16X}","ingestionTime":2}`,
+		`{"timestamp":1,"message":"` + qs + `{REDACTED=REDACTED, sig=REDACTED}","ingestionTime":2}`,
+	}, {
+		"keys and other fields stay readable",
+		body + `{"resource":"/p","queryStringParameters":{"page":"}","sort":"asc"},"requestContext":{"stage":"prod"},"body":"{\"a\":\"}\"}"}`,
+		body + `{"resource":"/p","queryStringParameters":{"page":"REDACTED","sort":"REDACTED"},"requestContext":{"stage":"prod"},"body":"{\"a\":\"}\"}"}`,
+	}, {
+		"execution log: the rest of the line stays",
+		qs + `{page=2}`,
+		qs + `{page=REDACTED}`,
+	}} {
+		got := string(scrub([]byte(c.in)))
+		if got != c.want || strings.Contains(got, "SEC") {
+			t.Errorf("%s:\nscrub(%s)\n  = %s\nwant %s", c.name, c.in, got, c.want)
+		}
+	}
+}
+
+// The query maps are walked once: a long line of many of them, each with
+// a '}' in a value, is scrubbed in time linear in its length. The bound
+// is loose and on a ratio, not on the clock: a byte of a 1 MB line may
+// cost no more than four times a byte of a 100 kB one (work quadratic in
+// the length would make it ten times), each cost the least of three runs
+// so that a pause elsewhere does not decide.
+func TestScrubQueryMapsLinear(t *testing.T) {
+	t.Parallel()
+	line := func(n int) []byte {
+		var b bytes.Buffer
+		b.WriteString(`{"msg":"x"`)
+		for b.Len() < n {
+			b.WriteString(`,"queryStringParameters":{"q":"a}b\"}","sig":"S3CR3T","e":""},"multiValueQueryStringParameters":{"q":["}"],"sig":["S3CR3T"]}`)
+			b.WriteString(`,"event":"{\"queryStringParameters\":{\"q\":\"}\\\"\",\"sig\":\"S3CR3T\"}}","m":"query string: {q=a}b, sig=S3CR3T}"`)
+		}
+		b.WriteString("}")
+		return b.Bytes()
+	}
+	perByte := func(b []byte, runs int) float64 {
+		best := time.Duration(math.MaxInt64)
+		for range 3 {
+			start := time.Now()
+			for range runs {
+				if bytes.Contains(scrub(b), []byte("S3CR3T")) {
+					t.Fatal("secret kept")
+				}
+			}
+			best = min(best, time.Since(start))
+		}
+		return float64(best) / float64(runs*len(b))
+	}
+	small, big := line(100<<10), line(1<<20)
+	s, b := perByte(small, 10), perByte(big, 1)
+	if b > 4*s {
+		t.Errorf("scrubbing costs %.1f ns a byte on a 1 MB line, %.1f on a 100 kB one: not linear", b, s)
 	}
 }
