@@ -357,7 +357,22 @@ func scrubMapEntry(e []byte) []byte {
 // runs to the end of the line.
 func scrubQueryStrings(b []byte) []byte {
 	const opener = "query string: {"
-	f := newFoldFinder(b, []byte(opener))
+	return rewriteRegions(b, opener,
+		func(i int) (int, bool) { return i + len(opener), true },
+		func(out []byte, start int) ([]byte, int) {
+			end := queryStringEnd(b, start)
+			return append(out, reMapEntry.ReplaceAllFunc(b[start:end], scrubMapEntry)...), end
+		})
+}
+
+// rewriteRegions returns b with the regions that follow the lower-case
+// word lower (found in any case) rewritten. At each instance i of the word
+// after the last region, region says where the region to rewrite starts
+// (false: this instance has none); b up to there is kept, and rewrite
+// appends the region rewritten to out and returns where it ended in b.
+// b itself is returned when there is none.
+func rewriteRegions(b []byte, lower string, region func(i int) (int, bool), rewrite func(out []byte, start int) ([]byte, int)) []byte {
+	f := newFoldFinder(b, []byte(lower))
 	var out []byte
 	last := 0
 	for at := 0; ; {
@@ -365,11 +380,14 @@ func scrubQueryStrings(b []byte) []byte {
 		if i < 0 {
 			break
 		}
-		start := i + len(opener)
-		end := queryStringEnd(b, start)
+		at = i + 1
+		start, ok := region(i)
+		if !ok {
+			continue
+		}
 		out = append(out, b[last:start]...)
-		out = append(out, reMapEntry.ReplaceAllFunc(b[start:end], scrubMapEntry)...)
-		last, at = end, end
+		out, last = rewrite(out, start)
+		at = max(at, last)
 	}
 	if out == nil {
 		return b
@@ -426,28 +444,13 @@ func lineEndsAt(b []byte, i int) bool {
 // '{' in a key or a value does not end it early.
 func scrubEventQueryObjects(b []byte) []byte {
 	const name = "querystringparameters"
-	f := newFoldFinder(b, []byte(name))
-	var out []byte
-	last := 0
-	for at := 0; ; {
-		i := f.index(at)
-		if i < 0 {
-			break
-		}
-		at = i + 1
-		obj, esc, ok := queryObjectStart(b, i, i+len(name))
-		if !ok {
-			continue
-		}
-		out = append(out, b[last:obj]...)
-		var end int
-		out, end = scrubQueryObject(out, b, obj, esc)
-		last, at = end, max(at, end)
-	}
-	if out == nil {
-		return b
-	}
-	return append(out, b[last:]...)
+	var esc bool // the object found last is JSON inside a JSON string
+	return rewriteRegions(b, name,
+		func(i int) (obj int, ok bool) {
+			obj, esc, ok = queryObjectStart(b, i, i+len(name))
+			return obj, ok
+		},
+		func(out []byte, obj int) ([]byte, int) { return scrubQueryObject(out, b, obj, esc) })
 }
 
 // queryObjectStart returns where the object of the key whose name
