@@ -77,7 +77,9 @@
 //     another request, since Lambda writes START as soon as an invocation
 //     begins (a single-stream export, get-log-events or a subscription
 //     payload, covers one execution environment and counts for no
-//     window); otherwise maybe, naming the untied invocation or the gap.
+//     window, and only Lambda's own lines, not the function's, make a
+//     log cover a time); otherwise maybe, naming the untied invocation or
+//     the gap.
 //   - A gateway answer with every integration field "-" (429, 403, a 504 of
 //     another response type) or an execution log without "Sending request
 //     to" / "Endpoint request URI": not_run. Such 504s are safe to retry.

@@ -413,7 +413,15 @@ func (e *Evidence) addExecution(x executionLine, line LogLine, st *streamState) 
 }
 
 func (e *Evidence) addPlatform(p platformLine, line LogLine, st *streamState) {
-	e.lambdaSpan.add(line.Time, line.File)
+	if p.Event != platformApp && p.Event != platformRuntime {
+		// Only Lambda's own lines, which it writes for every invocation
+		// (START, platform.start, ...), make a log that covers a time:
+		// the function's and the runtime's lines show the invocations
+		// that logged something, not that no other one started (a
+		// JSON-format log at system log level WARN has nothing else,
+		// docs/aws-behaviour.md#runtimes-own-lines).
+		e.lambdaSpan.add(line.Time, line.File)
+	}
 	switch p.Event {
 	case platformInit:
 		if p.InitTimedOut && !line.Time.IsZero() && len(e.initTimeouts) < maxInitTimeouts {

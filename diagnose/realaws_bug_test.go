@@ -769,3 +769,36 @@ func TestBugUnknownAnswerSaysWhatCame(t *testing.T) {
 		t.Errorf("verdict %s: %s; want maybe, naming the 429 the transport saw", v.Verdict, v.Reason)
 	}
 }
+
+// TestBugFunctionLinesAloneCoverNoWindow: with Lambda's JSON log format
+// and a system log level of WARN, Lambda writes no platform.start or
+// platform.report (docs/aws-behaviour.md#runtimes-own-lines), and an
+// export filtered on the function's own messages has none either: the
+// function's lines are all there is. Such lines before and after a 504's
+// window counted as a Lambda log covering it, so an invocation that logged
+// nothing at that level was taken as none, and the 504 judged not_run,
+// "safe to retry", although the function may have run. The function's own
+// lines show the invocations that logged something, not that none other
+// started.
+func TestBugFunctionLinesAloneCoverNoWindow(t *testing.T) {
+	t.Parallel()
+	const r = "a1b2c3d4-0000-4000-8000-000000000001"
+	exec := "2026-11-26T01:00:00.010Z (" + r + ") Starting execution for request: " + r + "\n" +
+		"2026-11-26T01:00:00.012Z (" + r + ") Sending request to https://lambda.eu-west-1.amazonaws.com/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:orders/invocations\n" +
+		"2026-11-26T01:00:29.012Z (" + r + ") Execution failed due to a timeout error\n" +
+		"2026-11-26T01:00:29.013Z (" + r + ") Method completed with status: 504\n"
+	for name, lambda := range map[string]string{
+		"json-warn": `{"timestamp":"2026-11-26T00:59:50.000Z","level":"WARN","requestId":"c0000009-0000-4000-8000-000000000009","message":"slow downstream"}` + "\n" +
+			`{"timestamp":"2026-11-26T01:01:00.000Z","level":"ERROR","requestId":"c0000002-0000-4000-8000-000000000002","message":"order rejected"}` + "\n",
+		"node-text-filtered": "2026-11-26T00:59:50.000Z\tc0000009-0000-4000-8000-000000000009\tWARN\tslow downstream\n" +
+			"2026-11-26T01:01:00.000Z\tc0000002-0000-4000-8000-000000000002\tERROR\torder rejected\n",
+	} {
+		rep := reportOfFiles(t, [2]string{"access.jsonl", timeoutAccessRecord(r)}, [2]string{"execution.log", exec}, [2]string{"lambda.log", lambda})
+		if len(rep.Attempts) != 1 {
+			t.Fatalf("%s: attempts = %+v", name, rep.Attempts)
+		}
+		if v := rep.Attempts[0]; v.Verdict != VerdictMaybe {
+			t.Errorf("%s: verdict %s (%s); want maybe: the function's own lines do not show that no invocation started", name, v.Verdict, v.Reason)
+		}
+	}
+}
