@@ -111,7 +111,7 @@ func classifyLine(line []byte) (parsedLine, error) {
 
 func classifyBody(line []byte) (parsedLine, error) {
 	switch {
-	case line[0] == '{':
+	case line[0] == '{' && opensJSONObject(line):
 		return classifyJSON(line)
 	case line[0] == '(':
 		e, err := parseExecutionLine(line)
@@ -141,6 +141,18 @@ func classifyBody(line []byte) (parsedLine, error) {
 		return parsedLine{kind: kindAccess, access: a}, err
 	}
 	return parsedLine{kind: kindOtherText}, nil
+}
+
+// opensJSONObject reports whether a line (or message) starting with '{'
+// starts a JSON object: a key's quote or the object's end after any blanks
+// and line breaks, or nothing more (a pretty-printed object's first line).
+// A function's printed object is not one: Python's print(dict) quotes keys
+// with ' and Node's console.log (util.inspect) leaves them bare ("{
+// headers: ..."). Such a line is text, ignored in a Lambda log, not
+// damaged JSON.
+func opensJSONObject(line []byte) bool {
+	rest := bytes.TrimLeft(line[1:], " \t\r\n")
+	return len(rest) == 0 || rest[0] == '"' || rest[0] == '}'
 }
 
 func classifyJSON(line []byte) (parsedLine, error) {

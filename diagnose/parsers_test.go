@@ -437,10 +437,14 @@ func FuzzClassifyLine(f *testing.F) {
 		`{"time":"2026-11-26T01:00:10Z","type":"platform.initReport","record":{"phase":"init","status":"timeout"}}`,
 		"INIT_REPORT Init Duration: 10000.00 ms\tPhase: init\tStatus: timeout",
 		"{", "(", "START", "",
+		"{'resource': '/orders', 'headers': {'Authorization': 'x'}}", "{ headers: { host: 'h' } }", "{\n  \"a\": 1}", "{ }",
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, line []byte) {
+		if b := bytes.TrimSpace(line); len(b) > 0 && b[0] == '{' && json.Valid(b) && !opensJSONObject(b) {
+			t.Fatalf("JSON object %q not taken for one", b)
+		}
 		p, err := classifyLine(line)
 		if err != nil {
 			return

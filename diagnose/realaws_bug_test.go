@@ -802,3 +802,33 @@ func TestBugFunctionLinesAloneCoverNoWindow(t *testing.T) {
 		}
 	}
 }
+
+// TestBugFunctionPrintedObjectIsNotDamaged: a function's print(event)
+// (Python writes a dict with single quotes) or console.log(event) (Node's
+// util.inspect: "{ headers: { ... } }") goes to the Lambda log as it is.
+// Such a line starts with "{" but is no JSON object, and was listed as a
+// malformed line ("invalid or truncated JSON"), as if the log were
+// damaged, its text quoted in the report. In a Lambda log it is the
+// function's own output, ignored like any other; in an access log it is
+// still listed.
+func TestBugFunctionPrintedObjectIsNotDamaged(t *testing.T) {
+	t.Parallel()
+	const l = "c0000001-0000-4000-8000-000000000001"
+	printed := "2026-11-26T01:00:00.101Z {'resource': '/orders', 'httpMethod': 'POST', 'body': None}\n" +
+		"2026-11-26T01:00:00.102Z { resource: '/orders', httpMethod: 'POST', body: null }\n" +
+		"{}\n"
+	lambda := "2026-11-26T01:00:00.100Z START RequestId: " + l + " Version: $LATEST\n" + printed +
+		"2026-11-26T01:00:00.200Z END RequestId: " + l + "\n"
+	e := NewEvidence(Options{})
+	sum, err := e.ReadFile("lambda.log", strings.NewReader(lambda))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Format != FormatLambdaLog || sum.Malformed != 0 || sum.Ignored != 3 {
+		t.Errorf("lambda.log: %+v; want a lambda-log with the 3 printed lines ignored, none malformed", sum)
+	}
+	sum, _ = e.ReadFile("access.jsonl", strings.NewReader(timeoutAccessRecord("a1b2c3d4-0000-4000-8000-000000000001")+printed))
+	if sum.Format != FormatAccessLog || sum.Malformed != 3 {
+		t.Errorf("access.jsonl: %+v; want an access-log with the 3 other lines malformed", sum)
+	}
+}
