@@ -174,7 +174,8 @@ func isNameByte(c byte) bool {
 
 // secretName reports whether the name b[from:to] carries a credential and
 // is followed by the separator a header map ("Name=value"), a header line
-// ("Name: value") or JSON (escaped or not: "Name": ..., \"Name\": ...)
+// ("Name: value"), JSON (escaped or not: "Name": ..., \"Name\": ...) or a
+// printed object (Python's dict repr and Node's util.inspect: 'Name': ...)
 // writes after a name; if so, it returns where the value starts. The
 // name's words decide (redact.SensitiveHeader). A name right after '?',
 // '&' or '/' is part of a URL or a query string, which the URL and query
@@ -189,7 +190,9 @@ func secretName(b []byte, from, to int) (valueStart int, ok bool) {
 		i++
 	}
 	closed := i < len(b) && b[i] == '"'
-	if closed {
+	// A name in single quotes, as Python and Node print a dict's keys.
+	single := !closed && i == to && i < len(b) && b[i] == '\''
+	if closed || single {
 		i++
 	} else if i > to {
 		return 0, false
@@ -200,7 +203,11 @@ func secretName(b []byte, from, to int) (valueStart int, ok bool) {
 	if i >= len(b) || (b[i] != ':' && b[i] != '=') {
 		return 0, false
 	}
-	if opened := from > 0 && b[from-1] == '"'; opened != closed {
+	if single {
+		if from == 0 || b[from-1] != '\'' {
+			return 0, false
+		}
+	} else if opened := from > 0 && b[from-1] == '"'; opened != closed {
 		return 0, false
 	}
 	if !redact.SensitiveHeader(string(b[from:to])) {
@@ -220,6 +227,8 @@ func redactedValue(v []byte) []byte {
 		return []byte(`\"` + scrubPlaceholder + `\"`)
 	case bytes.HasPrefix(v, []byte(`"`)):
 		return []byte(`"` + scrubPlaceholder + `"`)
+	case bytes.HasPrefix(v, []byte(`'`)):
+		return []byte(`'` + scrubPlaceholder + `'`)
 	case bytes.HasPrefix(v, []byte("[")):
 		return []byte("[" + scrubPlaceholder + "]")
 	}
@@ -251,12 +260,14 @@ func secretValueEnd(b []byte, i int) int {
 			}
 		}
 		return len(b)
-	case b[i] == '"':
+	case b[i] == '"' || b[i] == '\'':
+		// A JSON string, or a printed one in single quotes (Python's
+		// and Node's): to its closing quote, whatever commas it holds.
 		for j := i + 1; j < len(b); j++ {
 			switch b[j] {
 			case '\\':
 				j++
-			case '"':
+			case b[i]:
 				return j + 1
 			case '\n':
 				return j

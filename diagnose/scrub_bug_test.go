@@ -130,6 +130,7 @@ func FuzzScrub(f *testing.F) {
 		`Authorization=\"`, `cookie="`, `x-api-key=[`,
 		`Resource Path: /a;b=c/d`, `"GET /p;x?y#z HTTP/1.1"`, `"path":"\/a;b=c\/d?e\u0026f"`, `https://h/p?a\u0026b=c`,
 		`{"a":"b"} Method request query string: {`, `x-api-key=`, `"queryStringParameters":{`,
+		`{'Authorization': 'Bearer x, y', 'a': 'b'}`, `{ 'x-api-key': 'k', cookie: 'a=b, c=d' }`, `'token': '`, `'token: x`,
 	} {
 		f.Add([]byte(s), "s3cr3t", uint8(i))
 	}
@@ -475,5 +476,43 @@ func BenchmarkScrubLongLine(b *testing.B) {
 				scrub(line)
 			}
 		})
+	}
+}
+
+// TestBugScrubberMissesPrintedObjects: a function that prints its event
+// writes Python's dict repr ({'Authorization': 'Bearer ...'}) or Node's
+// util.inspect ({ 'x-api-key': '...', cookie: 'a=b, c=d' }), names and
+// values in single quotes. Such names were not recognised (only '"' closed
+// a quoted name), so the credentials were quoted in the report as they
+// came (a printed event in a Lambda log was listed as a malformed line,
+// and a runtime's line of it can decide a verdict), and a single-quoted
+// value was cut at its first comma, leaving the rest of a cookie header.
+func TestBugScrubberMissesPrintedObjects(t *testing.T) {
+	t.Parallel()
+	lines := []string{
+		"[INFO]\t2026-11-26T01:00:00.000Z\tc0000001-0000-4000-8000-000000000001\t{'resource': '/orders', 'headers': {'Authorization': 'Bearer SEC01X', 'Cookie': 'theme=dark, sid=SEC02X', 'x-api-key': 'SEC03X', 'Host': 'keep-1'}, " +
+			"'multiValueHeaders': {'Authorization': ['Bearer SEC04X'], 'X-Amz-Security-Token': ['SEC05X', 'SEC06X']}, 'body': None}",
+		"2026-11-26T01:00:00.000Z\tc0000001-0000-4000-8000-000000000001\tINFO\t{ headers: { 'x-api-key': 'SEC07X', cookie: 'theme=dark, sid=SEC08X', host: 'keep-2' }, " +
+			"multiValueHeaders: { Authorization: [ 'Bearer SEC09X' ] } }",
+		`{'token': 'it\'s SEC10X, really', 'user': 'keep-3'}`,
+		`'token: SEC11X`,
+	}
+	var quoted []string
+	for _, l := range lines {
+		quoted = append(quoted, excerpt([]byte(l)))
+	}
+	out := strings.Join(quoted, "\n")
+	for i := 1; i <= 11; i++ {
+		if secret := fmt.Sprintf("SEC%02dX", i); strings.Contains(out, secret) {
+			t.Errorf("secret %s quoted", secret)
+		}
+	}
+	for _, keep := range []string{"'Host': 'keep-1'", "host: 'keep-2'", "'user': 'keep-3'", "'Authorization': 'REDACTED'", "cookie: 'REDACTED'"} {
+		if !strings.Contains(out, keep) {
+			t.Errorf("%q missing", keep)
+		}
+	}
+	if t.Failed() {
+		t.Logf("quoted:\n%s", out)
 	}
 }
