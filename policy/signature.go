@@ -14,7 +14,13 @@ import (
 // ones, in order, and the first match wins.
 //
 // A zero field matches anything: Status 0 matches every status, an empty
-// Header matches every header set, an empty BodyContains every body.
+// Header matches every header set, an empty BodyContains every body. The
+// built-in signatures of CloudFront's own error pages (and copies of them
+// from APIGatewaySignatures) also require that the answer carries no
+// request id of API Gateway or of another AWS origin (x-amz-apigw-id,
+// apigw-requestid, x-amzn-RequestId): CloudFront's own pages have none,
+// and a page that has one went through the origin, say a function that
+// relays a page it got from a service it called.
 type Signature struct {
 	// Cause is a short stable token for the answer, e.g.
 	// CauseIntegrationTimeout or one of the user's own. It becomes
@@ -40,6 +46,10 @@ type Signature struct {
 	Retryable bool
 	// Reason says in words what the answer means.
 	Reason string
+
+	// edgeOnly: the answer must carry no origin's request id (see
+	// originID); set on CloudFront's own pages.
+	edgeOnly bool
 }
 
 func (s *Signature) matches(status int, h http.Header, body []byte) bool {
@@ -58,7 +68,21 @@ func (s *Signature) matches(status int, h http.Header, body []byte) bool {
 	if s.BodyContains != "" && !bytes.Contains(body, []byte(s.BodyContains)) {
 		return false
 	}
+	if s.edgeOnly && originID(h) {
+		return false
+	}
 	return true
+}
+
+// originID reports whether an answer carries a request id that API Gateway
+// (REST or HTTP API) or another AWS origin puts on what it answers, so that
+// it went through that origin: CloudFront's own error pages carry none
+// (docs/aws-behaviour.md#cloudfront).
+func originID(h http.Header) bool {
+	_, rest := h[HeaderExtendedRequestID]
+	_, httpAPI := h[HeaderHTTPAPIRequestID]
+	_, aws := h[HeaderRequestID]
+	return rest || httpAPI || aws
 }
 
 // outcome is the Outcome of an answer that matches s.
@@ -176,7 +200,9 @@ var apiGatewaySignatures = []Signature{
 }
 
 // cloudFrontSignatures returns the signatures of the error pages CloudFront
-// generates itself, recognised by marker. Their 502 and 503 mean API Gateway
+// generates itself, recognised by marker and by the absence of any
+// origin's request id (a page that carries one was relayed by the origin,
+// and whatever answered it may have run). Their 502 and 503 mean API Gateway
 // was not reached (could not connect, over capacity) and are transient; a
 // 504 means CloudFront stopped waiting for the origin, which may have
 // received the request: the function runs on when its caller gives up
@@ -185,13 +211,13 @@ var apiGatewaySignatures = []Signature{
 // default). That this 504 can follow a delivered request is [inferred].
 func cloudFrontSignatures(marker string) []Signature {
 	return []Signature{
-		{Cause: CauseEdgeError, Status: 502, BodyContains: marker,
+		{Cause: CauseEdgeError, Status: 502, BodyContains: marker, edgeOnly: true,
 			Reach: ReachGateway, Retryable: true, Reason: "CloudFront could not reach the origin: API Gateway did not run the request"},
-		{Cause: CauseEdgeError, Status: 503, BodyContains: marker,
+		{Cause: CauseEdgeError, Status: 503, BodyContains: marker, edgeOnly: true,
 			Reach: ReachGateway, Retryable: true, Reason: "CloudFront answered 503 itself: API Gateway did not run the request"},
-		{Cause: CauseEdgeTimeout, Status: 504, BodyContains: marker,
+		{Cause: CauseEdgeTimeout, Status: 504, BodyContains: marker, edgeOnly: true,
 			Reach: ReachUnknown, Retryable: true, Reason: "CloudFront stopped waiting for the origin: the request may have reached API Gateway and the function may still be running"},
-		{Cause: CauseEdgeError, BodyContains: marker,
+		{Cause: CauseEdgeError, BodyContains: marker, edgeOnly: true,
 			Reach: ReachGateway, Retryable: false, Reason: "CloudFront refused the request: API Gateway did not run it"},
 	}
 }
