@@ -58,11 +58,11 @@ type Outcome struct {
 // first (on every status), then APIGatewaySignatures() (on statuses of 400
 // and above), then the rules for plain HTTP servers:
 // any other 429 is a throttle (transient, or a quota that is not when its
-// body says "Limit Exceeded"): the function's own through a REST API
-// (x-amz-apigw-id without x-amzn-ErrorType) has reach backend, one with
-// another mark of API Gateway (an HTTP API's apigw-requestid, another
-// error type) reach unknown, and a plain server's, a rate limiter's
-// refusal before any work, reach gateway;
+// body has API Gateway's JSON message "Limit Exceeded"): the function's
+// own through a REST API (x-amz-apigw-id without x-amzn-ErrorType) has
+// reach backend, one with another mark of API Gateway (an HTTP API's
+// apigw-requestid, another error type) reach unknown, and a plain
+// server's, a rate limiter's refusal before any work, reach gateway;
 // 503 and 408 are transient; 504 is a timeout behind a gateway
 // (backend_timeout); other statuses are the backend's final word. Errors
 // are classified with errors.Is and errors.As, never by their text.
@@ -142,13 +142,14 @@ func sentKey(h http.Header) bool {
 // and the request may have run (docs/aws-behaviour.md#whose-429). Without
 // any, it is a server's rate limiting, which refuses a request before
 // doing its work (RFC 6585, section 4), as HTTP clients take it. Its words
-// decide the rest, as for the gateway's: "Limit Exceeded" is a quota, not
-// retried; anything else a throttle, retried on the throttle scale when
-// Decide finds it safe.
+// decide the rest, as for the gateway's: the JSON string "Limit Exceeded",
+// the whole of API Gateway's quota message, is a quota, not retried;
+// anything else a throttle ("Rate Limit Exceeded" included), retried on
+// the throttle scale when Decide finds it safe.
 func tooManyRequests(h http.Header, body []byte) Outcome {
 	o := Outcome{Reach: ReachUnknown, Retryable: true, Cause: CauseThrottled}
 	what := "429"
-	if bytes.Contains(body, []byte("Limit Exceeded")) {
+	if bytes.Contains(body, quotaMessage) {
 		o.Retryable, o.Cause = false, CauseQuotaExceeded
 		what = `429 "Limit Exceeded" (a quota: not retried)`
 	}
@@ -167,6 +168,10 @@ func tooManyRequests(h http.Header, body []byte) Outcome {
 	}
 	return o
 }
+
+// quotaMessage is API Gateway's quota message as a JSON string, quotes
+// included, so that a rate limiter's "Rate Limit Exceeded" is not a quota.
+var quotaMessage = []byte(`"Limit Exceeded"`)
 
 // tlsHandshakeTimeout is the text of net/http's error for a TLS handshake
 // that outlasted Transport.TLSHandshakeTimeout; its type is unexported.

@@ -73,6 +73,36 @@ func TestBugGatewayAnswersClassify(t *testing.T) {
 	}
 }
 
+// TestBugRateLimitWordsNotAQuota: a 429 without API Gateway's error type
+// was a usage-plan quota (not retried) whenever its body contained "Limit
+// Exceeded", so a rate limiter's "Rate Limit Exceeded" (a function's own
+// answer through a REST API, or a plain server's) was given up at once, a
+// GET included, though it only asks to slow down. The quota's words are
+// API Gateway's JSON message, exactly "Limit Exceeded"
+// (docs/aws-behaviour.md#gateway-answers, QUOTA_EXCEEDED in
+// supported-gateway-response-types).
+func TestBugRateLimitWordsNotAQuota(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []classifyCase{
+		{"function's Rate Limit Exceeded", answer(429, `{"message":"Rate Limit Exceeded"}`, restIDs...), policy.ReachBackend, true, policy.CauseThrottled},
+		{"plain server's Rate Limit Exceeded", answer(429, `Rate Limit Exceeded`, "Retry-After", "2"), policy.ReachGateway, true, policy.CauseThrottled},
+		{"plain server's JSON User Rate Limit Exceeded", answer(429, `{"error": {"code": 429, "message": "User Rate Limit Exceeded"}}`), policy.ReachGateway, true, policy.CauseThrottled},
+		// The gateway's words stay a quota, spaced or not.
+		{"quota words, spaced", answer(429, `{"message" : "Limit Exceeded"}`), policy.ReachGateway, false, policy.CauseQuotaExceeded},
+		{"quota words through a REST API", answer(429, `{"message":"Limit Exceeded"}`, restIDs...), policy.ReachBackend, false, policy.CauseQuotaExceeded},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			checkClassify(t, policy.Default(), tc)
+		})
+	}
+	p := fixed()
+	o := p.Classify(answer(429, `{"message":"Rate Limit Exceeded"}`, restIDs...))
+	if d := p.Decide(after(http.MethodGet), o, now); !d.Retry {
+		t.Errorf("GET after a function's 429 Rate Limit Exceeded: %+v, want a retry", d)
+	}
+}
+
 // TestBugRelayedCloudFrontPageDecide: a POST whose function relayed a
 // CloudFront error page ran the function, so it is not retried without a
 // key; CloudFront's own page (no API Gateway ids) still is.
