@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"syscall"
 	"time"
 )
@@ -64,7 +65,9 @@ type Outcome struct {
 // apigw-requestid, another error type) reach unknown, and a plain
 // server's, a rate limiter's refusal before any work, reach gateway;
 // 503 and 408 are transient; 504 is a timeout behind a gateway
-// (backend_timeout); other statuses are the backend's final word. Errors
+// (backend_timeout); a status outside 100-599, which is invalid, is taken
+// as a 500 (RFC 9110, section 15), transient; other statuses are the
+// backend's final word. Errors
 // are classified with errors.Is and errors.As, never by their text.
 func (p Policy) Classify(e Exchange) Outcome {
 	if e.Err != nil {
@@ -96,6 +99,11 @@ func (p Policy) classifyResponse(e Exchange) Outcome {
 		}
 	}
 	switch {
+	case status < 100 || status > 599:
+		// Invalid; RFC 9110, section 15: process it as a 5xx. net/http
+		// hands a "000" status line over as status 0.
+		return Outcome{Reach: ReachBackend, Retryable: true, Cause: CauseServerError,
+			Reason: "invalid status " + strconv.Itoa(status) + ", taken as a 500: the server failed, perhaps for now; it may have done part of the work"}
 	case status < 400:
 		return Outcome{Reach: ReachBackend, Cause: CauseOK, Reason: "the server answered"}
 	case status == http.StatusTooManyRequests:

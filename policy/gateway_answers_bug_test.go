@@ -2,6 +2,7 @@ package policy_test
 
 import (
 	"net/http"
+	"strconv"
 	"testing"
 
 	"github.com/retryscope/retryscope/policy"
@@ -100,6 +101,30 @@ func TestBugRateLimitWordsNotAQuota(t *testing.T) {
 	o := p.Classify(answer(429, `{"message":"Rate Limit Exceeded"}`, restIDs...))
 	if d := p.Decide(after(http.MethodGet), o, now); !d.Retry {
 		t.Errorf("GET after a function's 429 Rate Limit Exceeded: %+v, want a retry", d)
+	}
+}
+
+// TestBugInvalidStatus: status codes outside 100-599 are invalid, and a
+// client that gets one should process the answer as a 5xx (RFC 9110,
+// section 15). net/http hands a "000" or "099" status line over as it
+// is; such an answer was "ok" (below 400: a success, not retried) and one
+// of 600 or more a server error that is never retried. It is now taken as
+// a 500: transient, and the server may have done part of the work.
+func TestBugInvalidStatus(t *testing.T) {
+	t.Parallel()
+	for _, status := range []int{0, 99, 600, 999, -1, 1000} {
+		t.Run(strconv.Itoa(status), func(t *testing.T) {
+			t.Parallel()
+			checkClassify(t, policy.Default(), classifyCase{"", answer(status, "garbage"), policy.ReachBackend, true, policy.CauseServerError})
+		})
+	}
+	p := fixed()
+	o := p.Classify(answer(0, ""))
+	if d := p.Decide(after(http.MethodGet), o, now); !d.Retry {
+		t.Errorf("GET after status 0: %+v, want a retry", d)
+	}
+	if d := p.Decide(after(http.MethodPost), o, now); d.Retry || d.Rule != policy.RuleUnsafe {
+		t.Errorf("POST after status 0: %+v, want no retry (unsafe), as after a 500", d)
 	}
 }
 

@@ -114,7 +114,7 @@ func (r *attemptResult) breakerVerdict() error {
 	case r.outcome.Cause == policy.CauseCanceled || r.outcome.Cause == policy.CauseRequestBody ||
 		r.outcome.Cause == policy.CauseInvalidRequest || throttled(status, r.outcome):
 		return &OutcomeError{Status: status, Outcome: r.outcome, Excluded: true}
-	case r.resp != nil && status < 500:
+	case r.resp != nil && status >= 100 && status < 500: // outside 100-599 is invalid, a 5xx (RFC 9110, section 15)
 		return nil
 	}
 	return &OutcomeError{Status: status, Outcome: r.outcome}

@@ -4,9 +4,14 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+
+	"github.com/sony/gobreaker/v2"
 
 	"github.com/retryscope/retryscope/policy"
 	"github.com/retryscope/retryscope/transport"
@@ -126,5 +131,51 @@ func TestBugPeekHidesTruncatedBody(t *testing.T) {
 		if string(got) != "0123456789" || !errors.Is(err, io.ErrUnexpectedEOF) {
 			t.Errorf("status %d: read %q, %v; want the 10 bytes and io.ErrUnexpectedEOF", status, got, err)
 		}
+	}
+}
+
+// TestInvalidStatusRetried: net/http hands over a status line of "000"
+// as status 0; RFC 9110 (section 15) has a client process a status outside
+// 100-599 as a 5xx. A GET that got one is retried as after a 500, and the
+// breaker counts it as a failure, not a success.
+func TestInvalidStatusRetried(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int32
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) > 1 {
+			io.WriteString(w, "ok")
+			return
+		}
+		c, buf, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer c.Close()
+		buf.WriteString("HTTP/1.1 000 Broken\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+		buf.Flush()
+	}))
+	t.Cleanup(s.Close)
+	var mu sync.Mutex
+	var verdicts []error // what the breaker was told, attempt by attempt
+	rt := transport.New(newBase(t), transport.WithPolicy(fastPolicy()), transport.WithoutBudget(),
+		transport.WithBreaker(gobreaker.Settings{IsSuccessful: func(err error) bool {
+			mu.Lock()
+			defer mu.Unlock()
+			verdicts = append(verdicts, err)
+			return err == nil
+		}}))
+	resp, err, as := do(t, rt, newRequest(t, "GET", s.URL, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || rules(as) != "retry,not_retryable" || as[0].Cause != policy.CauseServerError {
+		t.Errorf("status %d, rules %s, first cause %s; want 200 after one retry of a server_error", resp.StatusCode, rules(as), as[0].Cause)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(verdicts) != 2 || verdicts[0] == nil || verdicts[1] != nil {
+		t.Errorf("the breaker was told %v, want a failure for status 0, then a success", verdicts)
 	}
 }
