@@ -3,11 +3,14 @@ package transport_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/sony/gobreaker/v2"
@@ -95,67 +98,90 @@ func (f *roomyFleet) RetryAllowed(_ string, now time.Time) bool {
 	return !now.Before(f.from)
 }
 
-// TestRetryWaitsForFleetRoom: while the transport waits for its hosts (the
-// default), a retry the fleet-wide budget refuses asks it again, about
-// every 100 ms, and goes once it has room; it gives up
-// ("budget") at the caller's deadline, and at once with WithFailFast, as a
-// retry the host's own budget refuses does.
-func TestRetryWaitsForFleetRoom(t *testing.T) {
-	t.Parallel()
-	opts := func(f transport.Fleet, more ...transport.Option) []transport.Option {
-		return append([]transport.Option{transport.WithPolicy(fastPolicy()), transport.WithFleet(f)}, more...)
-	}
+// scriptedBase answers in memory, without a network: request i gets
+// script[i] as API Gateway shapes it (helpers_test.go), and the last
+// answer repeats. For tests in virtual time (synctest), where a loopback
+// server's reads would not let the clock move.
+func scriptedBase(script ...answer) http.RoundTripper {
+	var n atomic.Int32
+	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		a := script[min(int(n.Add(1))-1, len(script)-1)]
+		h := http.Header{"Content-Type": {"application/json"}, "X-Amz-Apigw-Id": {apigwID()}}
+		if a.errType != "" {
+			h.Set("X-Amzn-Errortype", a.errType)
+		}
+		return &http.Response{StatusCode: a.status, Header: h, Request: r, ContentLength: int64(len(a.body)),
+			Body: io.NopCloser(strings.NewReader(a.body))}, nil
+	})
+}
 
-	g := newGateway(t, gw504, ok200)
-	fleet := &roomyFleet{from: time.Now().Add(300 * time.Millisecond)}
-	rt := transport.New(newBase(t), opts(fleet)...)
-	resp, err, as := do(t, rt, newRequest(t, "GET", g.URL, nil))
-	if err != nil {
-		t.Fatal(err)
+// TestRetryWaitsForFleetRoom: while the transport waits for its hosts (the
+// default), a retry the fleet-wide budget refuses asks it again, every
+// fleetPoll (100 ms; the policy's Rand takes the middle of the jitter),
+// and goes once it has room; it gives up ("budget") at
+// the caller's deadline, and at once with WithFailFast, as a retry the
+// host's own budget refuses does. In virtual time: the waits are exact, and
+// a loaded machine cannot stretch them.
+func TestRetryWaitsForFleetRoom(t *testing.T) {
+	p := fastPolicy()
+	p.Rand = func(n int64) int64 { return n / 2 } // each poll's wait is fleetPoll exactly
+	opts := func(f transport.Fleet, more ...transport.Option) []transport.Option {
+		return append([]transport.Option{transport.WithPolicy(p), transport.WithFleet(f)}, more...)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 || rules(as) != "retry,not_retryable" {
-		t.Fatalf("status %d, rules %s; want 200 after one retry", resp.StatusCode, rules(as))
-	}
-	if gap := as[1].Start.Sub(as[0].Start.Add(as[0].Duration)); gap < 200*time.Millisecond {
-		t.Errorf("the retry went %v after the first attempt, want once the fleet had room (about 300 ms)", gap)
-	}
-	if n := fleet.asked.Load(); n < 2 || n > 8 {
-		t.Errorf("the fleet was asked %d times in 300 ms, want every 50 to 150 ms", n)
-	}
-	if fleet.retries != 1 {
-		t.Errorf("the fleet counted %d retries, want 1", fleet.retries)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		fleet := &roomyFleet{from: time.Now().Add(300 * time.Millisecond)}
+		rt := transport.New(scriptedBase(gw504, ok200), opts(fleet)...)
+		resp, err, as := do(t, rt, newRequest(t, "GET", "http://api.example/orders", nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 || rules(as) != "retry,not_retryable" {
+			t.Fatalf("status %d, rules %s; want 200 after one retry", resp.StatusCode, rules(as))
+		}
+		if !as[1].Start.Equal(fleet.from) {
+			t.Errorf("the retry went %v after the fleet had room, want at the poll that found it (300 ms)", as[1].Start.Sub(fleet.from))
+		}
+		if n := fleet.asked.Load(); n != 4 { // at 0, 100, 200 and 300 ms
+			t.Errorf("the fleet was asked %d times until it had room at 300 ms, want 4 (every 100 ms)", n)
+		}
+		if fleet.retries != 1 {
+			t.Errorf("the fleet counted %d retries, want 1", fleet.retries)
+		}
+	})
 
 	// No room before the caller's deadline: not retried, and no later than
-	// the deadline.
-	g2 := newGateway(t, gw504)
-	rt2 := transport.New(newBase(t), opts(&roomyFleet{from: time.Now().Add(time.Hour)})...)
-	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	resp, err, as = do(t, rt2, newRequest(t, "GET", g2.URL, nil).WithContext(ctx))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if rules(as) != "budget" || resp.StatusCode != 504 {
-		t.Errorf("no room for an hour under a 400 ms deadline: status %d, rules %s; want 504, budget", resp.StatusCode, rules(as))
-	}
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("gave up after %v, want by the 400 ms deadline", d)
-	}
+	// the deadline (450 ms: the poll after the one at 400 ms would pass it).
+	synctest.Test(t, func(t *testing.T) {
+		rt := transport.New(scriptedBase(gw504), opts(&roomyFleet{from: time.Now().Add(time.Hour)})...)
+		ctx, cancel := context.WithTimeout(context.Background(), 450*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		resp, err, as := do(t, rt, newRequest(t, "GET", "http://api.example/orders", nil).WithContext(ctx))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if rules(as) != "budget" || resp.StatusCode != 504 {
+			t.Errorf("no room for an hour under a 450 ms deadline: status %d, rules %s; want 504, budget", resp.StatusCode, rules(as))
+		}
+		if d := time.Since(start); d != 400*time.Millisecond {
+			t.Errorf("gave up after %v, want at the last poll before the deadline (400 ms)", d)
+		}
+	})
 
 	// Fail fast: refused at once.
-	g3 := newGateway(t, gw504)
-	fleet3 := &roomyFleet{from: time.Now().Add(time.Hour)}
-	rt3 := transport.New(newBase(t), opts(fleet3, transport.WithFailFast())...)
-	resp, err, as = do(t, rt3, newRequest(t, "GET", g3.URL, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if rules(as) != "budget" || fleet3.asked.Load() != 1 {
-		t.Errorf("fail fast: rules %s, fleet asked %d times; want budget, once", rules(as), fleet3.asked.Load())
-	}
+	synctest.Test(t, func(t *testing.T) {
+		fleet := &roomyFleet{from: time.Now().Add(time.Hour)}
+		rt := transport.New(scriptedBase(gw504), opts(fleet, transport.WithFailFast())...)
+		start := time.Now()
+		resp, err, as := do(t, rt, newRequest(t, "GET", "http://api.example/orders", nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if rules(as) != "budget" || fleet.asked.Load() != 1 || time.Since(start) != 0 {
+			t.Errorf("fail fast: rules %s, fleet asked %d times, after %v; want budget, once, at once", rules(as), fleet.asked.Load(), time.Since(start))
+		}
+	})
 }
