@@ -139,7 +139,8 @@ func unescaped(t []byte, f func([]byte) []byte) []byte {
 // escaped quotes included), a JSON array of them ("Authorization": [
 // "Bearer ..." ]), or an unquoted value up to the end of its map entry,
 // together with any further Digest or SigV4 parameters (", Signature=...")
-// that follow it.
+// that follow it; a cookie header's unquoted value up to the end of its
+// map or line, as its commas are its own (see secretValueEnd).
 func scrubSecretValues(b []byte) []byte {
 	var out []byte
 	last := 0
@@ -156,7 +157,7 @@ func scrubSecretValues(b []byte) []byte {
 		if !ok {
 			continue
 		}
-		end := secretValueEnd(b, start)
+		end := secretValueEnd(b, start, cookieName(b[from:i]))
 		out = append(out, b[last:start]...)
 		out = append(out, redactedValue(b[start:end])...)
 		last, i = end, end
@@ -235,8 +236,23 @@ func redactedValue(v []byte) []byte {
 	return []byte(scrubPlaceholder)
 }
 
-// secretValueEnd returns where the value starting at i ends.
-func secretValueEnd(b []byte, i int) int {
+// cookieName reports whether a header name names cookies (Cookie,
+// Set-Cookie, any case).
+func cookieName(name []byte) bool {
+	for k := 0; k+len("cookie") <= len(name); k++ {
+		if bytes.EqualFold(name[k:k+len("cookie")], []byte("cookie")) {
+			return true
+		}
+	}
+	return false
+}
+
+// secretValueEnd returns where the value starting at i ends. An unquoted
+// value of a cookie header (cookie) does not end at a comma: Set-Cookie's
+// Expires date holds one ("Expires=Wed, 21 Oct 2026 ..."), and a header
+// map joins several cookies with ", ", whose names say nothing of what
+// they hold; it runs to the end of its map ('}') or line.
+func secretValueEnd(b []byte, i int, cookie bool) int {
 	for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
 		i++
 	}
@@ -296,7 +312,7 @@ func secretValueEnd(b []byte, i int) int {
 			j += k + 4
 		case c == '\\' && j+1 < len(b) && (b[j+1] == 'n' || b[j+1] == 'r' || b[j+1] == 't'):
 			return j
-		case c == ',' && reAuthParam.Match(b[j:min(len(b), j+40)]):
+		case c == ',' && (cookie || reAuthParam.Match(b[j:min(len(b), j+40)])):
 			j++
 		case c == ',' || c == '}' || c == ']' || c == '\r' || c == '\n':
 			return j

@@ -131,6 +131,7 @@ func FuzzScrub(f *testing.F) {
 		`Resource Path: /a;b=c/d`, `"GET /p;x?y#z HTTP/1.1"`, `"path":"\/a;b=c\/d?e\u0026f"`, `https://h/p?a\u0026b=c`,
 		`{"a":"b"} Method request query string: {`, `x-api-key=`, `"queryStringParameters":{`,
 		`{'Authorization': 'Bearer x, y', 'a': 'b'}`, `{ 'x-api-key': 'k', cookie: 'a=b, c=d' }`, `'token': '`, `'token: x`,
+		`{Set-Cookie=a=1; Expires=Wed, 21 Oct 2026 07:28:00 GMT, b=2, Host=h}`, `Cookie: a=1, b=`,
 	} {
 		f.Add([]byte(s), "s3cr3t", uint8(i))
 	}
@@ -514,5 +515,33 @@ func TestBugScrubberMissesPrintedObjects(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("quoted:\n%s", out)
+	}
+}
+
+// TestBugScrubberCookieCommas: an execution log's header map writes a
+// cookie header's value unquoted, and a value of Set-Cookie holds commas
+// of its own: in an Expires date ("Expires=Wed, 21 Oct 2026 07:28:00
+// GMT"), and between the cookies when a function sets several (API
+// Gateway's header maps join multiple values with ", "). The value ended
+// at its first comma, so a second cookie's value was quoted in the
+// report. A cookie header's unquoted value now runs to the end of its
+// map, or of its line.
+func TestBugScrubberCookieCommas(t *testing.T) {
+	t.Parallel()
+	lines := []string{
+		"(c0000001-0000-4000-8000-000000000001) Endpoint response headers: {Date=Wed, 02 Dec 2026 10:00:00 GMT, Set-Cookie=theme=dark; Expires=Wed, 21 Oct 2026 07:28:00 GMT, sid=SEC01X; HttpOnly, Content-Type=application/json}",
+		"(c0000001-0000-4000-8000-000000000001) Method request headers: {Cookie=theme=dark, sid=SEC02X, Host=api.example}",
+		"(c0000001-0000-4000-8000-000000000001) Method response headers: {set-cookie=a=1, session=SEC03X}",
+		"Set-Cookie: a=1; Expires=Wed, 21 Oct 2026 07:28:00 GMT, sid=SEC04X",
+	}
+	for i, l := range lines {
+		out := excerpt([]byte(l))
+		if secret := fmt.Sprintf("SEC%02dX", i+1); strings.Contains(out, secret) {
+			t.Errorf("secret %s quoted: %s", secret, out)
+		}
+	}
+	// What stands before the cookie header in its map is kept.
+	if out := excerpt([]byte(lines[0])); !strings.Contains(out, "Date=Wed, 02 Dec 2026 10:00:00 GMT") {
+		t.Errorf("the Date before Set-Cookie is gone: %s", out)
 	}
 }
