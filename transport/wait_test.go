@@ -6,11 +6,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/sony/gobreaker/v2"
@@ -59,11 +61,67 @@ func (h *host) seen() []arrival {
 	return append([]arrival(nil), h.arrivals...)
 }
 
+// memHost is host without a network, for tests in virtual time
+// (synctest), where a loopback server's reads would not let the clock
+// move: it answers through scriptedBase, gw504 while down and ok200
+// otherwise, and notes when each request arrived.
+type memHost struct {
+	down     atomic.Bool
+	mu       sync.Mutex
+	arrivals []arrival
+	up, dn   http.RoundTripper
+}
+
+// memURL is the address the tests send memHost's requests to.
+const memURL = "http://api.example/orders"
+
+func newMemHost() *memHost {
+	return &memHost{up: scriptedBase(ok200), dn: scriptedBase(gw504)}
+}
+
+func (h *memHost) RoundTrip(r *http.Request) (*http.Response, error) {
+	var body []byte
+	if r.Body != nil {
+		body, _ = io.ReadAll(r.Body)
+		r.Body.Close()
+	}
+	h.mu.Lock()
+	h.arrivals = append(h.arrivals, arrival{time.Now(), r.Header.Get("X-Order"), string(body)})
+	h.mu.Unlock()
+	if h.down.Load() {
+		return h.dn.RoundTrip(r)
+	}
+	return h.up.RoundTrip(r)
+}
+
+func (h *memHost) seen() []arrival {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]arrival(nil), h.arrivals...)
+}
+
+// trip opens rt's breaker for h with one failed request (one attempt).
+func (h *memHost) trip(t *testing.T, rt http.RoundTripper) {
+	t.Helper()
+	h.down.Store(true)
+	resp, err := rt.RoundTrip(newRequest(t, "POST", memURL, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	h.down.Store(false)
+}
+
 // waitingTransport opens its breaker after one failure, for openFor.
 func waitingTransport(t *testing.T, openFor time.Duration, w transport.WaitConfig, opts ...transport.Option) *transport.Transport {
+	return waitingOver(newBase(t), openFor, w, opts...)
+}
+
+// waitingOver is waitingTransport over base.
+func waitingOver(base http.RoundTripper, openFor time.Duration, w transport.WaitConfig, opts ...transport.Option) *transport.Transport {
 	s := gobreaker.Settings{MaxRequests: 1, Timeout: openFor,
 		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= 1 }}
-	return transport.New(newBase(t), append([]transport.Option{transport.WithPolicy(fastPolicy()),
+	return transport.New(base, append([]transport.Option{transport.WithPolicy(fastPolicy()),
 		transport.WithoutBudget(), transport.WithBreaker(s), transport.WithWaitForHost(w),
 		transport.WithSlowCallThreshold(-1)}, opts...)...)
 }
@@ -180,153 +238,178 @@ func TestWaitNoHerd(t *testing.T) {
 }
 
 // TestWaitBounded: past MaxWaiters a request fails at once; a waiter's
-// wait ends at its deadline, at MaxWait, and at once when it cancels.
+// wait ends at its deadline, at MaxWait, and at once when it cancels. In
+// virtual time against an in-memory host: each wait ends at its bound
+// exactly, and a loaded machine cannot stretch it.
 func TestWaitBounded(t *testing.T) {
-	t.Parallel()
-	h := newHost(t)
-	rt := waitingTransport(t, time.Hour, transport.WaitConfig{MaxWaiters: 2, MaxWait: 300 * time.Millisecond, ProbeInterval: time.Hour})
-	trip(t, rt, h)
+	synctest.Test(t, func(t *testing.T) {
+		h := newMemHost()
+		rt := waitingOver(h, time.Hour, transport.WaitConfig{MaxWaiters: 2, MaxWait: 300 * time.Millisecond, ProbeInterval: time.Hour})
+		h.trip(t, rt)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	queued := make(chan error, 2)
-	for i := range 2 {
-		go func() { queued <- send(t, rt, ctx, h.URL, strconv.Itoa(i)) }()
-	}
-	time.Sleep(50 * time.Millisecond) // both in the queue
-
-	start := time.Now()
-	err := send(t, rt, context.Background(), h.URL, "third")
-	if !errors.Is(err, transport.ErrCircuitOpen) || !strings.Contains(err.Error(), "already waiting") {
-		t.Errorf("past MaxWaiters: %v, want ErrCircuitOpen (queue full)", err)
-	}
-	if d := time.Since(start); d > 100*time.Millisecond {
-		t.Errorf("past MaxWaiters the refusal took %v, want at once", d)
-	}
-
-	// Cancellation ends the wait at once.
-	start = time.Now()
-	cancel()
-	for range 2 {
-		err := <-queued
-		if !errors.Is(err, context.Canceled) || !errors.Is(err, transport.ErrCircuitOpen) {
-			t.Errorf("cancelled waiter: %v", err)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		queued := make(chan error, 2)
+		for i := range 2 {
+			go func() { queued <- send(t, rt, ctx, memURL, strconv.Itoa(i)) }()
 		}
-	}
-	if d := time.Since(start); d > 100*time.Millisecond {
-		t.Errorf("cancelled waiters returned after %v", d)
-	}
+		synctest.Wait() // both in the queue
 
-	// The caller's deadline ends the wait, never later.
-	dctx, dcancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer dcancel()
-	start = time.Now()
-	err = send(t, rt, dctx, h.URL, "deadline")
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("waiter with a deadline: %v", err)
-	}
-	if d := time.Since(start); d < 90*time.Millisecond || d > 200*time.Millisecond {
-		t.Errorf("waiter with a 100ms deadline returned after %v", d)
-	}
+		start := time.Now()
+		err := send(t, rt, context.Background(), memURL, "third")
+		if !errors.Is(err, transport.ErrCircuitOpen) || !strings.Contains(err.Error(), "already waiting") {
+			t.Errorf("past MaxWaiters: %v, want ErrCircuitOpen (queue full)", err)
+		}
+		if d := time.Since(start); d != 0 {
+			t.Errorf("past MaxWaiters the refusal took %v, want at once", d)
+		}
 
-	// Without a deadline, MaxWait ends it.
-	start = time.Now()
-	err = send(t, rt, context.Background(), h.URL, "maxwait")
-	if !errors.Is(err, transport.ErrCircuitOpen) {
-		t.Errorf("waiter without a deadline: %v", err)
-	}
-	if d := time.Since(start); d < 290*time.Millisecond || d > 450*time.Millisecond {
-		t.Errorf("waiter without a deadline returned after %v, want MaxWait 300ms", d)
-	}
-	if n := len(h.seen()); n != 1 {
-		t.Errorf("%d requests reached the host, want only the first", n)
-	}
+		// Cancellation ends the wait at once.
+		start = time.Now()
+		cancel()
+		for range 2 {
+			err := <-queued
+			if !errors.Is(err, context.Canceled) || !errors.Is(err, transport.ErrCircuitOpen) {
+				t.Errorf("cancelled waiter: %v", err)
+			}
+		}
+		if d := time.Since(start); d != 0 {
+			t.Errorf("cancelled waiters returned after %v, want at once", d)
+		}
+
+		// The caller's deadline ends the wait, at the deadline.
+		dctx, dcancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer dcancel()
+		start = time.Now()
+		err = send(t, rt, dctx, memURL, "deadline")
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("waiter with a deadline: %v", err)
+		}
+		if d := time.Since(start); d != 100*time.Millisecond {
+			t.Errorf("waiter with a 100ms deadline returned after %v", d)
+		}
+
+		// Without a deadline, MaxWait ends it.
+		start = time.Now()
+		err = send(t, rt, context.Background(), memURL, "maxwait")
+		if !errors.Is(err, transport.ErrCircuitOpen) {
+			t.Errorf("waiter without a deadline: %v", err)
+		}
+		if d := time.Since(start); d != 300*time.Millisecond {
+			t.Errorf("waiter without a deadline returned after %v, want MaxWait 300ms", d)
+		}
+		if n := len(h.seen()); n != 1 {
+			t.Errorf("%d requests reached the host, want only the first", n)
+		}
+	})
 }
 
-// TestWaitMaxElapsed: Policy.MaxElapsed bounds the wait like a deadline.
+// TestWaitMaxElapsed: Policy.MaxElapsed bounds the wait like a deadline:
+// in virtual time, the wait ends at 150 ms exactly.
 func TestWaitMaxElapsed(t *testing.T) {
-	t.Parallel()
-	h := newHost(t)
-	p := fastPolicy()
-	p.MaxElapsed = 150 * time.Millisecond
-	rt := waitingTransport(t, time.Hour, transport.WaitConfig{ProbeInterval: time.Hour}, transport.WithPolicy(p))
-	trip(t, rt, h)
-	start := time.Now()
-	if err := send(t, rt, context.Background(), h.URL, "x"); !errors.Is(err, transport.ErrCircuitOpen) {
-		t.Errorf("err %v, want ErrCircuitOpen", err)
-	}
-	if d := time.Since(start); d < 140*time.Millisecond || d > 300*time.Millisecond {
-		t.Errorf("returned after %v, want MaxElapsed 150ms", d)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		h := newMemHost()
+		p := fastPolicy()
+		p.MaxElapsed = 150 * time.Millisecond
+		rt := waitingOver(h, time.Hour, transport.WaitConfig{ProbeInterval: time.Hour}, transport.WithPolicy(p))
+		h.trip(t, rt)
+		start := time.Now()
+		if err := send(t, rt, context.Background(), memURL, "x"); !errors.Is(err, transport.ErrCircuitOpen) {
+			t.Errorf("err %v, want ErrCircuitOpen", err)
+		}
+		if d := time.Since(start); d != 150*time.Millisecond {
+			t.Errorf("returned after %v, want MaxElapsed 150ms", d)
+		}
+	})
 }
 
 // TestWaitProbesOnly: while the breaker is open only probes reach the
 // host, one per ProbeInterval, failed probes do not use up a waiter's
-// attempts, and the waiters go soon after a probe comes back fast.
+// attempts, and the waiters go soon after a probe comes back fast. In
+// virtual time against an in-memory host, the schedule is exact: the
+// pacer sees the breaker open at its first tick (20 ms) and probes every
+// 100 ms from then, 9 times in the second of outage (120 to 920 ms); the
+// host is back at 1 s, the next probe (1.02 s) comes back fast, and the
+// slow start releases the other 9 waiters, 2, 4 and 3 at the next ticks,
+// spread over each: the last goes 85 ms after the host came back.
 func TestWaitProbesOnly(t *testing.T) {
-	t.Parallel()
-	h := newHost(t)
-	probe := 100 * time.Millisecond
-	rt := waitingTransport(t, time.Hour, transport.WaitConfig{Tick: 20 * time.Millisecond, ProbeInterval: probe})
-	trip(t, rt, h)
-	h.down.Store(true)
-	const n = 10
-	errs := make(chan error, n)
-	for i := range n {
-		go func() { errs <- send(t, rt, context.Background(), h.URL, strconv.Itoa(i)) }()
-	}
-	down := time.Second
-	time.Sleep(down)
-	h.down.Store(false)
-	up := time.Now()
-	for range n {
-		if err := <-errs; err != nil {
-			t.Errorf("a waiter failed: %v", err) // with 3 attempts it would have run out
+	synctest.Test(t, func(t *testing.T) {
+		h := newMemHost()
+		probe, tick := 100*time.Millisecond, 20*time.Millisecond
+		rt := waitingOver(h, time.Hour, transport.WaitConfig{Tick: tick, ProbeInterval: probe})
+		h.trip(t, rt)
+		h.down.Store(true)
+		start := time.Now()
+		const n = 10
+		errs := make(chan error, n)
+		for i := range n {
+			go func() { errs <- send(t, rt, context.Background(), memURL, strconv.Itoa(i)) }()
 		}
-	}
-	if d := time.Since(up); d > 5*probe {
-		t.Errorf("waiters took %v after the host came back, want about a probe interval", d)
-	}
-	var during int
-	for _, a := range h.seen()[1:] {
-		if a.at.Before(up) {
-			during++
+		down := time.Second
+		time.Sleep(down)
+		h.down.Store(false)
+		up := time.Now()
+		for range n {
+			if err := <-errs; err != nil {
+				t.Errorf("a waiter failed: %v", err) // with 3 attempts it would have run out
+			}
 		}
-	}
-	if max := int(down/probe) + 1; during > max || during < 3 {
-		t.Errorf("%d probes reached the host in %v of outage, want 3 to %d", during, down, max)
-	}
+		if d := time.Since(up); d != 85*time.Millisecond {
+			t.Errorf("waiters took %v after the host came back, want 85ms (a probe at the next tick, then 2, 4 and 3 a tick)", d)
+		}
+		var during []time.Duration
+		var after []time.Duration
+		for _, a := range h.seen()[1:] {
+			if a.at.Before(up) {
+				during = append(during, a.at.Sub(start))
+			} else {
+				after = append(after, a.at.Sub(up))
+			}
+		}
+		want := make([]time.Duration, 0, 9)
+		for at := tick + probe; at < down; at += probe {
+			want = append(want, at)
+		}
+		if !slices.Equal(during, want) {
+			t.Errorf("during %v of outage probes reached the host at %v, want one every %v from the first tick: %v", down, during, probe, want)
+		}
+		if len(after) == 0 || after[0] != tick {
+			t.Errorf("after the host came back requests reached it at %v, want the first (the probe) at the next tick (%v)", after, tick)
+		}
+		time.Sleep(tick) // the pacer sees its queue empty and ends: time stops when this function returns
+	})
 }
 
-// TestFailFast: WithFailFast refuses at once, as before.
+// TestFailFast: WithFailFast refuses at once, as before (in virtual time:
+// no time passes).
 func TestFailFast(t *testing.T) {
-	t.Parallel()
-	h := newHost(t)
-	rt := waitingTransport(t, time.Hour, transport.WaitConfig{}, transport.WithFailFast())
-	trip(t, rt, h)
-	start := time.Now()
-	if err := send(t, rt, context.Background(), h.URL, "x"); !errors.Is(err, transport.ErrCircuitOpen) {
-		t.Errorf("err %v", err)
-	}
-	if d := time.Since(start); d > 50*time.Millisecond {
-		t.Errorf("fail-fast took %v", d)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		h := newMemHost()
+		rt := waitingOver(h, time.Hour, transport.WaitConfig{}, transport.WithFailFast())
+		h.trip(t, rt)
+		start := time.Now()
+		if err := send(t, rt, context.Background(), memURL, "x"); !errors.Is(err, transport.ErrCircuitOpen) {
+			t.Errorf("err %v", err)
+		}
+		if d := time.Since(start); d != 0 {
+			t.Errorf("fail-fast took %v, want at once", d)
+		}
+		if n := len(h.seen()); n != 1 {
+			t.Errorf("%d requests reached the host, want only the first", n)
+		}
+	})
 }
 
 // TestSlowCallsCount: attempts that outlive the slow-call threshold count
 // as failures even when the caller's own deadline ended them; quick
-// cancellations do not.
+// cancellations do not. In virtual time against a host that never
+// answers: each attempt lasts its caller's deadline exactly, so a loaded
+// machine cannot make a quick cancellation slow.
 func TestSlowCallsCount(t *testing.T) {
-	t.Parallel()
-	block := make(chan struct{})
-	defer close(block)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-block:
-		case <-r.Context().Done():
-		}
-	}))
-	defer srv.Close()
+	hangs := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		<-r.Context().Done()
+		return nil, r.Context().Err()
+	})
 	for _, tc := range []struct {
 		name     string
 		deadline time.Duration
@@ -335,87 +418,113 @@ func TestSlowCallsCount(t *testing.T) {
 		{"quick cancellations", 20 * time.Millisecond, false},
 		{"slow calls", 150 * time.Millisecond, true},
 	} {
-		s := gobreaker.Settings{Timeout: time.Hour,
-			ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= 3 }}
-		rt := transport.New(newBase(t), transport.WithPolicy(fastPolicy()), transport.WithoutBudget(),
-			transport.WithBreaker(s), transport.WithFailFast(), transport.WithSlowCallThreshold(100*time.Millisecond))
-		for range 3 {
-			ctx, cancel := context.WithTimeout(context.Background(), tc.deadline)
-			send(t, rt, ctx, srv.URL, "x")
+		synctest.Test(t, func(t *testing.T) {
+			s := gobreaker.Settings{Timeout: time.Hour,
+				ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= 3 }}
+			rt := transport.New(hangs, transport.WithPolicy(fastPolicy()), transport.WithoutBudget(),
+				transport.WithBreaker(s), transport.WithFailFast(), transport.WithSlowCallThreshold(100*time.Millisecond))
+			for range 3 {
+				ctx, cancel := context.WithTimeout(context.Background(), tc.deadline)
+				send(t, rt, ctx, memURL, "x")
+				cancel()
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			err := send(t, rt, ctx, memURL, "x")
 			cancel()
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-		err := send(t, rt, ctx, srv.URL, "x")
-		cancel()
-		if open := errors.Is(err, transport.ErrCircuitOpen); open != tc.open {
-			t.Errorf("%s: breaker open = %v, want %v (%v)", tc.name, open, tc.open, err)
-		}
+			if open := errors.Is(err, transport.ErrCircuitOpen); open != tc.open {
+				t.Errorf("%s: breaker open = %v, want %v (%v)", tc.name, open, tc.open, err)
+			}
+		})
 	}
 }
 
 // TestSlowHostLearnt: a host that is always slow is not a failing host:
 // the slow-call threshold follows its usual latency (4 times it), so only
-// the first calls, before it is known, count.
+// the first calls, before it is known, count. In virtual time, every call
+// takes the host's 120 ms exactly.
 func TestSlowHostLearnt(t *testing.T) {
-	t.Parallel()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(120 * time.Millisecond)
-	}))
-	defer srv.Close()
-	s := gobreaker.Settings{Timeout: time.Hour,
-		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= 3 }}
-	rt := transport.New(newBase(t), transport.WithPolicy(fastPolicy()), transport.WithoutBudget(),
-		transport.WithBreaker(s), transport.WithFailFast(), transport.WithSlowCallThreshold(50*time.Millisecond))
-	for i := range 6 {
-		if err := send(t, rt, context.Background(), srv.URL, strconv.Itoa(i)); err != nil {
-			t.Fatalf("call %d: %v", i, err)
+	synctest.Test(t, func(t *testing.T) {
+		slow := scriptedBase(ok200)
+		base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			time.Sleep(120 * time.Millisecond)
+			return slow.RoundTrip(r)
+		})
+		s := gobreaker.Settings{Timeout: time.Hour,
+			ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= 3 }}
+		rt := transport.New(base, transport.WithPolicy(fastPolicy()), transport.WithoutBudget(),
+			transport.WithBreaker(s), transport.WithFailFast(), transport.WithSlowCallThreshold(50*time.Millisecond))
+		for i := range 6 {
+			if err := send(t, rt, context.Background(), memURL, strconv.Itoa(i)); err != nil {
+				t.Fatalf("call %d: %v", i, err)
+			}
 		}
-	}
+	})
 }
 
 // TestWaitStalledHost: when many attempts hang past the slow-call
 // threshold and none succeeds, later requests wait before the breaker has
-// heard of a single failure; they go once a probe comes back fast.
+// heard of a single failure; they go once a probe comes back fast. In
+// virtual time against an in-memory host, whose hung attempts end in an
+// integration timeout 500 ms late, the schedule is exact: the later
+// requests come 80 ms on, 30 ms past the threshold; the pacer's first
+// tick (90 ms) sees the stall, and in the 250 ms that follow only its
+// probes, one every ProbeInterval (190 and 290 ms), reach the host.
 func TestWaitStalledHost(t *testing.T) {
-	t.Parallel()
-	var hang atomic.Bool
-	hang.Store(true)
-	var hits atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hits.Add(1)
-		if hang.Load() { // an integration timeout, 500 ms late
-			select {
-			case <-time.After(500 * time.Millisecond):
-			case <-r.Context().Done():
+	synctest.Test(t, func(t *testing.T) {
+		var hang atomic.Bool
+		hang.Store(true)
+		var mu sync.Mutex
+		var later []time.Duration // when each later request's attempt reached the host
+		timedOut, ok := scriptedBase(gw504), scriptedBase(ok200)
+		start := time.Now()
+		base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			if r.Header.Get("X-Order") == "later" {
+				mu.Lock()
+				later = append(later, time.Since(start))
+				mu.Unlock()
 			}
-			w.WriteHeader(http.StatusGatewayTimeout)
+			if hang.Load() { // an integration timeout, 500 ms late
+				select {
+				case <-time.After(500 * time.Millisecond):
+				case <-r.Context().Done():
+					return nil, r.Context().Err()
+				}
+				return timedOut.RoundTrip(r)
+			}
+			return ok.RoundTrip(r)
+		})
+		tick, probe := 10*time.Millisecond, 100*time.Millisecond
+		rt := transport.New(base, transport.WithPolicy(fastPolicy()), transport.WithoutBudget(),
+			transport.WithSlowCallThreshold(50*time.Millisecond),
+			transport.WithWaitForHost(transport.WaitConfig{Tick: tick, ProbeInterval: probe}))
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		var hung sync.WaitGroup
+		for range 10 { // hang past the threshold
+			hung.Go(func() { send(t, rt, ctx, memURL, "hung") })
 		}
-	}))
-	defer srv.Close()
-	rt := transport.New(newBase(t), transport.WithPolicy(fastPolicy()), transport.WithoutBudget(),
-		transport.WithSlowCallThreshold(50*time.Millisecond),
-		transport.WithWaitForHost(transport.WaitConfig{Tick: 10 * time.Millisecond, ProbeInterval: 100 * time.Millisecond}))
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	for range 10 { // hang past the threshold
-		go send(t, rt, ctx, srv.URL, "hung")
-	}
-	waitFor(t, "10 hung attempts", func() bool { return hits.Load() == 10 })
-	time.Sleep(80 * time.Millisecond)
-	errs := make(chan error, 20)
-	for range 20 {
-		go func() { errs <- send(t, rt, context.Background(), srv.URL, "later") }()
-	}
-	time.Sleep(250 * time.Millisecond)
-	if n := hits.Load() - 10; n > 3 {
-		t.Errorf("%d of 20 later requests reached a stalled host, want only probes (at most 3)", n)
-	}
-	hang.Store(false)
-	for range 20 {
-		if err := <-errs; err != nil {
-			t.Errorf("a later request failed: %v", err)
+		time.Sleep(80 * time.Millisecond)
+		errs := make(chan error, 20)
+		for range 20 {
+			go func() { errs <- send(t, rt, context.Background(), memURL, "later") }()
 		}
-	}
+		time.Sleep(250 * time.Millisecond)
+		mu.Lock()
+		got := slices.Clone(later)
+		mu.Unlock()
+		if want := []time.Duration{80*time.Millisecond + tick + probe, 80*time.Millisecond + tick + 2*probe}; !slices.Equal(got, want) {
+			t.Errorf("later requests reached a stalled host at %v, want only the probes, at %v", got, want)
+		}
+		hang.Store(false)
+		for range 20 {
+			if err := <-errs; err != nil {
+				t.Errorf("a later request failed: %v", err)
+			}
+		}
+		cancel()
+		hung.Wait()
+		time.Sleep(tick) // the pacer sees its queue empty and ends: time stops when this function returns
+	})
 }
 
 // A retry that waited for the breaker and was not sent because the caller
