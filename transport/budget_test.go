@@ -1,7 +1,10 @@
 package transport_test
 
 import (
+	"net/http"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/retryscope/retryscope/policy"
@@ -91,20 +94,32 @@ func TestWithoutBudget(t *testing.T) {
 	}
 }
 
-// TestDefaultBudgetOn: New's default budget (10 tokens, 20%, 1/s) caps an
-// outage's retries well below MaxAttempts per request.
+// TestDefaultBudgetOn: New's default budget (10 tokens, 20%, 1/s) is on:
+// in an outage, once what it holds is spent, a retry waits for the token
+// that accrues (waiting for the host is the default), so the retries go
+// no faster than the budget earns them. The original, in wall time,
+// checked that the retries were at most 10 + 4 + 1 a second of the test,
+// and took 26 s. In virtual time against an in-memory host, exactly: the
+// 40 retries the 20 requests may make (MaxAttempts 3) are paid by the 10
+// banked, 3.8 deposited (20% of each request but the first, whose deposit
+// the full bucket could not hold) and 26.2 accrued, at 26.2 s.
 func TestDefaultBudgetOn(t *testing.T) {
-	t.Parallel()
-	g := newGateway(t, gw504)
-	rt := transport.New(newBase(t), transport.WithPolicy(fastPolicy()), transport.WithoutBreaker())
-	const requests = 20
-	start := time.Now()
-	for i := 0; i < requests; i++ {
-		do(t, rt, newRequest(t, "GET", g.URL, nil))
-	}
-	retries := g.hits() - requests
-	// 10 banked + 20% of 20 requests + 1 per second of test.
-	if most := 10 + 4 + int(time.Since(start).Seconds()+1); retries < 10 || retries > most {
-		t.Errorf("%d retries for %d requests, want 10 to %d", retries, requests, most)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		var hits atomic.Int32
+		failing := scriptedBase(gw504)
+		base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			hits.Add(1)
+			return failing.RoundTrip(r)
+		})
+		rt := transport.New(base, transport.WithPolicy(fastPolicy()), transport.WithoutBreaker())
+		const requests = 20
+		start := time.Now()
+		for i := 0; i < requests; i++ {
+			do(t, rt, newRequest(t, "GET", memURL, nil))
+		}
+		retries := int(hits.Load()) - requests
+		if d := time.Since(start); retries != 2*requests || d != 26200*time.Millisecond {
+			t.Errorf("%d retries for %d requests in %v, want 40 in 26.2s (10 banked, 3.8 deposited, then 1 a second)", retries, requests, d)
+		}
+	})
 }
