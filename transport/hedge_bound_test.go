@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/sony/gobreaker/v2"
@@ -130,33 +131,38 @@ func TestBugHedgeMemoryIndependentOfMaxAttempts(t *testing.T) {
 }
 
 // TestBugHedgeUntilMaxElapsed: MaxAttempts math.MaxInt32 with MaxElapsed, "retry
-// until the time runs out", ends by MaxElapsed with the attempts made.
+// until the time runs out", ends by MaxElapsed with the attempts made. In
+// virtual time over an in-memory base, exactly: an attempt every 5 ms (the
+// backoff; the 1 ms hedge delay has no attempt to cover, each answering at
+// once): 20 attempts, the last at 95 ms, after which the next would go at
+// MaxElapsed.
 func TestBugHedgeUntilMaxElapsed(t *testing.T) {
-	t.Parallel()
-	var calls atomic.Int32
-	base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
-		calls.Add(1)
-		return &http.Response{StatusCode: 503, Header: http.Header{}, Body: io.NopCloser(strings.NewReader("busy")), Request: r}, nil
+	synctest.Test(t, func(t *testing.T) {
+		var calls atomic.Int32
+		base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			calls.Add(1)
+			return &http.Response{StatusCode: 503, Header: http.Header{}, Body: io.NopCloser(strings.NewReader("busy")), Request: r}, nil
+		})
+		p := fastPolicy()
+		p.MaxAttempts = math.MaxInt32
+		p.MaxElapsed = 100 * time.Millisecond
+		p.Backoff = policy.Backoff{Jitter: policy.NoJitter, Base: 5 * time.Millisecond, Cap: 5 * time.Millisecond}
+		rt := transport.New(base, transport.WithPolicy(p), transport.WithoutBreaker(), transport.WithoutBudget(),
+			transport.WithHedging(time.Millisecond))
+		start := time.Now()
+		resp, err, as := do(t, rt, newRequest(t, "GET", "http://example.invalid/x", nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 503 || len(as) != 20 || int(calls.Load()) != len(as) {
+			t.Errorf("status %d, %d attempts, %d calls; want 503, 20 and 20", resp.StatusCode, len(as), calls.Load())
+		}
+		if d := time.Since(start); d != 95*time.Millisecond {
+			t.Errorf("took %v, want 95ms (the last attempt's)", d)
+		}
+		if last := as[len(as)-1]; last.Rule != policy.RuleMaxElapsed {
+			t.Errorf("last rule %q, want max_elapsed", last.Rule)
+		}
 	})
-	p := fastPolicy()
-	p.MaxAttempts = math.MaxInt32
-	p.MaxElapsed = 100 * time.Millisecond
-	p.Backoff = policy.Backoff{Jitter: policy.NoJitter, Base: 5 * time.Millisecond, Cap: 5 * time.Millisecond}
-	rt := transport.New(base, transport.WithPolicy(p), transport.WithoutBreaker(), transport.WithoutBudget(),
-		transport.WithHedging(time.Millisecond))
-	start := time.Now()
-	resp, err, as := do(t, rt, newRequest(t, "GET", "http://example.invalid/x", nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 503 || len(as) < 2 || int(calls.Load()) != len(as) {
-		t.Errorf("status %d, %d attempts, %d calls", resp.StatusCode, len(as), calls.Load())
-	}
-	if last := as[len(as)-1]; last.Rule != policy.RuleMaxElapsed {
-		t.Errorf("last rule %q, want max_elapsed", last.Rule)
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("took %v", d)
-	}
 }
