@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/retryscope/retryscope/policy"
@@ -112,29 +114,37 @@ func TestBackoffWaitDeterministic(t *testing.T) {
 
 // TestDeadlineShorterThanWait: when the next wait would pass the context's
 // deadline, the last response comes back at once, not after the deadline.
+// In virtual time over an in-memory host, "at once" is exact: no time
+// passes.
 func TestDeadlineShorterThanWait(t *testing.T) {
-	t.Parallel()
-	g := newGateway(t, gw504, ok200)
-	p := policy.Default()
-	p.Backoff = policy.Backoff{Jitter: policy.Constant, Base: 10 * time.Second, Cap: 10 * time.Second}
-	rt := transport.New(newBase(t), transport.WithPolicy(p), transport.WithoutBreaker(), transport.WithoutBudget())
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
-	defer cancel()
-	start := time.Now()
-	resp, err, as := do(t, rt, newRequest(t, "GET", g.URL, nil).WithContext(ctx))
-	elapsed := time.Since(start)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if elapsed > 3*time.Second {
-		t.Errorf("returned after %v: it waited instead of returning at once", elapsed)
-	}
-	if resp.StatusCode != 504 || rules(as) != "deadline" || g.hits() != 1 {
-		t.Errorf("status %d rules %s hits %d", resp.StatusCode, rules(as), g.hits())
-	}
-	if got := readAll(t, resp.Body); got != gw504.body {
-		t.Errorf("body %q", got)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		var hits atomic.Int32
+		script := scriptedBase(gw504, ok200)
+		base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			hits.Add(1)
+			return script.RoundTrip(r)
+		})
+		p := policy.Default()
+		p.Backoff = policy.Backoff{Jitter: policy.Constant, Base: 10 * time.Second, Cap: 10 * time.Second}
+		rt := transport.New(base, transport.WithPolicy(p), transport.WithoutBreaker(), transport.WithoutBudget())
+		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+		defer cancel()
+		start := time.Now()
+		resp, err, as := do(t, rt, newRequest(t, "GET", memURL, nil).WithContext(ctx))
+		elapsed := time.Since(start)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if elapsed != 0 {
+			t.Errorf("returned after %v: it waited instead of returning at once", elapsed)
+		}
+		if resp.StatusCode != 504 || rules(as) != "deadline" || hits.Load() != 1 {
+			t.Errorf("status %d rules %s hits %d", resp.StatusCode, rules(as), hits.Load())
+		}
+		if got := readAll(t, resp.Body); got != gw504.body {
+			t.Errorf("body %q", got)
+		}
+	})
 }
 
 // TestMaxElapsed: a wait that would pass MaxElapsed stops retrying.
@@ -176,36 +186,43 @@ func (h *cancelOnRetry) Handle(_ context.Context, r slog.Record) error {
 }
 
 // TestCancelDuringWait: the caller's cancellation ends the wait at once with
-// context.Canceled.
+// context.Canceled. In virtual time over an in-memory host: the call ends
+// at the cancellation, 20 ms after the retry was decided, exactly.
 func TestCancelDuringWait(t *testing.T) {
-	t.Parallel()
-	g := newGateway(t, gw504, ok200)
-	p := policy.Default()
-	p.Backoff = policy.Backoff{Jitter: policy.Constant, Base: 10 * time.Second, Cap: 10 * time.Second}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	h := &cancelOnRetry{cancel: cancel, timers: make(chan *time.Timer, 4)}
-	rt := transport.New(newBase(t), transport.WithPolicy(p), transport.WithoutBreaker(), transport.WithoutBudget(),
-		transport.WithLogger(slog.New(h)))
-	start := time.Now()
-	resp, err, as := do(t, rt, newRequest(t, "GET", g.URL, nil).WithContext(ctx))
-	elapsed := time.Since(start)
-	if resp != nil {
-		t.Fatalf("got a response %d", resp.StatusCode)
-	}
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("err %v: want context.Canceled", err)
-	}
-	var te *transport.Error
-	if !errors.As(err, &te) || len(te.Attempts) != 1 || len(as) != 1 {
-		t.Errorf("err %#v, %d recorded", err, len(as))
-	}
-	if elapsed > 5*time.Second {
-		t.Errorf("returned after %v", elapsed)
-	}
-	if g.hits() != 1 {
-		t.Errorf("%d hits", g.hits())
-	}
+	synctest.Test(t, func(t *testing.T) {
+		var hits atomic.Int32
+		script := scriptedBase(gw504, ok200)
+		base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			hits.Add(1)
+			return script.RoundTrip(r)
+		})
+		p := policy.Default()
+		p.Backoff = policy.Backoff{Jitter: policy.Constant, Base: 10 * time.Second, Cap: 10 * time.Second}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		h := &cancelOnRetry{cancel: cancel, timers: make(chan *time.Timer, 4)}
+		rt := transport.New(base, transport.WithPolicy(p), transport.WithoutBreaker(), transport.WithoutBudget(),
+			transport.WithLogger(slog.New(h)))
+		start := time.Now()
+		resp, err, as := do(t, rt, newRequest(t, "GET", memURL, nil).WithContext(ctx))
+		elapsed := time.Since(start)
+		if resp != nil {
+			t.Fatalf("got a response %d", resp.StatusCode)
+		}
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("err %v: want context.Canceled", err)
+		}
+		var te *transport.Error
+		if !errors.As(err, &te) || len(te.Attempts) != 1 || len(as) != 1 {
+			t.Errorf("err %#v, %d recorded", err, len(as))
+		}
+		if elapsed != 20*time.Millisecond {
+			t.Errorf("returned after %v, want 20ms (at the cancellation)", elapsed)
+		}
+		if hits.Load() != 1 {
+			t.Errorf("%d hits", hits.Load())
+		}
+	})
 }
 
 // TestCancelDuringAttempt: cancelling while an attempt is in flight returns
