@@ -32,10 +32,10 @@ func TestBugFleetBudgetUseCountsRetriesAfterLastSync(t *testing.T) {
 	})
 }
 
-// The README's comparison table is WriteComparison of the committed
-// docs/bench/results.json, byte for byte (rounding, rows, columns), and
-// the headline count of targets met is Evaluate's.
-func TestClaimsReadmeTableMatchesResults(t *testing.T) {
+// committedResults returns the committed docs/bench/results.json and the
+// README that quotes it; it skips the test when there are no results.
+func committedResults(t *testing.T) ([]Result, []byte) {
+	t.Helper()
 	raw, err := os.ReadFile("../docs/bench/results.json")
 	if err != nil {
 		t.Skip("no committed results:", err)
@@ -48,6 +48,14 @@ func TestClaimsReadmeTableMatchesResults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return results, readme
+}
+
+// The README's comparison table is WriteComparison of the committed
+// docs/bench/results.json, byte for byte (rounding, rows, columns), and
+// the headline count of targets met is Evaluate's.
+func TestClaimsReadmeTableMatchesResults(t *testing.T) {
+	results, readme := committedResults(t)
 	_, rest, ok := strings.Cut(string(readme), "<!-- bench-table -->\n")
 	table, _, ok2 := strings.Cut(rest, "<!-- /bench-table -->")
 	if !ok || !ok2 {
@@ -78,18 +86,7 @@ func TestClaimsReadmeTableMatchesResults(t *testing.T) {
 // so a regenerated results.json that moves a figure fails until the prose
 // says what the results do.
 func TestClaimsReadmeProseMatchesResults(t *testing.T) {
-	raw, err := os.ReadFile("../docs/bench/results.json")
-	if err != nil {
-		t.Skip("no committed results:", err)
-	}
-	var results []Result
-	if err := jsonResults(raw, &results); err != nil {
-		t.Fatal(err)
-	}
-	readme, err := os.ReadFile("../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
+	results, readme := committedResults(t)
 	text := strings.Join(strings.Fields(string(readme)), " ")
 	cells := Aggregate(results)
 	cell := func(scenario, policy, deadline string) *Cell {

@@ -112,6 +112,19 @@ func TestBackoffWaitDeterministic(t *testing.T) {
 	}
 }
 
+// slowRetryHost returns an in-memory host that answers 504 and then 200,
+// counting the requests in hits, and a policy whose retry waits 10 s.
+func slowRetryHost(hits *atomic.Int32) (http.RoundTripper, policy.Policy) {
+	script := scriptedBase(gw504, ok200)
+	base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		hits.Add(1)
+		return script.RoundTrip(r)
+	})
+	p := policy.Default()
+	p.Backoff = policy.Backoff{Jitter: policy.Constant, Base: 10 * time.Second, Cap: 10 * time.Second}
+	return base, p
+}
+
 // TestDeadlineShorterThanWait: when the next wait would pass the context's
 // deadline, the last response comes back at once, not after the deadline.
 // In virtual time over an in-memory host, "at once" is exact: no time
@@ -119,13 +132,7 @@ func TestBackoffWaitDeterministic(t *testing.T) {
 func TestDeadlineShorterThanWait(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var hits atomic.Int32
-		script := scriptedBase(gw504, ok200)
-		base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
-			hits.Add(1)
-			return script.RoundTrip(r)
-		})
-		p := policy.Default()
-		p.Backoff = policy.Backoff{Jitter: policy.Constant, Base: 10 * time.Second, Cap: 10 * time.Second}
+		base, p := slowRetryHost(&hits)
 		rt := transport.New(base, transport.WithPolicy(p), transport.WithoutBreaker(), transport.WithoutBudget())
 		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
 		defer cancel()
@@ -191,13 +198,7 @@ func (h *cancelOnRetry) Handle(_ context.Context, r slog.Record) error {
 func TestCancelDuringWait(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var hits atomic.Int32
-		script := scriptedBase(gw504, ok200)
-		base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
-			hits.Add(1)
-			return script.RoundTrip(r)
-		})
-		p := policy.Default()
-		p.Backoff = policy.Backoff{Jitter: policy.Constant, Base: 10 * time.Second, Cap: 10 * time.Second}
+		base, p := slowRetryHost(&hits)
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		h := &cancelOnRetry{cancel: cancel, timers: make(chan *time.Timer, 4)}
