@@ -80,31 +80,11 @@ func (s *Server) buildEvent(r *http.Request, path string, body []byte, g *gatewa
 			add(k, k)
 		}
 	}
-	clientIP, _, _ := net.SplitHostPort(r.RemoteAddr)
-	set := func(k, v string) {
+	clientIP := clientAddr(r)
+	s.gatewayEventHeaders(r, g, clientIP, func(k, v string) {
 		ev.Headers[k] = v
 		ev.MultiValueHeaders[k] = own(v)
-	}
-	if r.Host != "" {
-		// The Host the client addressed ("<api id>.execute-api...." in
-		// AWS's sample events); net/http keeps it out of r.Header.
-		set("Host", r.Host)
-	}
-	// The gateway appends the address that called it to the client's own
-	// X-Forwarded-For (docs/aws-behaviour.md#x-forwarded-for).
-	forwarded := clientIP
-	if prior := r.Header.Values("X-Forwarded-For"); len(prior) > 0 {
-		forwarded = strings.Join(prior, ", ") + ", " + clientIP
-	}
-	set("X-Forwarded-For", forwarded)
-	set("X-Forwarded-Port", "443")
-	set("X-Forwarded-Proto", "https")
-	if s.cfg.httpAPI {
-		// An HTTP API passes the Root alone.
-		set("X-Amzn-Trace-Id", "Root="+g.trace.Root)
-	} else {
-		set("X-Amzn-Trace-Id", g.traceString())
-	}
+	})
 	if r.URL.RawQuery == "" {
 		// no query: nothing to parse
 	} else if q := r.URL.Query(); len(q) > 0 {
@@ -115,16 +95,7 @@ func (s *Server) buildEvent(r *http.Request, path string, body []byte, g *gatewa
 			ev.MultiValueQueryStringParameters[k] = vs
 		}
 	}
-	if len(body) > 0 {
-		// A body that is not valid UTF-8 cannot travel as a JSON string:
-		// base64 it, as API Gateway does for binary media types [inferred].
-		if utf8.Valid(body) {
-			ev.Body = string(body)
-		} else {
-			ev.Body = base64.StdEncoding.EncodeToString(body)
-			ev.IsBase64Encoded = true
-		}
-	}
+	ev.Body, ev.IsBase64Encoded = eventBody(body)
 	stagePath := path
 	if s.cfg.stage != "" {
 		stagePath = "/" + s.cfg.stage + path
@@ -147,6 +118,52 @@ func (s *Server) buildEvent(r *http.Request, path string, body []byte, g *gatewa
 		APIID:             apiID,
 	}
 	return ev
+}
+
+// clientAddr is the address that called the gateway, without its port.
+func clientAddr(r *http.Request) string {
+	ip, _, _ := net.SplitHostPort(r.RemoteAddr)
+	return ip
+}
+
+// gatewayEventHeaders calls set with each header the gateway writes into
+// the event itself, under its canonical name: Host, the X-Forwarded-*
+// headers and X-Amzn-Trace-Id. Both payload formats take them from here.
+func (s *Server) gatewayEventHeaders(r *http.Request, g *gatewayRequest, clientIP string, set func(k, v string)) {
+	if r.Host != "" {
+		// The Host the client addressed ("<api id>.execute-api...." in
+		// AWS's sample events); net/http keeps it out of r.Header.
+		set("Host", r.Host)
+	}
+	// The gateway appends the address that called it to the client's own
+	// X-Forwarded-For (docs/aws-behaviour.md#x-forwarded-for).
+	forwarded := clientIP
+	if prior := r.Header.Values("X-Forwarded-For"); len(prior) > 0 {
+		forwarded = strings.Join(prior, ", ") + ", " + clientIP
+	}
+	set("X-Forwarded-For", forwarded)
+	set("X-Forwarded-Port", "443")
+	set("X-Forwarded-Proto", "https")
+	if s.cfg.httpAPI {
+		// An HTTP API passes the Root alone.
+		set("X-Amzn-Trace-Id", "Root="+g.trace.Root)
+	} else {
+		set("X-Amzn-Trace-Id", g.traceString())
+	}
+}
+
+// eventBody is a request body as the event carries it, in either payload
+// format: none for an empty body, the text for valid UTF-8, else base64.
+func eventBody(body []byte) (text string, isBase64 bool) {
+	if len(body) == 0 {
+		return "", false
+	}
+	// A body that is not valid UTF-8 cannot travel as a JSON string:
+	// base64 it, as API Gateway does for binary media types [inferred].
+	if utf8.Valid(body) {
+		return string(body), false
+	}
+	return base64.StdEncoding.EncodeToString(body), true
 }
 
 // droppedForLambda are the request headers a REST API does not pass to a
