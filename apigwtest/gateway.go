@@ -193,7 +193,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.gatewayAnswer(w, g, nil, answerConfiguration)
 		return
 	}
-	if eventSizeAtLeast(r, body) > maxInvokePayload {
+	if eventSizeAtLeast(r, body, s.cfg.payloadV2) > maxInvokePayload {
 		// Lambda refuses the Invoke (RequestTooLargeException, 413) before
 		// any code runs; a refused Invoke is a 500. The log wording follows
 		// the 429's and the message is Lambda's for this error [inferred].
@@ -227,7 +227,14 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	event := s.buildEvent(r, path, body, g)
+	c := &call{lambdaID: lambdaID, trace: g.traceString()}
+	if s.cfg.payloadV2 {
+		ev := s.buildEventV2(r, path, body, g)
+		c.eventV2 = &ev
+	} else {
+		ev := s.buildEvent(r, path, body, g)
+		c.event = &ev
+	}
 	rec := &Invocation{
 		RequestID: g.requestID, ExtendedRequestID: g.extendedID, LambdaRequestID: lambdaID,
 		TraceID: g.traceString(), Method: r.Method, Path: path, Header: r.Header, // net/http gives each request its own map
@@ -245,7 +252,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 
 	out := make(chan result, 1)
-	go s.run(rec, we, &call{lambdaID: lambdaID, event: &event, trace: g.traceString()}, d, out)
+	go s.run(rec, we, c, d, out)
 
 	// The clock started when the request was sent to Lambda: the time
 	// taken since (the server's lock, building a large event) counts.
@@ -291,7 +298,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.gatewayAnswer(w, g, rec, answerFunctionError)
 		return
 	}
-	resp, err := mapProxyResponse(res.payload)
+	var resp proxyResponse
+	if s.cfg.payloadV2 {
+		resp, err = mapHTTPAPIResponse(res.payload)
+	} else {
+		resp, err = mapProxyResponse(res.payload)
+	}
 	if err != nil {
 		s.execLog.exec(id, "Execution failed due to configuration error: Malformed Lambda proxy response")
 		s.gatewayAnswer(w, g, rec, answerMalformed)
@@ -360,16 +372,22 @@ func (s *Server) invokeRefused(w http.ResponseWriter, g *gatewayRequest, lambdaI
 const maxInvokePayload = 6 << 20
 
 // eventSizeAtLeast is a lower bound on the size of the proxy event's JSON
-// for r and body, without building it: the body (base64 when not UTF-8)
-// and every header name and value twice (headers and multiValueHeaders).
-func eventSizeAtLeast(r *http.Request, body []byte) int {
+// for r and body, without building it: the body (base64 when not UTF-8),
+// the query twice (1.0: two maps; 2.0: rawQueryString and a map) and
+// every header name and value twice in payload format 1.0 (headers and
+// multiValueHeaders), once in 2.0 (headers, or cookies).
+func eventSizeAtLeast(r *http.Request, body []byte, v2 bool) int {
 	n := len(body)
 	if n > 0 && !utf8.Valid(body) {
 		n = base64.StdEncoding.EncodedLen(n)
 	}
+	copies := 2
+	if v2 {
+		copies = 1
+	}
 	for k, vs := range r.Header {
 		for _, v := range vs {
-			n += 2 * (len(k) + len(v))
+			n += copies * (len(k) + len(v))
 		}
 	}
 	return n + 2*len(r.URL.RawQuery)

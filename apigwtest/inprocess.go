@@ -11,17 +11,19 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 )
 
-// inProcess runs a Handler in the server's process.
+// inProcess runs a Handler (payload format 1.0) or an HTTPAPIHandler
+// (2.0), whichever is set, in the server's process.
 type inProcess struct {
-	fn Handler
-	s  *Server
+	fn   Handler
+	fnV2 HTTPAPIHandler
+	s    *Server
 }
 
 func (p inProcess) start(ctx context.Context) (environment, error) {
 	if err := sleepContext(ctx, p.s.scale(p.s.cfg.coldStart)); err != nil {
 		return nil, &functionError{Type: "Runtime.Closed", Message: errServerClosed.Error()}
 	}
-	return &inProcessEnv{fn: p.fn, timeScale: p.s.cfg.timeScale}, nil
+	return &inProcessEnv{fn: p.fn, fnV2: p.fnV2, timeScale: p.s.cfg.timeScale}, nil
 }
 
 // inProcessEnv is an execution environment of an in-process handler. It
@@ -29,6 +31,7 @@ func (p inProcess) start(ctx context.Context) (environment, error) {
 // replaces the environment of a Go runtime that exited.
 type inProcessEnv struct {
 	fn        Handler
+	fnV2      HTTPAPIHandler
 	timeScale float64
 	broken    atomic.Bool
 }
@@ -51,14 +54,26 @@ func (e *inProcessEnv) invoke(ctx context.Context, c *call) (payload []byte, fer
 			payload, ferr = nil, &functionError{Type: panicType(v), Message: fmt.Sprint(v)}
 		}
 	}()
-	resp, err := e.fn(ctx, *c.event)
-	if err != nil {
-		return nil, &functionError{Type: errorType(err), Message: err.Error()}
-	}
-	b, ok := appendProxyResponse(make([]byte, 0, 256+len(resp.Body)), &resp)
-	if !ok {
+	var b []byte
+	if e.fnV2 != nil {
+		resp, err := e.fnV2(ctx, *c.eventV2)
+		if err != nil {
+			return nil, &functionError{Type: errorType(err), Message: err.Error()}
+		}
 		if b, err = json.Marshal(resp); err != nil {
 			return nil, &functionError{Type: "Runtime.MarshalError", Message: err.Error()}
+		}
+	} else {
+		resp, err := e.fn(ctx, *c.event)
+		if err != nil {
+			return nil, &functionError{Type: errorType(err), Message: err.Error()}
+		}
+		var ok bool
+		b, ok = appendProxyResponse(make([]byte, 0, 256+len(resp.Body)), &resp)
+		if !ok {
+			if b, err = json.Marshal(resp); err != nil {
+				return nil, &functionError{Type: "Runtime.MarshalError", Message: err.Error()}
+			}
 		}
 	}
 	if len(b) > maxResponsePayload {

@@ -2,6 +2,7 @@ package apigwtest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -36,12 +37,22 @@ type warmEnv struct {
 	lastUsed time.Time
 }
 
-// call is one invocation as the runtime sees it.
+// call is one invocation as the runtime sees it. One of event (payload
+// format 1.0) and eventV2 (2.0) is set.
 type call struct {
 	lambdaID string
 	event    *events.APIGatewayProxyRequest
+	eventV2  *events.APIGatewayV2HTTPRequest
 	deadline time.Time
 	trace    string
+}
+
+// marshalEvent is the event's JSON, as Lambda hands it to a runtime.
+func (c *call) marshalEvent() ([]byte, error) {
+	if c.eventV2 != nil {
+		return json.Marshal(c.eventV2)
+	}
+	return json.Marshal(c.event)
 }
 
 // functionError is a function error as Lambda reports it: the invocation
@@ -92,8 +103,13 @@ func responseTooLarge() *functionError {
 }
 
 // malformedPayload is what a fault-injected malformed response looks like:
-// a plain string instead of the proxy response object.
-var malformedPayload = []byte(`"OK"`)
+// a plain string instead of the proxy response object. Payload format 2.0
+// takes a JSON string for a body (mapHTTPAPIResponse), so there it is
+// malformedPayloadV2: a statusCode that is not a number.
+var (
+	malformedPayload   = []byte(`"OK"`)
+	malformedPayloadV2 = []byte(`{"statusCode":"OK"}`)
+)
 
 // acquire takes a concurrency slot and, when one is warm, an execution
 // environment, and makes the invocation's random draws. ok is false when
@@ -319,6 +335,9 @@ func (s *Server) execute(fctx context.Context, env environment, c *call, d draws
 	payload, ferr := env.invoke(fctx, c)
 	if d.malformed && ferr == nil {
 		payload = malformedPayload
+		if s.cfg.payloadV2 {
+			payload = malformedPayloadV2
+		}
 	}
 	// A function that returns after its deadline was, in Lambda, stopped
 	// at the deadline: its answer never counts.

@@ -57,6 +57,8 @@ type config struct {
 	functionTimeout    time.Duration
 	timeScale          float64
 	httpAPI            bool
+	payloadFormat      string // as set by WithPayloadFormat; newServer resolves ""
+	payloadV2          bool   // the resolved format is 2.0
 	concurrencyLimit   int
 	throttleRate       float64
 	throttleBurst      int
@@ -136,19 +138,38 @@ func WithTimeScale(f float64) Option {
 	}
 }
 
-// WithHTTPAPI makes the server answer as an HTTP API (v2) with payload format
-// 1.0: 503 {"message":"Service Unavailable"} on an integration timeout, 500
+// WithHTTPAPI makes the server answer as an HTTP API (v2), with payload
+// format 1.0 unless WithPayloadFormat("2.0") is given (NewHTTPAPIServer
+// implies both): 503 {"message":"Service Unavailable"} on an integration timeout, 500
 // {"message":"Internal Server Error"} on a function failure, an
 // apigw-requestid header instead of x-amzn-RequestId, the $default stage (no
 // path prefix), a 30 s integration timeout unless set, and header names in
-// lower case in the event (but Content-Length, Content-Type, Host,
-// User-Agent, X-Forwarded-* and X-Amzn-Trace-Id). HTTP APIs
+// lower case in the event (payload 1.0: all but Content-Length,
+// Content-Type, Host, User-Agent, X-Forwarded-* and X-Amzn-Trace-Id;
+// payload 2.0: all). HTTP APIs
 // generate their own request ids (a client's x-amzn-RequestId is not
 // adopted) and send no X-Amzn-Trace-Id or x-amzn-ErrorType in their
 // answers; the event's X-Amzn-Trace-Id is "Root=..." alone. Default: REST
 // API.
 func WithHTTPAPI() Option {
 	return func(c *config) { c.httpAPI = true }
+}
+
+// WithPayloadFormat sets the Lambda payload format version of an HTTP
+// API's integration, as AWS's payloadFormatVersion does: "1.0" (the
+// event is an events.APIGatewayProxyRequest, the response must be an
+// events.APIGatewayProxyResponse) or "2.0" (events.APIGatewayV2HTTPRequest
+// in, events.APIGatewayV2HTTPResponse or any other JSON out; see
+// NewHTTPAPIServer). Default "1.0" with NewServer and NewRuntimeServer,
+// which is what the emulator has always sent (the AWS console's default
+// for a new integration is "2.0"), and "2.0" with NewHTTPAPIServer. It is
+// for NewRuntimeServer, whose binary's handler takes either event: the
+// in-process constructors fix the format by their handler's type. The
+// server's constructor panics on any other version, on "2.0" without
+// WithHTTPAPI (REST APIs send 1.0 only), and on a version its handler
+// cannot take.
+func WithPayloadFormat(version string) Option {
+	return func(c *config) { c.payloadFormat = version }
 }
 
 // WithConcurrencyLimit sets how many invocations may run at once (reserved

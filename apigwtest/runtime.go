@@ -32,7 +32,9 @@ import (
 // leads a process group of its own and a kill takes the whole group, so a
 // bootstrap script's children die with it. The processes inherit
 // the server's environment plus WithEnv and the usual AWS_LAMBDA_* variables;
-// their output goes to the Lambda log.
+// their output goes to the Lambda log. The process gets payload format 1.0
+// events (events.APIGatewayProxyRequest) unless the server is an HTTP API
+// with WithPayloadFormat("2.0"), which sends events.APIGatewayV2HTTPRequest.
 //
 // Process starts take real time (milliseconds) that a time scale does not
 // shrink, and they count against the scaled integration timeout, as cold
@@ -44,7 +46,7 @@ func NewRuntimeServer(binaryPath string, opts ...Option) *Server {
 	if abs, err := filepath.Abs(binaryPath); err == nil {
 		binaryPath = abs
 	}
-	return newServer(func(s *Server) backend { return &runtimeBackend{path: binaryPath, s: s} }, opts)
+	return newServer(func(s *Server) backend { return &runtimeBackend{path: binaryPath, s: s} }, opts, "")
 }
 
 type runtimeBackend struct {
@@ -164,7 +166,7 @@ type pendingCall struct {
 }
 
 func (e *processEnv) invoke(ctx context.Context, c *call) ([]byte, *functionError) {
-	payload, err := json.Marshal(c.event)
+	payload, err := c.marshalEvent()
 	if err != nil {
 		return nil, &functionError{Type: "Runtime.MarshalError", Message: err.Error()}
 	}

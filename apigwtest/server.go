@@ -73,14 +73,27 @@ func NewServer(fn Handler, opts ...Option) *Server {
 	if fn == nil {
 		panic("apigwtest: NewServer with a nil handler")
 	}
-	return newServer(func(s *Server) backend { return inProcess{fn: fn, s: s} }, opts)
+	return newServer(func(s *Server) backend { return inProcess{fn: fn, s: s} }, opts, payloadFormat1)
 }
 
-func newServer(newBackend func(*Server) backend, opts []Option) *Server {
+// The payload format versions, as AWS spells them.
+const (
+	payloadFormat1 = "1.0"
+	payloadFormat2 = "2.0"
+)
+
+// newServer starts a server whose backend newBackend makes. format is the
+// payload format its handler takes ("" for a runtime binary, which may
+// take either).
+func newServer(newBackend func(*Server) backend, opts []Option, format string) *Server {
 	cfg := defaultConfig()
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if format == payloadFormat2 {
+		cfg.httpAPI = true // a 2.0 handler implies an HTTP API
+	}
+	cfg.resolvePayloadFormat(format)
 	if cfg.httpAPI {
 		if !cfg.timeoutSet {
 			cfg.integrationTimeout = DefaultHTTPAPIIntegrationTimeout
@@ -129,6 +142,27 @@ func newServer(newBackend func(*Server) backend, opts []Option) *Server {
 		_ = s.http.Serve(serve)
 	}()
 	return s
+}
+
+// resolvePayloadFormat settles the payload format from WithPayloadFormat
+// and what the handler takes (format, "" for either), panicking on a
+// combination no API could have.
+func (c *config) resolvePayloadFormat(format string) {
+	v := c.payloadFormat
+	switch {
+	case v == "" && format != "":
+		v = format
+	case v == "":
+		v = payloadFormat1
+	case v != payloadFormat1 && v != payloadFormat2:
+		panic(fmt.Sprintf("apigwtest: WithPayloadFormat(%q): the versions are %q and %q", v, payloadFormat1, payloadFormat2))
+	case format != "" && v != format:
+		panic(fmt.Sprintf("apigwtest: WithPayloadFormat(%q) with a handler that takes payload format %s events", v, format))
+	}
+	if v == payloadFormat2 && !c.httpAPI {
+		panic(`apigwtest: WithPayloadFormat("2.0") needs WithHTTPAPI: a REST API sends payload format 1.0 only`)
+	}
+	c.payloadFormat, c.payloadV2 = v, v == payloadFormat2
 }
 
 // scale converts an emulated duration to real time.
