@@ -24,7 +24,10 @@
 //
 // The answers (status, body bytes, headers) are those of API Gateway's
 // default gateway responses as published captures show them; an HTTP API
-// (v2) flavour is WithHTTPAPI. testdata/captures holds one documented
+// (v2) flavour is WithHTTPAPI, whose Lambda integration sends payload
+// format 1.0 events by default and 2.0 ones with NewHTTPAPIServer (an
+// in-process handler of events.APIGatewayV2HTTPRequest) or, for a runtime
+// binary, WithPayloadFormat("2.0"). testdata/captures holds one documented
 // capture per answer, and TestWireGolden compares the emulator's raw bytes
 // with each. On the wire, over HTTP/1.1:
 //
@@ -50,6 +53,18 @@
 // the names but for Content-Length, Content-Type, Host, User-Agent and the
 // X-Forwarded-* and X-Amzn-Trace-Id headers, as published events show, and
 // its X-Amzn-Trace-Id holds the X-Ray Root alone.
+//
+// Payload format 2.0 (AWS's "Working with AWS Lambda proxy integrations
+// for HTTP APIs" page): the event has version "2.0", routeKey and stage
+// "$default", rawPath and rawQueryString, every header name in lower case
+// with a repeated header's values joined by commas (and so a repeated
+// query parameter's in queryStringParameters), the Cookie header's
+// cookies in cookies, and requestContext.requestId the HTTP API's own id.
+// The gateway's own headers, the body (base64 when not UTF-8) and the
+// times are as in 1.0. A response with a statusCode is mapped as in 1.0,
+// its cookies becoming Set-Cookie headers and multiValueHeaders ignored;
+// valid JSON without a statusCode is a 200 application/json whose body is
+// that JSON (a JSON string's text); anything else is malformed (500).
 //
 // Every request writes an access-log JSON line (WithAccessLog) and
 // execution-log lines "(<requestId>) <text>" (WithExecutionLog) in today's
@@ -97,7 +112,12 @@
 // a function's 1xx statusCode treated as a malformed response (502); which
 // header names an HTTP API's event keeps capitalised (those seen in few
 // published events), and that its X-Amzn-Trace-Id continues a client's
-// Root.
+// Root; in payload format 2.0, that the Cookie header leaves headers for
+// cookies, split at semicolons, that a named stage stays in rawPath, that
+// a response's unknown fields and multiValueHeaders are ignored while a
+// wrongly typed field or a statusCode that is not an integer from 200 to
+// 599 is malformed, and what a fault's malformed response is
+// ({"statusCode":"OK"}).
 //
 // The emulator's own bounds, which AWS does not publish: a request's
 // headers must arrive within 10 s and its body within 30 s of them (real
