@@ -139,15 +139,6 @@ func trip(t *testing.T, rt http.RoundTripper, h *host) {
 	h.down.Store(false)
 }
 
-// openHost is a host whose breaker in rt is open for openFor, its queue
-// ticking every tick, without extra probes.
-func openHost(t *testing.T, openFor, tick time.Duration) (*host, *transport.Transport) {
-	h := newHost(t)
-	rt := waitingTransport(t, openFor, transport.WaitConfig{Tick: tick, ProbeInterval: time.Hour})
-	trip(t, rt, h)
-	return h, rt
-}
-
 // send sends a GET with order as X-Order under ctx and reports the result.
 func send(t *testing.T, rt http.RoundTripper, ctx context.Context, url, order string) error {
 	req := newRequest(t, "GET", url, nil).WithContext(ctx)
@@ -164,77 +155,90 @@ func send(t *testing.T, rt http.RoundTripper, ctx context.Context, url, order st
 }
 
 // TestWaitForHost: requests to a host whose breaker is open wait instead
-// of failing, and go in the order they came, a tick's batch at a time.
+// of failing, and go in the order they came, first come first served. In
+// virtual time against an in-memory host, each request joins the queue
+// before the next one is sent (synctest.Wait: it is blocked there), so
+// the order they came is known, not left to the goroutines' start; the
+// slow start spreads each tick's batch over the tick, so no two reach the
+// host at one instant and the order they go in is exact.
 func TestWaitForHost(t *testing.T) {
-	t.Parallel()
-	tick := 60 * time.Millisecond
-	h, rt := openHost(t, 300*time.Millisecond, tick)
-	const n = 8
-	errs := make(chan error, n)
-	for i := range n {
-		go func() { errs <- send(t, rt, context.Background(), h.URL, strconv.Itoa(i)) }()
-		time.Sleep(15 * time.Millisecond) // in order
-	}
-	for range n {
-		if err := <-errs; err != nil {
-			t.Errorf("a waiting request failed: %v", err)
+	synctest.Test(t, func(t *testing.T) {
+		tick := 60 * time.Millisecond
+		h := newMemHost()
+		rt := waitingOver(h, 300*time.Millisecond, transport.WaitConfig{Tick: tick, ProbeInterval: time.Hour})
+		h.trip(t, rt)
+		const n = 8
+		errs := make(chan error, n)
+		for i := range n {
+			go func() { errs <- send(t, rt, context.Background(), memURL, strconv.Itoa(i)) }()
+			synctest.Wait() // request i waits in the queue before i+1 is sent
 		}
-	}
-	got := h.seen()[1:] // after the failure that opened the breaker
-	if len(got) != n {
-		t.Fatalf("%d requests reached the host, want %d", len(got), n)
-	}
-	at := map[string]time.Time{}
-	for _, a := range got {
-		at[a.order] = a.at
-	}
-	// First come, first served: a request never reaches the host a tick
-	// before one that waited longer (within a tick's batch, the goroutines
-	// race).
-	for i := 0; i < n; i++ {
-		for j := i + 1; j < n; j++ {
-			if at[strconv.Itoa(j)].Add(tick / 2).Before(at[strconv.Itoa(i)]) {
-				t.Errorf("request %d went %v before request %d, which came first", j, at[strconv.Itoa(i)].Sub(at[strconv.Itoa(j)]), i)
+		for range n {
+			if err := <-errs; err != nil {
+				t.Errorf("a waiting request failed: %v", err)
 			}
 		}
-	}
+		got := h.seen()[1:] // after the failure that opened the breaker
+		var order []string
+		for _, a := range got {
+			order = append(order, a.order)
+		}
+		want := []string{"0", "1", "2", "3", "4", "5", "6", "7"}
+		if !slices.Equal(order, want) {
+			t.Errorf("requests reached the host in the order %v, want the order they came, %v", order, want)
+		}
+		for i := 1; i < len(got); i++ {
+			if !got[i].at.After(got[i-1].at) {
+				t.Errorf("request %s reached the host at %v, not after request %s (%v)", got[i].order, got[i].at, got[i-1].order, got[i-1].at)
+			}
+		}
+		time.Sleep(tick) // the pacer sees its queue empty and ends: time stops when this function returns
+	})
 }
 
 // TestWaitNoHerd: when the breaker closes, waiters are released in a slow
-// start (1, 2, 4, ... a tick), not all at once.
+// start (1, 2, 4, ... a tick), not all at once. In virtual time against
+// an in-memory host, the ticks are exact: the probe goes alone in its
+// tick, then 2, 4 and 8 go a tick, and the 15 left in the last.
 func TestWaitNoHerd(t *testing.T) {
-	t.Parallel()
-	tick := 80 * time.Millisecond
-	h, rt := openHost(t, 200*time.Millisecond, tick)
-	const n = 30
-	var wg sync.WaitGroup
-	var failed atomic.Int32
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if send(t, rt, context.Background(), h.URL, strconv.Itoa(i)) != nil {
-				failed.Add(1)
-			}
-		}()
-	}
-	wg.Wait()
-	if failed.Load() != 0 {
-		t.Fatalf("%d waiting requests failed", failed.Load())
-	}
-	got := h.seen()[1:]
-	first := got[0].at
-	within := 0
-	for _, a := range got {
-		if a.at.Sub(first) < tick+tick/2 {
-			within++
+	synctest.Test(t, func(t *testing.T) {
+		tick := 80 * time.Millisecond
+		h := newMemHost()
+		rt := waitingOver(h, 200*time.Millisecond, transport.WaitConfig{Tick: tick, ProbeInterval: time.Hour})
+		h.trip(t, rt)
+		const n = 30
+		var wg sync.WaitGroup
+		var failed atomic.Int32
+		for i := range n {
+			wg.Go(func() {
+				if send(t, rt, context.Background(), memURL, strconv.Itoa(i)) != nil {
+					failed.Add(1)
+				}
+			})
 		}
-	}
-	// The probe, then at most 2 more in the next tick (a tick and a half
-	// leaves room for a late tick).
-	if within > 3 {
-		t.Errorf("%d of %d waiters reached the host within %v of the first: a herd", within, n, tick+tick/2)
-	}
+		wg.Wait()
+		if failed.Load() != 0 {
+			t.Fatalf("%d waiting requests failed", failed.Load())
+		}
+		got := h.seen()[1:]
+		first := got[0].at
+		perTick := map[int]int{} // by tick since the probe
+		last := 0
+		for _, a := range got {
+			k := int(a.at.Sub(first) / tick)
+			perTick[k]++
+			last = max(last, k)
+		}
+		counts := make([]int, last+1)
+		for k, c := range perTick {
+			counts[k] = c
+		}
+		// The probe alone, then 2, 4, 8 and the 15 left.
+		if want := []int{1, 2, 4, 8, 15}; !slices.Equal(counts, want) {
+			t.Errorf("waiters reached the host %v a tick from the probe's, want a slow start, %v", counts, want)
+		}
+		time.Sleep(tick) // the pacer sees its queue empty and ends: time stops when this function returns
+	})
 }
 
 // TestWaitBounded: past MaxWaiters a request fails at once; a waiter's
