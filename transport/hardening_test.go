@@ -2,6 +2,7 @@ package transport_test
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/sony/gobreaker/v2"
@@ -166,32 +168,37 @@ func hostStillServed(t *testing.T, rt http.RoundTripper, url string, changed boo
 
 // TestBugAttemptTimeoutCutsTricklingFinalBody pins a defect: the attempt
 // timer was still running while an error answer's first bytes were peeked,
-// so a final 404 whose body trickled was cut after a few bytes.
+// so a final 404 whose body trickled was cut after a few bytes. In virtual
+// time over an in-memory base whose body, as net/http's, fails once the
+// attempt's context ends: the headers come at once (no loaded machine can
+// make them miss the 50 ms attempt timeout), the body a byte every 4 ms,
+// 160 ms in all.
 func TestBugAttemptTimeoutCutsTricklingFinalBody(t *testing.T) {
-	t.Parallel()
-	want := strings.Repeat("x", 40)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.WriteHeader(404)
-		for i := range len(want) {
-			io.WriteString(w, want[i:i+1])
-			w.(http.Flusher).Flush()
-			time.Sleep(4 * time.Millisecond)
+	synctest.Test(t, func(t *testing.T) {
+		want := strings.Repeat("x", 40)
+		var open atomic.Int32
+		base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			body := newCtxBody(r.Context(), want, 1, 4*time.Millisecond, &open)
+			return &http.Response{StatusCode: 404, Header: http.Header{}, Request: r, ContentLength: -1, Body: body}, nil
+		})
+		p := fastPolicy()
+		p.AttemptTimeout = 50 * time.Millisecond // the headers come at once; the body takes 160ms
+		rt := transport.New(base, fast(transport.WithPolicy(p))...)
+		resp, err, as := do(t, rt, newRequest(t, "GET", memURL, nil))
+		if err != nil {
+			t.Fatal(err)
 		}
-	}))
-	defer srv.Close()
-	p := fastPolicy()
-	p.AttemptTimeout = 50 * time.Millisecond // the headers come at once; the body takes 160ms
-	rt := transport.New(newBase(t), fast(transport.WithPolicy(p))...)
-	resp, err, as := do(t, rt, newRequest(t, "GET", srv.URL, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != 404 || as[len(as)-1].Status != 404 {
-		t.Fatalf("status %d after attempts %s", resp.StatusCode, rules(as))
-	}
-	if got := readAll(t, resp.Body); got != want {
-		t.Errorf("body %q, want %q", got, want)
-	}
+		if resp.StatusCode != 404 || len(as) != 1 || as[0].Status != 404 {
+			t.Fatalf("status %d after attempts %s", resp.StatusCode, rules(as))
+		}
+		if got := readAll(t, resp.Body); got != want {
+			t.Errorf("body %q, want %q", got, want)
+		}
+		resp.Body.Close()
+		if n := open.Load(); n != 0 {
+			t.Errorf("%d response bodies left open", n)
+		}
+	})
 }
 
 // TestBugAttemptTimeoutFiresAsBaseReturns pins a defect: when the attempt
@@ -199,49 +206,94 @@ func TestBugAttemptTimeoutCutsTricklingFinalBody(t *testing.T) {
 // GC pause), the response was handed over with a context already
 // cancelled, and its body died part way. Now such an attempt is an attempt
 // timeout, its response closed; an attempt that answers in time is
-// delivered whole.
+// delivered whole. In virtual time over an in-memory base whose body, as
+// net/http's, fails once the attempt's context ends: the second attempt
+// answers at once, so no loaded machine can make it miss its timeout too.
 func TestBugAttemptTimeoutFiresAsBaseReturns(t *testing.T) {
-	t.Parallel()
-	want := strings.Repeat("y", 1<<20) // more than the connection buffers
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, want)
-	}))
-	defer srv.Close()
-	ct := newCounting(t)
-	var calls atomic.Int32
-	late := roundTripFunc(func(r *http.Request) (*http.Response, error) {
-		resp, err := ct.RoundTrip(r)
-		if calls.Add(1) == 1 {
-			<-r.Context().Done() // the timer fires before the base returns
+	synctest.Test(t, func(t *testing.T) {
+		want := strings.Repeat("y", 1<<20)
+		var open, calls atomic.Int32
+		late := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			body := newCtxBody(r.Context(), want, 32<<10, 0, &open)
+			resp := &http.Response{StatusCode: 200, Header: http.Header{}, Request: r, ContentLength: int64(len(want)), Body: body}
+			if calls.Add(1) == 1 {
+				<-r.Context().Done() // the timer fires before the base returns
+			}
+			return resp, nil
+		})
+		p := fastPolicy()
+		p.AttemptTimeout = 100 * time.Millisecond
+		rt := transport.New(late, fast(transport.WithPolicy(p))...)
+		resp, err, as := do(t, rt, newRequest(t, "GET", memURL, nil))
+		if err != nil {
+			t.Fatal(err)
 		}
-		return resp, err
+		if got, err := io.ReadAll(resp.Body); err != nil || string(got) != want {
+			t.Errorf("read %d bytes of %d: %v", len(got), len(want), err)
+		}
+		resp.Body.Close()
+		if len(as) != 2 || as[0].Cause != policy.CauseAttemptTimeout || as[0].Status != 0 {
+			t.Errorf("attempts %s, first cause %q; want the late answer to be an attempt timeout, then the answer", rules(as), as[0].Cause)
+		}
+		if n := open.Load(); n != 0 {
+			t.Errorf("%d response bodies left open", n)
+		}
 	})
-	p := fastPolicy()
-	p.AttemptTimeout = 100 * time.Millisecond
-	rt := transport.New(late, fast(transport.WithPolicy(p))...)
-	resp, err, as := do(t, rt, newRequest(t, "GET", srv.URL, nil))
-	if err != nil {
-		t.Fatal(err)
+}
+
+// ctxBody is an in-memory response body that yields data step bytes a
+// read, each after delay, and, as net/http's body does once its request's
+// context ends, fails with the context's error from then on. open counts
+// the bodies not yet closed.
+type ctxBody struct {
+	ctx    context.Context
+	data   string
+	step   int
+	delay  time.Duration
+	open   *atomic.Int32
+	closed atomic.Bool
+}
+
+func newCtxBody(ctx context.Context, data string, step int, delay time.Duration, open *atomic.Int32) *ctxBody {
+	open.Add(1)
+	return &ctxBody{ctx: ctx, data: data, step: step, delay: delay, open: open}
+}
+
+func (b *ctxBody) Read(p []byte) (int, error) {
+	if err := b.ctx.Err(); err != nil {
+		return 0, err
 	}
-	if got, err := io.ReadAll(resp.Body); err != nil || string(got) != want {
-		t.Errorf("read %d bytes of %d: %v", len(got), len(want), err)
+	if b.data == "" {
+		return 0, io.EOF
 	}
-	resp.Body.Close()
-	if len(as) < 2 || as[0].Cause != policy.CauseAttemptTimeout || as[0].Status != 0 {
-		t.Errorf("attempts %s, first cause %q; want the late answer to be an attempt timeout", rules(as), as[0].Cause)
+	if b.delay > 0 {
+		select {
+		case <-time.After(b.delay):
+		case <-b.ctx.Done():
+			return 0, b.ctx.Err()
+		}
 	}
-	if n := ct.open(); n != 0 {
-		t.Errorf("%d response bodies left open", n)
+	n := copy(p[:min(len(p), b.step)], b.data)
+	b.data = b.data[n:]
+	return n, nil
+}
+
+func (b *ctxBody) Close() error {
+	if b.closed.CompareAndSwap(false, true) {
+		b.open.Add(-1)
 	}
+	return nil
 }
 
 // TestBugStalledErrorBodyBlocks pins a defect: the classifier's peek read
 // until 512 bytes or EOF, and a discarded body was drained without a time
 // bound, so a stalled error body held RoundTrip as long as the server
-// stalled. Now both are bounded by a fraction of a second.
+// stalled. Now both are bounded by a fraction of a second. The server
+// stalls until the test ends, so the test's limit is about a hang only:
+// 10 s, which no loaded machine takes to peek and drop a body.
 func TestBugStalledErrorBodyBlocks(t *testing.T) {
 	t.Parallel()
-	const limit = 2 * time.Second
+	const limit = 10 * time.Second
 
 	t.Run("final 500, 10 bytes then a stall", func(t *testing.T) {
 		t.Parallel()
@@ -461,10 +513,10 @@ func TestBug101BodyNotWritable(t *testing.T) {
 	}))
 	defer srv.Close()
 	p := fastPolicy()
-	p.AttemptTimeout = time.Second
+	p.AttemptTimeout = 10 * time.Second // set, not reached: the 101 comes at once, however loaded the machine
 	for name, opts := range map[string][]transport.Option{
 		"attempt timeout": fast(transport.WithPolicy(p)),
-		"hedging":         fast(transport.WithHedging(time.Second)),
+		"hedging":         fast(transport.WithHedging(10 * time.Second)),
 	} {
 		t.Run(name, func(t *testing.T) {
 			rt := transport.New(newBase(t), opts...)
