@@ -38,7 +38,10 @@ import (
 //     may have run it (counted at the server);
 //   - no attempt that failed because the caller gave up is counted by the
 //     breaker (seen through its IsSuccessful callback);
-//   - RoundTrip returns within invariantSlack of the caller giving up.
+//   - RoundTrip does not hang: it returns within invariantSlack of the
+//     caller giving up, and without the caller giving up within a bound
+//     that allows for the server's delays (stallCap, which a stall until
+//     RoundTrip returns would reach, is well past both).
 //
 // A scenario is read from bytes (each decision takes one), so the fuzzer
 // can mutate it; TestTransportInvariants draws random ones for a few
@@ -48,7 +51,16 @@ var errCallerBody = errors.New("the caller's body failed")
 
 // invariantSlack is how long after the caller gives up RoundTrip may still
 // take: the base noticing the cancellation, scheduling on a loaded machine.
-const invariantSlack = 500 * time.Millisecond
+// It bounds a hang, not a delay: a loaded machine may take a second or
+// more, and a transport that ignored the caller would be held by a stall
+// until stallCap.
+const invariantSlack = 5 * time.Second
+
+// stallCap ends a stall that lasts "until RoundTrip returns", should
+// RoundTrip never return: well past invariantSlack and the bound on
+// RoundTrip without the caller giving up, so that a RoundTrip held by
+// such a stall fails either.
+const stallCap = 30 * time.Second
 
 // dice reads decisions from bytes; past the end every draw is 0.
 type dice struct {
@@ -79,7 +91,7 @@ const (
 )
 
 // stallUntilReturn is a body stall that lasts until RoundTrip returns: a
-// transport that waits for the body never returns (but for a 4 s cap).
+// transport that waits for the body never returns (but for stallCap).
 const stallUntilReturn = -1
 
 type behaviour struct {
@@ -207,7 +219,7 @@ func (s *scriptServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if d >= 0 {
 			release = nil
 		} else {
-			d = 4 * time.Second // a cap, should RoundTrip never return
+			d = stallCap // should RoundTrip never return
 		}
 		select {
 		case <-r.Context().Done():
@@ -438,8 +450,8 @@ func runScenario(t testing.TB, data []byte) {
 	}()
 	select {
 	case <-returned:
-	case <-time.After(20 * time.Second):
-		fail("RoundTrip has not returned after 20s")
+	case <-time.After(2 * stallCap):
+		fail("RoundTrip has not returned after %v", 2*stallCap)
 		<-returned
 	}
 	end := time.Now()
@@ -448,10 +460,12 @@ func runScenario(t testing.TB, data []byte) {
 		if late := end.Sub(time.Unix(0, at)); late > invariantSlack {
 			fail("RoundTrip returned %v after the caller gave up", late)
 		}
-	} else if took, bound := end.Sub(start), time.Duration(len(srv.received()))*500*time.Millisecond+time.Second; took > bound {
+	} else if took, bound := end.Sub(start), time.Duration(len(srv.received()))*2*time.Second+invariantSlack; took > bound {
 		// Without the caller giving up, only the server's header delays
 		// (at most 120ms an attempt) and the transport's bounded peeks
-		// and drains may hold RoundTrip: never a stalled body.
+		// and drains may hold RoundTrip: never a stalled body (stallCap).
+		// The bound is about a hang: a loaded machine may stretch the
+		// rest well past their nominal times.
 		fail("RoundTrip took %v for %d attempts (bound %v)", took, len(srv.received()), bound)
 	}
 	// A decision to retry is taken after its attempt ended: if the caller
