@@ -7,7 +7,9 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -123,10 +125,14 @@ type keepingExporter struct{ *tracetest.InMemoryExporter }
 func (keepingExporter) Shutdown(context.Context) error { return nil }
 
 // stuckExporter never finishes an export until released: a collector that
-// accepts the connection and never answers.
-type stuckExporter struct{ release chan struct{} }
+// accepts the connection and never answers. It counts the exports begun.
+type stuckExporter struct {
+	release chan struct{}
+	began   *atomic.Int64
+}
 
 func (e stuckExporter) ExportSpans(ctx context.Context, _ []sdktrace.ReadOnlySpan) error {
+	e.began.Add(1)
 	select {
 	case <-e.release:
 	case <-ctx.Done():
@@ -135,28 +141,41 @@ func (e stuckExporter) ExportSpans(ctx context.Context, _ []sdktrace.ReadOnlySpa
 }
 func (stuckExporter) Shutdown(context.Context) error { return nil }
 
+// TestStuckExporterDoesNotSlowRequests sends 5000 requests (10000 spans:
+// more than the batcher's queue of 2048) while the exporter is stuck in its
+// first export. It runs in a synctest bubble: nothing advances virtual time
+// while the requests run, so they must take exactly none of it. A request
+// that waited for the exporter (a span's End blocking on a full queue, as
+// sdktrace.WithBlocking makes it) would wait for the export's 30 s timeout
+// and fail it; no wall-clock bound, so a slow machine cannot.
 func TestStuckExporterDoesNotSlowRequests(t *testing.T) {
 	t.Parallel()
-	exp := stuckExporter{release: make(chan struct{})}
-	var p otelx.Providers
-	shutdown, err := otelx.Setup(context.Background(), otelx.WithoutGlobals(&p),
-		otelx.WithSpanExporter(exp), otelx.WithMetricReader(sdkmetric.NewManualReader()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := newTransport(withProviders(p)...)
-	start := time.Now()
-	const n = 5000 // 10000 spans: more than the batcher's queue of 2048
-	for range n {
-		oneRequest(in)
-	}
-	if d := time.Since(start); d > 10*time.Second {
-		t.Errorf("%d requests took %v with a stuck exporter", n, d)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	_ = shutdown(ctx) // times out: the exporter is stuck
-	close(exp.release)
+	synctest.Test(t, func(t *testing.T) {
+		exp := stuckExporter{release: make(chan struct{}), began: new(atomic.Int64)}
+		var p otelx.Providers
+		shutdown, err := otelx.Setup(context.Background(), otelx.WithoutGlobals(&p),
+			otelx.WithSpanExporter(exp), otelx.WithMetricReader(sdkmetric.NewManualReader()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := newTransport(withProviders(p)...)
+		start := time.Now()
+		const n = 5000 // 10000 spans: more than the batcher's queue of 2048
+		for range n {
+			oneRequest(in)
+		}
+		if d := time.Since(start); d != 0 {
+			t.Errorf("%d requests took %v of virtual time with a stuck exporter, want none", n, d)
+		}
+		synctest.Wait()
+		if b := exp.began.Load(); b != 1 {
+			t.Errorf("%d exports begun, want 1, stuck until the end", b)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		_ = shutdown(ctx) // times out: the exporter is stuck
+		close(exp.release)
+	})
 }
 
 // TestGlobalsSetLater runs in a child process because it sets the
