@@ -37,7 +37,10 @@ import (
 //   - a POST without Idempotency-Key is never sent again once an attempt
 //     may have run it (counted at the server);
 //   - no attempt that failed because the caller gave up is counted by the
-//     breaker (seen through its IsSuccessful callback);
+//     breaker (seen through its IsSuccessful callback): the breaker counts
+//     no more failures without an answer than the base returned before
+//     the caller had given up (checked in order, with no clock margin; see
+//     runScenario);
 //   - RoundTrip does not hang: it returns within invariantSlack of the
 //     caller giving up, and without the caller giving up within a bound
 //     that allows for the server's delays (stallCap, which a stall until
@@ -333,6 +336,38 @@ func runScenario(t testing.TB, data []byte) {
 	var gave givenUp
 	var counted sync.Mutex
 	var countedLate []string
+	// What the breaker may count without an answer (status 0), checked in
+	// order rather than against a clock: the transport decides whether the
+	// caller gave up (callerDone, then excluded) after the base has
+	// returned, so an attempt whose base returned once the caller had
+	// given up (callerGone, the same signals, which once true stay true)
+	// must be excluded. The breaker's callback cannot tell which attempt
+	// it hears of, so the check counts: failures without an answer counted
+	// (noAnswer; slow calls apart, slowNoAnswer, since the slow-call rule
+	// makes one of any attempt) against base returns before the caller had
+	// given up that may end without an answer (mayFail: an error, or any
+	// answer with an AttemptTimeout, which may fire as the base returns)
+	// and against all of them (returnedBefore, for slow calls too).
+	var (
+		callerReq                                       atomic.Pointer[http.Request]
+		mayFail, returnedBefore, noAnswer, slowNoAnswer atomic.Int64
+		noAnswerSeen                                    []string
+	)
+	callerGone := func() bool {
+		r := callerReq.Load()
+		if r.Context().Err() != nil {
+			return true
+		}
+		if dl, ok := r.Context().Deadline(); ok && !time.Now().Before(dl) {
+			return true
+		}
+		select {
+		case <-r.Cancel: // nil, never ready, unless set
+			return true
+		default:
+			return false
+		}
+	}
 	p := fastPolicy()
 	p.MaxAttempts = s.maxAttempts
 	p.AttemptTimeout = s.attemptTimeout
@@ -345,10 +380,17 @@ func runScenario(t testing.TB, data []byte) {
 				// Called for every attempt the breaker counts.
 				var oe *transport.OutcomeError
 				if errors.As(err, &oe) {
-					// The breaker is told right after the attempt ends; the
-					// margin covers a pause in between.
-					late := oe.Status == 0 && (callerBodyFails || before(&gave.late, time.Now().Add(-20*time.Millisecond)))
-					if oe.Outcome.Cause == policy.CauseCanceled || late ||
+					if oe.Status == 0 {
+						if oe.Outcome.Cause == policy.CauseSlowCall {
+							slowNoAnswer.Add(1)
+						} else {
+							noAnswer.Add(1)
+						}
+						counted.Lock()
+						noAnswerSeen = append(noAnswerSeen, oe.Error())
+						counted.Unlock()
+					}
+					if oe.Outcome.Cause == policy.CauseCanceled || (oe.Status == 0 && callerBodyFails) ||
 						(oe.Outcome.Cause == policy.CauseAttemptTimeout && s.attemptTimeout == 0) {
 						counted.Lock()
 						countedLate = append(countedLate, oe.Error())
@@ -368,11 +410,24 @@ func runScenario(t testing.TB, data []byte) {
 	if s.body == bodyTooLarge {
 		opts = append(opts, transport.WithBodyLimit(16))
 	}
-	rt := transport.New(roundTripFunc(func(r *http.Request) (*http.Response, error) {
+	tr := transport.New(roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		resp, err := ct.RoundTrip(r)
 		time.Sleep(s.middleware)
+		// Returned to the transport now: was the caller still there?
+		if !callerGone() {
+			returnedBefore.Add(1)
+			if err != nil || s.attemptTimeout > 0 {
+				mayFail.Add(1)
+			}
+		}
 		return resp, err
 	}), opts...)
+	// rt keeps the request the transport is given (http.Client's own, with
+	// its Timeout as a deadline and Request.Cancel, when viaClient).
+	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		callerReq.Store(r)
+		return tr.RoundTrip(r)
+	})
 
 	ctx, rec := transport.Record(context.Background())
 	if s.ctxTimeout > 0 {
@@ -525,6 +580,11 @@ func runScenario(t testing.TB, data []byte) {
 	counted.Lock()
 	if len(countedLate) > 0 {
 		fail("the breaker counted the caller's own failures: %v", countedLate)
+	}
+	if n, slow := noAnswer.Load(), slowNoAnswer.Load(); n > mayFail.Load() || n+slow > returnedBefore.Load() {
+		fail("the breaker counted %d failures without an answer (%d more as slow calls), but the base returned only %d attempts "+
+			"that may fail (%d in all) before the caller gave up: it counted the caller's own failures: %v",
+			n, slow, mayFail.Load(), returnedBefore.Load(), noAnswerSeen)
 	}
 	counted.Unlock()
 }
