@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/sony/gobreaker/v2"
@@ -185,66 +187,106 @@ func TestBreakerTransportErrorsCount(t *testing.T) {
 	}
 }
 
+// switchBase is an in-memory base that answers every request with its
+// current answer (status, body, error type; not serve) and counts them.
+type switchBase struct {
+	now  atomic.Pointer[answer]
+	hits atomic.Int32
+}
+
+func newSwitchBase(a answer) *switchBase {
+	b := new(switchBase)
+	b.set(a)
+	return b
+}
+
+func (b *switchBase) set(a answer) { b.now.Store(&a) }
+
+func (b *switchBase) RoundTrip(r *http.Request) (*http.Response, error) {
+	b.hits.Add(1)
+	return scriptedBase(*b.now.Load()).RoundTrip(r)
+}
+
 // TestBreakerRecovers: after Timeout the breaker lets probes through, and
-// successful probes close it.
+// successful probes close it. In a synctest bubble over an in-memory base:
+// the breaker is open, and refuses without sending, until exactly its
+// Timeout has passed, however slow the machine (against a real server, a
+// pause of more than the 50 ms Timeout between the first two requests let
+// the second through).
 func TestBreakerRecovers(t *testing.T) {
 	t.Parallel()
-	g := newGateway(t, gw504)
-	var log stateLog
-	s := tripAfter(1, 50*time.Millisecond, &log)
-	s.MaxRequests = 2
-	rt := breakerTransport(t, s)
-	if resp, _ := get(t, rt, g.URL); resp == nil || resp.StatusCode != 504 {
-		t.Fatalf("first request: %v", resp)
-	}
-	if _, err := get(t, rt, g.URL); !errors.Is(err, transport.ErrCircuitOpen) {
-		t.Fatalf("not open: %v", err)
-	}
-	g.setScript(ok200)
-	var resp *http.Response
-	waitFor(t, "the breaker to let a probe through", func() bool {
-		var err error
-		resp, err = get(t, rt, g.URL)
-		return err == nil
-	})
-	if resp.StatusCode != 200 {
-		t.Fatalf("probe got %d", resp.StatusCode)
-	}
-	if resp, err := get(t, rt, g.URL); err != nil || resp.StatusCode != 200 {
-		t.Fatalf("second probe: %v %v", resp, err)
-	}
-	for i := 0; i < 5; i++ {
-		if _, err := get(t, rt, g.URL); err != nil {
-			t.Fatalf("after recovery: %v", err)
+	synctest.Test(t, func(t *testing.T) {
+		base := newSwitchBase(gw504)
+		var log stateLog
+		const open = 50 * time.Millisecond
+		s := tripAfter(1, open, &log)
+		s.MaxRequests = 2
+		rt := transport.New(base, transport.WithPolicy(fastPolicy()), transport.WithoutBudget(),
+			transport.WithBreaker(s), transport.WithFailFast())
+		if resp, _ := get(t, rt, memURL); resp == nil || resp.StatusCode != 504 {
+			t.Fatalf("first request: %v", resp)
 		}
-	}
-	name := "http://" + g.Listener.Addr().String()
-	want := name + " closed->open, " + name + " open->half-open, " + name + " half-open->closed"
-	if log.String() != want {
-		t.Errorf("state changes:\n%s\nwant\n%s", log.String(), want)
-	}
-	if g.hits() != 7 {
-		t.Errorf("%d hits after recovery, want 7", g.hits())
-	}
+		if _, err := get(t, rt, memURL); !errors.Is(err, transport.ErrCircuitOpen) {
+			t.Fatalf("not open: %v", err)
+		}
+		base.set(ok200)
+		time.Sleep(open - time.Millisecond)
+		if _, err := get(t, rt, memURL); !errors.Is(err, transport.ErrCircuitOpen) || base.hits.Load() != 1 {
+			t.Fatalf("1 ms before Timeout: %v, %d sent, want refused, 1 sent", err, base.hits.Load())
+		}
+		time.Sleep(2 * time.Millisecond)
+		resp, err := get(t, rt, memURL)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("1 ms after Timeout, the probe: %v %v", resp, err)
+		}
+		if resp, err := get(t, rt, memURL); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("second probe: %v %v", resp, err)
+		}
+		for range 5 {
+			if _, err := get(t, rt, memURL); err != nil {
+				t.Fatalf("after recovery: %v", err)
+			}
+		}
+		const name = "http://api.example:80"
+		want := name + " closed->open, " + name + " open->half-open, " + name + " half-open->closed"
+		if log.String() != want {
+			t.Errorf("state changes:\n%s\nwant\n%s", log.String(), want)
+		}
+		if n := base.hits.Load(); n != 8 {
+			t.Errorf("%d sent, want 8 (one 504, two probes, five after)", n)
+		}
+	})
 }
 
 // TestBreakerFailedProbeReopens: a probe that fails opens the breaker again.
+// In a synctest bubble over an in-memory base: the probe goes once Timeout
+// has passed, and the request right after it is refused, however slow the
+// machine (against a real server, a pause of more than the 50 ms Timeout
+// after the probe let it through).
 func TestBreakerFailedProbeReopens(t *testing.T) {
 	t.Parallel()
-	g := newGateway(t, gw504)
-	var log stateLog
-	rt := breakerTransport(t, tripAfter(1, 50*time.Millisecond, &log))
-	get(t, rt, g.URL)
-	waitFor(t, "a probe", func() bool {
-		_, err := get(t, rt, g.URL)
-		return err == nil
+	synctest.Test(t, func(t *testing.T) {
+		base := newSwitchBase(gw504)
+		var log stateLog
+		const open = 50 * time.Millisecond
+		rt := transport.New(base, transport.WithPolicy(fastPolicy()), transport.WithoutBudget(),
+			transport.WithBreaker(tripAfter(1, open, &log)), transport.WithFailFast())
+		get(t, rt, memURL)
+		time.Sleep(open + time.Millisecond)
+		if resp, err := get(t, rt, memURL); err != nil || resp.StatusCode != 504 {
+			t.Fatalf("the probe: %v %v, want its 504", resp, err)
+		}
+		if _, err := get(t, rt, memURL); !errors.Is(err, transport.ErrCircuitOpen) {
+			t.Errorf("after a failed probe: %v", err)
+		}
+		const name = "http://api.example:80"
+		if want := name + " closed->open, " + name + " open->half-open, " + name + " half-open->open"; log.String() != want {
+			t.Errorf("state changes %q, want %q", log.String(), want)
+		}
+		if n := base.hits.Load(); n != 2 {
+			t.Errorf("%d sent, want 2 (the 504 that opened it, the probe)", n)
+		}
 	})
-	if _, err := get(t, rt, g.URL); !errors.Is(err, transport.ErrCircuitOpen) {
-		t.Errorf("after a failed probe: %v", err)
-	}
-	if !strings.HasSuffix(log.String(), "half-open->open") {
-		t.Errorf("state changes %s", log.String())
-	}
 }
 
 // TestBreakerCancelledProbeGivesSlotBack: a half-open probe that the caller

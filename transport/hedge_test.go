@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/retryscope/retryscope/policy"
@@ -404,30 +406,49 @@ func TestBugHedgeBreakerOpensBetweenAttempts(t *testing.T) {
 }
 
 // TestHedgeWithAttemptTimeout: with both hedging and an attempt timeout, the
-// winner's body outlives the attempt timeout.
+// winner's body outlives the attempt timeout. It runs in a synctest bubble
+// over an in-memory base: the first attempt (and any other but the hedge)
+// blocks until its context ends; the hedge, sent after exactly the hedge
+// delay, answers at once with a body that fails, as net/http's does, once
+// the attempt's context ends (ctxBody). The body is read two attempt
+// timeouts later, and must come whole.
 func TestHedgeWithAttemptTimeout(t *testing.T) {
 	t.Parallel()
-	gate := make(chan struct{})
-	first, rest := "h", strings.Repeat("y", 32<<10)
-	g := newGateway(t, byAttempt(map[string]answer{
-		"1": blocked,
-		"2": gatedBody(first, rest, gate),
-		"*": blocked,
-	}))
-	p := fastPolicy()
-	p.AttemptTimeout = time.Second
-	rt := transport.New(newBase(t), transport.WithPolicy(p), transport.WithoutBreaker(), transport.WithoutBudget(),
-		transport.WithHedging(20*time.Millisecond))
-	resp, err, as := do(t, rt, newRequest(t, "GET", g.URL, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(2 * p.AttemptTimeout)
-	close(gate)
-	if got := readAll(t, resp.Body); got != first+rest {
-		t.Errorf("body: %d bytes", len(got))
-	}
-	if as[0].Number != 2 || as[0].Status != 200 {
-		t.Errorf("winner %+v", as[0])
-	}
+	synctest.Test(t, func(t *testing.T) {
+		want := "h" + strings.Repeat("y", 32<<10)
+		var open atomic.Int32
+		base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			if r.Header.Get("Amz-Sdk-Request") != "attempt=2; max=3" {
+				<-r.Context().Done()
+				return nil, r.Context().Err()
+			}
+			body := newCtxBody(r.Context(), want, 4<<10, 0, &open)
+			return &http.Response{StatusCode: 200, Header: http.Header{}, Request: r, ContentLength: int64(len(want)), Body: body}, nil
+		})
+		p := fastPolicy()
+		p.AttemptTimeout = time.Second
+		const hedgeDelay = 20 * time.Millisecond
+		rt := transport.New(base, transport.WithPolicy(p), transport.WithoutBreaker(), transport.WithoutBudget(),
+			transport.WithHedging(hedgeDelay))
+		start := time.Now()
+		resp, err, as := do(t, rt, newRequest(t, "GET", memURL, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d != hedgeDelay {
+			t.Errorf("RoundTrip returned after %v, want the hedge delay %v", d, hedgeDelay)
+		}
+		time.Sleep(2 * p.AttemptTimeout)
+		if got, err := io.ReadAll(resp.Body); err != nil || string(got) != want {
+			t.Errorf("body: %d bytes of %d: %v", len(got), len(want), err)
+		}
+		resp.Body.Close()
+		if len(as) != 2 || as[0].Number != 2 || !as[0].Hedge || as[0].Status != 200 ||
+			as[1].Number != 1 || as[1].Rule != policy.RuleHedgeLost {
+			t.Errorf("attempts %s: %+v; want the hedge (2) to win, the first to lose", rules(as), as)
+		}
+		if n := open.Load(); n != 0 {
+			t.Errorf("%d response bodies left open", n)
+		}
+	})
 }
