@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 	"unicode/utf8"
 
@@ -206,37 +207,34 @@ func (b *nthBlocking) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // A slow request holds back a bounded number of later ones, whatever -n:
 // results wait in request order in a window, not in a buffer of size -n.
+// In a synctest bubble over an in-memory base: synctest.Wait returns once
+// every goroutine of the run is blocked, so dispatching has stopped for
+// good (no pause of a loaded machine passes for it), and the count of
+// requests sent while the first is unanswered is exact.
 func TestProbeRunIsBounded(t *testing.T) {
 	t.Parallel()
-	u, _ := url.Parse("http://127.0.0.1:1/x")
-	n := probeReorderWindow + 500
-	cfg := &probeConfig{method: "GET", url: u, n: n, c: 8, attempts: 1}
-	rt := &nthBlocking{release: make(chan struct{})}
-	results := cfg.run(context.Background(), rt)
-	// Wait until dispatching stops: the window is full behind request 1.
-	last := int64(-1)
-	for {
-		time.Sleep(50 * time.Millisecond)
-		c := rt.calls.Load()
-		if c == last {
-			break
+	synctest.Test(t, func(t *testing.T) {
+		u, _ := url.Parse("http://127.0.0.1:1/x")
+		n := probeReorderWindow + 500
+		cfg := &probeConfig{method: "GET", url: u, n: n, c: 8, attempts: 1}
+		rt := &nthBlocking{release: make(chan struct{})}
+		results := cfg.run(context.Background(), rt)
+		synctest.Wait() // dispatching has stopped: the window is full behind request 1
+		if sent := rt.calls.Load(); sent != int64(probeReorderWindow) {
+			t.Errorf("%d requests sent while the first was unanswered, want %d (the reorder window)", sent, probeReorderWindow)
 		}
-		last = c
-	}
-	if last > int64(probeReorderWindow) {
-		t.Errorf("%d requests sent while the first was unanswered, want at most %d", last, probeReorderWindow)
-	}
-	close(rt.release)
-	want := 0
-	for r := range results {
-		if r.index != want || r.err != nil {
-			t.Fatalf("result %d (err %v), want %d", r.index, r.err, want)
+		close(rt.release)
+		want := 0
+		for r := range results {
+			if r.index != want || r.err != nil {
+				t.Fatalf("result %d (err %v), want %d", r.index, r.err, want)
+			}
+			want++
 		}
-		want++
-	}
-	if want != n {
-		t.Errorf("%d results, want %d", want, n)
-	}
+		if want != n {
+			t.Errorf("%d results, want %d", want, n)
+		}
+	})
 }
 
 func TestProbeBounds(t *testing.T) {
