@@ -4,9 +4,11 @@ import (
 	"context"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -127,24 +129,39 @@ func TestTokenBucketRate(t *testing.T) {
 	}
 }
 
+// TestColdStartAndIdleExpiry: the first invocation starts an environment,
+// the next reuses it, and one after the (scaled) idle expiry starts a new
+// one. In a synctest bubble over an in-memory listener: the idle expiry
+// (15 min at 0.001, 900 ms) is exact, so the reuse cannot miss it on a
+// loaded machine, and the checks sit on either side of it: reused 1 ms
+// before it ends, a cold start again 1 ms after.
 func TestColdStartAndIdleExpiry(t *testing.T) {
 	t.Parallel()
-	s := NewServer(ok, WithTimeScale(0.001), WithIntegrationTimeout(10*time.Minute),
-		WithIdleExpiry(15*time.Minute)) // 900 ms real
-	defer s.Close()
-	_ = get(t, s.URL+"/x")
-	s.Wait()
-	_ = get(t, s.URL+"/x")
-	s.Wait()
-	if st := s.Stats(); st.ColdStarts != 1 || st.Invocations != 2 {
-		t.Fatalf("warm reuse: %+v", st)
-	}
-	time.Sleep(1500 * time.Millisecond) // past the scaled idle expiry
-	_ = get(t, s.URL+"/x")
-	invs := s.Invocations()
-	if !invs[0].ColdStart || invs[1].ColdStart || !invs[2].ColdStart {
-		t.Errorf("cold starts %v %v %v, want true false true", invs[0].ColdStart, invs[1].ColdStart, invs[2].ColdStart)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		ln := newMemListener()
+		s := NewServer(ok, WithTimeScale(0.001), WithIntegrationTimeout(10*time.Minute),
+			WithIdleExpiry(15*time.Minute), WithListener(ln)) // 900 ms real
+		defer s.Close()
+		c := ln.client(t)
+		const ttl = 900 * time.Millisecond
+		_ = memGet(t, c, s.URL+"/x")
+		s.Wait()
+		time.Sleep(ttl - time.Millisecond)
+		_ = memGet(t, c, s.URL+"/x")
+		s.Wait()
+		if st := s.Stats(); st.ColdStarts != 1 || st.Invocations != 2 {
+			t.Fatalf("warm reuse 1 ms before the idle expiry: %+v", st)
+		}
+		time.Sleep(ttl + time.Millisecond)
+		_ = memGet(t, c, s.URL+"/x")
+		var cold []bool
+		for _, inv := range s.Invocations() {
+			cold = append(cold, inv.ColdStart)
+		}
+		if !slices.Equal(cold, []bool{true, false, true}) {
+			t.Errorf("cold starts %v, want [true false true]", cold)
+		}
+	})
 }
 
 func TestFaultRates(t *testing.T) {
