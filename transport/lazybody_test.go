@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/retryscope/retryscope/transport"
@@ -21,37 +22,54 @@ func streamingPost(t *testing.T, url string, b io.ReadCloser) *http.Request {
 
 // TestWaitingHoldsNoBodyCopy: a request whose body the transport has to
 // buffer (no GetBody) reads none of it while it waits for its host; let
-// go, it sends the body whole.
+// go, it sends the body whole. In virtual time against an in-memory host:
+// the body is checked unread once the request waits (synctest.Wait) and
+// again 1 ms before the breaker's open window ends, at exact instants (a
+// loaded machine could stretch the old quarter-window sleep past the
+// window and skip the check), and the request reaches the host no earlier
+// than the window's end.
 func TestWaitingHoldsNoBodyCopy(t *testing.T) {
 	t.Parallel()
-	const openFor = 400 * time.Millisecond
-	h := newHost(t)
-	rt := waitingTransport(t, openFor, transport.WaitConfig{Tick: 20 * time.Millisecond, ProbeInterval: time.Hour})
-	trip(t, rt, h)
-	opened := time.Now()
-	body := newRequestBody(`{"order":42}`)
-	done := make(chan error, 1)
-	go func() {
-		resp, err := rt.RoundTrip(streamingPost(t, h.URL, body))
-		if err == nil {
-			resp.Body.Close()
+	synctest.Test(t, func(t *testing.T) {
+		const openFor = 400 * time.Millisecond
+		const tick = 20 * time.Millisecond
+		h := newMemHost()
+		rt := waitingOver(h, openFor, transport.WaitConfig{Tick: tick, ProbeInterval: time.Hour})
+		h.trip(t, rt)
+		opened := time.Now()
+		body := newRequestBody(`{"order":42}`)
+		done := make(chan error, 1)
+		go func() {
+			resp, err := rt.RoundTrip(streamingPost(t, memURL, body))
+			if err == nil {
+				resp.Body.Close()
+			}
+			done <- err
+		}()
+		synctest.Wait() // the request waits for its host
+		if body.read.Load() {
+			t.Error("the body was read as its request began to wait for the host")
 		}
-		done <- err
-	}()
-	time.Sleep(openFor / 4)
-	if read := body.read.Load(); read && time.Since(opened) < openFor {
-		t.Error("the body was read while its request waited for the host")
-	}
-	if err := <-done; err != nil {
-		t.Fatalf("the waiting request failed: %v", err)
-	}
-	got := h.seen()
-	if last := got[len(got)-1].body; len(got) != 2 || last != `{"order":42}` {
-		t.Errorf("the host got %d requests, the last with %q", len(got), last)
-	}
-	if body.closed.Load() == 0 {
-		t.Error("the caller's body was not closed")
-	}
+		time.Sleep(openFor - time.Millisecond)
+		synctest.Wait()
+		if body.read.Load() {
+			t.Error("the body was read while its request waited for the host")
+		}
+		if err := <-done; err != nil {
+			t.Fatalf("the waiting request failed: %v", err)
+		}
+		got := h.seen()
+		if last := got[len(got)-1].body; len(got) != 2 || last != `{"order":42}` {
+			t.Errorf("the host got %d requests, the last with %q", len(got), last)
+		}
+		if at := got[len(got)-1].at.Sub(opened); at < openFor {
+			t.Errorf("the request reached the host %v after the breaker opened, before its window (%v) ended", at, openFor)
+		}
+		if body.closed.Load() == 0 {
+			t.Error("the caller's body was not closed")
+		}
+		time.Sleep(tick) // the pacer sees its queue empty and ends: time stops when this function returns
+	})
 }
 
 // TestRefusedClosesUnreadBody: a request that fails fast while its host's

@@ -76,7 +76,9 @@ func TestBugLocalRequestErrorCountedAgainstHost(t *testing.T) {
 // kept record kept that request alive, and its context with whatever the
 // caller hung on it, and through the context the Recorder with every
 // attempt's record (probe -json, keeping every record of a run, held
-// 361 MB for 30 requests to a server answering megabyte ids).
+// 361 MB for 30 requests to a server answering megabyte ids). The test
+// collects, every 20 ms, until the value is gone, for up to 10 s (it
+// gave up after 200 ms, which a loaded machine could take).
 func TestBugAttemptRecordsPinRequests(t *testing.T) {
 	g := newGateway(t, gw504, ok200)
 	rt := transport.New(newBase(t), fast()...)
@@ -97,7 +99,11 @@ func TestBugAttemptRecordsPinRequests(t *testing.T) {
 		}
 		return as
 	}()
-	for range 10 {
+	// Collect until the cleanup has run. The bound is about a hang only: a
+	// loaded machine may be slow to run the cleanup, or net/http's
+	// connection goroutines to let go of the attempt request, while a
+	// record that pins it keeps the value alive for ever.
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
 		runtime.GC()
 		select {
 		case <-collected:
@@ -107,7 +113,7 @@ func TestBugAttemptRecordsPinRequests(t *testing.T) {
 		}
 	}
 	runtime.KeepAlive(kept)
-	t.Error("the caller's context value is still alive: the records hold the attempt request")
+	t.Error("the caller's context value is still alive after 10 s of collections: the records hold the attempt request")
 }
 
 // net/http retries a request as idempotent when it carries an
