@@ -7,7 +7,6 @@ import (
 	"errors"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -530,18 +529,7 @@ func runtimeBinaryV2(t *testing.T) string {
 	t.Helper()
 	dir := filepath.Dir(runtimeBinary(t)) // skips under -short
 	buildV2Once.Do(func() {
-		buildV2Path = filepath.Join(dir, "bootstrap-v2")
-		goTool, err := exec.LookPath("go")
-		if err != nil {
-			buildV2Err = err
-			return
-		}
-		cmd := exec.Command(goTool, "build", "-o", buildV2Path, "./testdata/rtfunctionv2")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildV2Err = err
-			buildV2Path = string(out)
-		}
+		buildV2Path, buildV2Err = buildFunction(filepath.Join(dir, "bootstrap-v2"), "./testdata/rtfunctionv2")
 	})
 	if buildV2Err != nil {
 		t.Fatalf("building the payload 2.0 test function: %v\n%s", buildV2Err, buildV2Path)

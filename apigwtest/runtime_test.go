@@ -30,23 +30,28 @@ func runtimeBinary(t *testing.T) string {
 		if buildErr != nil {
 			return
 		}
-		buildPath = filepath.Join(buildDir, "bootstrap")
-		goTool, err := exec.LookPath("go")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		cmd := exec.Command(goTool, "build", "-o", buildPath, "./testdata/rtfunction")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = err
-			buildPath = string(out)
-		}
+		buildPath, buildErr = buildFunction(filepath.Join(buildDir, "bootstrap"), "./testdata/rtfunction")
 	})
 	if buildErr != nil {
 		t.Fatalf("building the test function: %v\n%s", buildErr, buildPath)
 	}
 	return buildPath
+}
+
+// buildFunction builds the Lambda function in package dir as the
+// executable path, as Lambda's provided runtimes want it (static). It
+// returns path, or the build's output with the error.
+func buildFunction(path, dir string) (string, error) {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		return "", err
+	}
+	cmd := exec.Command(goTool, "build", "-o", path, dir)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return string(out), err
+	}
+	return path, nil
 }
 
 func cleanupRuntimeBuild() {
