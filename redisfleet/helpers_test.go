@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -137,4 +139,114 @@ func eventually(t *testing.T, d time.Duration, what string, cond func() bool) ti
 		time.Sleep(5 * time.Millisecond)
 	}
 	return time.Since(start)
+}
+
+// syncWatch is a go-redis hook on one member's client. It numbers the
+// client's pipelines (a Fleet's syncs) on a clock shared with the other
+// watches of a test, so the test orders one member's syncs against
+// another's without timing them; it notes the first successful sync that
+// read an opening (a PTTL answer > 0); and it can hold the client's
+// traffic, to show that something does not wait for Redis.
+type syncWatch struct {
+	clock *atomic.Int64 // shared by a test's watches
+
+	mu      sync.Mutex
+	okStart int64         // clock at the start of the last successful pipeline; 0 before
+	sawOpen int64         // clock when a successful pipeline first read an opening; 0 before
+	entered int64         // commands and pipelines that reached the hook
+	hold    chan struct{} // non-nil: traffic waits until it is closed
+	held    chan struct{} // told when traffic starts waiting
+}
+
+// watchSyncs hooks a new syncWatch on client's clock into client.
+func watchSyncs(client *redis.Client, clock *atomic.Int64) *syncWatch {
+	w := &syncWatch{clock: clock}
+	client.AddHook(w)
+	return w
+}
+
+func (w *syncWatch) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (w *syncWatch) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		w.enter()
+		return next(ctx, cmd)
+	}
+}
+
+func (w *syncWatch) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		start := w.clock.Add(1)
+		w.enter()
+		err := next(ctx, cmds)
+		ok, open := err == nil, false
+		for _, c := range cmds {
+			if c.Err() != nil {
+				ok = false
+			}
+			if d, isDur := c.(*redis.DurationCmd); isDur && c.Name() == "pttl" && d.Val() > 0 {
+				open = true
+			}
+		}
+		if ok {
+			w.mu.Lock()
+			w.okStart = start
+			if open && w.sawOpen == 0 {
+				w.sawOpen = w.clock.Add(1)
+			}
+			w.mu.Unlock()
+		}
+		return err
+	}
+}
+
+// enter counts a command or pipeline and, while the traffic is held, waits
+// for the release: whatever its context says, so a caller that waits for
+// Redis hangs rather than timing out.
+func (w *syncWatch) enter() {
+	w.mu.Lock()
+	w.entered++
+	hold, held := w.hold, w.held
+	w.mu.Unlock()
+	if hold != nil {
+		select {
+		case held <- struct{}{}:
+		default:
+		}
+		<-hold
+	}
+}
+
+// state returns okStart, sawOpen and entered.
+func (w *syncWatch) state() (okStart, sawOpen, entered int64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.okStart, w.sawOpen, w.entered
+}
+
+// holdTraffic makes the client's commands wait from now until release,
+// which the test's cleanup also calls (before the Fleets' Close, registered
+// earlier). It returns once a command waits, failing the test after hang.
+func (w *syncWatch) holdTraffic(t *testing.T, hang time.Duration) (release func()) {
+	t.Helper()
+	hold, held := make(chan struct{}), make(chan struct{}, 1)
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			w.mu.Lock()
+			w.hold, w.held = nil, nil
+			w.mu.Unlock()
+			close(hold)
+		})
+	}
+	t.Cleanup(release)
+	w.mu.Lock()
+	w.hold, w.held = hold, held
+	w.mu.Unlock()
+	select {
+	case <-held:
+	case <-time.After(hang):
+		t.Fatalf("no command reached Redis within %v", hang)
+	}
+	return release
 }

@@ -62,17 +62,43 @@ func TestSyncBetweenTwoFleets(t *testing.T) {
 	}
 }
 
-// When A's breaker opens, B refuses too, within a few sync intervals, and
-// sends nothing more until the open window is over.
+// When A's breaker opens, B refuses too, from its first sync after A's
+// opening reached Redis, and sends nothing more until the open window is
+// over; then both send again. Nothing here is bounded by a short time, so
+// a loaded machine, which only makes things later, cannot fail it:
+//   - B learns by order, not by a deadline: a hook on each member's client
+//     numbers their syncs on one clock, and once a sync of B's that began
+//     after A's sync had read the opening back has succeeded, B must
+//     refuse; B must not refuse before a sync of its own read the opening
+//     (its breaker never opens); a B that never refuses fails after a
+//     hang bound of seconds.
+//   - B's refusal is local: with B's Redis traffic held in the hook (its
+//     sync goroutine waiting there), B still refuses, sends no command, and
+//     returns within the hang bound; a refusal that waited for Redis or a
+//     sync would hang.
+//   - The open window ends no sooner than open after the request that
+//     tripped A's breaker began (less a few ms of Redis's millisecond TTLs):
+//     a request that ended before then was inside it and must be refused,
+//     and a request that was answered 200 again must end after it.
+//
+// B trusts its view for a minute (WithStaleAfter), so that syncs a loaded
+// machine delays or times out do not make it forget the opening before the
+// window is over: forgetting a stale view is TestRedisDiesMidFlow's.
 func TestOutageStopsTheWholeFleet(t *testing.T) {
 	checkLeaks(t)
-	client := newTestClient(t)
 	prefix := testPrefix(t)
 	be := newBackend(t)
-	const open = 1500 * time.Millisecond
-	a := newMember(t, "A", New(client, WithKeyPrefix(prefix)),
+	const (
+		open = 3 * time.Second
+		// hang bounds waits that take milliseconds on an idle machine.
+		hang = 5 * time.Second
+	)
+	var clock atomic.Int64
+	clientA, clientB := newTestClient(t), newTestClient(t)
+	watchA, watchB := watchSyncs(clientA, &clock), watchSyncs(clientB, &clock)
+	a := newMember(t, "A", New(clientA, WithKeyPrefix(prefix)),
 		transport.WithPolicy(oneAttempt()), transport.WithBreaker(tripAfter(3, open)))
-	b := newMember(t, "B", New(client, WithKeyPrefix(prefix)), // B's own breaker never opens
+	b := newMember(t, "B", New(clientB, WithKeyPrefix(prefix), WithStaleAfter(time.Minute)), // B's own breaker never opens
 		transport.WithPolicy(oneAttempt()), transport.WithBreaker(tripAfter(-1, open)))
 
 	for _, m := range []*member{a, b} {
@@ -83,65 +109,109 @@ func TestOutageStopsTheWholeFleet(t *testing.T) {
 		}
 	}
 	be.down.Store(true)
-	var opened time.Time
-	for i := 0; opened.IsZero(); i++ {
+	// tripped: before the request whose 504 opened A's breaker began; the
+	// opening lasts open from a moment after it.
+	var tripped time.Time
+	for i := 0; ; i++ {
+		before := time.Now()
 		st, err, _ := a.get(be.URL)
-		switch {
-		case isOpen(err):
-			opened = time.Now()
-		case st != 504 || i > 10:
+		if isOpen(err) {
+			break
+		}
+		if st != 504 || i > 10 {
 			t.Fatalf("A during the outage: attempt %d: %d %v", i, st, err)
 		}
+		tripped = before
 	}
-	// B learns within a few sync intervals.
-	var stopped time.Duration
+	if tripped.IsZero() {
+		t.Fatal("A refused before any 504")
+	}
+	// Redis keeps the opening in whole milliseconds: a few ms of slack.
+	windowEnds := tripped.Add(open - 10*time.Millisecond)
+
+	// B learns at its first sync after A's opening is in Redis.
+	learnStart := time.Now()
 	for {
-		st, err, d := b.get(be.URL)
+		_, aSaw, _ := watchA.state()
+		bOK, _, _ := watchB.state()
+		st, err, _ := b.get(be.URL)
+		after := time.Now()
 		if isOpen(err) {
-			stopped = time.Since(opened)
-			// Local, at once: well under a sync interval (100 ms), which
-			// a refusal that waited for Redis or a sync would take; 50 ms
-			// leaves room for -race on a loaded machine.
-			if d > 50*time.Millisecond {
-				t.Errorf("B's refusal took %v", d)
+			if _, bSaw, _ := watchB.state(); bSaw == 0 {
+				t.Fatal("B refused before any sync of its own read the opening")
 			}
 			break
 		}
 		if st != 504 {
 			t.Fatalf("B during the outage: %d %v", st, err)
 		}
-		if time.Since(opened) > time.Second {
-			t.Fatal("B still sending a second after A's breaker opened")
+		if aSaw != 0 && bOK > aSaw && after.Before(windowEnds) {
+			t.Fatalf("B sent inside the open window after its sync #%d, which began after A's sync had read the opening (#%d), had succeeded", bOK, aSaw)
+		}
+		if time.Since(learnStart) > hang {
+			t.Fatalf("B still sending %v after A's breaker opened (A's sync read the opening back: %v)", hang, aSaw != 0)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	t.Logf("B stopped %v after A's breaker opened (sync interval %v)", stopped, DefaultSyncInterval)
-	if stopped > 5*DefaultSyncInterval {
-		t.Errorf("B stopped after %v, want within a few sync intervals", stopped)
+	t.Logf("B refused %v after A's breaker opened (sync interval %v)", time.Since(learnStart), DefaultSyncInterval)
+
+	// The refusal is local: it neither waits for Redis nor sends to it.
+	release := watchB.holdTraffic(t, hang)
+	_, _, entered := watchB.state()
+	type answer struct {
+		err   error
+		after time.Time
 	}
-	sent := be.count("B")
-	for time.Since(opened) < open-300*time.Millisecond {
-		if _, err, _ := b.get(be.URL); !isOpen(err) {
-			t.Fatalf("B sent inside the fleet's open window: %v", err)
+	got := make(chan answer, 1)
+	go func() {
+		_, err, _ := b.get(be.URL)
+		got <- answer{err, time.Now()}
+	}()
+	select {
+	case ans := <-got:
+		if !isOpen(ans.err) && ans.after.Before(windowEnds) {
+			t.Errorf("B, its Redis traffic held, sent inside the open window: %v", ans.err)
+		}
+	case <-time.After(hang):
+		release()
+		t.Fatalf("B's request did not return within %v while its Redis traffic was held: it waits for Redis", hang)
+	}
+	if _, _, n := watchB.state(); n != entered {
+		t.Errorf("B's request sent %d commands to Redis", n-entered)
+	}
+	release()
+
+	// Inside the window (syncs flowing again) B sends nothing.
+	inside := 0
+	for {
+		sent := be.count("B")
+		st, err, _ := b.get(be.URL)
+		if !time.Now().Before(windowEnds) {
+			break // may have been after the window: not judged
+		}
+		inside++
+		if !isOpen(err) {
+			t.Fatalf("B sent inside the fleet's open window: %d %v", st, err)
+		}
+		if n := be.count("B") - sent; n != 0 {
+			t.Fatalf("the server saw %d requests from B inside the open window", n)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if n := be.count("B") - sent; n != 0 {
-		t.Fatalf("the server saw %d requests from B inside the open window", n)
-	}
+	t.Logf("B refused %d requests inside the open window", inside)
 
-	// Recovery: after the open window both send again.
+	// Recovery: after the open window both send again, not before.
 	be.down.Store(false)
 	for _, m := range []*member{b, a} {
-		var back time.Duration
-		eventually(t, open+2*time.Second, m.name+" recovers", func() bool {
+		var after time.Time
+		eventually(t, time.Until(windowEnds)+hang, m.name+" recovers", func() bool {
 			st, _, _ := m.get(be.URL)
-			back = time.Since(opened)
+			after = time.Now()
 			return st == 200
 		})
-		t.Logf("%s answered 200 again %v after the opening (open window %v)", m.name, back, open)
-		if back < open-200*time.Millisecond {
-			t.Errorf("%s sent again after %v, before the open window (%v) was over", m.name, back, open)
+		t.Logf("%s answered 200 again %v after the request that opened A's breaker began (open window %v)", m.name, after.Sub(tripped), open)
+		if after.Before(windowEnds) {
+			t.Errorf("%s sent again %v after the request that opened A's breaker began, before the open window (%v) was over", m.name, after.Sub(tripped), open)
 		}
 	}
 }
