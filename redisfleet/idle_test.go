@@ -171,6 +171,26 @@ func (p *pipeSizes) take() []int {
 	return s
 }
 
+// patientTestClient is newTestClient (NewClient's settings: deadlines from
+// the context, no retries) with dial, read and write timeouts of seconds
+// instead of 100 ms: go-redis bounds a pipeline's write and its read by
+// these as well as by the context, so a Fleet's WithTimeout cannot lift a
+// sync's bound above them.
+func patientTestClient(t *testing.T) *redis.Client {
+	t.Helper()
+	newTestClient(t) // skips when Redis is not reachable
+	c := redis.NewClient(&redis.Options{
+		Addr:                  redisAddr(),
+		ContextTimeoutEnabled: true,
+		DialTimeout:           2 * time.Second,
+		ReadTimeout:           2 * time.Second,
+		WriteTimeout:          2 * time.Second,
+		MaxRetries:            -1,
+	})
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
 // TestBugSyncsOnlyHostsInUseOverRedis: against Redis, a member that met 200
 // hosts sends pipelines for the one it still uses, and none when idle;
 // another member still sees its counts for that host. Idle starts once the
@@ -180,18 +200,23 @@ func (p *pipeSizes) take() []int {
 // so that no count leaves it meanwhile.
 func TestBugSyncsOnlyHostsInUseOverRedis(t *testing.T) {
 	checkLeaks(t)
-	client := newTestClient(t)
+	client := patientTestClient(t)
 	var sizes pipeSizes
 	client.AddHook(&sizes)
 	prefix := testPrefix(t)
 	// A sync that times out drops its counts and does not list its hosts
 	// again: with the default 50 ms, the first sync's 1,000 commands could
 	// time out on a loaded machine (with -race) and leave hosts never
-	// synced. This test is about which hosts a sync covers, not its speed.
+	// synced. This test is about which hosts a sync covers, not its speed:
+	// WithTimeout gives a sync 2 s, and the clients' own dial, read and
+	// write timeouts, which go-redis applies whatever the context allows,
+	// are seconds too (NewClient's 100 ms write timeout failed the first
+	// sync under -race at a load average of 5: "write tcp ...: i/o
+	// timeout", then "every host synced once: not within 5s").
 	f := New(client, WithKeyPrefix(prefix), WithSyncInterval(10*time.Millisecond), WithTimeout(2*time.Second),
 		WithBudgetWindow(time.Minute))
 	defer f.Close()
-	other := New(newTestClient(t), WithKeyPrefix(prefix), WithSyncInterval(10*time.Millisecond), WithTimeout(2*time.Second),
+	other := New(patientTestClient(t), WithKeyPrefix(prefix), WithSyncInterval(10*time.Millisecond), WithTimeout(2*time.Second),
 		WithBudgetWindow(time.Minute))
 	defer other.Close()
 	for i := range 200 {
