@@ -20,12 +20,16 @@ import (
 // Two Fleets on one Redis see each other's openings and counts.
 func TestSyncBetweenTwoFleets(t *testing.T) {
 	checkLeaks(t)
-	client := newTestClient(t)
+	// A client that waits seconds for Redis, and syncs bounded by seconds:
+	// a sync lost to NewClient's 100 ms limits on a loaded machine would
+	// drop its counts, and the exact counts below would never arrive.
+	client := patientTestClient(t)
 	prefix := testPrefix(t)
 	logErr := func(who string) Option {
 		return WithErrorHandler(func(err error) { t.Logf("%s: sync failed: %v", who, err) })
 	}
-	a, b := New(client, WithKeyPrefix(prefix), logErr("a")), New(client, WithKeyPrefix(prefix), logErr("b"))
+	a := New(client, WithKeyPrefix(prefix), WithTimeout(2*time.Second), logErr("a"))
+	b := New(client, WithKeyPrefix(prefix), WithTimeout(2*time.Second), logErr("b"))
 	defer a.Close()
 	defer b.Close()
 	b.CircuitOpen(h1, time.Now()) // b learns of the host
@@ -33,15 +37,15 @@ func TestSyncBetweenTwoFleets(t *testing.T) {
 		a.CountRequest(h1, false)
 	}
 	a.CountRequest(h1, true)
-	a.BreakerChanged(h1, gobreaker.StateOpen, time.Now().Add(2*time.Second))
-	took := eventually(t, 2*time.Second, "b sees a's opening", func() bool { return b.CircuitOpen(h1, time.Now()) })
+	a.BreakerChanged(h1, gobreaker.StateOpen, time.Now().Add(5*time.Second))
+	took := eventually(t, 5*time.Second, "b sees a's opening", func() bool { return b.CircuitOpen(h1, time.Now()) })
 	t.Logf("b saw a's opening after %v", took)
-	eventually(t, 2*time.Second, "b sees a's counts", func() bool {
+	eventually(t, 10*time.Second, "b sees a's counts", func() bool {
 		h := b.hostState(h1)
 		return h.fleetReqs.Load() == 10 && h.fleetRetries.Load() == 1
 	})
 	// Both members counted, each once, and a's first attempts are its own.
-	eventually(t, 2*time.Second, "both see two members", func() bool {
+	eventually(t, 10*time.Second, "both see two members", func() bool {
 		return a.hostState(h1).members.Load() == 2 && b.hostState(h1).members.Load() == 2
 	})
 	if own := a.hostState(h1).ownReqs.Load(); own != 10 {
@@ -51,10 +55,11 @@ func TestSyncBetweenTwoFleets(t *testing.T) {
 		t.Errorf("b's own first attempts in the window: %d, want 0", own)
 	}
 	// The opening ends by itself, read as a remaining time.
-	eventually(t, 3*time.Second, "the opening ends", func() bool { return !b.CircuitOpen(h1, time.Now()) })
-	// A shorter opening does not cut a longer one short.
-	a.BreakerChanged(h1, gobreaker.StateOpen, time.Now().Add(3*time.Second))
-	eventually(t, 2*time.Second, "b sees the second opening", func() bool { return b.CircuitOpen(h1, time.Now()) })
+	eventually(t, 10*time.Second, "the opening ends", func() bool { return !b.CircuitOpen(h1, time.Now()) })
+	// A shorter opening does not cut a longer one short (the longer one
+	// lasts well past what a loaded machine takes to get there).
+	a.BreakerChanged(h1, gobreaker.StateOpen, time.Now().Add(20*time.Second))
+	eventually(t, 10*time.Second, "b sees the second opening", func() bool { return b.CircuitOpen(h1, time.Now()) })
 	b.BreakerChanged(h1, gobreaker.StateOpen, time.Now().Add(500*time.Millisecond))
 	time.Sleep(800 * time.Millisecond)
 	if !b.CircuitOpen(h1, time.Now()) {
@@ -468,7 +473,7 @@ func TestBugMembersClocksDisagree(t *testing.T) {
 		a.CircuitOpen(h1, time.Now()) // keeps the host in a's syncs
 		return a.hostState(h1).fleetReqs.Load() >= 10
 	})
-	eventually(t, 2*time.Second, "both see two members", func() bool {
+	eventually(t, 10*time.Second, "both see two members", func() bool {
 		a.CircuitOpen(h1, time.Now())
 		b.CircuitOpen(h1, time.Now())
 		return a.hostState(h1).members.Load() == 2 && b.hostState(h1).members.Load() == 2
