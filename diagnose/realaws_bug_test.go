@@ -512,11 +512,7 @@ func TestBugAccessLogUnquotedValues(t *testing.T) {
 	if len(rep.Attempts) != len(want) {
 		t.Fatalf("attempts = %+v, want one per record", rep.Attempts)
 	}
-	for _, v := range rep.Attempts {
-		if v.Verdict != want[v.RequestID] {
-			t.Errorf("%s: verdict %s (%s), want %s", v.RequestID, v.Verdict, v.Reason, want[v.RequestID])
-		}
-	}
+	checkVerdicts(t, "", rep.Attempts, want)
 	if v := rep.Attempts[0]; v.Status != 504 || !v.GatewayTimedOut || v.IntegrationLatencyMS != nil {
 		t.Errorf("%s: status %d, timed out %v, integration latency %v; want 504, timed out, no latency (\"-\")", r1, v.Status, v.GatewayTimedOut, v.IntegrationLatencyMS)
 	}
@@ -553,11 +549,7 @@ func TestBugAccessLogUnquotedStrings(t *testing.T) {
 	if len(rep.Attempts) != len(want) {
 		t.Fatalf("attempts = %+v, want one per whole record", rep.Attempts)
 	}
-	for _, v := range rep.Attempts {
-		if v.Verdict != want[v.RequestID] {
-			t.Errorf("%s: verdict %s (%s), want %s", v.RequestID, v.Verdict, v.Reason, want[v.RequestID])
-		}
-	}
+	checkVerdicts(t, "", rep.Attempts, want)
 	start := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
 	if v := rep.Attempts[0]; v.RequestID != r1 || v.Status != 504 || !v.GatewayTimedOut || !v.Start.Equal(start) {
 		t.Errorf("first attempt %s: status %d, timed out %v, start %v; want %s, 504, timed out (INTEGRATION_TIMEOUT), %v", v.RequestID, v.Status, v.GatewayTimedOut, v.Start, r1, start)
@@ -642,11 +634,8 @@ func TestBugLambdaLinesOfJavaAndDotNet(t *testing.T) {
 				}
 			}
 			rep := e.Report()
-			want := map[string]Verdict{r0: VerdictRan, r1: VerdictMaybe, r2: VerdictRan}
+			checkVerdicts(t, "", rep.Attempts, map[string]Verdict{r0: VerdictRan, r1: VerdictMaybe, r2: VerdictRan})
 			for _, v := range rep.Attempts {
-				if v.Verdict != want[v.RequestID] {
-					t.Errorf("%s: verdict %s (%s), want %s", v.RequestID, v.Verdict, v.Reason, want[v.RequestID])
-				}
 				if v.RequestID == r1 && !strings.Contains(v.Reason, l1) {
 					t.Errorf("%s: reason does not name invocation %s, which started in its window: %s", r1, l1, v.Reason)
 				}
@@ -708,11 +697,7 @@ func TestBugLambdaJSONInitRecords(t *testing.T) {
 		if f := rep.Files[1]; f.Format != FormatLambdaLog || f.Ignored != 0 || f.Malformed != 0 {
 			t.Errorf("%s: lambda.log read as %s, %d records, %d ignored, %d malformed; want lambda-log, every line read", format.name, f.Format, f.Records, f.Ignored, f.Malformed)
 		}
-		for _, v := range rep.Attempts {
-			if v.Verdict != want[v.RequestID] {
-				t.Errorf("%s: %s: verdict %s (%s), want %s", format.name, v.RequestID, v.Verdict, v.Reason, want[v.RequestID])
-			}
-		}
+		checkVerdicts(t, format.name+": ", rep.Attempts, want)
 		var slow *Finding
 		for i, f := range rep.Findings {
 			if f.Kind == FindingLatencyNearTimeout {
@@ -830,5 +815,16 @@ func TestBugFunctionPrintedObjectIsNotDamaged(t *testing.T) {
 	sum, _ = e.ReadFile("access.jsonl", strings.NewReader(timeoutAccessRecord("a1b2c3d4-0000-4000-8000-000000000001")+printed))
 	if sum.Format != FormatAccessLog || sum.Malformed != 3 {
 		t.Errorf("access.jsonl: %+v; want an access-log with the 3 other lines malformed", sum)
+	}
+}
+
+// checkVerdicts reports each attempt whose verdict is not want's for its
+// request id; prefix starts each message (a case's name, or "").
+func checkVerdicts(t *testing.T, prefix string, attempts []AttemptVerdict, want map[string]Verdict) {
+	t.Helper()
+	for _, v := range attempts {
+		if v.Verdict != want[v.RequestID] {
+			t.Errorf("%s%s: verdict %s (%s), want %s", prefix, v.RequestID, v.Verdict, v.Reason, want[v.RequestID])
+		}
 	}
 }
